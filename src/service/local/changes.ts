@@ -1,0 +1,30 @@
+/**
+ * Every change is recorded inside the transaction that makes it: the audit record (and, for
+ * changes to a key, the notifications of the people it concerns). Either all of it commits
+ * or none of it does.
+ */
+import { appendAudit } from '../../store/audit.js';
+import type { KeyRow } from '../../store/keys.js';
+import type { LocalContext } from './context.js';
+
+export interface Change {
+  action: string;
+  target: string | null;
+  /** never a secret: only names, ids, dates and counts */
+  details: Record<string, unknown>;
+  /** the key as it was before the change, when the change concerns a key */
+  key?: Pick<KeyRow, 'id' | 'name' | 'owner_id' | 'owner_email' | 'created_by' | 'modified_by' | 'tenant_id'>;
+}
+
+export function recordChange(ctx: LocalContext, change: Change): void {
+  const at = ctx.now().toISOString();
+  appendAudit(ctx.db, ctx.keys().audit, {
+    tenantId: ctx.tenant.id,
+    at,
+    actor: ctx.actor.label,
+    action: change.action,
+    target: change.target,
+    details: change.details,
+    source: ctx.source,
+  });
+}

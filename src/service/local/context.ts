@@ -1,0 +1,74 @@
+/**
+ * What every local operation needs: the open store, the tenant, the actor, the clock and the
+ * keys derived from the master key (loaded on first use: listing needs no key at all).
+ */
+import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
+import { isAccessKeyId } from '../../core/credentials.js';
+import { isExpired } from '../../core/expiry.js';
+import { printable } from '../../core/validate.js';
+import type { DerivedKeys } from '../../crypto/keys.js';
+import { findKeysByName, getKey, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
+import type { Db } from '../../store/open.js';
+import { writeTransaction } from '../../store/statements.js';
+import type { TenantRow } from '../../store/tenants.js';
+import type { KeyView } from '../types.js';
+import type { Actor } from './actor.js';
+
+export interface LocalContext {
+  db: Db;
+  storePath: string;
+  tenant: TenantRow;
+  actor: Actor;
+  now: () => Date;
+  keys: () => DerivedKeys;
+  /** recorded in the audit trail: "cli:<os user>@<host>" or "http:<address>" */
+  source: string;
+  /** how a successful verification stamps lastUsedAt; the server batches these */
+  recordUse: (accessKeyId: string, at: string) => void;
+}
+
+export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
+  return writeTransaction(ctx.db, work);
+}
+
+/** `<key>` is an access key id, or a name unique among the keys the actor can see. */
+export function resolveKey(ctx: LocalContext, ref: string): KeyRow {
+  const text = ref.trim();
+  if (isAccessKeyId(text)) {
+    const row = getKey(ctx.db, ctx.tenant.id, text);
+    if (!row) throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, 'list keys with: akm list', 'key_not_found');
+    return row;
+  }
+  if (text.length === 0) throw new UsageError('a key id or name is required');
+  let rows = findKeysByName(ctx.db, ctx.tenant.id, text);
+  if (!ctx.actor.admin && ctx.actor.userId !== null) rows = rows.filter((r) => r.owner_id === ctx.actor.userId);
+  if (rows.length === 0) throw new NotFoundError(`no key named "${printable(text)}"`, 'list keys with: akm list', 'key_not_found');
+  if (rows.length > 1) {
+    throw new ConflictError(`${rows.length} keys are named "${printable(text)}"`, `use an access key id: ${rows.map((r) => r.id).join(', ')}`, 'ambiguous_key');
+  }
+  return rows[0]!;
+}
+
+export function keyStatus(row: Pick<KeyRow, 'status' | 'expires_at'>, now: Date): KeyView['status'] {
+  if (isExpired(row.expires_at, now)) return 'expired';
+  return row.status;
+}
+
+export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: string[], now: Date): KeyView {
+  return {
+    accessKeyId: row.id,
+    name: row.name,
+    type: row.type,
+    status: keyStatus(row, now),
+    tenantId: row.tenant_id,
+    owner: row.owner_email,
+    groups,
+    roles,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    modifiedAt: row.modified_at,
+    modifiedBy: row.modified_by,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+  };
+}

@@ -1,0 +1,269 @@
+/** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
+import { ConflictError, DeniedError, NotFoundError, UsageError } from '../../core/errors.js';
+import { generateAccessKeyId } from '../../core/credentials.js';
+import { graceEnd, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
+import { effectivePermissions, PERMISSIONS, permissionSources } from '../../core/permissions.js';
+import * as validate from '../../core/validate.js';
+import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
+import * as keysTable from '../../store/keys.js';
+import { findGroup, findRole, findUser } from '../../store/people.js';
+import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
+import { requireGrantable, requireKeyScope, requirePermission } from './actor.js';
+import { recordChange } from './changes.js';
+import { inTransaction, resolveKey, toKeyView, type LocalContext } from './context.js';
+import { keyStringFor, mintSecret } from './issue.js';
+
+function view(ctx: LocalContext, row: keysTable.KeyRow): KeyView {
+  return toKeyView(row, keysTable.keyGroupNames(ctx.db, row.id), keysTable.keyRoleNames(ctx.db, row.id), ctx.now());
+}
+
+function reload(ctx: LocalContext, id: string): keysTable.KeyRow {
+  return keysTable.getKey(ctx.db, ctx.tenant.id, id)!;
+}
+
+function groupIds(ctx: LocalContext, names: string[]): Array<{ id: number; name: string }> {
+  return names.map((name) => {
+    const row = findGroup(ctx.db, ctx.tenant.id, name);
+    if (!row) throw new NotFoundError(`no group "${validate.printable(name)}"`, 'list groups with: akm groups list', 'group_not_found');
+    return { id: row.id, name: row.name };
+  });
+}
+
+function roleIds(ctx: LocalContext, names: string[]): Array<{ id: number; name: string }> {
+  return names.map((name) => {
+    const row = findRole(ctx.db, ctx.tenant.id, name);
+    if (!row) throw new NotFoundError(`no role "${validate.printable(name)}"`, 'list roles with: akm roles list', 'role_not_found');
+    return { id: row.id, name: row.name };
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
+  const name = validate.entityName(input.name, 'key name');
+  if (input.type !== 'access' && input.type !== 'api') throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, 'use access or api');
+  const ownerEmail = input.owner === null ? null : validate.email(input.owner);
+  requirePermission(ctx.actor, PERMISSIONS.write);
+  if (ownerEmail === null && !ctx.actor.admin) {
+    throw new DeniedError('permission denied: only tenant administrators may create tenant-level keys', 'pass --owner with your own email', 'permission_denied');
+  }
+  const expiresAt = resolveExpiry(input.expiry, ctx.now());
+  const accessKeyId = generateAccessKeyId();
+  // Crypto happens before the write lock is taken, keeping the transaction short.
+  const fresh = mintSecret(ctx, accessKeyId);
+
+  const row = inTransaction(ctx, () => {
+    let ownerId: number | null = null;
+    if (ownerEmail !== null) {
+      const owner = findUser(ctx.db, ctx.tenant.id, ownerEmail);
+      if (!owner) throw new NotFoundError(`no user ${ownerEmail} in tenant ${ctx.tenant.id}`, `add them first: akm users add ${ownerEmail}`, 'user_not_found');
+      ownerId = owner.id;
+      if (!ctx.actor.admin && ctx.actor.userId !== ownerId) {
+        throw new DeniedError('permission denied: you may create keys only for yourself', undefined, 'permission_denied');
+      }
+      // Checked and inserted under the same write lock: the limit holds under concurrency.
+      if (!canOwnAnother(keysTable.countOwnedKeys(ctx.db, ownerId))) {
+        throw new ConflictError(
+          `${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`,
+          `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+          'key_limit',
+        );
+      }
+    }
+    if (keysTable.nameTaken(ctx.db, ctx.tenant.id, ownerId, name)) {
+      throw new ConflictError(`a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`, 'choose another --name', 'duplicate_name');
+    }
+    const groups = groupIds(ctx, input.groups);
+    const roles = roleIds(ctx, input.roles);
+    requireGrantable(ctx.actor, roles.map((r) => r.name), groups.map((g) => g.name));
+    const at = ctx.now().toISOString();
+    try {
+      keysTable.insertKey(ctx.db, {
+        id: accessKeyId,
+        tenant_id: ctx.tenant.id,
+        name,
+        type: input.type,
+        owner_id: ownerId,
+        secret_sealed: fresh.sealed,
+        secret_digest: fresh.digest,
+        expires_at: expiresAt?.toISOString() ?? null,
+        at,
+        by: ctx.actor.label,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`a key named "${validate.printable(name)}" already exists`, 'choose another --name', 'duplicate_name');
+      throw error;
+    }
+    for (const g of groups) keysTable.addKeyGroup(ctx.db, accessKeyId, g.id);
+    for (const r of roles) keysTable.addKeyRole(ctx.db, accessKeyId, r.id);
+    const created = reload(ctx, accessKeyId);
+    recordChange(ctx, {
+      action: 'key.create',
+      target: accessKeyId,
+      details: { name, type: input.type, owner: ownerEmail, expiresAt: created.expires_at, groups: groups.map((g) => g.name), roles: roles.map((r) => r.name) },
+      key: { ...created, modified_by: created.created_by },
+    });
+    return created;
+  });
+  return { ...view(ctx, row), secretKey: fresh.secretKey, keyString: keyStringFor(ctx, accessKeyId, fresh.secretKey) };
+}
+
+export const PAGE_SIZE = 1000;
+
+function encodeCursor(row: { created_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
+}
+
+function decodeCursor(text: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [string, string];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new UsageError('invalid page cursor');
+}
+
+export function listKeys(ctx: LocalContext, filter: KeyFilter, page: { after?: string; limit?: number } = {}): Page<KeyView> {
+  requirePermission(ctx.actor, PERMISSIONS.read);
+  const now = ctx.now();
+  let ownerId: number | undefined;
+  if (filter.owner !== undefined) {
+    const owner = findUser(ctx.db, ctx.tenant.id, validate.email(filter.owner));
+    if (!owner) throw new NotFoundError(`no user ${validate.printable(filter.owner)} in tenant ${ctx.tenant.id}`, undefined, 'user_not_found');
+    ownerId = owner.id;
+  }
+  // A non-admin acting with their own key sees only their own keys.
+  if (!ctx.actor.admin && ctx.actor.userId !== null) {
+    if (ownerId !== undefined && ownerId !== ctx.actor.userId) return { items: [] };
+    ownerId = ctx.actor.userId;
+  }
+  const limit = Math.min(Math.max(page.limit ?? PAGE_SIZE, 1), PAGE_SIZE);
+  const rows = keysTable.listKeys(ctx.db, {
+    tenantId: ctx.tenant.id,
+    now: now.toISOString(),
+    status: filter.status,
+    type: filter.type,
+    ownerId,
+    expiringBefore: filter.expiringWithinDays === undefined ? undefined : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
+    after: page.after ? decodeCursor(page.after) : undefined,
+    limit,
+  });
+  const items = rows.map((row) => toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now));
+  const last = rows[rows.length - 1];
+  return rows.length === limit && last ? { items, next: encodeCursor(last) } : { items };
+}
+
+function readableKey(ctx: LocalContext, ref: string, permission: string = PERMISSIONS.read): keysTable.KeyRow {
+  requirePermission(ctx.actor, permission);
+  const row = resolveKey(ctx, ref);
+  requireKeyScope(ctx.actor, row);
+  return row;
+}
+
+export function showKey(ctx: LocalContext, ref: string): KeyDetails {
+  const row = readableKey(ctx, ref);
+  const now = ctx.now();
+  const graceActive = row.previous_valid_until !== null && Date.parse(row.previous_valid_until) > now.getTime();
+  return {
+    ...view(ctx, row),
+    permissions: effectivePermissions(keysTable.keyRoleGrants(ctx.db, row.id)),
+    previousSecretValidUntil: graceActive ? row.previous_valid_until : null,
+  };
+}
+
+export function keyPermissions(ctx: LocalContext, ref: string) {
+  const row = readableKey(ctx, ref);
+  return { accessKeyId: row.id, permissions: permissionSources(keysTable.keyRoleGrants(ctx.db, row.id)) };
+}
+
+/** Shared shape of the simple modifications: resolve, check, change, record, return the new view. */
+function modifyKey(
+  ctx: LocalContext,
+  ref: string,
+  permission: string,
+  action: string,
+  change: (row: keysTable.KeyRow, at: string) => Record<string, unknown> | null,
+): KeyView {
+  const row = inTransaction(ctx, () => {
+    const before = readableKey(ctx, ref, permission);
+    const at = ctx.now().toISOString();
+    const details = change(before, at);
+    if (details !== null) recordChange(ctx, { action, target: before.id, details: { name: before.name, ...details }, key: before });
+    return reload(ctx, before.id);
+  });
+  return view(ctx, row);
+}
+
+export function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): KeyView {
+  const expiresAt = resolveExpiry(expiry, ctx.now())?.toISOString() ?? null;
+  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.extend', (row, at) => {
+    keysTable.updateExpiry(ctx.db, row.id, expiresAt, at, ctx.actor.label);
+    return { from: row.expires_at, to: expiresAt };
+  });
+}
+
+export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 'inactive'): KeyView {
+  return modifyKey(ctx, ref, PERMISSIONS.write, status === 'active' ? 'key.activate' : 'key.deactivate', (row, at) => {
+    if (row.status === status) return null; // already so: nothing to record
+    keysTable.updateStatus(ctx.db, row.id, status, at, ctx.actor.label);
+    return { from: row.status, to: status };
+  });
+}
+
+export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges): KeyView {
+  const total = changes.addGroups.length + changes.addRoles.length + changes.removeGroups.length + changes.removeRoles.length;
+  if (total === 0) throw new UsageError('nothing to assign', 'pass --group, --role, --remove-group or --remove-role');
+  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.assign', (row, at) => {
+    const addGroups = groupIds(ctx, changes.addGroups);
+    const addRoles = roleIds(ctx, changes.addRoles);
+    const removeGroups = groupIds(ctx, changes.removeGroups);
+    const removeRoles = roleIds(ctx, changes.removeRoles);
+    requireGrantable(ctx.actor, addRoles.map((r) => r.name), addGroups.map((g) => g.name));
+    const applied = {
+      addedGroups: addGroups.filter((g) => keysTable.addKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
+      addedRoles: addRoles.filter((r) => keysTable.addKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
+      removedGroups: removeGroups.filter((g) => keysTable.removeKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
+      removedRoles: removeRoles.filter((r) => keysTable.removeKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
+    };
+    if (Object.values(applied).every((list) => list.length === 0)) return null;
+    keysTable.touchKey(ctx.db, row.id, at, ctx.actor.label);
+    return applied;
+  });
+}
+
+export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): IssuedKey {
+  let secretKey = '';
+  let graceUntil: string | null = null;
+  const row = inTransaction(ctx, () => {
+    const before = readableKey(ctx, ref, PERMISSIONS.rotate);
+    const now = ctx.now();
+    const fresh = mintSecret(ctx, before.id);
+    secretKey = fresh.secretKey;
+    graceUntil = graceEnd(now, graceMs, before.expires_at ? new Date(before.expires_at) : null)?.toISOString() ?? null;
+    keysTable.replaceSecret(ctx.db, before.id, fresh, graceUntil, now.toISOString(), ctx.actor.label);
+    recordChange(ctx, { action: 'key.rotate', target: before.id, details: { name: before.name, previousSecretValidUntil: graceUntil }, key: before });
+    return reload(ctx, before.id);
+  });
+  return { ...view(ctx, row), secretKey, keyString: keyStringFor(ctx, row.id, secretKey), previousSecretValidUntil: graceUntil };
+}
+
+export function copyKey(ctx: LocalContext, ref: string) {
+  const row = readableKey(ctx, ref);
+  // Opening proves the sealed secret is intact and bound to this key before we hand it out.
+  openSecret(ctx.keys(), row.tenant_id, row.id, row.secret_sealed);
+  return { accessKeyId: row.id, tenantId: row.tenant_id, keyString: keyStringFor(ctx, row.id, sealedForDisplay(row.secret_sealed)) };
+}
+
+export function deleteKey(ctx: LocalContext, ref: string): KeyView {
+  return inTransaction(ctx, () => {
+    const before = readableKey(ctx, ref, PERMISSIONS.delete);
+    const gone = view(ctx, before);
+    keysTable.deleteKey(ctx.db, before.id);
+    recordChange(ctx, { action: 'key.delete', target: before.id, details: { name: before.name, owner: before.owner_email }, key: before });
+    return gone;
+  });
+}

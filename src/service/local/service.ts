@@ -1,0 +1,182 @@
+/** The local implementation of AkmService: the SQLite store, sealed secrets and the audit trail in-process. */
+import { hostname, userInfo } from 'node:os';
+import { NotFoundError, UnavailableError } from '../../core/errors.js';
+import type { ExpiryChoice } from '../../core/expiry.js';
+import type { DerivedKeys } from '../../crypto/keys.js';
+import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
+import { setLastUsed } from '../../store/keys.js';
+import { getMeta } from '../../store/meta.js';
+import { openDatabase, type Db } from '../../store/open.js';
+import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
+import type { AkmService, AssignChanges, CreateKeyInput, Identity, KeyFilter, VerifyInput } from '../types.js';
+import { operatorActor, type Actor } from './actor.js';
+import { checkMasterKey, META_STORE_ID } from './bootstrap.js';
+import type { LocalContext } from './context.js';
+import * as keys from './keys.js';
+import * as people from './people.js';
+import { verifyKey } from './verify.js';
+
+export interface LocalOptions {
+  storePath: string;
+  tenantId?: string;
+  masterKey: MasterKeyOptions;
+  now?: () => Date;
+  source?: string;
+}
+
+export function cliSource(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep "unknown"
+  }
+  return `cli:${user}@${hostname()}`;
+}
+
+/** Derive the keys on first use, checking them against the store's check value. */
+export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys {
+  let derived: DerivedKeys | undefined;
+  return () => {
+    if (derived) return derived;
+    const storeId = getMeta(db, META_STORE_ID);
+    if (!storeId) throw new UnavailableError('this store has not been initialised', 'run `akm init`', 'store_uninitialised');
+    derived = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
+    return derived;
+  };
+}
+
+export function resolveTenant(db: Db, tenantId: string | undefined): TenantRow {
+  const tenant = tenantId ? getTenant(db, tenantId) : firstTenant(db);
+  if (!tenant) {
+    if (tenantId) throw new NotFoundError(`no tenant ${tenantId} in this store`, `create it with: akm init --tenant ${tenantId}`, 'tenant_not_found');
+    throw new UnavailableError('this store has no tenant yet', 'run `akm init`', 'store_uninitialised');
+  }
+  return tenant;
+}
+
+export class LocalService implements AkmService {
+  constructor(
+    readonly ctx: LocalContext,
+    private readonly ownsDatabase: boolean,
+  ) {}
+
+  /** The CLI's way in: open the file and act as the operator named at init. */
+  static open(options: LocalOptions): LocalService {
+    const db = openDatabase(options.storePath);
+    try {
+      const tenant = resolveTenant(db, options.tenantId);
+      const ctx: LocalContext = {
+        db,
+        storePath: options.storePath,
+        tenant,
+        actor: operatorActor(db, tenant),
+        now: options.now ?? (() => new Date()),
+        keys: lazyKeys(db, options.masterKey),
+        source: options.source ?? cliSource(),
+        recordUse: (id, at) => setLastUsed(db, id, at),
+      };
+      return new LocalService(ctx, true);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** The server's way in: a shared connection, another tenant and actor per request. */
+  static withActor(base: LocalContext, tenant: TenantRow, actor: Actor, source: string): LocalService {
+    return new LocalService({ ...base, tenant, actor, source }, false);
+  }
+
+  async whoami(): Promise<Identity> {
+    const { tenant, actor } = this.ctx;
+    return {
+      tenantId: tenant.id,
+      tenantName: tenant.name,
+      actor: actor.label,
+      accessKeyId: actor.keyId,
+      admin: actor.admin,
+      permissions: actor.permissions,
+      store: this.ctx.storePath,
+      mode: 'local',
+    };
+  }
+
+  async createKey(input: CreateKeyInput) {
+    return keys.createKey(this.ctx, input);
+  }
+  async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
+    return keys.listKeys(this.ctx, filter, page);
+  }
+  async showKey(ref: string) {
+    return keys.showKey(this.ctx, ref);
+  }
+  async extendKey(ref: string, expiry: ExpiryChoice) {
+    return keys.extendKey(this.ctx, ref, expiry);
+  }
+  async assignKey(ref: string, changes: AssignChanges) {
+    return keys.assignKey(this.ctx, ref, changes);
+  }
+  async rotateKey(ref: string, graceMs: number) {
+    return keys.rotateKey(this.ctx, ref, graceMs);
+  }
+  async copyKey(ref: string) {
+    return keys.copyKey(this.ctx, ref);
+  }
+  async setKeyStatus(ref: string, status: 'active' | 'inactive') {
+    return keys.setKeyStatus(this.ctx, ref, status);
+  }
+  async deleteKey(ref: string) {
+    return keys.deleteKey(this.ctx, ref);
+  }
+  async keyPermissions(ref: string) {
+    return keys.keyPermissions(this.ctx, ref);
+  }
+  async verifyKey(input: VerifyInput) {
+    return verifyKey(this.ctx, input);
+  }
+
+  async addUser(email: string, name: string) {
+    return people.addUser(this.ctx, email, name);
+  }
+  async listUsers() {
+    return people.listUsers(this.ctx);
+  }
+  async removeUser(email: string) {
+    return people.removeUser(this.ctx, email);
+  }
+  async createGroup(name: string) {
+    return people.createGroup(this.ctx, name);
+  }
+  async listGroups() {
+    return people.listGroups(this.ctx);
+  }
+  async deleteGroup(name: string) {
+    return people.deleteGroup(this.ctx, name);
+  }
+  async addGroupMember(group: string, email: string) {
+    return people.addGroupMember(this.ctx, group, email);
+  }
+  async removeGroupMember(group: string, email: string) {
+    return people.removeGroupMember(this.ctx, group, email);
+  }
+  async addGroupRole(group: string, role: string) {
+    return people.addGroupRole(this.ctx, group, role);
+  }
+  async removeGroupRole(group: string, role: string) {
+    return people.removeGroupRole(this.ctx, group, role);
+  }
+  async createRole(name: string, permissions: string[]) {
+    return people.createRole(this.ctx, name, permissions);
+  }
+  async listRoles() {
+    return people.listRoles(this.ctx);
+  }
+  async deleteRole(name: string) {
+    return people.deleteRole(this.ctx, name);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDatabase && this.ctx.db.open) this.ctx.db.close();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Opening the SQLite store: owner-only files, pragmas, migrations, and a refusal to touch a
+ * file that is not ours or is newer than this akm.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UnavailableError } from '../core/errors.js';
+import { APPLICATION_ID, LATEST_VERSION, migrations } from './schema.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** create the file (and its folder) when missing: only `akm init` does this */
+  create?: boolean;
+  /** milliseconds a writer waits for the lock before SQLITE_BUSY */
+  busyTimeoutMs?: number;
+}
+
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  if (!existsSync(path)) {
+    if (!options.create) {
+      throw new UnavailableError(`no akm store at ${path}`, 'run `akm init` to create one, or pass --store', 'store_missing');
+    }
+    createOwnerOnlyFile(path);
+  } else if (statSync(path).isDirectory()) {
+    throw new UnavailableError(`${path} is a directory, not an akm store`, undefined, 'store_invalid');
+  }
+
+  let db: Db;
+  try {
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 15_000 });
+  } catch (error) {
+    throw storeError(error, path);
+  }
+  try {
+    // Read the header before any pragma that writes, so a foreign or newer file stays untouched.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const hasTables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n > 0;
+    if (appId !== APPLICATION_ID && (appId !== 0 || hasTables)) {
+      throw new UnavailableError(`${path} is a SQLite database but not an akm store`, undefined, 'store_foreign');
+    }
+    if (version > LATEST_VERSION) {
+      throw new UnavailableError(
+        `the store ${path} has schema version ${version}, newer than this akm understands (${LATEST_VERSION})`,
+        'upgrade akm; the store was left untouched',
+        'store_too_new',
+      );
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, version);
+    return db;
+  } catch (error) {
+    db.close();
+    throw storeError(error, path);
+  }
+}
+
+function createOwnerOnlyFile(path: string): void {
+  const folder = dirname(path);
+  try {
+    if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UnavailableError(
+      `cannot create the store at ${path} (${code ?? 'error'})`,
+      code === 'EACCES' || code === 'EROFS' ? 'the folder is not writable; choose another with --store' : undefined,
+      'store_unwritable',
+    );
+  }
+}
+
+function migrate(db: Db, from: number): void {
+  if (from === LATEST_VERSION) return;
+  db.transaction(() => {
+    // Re-read inside the lock: another process may have migrated meanwhile.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (const step of migrations) {
+      if (step.version > current) step.up(db);
+    }
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${LATEST_VERSION}`);
+  }).immediate();
+}
+
+/** Map SQLite's failures to one clear line with exit code 6. */
+export function storeError(error: unknown, path: string): unknown {
+  if (!(error instanceof Error) || error instanceof UnavailableError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'SQLITE_NOTADB') return new UnavailableError(`${path} is not an akm store (not a SQLite database)`, undefined, 'store_invalid');
+  if (code === 'SQLITE_CORRUPT') return new UnavailableError(`the store ${path} is corrupt`, 'restore it from a backup', 'store_corrupt');
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new UnavailableError(`the store ${path} is locked by another process`, 'try again in a moment', 'store_locked');
+  }
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR' || code.startsWith('SQLITE_READONLY')) {
+    return new UnavailableError(`cannot write to the store ${path} (${code})`, 'check that the file and its folder are writable', 'store_unwritable');
+  }
+  if (code === 'SQLITE_FULL') return new UnavailableError(`the disk holding ${path} is full`, undefined, 'store_full');
+  return error;
+}

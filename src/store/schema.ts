@@ -1,0 +1,139 @@
+/**
+ * Schema migrations, keyed on PRAGMA user_version. Each step runs inside the one immediate
+ * transaction that also bumps user_version, so a crash leaves the old schema or the new one.
+ * Append new steps; never edit a released one.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database): void;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'tenants, people, roles, keys, assignments, audit trail',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE tenants (
+          id         TEXT PRIMARY KEY,
+          name       TEXT NOT NULL,
+          operator   TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE users (
+          id         INTEGER PRIMARY KEY,
+          tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+          email      TEXT NOT NULL COLLATE NOCASE,
+          name       TEXT NOT NULL DEFAULT '',
+          created_at TEXT NOT NULL,
+          UNIQUE (tenant_id, email)
+        ) STRICT;
+
+        CREATE TABLE groups (
+          id         INTEGER PRIMARY KEY,
+          tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+          name       TEXT NOT NULL COLLATE NOCASE,
+          builtin    INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL,
+          UNIQUE (tenant_id, name)
+        ) STRICT;
+
+        CREATE TABLE roles (
+          id         INTEGER PRIMARY KEY,
+          tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+          name       TEXT NOT NULL COLLATE NOCASE,
+          builtin    INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL,
+          UNIQUE (tenant_id, name)
+        ) STRICT;
+
+        CREATE TABLE role_permissions (
+          role_id    INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+          permission TEXT NOT NULL,
+          PRIMARY KEY (role_id, permission)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE group_members (
+          group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+          user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+          PRIMARY KEY (group_id, user_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX group_members_user ON group_members(user_id);
+
+        CREATE TABLE group_roles (
+          group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+          role_id  INTEGER NOT NULL REFERENCES roles(id) ON DELETE RESTRICT,
+          PRIMARY KEY (group_id, role_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX group_roles_role ON group_roles(role_id);
+
+        CREATE TABLE keys (
+          id                   TEXT PRIMARY KEY,
+          tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+          name                 TEXT NOT NULL,
+          type                 TEXT NOT NULL CHECK (type IN ('access', 'api')),
+          status               TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+          owner_id             INTEGER REFERENCES users(id) ON DELETE RESTRICT,
+          secret_sealed        BLOB NOT NULL,
+          secret_digest        BLOB NOT NULL,
+          previous_sealed      BLOB,
+          previous_digest      BLOB,
+          previous_valid_until TEXT,
+          expires_at           TEXT,
+          created_at           TEXT NOT NULL,
+          created_by           TEXT NOT NULL,
+          modified_at          TEXT NOT NULL,
+          modified_by          TEXT NOT NULL,
+          last_used_at         TEXT
+        ) STRICT;
+        -- A name is unique per owner (tenant-level keys share the owner slot 0).
+        CREATE UNIQUE INDEX keys_name ON keys(tenant_id, coalesce(owner_id, 0), name COLLATE NOCASE);
+        CREATE INDEX keys_owner ON keys(owner_id);
+        CREATE INDEX keys_listing ON keys(tenant_id, created_at, id);
+        CREATE INDEX keys_expiry ON keys(tenant_id, expires_at);
+
+        CREATE TABLE key_groups (
+          key_id   TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
+          group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,
+          PRIMARY KEY (key_id, group_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX key_groups_group ON key_groups(group_id);
+
+        CREATE TABLE key_roles (
+          key_id  TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
+          role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE RESTRICT,
+          PRIMARY KEY (key_id, role_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX key_roles_role ON key_roles(role_id);
+
+        -- Tamper-evident: each record's MAC covers its fields and the previous record's MAC.
+        CREATE TABLE audit (
+          seq       INTEGER PRIMARY KEY,
+          tenant_id TEXT NOT NULL,
+          at        TEXT NOT NULL,
+          actor     TEXT NOT NULL,
+          action    TEXT NOT NULL,
+          target    TEXT,
+          details   TEXT NOT NULL,
+          source    TEXT NOT NULL,
+          prev_mac  TEXT NOT NULL,
+          mac       TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
+      `);
+    },
+  },
+];
+
+export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
+/** "akm1": marks the file as an akm store, so a foreign SQLite file is not taken over. */
+export const APPLICATION_ID = 0x616b6d31;
