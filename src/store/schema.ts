@@ -132,6 +132,69 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'bell notifications, expiry notices, mail outbox, sealed audit head',
+    up(db) {
+      db.exec(`
+        -- The bell inbox. A removed user's inbox goes with them.
+        CREATE TABLE notifications (
+          id        INTEGER PRIMARY KEY,
+          tenant_id TEXT NOT NULL REFERENCES tenants(id),
+          user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+          at        TEXT NOT NULL,
+          action    TEXT NOT NULL,
+          key_id    TEXT,
+          key_name  TEXT,
+          actor     TEXT NOT NULL,
+          message   TEXT NOT NULL,
+          read_at   TEXT
+        ) STRICT;
+        CREATE INDEX notifications_inbox ON notifications(user_id, id);
+
+        -- One row per key and expiry date that has been planned for mail: the once-only rule.
+        -- No foreign key: the notice outlives a deleted key, and a new date re-arms it.
+        CREATE TABLE expiry_notices (
+          key_id     TEXT NOT NULL,
+          expires_at TEXT NOT NULL,
+          tenant_id  TEXT NOT NULL,
+          planned_at TEXT NOT NULL,
+          PRIMARY KEY (key_id, expires_at)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Mail waiting to be delivered, delivered, or failed (kept, with its error, for a retry).
+        CREATE TABLE outbox (
+          id              INTEGER PRIMARY KEY,
+          tenant_id       TEXT NOT NULL,
+          kind            TEXT NOT NULL,
+          key_id          TEXT NOT NULL,
+          expires_at      TEXT NOT NULL,
+          recipient       TEXT NOT NULL COLLATE NOCASE,
+          payload         TEXT NOT NULL,
+          state           TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+          attempts        INTEGER NOT NULL DEFAULT 0,
+          created_at      TEXT NOT NULL,
+          claim_token     TEXT,
+          lease_until     TEXT,
+          last_attempt_at TEXT,
+          last_error      TEXT,
+          sent_at         TEXT,
+          message_id      TEXT,
+          UNIQUE (kind, key_id, expires_at, recipient)
+        ) STRICT;
+        CREATE INDEX outbox_due ON outbox(tenant_id, state, id);
+
+        -- The newest audit record, sealed with the audit key: deleting records from the end
+        -- of the chain leaves this pointing past the last one.
+        CREATE TABLE audit_head (
+          id  INTEGER PRIMARY KEY CHECK (id = 1),
+          seq INTEGER NOT NULL,
+          mac TEXT NOT NULL,
+          tag TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
