@@ -1,0 +1,80 @@
+/** akm create: a new key, its secret shown once and copied to the clipboard. */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { expiryFromFlags } from '../../core/expiry.js';
+import type { KeyType } from '../../service/types.js';
+import { collect, examples, type CommandContext } from '../command.js';
+import { copyKeyString } from '../copyToClipboard.js';
+import type { Deps } from '../deps.js';
+import { prepareDates } from '../io/format.js';
+import { printIssuedKey } from '../render/keys.js';
+import { NEVER_EXPIRES_WARNING } from '../wizards/expiry.js';
+import { API_TYPE_WARNING, completeDraft, type CreateDraft } from '../wizards/createKey.js';
+
+export interface CreateOptions {
+  name?: string;
+  type?: KeyType;
+  expiresIn?: string;
+  expiresOn?: string;
+  neverExpires?: boolean;
+  owner?: string;
+  tenantLevel?: boolean;
+  group?: string[];
+  role?: string[];
+  copy: boolean;
+}
+
+export function registerCreate(program: Command, ctx: CommandContext): void {
+  program
+    .command('create')
+    .description('create a key; the secret is shown once and the key string copied to the clipboard')
+    .option('--name <name>', 'a label for people (cannot authenticate anything)')
+    .addOption(new Option('--type <type>', 'access (programmatic access) or api (data ingestion only)').choices(['access', 'api']))
+    .addOption(new Option('--expires-in <days>', 'valid for this many days (1-3650)').conflicts(['expiresOn', 'neverExpires']))
+    .addOption(new Option('--expires-on <date>', 'valid until this date (YYYY-MM-DD, through that day) or ISO timestamp').conflicts(['neverExpires']))
+    .option('--never-expires', 'no expiry (not recommended)')
+    .addOption(new Option('--owner <email>', 'the user who owns the key (at most 2 keys each)').conflicts('tenantLevel'))
+    .option('--tenant-level', 'no owner: a tenant-level key (administrators only)')
+    .option('--group <name>', 'assign a group (repeatable)', collect)
+    .option('--role <name>', 'assign a role (repeatable)', collect)
+    .option('--no-copy', 'do not copy the key string to the clipboard')
+    .addHelpText(
+      'after',
+      examples(
+        'akm create                                  # asks for everything',
+        'akm create --name deploy-bot --expires-in 90 --tenant-level --role KeyManager',
+        'akm create --name laptop --owner alice@acme.test --expires-on 2027-06-30 --group Administrators',
+        'akm create --name ingest --type api --expires-in 30 --tenant-level --role Ingestion --json --no-copy',
+      ),
+    )
+    .action(async (flags: CreateOptions, command: Command) => runCreate(flags, ctx.deps(command)));
+}
+
+export async function runCreate(options: CreateOptions, deps: Deps): Promise<void> {
+  const { io, prompter } = deps;
+  const draft: CreateDraft = {
+    name: options.name,
+    type: options.type,
+    expiry: expiryFromFlags(options),
+    owner: options.tenantLevel ? null : options.owner,
+    groups: options.group,
+    roles: options.role,
+  };
+  const nothingGiven = Object.values(draft).every((v) => v === undefined);
+  if (!prompter.canPrompt) {
+    if (draft.name === undefined) throw new UsageError('missing --name <name>', undefined, 'missing_flag');
+    if (draft.expiry === undefined) {
+      throw new UsageError('missing expiry: pass --expires-in <days>, --expires-on <date> or --never-expires', 'there is no default validity on purpose', 'missing_flag');
+    }
+    if (draft.owner === undefined) throw new UsageError('missing --owner <email> or --tenant-level', undefined, 'missing_flag');
+  }
+  if (options.type === 'api') io.warn(API_TYPE_WARNING);
+  if (draft.expiry?.kind === 'never') io.warn(NEVER_EXPIRES_WARNING);
+
+  const service = await deps.service();
+  const input = await completeDraft(draft, nothingGiven, { prompter, io, service, now: deps.now });
+  const issued = await service.createKey(input);
+  await prepareDates(io);
+  const copied = await copyKeyString(deps, issued.keyString, options.copy);
+  printIssuedKey(io, issued, copied);
+}

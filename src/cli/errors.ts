@@ -1,0 +1,35 @@
+/**
+ * Turning any failure into one line (plus a hint) on stderr and an exit code. Stacks only
+ * with AKM_DEBUG=1. Under --json the same facts as {"error":{code,message,hint}}.
+ */
+import { CommanderError } from 'commander';
+import { AkmError, ExitCode, UsageError } from '../core/errors.js';
+import { printable } from '../core/validate.js';
+import { storeError } from '../store/open.js';
+
+export function toAkmError(error: unknown, storePath?: string): AkmError {
+  if (error instanceof AkmError) return error;
+  if (error instanceof CommanderError) {
+    return new UsageError(error.message.replace(/^error:\s*/i, ''), 'see akm --help', error.code.replace(/^commander\./, ''));
+  }
+  const code = (error as { code?: string } | null)?.code;
+  if (storePath && typeof code === 'string' && code.startsWith('SQLITE_')) {
+    const mapped = storeError(error, storePath);
+    if (mapped instanceof AkmError) return mapped;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new AkmError(`unexpected error: ${message}`, 'unexpected', ExitCode.unexpected, 'run again with AKM_DEBUG=1 for details, and report it if it persists');
+}
+
+export function reportError(error: AkmError, original: unknown, stderr: NodeJS.WritableStream, json: boolean, env: NodeJS.ProcessEnv): void {
+  const message = printable(error.message.split('\n')[0] ?? '', 500);
+  if (json) {
+    const body: Record<string, string> = { code: error.code, message };
+    if (error.hint) body.hint = error.hint;
+    stderr.write(`${JSON.stringify({ error: body })}\n`);
+  } else {
+    stderr.write(`error: ${message}\n`);
+    if (error.hint) stderr.write(`hint: ${printable(error.hint, 500)}\n`);
+  }
+  if (env.AKM_DEBUG === '1' && original instanceof Error && original.stack) stderr.write(`${original.stack}\n`);
+}

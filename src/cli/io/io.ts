@@ -1,0 +1,60 @@
+/**
+ * The streams of one run. stdout carries data only (tables, JSON, key strings); everything
+ * meant for the person — progress, warnings, notices, errors — goes to stderr.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Terminal } from './terminal.js';
+
+export interface Streams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+}
+
+export class Io {
+  readonly style: ChalkInstance;
+  readonly errStyle: ChalkInstance;
+
+  constructor(
+    readonly streams: Streams,
+    readonly terminal: Terminal,
+    readonly options: OutputOptions,
+  ) {
+    this.style = new Chalk({ level: terminal.color ? 1 : 0 });
+    this.errStyle = new Chalk({ level: terminal.stderrColor ? 1 : 0 });
+  }
+
+  get json(): boolean {
+    return this.options.json;
+  }
+
+  /** Data, exactly as given plus a newline. */
+  out(text: string): void {
+    this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** One JSON document on stdout. */
+  outJson(value: unknown): void {
+    this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Progress and confirmations; silenced by --quiet. */
+  info(text: string): void {
+    if (!this.options.quiet) this.streams.stderr.write(`${text}\n`);
+  }
+
+  /** Warnings are never silenced: they say something went differently than asked. */
+  warn(text: string): void {
+    this.streams.stderr.write(`${this.errStyle.yellow('warning:')} ${text}\n`);
+  }
+
+  /** Must-read notices (the secret is shown once); never silenced. */
+  notice(text: string): void {
+    this.streams.stderr.write(`${text}\n`);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * argv → parsed options → service call → rendered result. Returns the exit code; bin/akm.js
+ * is the only place that sets it.
+ */
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import type { AkmService } from '../service/types.js';
+import type { Deps } from './deps.js';
+import { createDeps } from './deps.js';
+import { reportError, toAkmError } from './errors.js';
+import type { Streams } from './io/io.js';
+import { buildProgram } from './program.js';
+import type { GlobalOptions } from './settings.js';
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+export async function main(
+  argv: string[],
+  streams: Streams = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const opened: AkmService[] = [];
+  let deps: Deps | undefined;
+  const program = buildProgram(version(), {
+    deps(command) {
+      deps ??= createDeps(command.optsWithGlobals() as GlobalOptions, streams, env, opened);
+      return deps;
+    },
+  });
+  program.configureOutput({
+    writeOut: (text) => streams.stdout.write(text),
+    writeErr: (text) => streams.stderr.write(text),
+    outputError: () => {},
+  });
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    // --help and --version end parsing through an exception with exit code 0.
+    if (error instanceof CommanderError && error.exitCode === 0) return 0;
+    let storePath: string | undefined;
+    try {
+      storePath = deps?.settings.store;
+    } catch {
+      // settings themselves failed; report the original error
+    }
+    const akmError = toAkmError(error, storePath);
+    const json = deps?.io.json ?? argv.includes('--json');
+    reportError(akmError, error, streams.stderr, json, env);
+    return akmError.exitCode;
+  } finally {
+    await Promise.allSettled(opened.map((service) => service.close()));
+  }
+}

@@ -1,0 +1,77 @@
+/** The Commander program: global options, then one registration line per command. */
+import { Command, Option } from 'commander';
+import type { CommandContext } from './command.js';
+import { registerActivation } from './commands/activate.js';
+import { registerAssign } from './commands/assign.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerCopy } from './commands/copy.js';
+import { registerCreate } from './commands/create.js';
+import { registerDelete } from './commands/delete.js';
+import { registerExtend } from './commands/extend.js';
+import { registerGroups } from './commands/groups/index.js';
+import { registerInit } from './commands/init.js';
+import { registerList } from './commands/list.js';
+import { registerPermissions } from './commands/permissions.js';
+import { registerRoles } from './commands/roles/index.js';
+import { registerRotate } from './commands/rotate.js';
+import { registerShow } from './commands/show.js';
+import { registerUsers } from './commands/users/index.js';
+import { registerVerify } from './commands/verify.js';
+
+export function buildProgram(version: string, ctx: CommandContext): Command {
+  const program = new Command('akm')
+    .description('Create and manage programmatic access keys for your tenant.')
+    .version(version, '-V, --version', 'print the version')
+    .addOption(new Option('--store <path|url>', 'the store: a SQLite file, or an akm server URL').env('AKM_STORE'))
+    .addOption(new Option('--profile <name>', 'settings profile to use').env('AKM_PROFILE'))
+    .addOption(new Option('--tenant <id>', 'tenant to act in (local stores holding several)').env('AKM_TENANT'))
+    .addOption(new Option('--master-key-file <path>', 'read the master key from this file instead of the OS keychain').env('AKM_MASTER_KEY_FILE'))
+    .option('--json', 'print one JSON document on stdout')
+    .option('-y, --yes', 'answer yes to confirmations')
+    .option('--no-input', 'never prompt; fail with a usage error instead')
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)')
+    .option('-q, --quiet', 'print only data and errors')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 not found, 4 conflict or limit,
+            5 authentication or permission denied, 6 store or server unavailable, 130 cancelled.
+
+Get started:
+  $ akm init --tenant acme --admin you@acme.test
+  $ akm create --name deploy-bot --expires-in 90 --tenant-level
+  $ akm list`,
+  );
+
+  for (const register of [
+    registerInit,
+    registerCreate,
+    registerList,
+    registerShow,
+    registerExtend,
+    registerAssign,
+    registerRotate,
+    registerCopy,
+    registerActivation,
+    registerDelete,
+    registerPermissions,
+    registerVerify,
+    registerUsers,
+    registerGroups,
+    registerRoles,
+    registerCompletion,
+  ]) {
+    register(program, ctx);
+  }
+  // Every subcommand reports its errors through main(), like the root.
+  const quiet = (command: Command): void => {
+    command.exitOverride().configureOutput({ outputError: () => {} });
+    command.commands.forEach(quiet);
+  };
+  program.commands.forEach(quiet);
+  return program;
+}

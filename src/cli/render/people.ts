@@ -1,0 +1,28 @@
+/** Users, groups and roles as tables. */
+import type { Group, Role, User } from '../../service/types.js';
+import { list, printable } from '../io/format.js';
+import type { Io } from '../io/io.js';
+import { renderTable } from '../io/table.js';
+
+export function usersTable(io: Io, users: User[]): string {
+  return renderTable(io, ['EMAIL', 'NAME', 'GROUPS', 'KEYS'], users.map((u) => [printable(u.email), printable(u.name) || '-', list(u.groups), `${u.keyCount}/2`]));
+}
+
+export function groupsTable(io: Io, groups: Group[]): string {
+  return renderTable(
+    io,
+    ['GROUP', 'ROLES', 'MEMBERS'],
+    groups.map((g) => [printable(g.name) + (g.builtin ? io.style.dim(' (built-in)') : ''), list(g.roles), list(g.members)]),
+  );
+}
+
+export function rolesTable(io: Io, roles: Role[]): string {
+  return renderTable(io, ['ROLE', 'PERMISSIONS'], roles.map((r) => [printable(r.name) + (r.builtin ? io.style.dim(' (built-in)') : ''), list(r.permissions)]));
+}
+
+/** Print one result (JSON) or a one-line confirmation plus the table. */
+export function printChange<T>(io: Io, value: T, message: string, table: (io: Io, rows: T[]) => string): void {
+  if (io.json) return io.outJson(value);
+  io.info(message);
+  io.out(table(io, [value]));
+}
