@@ -1,0 +1,67 @@
+/** Output conventions: stdout is data, NO_COLOR, ISO dates when piped, user text neutralised. */
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { Sandbox } from '../helpers/cli.js';
+
+test('piped output: no colour, ISO timestamps, data on stdout and people-talk on stderr', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const listed = await box.run(['list'], { env: { NO_COLOR: undefined } });
+  t.notRegex(listed.stdout, /\u001b\[/, 'no ANSI escapes when piped');
+  t.regex(listed.stdout, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
+  t.regex(listed.stdout, /^ACCESS KEY ID\s+NAME/);
+  const forced = await box.run(['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  t.regex(forced.stdout, /\u001b\[/, 'FORCE_COLOR turns colour on');
+  const noColor = await box.run(['list', '--no-color'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  t.notRegex(noColor.stdout, /\u001b\[/, '--no-color wins');
+  const honoured = await box.run(['list'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
+  t.notRegex(honoured.stdout, /\u001b\[/, 'NO_COLOR wins');
+});
+
+test('control characters stored by other means are neutralised on output', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const db = new Database(box.storePath);
+  db.prepare("UPDATE keys SET name = ? WHERE name = 'svc'").run('evil\u001b]0;pwned\u0007\u001b[2J');
+  db.close();
+  const listed = await box.run(['list']);
+  t.false(listed.stdout.includes('\u001b'), 'no raw escape reaches the terminal');
+  t.regex(listed.stdout, /evil\\x1b\]0;pwned\\x07\\x1b\[2J/);
+  const json = await box.json(['list']);
+  t.is(json.value[0].name, 'evil\u001b]0;pwned\u0007\u001b[2J', 'JSON keeps the exact value, escaped by JSON itself');
+});
+
+test('--quiet leaves data and errors only', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  const result = await box.run(['users', 'add', 'q@acme.test', '--quiet']);
+  t.is(result.code, 0);
+  t.notRegex(result.stderr, /added/);
+  const created = await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy', '-q']);
+  t.regex(created.stderr, /only time the secret key is shown/, 'the once-only notice is never silenced');
+});
+
+test('--help shows examples for every command; --version prints the version', async (t) => {
+  const box = new Sandbox();
+  t.teardown(() => box.cleanup());
+  const version = await box.run(['--version']);
+  t.regex(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  for (const command of ['init', 'create', 'list', 'show', 'extend', 'assign', 'rotate', 'copy', 'activate', 'deactivate', 'delete', 'permissions', 'verify', 'users add', 'groups add-role', 'roles create', 'completion']) {
+    const help = await box.run([...command.split(' '), '--help']);
+    t.is(help.code, 0, command);
+    t.regex(help.stdout, /Examples:\n\s+\$ .*akm /, `${command} has examples`);
+  }
+});
+
+test('completion scripts know every command', async (t) => {
+  const box = new Sandbox();
+  t.teardown(() => box.cleanup());
+  for (const shell of ['bash', 'zsh', 'fish']) {
+    const result = await box.run(['completion', shell]);
+    t.is(result.code, 0);
+    for (const word of ['create', 'rotate', 'add-member', '--expires-in']) t.true(result.stdout.includes(word.replace(/^--/, '')), `${shell}: ${word}`);
+  }
+  t.is((await box.run(['completion', 'tcsh'])).code, 2);
+});
