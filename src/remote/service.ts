@@ -1,0 +1,126 @@
+/**
+ * The remote implementation of AkmService: each method is one signed HTTP call to `akm serve`,
+ * which runs the local implementation as the signing key. Results and errors are the same
+ * plain data and typed errors, so commands cannot tell which implementation they hold.
+ */
+import type { ExpiryChoice } from '../core/expiry.js';
+import type { PermissionSource } from '../core/permissions.js';
+import type {
+  AkmService,
+  AssignChanges,
+  CreateKeyInput,
+  Group,
+  Identity,
+  IssuedKey,
+  KeyDetails,
+  KeyFilter,
+  KeyView,
+  Page,
+  Role,
+  User,
+  VerifyInput,
+  VerifyResult,
+} from '../service/types.js';
+import { SignedClient, type ClientOptions } from './client.js';
+import { expiryToWire, segment } from './wire.js';
+
+const key = (ref: string) => `/v1/keys/${segment(ref)}`;
+const group = (name: string) => `/v1/groups/${segment(name)}`;
+
+export class RemoteService implements AkmService {
+  readonly client: SignedClient;
+
+  constructor(options: ClientOptions) {
+    this.client = new SignedClient(options);
+  }
+
+  async whoami(): Promise<Identity> {
+    const identity = await this.client.call<Identity>('GET', '/v1/whoami');
+    return { ...identity, store: this.client.baseUrl, mode: 'remote' };
+  }
+
+  createKey(input: CreateKeyInput): Promise<IssuedKey> {
+    return this.client.call('POST', '/v1/keys', { body: { ...input, expiry: expiryToWire(input.expiry) } });
+  }
+  listKeys(filter: KeyFilter, page: { after?: string; limit?: number } = {}): Promise<Page<KeyView>> {
+    return this.client.call('GET', '/v1/keys', { query: { ...filter, ...page } });
+  }
+  showKey(ref: string): Promise<KeyDetails> {
+    return this.client.call('GET', key(ref));
+  }
+  extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView> {
+    return this.client.call('POST', `${key(ref)}/extend`, { body: { expiry: expiryToWire(expiry) } });
+  }
+  assignKey(ref: string, changes: AssignChanges): Promise<KeyView> {
+    return this.client.call('POST', `${key(ref)}/assign`, { body: changes });
+  }
+  rotateKey(ref: string, graceMs: number): Promise<IssuedKey> {
+    return this.client.call('POST', `${key(ref)}/rotate`, { body: { graceMs } });
+  }
+  copyKey(ref: string): Promise<{ accessKeyId: string; tenantId: string; keyString: string }> {
+    return this.client.call('GET', `${key(ref)}/copy`);
+  }
+  setKeyStatus(ref: string, status: 'active' | 'inactive'): Promise<KeyView> {
+    return this.client.call('POST', `${key(ref)}/status`, { body: { status } });
+  }
+  deleteKey(ref: string): Promise<KeyView> {
+    return this.client.call('DELETE', key(ref));
+  }
+  keyPermissions(ref: string): Promise<{ accessKeyId: string; permissions: PermissionSource[] }> {
+    return this.client.call('GET', `${key(ref)}/permissions`);
+  }
+
+  /** "Not valid" is an answer, not an error, exactly as in the local service. */
+  async verifyKey(input: VerifyInput): Promise<VerifyResult> {
+    const response = await this.client.send('POST', '/v1/verify', { body: input, unsigned: true });
+    if (response.status === 200) return response.json as VerifyResult;
+    if (response.status === 401) return { valid: false };
+    throw this.client.errorFrom(response);
+  }
+
+  addUser(email: string, name: string): Promise<User> {
+    return this.client.call('POST', '/v1/users', { body: { email, name } });
+  }
+  listUsers(): Promise<User[]> {
+    return this.client.call('GET', '/v1/users');
+  }
+  removeUser(email: string): Promise<User> {
+    return this.client.call('DELETE', `/v1/users/${segment(email)}`);
+  }
+
+  createGroup(name: string): Promise<Group> {
+    return this.client.call('POST', '/v1/groups', { body: { name } });
+  }
+  listGroups(): Promise<Group[]> {
+    return this.client.call('GET', '/v1/groups');
+  }
+  deleteGroup(name: string): Promise<Group> {
+    return this.client.call('DELETE', group(name));
+  }
+  addGroupMember(name: string, email: string): Promise<Group> {
+    return this.client.call('POST', `${group(name)}/members`, { body: { email } });
+  }
+  removeGroupMember(name: string, email: string): Promise<Group> {
+    return this.client.call('DELETE', `${group(name)}/members/${segment(email)}`);
+  }
+  addGroupRole(name: string, role: string): Promise<Group> {
+    return this.client.call('POST', `${group(name)}/roles`, { body: { role } });
+  }
+  removeGroupRole(name: string, role: string): Promise<Group> {
+    return this.client.call('DELETE', `${group(name)}/roles/${segment(role)}`);
+  }
+
+  createRole(name: string, permissions: string[]): Promise<Role> {
+    return this.client.call('POST', '/v1/roles', { body: { name, permissions } });
+  }
+  listRoles(): Promise<Role[]> {
+    return this.client.call('GET', '/v1/roles');
+  }
+  deleteRole(name: string): Promise<Role> {
+    return this.client.call('DELETE', `/v1/roles/${segment(name)}`);
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: fetch pools its connections and lets them go on exit.
+  }
+}

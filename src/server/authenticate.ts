@@ -1,0 +1,132 @@
+/**
+ * Who signed this request? SigV4 needs the plaintext secret to derive the signing key, so the
+ * sealed secret is opened (AES-GCM: a tampered one fails cleanly, never yields a wrong
+ * secret). Unknown key, wrong signature, inactive or expired key all get one answer, and an
+ * unknown key still costs a signature computation, so neither body nor timing tells which.
+ */
+import { isAccessKeyId } from '../core/credentials.js';
+import { DeniedError, UnavailableError } from '../core/errors.js';
+import type { DerivedKeys } from '../crypto/keys.js';
+import { openSecret } from '../crypto/seal.js';
+import { keyActor, type Actor } from '../service/local/actor.js';
+import { usable } from '../service/local/verify.js';
+import { getKeyById, type KeyRow } from '../store/keys.js';
+import type { Db } from '../store/open.js';
+import { getTenant, type TenantRow } from '../store/tenants.js';
+import { NONCE_HEADER, TENANT_HEADER } from '../remote/wire.js';
+import type { ReplayGuard } from './replay.js';
+import { checkRequestTime, parseAuthorization, signatureMatches, SignatureFormatError, type ParsedAuthorization, type SignedRequest } from './sigv4.js';
+
+/** Failed authentication: exit 5 on the CLI, 401 on the wire. */
+export class AuthenticationError extends DeniedError {
+  constructor(
+    code: string,
+    message: string,
+    readonly reason: string,
+    readonly accessKeyId: string | null,
+    readonly tenantId: string | null,
+    hint?: string,
+  ) {
+    super(message, hint, code);
+  }
+}
+
+export const AUTHENTICATION_CODES = new Set(['auth_required', 'auth_malformed', 'clock_skew', 'auth_failed', 'replayed_request']);
+
+const NOT_VALID_MESSAGE = 'the request signature does not match, or the access key is unknown, inactive or expired';
+const NOT_VALID_HINT = 'check the credentials (akm whoami) and that the key is active and unexpired';
+// Any well-formed secret will do: it only makes an unknown key cost the same work as a known one.
+const DUMMY_SECRET = 'akms_unknownkeyunknownkeyunknownkeyunknownkey000000';
+const MAX_NONCE_LENGTH = 128;
+
+export interface AuthDeps {
+  db: Db;
+  keys: () => DerivedKeys;
+  now: () => Date;
+  replay: ReplayGuard;
+  recordUse: (accessKeyId: string, at: string) => void;
+}
+
+export interface Authenticated {
+  key: KeyRow;
+  tenant: TenantRow;
+  actor: Actor;
+}
+
+export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Authenticated {
+  const now = deps.now();
+  let auth: ParsedAuthorization;
+  let signedAt: Date;
+  try {
+    auth = parseAuthorization(first(request.headers.authorization));
+    signedAt = checkRequestTime(first(request.headers['x-amz-date']), auth.date, now);
+  } catch (error) {
+    if (!(error instanceof SignatureFormatError)) throw error;
+    const claimed = claimedKeyId(first(request.headers.authorization));
+    throw new AuthenticationError(error.code, error.message, error.code, claimed, null);
+  }
+
+  const row = isAccessKeyId(auth.accessKeyId) ? getKeyById(deps.db, auth.accessKeyId) : undefined;
+  const fail = (reason: string) =>
+    new AuthenticationError('auth_failed', NOT_VALID_MESSAGE, reason, isAccessKeyId(auth.accessKeyId) ? auth.accessKeyId : null, row?.tenant_id ?? null, NOT_VALID_HINT);
+
+  let matched = false;
+  let tampered = false;
+  for (const secret of candidateSecrets(deps, row, now)) {
+    if (secret === null) tampered = true;
+    else matched = signatureMatches(request, auth, secret) || matched;
+  }
+  if (!row) throw fail('unknown_key');
+  if (tampered && !matched) throw fail('tampered_secret');
+  if (!matched) throw fail('bad_signature');
+  const inactive = row.status === 'inactive';
+  if (!usable(row, undefined, now)) throw fail(inactive ? 'inactive_key' : 'expired_key');
+
+  const expectedTenant = first(request.headers[TENANT_HEADER]);
+  if (expectedTenant && expectedTenant !== row.tenant_id) {
+    throw new DeniedError(`permission denied: ${row.id} belongs to another tenant than ${expectedTenant}`, 'log in with a key of that tenant', 'tenant_mismatch');
+  }
+  if (mutating) checkReplay(deps, request, auth, row.tenant_id, signedAt, now);
+
+  const tenant = getTenant(deps.db, row.tenant_id);
+  if (!tenant) throw fail('unknown_tenant');
+  deps.recordUse(row.id, now.toISOString());
+  return { key: row, tenant, actor: keyActor(deps.db, row) };
+}
+
+/** The current secret, and the previous one during a rotation's grace period; null for one that fails to open. */
+function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): Array<string | null> {
+  if (!row) return [DUMMY_SECRET];
+  const keys = deps.keys();
+  const open = (sealed: Buffer) => {
+    try {
+      return openSecret(keys, row.tenant_id, row.id, sealed);
+    } catch {
+      return null;
+    }
+  };
+  const secrets = [open(row.secret_sealed)];
+  const inGrace = row.previous_sealed && row.previous_valid_until && Date.parse(row.previous_valid_until) > now.getTime();
+  if (inGrace) secrets.push(open(row.previous_sealed!));
+  return secrets;
+}
+
+function checkReplay(deps: AuthDeps, request: SignedRequest, auth: ParsedAuthorization, tenantId: string, signedAt: Date, now: Date): void {
+  const nonce = first(request.headers[NONCE_HEADER]);
+  const signedNonce = nonce && auth.signedHeaders.includes(NONCE_HEADER) ? nonce.slice(0, MAX_NONCE_LENGTH) : null;
+  const token = signedNonce ? `${auth.accessKeyId}\0n\0${signedNonce}` : `${auth.accessKeyId}\0s\0${auth.signature}`;
+  const verdict = deps.replay.check(token, signedAt, now);
+  if (verdict === 'replayed') {
+    throw new AuthenticationError('replayed_request', 'this signed request was already received once; it is refused as a replay', 'replayed', auth.accessKeyId, tenantId, 'sign each request afresh (a new x-akm-nonce)');
+  }
+  if (verdict === 'full') throw new UnavailableError('the server is too busy to accept more changes right now', 'try again in a minute', 'server_busy');
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function claimedKeyId(header: string | undefined): string | null {
+  const id = /Credential=([^/\s,]+)\//.exec(header ?? '')?.[1];
+  return id && isAccessKeyId(id) ? id : null;
+}

@@ -1,0 +1,83 @@
+/**
+ * Reading requests and writing responses: bodies within a size limit, JSON in and out, and
+ * typed errors turned into a status plus the error envelope the remote client turns back into
+ * the same error (same code, message, hint and exit code).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AkmError, ExitCode } from '../core/errors.js';
+import type { WireErrorBody } from '../remote/wire.js';
+import { AUTHENTICATION_CODES } from './authenticate.js';
+
+export class HttpError extends AkmError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    // 429 and 503 mean "not now": exit 6 like any unavailable server; other 4xx are the caller's mistake.
+    super(message, code, status === 503 || status === 429 ? ExitCode.unavailable : status >= 500 ? ExitCode.unexpected : ExitCode.usage);
+  }
+}
+
+/** The whole body, or a 413 as soon as it grows past `limit` bytes (before reading it all). */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, 'body_too_large', `request body larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, 'body_too_large', `request body larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export function parseJson(body: Buffer, contentType: string | undefined): unknown {
+  if (body.length === 0) return {};
+  if (contentType && !/^application\/json\b/i.test(contentType)) {
+    throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  }
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  }
+}
+
+export function statusFor(error: AkmError): number {
+  if (error instanceof HttpError) return error.status;
+  switch (error.exitCode) {
+    case ExitCode.usage:
+      return 400;
+    case ExitCode.notFound:
+      return 404;
+    case ExitCode.conflict:
+      return 409;
+    case ExitCode.denied:
+      return AUTHENTICATION_CODES.has(error.code) ? 401 : 403;
+    case ExitCode.unavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+export function errorBody(error: AkmError): WireErrorBody {
+  return { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode } };
+}
+
+/** Anything that is not an AkmError is a bug: the client gets no detail, the log gets the name. */
+export const INTERNAL_ERROR = new AkmError('internal server error', 'internal', ExitCode.unexpected, 'the server log has the details');
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(body);
+}

@@ -1,0 +1,21 @@
+/**
+ * Structured logs: one JSON object per line on stderr, so `jq` and log shippers read them.
+ * Callers pass only what is safe to keep: method, path, status, timing, client address, the
+ * access key id. Never headers, bodies, signatures or secrets.
+ */
+export type LogLine = Record<string, string | number | boolean | null | undefined>;
+export type Logger = (line: LogLine) => void;
+
+export function jsonLogger(stream: NodeJS.WritableStream, now: () => Date = () => new Date()): Logger {
+  return (line) => {
+    stream.write(`${JSON.stringify({ time: now().toISOString(), ...line })}\n`);
+  };
+}
+
+export const silentLogger: Logger = () => {};
+
+/** What an unexpected error may show in the log: its class and message, the stack only when debugging. */
+export function describeError(error: unknown, debug: boolean): LogLine {
+  if (!(error instanceof Error)) return { error: 'non-error thrown' };
+  return { error: `${error.name}: ${error.message}`.slice(0, 500), ...(debug && error.stack ? { stack: error.stack } : {}) };
+}

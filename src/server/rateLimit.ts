@@ -1,0 +1,88 @@
+/**
+ * Token buckets per client, in a bounded map kept in least-recently-seen order. When the map
+ * is full the client seen longest ago is dropped: its bucket has had the most time to refill,
+ * so forgetting it is the least generous choice, and it costs O(1) even under a flood of
+ * spoofed-looking new addresses.
+ * IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
+ */
+import { isIPv6 } from 'node:net';
+
+export interface RateLimitOptions {
+  /** tokens added per second (sustained requests per second) */
+  ratePerSecond: number;
+  /** bucket size (the burst allowed after a quiet spell) */
+  burst: number;
+  maxClients?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly maxClients: number;
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.maxClients = options.maxClients ?? 10_000;
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Take `cost` tokens from the client's bucket if it holds them. */
+  take(clientIp: string, nowMs: number, cost = 1): RateDecision {
+    const key = clientKey(clientIp);
+    const bucket = this.refill(this.buckets.get(key), nowMs);
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
+      this.store(key, bucket);
+      return { allowed: true };
+    }
+    this.store(key, bucket);
+    const missing = cost - bucket.tokens;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / this.options.ratePerSecond)) };
+  }
+
+  /** Would one more token be granted? Does not take it. */
+  peek(clientIp: string, nowMs: number): RateDecision {
+    const bucket = this.buckets.get(clientKey(clientIp));
+    if (!bucket) return { allowed: true };
+    const tokens = this.refill(bucket, nowMs).tokens;
+    return tokens >= 1 ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.options.ratePerSecond)) };
+  }
+
+  private refill(bucket: Bucket | undefined, nowMs: number): Bucket {
+    const { burst, ratePerSecond } = this.options;
+    if (!bucket) return { tokens: burst, at: nowMs };
+    const elapsed = Math.max(0, nowMs - bucket.at) / 1000;
+    return { tokens: Math.min(burst, bucket.tokens + elapsed * ratePerSecond), at: nowMs };
+  }
+
+  private store(key: string, bucket: Bucket): void {
+    // delete + set moves the client to the end: the map's first entry is the least recently seen.
+    if (!this.buckets.delete(key) && this.buckets.size >= this.maxClients) {
+      const oldest = this.buckets.keys().next().value;
+      if (oldest !== undefined) this.buckets.delete(oldest);
+    }
+    this.buckets.set(key, bucket);
+  }
+}
+
+export function clientKey(ip: string): string {
+  const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  if (!isIPv6(plain)) return plain;
+  return expandIPv6(plain).slice(0, 4).join(':') + '::/64';
+}
+
+function expandIPv6(ip: string): string[] {
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = ip.includes('::') ? Array(8 - left.length - right.length).fill('0') : [];
+  return [...left, ...zeros, ...right].map((part) => part.toLowerCase().replace(/^0+(?=.)/, ''));
+}

@@ -1,0 +1,103 @@
+/** /v1/keys…: the key lifecycle, one route per AkmService method. */
+import { UsageError } from '../../core/errors.js';
+import { MAX_GRACE_MS } from '../../core/expiry.js';
+import { expiryFromWire } from '../../remote/wire.js';
+import type { KeyFilter, KeyStatus, KeyType } from '../../service/types.js';
+import { Fields, queryInteger, queryParams } from '../fields.js';
+import { created, type Route } from '../router.js';
+
+const STATUSES: KeyStatus[] = ['active', 'inactive', 'expired'];
+const TYPES: KeyType[] = ['access', 'api'];
+
+function oneOf<T extends string>(value: string | undefined, allowed: T[], name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}`, undefined, 'invalid_query');
+  return value as T;
+}
+
+export const keyRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: '/v1/keys',
+    handler: async ({ service, query }) => {
+      const q = queryParams(query, ['status', 'type', 'owner', 'expiringWithinDays', 'after', 'limit']);
+      const filter: KeyFilter = {};
+      const status = oneOf(q.status, STATUSES, 'status');
+      const type = oneOf(q.type, TYPES, 'type');
+      const within = queryInteger(q.expiringWithinDays, 'expiringWithinDays', 0, 36_500);
+      if (status) filter.status = status;
+      if (type) filter.type = type;
+      if (q.owner !== undefined) filter.owner = q.owner;
+      if (within !== undefined) filter.expiringWithinDays = within;
+      const page: { after?: string; limit?: number } = {};
+      if (q.after !== undefined) page.after = q.after;
+      const limit = queryInteger(q.limit, 'limit', 1, 1000);
+      if (limit !== undefined) page.limit = limit;
+      return service.listKeys(filter, page);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/v1/keys',
+    handler: async ({ service, body }) => {
+      const f = Fields.of(body);
+      const type = f.string('type');
+      if (!TYPES.includes(type as KeyType)) throw new UsageError(`"type" must be access or api`, undefined, 'invalid_body');
+      const input = {
+        name: f.string('name'),
+        type: type as KeyType,
+        expiry: expiryFromWire(f.raw('expiry')),
+        owner: f.nullableString('owner'),
+        groups: f.stringList('groups'),
+        roles: f.stringList('roles'),
+      };
+      f.done();
+      return created(await service.createKey(input));
+    },
+  },
+  { method: 'GET', pattern: '/v1/keys/:ref', handler: async ({ service, params }) => service.showKey(params.ref!) },
+  { method: 'DELETE', pattern: '/v1/keys/:ref', handler: async ({ service, params }) => service.deleteKey(params.ref!) },
+  {
+    method: 'POST',
+    pattern: '/v1/keys/:ref/extend',
+    handler: async ({ service, params, body }) => {
+      const f = Fields.of(body);
+      const expiry = expiryFromWire(f.raw('expiry'));
+      f.done();
+      return service.extendKey(params.ref!, expiry);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/v1/keys/:ref/assign',
+    handler: async ({ service, params, body }) => {
+      const f = Fields.of(body);
+      const changes = { addGroups: f.stringList('addGroups'), addRoles: f.stringList('addRoles'), removeGroups: f.stringList('removeGroups'), removeRoles: f.stringList('removeRoles') };
+      f.done();
+      return service.assignKey(params.ref!, changes);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/v1/keys/:ref/rotate',
+    handler: async ({ service, params, body }) => {
+      const f = Fields.of(body);
+      const graceMs = f.raw('graceMs') === undefined ? 0 : f.integer('graceMs', 0, MAX_GRACE_MS);
+      f.done();
+      return service.rotateKey(params.ref!, graceMs);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/v1/keys/:ref/status',
+    handler: async ({ service, params, body }) => {
+      const f = Fields.of(body);
+      const status = f.string('status');
+      if (status !== 'active' && status !== 'inactive') throw new UsageError('"status" must be active or inactive', undefined, 'invalid_body');
+      f.done();
+      return service.setKeyStatus(params.ref!, status);
+    },
+  },
+  { method: 'GET', pattern: '/v1/keys/:ref/copy', handler: async ({ service, params }) => service.copyKey(params.ref!) },
+  { method: 'GET', pattern: '/v1/keys/:ref/permissions', handler: async ({ service, params }) => service.keyPermissions(params.ref!) },
+];

@@ -1,0 +1,180 @@
+/**
+ * `akm serve`: the HTTP(S) server around the local service, its timers and its shutdown.
+ *
+ * Time limits close slow-loris connections: headers must arrive within `headersTimeoutMs`,
+ * the whole request within `requestTimeoutMs`, and Node checks both every second rather than
+ * its default 30. Shutdown stops accepting, lets in-flight requests finish (up to
+ * `drainMs`), then writes the pending lastUsedAt notes and closes the store.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { UsageError } from '../core/errors.js';
+import type { MasterKeyOptions } from '../crypto/masterKey.js';
+import { operatorActor } from '../service/local/actor.js';
+import type { LocalContext } from '../service/local/context.js';
+import { lazyKeys, resolveTenant } from '../service/local/service.js';
+import { openDatabase } from '../store/open.js';
+import { createHandler, type AppState } from './app.js';
+import { AuthFailureLog } from './authFailures.js';
+import { LastUsedBatcher } from './lastUsed.js';
+import { assertTransportAllowed, urlFor, type ListenAddress } from './listen.js';
+import { describeError, type Logger } from './log.js';
+import { RateLimiter } from './rateLimit.js';
+import { ReplayGuard } from './replay.js';
+import { buildRouter } from './routes/index.js';
+
+export interface ServeOptions {
+  storePath: string;
+  masterKey: MasterKeyOptions;
+  listen: ListenAddress;
+  tls?: { certFile: string; keyFile: string };
+  insecureHttp?: boolean;
+  log: Logger;
+  /** /v1/verify requests per second per client, and the burst above it */
+  verifyRate?: number;
+  verifyBurst?: number;
+  bodyLimit?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  drainMs?: number;
+  now?: () => Date;
+  debug?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  address: ListenAddress;
+  server: Server;
+  /** Stop accepting, finish in-flight requests, flush, close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULTS = {
+  verifyRate: 100,
+  verifyBurst: 200,
+  bodyLimit: 64 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  drainMs: 10_000,
+};
+
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  assertTransportAllowed(options.listen, !!options.tls, !!options.insecureHttp);
+  const tls = options.tls ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') } : undefined;
+  const log = options.log;
+  const db = openDatabase(options.storePath, { busyTimeoutMs: 5000 });
+  let lastUsed: LastUsedBatcher | undefined;
+  try {
+    const tenant = resolveTenant(db, undefined);
+    const keys = lazyKeys(db, options.masterKey);
+    keys(); // a wrong or missing master key stops the server now, not at the first request
+    const onError = (what: string) => (error: unknown) => log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
+    lastUsed = new LastUsedBatcher(db, onError('last_used_flush_failed'));
+    const base: LocalContext = {
+      db,
+      storePath: options.storePath,
+      tenant,
+      actor: operatorActor(db, tenant),
+      now: options.now ?? (() => new Date()),
+      keys,
+      source: 'http',
+      recordUse: lastUsed.record,
+    };
+    const replay = new ReplayGuard();
+    const state: AppState = {
+      base,
+      auth: { db, keys, now: base.now, replay, recordUse: lastUsed.record },
+      router: buildRouter(),
+      replay,
+      verifyLimiter: new RateLimiter({ ratePerSecond: options.verifyRate ?? DEFAULTS.verifyRate, burst: options.verifyBurst ?? DEFAULTS.verifyBurst }),
+      authFailureLimiter: new RateLimiter({ ratePerSecond: 1, burst: 20 }),
+      authFailures: new AuthFailureLog(db, keys, onError('audit_write_failed')),
+      log,
+      bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+      debug: !!options.debug,
+      draining: false,
+    };
+    const serverOptions = {
+      headersTimeout: options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: 5000,
+    };
+    const handler = createHandler(state);
+    const server = tls ? createHttpsServer({ ...serverOptions, ...tls }, handler) : createHttpServer(serverOptions, handler);
+    // A TLS handshake that never finishes is a slow-loris too.
+    server.on('secureConnection', (socket) => socket.setTimeout(serverOptions.requestTimeout, () => socket.destroy()));
+    await listen(server, options.listen);
+    const bound = server.address() as AddressInfo;
+    const address = { host: options.listen.host, port: bound.port };
+
+    const tick = setInterval(() => {
+      state.replay.sweep(base.now());
+      state.authFailures.flush(Date.now());
+    }, 1000);
+    tick.unref();
+    lastUsed.start();
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        state.draining = true;
+        clearInterval(tick);
+        await drain(server, options.drainMs ?? DEFAULTS.drainMs);
+        lastUsed!.stop();
+        state.authFailures.flush(Date.now(), true);
+        db.close();
+        log({ event: 'stopped' });
+      })());
+
+    const url = urlFor(address, !!tls);
+    log({ event: 'listening', url, tls: !!tls, store: options.storePath });
+    return { url, address, server, close };
+  } catch (error) {
+    lastUsed?.stop();
+    if (db.open) db.close();
+    throw error;
+  }
+}
+
+function listen(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'EADDRINUSE' ? 'another process uses that port; pick another with --listen' : undefined;
+      reject(new UsageError(`cannot listen on ${address.host}:${address.port} (${error.code ?? error.message})`, hint, 'listen_failed'));
+    };
+    server.once('error', onError);
+    server.listen(address.port, address.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Resolves when every connection has ended. In-flight requests finish; a keep-alive
+ * connection is closed as soon as it falls idle (checked every 50 ms), not after its
+ * keep-alive timeout; whatever is still open after `drainMs` is cut.
+ */
+function drain(server: Server, drainMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), drainMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

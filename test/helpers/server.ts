@@ -1,0 +1,103 @@
+/**
+ * A real `akm serve` in-process on 127.0.0.1 (port 0) over a real temp store, with an admin
+ * key minted through the local service, and remote clients signing as any key.
+ */
+import aws4 from 'aws4';
+import { request as httpRequest } from 'node:http';
+import type { LogLine } from '../../src/server/log.js';
+import { startServer, type RunningServer, type ServeOptions } from '../../src/server/server.js';
+import { RemoteService } from '../../src/remote/service.js';
+import type { IssuedKey } from '../../src/service/types.js';
+import { tempStore, type TempStore } from './store.js';
+
+export interface ServerFixture {
+  store: TempStore;
+  server: RunningServer;
+  url: string;
+  admin: IssuedKey;
+  logs: LogLine[];
+  remote(key: { accessKeyId: string; secretKey: string }, tenantId?: string): RemoteService;
+  close(): Promise<void>;
+}
+
+export async function serverFixture(options: Partial<ServeOptions> = {}): Promise<ServerFixture> {
+  const store = tempStore('akm-server-');
+  const local = store.open();
+  const admin = await local.createKey({ name: 'admin', type: 'access', expiry: { kind: 'never' }, owner: store.admin, groups: ['Administrators'], roles: [] });
+  await local.close();
+  const logs: LogLine[] = [];
+  const server = await startServer({
+    storePath: store.path,
+    masterKey: store.masterKeyOptions,
+    listen: { host: '127.0.0.1', port: 0 },
+    log: (line) => logs.push(line),
+    ...options,
+  });
+  return {
+    store,
+    server,
+    url: server.url,
+    admin,
+    logs,
+    remote: (key, tenantId) =>
+      new RemoteService({ baseUrl: server.url, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretKey }, ...(tenantId ? { tenantId } : {}) }),
+    close: async () => {
+      await server.close();
+      store.cleanup();
+    },
+  };
+}
+
+export interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: any;
+}
+
+/** One HTTP request with full control over every byte (for tampering and replay tests). */
+export function rawRequest(
+  url: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string },
+): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, headers: options.headers, localAddress: options.localAddress, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          let json: unknown = null;
+          try {
+            json = JSON.parse(body);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+        });
+      },
+    );
+    req.setTimeout(15_000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** SigV4 headers for a request, as any standard client would make them (optionally at another time). */
+export function signedHeaders(
+  url: string,
+  key: { accessKeyId: string; secretKey: string },
+  options: { method?: string; path: string; body?: string; headers?: Record<string, string>; date?: Date },
+): Record<string, string> {
+  const target = new URL(url);
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  if (options.date) headers['X-Amz-Date'] = options.date.toISOString().replace(/[:-]|\.\d{3}/g, '');
+  const signed = aws4.sign(
+    { host: target.host, method: options.method ?? 'GET', path: options.path, headers, body: options.body ?? '', service: 'akm', region: 'eu-west-1' },
+    { accessKeyId: key.accessKeyId, secretAccessKey: key.secretKey },
+  );
+  return Object.fromEntries(Object.entries(signed.headers ?? {}).map(([k, v]) => [k, String(v)]));
+}
