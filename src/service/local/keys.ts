@@ -1,7 +1,7 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
 import { ConflictError, DeniedError, NotFoundError, UsageError } from '../../core/errors.js';
 import { generateAccessKeyId } from '../../core/credentials.js';
-import { graceEnd, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { graceEnd, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
 import { effectivePermissions, PERMISSIONS, permissionSources } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
@@ -236,6 +236,12 @@ export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges
 }
 
 export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): IssuedKey {
+  // The front ends parse --grace, but the service is the API: a negative grace would rotate at
+  // once, NaN would throw a RangeError mid-transaction, and a huge one would keep the old secret
+  // alive far past the 30 days the CLI allows.
+  if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
+    throw new UsageError('the grace period must be a whole number of milliseconds from 0 to 30 days', 'e.g. --grace 12h', 'invalid_grace');
+  }
   let secretKey = '';
   let graceUntil: string | null = null;
   const row = inTransaction(ctx, () => {
