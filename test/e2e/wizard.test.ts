@@ -1,0 +1,120 @@
+/** The interactive flows, driven for real in a pseudo-terminal (tmux). */
+import test from 'ava';
+import { BIN, Sandbox } from '../helpers/cli.js';
+import { hasCommand, requireService } from '../helpers/services.js';
+import { TmuxSession } from '../helpers/tmux.js';
+
+function session(box: Sandbox, args: string[]): TmuxSession {
+  // A terminal session: CI unset so prompts are allowed, as for a person at a keyboard.
+  const env = box.env({ CI: undefined, TERM: 'xterm-256color' });
+  return new TmuxSession(box.home, env, [process.execPath, BIN, ...args]);
+}
+
+test('akm create with nothing else walks through every question and confirms a summary', async (t) => {
+  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+  const box = await new Sandbox().init();
+  await box.run(['groups', 'create', 'Deployers']);
+  const tty = session(box, ['create', '--no-copy']);
+  t.teardown(() => {
+    tty.kill();
+    box.cleanup();
+  });
+
+  await tty.waitFor(/Name \(a label for people\)/);
+  tty.type('wizard-key');
+  tty.keys('Enter');
+  await tty.waitFor(/Type/);
+  tty.keys('Down', 'Enter'); // api → warned and asked to confirm
+  await tty.waitFor(/api keys are for data-ingestion integrations only/);
+  await tty.waitFor(/Create an api key\?/);
+  tty.type('n');
+  tty.keys('Enter');
+  await tty.waitFor(/Type[\s\S]*Type/); // asked again
+  tty.keys('Enter'); // access
+  await tty.waitFor(/Valid for/);
+  tty.keys('Down', 'Down', 'Down', 'Down', 'Enter'); // from the 90-day default down to never
+  await tty.waitFor(/a definite expiry is recommended/);
+  await tty.waitFor(/Create a key that never expires\?/);
+  tty.type('n');
+  tty.keys('Enter');
+  await tty.waitFor(/Valid for[\s\S]*Valid for/);
+  tty.keys('Down', 'Down', 'Down', 'Enter'); // until a date…
+  await tty.waitFor(/Expires on/);
+  tty.type('2027-02-30');
+  tty.keys('Enter');
+  await tty.waitFor(/not a real calendar date/);
+  for (let i = 0; i < 10; i++) tty.keys('BSpace');
+  tty.type('2030-06-30');
+  tty.keys('Enter');
+  await tty.waitFor(/Owner/);
+  tty.keys('Down', 'Enter'); // (tenant-level key)
+  await tty.waitFor(/Groups/);
+  tty.keys('Space', 'Enter'); // Administrators is first alphabetically
+  await tty.waitFor(/Roles/);
+  tty.keys('Down', 'Space', 'Enter'); // Ingestion
+  await tty.waitFor(/Create this key\?/);
+  const summary = tty.screen();
+  t.regex(summary, /name\s+wizard-key/);
+  // A bare date means through that whole day: the key expires at the next local midnight.
+  t.true(summary.includes(`validity  until ${new Date(2030, 5, 31).toISOString()}`), summary);
+  t.regex(summary, /owner\s+\(tenant-level\)/);
+  t.regex(summary, /groups\s+Administrators/);
+  t.regex(summary, /roles\s+Ingestion/);
+  tty.keys('Enter');
+  t.is(await tty.exitCode(), 0, tty.screen());
+  const screen = tty.screen();
+  t.regex(screen, /secret key\s+akms_/);
+  t.regex(screen, /only time the secret key is shown/);
+
+  const [key] = (await box.json(['list'])).value;
+  t.is(key.name, 'wizard-key');
+  t.is(key.type, 'access');
+  t.is(key.owner, null);
+  t.deepEqual(key.groups, ['Administrators']);
+  t.deepEqual(key.roles, ['Ingestion']);
+});
+
+test('a missing required value is asked for; the rest come from flags', async (t) => {
+  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+  const box = await new Sandbox().init();
+  const tty = session(box, ['create', '--name', 'half', '--tenant-level', '--no-copy']);
+  t.teardown(() => {
+    tty.kill();
+    box.cleanup();
+  });
+  await tty.waitFor(/Valid for/);
+  tty.keys('Enter'); // 90 days, the highlighted default
+  t.is(await tty.exitCode(), 0, tty.screen());
+  t.notRegex(tty.screen(), /Type|Groups|Create this key/, 'only the missing value was asked');
+  const [key] = (await box.json(['list'])).value;
+  const days = (Date.parse(key.expiresAt) - Date.now()) / 86_400_000;
+  t.true(days > 89.9 && days <= 90);
+});
+
+test('delete asks to confirm; "no" changes nothing and exits 130; Ctrl-C exits 130', async (t) => {
+  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+  const box = await new Sandbox().init();
+  await box.run(['create', '--name', 'keep', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const no = session(box, ['delete', 'keep']);
+  t.teardown(() => box.cleanup());
+  await no.waitFor(/Delete AKM[A-Z2-7]{17} \("keep"\)\? This cannot be undone/);
+  no.type('n');
+  no.keys('Enter');
+  t.is(await no.exitCode(), 130);
+  no.kill();
+  t.is((await box.json(['list'])).value.length, 1);
+
+  const interrupted = session(box, ['create']);
+  await interrupted.waitFor(/Name/);
+  interrupted.keys('C-c');
+  t.is(await interrupted.exitCode(), 130);
+  interrupted.kill();
+
+  const yes = session(box, ['delete', 'keep']);
+  await yes.waitFor(/This cannot be undone/);
+  yes.type('y');
+  yes.keys('Enter');
+  t.is(await yes.exitCode(), 0);
+  yes.kill();
+  t.is((await box.json(['list'])).value.length, 0);
+});
