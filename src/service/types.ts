@@ -5,6 +5,19 @@
  */
 import type { ExpiryChoice } from '../core/expiry.js';
 import type { PermissionSource } from '../core/permissions.js';
+import type {
+  AuditQuery,
+  AuditRecord,
+  AuditVerification,
+  AuditVerifyOptions,
+  NotificationList,
+  NotificationQuery,
+  NotifyExpiringOptions,
+  NotifyExpiringResult,
+  ProgressListener,
+} from './notifyTypes.js';
+
+export type * from './notifyTypes.js';
 
 export type KeyType = 'access' | 'api';
 export type KeyStatus = 'active' | 'inactive' | 'expired';
@@ -145,6 +158,15 @@ export interface AkmService {
   createRole(name: string, permissions: string[]): Promise<Role>;
   listRoles(): Promise<Role[]>;
   deleteRole(name: string): Promise<Role>;
+
+  /** the bell inbox, newest first */
+  listNotifications(query?: NotificationQuery): Promise<NotificationList>;
+  /** e-mail about keys expiring soon: plan once per key and expiry date, then deliver the outbox */
+  notifyExpiring(options: NotifyExpiringOptions, onProgress?: ProgressListener): Promise<NotifyExpiringResult>;
+  /** newest first; needs audit:read */
+  listAudit(query?: AuditQuery): Promise<Page<AuditRecord>>;
+  /** check the MAC chain and say which record was edited, deleted, inserted or moved; needs audit:read */
+  verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
 
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import { appendAudit } from '../../store/audit.js';
 import type { KeyRow } from '../../store/keys.js';
 import type { LocalContext } from './context.js';
+import { notifyKeyChange } from './notifications.js';
 
 export interface Change {
   action: string;
@@ -27,4 +28,5 @@ export function recordChange(ctx: LocalContext, change: Change): void {
     details: change.details,
     source: ctx.source,
   });
+  notifyKeyChange(ctx, change, at);
 }

@@ -8,13 +8,17 @@ import { setLastUsed } from '../../store/keys.js';
 import { getMeta } from '../../store/meta.js';
 import { openDatabase, type Db } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
-import type { AkmService, AssignChanges, CreateKeyInput, Identity, KeyFilter, VerifyInput } from '../types.js';
+import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
+import type { AkmService, AssignChanges, AuditQuery, AuditVerifyOptions, CreateKeyInput, Identity, KeyFilter, NotificationQuery, NotifyExpiringOptions, ProgressListener, VerifyInput } from '../types.js';
 import { operatorActor, type Actor } from './actor.js';
 import { checkMasterKey, META_STORE_ID } from './bootstrap.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
 import { verifyKey } from './verify.js';
+import * as audit from './audit.js';
+import * as expiryMail from './expiryMail.js';
+import * as notifications from './notifications.js';
 
 export interface LocalOptions {
   storePath: string;
@@ -59,6 +63,8 @@ export class LocalService implements AkmService {
   constructor(
     readonly ctx: LocalContext,
     private readonly ownsDatabase: boolean,
+    /** where expiry mail goes: AKM_SMTP_URL / AKM_MAIL_FROM unless given */
+    readonly mail: MailSettings | null = mailSettingsFromEnv(process.env),
   ) {}
 
   /** The CLI's way in: open the file and act as the operator named at init. */
@@ -174,6 +180,19 @@ export class LocalService implements AkmService {
   }
   async deleteRole(name: string) {
     return people.deleteRole(this.ctx, name);
+  }
+
+  async listNotifications(query?: NotificationQuery) {
+    return notifications.listNotifications(this.ctx, query);
+  }
+  async notifyExpiring(options: NotifyExpiringOptions, onProgress?: ProgressListener) {
+    return expiryMail.notifyExpiring(this.ctx, options, this.mail, onProgress);
+  }
+  async listAudit(query?: AuditQuery) {
+    return audit.listAudit(this.ctx, query);
+  }
+  async verifyAudit(options?: AuditVerifyOptions) {
+    return audit.verifyAudit(this.ctx, options);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,75 @@
+/** Reading and verifying the audit trail on the local store; both need audit:read. */
+import { UsageError } from '../../core/errors.js';
+import { isAccessKeyId } from '../../core/credentials.js';
+import { PERMISSIONS } from '../../core/permissions.js';
+import { queryAudit, type AuditRow } from '../../store/audit.js';
+import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
+import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
+import { requirePermission } from './actor.js';
+import type { LocalContext } from './context.js';
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+function toRecord(row: AuditRow): AuditRecord {
+  return {
+    seq: row.seq,
+    at: row.at,
+    tenantId: row.tenant_id,
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    source: row.source,
+  };
+}
+
+function parseSince(text: string): string {
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw new UsageError(`--since: cannot read "${text.slice(0, 40)}" as a date`, 'use YYYY-MM-DD or an ISO timestamp such as 2027-01-31T12:00:00Z');
+  return new Date(at).toISOString();
+}
+
+function parseCursor(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new UsageError('invalid page cursor');
+  return Number(text);
+}
+
+export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
+  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new UsageError(`the limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  const key = query.key?.trim();
+  const rows = queryAudit(ctx.db, {
+    tenantId: ctx.tenant.id,
+    since: query.since === undefined ? undefined : parseSince(query.since),
+    // An id matches the record's target; a name matches what the key was called when it changed,
+    // so the history of a deleted key can still be found by name.
+    keyId: key && isAccessKeyId(key) ? key : undefined,
+    keyName: key && !isAccessKeyId(key) ? key : undefined,
+    actor: query.actor?.trim(),
+    beforeSeq: query.after === undefined ? undefined : parseCursor(query.after),
+    limit,
+  });
+  const items = rows.map(toRecord);
+  const last = rows[rows.length - 1];
+  return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
+}
+
+/** "<seq>:<mac>", as verifyAudit prints the head. */
+export function formatAnchor(anchor: ChainAnchor): string {
+  return `${anchor.seq}:${anchor.mac}`;
+}
+
+export function parseAnchor(text: string): ChainAnchor {
+  const match = /^(\d{1,15}):([A-Za-z0-9_-]{43})$/.exec(text.trim());
+  if (!match) throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by an earlier `akm audit verify`', undefined, 'bad_anchor');
+  return { seq: Number(match[1]), mac: match[2]! };
+}
+
+export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): AuditVerification {
+  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
+  const report = verifyChain(ctx.db, ctx.keys().audit, expected);
+  return { ok: report.problems.length === 0, records: report.records, head: report.head ? formatAnchor(report.head) : null, problems: report.problems };
+}
