@@ -3,7 +3,7 @@
  * file that is not ours or is newer than this akm.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../core/errors.js';
 import { APPLICATION_ID, LATEST_VERSION, migrations } from './schema.js';
@@ -25,6 +25,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     createOwnerOnlyFile(path);
   } else if (statSync(path).isDirectory()) {
     throw new UnavailableError(`${path} is a directory, not an akm store`, undefined, 'store_invalid');
+  } else if (!looksLikeSqlite(path)) {
+    throw new UnavailableError(`${path} is not an akm store (not a SQLite database)`, undefined, 'store_invalid');
   }
 
   let db: Db;
@@ -56,6 +58,30 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   } catch (error) {
     db.close();
     throw storeError(error, path);
+  }
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * SQLite reads a file shorter than one page as an empty database and would then write a new
+ * database over it: a short text file passed as --store would be destroyed. So a non-empty file
+ * must start with the SQLite header. (An empty file is an interrupted `akm init`, or a store
+ * whose first commit still sits in its -wal file.)
+ */
+function looksLikeSqlite(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return true; // unreadable: let SQLite report it (exit 6, store_unwritable)
+  }
+  try {
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const read = readSync(fd, head, 0, head.length, 0);
+    return read === 0 || (read === head.length && head.equals(SQLITE_HEADER));
+  } finally {
+    closeSync(fd);
   }
 }
 
