@@ -11,7 +11,7 @@ import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
 import type { AkmService, AssignChanges, AuditQuery, AuditVerifyOptions, CreateKeyInput, Identity, KeyFilter, NotificationQuery, NotifyExpiringOptions, ProgressListener, VerifyInput } from '../types.js';
 import { operatorActor, type Actor } from './actor.js';
-import { checkMasterKey, META_STORE_ID } from './bootstrap.js';
+import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID } from './bootstrap.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
@@ -45,6 +45,11 @@ export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys
     if (derived) return derived;
     const storeId = getMeta(db, META_STORE_ID);
     if (!storeId) throw new UnavailableError('this store has not been initialised', 'run `akm init`', 'store_uninitialised');
+    // init writes the check value with the tenant; without it any key would pass unchecked and
+    // new secrets would be sealed under a key nobody has.
+    if (!getMeta(db, META_MASTER_CHECK)) {
+      throw new UnavailableError('this store has no check value for its master key', 'the store was modified outside akm; restore it from a backup', 'master_key_check_missing');
+    }
     derived = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
     return derived;
   };
