@@ -11,12 +11,16 @@ import { registerExtend } from './commands/extend.js';
 import { registerGroups } from './commands/groups/index.js';
 import { registerInit } from './commands/init.js';
 import { registerList } from './commands/list.js';
+import { registerLogin } from './commands/login.js';
+import { registerLogout } from './commands/logout.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerRoles } from './commands/roles/index.js';
 import { registerRotate } from './commands/rotate.js';
+import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
 import { registerUsers } from './commands/users/index.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWhoami } from './commands/whoami.js';
 
 export function buildProgram(version: string, ctx: CommandContext): Command {
   const program = new Command('akm')
@@ -63,6 +67,10 @@ Get started:
     registerUsers,
     registerGroups,
     registerRoles,
+    registerServe,
+    registerLogin,
+    registerWhoami,
+    registerLogout,
     registerCompletion,
   ]) {
     register(program, ctx);

@@ -2,7 +2,6 @@
  * Which implementation of AkmService a command gets: the local store, or a server when the
  * store (flag, AKM_STORE or profile) is an http(s) URL. Commands never know which.
  */
-import { UnavailableError } from '../core/errors.js';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
 
@@ -19,7 +18,17 @@ export async function openService(deps: Deps): Promise<AkmService> {
   });
 }
 
-// REMOTE MODE: the remote client (src/remote) plugs in here.
+// REMOTE MODE: the remote client (src/remote), with credentials from env, keychain or file.
 async function openRemoteService(deps: Deps): Promise<AkmService> {
-  throw new UnavailableError(`remote stores are not supported yet (${deps.settings.store})`);
+  const { openRemote } = await import('../remote/open.js');
+  const { settings } = deps;
+  return openRemote({
+    url: settings.store,
+    profileName: settings.profileName,
+    profile: settings.profile,
+    tenant: settings.tenant,
+    env: deps.env,
+    keychain: deps.keychain,
+    warn: (text) => deps.io.warn(text),
+  });
 }

@@ -16,8 +16,12 @@ export interface RemoteCredentials {
 export interface ClientOptions {
   /** the server, e.g. https://akm.example.com */
   baseUrl: string;
-  credentials: RemoteCredentials;
-  /** sent as x-akm-tenant: the server refuses a key of another tenant */
+  /**
+   * The key to sign with, or how to find it: resolved on the first signed request, so
+   * `akm verify` (unsigned) works against a server without logging in.
+   */
+  credentials: RemoteCredentials | (() => RemoteCredentials & { tenantId?: string });
+  /** sent as x-akm-tenant: the server refuses a key of another tenant (default: the credentials' tenant) */
   tenantId?: string;
   region?: string;
   timeoutMs?: number;
@@ -25,7 +29,7 @@ export interface ClientOptions {
 }
 
 export interface RequestOptions {
-  query?: Record<string, string | number | undefined>;
+  query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   /** /v1/verify needs no signature: the presented secret is the proof */
   unsigned?: boolean;
@@ -40,9 +44,15 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class SignedClient {
   readonly baseUrl: string;
+  private resolved: (RemoteCredentials & { tenantId?: string }) | undefined;
 
   constructor(private readonly options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  private credentials(): RemoteCredentials & { tenantId?: string } {
+    const given = this.options.credentials;
+    return (this.resolved ??= typeof given === 'function' ? given() : given);
   }
 
   /** Data on 2xx; the rebuilt typed error otherwise. */
@@ -58,8 +68,9 @@ export class SignedClient {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.tenantId) headers[TENANT_HEADER] = this.options.tenantId;
     if (!options.unsigned) {
+      const tenantId = this.options.tenantId ?? this.credentials().tenantId;
+      if (tenantId) headers[TENANT_HEADER] = tenantId;
       if (MUTATING.has(method)) headers[NONCE_HEADER] = randomBytes(16).toString('base64url');
       this.sign(method, url, headers, body);
     }
@@ -81,7 +92,7 @@ export class SignedClient {
   private sign(method: string, url: URL, headers: Record<string, string>, body: string | undefined): void {
     const signed = aws4.sign(
       { host: url.host, method, path: url.pathname + url.search, headers: { ...headers }, body: body ?? '', service: SIGV4_SERVICE, region: this.options.region ?? 'us-east-1' },
-      { accessKeyId: this.options.credentials.accessKeyId, secretAccessKey: this.options.credentials.secretAccessKey },
+      { accessKeyId: this.credentials().accessKeyId, secretAccessKey: this.credentials().secretAccessKey },
     );
     for (const [name, value] of Object.entries(signed.headers ?? {})) {
       // fetch sets Host and Content-Length itself, to the same values aws4 signed.

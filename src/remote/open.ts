@@ -15,12 +15,11 @@ export interface RemoteOpenOptions {
   warn: (text: string) => void;
 }
 
+/** Credentials are looked up on the first signed request: `akm verify` needs none. */
 export function openRemote(options: RemoteOpenOptions): RemoteService {
-  const credentials = resolveCredentials(options);
-  const tenantId = options.tenant ?? credentials.tenantId;
   return new RemoteService({
     baseUrl: options.url,
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
-    ...(tenantId ? { tenantId } : {}),
+    credentials: () => resolveCredentials(options),
+    ...(options.tenant ? { tenantId: options.tenant } : {}),
   });
 }

@@ -8,6 +8,14 @@ import type { PermissionSource } from '../core/permissions.js';
 import type {
   AkmService,
   AssignChanges,
+  AuditQuery,
+  AuditRecord,
+  AuditVerification,
+  AuditVerifyOptions,
+  NotificationList,
+  NotificationQuery,
+  NotifyExpiringOptions,
+  NotifyExpiringResult,
   CreateKeyInput,
   Group,
   Identity,
@@ -118,6 +126,23 @@ export class RemoteService implements AkmService {
   }
   deleteRole(name: string): Promise<Role> {
     return this.client.call('DELETE', `/v1/roles/${segment(name)}`);
+  }
+
+  /** Reading is a GET; reading and marking read changes state, so it is a POST. */
+  listNotifications(query: NotificationQuery = {}): Promise<NotificationList> {
+    const { markRead, ...rest } = query;
+    if (markRead) return this.client.call('POST', '/v1/notifications/read', { body: rest });
+    return this.client.call('GET', '/v1/notifications', { query: rest });
+  }
+  /** The server sends the mail; no progress reports come back over HTTP. */
+  notifyExpiring(options: NotifyExpiringOptions): Promise<NotifyExpiringResult> {
+    return this.client.call('POST', '/v1/notifications/expiring', { body: { withinDays: options.withinDays, dryRun: options.dryRun === true } });
+  }
+  listAudit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
+    return this.client.call('GET', '/v1/audit', { query: { ...query } });
+  }
+  verifyAudit(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
+    return this.client.call('GET', '/v1/audit/verify', { query: { ...options } });
   }
 
   async close(): Promise<void> {

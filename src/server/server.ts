@@ -24,6 +24,9 @@ import { describeError, type Logger } from './log.js';
 import { RateLimiter } from './rateLimit.js';
 import { ReplayGuard } from './replay.js';
 import { buildRouter } from './routes/index.js';
+import { DEFAULTS } from './defaults.js';
+
+export { DEFAULTS };
 
 export interface ServeOptions {
   storePath: string;
@@ -50,15 +53,6 @@ export interface RunningServer {
   /** Stop accepting, finish in-flight requests, flush, close the store. Idempotent. */
   close(): Promise<void>;
 }
-
-export const DEFAULTS = {
-  verifyRate: 100,
-  verifyBurst: 200,
-  bodyLimit: 64 * 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  drainMs: 10_000,
-};
 
 function readPem(file: string, flag: string): Buffer {
   try {

@@ -1,0 +1,85 @@
+/**
+ * akm serve: the store as a JSON HTTP API for remote CLIs and verifying services. Runs until
+ * SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish and exits 0.
+ * stdout gets the URL (data: with --listen …:0 it says which port); stderr gets one JSON log
+ * line per request.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { DEFAULTS } from '../../server/defaults.js';
+import { DEFAULT_LISTEN, parseListen } from '../../server/listen.js';
+import { jsonLogger } from '../../server/log.js';
+import { examples, type CommandContext } from '../command.js';
+import type { Deps } from '../deps.js';
+
+export interface ServeOptions {
+  listen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureHttp?: boolean;
+  verifyRate?: string;
+  verifyBurst?: string;
+}
+
+export function registerServe(program: Command, ctx: CommandContext): void {
+  program
+    .command('serve')
+    .description('serve the store over HTTPS: SigV4-signed API for remote akm, /v1/verify for services')
+    .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_LISTEN))
+    .option('--tls-cert <file>', 'PEM certificate (chain) for HTTPS')
+    .option('--tls-key <file>', 'PEM private key for HTTPS')
+    .option('--insecure-http', 'allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)')
+    .option('--verify-rate <n>', `/v1/verify requests per second per client (default ${DEFAULTS.verifyRate})`)
+    .option('--verify-burst <n>', `/v1/verify burst per client (default ${DEFAULTS.verifyBurst})`)
+    .addHelpText(
+      'after',
+      examples(
+        'akm serve --store /srv/akm/akm.db --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
+        'akm serve --listen 127.0.0.1:7860          # loopback: plain HTTP is fine',
+        'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 2>>/var/log/akm.jsonl',
+      ),
+    )
+    .action(async (flags: ServeOptions, command: Command) => runServe(flags, ctx.deps(command)));
+}
+
+function positive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || Number(text) <= 0) throw new UsageError(`${flag} needs a positive number, got "${text.slice(0, 20)}"`);
+  return Number(text);
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(signal);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+export async function runServe(options: ServeOptions, deps: Deps, untilStopped: () => Promise<unknown> = stopSignal): Promise<void> {
+  const { settings, io } = deps;
+  if (settings.remote) throw new UsageError('akm serve serves a local store file', 'pass --store /path/to/akm.db on the server machine');
+  if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+  // Loaded here, not at start-up: no other command needs the server.
+  const { startServer } = await import('../../server/server.js');
+  const running = await startServer({
+    storePath: settings.store,
+    masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
+    listen: parseListen(options.listen),
+    ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
+    insecureHttp: options.insecureHttp === true,
+    log: jsonLogger(io.streams.stderr, deps.now),
+    verifyRate: positive(options.verifyRate, '--verify-rate'),
+    verifyBurst: positive(options.verifyBurst, '--verify-burst'),
+    debug: deps.env.AKM_DEBUG === '1',
+  });
+  if (io.json) io.outJson({ url: running.url, store: settings.store });
+  else io.out(running.url);
+  await untilStopped();
+  await running.close();
+}

@@ -1,0 +1,40 @@
+/** akm whoami: who the commands act as, in which tenant, against which store, with which credentials. */
+import type { Command } from 'commander';
+import { resolveCredentials } from '../../remote/credentials.js';
+import { examples, type CommandContext } from '../command.js';
+import type { Deps } from '../deps.js';
+import { list, printable } from '../io/format.js';
+import { renderFields } from '../io/table.js';
+
+export function registerWhoami(program: Command, ctx: CommandContext): void {
+  program
+    .command('whoami')
+    .description('show who you act as, in which tenant and store, and where the credentials come from')
+    .addHelpText('after', examples('akm whoami', 'akm whoami --profile prod --json'))
+    .action(async (_flags: object, command: Command) => runWhoami(ctx.deps(command)));
+}
+
+function credentialSource(deps: Deps): string {
+  const { settings } = deps;
+  if (!settings.remote) return 'none needed: local store (acting as the operator named at init)';
+  // Already resolved once to open the service (which warned about an insecure file, if any).
+  return resolveCredentials({ url: settings.store, profileName: settings.profileName, profile: settings.profile, env: deps.env, keychain: deps.keychain, warn: () => {} }).source;
+}
+
+export async function runWhoami(deps: Deps): Promise<void> {
+  const identity = await (await deps.service()).whoami();
+  const result = { ...identity, profile: deps.settings.profileName, credentials: credentialSource(deps) };
+  const { io } = deps;
+  if (io.json) return io.outJson(result);
+  io.out(
+    renderFields(io, [
+      ['acting as', `${printable(identity.actor)}${identity.admin ? ' (tenant administrator)' : ''}`],
+      ['tenant', `${identity.tenantId} (${printable(identity.tenantName)})`],
+      ['access key', identity.accessKeyId ?? '-'],
+      ['permissions', list(identity.permissions)],
+      ['store', `${identity.store} (${identity.mode})`],
+      ['profile', result.profile],
+      ['credentials', result.credentials],
+    ]),
+  );
+}

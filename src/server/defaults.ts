@@ -1,0 +1,10 @@
+/** Server defaults, apart from the server itself so `akm --help` can show them without loading it. */
+export const DEFAULTS = {
+  /** /v1/verify: sustained requests per second per client, and the burst above it */
+  verifyRate: 100,
+  verifyBurst: 200,
+  bodyLimit: 64 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  drainMs: 10_000,
+};
