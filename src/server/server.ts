@@ -15,7 +15,7 @@ import type { MasterKeyOptions } from '../crypto/masterKey.js';
 import { operatorActor } from '../service/local/actor.js';
 import type { LocalContext } from '../service/local/context.js';
 import { lazyKeys, resolveTenant } from '../service/local/service.js';
-import { openDatabase } from '../store/open.js';
+import { openDatabase, type Db } from '../store/open.js';
 import { createHandler, type AppState } from './app.js';
 import { AuthFailureLog } from './authFailures.js';
 import { LastUsedBatcher } from './lastUsed.js';
@@ -50,6 +50,8 @@ export interface RunningServer {
   url: string;
   address: ListenAddress;
   server: Server;
+  /** the store connection: tests make it unavailable through this to check that verify fails closed */
+  db: Db;
   /** Stop accepting, finish in-flight requests, flush, close the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -133,7 +135,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
     const url = urlFor(address, !!tls);
     log({ event: 'listening', url, tls: !!tls, store: options.storePath });
-    return { url, address, server, close };
+    return { url, address, server, db, close };
   } catch (error) {
     lastUsed?.stop();
     if (db.open) db.close();

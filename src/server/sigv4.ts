@@ -75,10 +75,12 @@ export interface SignedRequest {
 }
 
 /**
- * Recompute the signature with a candidate secret. SigV4 encodes the path twice for every
- * service but S3, and aws4 does so; some clients (curl before 8.x) encode it once. When the
- * path holds an escape we accept either form: both are made with the same secret over the
- * same request.
+ * Recompute the signature with a candidate secret and compare. The canonical request is
+ * aws4's; two client quirks in the wild are accepted as well, since both are signatures by
+ * the same secret over the very bytes we received:
+ *  - SigV4 encodes the path twice for every service but S3 (aws4 does so); some clients
+ *    encode it once (curl before 8.x, for a path holding an escape such as %20);
+ *  - curl before 8.1 signs the query string as sent instead of sorted and re-encoded.
  */
 export function signatureMatches(request: SignedRequest, auth: ParsedAuthorization, secret: string): boolean {
   const headers: Record<string, string> = {};
@@ -90,16 +92,27 @@ export function signatureMatches(request: SignedRequest, auth: ParsedAuthorizati
   const declared = headers['x-amz-content-sha256'];
   if (declared !== undefined && declared !== payloadHash(request.body)) return false;
 
-  const forms = request.url.includes('%') ? [false, true] : [false];
+  const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : null;
+  const pathForms = request.url.includes('%') ? [false, true] : [false];
+  const queryForms = query ? [false, true] : [false];
   let matched = false;
-  for (const doNotEncodePath of forms) {
-    const expected = compute(request, auth, headers, secret, doNotEncodePath);
-    matched = equalHex(expected, auth.signature) || matched;
+  for (const doNotEncodePath of pathForms) {
+    for (const rawQuery of queryForms) {
+      const expected = compute(request, auth, headers, secret, doNotEncodePath, rawQuery ? query : null);
+      matched = equalHex(expected, auth.signature) || matched;
+    }
   }
   return matched;
 }
 
-function compute(request: SignedRequest, auth: ParsedAuthorization, headers: Record<string, string>, secret: string, doNotEncodePath: boolean): string {
+function compute(
+  request: SignedRequest,
+  auth: ParsedAuthorization,
+  headers: Record<string, string>,
+  secret: string,
+  doNotEncodePath: boolean,
+  rawQuery: string | null,
+): string {
   const include = Object.fromEntries(auth.signedHeaders.map((h) => [h, true]));
   const signer = new aws4.RequestSigner(
     {
@@ -117,6 +130,15 @@ function compute(request: SignedRequest, auth: ParsedAuthorization, headers: Rec
     { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
   );
   signer.datetime = headers['x-amz-date'];
+  if (rawQuery !== null) {
+    // Line 3 of the canonical request is the query (header values cannot hold a newline).
+    const canonical = signer.canonicalString.bind(signer);
+    signer.canonicalString = () => {
+      const lines = canonical().split('\n');
+      lines[2] = rawQuery;
+      return lines.join('\n');
+    };
+  }
   return signer.signature();
 }
 

@@ -1,0 +1,67 @@
+/**
+ * `akm serve` as a real child process (node bin/akm.js serve), over a temp store with an
+ * admin key, for the TLS, shutdown and login suites. The first stdout line is the URL.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IssuedKey } from '../../src/service/types.js';
+import { killHard, spawnNode, type Child } from './children.js';
+import { BIN } from './cli.js';
+import { tempStore, type TempStore } from './store.js';
+
+export interface ServeProcess {
+  child: Child;
+  url: string;
+  store: TempStore;
+  admin: IssuedKey;
+  /** a HOME for clients, separate from the server's */
+  clientHome: string;
+  clientEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const store = tempStore('akm-serve-');
+  const local = store.open();
+  const admin = await local.createKey({ name: 'admin', type: 'access', expiry: { kind: 'never' }, owner: store.admin, groups: ['Administrators'], roles: [] });
+  await local.close();
+  const child = spawnNode(BIN, ['serve', '--store', store.path, '--listen', '127.0.0.1:0', ...args], {
+    env: { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey, CI: '1', NO_COLOR: '1', ...env },
+  });
+  let url: string;
+  try {
+    url = await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000);
+  } catch (error) {
+    await killHard(child);
+    store.cleanup();
+    throw error;
+  }
+  const clientHome = mkdtempSync(join(tmpdir(), 'akm-client-'));
+  return {
+    child,
+    url,
+    store,
+    admin,
+    clientHome,
+    clientEnv: (extra = {}) => {
+      const merged: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: clientHome,
+        XDG_CONFIG_HOME: join(clientHome, '.config'),
+        XDG_DATA_HOME: join(clientHome, '.local', 'share'),
+        CI: '1',
+        NO_COLOR: '1',
+        LANG: 'C.UTF-8',
+        ...extra,
+      };
+      for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
+      return merged;
+    },
+    stop: async () => {
+      await killHard(child);
+      store.cleanup();
+      rmSync(clientHome, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * SIGTERM while requests are in flight: the server stops accepting, every request it had
+ * accepted finishes with its real answer (and its change committed), then it exits 0.
+ */
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { request } from 'node:http';
+import { sleep } from '../helpers/children.js';
+import { spawnServe } from '../helpers/serveProcess.js';
+import { signedHeaders } from '../helpers/server.js';
+
+interface Pending {
+  finish(): void;
+  reply: Promise<number>;
+}
+
+/** A signed POST whose body is sent in two halves: the first now, the rest on finish(). */
+function slowPost(url: string, key: { accessKeyId: string; secretKey: string }, path: string, body: string): Promise<Pending> {
+  return new Promise((ready, fail) => {
+    const target = new URL(url);
+    const headers = signedHeaders(url, key, { method: 'POST', path, body, headers: { 'x-akm-nonce': `slow-${Math.random()}` } });
+    const req = request({ host: target.hostname, port: target.port, method: 'POST', path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false });
+    const reply = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+    });
+    req.on('socket', (socket) => socket.on('connect', () => {
+      req.write(body.slice(0, 5));
+      // Give the server a moment to have the request in hand (headers parsed, body awaited).
+      setTimeout(() => ready({ finish: () => req.end(body.slice(5)), reply }), 50);
+    }));
+    req.on('error', fail);
+  });
+}
+
+test('SIGTERM with requests in flight: none is lost, exit 0', async (t) => {
+  const server = await spawnServe();
+  t.teardown(server.stop);
+  const count = 25;
+  const pending = await Promise.all(
+    Array.from({ length: count }, (_, i) => slowPost(server.url, server.admin, '/v1/users', JSON.stringify({ email: `user${i}@acme.test`, name: `User ${i}` }))),
+  );
+  server.child.process.kill('SIGTERM');
+  await sleep(300);
+  // New connections are refused once the server stops listening…
+  await t.throwsAsync(
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: new URL(server.url).port, path: '/healthz', agent: false }, resolve);
+      req.on('error', reject);
+      req.end();
+    }),
+  );
+  // …while the accepted ones complete, with their real answers.
+  for (const p of pending) p.finish();
+  const statuses = await Promise.all(pending.map((p) => p.reply));
+  t.deepEqual(statuses, Array(count).fill(201));
+
+  const { code, signal } = await server.child.exited;
+  t.is(code, 0, server.child.stderr());
+  t.is(signal, null);
+  t.true(server.child.stderr().includes('"event":"stopped"'));
+  const db = new Database(server.store.path, { readonly: true });
+  const users = (db.prepare("SELECT count(*) AS n FROM users WHERE email LIKE 'user%'").get() as { n: number }).n;
+  db.close();
+  t.is(users, count);
+});
