@@ -2,7 +2,6 @@
  * argv → parsed options → service call → rendered result. Returns the exit code; bin/akm.js
  * is the only place that sets it.
  */
-import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
@@ -12,18 +11,19 @@ import type { Streams } from './io/io.js';
 import { buildProgram } from './program.js';
 import type { GlobalOptions } from './settings.js';
 
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export interface MainOptions {
+  /** from package.json, read by bin/akm.js */
+  version: string;
+  streams?: Streams;
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function main(
-  argv: string[],
-  streams: Streams = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<number> {
+export async function main(argv: string[], options: MainOptions): Promise<number> {
+  const streams = options.streams ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  const env = options.env ?? process.env;
   const opened: AkmService[] = [];
   let deps: Deps | undefined;
-  const program = buildProgram(version(), {
+  const program = buildProgram(options.version, {
     deps(command) {
       deps ??= createDeps(command.optsWithGlobals() as GlobalOptions, streams, env, opened);
       return deps;

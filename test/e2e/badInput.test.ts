@@ -100,7 +100,8 @@ for (const [title, mutate] of malformed) {
   });
 }
 
-test('verify: well-formed but unknown → exit 5; a space after "tenant id:" is accepted', async (t) => {
+// Serial: a valid verify stamps lastUsedAt, which the concurrent "nothing changed" cases would see.
+test.serial('verify: well-formed but unknown → exit 5; a space after "tenant id:" is accepted', async (t) => {
   t.is((await box.run(['verify'], { input: keyString.replace('tenant id:', 'tenant id: ') })).code, 0);
   t.is((await box.run(['verify'], { input: keyString.replace(/key:AKM[A-Z2-7]{17}/, 'key:AKMAAAAAAAAAAAAAAAAA') })).code, 5);
   t.is((await box.run(['verify'], { input: keyString.replace('tenant id:acme', 'tenant id:other') })).code, 5);

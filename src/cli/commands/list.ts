@@ -41,17 +41,17 @@ export async function runList(options: ListOptions, deps: Deps): Promise<void> {
     // One JSON array, written a page at a time.
     let first = true;
     let after: string | undefined;
-    io.streams.stdout.write('[');
+    await io.stream('[');
     do {
       const page = await service.listKeys(filter, { after });
       if (page.items.length > 0) {
         const body = page.items.map((k) => JSON.stringify(k)).join(',\n  ');
-        io.streams.stdout.write(`${first ? '\n  ' : ',\n  '}${body}`);
+        await io.stream(`${first ? '\n  ' : ',\n  '}${body}`);
         first = false;
       }
       after = page.next;
     } while (after);
-    io.streams.stdout.write(first ? ']\n' : '\n]\n');
+    await io.stream(first ? ']\n' : '\n]\n');
     return;
   }
   const { keyTable } = await import('../render/keys.js');
@@ -61,7 +61,7 @@ export async function runList(options: ListOptions, deps: Deps): Promise<void> {
   let after: string | undefined;
   do {
     const page = await service.listKeys(filter, { after });
-    if (page.items.length > 0) io.out(keyTable(io, page.items, deps.now()));
+    if (page.items.length > 0) await io.stream(`${keyTable(io, page.items, deps.now())}\n`);
     count += page.items.length;
     after = page.next;
   } while (after);

@@ -10,7 +10,7 @@ let formatDistance: FormatDistance | undefined;
 
 /** date-fns is loaded only when a person is reading (a terminal), keeping piped runs lean. */
 export async function prepareDates(io: Io): Promise<void> {
-  if (io.terminal.stdoutIsTTY && !formatDistance) formatDistance = (await import('date-fns')).formatDistance;
+  if (io.terminal.stdoutIsTTY && !formatDistance) formatDistance = (await import('date-fns/formatDistance')).formatDistance;
 }
 
 export function when(io: Io, iso: string | null, never = 'never', now = new Date()): string {

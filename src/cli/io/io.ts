@@ -38,6 +38,15 @@ export class Io {
     this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /**
+   * A piece of a long output. Waits when the reader is slower than us (a pipe into `jq`):
+   * pipe writes are asynchronous, and without this the whole output would pile up in memory.
+   */
+  async stream(text: string): Promise<void> {
+    const { stdout } = this.streams;
+    if (!stdout.write(text)) await new Promise<void>((resolve) => stdout.once('drain', () => resolve()));
+  }
+
   /** One JSON document on stdout. */
   outJson(value: unknown): void {
     this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -1,5 +1,5 @@
 /** Tables with cli-table3, borderless like `gh` and `kubectl`: easy to read and to grep. */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
 import type { Io } from './io.js';
 
 const NO_BORDERS = {
@@ -8,7 +8,12 @@ const NO_BORDERS = {
   left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
 };
 
+type TableClass = typeof import('cli-table3');
+let Table: TableClass | undefined;
+
 export function renderTable(io: Io, head: string[], rows: string[][]): string {
+  // Loaded on first use: `--json` runs never draw a table and should not pay for it.
+  Table ??= createRequire(import.meta.url)('cli-table3') as TableClass;
   const table = new Table({
     head: head.map((h) => io.style.bold(h)),
     chars: NO_BORDERS,

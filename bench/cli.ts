@@ -1,0 +1,51 @@
+/**
+ * CLI start-up and listing, each against bare Node measured in the same run:
+ *   akm --version            target ≤ 2.0× `node -e 0`
+ *   akm list --json (1,000)  target ≤ 3.0× `node -e 0`
+ *   akm list --json (100,000) target ≤ 3 s and peak RSS ≤ 200 MB
+ */
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runOnce, timeRuns } from './measure.js';
+import { seedStore } from './seed.js';
+
+const BIN = fileURLToPath(new URL('../../bin/akm.js', import.meta.url));
+
+export interface CliBenchResult {
+  rows: Array<{ what: string; value: string; target: string; ok: boolean }>;
+}
+
+export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBenchResult {
+  const small = seedStore(1_000);
+  const large = seedStore(100_000);
+  try {
+    const env = (store: string, masterKey: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: small.dir, AKM_STORE: store, AKM_MASTER_KEY: masterKey });
+    const bare = timeRuns(['-e', '0'], { PATH: process.env.PATH }, runs);
+    const version = timeRuns([BIN, '--version'], env(small.path, small.masterKey), runs);
+    const list = timeRuns([BIN, 'list', '--json'], env(small.path, small.masterKey), runs);
+    const big = [0, 1, 2].map(() => runOnce([BIN, 'list', '--json'], env(large.path, large.masterKey), true));
+    const bigMs = Math.min(...big.map((b) => b.ms));
+    const bigRss = Math.max(...big.map((b) => b.rssKb ?? 0)) / 1024;
+    const ratio = (x: number) => x / bare.medianMs;
+    return {
+      rows: [
+        { what: 'node -e 0 (median)', value: `${bare.medianMs.toFixed(1)} ms`, target: 'baseline', ok: true },
+        { what: 'akm --version', value: `${version.medianMs.toFixed(1)} ms = ${ratio(version.medianMs).toFixed(2)}×`, target: '≤ 2.0×', ok: ratio(version.medianMs) <= 2 },
+        { what: 'akm list --json, 1,000 keys', value: `${list.medianMs.toFixed(1)} ms = ${ratio(list.medianMs).toFixed(2)}×`, target: '≤ 3.0×', ok: ratio(list.medianMs) <= 3 },
+        { what: 'akm list --json, 100,000 keys', value: `${(bigMs / 1000).toFixed(2)} s (${(big[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON)`, target: '≤ 3 s', ok: bigMs <= 3000 },
+        { what: '  peak RSS', value: `${bigRss.toFixed(0)} MB`, target: '≤ 200 MB', ok: bigRss <= 200 },
+      ],
+    };
+  } finally {
+    rmSync(small.dir, { recursive: true, force: true });
+    rmSync(large.dir, { recursive: true, force: true });
+  }
+}
+
+export function printRows(title: string, rows: CliBenchResult['rows']): void {
+  console.log(`\n${title}`);
+  const width = Math.max(...rows.map((r) => r.what.length));
+  for (const r of rows) console.log(`  ${r.what.padEnd(width)}  ${r.value.padEnd(34)} ${r.target.padEnd(10)} ${r.ok ? 'ok' : 'MISSED'}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) printRows('CLI', benchCli().rows);
