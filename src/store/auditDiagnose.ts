@@ -147,7 +147,7 @@ function deletedBefore(seq: number, known: number[]): Finding {
   return { kind: 'deleted', seq: from, message: `${what}: record #${seq} chains to a record that is no longer there`, range: [from, to] };
 }
 
-function headProblems(slots: Slot[], head: AuditHeadRow | undefined, sealed: AuditHeadRow | undefined, known: number[]): AuditProblem[] {
+function headProblems(slots: Slot[], head: AuditHeadRow | undefined, sealed: AuditHeadRow | undefined, known: number[]): Finding[] {
   const lastStored = slots[slots.length - 1]?.row.seq ?? 0;
   if (!head) {
     return slots.length ? [{ kind: 'head', seq: lastStored, message: 'the sealed head of the chain is missing: records may have been deleted from the end' }] : [];
@@ -157,7 +157,7 @@ function headProblems(slots: Slot[], head: AuditHeadRow | undefined, sealed: Aud
   if (sealed.seq > top) {
     const from = top + 1;
     const what = from === sealed.seq ? `record #${from} was deleted` : `records #${from}-#${sealed.seq} were deleted`;
-    return [{ kind: 'deleted', seq: from, message: `${what} from the end of the trail` }];
+    return [{ kind: 'deleted', seq: from, message: `${what} from the end of the trail`, range: [from, sealed.seq] }];
   }
   const atHead = slots.find((s) => s.copyOf === null && (s.written ?? s.row.seq) === sealed.seq && s.row.mac === sealed.mac);
   if (!atHead) return [{ kind: 'head', seq: sealed.seq, message: `the sealed head names record #${sealed.seq}, which is not the record stored there` }];

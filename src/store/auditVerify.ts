@@ -22,6 +22,8 @@ export interface ChainReport {
   problems: AuditProblem[];
 }
 
+const KIND_ORDER: AuditProblem['kind'][] = ['edited', 'deleted', 'inserted', 'reordered', 'head'];
+
 /** Read in one snapshot, so a change committed meanwhile cannot look like tampering. */
 export function verifyChain(db: Db, key: Buffer, expected?: ChainAnchor): ChainReport {
   return db.transaction(() => {
@@ -29,7 +31,7 @@ export function verifyChain(db: Db, key: Buffer, expected?: ChainAnchor): ChainR
     const quick = streamCheck(db, key, head);
     const problems = quick.clean ? [] : diagnoseChain(allAuditRows(db), key, head);
     if (expected) problems.push(...anchorProblems(db, key, expected, quick.clean));
-    problems.sort((a, b) => a.seq - b.seq);
+    problems.sort((a, b) => a.seq - b.seq || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
     return { records: quick.records, head: head ? { seq: head.seq, mac: head.mac } : null, problems };
   })();
 }
