@@ -3,6 +3,7 @@
  * file that is not ours or is newer than this akm.
  */
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../core/errors.js';
@@ -31,7 +32,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
 
   let db: Db;
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 15_000 });
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 15_000, nativeBinding: nativeBinding() });
   } catch (error) {
     throw storeError(error, path);
   }
@@ -83,6 +84,16 @@ function looksLikeSqlite(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+let addon: string | undefined;
+/**
+ * The compiled addon's path, found once. better-sqlite3 would otherwise search a dozen
+ * candidate paths through the `bindings` package on every start.
+ */
+function nativeBinding(): string {
+  addon ??= createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  return addon;
 }
 
 function createOwnerOnlyFile(path: string): void {
