@@ -126,6 +126,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       (closing ??= (async () => {
         state.draining = true;
         clearInterval(tick);
+        // One more turn of the event loop accepts connections already queued in the kernel.
+        await new Promise((resolve) => setImmediate(resolve));
         await drain(server, options.drainMs ?? DEFAULTS.drainMs);
         lastUsed!.stop();
         state.authFailures.flush(Date.now(), true);
@@ -158,19 +160,26 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
 }
 
 /**
- * Resolves when every connection has ended. In-flight requests finish; a keep-alive
- * connection is closed as soon as it falls idle (checked every 50 ms), not after its
- * keep-alive timeout; whatever is still open after `drainMs` is cut.
+ * Resolves when every connection has ended. In-flight requests finish. Idle keep-alive
+ * connections are closed, but only after a short grace: a client that connected just before
+ * the signal may have its request still unread in the socket buffer, and closing its
+ * connection as "idle" would lose that request. Whatever is still open after `drainMs` is cut.
  */
 function drain(server: Server, drainMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    let idle: NodeJS.Timeout | undefined;
+    const grace = setTimeout(() => {
+      server.closeIdleConnections();
+      idle = setInterval(() => server.closeIdleConnections(), 50);
+    }, IDLE_GRACE_MS);
     const force = setTimeout(() => server.closeAllConnections(), drainMs);
     server.close(() => {
+      clearTimeout(grace);
       clearInterval(idle);
       clearTimeout(force);
       resolve();
     });
-    server.closeIdleConnections();
   });
 }
+
+const IDLE_GRACE_MS = 1000;

@@ -14,12 +14,23 @@ interface Pending {
   reply: Promise<number>;
 }
 
-/** A signed POST whose body is sent in two halves: the first now, the rest on finish(). */
+/**
+ * A signed POST that is surely in the server's hands before its body is sent: it asks for
+ * "100 Continue", which the server sends once it has parsed the request. The body follows on
+ * finish().
+ */
 function slowPost(url: string, key: { accessKeyId: string; secretKey: string }, path: string, body: string): Promise<Pending> {
   return new Promise((ready, fail) => {
     const target = new URL(url);
     const headers = signedHeaders(url, key, { method: 'POST', path, body, headers: { 'x-akm-nonce': `slow-${Math.random()}` } });
-    const req = request({ host: target.hostname, port: target.port, method: 'POST', path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false });
+    const req = request({
+      host: target.hostname,
+      port: target.port,
+      method: 'POST',
+      path,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)), expect: '100-continue' },
+      agent: false,
+    });
     const reply = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => {
         res.resume();
@@ -27,12 +38,9 @@ function slowPost(url: string, key: { accessKeyId: string; secretKey: string }, 
       });
       req.on('error', reject);
     });
-    req.on('socket', (socket) => socket.on('connect', () => {
-      req.write(body.slice(0, 5));
-      // Give the server a moment to have the request in hand (headers parsed, body awaited).
-      setTimeout(() => ready({ finish: () => req.end(body.slice(5)), reply }), 50);
-    }));
+    req.on('continue', () => ready({ finish: () => req.end(body), reply }));
     req.on('error', fail);
+    req.flushHeaders();
   });
 }
 
@@ -45,6 +53,7 @@ test('SIGTERM with requests in flight: none is lost, exit 0', async (t) => {
   );
   server.child.process.kill('SIGTERM');
   await sleep(300);
+  // (Each of them waits, half sent, inside the server.)
   // New connections are refused once the server stops listening…
   await t.throwsAsync(
     new Promise((resolve, reject) => {
