@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import type { CommandContext } from './command.js';
 import { registerActivation } from './commands/activate.js';
 import { registerAssign } from './commands/assign.js';
+import { registerAudit } from './commands/audit.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
@@ -13,6 +14,8 @@ import { registerInit } from './commands/init.js';
 import { registerList } from './commands/list.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
+import { registerNotifications } from './commands/notifications.js';
+import { registerNotifyExpiring } from './commands/notifyExpiring.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerRoles } from './commands/roles/index.js';
 import { registerRotate } from './commands/rotate.js';
@@ -67,6 +70,9 @@ Get started:
     registerUsers,
     registerGroups,
     registerRoles,
+    registerNotifications,
+    registerNotifyExpiring,
+    registerAudit,
     registerServe,
     registerLogin,
     registerWhoami,

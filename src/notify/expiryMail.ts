@@ -3,7 +3,7 @@
  * delivery, even on a retry). It names the key and says how to extend it; it never contains a
  * secret, and everything a person typed is neutralised so it cannot forge headers or lines.
  */
-import { formatDistanceStrict } from 'date-fns';
+import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import { printable } from '../core/validate.js';
 import type { MailReason } from './expiryPlan.js';
 

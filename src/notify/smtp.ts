@@ -4,7 +4,6 @@
  * AKM_MAIL_FROM. The URL's password never appears in an error or in the outbox.
  */
 import { hostname } from 'node:os';
-import nodemailer from 'nodemailer';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/validate.js';
 
@@ -72,8 +71,10 @@ export function describeSmtpError(error: unknown, settings: MailSettings): strin
   return redact(parts.filter(Boolean).join(': '), settings);
 }
 
-export function smtpSender(settings: MailSettings): MailSender {
+/** nodemailer is loaded here, on first use: no other command pays for loading it. */
+export async function smtpSender(settings: MailSettings): Promise<MailSender> {
   parseSmtpUrl(settings.url);
+  const { default: nodemailer } = await import('nodemailer');
   // One pooled connection for the whole run; short timeouts so a dead server fails the run in
   // seconds, well inside the outbox lease, instead of nodemailer's default ten minutes.
   const transport = nodemailer.createTransport({

@@ -159,7 +159,7 @@ export async function notifyExpiring(
       }));
       messages.push(...cancelled.map((row) => messageView(row, startedAt, !planned.ids.has(row.id))));
       if (claimed.length === 0) break;
-      sender ??= smtpSender(mail);
+      sender ??= await smtpSender(mail);
       for (const row of claimed) {
         messages.push(await deliver(ctx, sender, row, token, !planned.ids.has(row.id)));
         onProgress?.(messages.length, Math.max(total, messages.length));

@@ -17,7 +17,6 @@ import * as keys from './keys.js';
 import * as people from './people.js';
 import { verifyKey } from './verify.js';
 import * as audit from './audit.js';
-import * as expiryMail from './expiryMail.js';
 import * as notifications from './notifications.js';
 
 export interface LocalOptions {
@@ -191,7 +190,9 @@ export class LocalService implements AkmService {
     return notifications.listNotifications(this.ctx, query);
   }
   async notifyExpiring(options: NotifyExpiringOptions, onProgress?: ProgressListener) {
-    return expiryMail.notifyExpiring(this.ctx, options, this.mail, onProgress);
+    // Loaded when used: the mail job (date-fns, nodemailer) stays out of every other command's start-up.
+    const { notifyExpiring } = await import('./expiryMail.js');
+    return notifyExpiring(this.ctx, options, this.mail, onProgress);
   }
   async listAudit(query?: AuditQuery) {
     return audit.listAudit(this.ctx, query);

@@ -1,0 +1,67 @@
+/**
+ * akm notify-expiring: e-mail about keys that expire soon (SMTP from AKM_SMTP_URL and
+ * AKM_MAIL_FROM). Meant for cron; exits 6 when some mail could not be delivered, so cron
+ * reports it — that mail stays queued and the next run retries it.
+ */
+import { type Command } from 'commander';
+import { UnavailableError } from '../../core/errors.js';
+import { parseDays } from '../../core/expiry.js';
+import { examples, type CommandContext } from '../command.js';
+import type { Deps } from '../deps.js';
+import { prepareDates } from '../io/format.js';
+import { expiryMailTable } from '../render/inbox.js';
+
+export interface NotifyExpiringCliOptions {
+  within: string;
+  dryRun?: boolean;
+}
+
+export function registerNotifyExpiring(program: Command, ctx: CommandContext): void {
+  program
+    .command('notify-expiring')
+    .description('e-mail administrators, creators and last modifiers about keys expiring soon (once per key and date)')
+    .option('--within <days>', 'keys that expire within this many days', '2')
+    .option('--dry-run', 'show who would get what; send and record nothing')
+    .addHelpText(
+      'after',
+      `${examples(
+        'akm notify-expiring --dry-run',
+        'AKM_SMTP_URL=smtp://akm:PASSWORD@mail.acme.test:587 AKM_MAIL_FROM=akm@acme.test akm notify-expiring',
+        'akm notify-expiring --within 7 --json',
+      )}
+Environment:
+  AKM_SMTP_URL   smtp://user:password@host:587 (STARTTLS when offered) or smtps://user:password@host:465
+  AKM_MAIL_FROM  the sender, e.g. "akm <akm@acme.test>" (default akm@<hostname>)
+
+Cron (daily at 08:00):
+  0 8 * * *  AKM_SMTP_URL=... AKM_MAIL_FROM=... akm notify-expiring --quiet
+`,
+    )
+    .action(async (flags: NotifyExpiringCliOptions, command: Command) => runNotifyExpiring(flags, ctx.deps(command)));
+}
+
+export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps: Deps): Promise<void> {
+  const { io } = deps;
+  const withinDays = parseDays(options.within, '--within');
+  const showProgress = io.terminal.stderrIsTTY && !io.options.quiet;
+  const progress = showProgress ? (done: number, total: number) => io.streams.stderr.write(`\rsending ${done}/${total}…`) : undefined;
+  const result = await (await deps.service()).notifyExpiring({ withinDays, dryRun: options.dryRun === true }, progress);
+  if (showProgress && result.messages.length > 0 && !result.dryRun) io.streams.stderr.write('\r\u001b[K');
+
+  if (io.json) io.outJson(result);
+  else if (result.messages.length > 0) {
+    await prepareDates(io);
+    io.out(expiryMailTable(io, result.messages, result.dryRun, deps.now()));
+  }
+  const keys = `${result.keys} key${result.keys === 1 ? '' : 's'} newly expiring within ${withinDays} day${withinDays === 1 ? '' : 's'}`;
+  if (result.dryRun) io.info(`dry run: ${keys}; would send ${result.messages.filter((m) => m.state !== 'cancelled').length} message(s); nothing sent or recorded`);
+  else io.info(`${keys}; sent ${result.sent}, failed ${result.failed}, cancelled ${result.cancelled}`);
+  if (result.failed > 0) {
+    const last = result.messages.find((m) => m.state === 'failed')?.error ?? undefined;
+    throw new UnavailableError(
+      `${result.failed} of ${result.sent + result.failed} message(s) could not be delivered; they stay queued and the next run retries them`,
+      last ? `the mail server said: ${last}` : undefined,
+      'mail_undelivered',
+    );
+  }
+}

@@ -1,0 +1,32 @@
+/** Audit records and the verification report as text. */
+import type { AuditRecord, AuditVerification } from '../../service/types.js';
+import { printable, when } from '../io/format.js';
+import type { Io } from '../io/io.js';
+import { renderFields, renderTable } from '../io/table.js';
+
+/** "name=ci roles=ReadOnly,Ingestion to=never": compact, greppable, neutralised. */
+export function detailsText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') || '-' : v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map((pair) => printable(pair, 200))
+    .join(' ');
+}
+
+export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
+  return renderTable(
+    io,
+    ['SEQ', 'WHEN', 'ACTOR', 'ACTION', 'TARGET', 'DETAILS', 'SOURCE'],
+    records.map((r) => [String(r.seq), when(io, r.at, '', now), printable(r.actor), r.action, r.target === null ? '-' : printable(r.target), detailsText(r.details), printable(r.source)]),
+  );
+}
+
+export function verificationText(io: Io, result: AuditVerification): string {
+  const summary = renderFields(io, [
+    ['status', result.ok ? io.style.green('intact') : io.style.red('TAMPERED')],
+    ['records', String(result.records)],
+    ['head', result.head ?? '-'],
+  ]);
+  if (result.ok) return summary;
+  const problems = renderTable(io, ['KIND', 'RECORD', 'PROBLEM'], result.problems.map((p) => [io.style.red(p.kind), `#${p.seq}`, printable(p.message, 300)]));
+  return `${summary}\n\n${problems}`;
+}

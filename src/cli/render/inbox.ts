@@ -1,0 +1,42 @@
+/** The bell inbox and the expiry mail report as tables. */
+import type { ExpiryMessage, Notification } from '../../service/types.js';
+import { printable, when } from '../io/format.js';
+import type { Io } from '../io/io.js';
+import { renderTable } from '../io/table.js';
+
+/** Newest first; unread ones marked with a star (bold on a terminal). */
+export function notificationsTable(io: Io, items: Notification[], now: Date): string {
+  return renderTable(
+    io,
+    ['NEW', 'WHEN', 'MESSAGE'],
+    items.map((n) => {
+      const message = printable(n.message, 400);
+      return [n.read ? '' : io.style.yellow('*'), when(io, n.at, '', now), n.read ? io.style.dim(message) : io.style.bold(message)];
+    }),
+  );
+}
+
+const STATE_STYLE: Record<ExpiryMessage['state'], (io: Io, text: string) => string> = {
+  sent: (io, t) => io.style.green(t),
+  failed: (io, t) => io.style.red(t),
+  cancelled: (io, t) => io.style.dim(t),
+  pending: (_io, t) => t,
+};
+
+export function expiryMailTable(io: Io, messages: ExpiryMessage[], dryRun: boolean, now: Date): string {
+  return renderTable(
+    io,
+    ['RECIPIENT', 'KEY', 'NAME', 'EXPIRES', dryRun ? 'WOULD' : 'STATE', 'ERROR'],
+    messages.map((m) => {
+      const state = dryRun ? (m.state === 'cancelled' ? 'cancel' : m.retry ? 'retry' : 'send') : m.state;
+      return [
+        printable(m.recipient),
+        m.accessKeyId,
+        printable(m.keyName),
+        when(io, m.expiresAt, 'never', now),
+        STATE_STYLE[m.state](io, state),
+        m.error ? printable(m.error, 120) : '',
+      ];
+    }),
+  );
+}
