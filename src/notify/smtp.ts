@@ -1,7 +1,8 @@
 /**
  * Sending mail over SMTP with nodemailer, configured by AKM_SMTP_URL (smtp:// with STARTTLS
- * when the server offers it, or smtps:// for TLS from the start; credentials in the URL) and
- * AKM_MAIL_FROM. The URL's password never appears in an error or in the outbox.
+ * when the server offers it — required when the URL carries credentials for a remote host — or
+ * smtps:// for TLS from the start) and AKM_MAIL_FROM. Query parameters pass nodemailer options
+ * (e.g. ?tls.servername=…). The URL's password never appears in an error or in the outbox.
  */
 import { hostname } from 'node:os';
 import { UsageError } from '../core/errors.js';
@@ -71,22 +72,33 @@ export function describeSmtpError(error: unknown, settings: MailSettings): strin
   return redact(parts.filter(Boolean).join(': '), settings);
 }
 
-/** nodemailer is loaded here, on first use: no other command pays for loading it. */
-export async function smtpSender(settings: MailSettings): Promise<MailSender> {
-  parseSmtpUrl(settings.url);
-  const { default: nodemailer } = await import('nodemailer');
-  // One pooled connection for the whole run; short timeouts so a dead server fails the run in
-  // seconds, well inside the outbox lease, instead of nodemailer's default ten minutes.
-  const transport = nodemailer.createTransport({
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** nodemailer's options for this URL (exported for the tests). */
+export function transportOptions(settings: MailSettings) {
+  const url = parseSmtpUrl(settings.url);
+  return {
     url: settings.url,
+    // One pooled connection for the whole run; short timeouts so a dead server fails the run in
+    // seconds, well inside the outbox lease, instead of nodemailer's default ten minutes.
     pool: true,
     maxConnections: 1,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
+    // A password must not cross the network in clear: with credentials, smtp:// to another host
+    // insists on STARTTLS (a relay on loopback may go without; ?requireTLS=false overrides).
+    requireTLS: url.protocol === 'smtp:' && url.username !== '' && !LOOPBACK.has(url.hostname),
     disableFileAccess: true,
     disableUrlAccess: true,
-  });
+  };
+}
+
+/** nodemailer is loaded here, on first use: no other command pays for loading it. */
+export async function smtpSender(settings: MailSettings): Promise<MailSender> {
+  const options = transportOptions(settings);
+  const { default: nodemailer } = await import('nodemailer');
+  const transport = nodemailer.createTransport(options);
   return {
     async send(mail) {
       try {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { relativeTo, renderExpiryMail, utcMinute, type ExpiryMailPayload } from '../../src/notify/expiryMail.js';
 import { expiryRecipients, windowEnd } from '../../src/notify/expiryPlan.js';
-import { describeSmtpError, mailSettingsFromEnv, redact, requireMailSettings } from '../../src/notify/smtp.js';
+import { describeSmtpError, mailSettingsFromEnv, redact, requireMailSettings, transportOptions } from '../../src/notify/smtp.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const now = new Date('2026-05-01T09:00:00.000Z');
@@ -87,4 +87,15 @@ test('the SMTP password never survives into an error', (t) => {
   t.regex(text, /\*\*\*/);
   const described = describeSmtpError(Object.assign(new Error('Invalid login: 535 bad p@ss/word'), { code: 'EAUTH', responseCode: 535 }), settings);
   t.is(described, 'EAUTH: Invalid login: 535 bad ***');
+});
+
+test('a password is never sent in clear to another host: STARTTLS is required there', (t) => {
+  const requireTLS = (url: string) => transportOptions({ url, from: 'a@b.test' }).requireTLS;
+  t.true(requireTLS('smtp://user:pw@mail.acme.test:587'));
+  t.false(requireTLS('smtp://user:pw@127.0.0.1:2525'), 'a loopback relay');
+  t.false(requireTLS('smtp://mail.acme.test:25'), 'no credentials to protect');
+  t.false(requireTLS('smtps://user:pw@mail.acme.test:465'), 'TLS from the start');
+  for (const bad of ['http://mail.acme.test', 'not a url', 'mail.acme.test:25']) {
+    t.throws(() => transportOptions({ url: bad, from: 'a@b.test' }), { instanceOf: UsageError }, bad);
+  }
 });

@@ -30,11 +30,13 @@ export function registerNotifyExpiring(program: Command, ctx: CommandContext): v
         'akm notify-expiring --within 7 --json',
       )}
 Environment:
-  AKM_SMTP_URL   smtp://user:password@host:587 (STARTTLS when offered) or smtps://user:password@host:465
+  AKM_SMTP_URL   smtp://user:password@host:587 (STARTTLS; required with a password unless the host
+                 is loopback) or smtps://user:password@host:465; percent-encode special characters
   AKM_MAIL_FROM  the sender, e.g. "akm <akm@acme.test>" (default akm@<hostname>)
 
-Cron (daily at 08:00):
-  0 8 * * *  AKM_SMTP_URL=... AKM_MAIL_FROM=... akm notify-expiring --quiet
+Cron (hourly; each key and date is mailed once, failures are retried at the next run; cron has
+no keychain session, so give the master key as a file; keep the SMTP password in a 0600 file):
+  0 * * * *  . /etc/akm/mail.env && akm --store /var/lib/akm/akm.db --master-key-file /etc/akm/master.key notify-expiring --quiet
 `,
     )
     .action(async (flags: NotifyExpiringCliOptions, command: Command) => runNotifyExpiring(flags, ctx.deps(command)));
