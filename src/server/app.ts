@@ -15,6 +15,7 @@ import type { RateLimiter } from './rateLimit.js';
 import type { ReplayGuard } from './replay.js';
 import { Reply, type Router } from './router.js';
 import { handleVerify } from './routes/verify.js';
+import type { VerifyCache } from './verifyCache.js';
 
 export interface AppState {
   base: LocalContext;
@@ -26,6 +27,8 @@ export interface AppState {
   /** failed authentications, per client */
   authFailureLimiter: RateLimiter;
   authFailures: AuthFailureLog;
+  /** what /v1/verify knows about keys; cleared after every change made through this server */
+  verifyCache: VerifyCache;
   log: Logger;
   bodyLimit: number;
   debug: boolean;
@@ -45,7 +48,10 @@ async function handle(state: AppState, req: IncomingMessage, res: ServerResponse
   const started = performance.now();
   const ip = req.socket.remoteAddress ?? 'unknown';
   const method = req.method ?? 'GET';
-  const { pathname, searchParams } = new URL(req.url ?? '/', 'http://akm.invalid');
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  // Split by hand: a full URL parse on every request costs more than the hot path can spare.
+  const pathname = q < 0 ? url : url.slice(0, q);
   const line: LogLine = { event: 'request', method, path: pathname.slice(0, 200), ip };
   if (state.draining) res.setHeader('connection', 'close');
   try {
@@ -54,7 +60,7 @@ async function handle(state: AppState, req: IncomingMessage, res: ServerResponse
     } else if (method === 'POST' && pathname === '/v1/verify') {
       await verify(state, req, res, ip, line);
     } else {
-      await signedCall(state, req, res, { method, pathname, searchParams, ip, line });
+      await signedCall(state, req, res, { method, pathname, searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), ip, line });
     }
   } catch (error) {
     fail(state, res, error, line);
@@ -68,7 +74,7 @@ async function handle(state: AppState, req: IncomingMessage, res: ServerResponse
 async function verify(state: AppState, req: IncomingMessage, res: ServerResponse, ip: string, line: LogLine): Promise<void> {
   const limited = state.verifyLimiter.take(ip, Date.now());
   if (!limited.allowed) throw rateLimited(limited.retryAfterSeconds);
-  const outcome = await handleVerify(state.base, req);
+  const outcome = await handleVerify(state.base, state.verifyCache, req);
   if ('result' in outcome) {
     line.key = outcome.result.accessKeyId;
     sendJson(res, 200, outcome.result);
@@ -103,7 +109,13 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   }
   t.line.key = who.key.id;
   const service = LocalService.withActor(state.base, who.tenant, who.actor, `http:${t.ip}`);
-  const result = await match.route.handler({ service, params: match.params, query: t.searchParams, body: parseJson(body, req.headers['content-type']) });
+  let result: unknown;
+  try {
+    result = await match.route.handler({ service, params: match.params, query: t.searchParams, body: parseJson(body, req.headers['content-type']) });
+  } finally {
+    // Our own commits do not move SQLite's data_version: tell the verify cache ourselves.
+    if (mutating) state.verifyCache.invalidate();
+  }
   if (result instanceof Reply) sendJson(res, result.status, result.body);
   else sendJson(res, 200, result);
 }

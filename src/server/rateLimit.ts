@@ -74,7 +74,9 @@ export class RateLimiter {
 }
 
 export function clientKey(ip: string): string {
-  const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  // Runs on every request: plain IPv4 (the common case) is recognised without a full parse.
+  if (!ip.includes(':')) return ip;
+  const plain = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
   if (!isIPv6(plain)) return plain;
   return expandIPv6(plain).slice(0, 4).join(':') + '::/64';
 }

@@ -8,16 +8,16 @@
  * 261-bit secrets and bounded by the per-client rate limit.
  *
  * Unknown, inactive, expired and wrong-secret all get the very same 401 body (a constant
- * string), after the same work (see service/local/verify.ts). Any internal fault answers
+ * string), after the same work (see verifyCache.ts). Any internal fault answers
  * "not valid" too: a 503 whose body also says valid:false, never anything that reads as valid.
  */
 import type { IncomingMessage } from 'node:http';
 import { parseKeyString } from '../../core/keyString.js';
 import type { LocalContext } from '../../service/local/context.js';
-import { verifyKey } from '../../service/local/verify.js';
 import type { VerifyInput, VerifyResult } from '../../service/types.js';
 import { Fields } from '../fields.js';
 import { HttpError, parseJson, readBody } from '../http.js';
+import { verifyCached, type VerifyCache } from '../verifyCache.js';
 
 export const VERIFY_BODY_LIMIT = 4096;
 
@@ -49,7 +49,7 @@ export function verifyInput(value: unknown): VerifyInput {
 }
 
 /** Never throws: every path ends in an answer, and only a real match ends in "valid". */
-export async function handleVerify(base: LocalContext, req: IncomingMessage): Promise<VerifyOutcome> {
+export async function handleVerify(base: LocalContext, cache: VerifyCache, req: IncomingMessage): Promise<VerifyOutcome> {
   let input: VerifyInput;
   try {
     input = verifyInput(parseJson(await readBody(req, VERIFY_BODY_LIMIT), req.headers['content-type']));
@@ -60,7 +60,7 @@ export async function handleVerify(base: LocalContext, req: IncomingMessage): Pr
     return { status, body: JSON.stringify({ valid: false, error: { code, message, exitCode: 2 } }) };
   }
   try {
-    const result = verifyKey(base, input);
+    const result = verifyCached(base, cache, input);
     return result.valid === true ? { status: 200, result } : { status: 401, body: INVALID_BODY };
   } catch {
     return { status: 503, body: UNAVAILABLE_BODY };

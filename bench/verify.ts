@@ -1,0 +1,217 @@
+/**
+ * POST /v1/verify under load, side by side with a bare node:http server in the same run:
+ *   throughput   target ≥ 50% of the bare server's requests per second
+ *   latency      target p99 ≤ 10 ms
+ * with 100,000 keys in the store and with 1,000 (the cost must not grow with the store).
+ * Both servers are child processes (the real `akm serve`); autocannon drives them from this
+ * process, over loopback.
+ *
+ * Then the timing check (issue 5, item 7): median latency of "not valid" answers for an
+ * unknown key, an inactive key, an expired key and a wrong secret must differ by < 10%.
+ * Measured one request at a time on one keep-alive connection, the four kinds interleaved
+ * round-robin so drift and noise fall on all of them alike.
+ *
+ * Run: node dist/bench/verify.js   (AKM_BENCH_SECONDS=… to measure longer; default 5)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.js';
+import { openDatabase } from '../src/store/open.js';
+import { updateExpiry, updateStatus } from '../src/store/keys.js';
+import { median } from './measure.js';
+import { seedStore, type SeededStore } from './seed.js';
+
+const BIN = fileURLToPath(new URL('../../bin/akm.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bareServer.js', import.meta.url));
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export interface BenchRow {
+  what: string;
+  value: string;
+  target: string;
+  ok: boolean;
+}
+
+interface Credential {
+  accessKeyId: string;
+  secretKey: string;
+}
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function startChild(args: string[], env: NodeJS.ProcessEnv, logFile?: string): Promise<Running> {
+  const errFd = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', errFd] });
+  if (typeof errFd === 'number') closeSync(errFd);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => /^https?:\/\//.test(l));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve({
+        url: line.trim(),
+        child,
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('close', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+function startAkm(store: SeededStore, logFile: string): Promise<Running> {
+  // The rate limit is lifted: every request of the benchmark comes from one address.
+  const args = [BIN, 'serve', '--store', store.path, '--listen', '127.0.0.1:0', '--verify-rate', '1000000000', '--verify-burst', '1000000000'];
+  return startChild(args, { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey }, logFile);
+}
+
+async function load(url: string, credentials: Credential[], seconds: number): Promise<AutocannonResult> {
+  const bodies = credentials.map((c) => JSON.stringify(c));
+  let next = 0;
+  const options = {
+    url: `${url}/v1/verify`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: 10,
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+  };
+  await autocannon({ ...options, duration: 1 }); // warm-up: JIT, page cache, connections
+  const result = await autocannon({ ...options, duration: seconds });
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+  }
+  return result;
+}
+
+/** One request at a time, on one connection: latency in microseconds. */
+function timeOne(agent: Agent, url: URL, body: string): Promise<{ us: number; status: number }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = request({ agent, host: url.hostname, port: url.port, method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ us: Number(process.hrtime.bigint() - started) / 1000, status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function timing(url: string, kinds: Record<string, Credential>, rounds: number): Promise<Record<string, { medianUs: number; status: number }>> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  const names = Object.keys(kinds);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const statuses: Record<string, number> = {};
+  for (let round = 0; round < rounds + 200; round += 1) {
+    for (const name of names) {
+      const { us, status } = await timeOne(agent, target, JSON.stringify(kinds[name]));
+      statuses[name] = status;
+      if (round >= 200) samples[name]!.push(us); // the first 200 rounds warm up
+    }
+  }
+  agent.destroy();
+  return Object.fromEntries(names.map((n) => [n, { medianUs: median(samples[n]!), status: statuses[n]! }]));
+}
+
+/** Make the "not valid" kinds out of seeded keys: one deactivated, one expired, one with a wrong secret. */
+function notValidKinds(store: SeededStore): Record<string, Credential> {
+  const [inactive, expired, wrong] = [store.samples[1]!, store.samples[2]!, store.samples[3]!];
+  const db = openDatabase(store.path);
+  const at = new Date().toISOString();
+  updateStatus(db, inactive.accessKeyId, 'inactive', at, 'bench');
+  updateExpiry(db, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
+  db.close();
+  return {
+    'unknown key': { accessKeyId: generateAccessKeyId(), secretKey: generateSecretKey() },
+    'inactive key': inactive,
+    'expired key': expired,
+    'wrong secret': { accessKeyId: wrong.accessKeyId, secretKey: generateSecretKey() },
+  };
+}
+
+export async function benchVerify(seconds = Number(process.env.AKM_BENCH_SECONDS ?? 5)): Promise<{ throughput: BenchRow[]; timing: BenchRow[] }> {
+  const large = seedStore(100_000);
+  const small = seedStore(1_000);
+  const kinds = notValidKinds(large);
+  const valid = large.samples.slice(10);
+  const servers: Running[] = [];
+  try {
+    const bare = await startChild([BARE], { PATH: process.env.PATH });
+    servers.push(bare);
+    const akmLarge = await startAkm(large, join(large.dir, 'serve.log'));
+    servers.push(akmLarge);
+    const akmSmall = await startAkm(small, join(small.dir, 'serve.log'));
+    servers.push(akmSmall);
+
+    const bareResult = await load(bare.url, valid, seconds);
+    const largeResult = await load(akmLarge.url, valid, seconds);
+    const smallResult = await load(akmSmall.url, small.samples, seconds);
+
+    const row = (what: string, r: AutocannonResult): BenchRow[] => {
+      const share = r.requests.average / bareResult.requests.average;
+      return [
+        { what: `${what}: requests/s`, value: `${r.requests.average.toFixed(0)} (${(share * 100).toFixed(0)}% of bare)`, target: '≥ 50%', ok: share >= 0.5 },
+        { what: `${what}: latency p50 / p99`, value: `${r.latency.p50} ms / ${r.latency.p99} ms`, target: 'p99 ≤ 10 ms', ok: r.latency.p99 <= 10 },
+      ];
+    };
+    const throughput: BenchRow[] = [
+      { what: 'bare node:http: requests/s', value: bareResult.requests.average.toFixed(0), target: 'baseline', ok: true },
+      { what: 'bare node:http: latency p50 / p99', value: `${bareResult.latency.p50} ms / ${bareResult.latency.p99} ms`, target: 'baseline', ok: true },
+      ...row('/v1/verify, 100,000 keys', largeResult),
+      ...row('/v1/verify, 1,000 keys', smallResult),
+    ];
+
+    const rounds = Number(process.env.AKM_BENCH_TIMING_ROUNDS ?? 3000);
+    const measured = await timing(akmLarge.url, kinds, rounds);
+    const medians = Object.values(measured).map((m) => m.medianUs);
+    const spread = (Math.max(...medians) - Math.min(...medians)) / Math.min(...medians);
+    const timingRows: BenchRow[] = Object.entries(measured).map(([what, m]) => ({
+      what: `median, ${what}`,
+      value: `${m.medianUs.toFixed(0)} µs (HTTP ${m.status})`,
+      target: 'all 401',
+      ok: m.status === 401,
+    }));
+    timingRows.push({ what: `spread of the medians (${rounds} each)`, value: `${(spread * 100).toFixed(1)}%`, target: '< 10%', ok: spread < 0.1 });
+    return { throughput, timing: timingRows };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(large.dir, { recursive: true, force: true });
+    rmSync(small.dir, { recursive: true, force: true });
+  }
+}
+
+export function printBenchRows(title: string, rows: BenchRow[]): void {
+  console.log(`\n${title}`);
+  const width = Math.max(...rows.map((r) => r.what.length));
+  for (const r of rows) console.log(`  ${r.what.padEnd(width)}  ${r.value.padEnd(28)} ${r.target.padEnd(12)} ${r.ok ? 'ok' : 'MISSED'}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { throughput, timing: timingRows } = await benchVerify();
+  printBenchRows('/v1/verify throughput and latency (autocannon, 10 connections, loopback)', throughput);
+  printBenchRows('/v1/verify timing of "not valid" answers (one connection, interleaved)', timingRows);
+  if (![...throughput, ...timingRows].every((r) => r.ok)) process.exitCode = 1;
+}

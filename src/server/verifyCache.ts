@@ -1,0 +1,121 @@
+/**
+ * The server's fast path for POST /v1/verify: what a verification needs to know about a key
+ * (its digests, status, expiry, grace period, owner, effective permissions) kept in memory,
+ * so a verification costs one HMAC and no SQLite query.
+ *
+ * Never stale: the cache asks SQLite for `PRAGMA data_version`, which changes whenever
+ * another connection (an `akm` CLI on the same file) commits, before any lookup that comes
+ * 1 ms or more after the previous check (under load, once per millisecond rather than once
+ * per request; a change committed elsewhere is seen by every verification that starts 1 ms
+ * later). The server clears the cache itself after every change it makes through its own
+ * connection. Time-based facts (expiry, the end of a grace period) are evaluated against the
+ * clock on each call.
+ *
+ * Unknown ids are cached too (as "no such key"), so after its first lookup an unknown key
+ * answers on the same path as a known one: neither the answer nor its timing tells them
+ * apart. Bounded: least recently used entries go first.
+ *
+ * The decision mirrors service/local/verify.ts exactly (a test compares both on every kind
+ * of input); it computes the digest once and compares it with plain timingSafeEqual, which
+ * is constant-time for the fixed 32-byte HMAC length.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import { isAccessKeyId, isWellFormedSecret } from '../core/credentials.js';
+import { effectivePermissions } from '../core/permissions.js';
+import { secretDigest } from '../crypto/seal.js';
+import type { LocalContext } from '../service/local/context.js';
+import { usable } from '../service/local/verify.js';
+import type { VerifyInput, VerifyResult } from '../service/types.js';
+import { getKeyById, keyRoleGrants, type KeyRow } from '../store/keys.js';
+import type { Db } from '../store/open.js';
+
+const DIGEST_BYTES = 32;
+const VERSION_CHECK_MS = 1;
+const PLACEHOLDER_ID = 'AKMAAAAAAAAAAAAAAAAA';
+const PLACEHOLDER_DIGEST = Buffer.alloc(DIGEST_BYTES);
+
+interface Entry {
+  /** null: no key with this id */
+  row: KeyRow | null;
+  permissions: string[];
+}
+
+const NO_KEY: Entry = { row: null, permissions: [] };
+
+export class VerifyCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly dataVersion: Statement;
+  private seenVersion: number;
+  private checkedAt = -Infinity;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxEntries = 50_000,
+  ) {
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.seenVersion = this.dataVersion.get() as number;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** After any change made through the server's own connection (data_version does not see those). */
+  invalidate(): void {
+    this.entries.clear();
+  }
+
+  lookup(accessKeyId: string): Entry {
+    const now = performance.now();
+    if (now - this.checkedAt >= VERSION_CHECK_MS) {
+      this.checkedAt = now;
+      const version = this.dataVersion.get() as number;
+      if (version !== this.seenVersion) {
+        this.entries.clear();
+        this.seenVersion = version;
+      }
+    }
+    const cached = this.entries.get(accessKeyId);
+    if (cached) {
+      // delete + set keeps the map in least-recently-used order.
+      this.entries.delete(accessKeyId);
+      this.entries.set(accessKeyId, cached);
+      return cached;
+    }
+    const row = getKeyById(this.db, accessKeyId) ?? null;
+    const entry: Entry = row ? { row, permissions: effectivePermissions(keyRoleGrants(this.db, row.id)) } : NO_KEY;
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(accessKeyId, entry);
+    return entry;
+  }
+}
+
+function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolean {
+  const candidate = stored && stored.length === DIGEST_BYTES ? stored : PLACEHOLDER_DIGEST;
+  return timingSafeEqual(computed, candidate) && candidate !== PLACEHOLDER_DIGEST;
+}
+
+/** Same answers as verifyKey() in service/local/verify.ts, from the cache. */
+export function verifyCached(ctx: LocalContext, cache: VerifyCache, input: VerifyInput): VerifyResult {
+  const now = ctx.now();
+  const wellFormed = isAccessKeyId(input.accessKeyId) && isWellFormedSecret(input.secretKey);
+  const { row, permissions } = wellFormed ? cache.lookup(input.accessKeyId) : NO_KEY;
+  // One digest, two comparisons, whatever the key: the work does not depend on what was found.
+  const digest = secretDigest(ctx.keys(), row?.tenant_id ?? ctx.tenant.id, row?.id ?? PLACEHOLDER_ID, input.secretKey);
+  const inGrace = row?.previous_valid_until != null && Date.parse(row.previous_valid_until) > now.getTime();
+  const current = sameDigest(digest, row?.secret_digest);
+  const previous = sameDigest(digest, inGrace ? row?.previous_digest : null);
+  if (!wellFormed || !row || !(current || previous) || !usable(row, input.tenantId, now)) return { valid: false };
+  ctx.recordUse(row.id, now.toISOString());
+  return {
+    valid: true,
+    accessKeyId: row.id,
+    tenantId: row.tenant_id,
+    owner: row.owner_email,
+    name: row.name,
+    type: row.type,
+    permissions,
+    expiresAt: row.expires_at,
+  };
+}
