@@ -113,9 +113,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       keepAliveTimeout: 5000,
     };
     const handler = createHandler(state);
-    const server = tls ? createHttpsServer({ ...serverOptions, ...tls }, handler) : createHttpServer(serverOptions, handler);
-    // A TLS handshake that never finishes is a slow-loris too.
-    server.on('secureConnection', (socket) => socket.setTimeout(serverOptions.requestTimeout, () => socket.destroy()));
+    // A TLS handshake that never finishes is a slow-loris too: it gets as long as headers do.
+    const server = tls ? createHttpsServer({ ...serverOptions, ...tls, handshakeTimeout: serverOptions.headersTimeout }, handler) : createHttpServer(serverOptions, handler);
     await listen(server, options.listen);
     const bound = server.address() as AddressInfo;
     const address = { host: options.listen.host, port: bound.port };

@@ -160,8 +160,8 @@ test('interactive login in a terminal: asks for the id and, hidden, the secret',
   if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
   const server = await spawnServe();
   const profile = `tty-${process.pid}`;
-  const env = server.clientEnv({ ...keychainEnv(), CI: undefined, TERM: 'xterm-256color' });
-  delete env.CI;
+  // CI set to empty, not unset: tmux would otherwise pass on the CI of the process that started it.
+  const env = server.clientEnv({ ...keychainEnv(), CI: '', TERM: 'xterm-256color' });
   const tty = new TmuxSession(server.clientHome, env, [process.execPath, BIN, '--profile', profile, 'login', server.url]);
   t.teardown(async () => {
     tty.kill();
