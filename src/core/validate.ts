@@ -5,9 +5,11 @@ export const MAX_NAME_LENGTH = 64;
 const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PERMISSION = /^(?:\*|[a-z][a-z0-9-]{0,31}:(?:\*|[a-z][a-z0-9-]{0,31}))$/;
-// Printable, no control characters (C0, DEL, C1) and no bidi overrides that could disguise text.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+// What a terminal would act on or that disguises text: control characters (C0, DEL, C1), bidi
+// marks and overrides, zero-width characters, line and paragraph separators, the BOM.
+const UNPRINTABLE_CLASS = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff';
+const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`);
+const UNPRINTABLE_ALL = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'g');
 
 export function isTenantId(text: string): boolean {
   return TENANT_ID.test(text);
@@ -57,8 +59,7 @@ export function permission(text: string): string {
  * escapes, so a name cannot move the cursor, clear the screen or fake other output.
  */
 export function printable(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
+  const escaped = text.replace(UNPRINTABLE_ALL, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });

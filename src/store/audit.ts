@@ -10,7 +10,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Db } from './open.js';
-import { sql } from './statements.js';
+import { sql, writeTransaction } from './statements.js';
 
 export const GENESIS_MAC = 'genesis';
 
@@ -101,6 +101,25 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
     tag: headTag(key, row.seq, row.mac),
   });
   return row;
+}
+
+export const META_HEAD_PENDING = 'audit_head_pending';
+
+/**
+ * A store upgraded from schema 1 has a chain but no sealed head. The first akm run that holds
+ * the master key seals the head on the chain's last record and drops the marker. Trust on
+ * first use: the marker is set only by the migration, in the same transaction as the table.
+ */
+export function sealPendingHead(db: Db, key: Buffer): void {
+  if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
+  writeTransaction(db, () => {
+    if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
+    const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: string } | undefined;
+    if (last && !readAuditHead(db)) {
+      sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?)').run(last.seq, last.mac, headTag(key, last.seq, last.mac));
+    }
+    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
+  });
 }
 
 export function countAuditForTarget(db: Db, target: string): number {

@@ -26,6 +26,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     createOwnerOnlyFile(path);
   } else if (statSync(path).isDirectory()) {
     throw new UnavailableError(`${path} is a directory, not an akm store`, undefined, 'store_invalid');
+  } else if (!options.create && statSync(path).size === 0) {
+    // An empty file is what `touch` leaves: not a store yet, and not ours to turn into one.
+    throw new UnavailableError(`no akm store at ${path} (the file is empty)`, 'run `akm init` to create one, or pass --store', 'store_missing');
   } else if (!looksLikeSqlite(path)) {
     throw new UnavailableError(`${path} is not an akm store (not a SQLite database)`, undefined, 'store_invalid');
   }

@@ -192,6 +192,10 @@ export const migrations: Migration[] = [
           mac TEXT NOT NULL,
           tag TEXT NOT NULL
         ) STRICT;
+
+        -- The head can only be sealed with the master key, which migrations do not have: the
+        -- first run that derives the key seals the chain as it stands (see sealPendingHead).
+        INSERT INTO meta (key, value) SELECT 'audit_head_pending', 'v2' WHERE EXISTS (SELECT 1 FROM audit);
       `);
     },
   },

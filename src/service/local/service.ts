@@ -4,6 +4,7 @@ import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
+import { sealPendingHead } from '../../store/audit.js';
 import { setLastUsed } from '../../store/keys.js';
 import { getMeta } from '../../store/meta.js';
 import { openDatabase, type Db } from '../../store/open.js';
@@ -50,6 +51,7 @@ export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys
       throw new UnavailableError('this store has no check value for its master key', 'the store was modified outside akm; restore it from a backup', 'master_key_check_missing');
     }
     derived = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
+    sealPendingHead(db, derived.audit);
     return derived;
   };
 }
@@ -96,6 +98,11 @@ export class LocalService implements AkmService {
   /** The server's way in: a shared connection, another tenant and actor per request. */
   static withActor(base: LocalContext, tenant: TenantRow, actor: Actor, source: string): LocalService {
     return new LocalService({ ...base, tenant, actor, source }, false);
+  }
+
+  /** Derive the keys now (normally done on first use), failing with exit 6 if the master key is wrong. */
+  checkMasterKey(): void {
+    this.ctx.keys();
   }
 
   async whoami(): Promise<Identity> {
