@@ -20,7 +20,9 @@ export function jsonLogger(stream: NodeJS.WritableStream, now: () => Date = () =
   };
   return (line) => {
     if (pending === '') setImmediate(flush);
-    pending += `${JSON.stringify({ time: now().toISOString(), ...line })}\n`;
+    // Spliced rather than spread into a new object: this runs for every request.
+    const fields = JSON.stringify(line);
+    pending += `{"time":"${now().toISOString()}"${fields === '{}' ? '}' : `,${fields.slice(1)}`}\n`;
   };
 }
 

@@ -22,6 +22,8 @@ interface Bucket {
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+const ALLOWED: RateDecision = { allowed: true };
+
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxClients: number;
@@ -37,30 +39,29 @@ export class RateLimiter {
   /** Take `cost` tokens from the client's bucket if it holds them. */
   take(clientIp: string, nowMs: number, cost = 1): RateDecision {
     const key = clientKey(clientIp);
-    const bucket = this.refill(this.buckets.get(key), nowMs);
+    const bucket = this.buckets.get(key) ?? { tokens: this.options.burst, at: nowMs };
+    this.refill(bucket, nowMs);
+    this.store(key, bucket);
     if (bucket.tokens >= cost) {
       bucket.tokens -= cost;
-      this.store(key, bucket);
-      return { allowed: true };
+      return ALLOWED;
     }
-    this.store(key, bucket);
-    const missing = cost - bucket.tokens;
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / this.options.ratePerSecond)) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((cost - bucket.tokens) / this.options.ratePerSecond)) };
   }
 
   /** Would one more token be granted? Does not take it. */
   peek(clientIp: string, nowMs: number): RateDecision {
     const bucket = this.buckets.get(clientKey(clientIp));
-    if (!bucket) return { allowed: true };
-    const tokens = this.refill(bucket, nowMs).tokens;
-    return tokens >= 1 ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.options.ratePerSecond)) };
+    if (!bucket) return ALLOWED;
+    this.refill(bucket, nowMs);
+    return bucket.tokens >= 1 ? ALLOWED : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.ratePerSecond)) };
   }
 
-  private refill(bucket: Bucket | undefined, nowMs: number): Bucket {
-    const { burst, ratePerSecond } = this.options;
-    if (!bucket) return { tokens: burst, at: nowMs };
+  /** In place: this runs on every verification. */
+  private refill(bucket: Bucket, nowMs: number): void {
     const elapsed = Math.max(0, nowMs - bucket.at) / 1000;
-    return { tokens: Math.min(burst, bucket.tokens + elapsed * ratePerSecond), at: nowMs };
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + elapsed * this.options.ratePerSecond);
+    bucket.at = nowMs;
   }
 
   private store(key: string, bucket: Bucket): void {
