@@ -40,7 +40,8 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function createHandler(state: AppState) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(state, req, res);
+    // handle() answers every error itself; this only guards against a failure while answering.
+    handle(state, req, res).catch(() => res.destroy());
   };
 }
 

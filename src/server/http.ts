@@ -40,6 +40,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', onData);
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once('error', reject);
+    // A client gone before the end of its body: settle, so nothing waits for it forever.
+    req.once('close', () => {
+      if (!req.complete) reject(new HttpError(400, 'request_aborted', 'the client closed the connection before sending the whole body'));
+    });
   });
 }
 

@@ -105,3 +105,20 @@ test('plain HTTP is refused off loopback unless --insecure-http', async (t) => {
   t.throws(() => parseListen('nope'), { code: 'usage' });
   t.throws(() => parseListen('1.2.3.4:99999'), { code: 'usage' });
 });
+
+test('a truncated request (client gone mid-body) is settled, and the server keeps serving', async (t) => {
+  const fx = await serverFixture();
+  t.teardown(fx.close);
+  const { port } = new URL(fx.url);
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write('POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"keyStr');
+      setTimeout(() => socket.destroy(), 100);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve());
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  t.like(fx.logs.find((l) => l.path === '/v1/verify'), { status: 400 });
+  t.is((await rawRequest(fx.url, { path: '/healthz' })).status, 200);
+});
