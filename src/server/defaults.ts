@@ -7,4 +7,6 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   drainMs: 10_000,
+  /** the expiry mail job (what `akm notify-expiring` does from cron) */
+  expiryJobIntervalMs: 3_600_000,
 };

@@ -15,11 +15,13 @@ import type { MasterKeyOptions } from '../crypto/masterKey.js';
 import { operatorActor } from '../service/local/actor.js';
 import type { LocalContext } from '../service/local/context.js';
 import { lazyKeys, resolveTenant } from '../service/local/service.js';
+import { mailSettingsFromEnv, type MailSettings } from '../notify/smtp.js';
 import { openDatabase, type Db } from '../store/open.js';
 import { createHandler, type AppState } from './app.js';
 import { AuthFailureLog } from './authFailures.js';
 import { LastUsedBatcher } from './lastUsed.js';
 import { assertTransportAllowed, urlFor, type ListenAddress } from './listen.js';
+import { startExpiryJob } from './expiryJob.js';
 import { describeError, type Logger } from './log.js';
 import { RateLimiter } from './rateLimit.js';
 import { ReplayGuard } from './replay.js';
@@ -45,6 +47,9 @@ export interface ServeOptions {
   drainMs?: number;
   now?: () => Date;
   debug?: boolean;
+  /** where the hourly expiry mail goes (default: AKM_SMTP_URL / AKM_MAIL_FROM); null turns it off */
+  mail?: MailSettings | null;
+  expiryJobIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -125,6 +130,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }, 1000);
     tick.unref();
     lastUsed.start();
+    const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
+    const expiryJob = startExpiryJob(base, mail, log, options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs, !!options.debug);
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -134,6 +141,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         // One more turn of the event loop accepts connections already queued in the kernel.
         await new Promise((resolve) => setImmediate(resolve));
         await drain(server, options.drainMs ?? DEFAULTS.drainMs);
+        await expiryJob.stop();
         lastUsed!.stop();
         state.authFailures.flush(Date.now(), true);
         db.close();

@@ -19,3 +19,7 @@ export function firstTenant(db: Db): TenantRow | undefined {
 export function insertTenant(db: Db, row: TenantRow): void {
   sql(db, 'INSERT INTO tenants (id, name, operator, created_at) VALUES (@id, @name, @operator, @created_at)').run(row);
 }
+
+export function listTenants(db: Db): TenantRow[] {
+  return sql(db, 'SELECT * FROM tenants ORDER BY created_at, id').all() as TenantRow[];
+}

@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { mailSettingsFromEnv } from '../../notify/smtp.js';
 import { DEFAULTS } from '../../server/defaults.js';
 import { DEFAULT_LISTEN, parseListen } from '../../server/listen.js';
 import { jsonLogger } from '../../server/log.js';
@@ -77,6 +78,7 @@ export async function runServe(options: ServeOptions, deps: Deps, untilStopped: 
     verifyRate: positive(options.verifyRate, '--verify-rate'),
     verifyBurst: positive(options.verifyBurst, '--verify-burst'),
     debug: deps.env.AKM_DEBUG === '1',
+    mail: mailSettingsFromEnv(deps.env),
   });
   if (io.json) io.outJson({ url: running.url, store: settings.store });
   else io.out(running.url);

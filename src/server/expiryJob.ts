@@ -1,0 +1,50 @@
+/**
+ * `akm serve` does what `akm notify-expiring` does from cron: once an hour, for every tenant
+ * in the store and acting as that tenant's operator, it mails about keys expiring within two
+ * days. Each key and expiry date is mailed once however often this runs, so a server and a
+ * cron job side by side send nothing twice. Off when no mail server is configured
+ * (AKM_SMTP_URL), which the log says once at start.
+ */
+import type { MailSettings } from '../notify/smtp.js';
+import { operatorActor } from '../service/local/actor.js';
+import type { LocalContext } from '../service/local/context.js';
+import { LocalService } from '../service/local/service.js';
+import { listTenants } from '../store/tenants.js';
+import { describeError, type Logger } from './log.js';
+
+export const EXPIRY_JOB_DAYS = 2;
+
+export interface ExpiryJob {
+  /** Stops the timer and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+export function startExpiryJob(base: LocalContext, mail: MailSettings | null, log: Logger, intervalMs: number, debug = false): ExpiryJob {
+  if (!mail) {
+    log({ event: 'expiry_mail_off', reason: 'AKM_SMTP_URL is not set' });
+    return { stop: async () => {} };
+  }
+  let running: Promise<void> | undefined;
+  const runOnce = async () => {
+    for (const tenant of listTenants(base.db)) {
+      try {
+        const service = new LocalService({ ...base, tenant, actor: operatorActor(base.db, tenant), source: 'server:expiry-job' }, false, mail);
+        const result = await service.notifyExpiring({ withinDays: EXPIRY_JOB_DAYS });
+        if (result.messages.length > 0) log({ event: 'expiry_mail', tenant: tenant.id, keys: result.keys, sent: result.sent, failed: result.failed });
+      } catch (error) {
+        log({ level: 'warn', event: 'expiry_mail_failed', tenant: tenant.id, ...describeError(error, debug) });
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    // A slow mail server must not pile runs up: skip a tick while the last run is still going.
+    running ??= runOnce().finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
