@@ -23,8 +23,11 @@ export class TmuxSession {
       .map(([k, v]) => `export ${k}='${String(v).replace(/'/g, "'\\''")}'`)
       .join('\n');
     const quoted = command.map((c) => `'${c.replace(/'/g, "'\\''")}'`).join(' ');
-    // The exit code goes to a file; the pane stays open so the screen can still be read.
-    writeFileSync(script, `${exports}\n${quoted}\necho $? > '${this.exitFile}'\nsleep 600\n`, { mode: 0o700 });
+    // The tmux server hands its own environment (CI=true under CI, say) to the pane: clear it,
+    // so the command sees exactly `env`. The exit code goes to a file; the pane stays open so
+    // the screen can still be read.
+    const clear = `for name in $(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do unset "$name"; done`;
+    writeFileSync(script, `${clear}\n${exports}\n${quoted}\necho $? > '${this.exitFile}'\nsleep 600\n`, { mode: 0o700 });
     execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '50', 'sh', script]);
   }
 
