@@ -15,25 +15,18 @@
  * answers on the same path as a known one: neither the answer nor its timing tells them
  * apart. Bounded: least recently used entries go first.
  *
- * The decision mirrors service/local/verify.ts exactly (a test compares both on every kind
- * of input); it computes the digest once and compares it with plain timingSafeEqual, which
- * is constant-time for the fixed 32-byte HMAC length.
+ * The decision is service/local/verify.ts's checkCredentials(), fed from the cache (a test
+ * compares both paths on every kind of input).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { isAccessKeyId, isWellFormedSecret } from '../core/credentials.js';
 import { effectivePermissions } from '../core/permissions.js';
-import { secretDigest } from '../crypto/seal.js';
 import type { LocalContext } from '../service/local/context.js';
-import { usable } from '../service/local/verify.js';
+import { checkCredentials } from '../service/local/verify.js';
 import type { VerifyInput, VerifyResult } from '../service/types.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../store/keys.js';
 import type { Db } from '../store/open.js';
 
-const DIGEST_BYTES = 32;
 const VERSION_CHECK_MS = 1;
-const PLACEHOLDER_ID = 'AKMAAAAAAAAAAAAAAAAA';
-const PLACEHOLDER_DIGEST = Buffer.alloc(DIGEST_BYTES);
 
 interface Entry {
   /** null: no key with this id */
@@ -91,31 +84,10 @@ export class VerifyCache {
   }
 }
 
-function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolean {
-  const candidate = stored && stored.length === DIGEST_BYTES ? stored : PLACEHOLDER_DIGEST;
-  return timingSafeEqual(computed, candidate) && candidate !== PLACEHOLDER_DIGEST;
-}
-
-/** Same answers as verifyKey() in service/local/verify.ts, from the cache. */
+/** Same answers as verifyKey() in service/local/verify.ts (one decision function), from the cache. */
 export function verifyCached(ctx: LocalContext, cache: VerifyCache, input: VerifyInput): VerifyResult {
-  const now = ctx.now();
-  const wellFormed = isAccessKeyId(input.accessKeyId) && isWellFormedSecret(input.secretKey);
-  const { row, permissions } = wellFormed ? cache.lookup(input.accessKeyId) : NO_KEY;
-  // One digest, two comparisons, whatever the key: the work does not depend on what was found.
-  const digest = secretDigest(ctx.keys(), row?.tenant_id ?? ctx.tenant.id, row?.id ?? PLACEHOLDER_ID, input.secretKey);
-  const inGrace = row?.previous_valid_until != null && Date.parse(row.previous_valid_until) > now.getTime();
-  const current = sameDigest(digest, row?.secret_digest);
-  const previous = sameDigest(digest, inGrace ? row?.previous_digest : null);
-  if (!wellFormed || !row || !(current || previous) || !usable(row, input.tenantId, now)) return { valid: false };
-  ctx.recordUse(row.id, now.toISOString());
-  return {
-    valid: true,
-    accessKeyId: row.id,
-    tenantId: row.tenant_id,
-    owner: row.owner_email,
-    name: row.name,
-    type: row.type,
-    permissions,
-    expiresAt: row.expires_at,
-  };
+  return checkCredentials(ctx, input, (id) => {
+    const entry = cache.lookup(id);
+    return { row: entry.row, permissions: () => entry.permissions };
+  });
 }
