@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+'use strict';
 // The one exit point: run the CLI and set process.exitCode from its result.
-// `akm --version` is answered before anything else loads, so scripts that probe it stay fast.
-import { readFileSync } from 'node:fs';
+// CommonJS on purpose (see bin/package.json): the ES module loader alone costs more start-up
+// time than `akm --version` needs, and `--version` is answered before anything else loads.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
 
 // `akm list | head`: the reader left, so there is nobody to write to; stop quietly.
 process.stdout.on('error', (error) => {
@@ -12,12 +15,15 @@ process.stdout.on('error', (error) => {
 // Everything akm writes (store, config, key files) is for its owner only.
 process.umask(0o077);
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
-  // dist/cli is the bundled CLI (npm run build); it starts faster than the module tree.
-  const { main } = await import('../dist/cli/main.js');
-  process.exitCode = await main(process.argv, { version });
+  // dist/cli/main.js is the bundled CLI (npm run build).
+  require('../dist/cli/main.js')
+    .main(process.argv, { version })
+    .then((code) => {
+      process.exitCode = code;
+    });
 }

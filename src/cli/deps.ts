@@ -7,6 +7,7 @@ import type { AkmService } from '../service/types.js';
 import { SystemClipboard, type Clipboard } from './io/clipboard.js';
 import { Io, type Streams } from './io/io.js';
 import { InquirerPrompter, type Prompter } from './io/prompter.js';
+import type { ChalkClass } from './io/style.js';
 import { detectTerminal } from './io/terminal.js';
 import { openService } from './serviceFactory.js';
 import { resolveSettings, type GlobalOptions, type Settings } from './settings.js';
@@ -24,7 +25,7 @@ export interface Deps {
   service: () => Promise<AkmService>;
 }
 
-export function createDeps(global: GlobalOptions, streams: Streams, env: NodeJS.ProcessEnv, opened: AkmService[]): Deps {
+export function createDeps(global: GlobalOptions, streams: Streams, env: NodeJS.ProcessEnv, opened: AkmService[], chalk?: ChalkClass): Deps {
   const terminal = detectTerminal({
     stdin: streams.stdin,
     stdout: streams.stdout as { isTTY?: boolean; columns?: number },
@@ -33,7 +34,7 @@ export function createDeps(global: GlobalOptions, streams: Streams, env: NodeJS.
     noColorFlag: global.color === false,
     noInputFlag: global.input === false,
   });
-  const io = new Io(streams, terminal, { json: global.json === true, quiet: global.quiet === true });
+  const io = new Io(streams, terminal, { json: global.json === true, quiet: global.quiet === true }, chalk);
   let settings: Settings | undefined;
   let keychain: Keychain | undefined;
   let service: Promise<AkmService> | undefined;

@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
 import { createDeps } from './deps.js';
+import { colourPossible, loadChalk } from './io/style.js';
 import { reportError, toAkmError } from './errors.js';
 import type { Streams } from './io/io.js';
 import { buildProgram } from './program.js';
@@ -22,10 +23,11 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   const streams = options.streams ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
   const env = options.env ?? process.env;
   const opened: AkmService[] = [];
+  const chalk = colourPossible(streams as never, env) ? await loadChalk() : undefined;
   let deps: Deps | undefined;
   const program = buildProgram(options.version, {
     deps(command) {
-      deps ??= createDeps(command.optsWithGlobals() as GlobalOptions, streams, env, opened);
+      deps ??= createDeps(command.optsWithGlobals() as GlobalOptions, streams, env, opened, chalk);
       return deps;
     },
   });

@@ -2,7 +2,7 @@
  * The streams of one run. stdout carries data only (tables, JSON, key strings); everything
  * meant for the person — progress, warnings, notices, errors — goes to stderr.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import { styleFor, type ChalkClass, type Style } from './style.js';
 import type { Terminal } from './terminal.js';
 
 export interface Streams {
@@ -17,16 +17,17 @@ export interface OutputOptions {
 }
 
 export class Io {
-  readonly style: ChalkInstance;
-  readonly errStyle: ChalkInstance;
+  readonly style: Style;
+  readonly errStyle: Style;
 
   constructor(
     readonly streams: Streams,
     readonly terminal: Terminal,
     readonly options: OutputOptions,
+    chalk?: ChalkClass,
   ) {
-    this.style = new Chalk({ level: terminal.color ? 1 : 0 });
-    this.errStyle = new Chalk({ level: terminal.stderrColor ? 1 : 0 });
+    this.style = styleFor(chalk, terminal.color);
+    this.errStyle = styleFor(chalk, terminal.stderrColor);
   }
 
   get json(): boolean {
