@@ -7,12 +7,13 @@
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runOnce, timeRuns } from './measure.js';
+import { printBenchRows, type BenchRow } from './report.js';
 import { seedStore } from './seed.js';
 
 const BIN = fileURLToPath(new URL('../../bin/akm.js', import.meta.url));
 
 export interface CliBenchResult {
-  rows: Array<{ what: string; value: string; target: string; ok: boolean }>;
+  rows: BenchRow[];
 }
 
 export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBenchResult {
@@ -42,10 +43,4 @@ export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBe
   }
 }
 
-export function printRows(title: string, rows: CliBenchResult['rows']): void {
-  console.log(`\n${title}`);
-  const width = Math.max(...rows.map((r) => r.what.length));
-  for (const r of rows) console.log(`  ${r.what.padEnd(width)}  ${r.value.padEnd(34)} ${r.target.padEnd(10)} ${r.ok ? 'ok' : 'MISSED'}`);
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) printRows('CLI', benchCli().rows);
+if (process.argv[1] === fileURLToPath(import.meta.url)) printBenchRows('CLI start-up and listing (medians of repeated runs)', benchCli().rows);

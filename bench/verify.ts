@@ -17,6 +17,7 @@
  *
  * Run: node dist/bench/verify.js
  */
+import { printBenchRows, type BenchRow } from './report.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -42,12 +43,6 @@ interface AutocannonResult {
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-export interface BenchRow {
-  what: string;
-  value: string;
-  target: string;
-  ok: boolean;
-}
 
 interface Credential {
   accessKeyId: string;
@@ -216,12 +211,6 @@ export async function benchVerify(seconds = Number(process.env.AKM_BENCH_SECONDS
     rmSync(large.dir, { recursive: true, force: true });
     rmSync(small.dir, { recursive: true, force: true });
   }
-}
-
-export function printBenchRows(title: string, rows: BenchRow[]): void {
-  console.log(`\n${title}`);
-  const width = Math.max(...rows.map((r) => r.what.length));
-  for (const r of rows) console.log(`  ${r.what.padEnd(width)}  ${r.value.padEnd(28)} ${r.target.padEnd(12)} ${r.ok ? 'ok' : 'MISSED'}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
