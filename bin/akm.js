@@ -21,8 +21,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
   // dist/cli/main.js is the bundled CLI (npm run build).
-  require('../dist/cli/main.js')
-    .main(process.argv, { version })
+  require('./loadBundle.js')
+    .loadBundle()
+    .exports.main(process.argv, { version })
     .then((code) => {
       process.exitCode = code;
     });

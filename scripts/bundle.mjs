@@ -4,7 +4,8 @@
 // heavy packages (prompts, dates, mail, clipboard) still loaded on demand from node_modules,
 // starts several times faster. The tests run the same bundle through bin/akm.js.
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -28,5 +29,13 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
 });
+// The bundle is compiled through vm.Script (bin/loadBundle.js), where import() has no module
+// to resolve from: its import() calls go through a hook that bin/loadBundle.js defines.
+const bundled = readFileSync('dist/cli/main.js', 'utf8');
+const hooked = bundled.replace(/\bimport\((?=["'])/g, 'globalThis.__akmImport(');
+if (/\bimport\(/.test(hooked)) throw new Error('dist/cli/main.js: an import() with a computed specifier cannot be hooked');
+writeFileSync('dist/cli/main.js', hooked);
 // The package is "type": "module"; this folder holds CommonJS.
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
+// V8's code cache for the bundle, made by the Node.js that will run it (see bin/loadBundle.js).
+execFileSync(process.execPath, ['scripts/code-cache.cjs'], { stdio: 'inherit' });
