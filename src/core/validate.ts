@@ -29,6 +29,7 @@ export function entityName(text: string, what = 'name'): string {
   if (name.length > MAX_NAME_LENGTH) throw new UsageError(`${what} is too long (${name.length} characters; at most ${MAX_NAME_LENGTH})`);
   if (UNPRINTABLE.test(name)) throw new UsageError(`${what} must not contain control or invisible characters`);
   if (name.startsWith('-')) throw new UsageError(`${what} must not start with "-"`, 'a leading dash reads as an option');
+  if (name === '.' || name === '..') throw new UsageError(`${what} must not be "${name}"`, 'a URL path cannot carry it to a server');
   if (/^AKM[A-Z2-7]{17}$/.test(name)) throw new UsageError(`${what} must not look like an access key id`);
   return name;
 }

@@ -53,6 +53,7 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['name with an escape sequence', [...CREATE, '--name', 'evil\u001b[2Jname', '--expires-in', '5'], 2, /control or invisible/],
   ['name with a bidi override', [...CREATE, '--name', 'abc\u202edef', '--expires-in', '5'], 2, /control or invisible/],
   ['name looking like a flag', [...CREATE, '--name=--yes', '--expires-in', '5'], 2, /must not start with "-"/],
+  ['name that a URL would swallow', [...CREATE, '--name', '..', '--expires-in', '5'], 2, /must not be "\.\."/],
   ['invalid permission', ['roles', 'create', 'Bad', '--permission', 'DROP TABLE'], 2, /invalid permission/],
   ['bad grace', ['rotate', 'taken', '--grace', 'forever', '--no-copy'], 2, /needs a duration/],
   ['grace too long', ['rotate', 'taken', '--grace', '90d', '--no-copy'], 2, /at most 30 days/],

@@ -20,6 +20,18 @@ export function rolesTable(io: Io, roles: Role[]): string {
   return renderTable(io, ['ROLE', 'PERMISSIONS'], roles.map((r) => [printable(r.name) + (r.builtin ? io.style.dim(' (built-in)') : ''), list(r.permissions)]));
 }
 
+/** Print a list: the array under --json, else the table. */
+export function printList<T>(io: Io, rows: T[], table: (io: Io, rows: T[]) => string): void {
+  if (io.json) return io.outJson(rows);
+  io.out(table(io, rows));
+}
+
+/** After a removal: `{removed: true, …}` under --json (the key names the verb), else one line. */
+export function printRemoval<T extends object>(io: Io, verb: 'deleted' | 'removed', value: T, message: string): void {
+  if (io.json) return io.outJson({ [verb]: true, ...value });
+  io.info(message);
+}
+
 /** Print one result (JSON) or a one-line confirmation plus the table. */
 export function printChange<T>(io: Io, value: T, message: string, table: (io: Io, rows: T[]) => string): void {
   if (io.json) return io.outJson(value);

@@ -5,7 +5,7 @@ import type { AkmService, Group } from '../../../service/types.js';
 import { examples, type CommandContext } from '../../command.js';
 import { confirmDestructive } from '../../confirm.js';
 import type { Deps } from '../../deps.js';
-import { groupsTable, printChange } from '../../render/people.js';
+import { groupsTable, printChange, printList, printRemoval } from '../../render/people.js';
 
 type GroupChange = (service: AkmService, group: string, other: string) => Promise<Group>;
 
@@ -54,17 +54,14 @@ export async function runGroupsCreate(name: string, deps: Deps): Promise<void> {
 }
 
 export async function runGroupsList(deps: Deps): Promise<void> {
-  const groups = await (await deps.service()).listGroups();
-  if (deps.io.json) return deps.io.outJson(groups);
-  deps.io.out(groupsTable(deps.io, groups));
+  printList(deps.io, await (await deps.service()).listGroups(), groupsTable);
 }
 
 export async function runGroupsDelete(name: string, deps: Deps): Promise<void> {
   const service = await deps.service();
   await confirmDestructive(deps, `Delete the group ${printable(name)}?`);
   const group = await service.deleteGroup(name);
-  if (deps.io.json) return deps.io.outJson({ deleted: true, ...group });
-  deps.io.info(`deleted group ${printable(group.name)}`);
+  printRemoval(deps.io, 'deleted', group, `deleted group ${printable(group.name)}`);
 }
 
 async function runGroupChange(pair: (typeof PAIR_COMMANDS)[number], group: string, other: string, deps: Deps): Promise<void> {

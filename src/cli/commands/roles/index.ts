@@ -4,7 +4,7 @@ import { printable } from '../../../core/validate.js';
 import { collect, examples, type CommandContext } from '../../command.js';
 import { confirmDestructive } from '../../confirm.js';
 import type { Deps } from '../../deps.js';
-import { printChange, rolesTable } from '../../render/people.js';
+import { printChange, printList, printRemoval, rolesTable } from '../../render/people.js';
 
 export function registerRoles(program: Command, ctx: CommandContext): void {
   const roles = program.command('roles').description('manage roles: named sets of permissions');
@@ -36,15 +36,12 @@ export async function runRolesCreate(name: string, permissions: string[], deps: 
 }
 
 export async function runRolesList(deps: Deps): Promise<void> {
-  const roles = await (await deps.service()).listRoles();
-  if (deps.io.json) return deps.io.outJson(roles);
-  deps.io.out(rolesTable(deps.io, roles));
+  printList(deps.io, await (await deps.service()).listRoles(), rolesTable);
 }
 
 export async function runRolesDelete(name: string, deps: Deps): Promise<void> {
   const service = await deps.service();
   await confirmDestructive(deps, `Delete the role ${printable(name)}?`);
   const role = await service.deleteRole(name);
-  if (deps.io.json) return deps.io.outJson({ deleted: true, ...role });
-  deps.io.info(`deleted role ${printable(role.name)}`);
+  printRemoval(deps.io, 'deleted', role, `deleted role ${printable(role.name)}`);
 }

@@ -4,7 +4,7 @@ import { printable } from '../../../core/validate.js';
 import { examples, type CommandContext } from '../../command.js';
 import { confirmDestructive } from '../../confirm.js';
 import type { Deps } from '../../deps.js';
-import { printChange, usersTable } from '../../render/people.js';
+import { printChange, printList, printRemoval, usersTable } from '../../render/people.js';
 
 export function registerUsers(program: Command, ctx: CommandContext): void {
   const users = program.command('users').description('manage the users of the tenant');
@@ -36,15 +36,12 @@ export async function runUsersAdd(email: string, name: string, deps: Deps): Prom
 }
 
 export async function runUsersList(deps: Deps): Promise<void> {
-  const users = await (await deps.service()).listUsers();
-  if (deps.io.json) return deps.io.outJson(users);
-  deps.io.out(usersTable(deps.io, users));
+  printList(deps.io, await (await deps.service()).listUsers(), usersTable);
 }
 
 export async function runUsersRemove(email: string, deps: Deps): Promise<void> {
   const service = await deps.service();
   await confirmDestructive(deps, `Remove the user ${printable(email)}?`);
   const user = await service.removeUser(email);
-  if (deps.io.json) return deps.io.outJson({ removed: true, ...user });
-  deps.io.info(`removed ${printable(user.email)}`);
+  printRemoval(deps.io, 'removed', user, `removed ${printable(user.email)}`);
 }
