@@ -29,7 +29,7 @@ export async function openService(deps: Deps): Promise<AkmService> {
   return service;
 }
 
-// REMOTE MODE: the remote client (src/remote), with credentials from env, keychain or file.
+// Remote mode: the remote client (src/remote), with credentials from env, keychain or file.
 async function openRemoteService(deps: Deps): Promise<AkmService> {
   const { openRemote } = await import('../remote/open.js');
   const { settings } = deps;
