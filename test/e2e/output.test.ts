@@ -48,7 +48,11 @@ test('--help shows examples for every command; --version prints the version', as
   t.teardown(() => box.cleanup());
   const version = await box.run(['--version']);
   t.regex(version.stdout, /^\d+\.\d+\.\d+\n$/);
-  for (const command of ['init', 'create', 'list', 'show', 'extend', 'assign', 'rotate', 'copy', 'activate', 'deactivate', 'delete', 'permissions', 'verify', 'users add', 'groups add-role', 'roles create', 'completion']) {
+  const commands = ['init', 'create', 'list', 'show', 'extend', 'assign', 'rotate', 'copy', 'activate', 'deactivate', 'delete', 'permissions', 'verify',
+    'users add', 'users list', 'users remove', 'groups create', 'groups list', 'groups delete', 'groups add-member', 'groups remove-member',
+    'groups add-role', 'groups remove-role', 'roles create', 'roles list', 'roles delete', 'notifications', 'notify-expiring', 'audit',
+    'audit verify', 'serve', 'login', 'whoami', 'logout', 'completion'];
+  for (const command of commands) {
     const help = await box.run([...command.split(' '), '--help']);
     t.is(help.code, 0, command);
     t.regex(help.stdout, /Examples:\n\s+\$ .*akm /, `${command} has examples`);
