@@ -122,6 +122,11 @@ export function graceEnd(now: Date, graceMs: number, keyExpiresAt: Date | null):
   return keyExpiresAt && keyExpiresAt < end ? keyExpiresAt : end;
 }
 
+/** Is the previous secret of a rotation still accepted at `now`? */
+export function inGracePeriod(previousValidUntil: string | null, now: Date): boolean {
+  return previousValidUntil !== null && Date.parse(previousValidUntil) > now.getTime();
+}
+
 export function isExpired(expiresAt: string | null, now: Date): boolean {
   return expiresAt !== null && Date.parse(expiresAt) <= now.getTime();
 }

@@ -6,6 +6,7 @@
  */
 import { isAccessKeyId } from '../core/credentials.js';
 import { DeniedError, UnavailableError } from '../core/errors.js';
+import { inGracePeriod } from '../core/expiry.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
 import { keyActor, type Actor } from '../service/local/actor.js';
@@ -106,8 +107,7 @@ function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): A
     }
   };
   const secrets = [open(row.secret_sealed)];
-  const inGrace = row.previous_sealed && row.previous_valid_until && Date.parse(row.previous_valid_until) > now.getTime();
-  if (inGrace) secrets.push(open(row.previous_sealed!));
+  if (row.previous_sealed && inGracePeriod(row.previous_valid_until, now)) secrets.push(open(row.previous_sealed));
   return secrets;
 }
 

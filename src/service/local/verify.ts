@@ -7,7 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isAccessKeyId, isWellFormedSecret } from '../../core/credentials.js';
-import { isExpired } from '../../core/expiry.js';
+import { inGracePeriod, isExpired } from '../../core/expiry.js';
 import { effectivePermissions } from '../../core/permissions.js';
 import { secretDigest } from '../../crypto/seal.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
@@ -34,7 +34,7 @@ function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolea
 /** Does the secret match the current secret, or the previous one within its grace period? */
 export function secretMatches(ctx: LocalContext, row: KeyRow | null | undefined, secret: string, now: Date): boolean {
   const digest = secretDigest(ctx.keys(), row?.tenant_id ?? ctx.tenant.id, row?.id ?? PLACEHOLDER_ID, secret);
-  const inGrace = row?.previous_valid_until != null && Date.parse(row.previous_valid_until) > now.getTime();
+  const inGrace = !!row && inGracePeriod(row.previous_valid_until, now);
   const current = sameDigest(digest, row?.secret_digest);
   const previous = sameDigest(digest, inGrace ? row?.previous_digest : null);
   return !!row && (current || previous);
