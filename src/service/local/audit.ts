@@ -6,10 +6,7 @@ import { queryAudit, type AuditRow } from '../../store/audit.js';
 import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { requirePermission } from './actor.js';
-import type { LocalContext } from './context.js';
-
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
+import { pageLimit, type LocalContext } from './context.js';
 
 function toRecord(row: AuditRow): AuditRecord {
   return {
@@ -37,8 +34,7 @@ function parseCursor(text: string): number {
 
 export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
   requirePermission(ctx.actor, PERMISSIONS.readAudit);
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new UsageError(`the limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  const limit = pageLimit(query.limit);
   const key = query.key?.trim();
   const rows = queryAudit(ctx.db, {
     tenantId: ctx.tenant.id,

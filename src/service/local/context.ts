@@ -49,6 +49,16 @@ export function resolveKey(ctx: LocalContext, ref: string): KeyRow {
   return rows[0]!;
 }
 
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+
+/** A caller's page size for the inbox and the audit trail: a whole number from 1 to 1,000. */
+export function pageLimit(limit: number | undefined): number {
+  const value = limit ?? DEFAULT_PAGE_LIMIT;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE_LIMIT) throw new UsageError(`the limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  return value;
+}
+
 export function keyStatus(row: Pick<KeyRow, 'status' | 'expires_at'>, now: Date): KeyView['status'] {
   if (isExpired(row.expires_at, now)) return 'expired';
   return row.status;

@@ -1,18 +1,18 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
-import { ConflictError, DeniedError, NotFoundError, UsageError } from '../../core/errors.js';
+import { ConflictError, DeniedError, UsageError } from '../../core/errors.js';
 import { generateAccessKeyId } from '../../core/credentials.js';
-import { graceEnd, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { graceEnd, inGracePeriod, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
 import { effectivePermissions, PERMISSIONS, permissionSources } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
 import * as keysTable from '../../store/keys.js';
-import { findGroup, findRole, findUser } from '../../store/people.js';
 import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
 import { requireGrantable, requireKeyScope, requirePermission } from './actor.js';
 import { recordChange } from './changes.js';
 import { inTransaction, resolveKey, toKeyView, type LocalContext } from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
+import { mustGroup, mustRole, mustUser } from './lookups.js';
 
 function view(ctx: LocalContext, row: keysTable.KeyRow): KeyView {
   return toKeyView(row, keysTable.keyGroupNames(ctx.db, row.id), keysTable.keyRoleNames(ctx.db, row.id), ctx.now());
@@ -23,19 +23,11 @@ function reload(ctx: LocalContext, id: string): keysTable.KeyRow {
 }
 
 function groupIds(ctx: LocalContext, names: string[]): Array<{ id: number; name: string }> {
-  return names.map((name) => {
-    const row = findGroup(ctx.db, ctx.tenant.id, name);
-    if (!row) throw new NotFoundError(`no group "${validate.printable(name)}"`, 'list groups with: akm groups list', 'group_not_found');
-    return { id: row.id, name: row.name };
-  });
+  return names.map((name) => mustGroup(ctx, name));
 }
 
 function roleIds(ctx: LocalContext, names: string[]): Array<{ id: number; name: string }> {
-  return names.map((name) => {
-    const row = findRole(ctx.db, ctx.tenant.id, name);
-    if (!row) throw new NotFoundError(`no role "${validate.printable(name)}"`, 'list roles with: akm roles list', 'role_not_found');
-    return { id: row.id, name: row.name };
-  });
+  return names.map((name) => mustRole(ctx, name));
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -58,9 +50,7 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
   const row = inTransaction(ctx, () => {
     let ownerId: number | null = null;
     if (ownerEmail !== null) {
-      const owner = findUser(ctx.db, ctx.tenant.id, ownerEmail);
-      if (!owner) throw new NotFoundError(`no user ${ownerEmail} in tenant ${ctx.tenant.id}`, `add them first: akm users add ${ownerEmail}`, 'user_not_found');
-      ownerId = owner.id;
+      ownerId = mustUser(ctx, ownerEmail, `add them first: akm users add ${ownerEmail}`).id;
       if (!ctx.actor.admin && ctx.actor.userId !== ownerId) {
         throw new DeniedError('permission denied: you may create keys only for yourself', undefined, 'permission_denied');
       }
@@ -132,9 +122,7 @@ export function listKeys(ctx: LocalContext, filter: KeyFilter, page: { after?: s
   const now = ctx.now();
   let ownerId: number | undefined;
   if (filter.owner !== undefined) {
-    const owner = findUser(ctx.db, ctx.tenant.id, validate.email(filter.owner));
-    if (!owner) throw new NotFoundError(`no user ${validate.printable(filter.owner)} in tenant ${ctx.tenant.id}`, undefined, 'user_not_found');
-    ownerId = owner.id;
+    ownerId = mustUser(ctx, filter.owner).id;
   }
   // A non-admin acting with their own key sees only their own keys.
   if (!ctx.actor.admin && ctx.actor.userId !== null) {
@@ -167,11 +155,10 @@ function readableKey(ctx: LocalContext, ref: string, permission: string = PERMIS
 export function showKey(ctx: LocalContext, ref: string): KeyDetails {
   const row = readableKey(ctx, ref);
   const now = ctx.now();
-  const graceActive = row.previous_valid_until !== null && Date.parse(row.previous_valid_until) > now.getTime();
   return {
     ...view(ctx, row),
     permissions: effectivePermissions(keysTable.keyRoleGrants(ctx.db, row.id)),
-    previousSecretValidUntil: graceActive ? row.previous_valid_until : null,
+    previousSecretValidUntil: inGracePeriod(row.previous_valid_until, now) ? row.previous_valid_until : null,
   };
 }
 

@@ -1,14 +1,14 @@
 /** The bell: notices written with each key change, and the inbox that reads them. */
-import { NotFoundError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { PERMISSIONS } from '../../core/permissions.js';
-import * as validate from '../../core/validate.js';
 import { bellNotice } from '../../notify/bell.js';
 import { countUnread, insertNotification, listInbox, markRead } from '../../store/notifications.js';
 import { findUser, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
 import { requirePermission } from './actor.js';
 import type { Change } from './changes.js';
-import { inTransaction, type LocalContext } from './context.js';
+import { inTransaction, pageLimit, type LocalContext } from './context.js';
+import { mustUser } from './lookups.js';
 
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
 export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): void {
@@ -28,9 +28,6 @@ export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): 
   }
 }
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
-
 function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
   if (user === undefined) {
     if (ctx.actor.userId === null) {
@@ -39,17 +36,14 @@ function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
     const own = findUser(ctx.db, ctx.tenant.id, ctx.actor.label);
     if (own) return own;
   }
-  const email = validate.email(user ?? ctx.actor.label);
-  const row = findUser(ctx.db, ctx.tenant.id, email);
-  if (!row) throw new NotFoundError(`no user ${email} in tenant ${ctx.tenant.id}`, 'list users with: akm users list', 'user_not_found');
+  const row = mustUser(ctx, user ?? ctx.actor.label);
   // Reading someone else's inbox is managing users.
   if (row.id !== ctx.actor.userId) requirePermission(ctx.actor, PERMISSIONS.manageUsers);
   return row;
 }
 
 export function listNotifications(ctx: LocalContext, query: NotificationQuery = {}): NotificationList {
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new UsageError(`the limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  const limit = pageLimit(query.limit);
   const read = () => {
     const owner = inboxOwner(ctx, query.user);
     const rows = listInbox(ctx.db, owner.id, { unreadOnly: query.unread === true, limit });

@@ -1,5 +1,5 @@
 /** Users, groups and roles on the local store. All changes need users:manage and are audited. */
-import { ConflictError, DeniedError, NotFoundError, UsageError } from '../../core/errors.js';
+import { ConflictError, DeniedError, UsageError } from '../../core/errors.js';
 import { BUILTIN_GROUP, PERMISSIONS } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import { countOwnedKeys } from '../../store/keys.js';
@@ -8,24 +8,7 @@ import type { Group, Role, User } from '../types.js';
 import { requireGrantable, requirePermission } from './actor.js';
 import { recordChange } from './changes.js';
 import { inTransaction, type LocalContext } from './context.js';
-
-function mustUser(ctx: LocalContext, email: string): people.UserRow {
-  const row = people.findUser(ctx.db, ctx.tenant.id, validate.email(email));
-  if (!row) throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, 'list users with: akm users list', 'user_not_found');
-  return row;
-}
-
-function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
-  const row = people.findGroup(ctx.db, ctx.tenant.id, name);
-  if (!row) throw new NotFoundError(`no group "${validate.printable(name)}"`, 'list groups with: akm groups list', 'group_not_found');
-  return row;
-}
-
-function mustRole(ctx: LocalContext, name: string): people.NamedRow {
-  const row = people.findRole(ctx.db, ctx.tenant.id, name);
-  if (!row) throw new NotFoundError(`no role "${validate.printable(name)}"`, 'list roles with: akm roles list', 'role_not_found');
-  return row;
-}
+import { mustGroup, mustRole, mustUser } from './lookups.js';
 
 function manage<T>(ctx: LocalContext, work: () => T): T {
   requirePermission(ctx.actor, PERMISSIONS.manageUsers);

@@ -1,0 +1,23 @@
+/** Users, groups and roles by name, or a NotFoundError (exit 3) that says where to look. */
+import { NotFoundError } from '../../core/errors.js';
+import * as validate from '../../core/validate.js';
+import * as people from '../../store/people.js';
+import type { LocalContext } from './context.js';
+
+export function mustUser(ctx: LocalContext, email: string, hint = 'list users with: akm users list'): people.UserRow {
+  const row = people.findUser(ctx.db, ctx.tenant.id, validate.email(email));
+  if (!row) throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, hint, 'user_not_found');
+  return row;
+}
+
+export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
+  const row = people.findGroup(ctx.db, ctx.tenant.id, name);
+  if (!row) throw new NotFoundError(`no group "${validate.printable(name)}"`, 'list groups with: akm groups list', 'group_not_found');
+  return row;
+}
+
+export function mustRole(ctx: LocalContext, name: string): people.NamedRow {
+  const row = people.findRole(ctx.db, ctx.tenant.id, name);
+  if (!row) throw new NotFoundError(`no role "${validate.printable(name)}"`, 'list roles with: akm roles list', 'role_not_found');
+  return row;
+}
