@@ -68,22 +68,24 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): { keys:
   });
 }
 
-function messageView(row: outbox.OutboxRow, now: Date, retry: boolean, state: ExpiryMessage['state'] = row.state === 'sending' ? 'pending' : row.state): ExpiryMessage {
-  const payload = JSON.parse(row.payload) as ExpiryMailPayload;
+type DeliveryFacts = Pick<ExpiryMessage, 'id' | 'state' | 'attempts' | 'error' | 'sentAt' | 'retry'>;
+
+/** One message as reported: what it is about (from its payload) and how its delivery stands. */
+function expiryMessage(payload: ExpiryMailPayload, recipient: string, now: Date, delivery: DeliveryFacts): ExpiryMessage {
   return {
-    id: row.id,
     accessKeyId: payload.accessKeyId,
     keyName: payload.keyName,
     expiresAt: payload.expiresAt,
-    recipient: row.recipient,
+    recipient,
     reasons: payload.reasons,
     subject: renderExpiryMail(payload, now).subject,
-    state,
-    attempts: row.attempts,
-    error: row.last_error,
-    sentAt: row.sent_at,
-    retry,
+    ...delivery,
   };
+}
+
+function messageView(row: outbox.OutboxRow, now: Date, retry: boolean, state: ExpiryMessage['state'] = row.state === 'sending' ? 'pending' : row.state): ExpiryMessage {
+  const payload = JSON.parse(row.payload) as ExpiryMailPayload;
+  return expiryMessage(payload, row.recipient, now, { id: row.id, state, attempts: row.attempts, error: row.last_error, sentAt: row.sent_at, retry });
 }
 
 function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number {
@@ -99,20 +101,9 @@ function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number
 
 function dryRun(ctx: LocalContext, now: Date, withinDays: number): NotifyExpiringResult {
   const plan = planMail(ctx, now, withinDays);
-  const fresh: ExpiryMessage[] = plan.mail.map((m) => ({
-    id: null,
-    accessKeyId: m.payload.accessKeyId,
-    keyName: m.payload.keyName,
-    expiresAt: m.payload.expiresAt,
-    recipient: m.recipient,
-    reasons: m.payload.reasons,
-    subject: renderExpiryMail(m.payload, now).subject,
-    state: 'pending',
-    attempts: 0,
-    error: null,
-    sentAt: null,
-    retry: false,
-  }));
+  const fresh = plan.mail.map((m) =>
+    expiryMessage(m.payload, m.recipient, now, { id: null, state: 'pending', attempts: 0, error: null, sentAt: null, retry: false }),
+  );
   const due = outbox.listDue(ctx.db, ctx.tenant.id, now.toISOString()).map((row) => messageView(row, now, true, row.obsolete ? 'cancelled' : 'pending'));
   const messages = [...due, ...fresh];
   return { dryRun: true, withinDays, checkedAt: now.toISOString(), keys: plan.keys, messages, sent: 0, failed: 0, cancelled: due.filter((m) => m.state === 'cancelled').length };
