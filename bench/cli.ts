@@ -20,7 +20,12 @@ export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBe
   const small = seedStore(1_000);
   const large = seedStore(100_000);
   try {
-    const env = (store: string, masterKey: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: small.dir, AKM_STORE: store, AKM_MASTER_KEY: masterKey });
+    const env = (store: string, masterKey: string): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      HOME: small.dir,
+      AKM_STORE: store,
+      AKM_MASTER_KEY: masterKey,
+    });
     const bare = timeRuns(['-e', '0'], { PATH: process.env.PATH }, runs);
     const version = timeRuns([BIN, '--version'], env(small.path, small.masterKey), runs);
     const list = timeRuns([BIN, 'list', '--json'], env(small.path, small.masterKey), runs);
@@ -31,9 +36,24 @@ export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBe
     return {
       rows: [
         { what: 'node -e 0 (median)', value: `${bare.medianMs.toFixed(1)} ms`, target: 'baseline', ok: true },
-        { what: 'akm --version', value: `${version.medianMs.toFixed(1)} ms = ${ratio(version.medianMs).toFixed(2)}×`, target: '≤ 2.0×', ok: ratio(version.medianMs) <= 2 },
-        { what: 'akm list --json, 1,000 keys', value: `${list.medianMs.toFixed(1)} ms = ${ratio(list.medianMs).toFixed(2)}×`, target: '≤ 3.0×', ok: ratio(list.medianMs) <= 3 },
-        { what: 'akm list --json, 100,000 keys', value: `${(bigMs / 1000).toFixed(2)} s (${(big[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON)`, target: '≤ 3 s', ok: bigMs <= 3000 },
+        {
+          what: 'akm --version',
+          value: `${version.medianMs.toFixed(1)} ms = ${ratio(version.medianMs).toFixed(2)}×`,
+          target: '≤ 2.0×',
+          ok: ratio(version.medianMs) <= 2,
+        },
+        {
+          what: 'akm list --json, 1,000 keys',
+          value: `${list.medianMs.toFixed(1)} ms = ${ratio(list.medianMs).toFixed(2)}×`,
+          target: '≤ 3.0×',
+          ok: ratio(list.medianMs) <= 3,
+        },
+        {
+          what: 'akm list --json, 100,000 keys',
+          value: `${(bigMs / 1000).toFixed(2)} s (${(big[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON)`,
+          target: '≤ 3 s',
+          ok: bigMs <= 3000,
+        },
         { what: '  peak RSS', value: `${bigRss.toFixed(0)} MB`, target: '≤ 200 MB', ok: bigRss <= 200 },
       ],
     };
@@ -43,4 +63,5 @@ export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBe
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) printBenchRows('CLI start-up and listing (medians of repeated runs)', benchCli().rows);
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  printBenchRows('CLI start-up and listing (medians of repeated runs)', benchCli().rows);

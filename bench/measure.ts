@@ -19,7 +19,11 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-export function runOnce(args: string[], env: NodeJS.ProcessEnv, withRss = false): { ms: number; rssKb?: number; stdoutBytes: number } {
+export function runOnce(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  withRss = false,
+): { ms: number; rssKb?: number; stdoutBytes: number } {
   const rssFile = join(tmpdir(), `akm-rss-${process.pid}-${Date.now()}`);
   const nodeArgs = withRss ? ['--import', RSS_HOOK, ...args] : args;
   const started = process.hrtime.bigint();

@@ -9,5 +9,6 @@ export interface BenchRow {
 export function printBenchRows(title: string, rows: BenchRow[]): void {
   console.log(`\n${title}`);
   const width = Math.max(...rows.map((r) => r.what.length));
-  for (const r of rows) console.log(`  ${r.what.padEnd(width)}  ${r.value.padEnd(34)} ${r.target.padEnd(12)} ${r.ok ? 'ok' : 'MISSED'}`);
+  for (const r of rows)
+    console.log(`  ${r.what.padEnd(width)}  ${r.value.padEnd(34)} ${r.target.padEnd(12)} ${r.ok ? 'ok' : 'MISSED'}`);
 }

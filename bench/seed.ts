@@ -30,7 +30,14 @@ export function seedStore(count: number, tenantId = 'bench'): SeededStore {
   const keys = deriveKeys(Buffer.from(masterKey, 'base64'));
   const db = openDatabase(path, { create: true });
   const storeId = ensureStoreId(db);
-  initTenant(db, storeId, keys, { tenantId, tenantName: 'Bench', adminEmail: 'admin@bench.test', adminName: '', now: new Date(), source: 'bench' });
+  initTenant(db, storeId, keys, {
+    tenantId,
+    tenantName: 'Bench',
+    adminEmail: 'admin@bench.test',
+    adminName: '',
+    now: new Date(),
+    source: 'bench',
+  });
   const role = findRole(db, tenantId, 'ReadOnly')!.id;
   const samples: SeededStore['samples'] = [];
   const start = Date.now() - count * 1000;

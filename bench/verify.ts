@@ -43,7 +43,6 @@ interface AutocannonResult {
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-
 interface Credential {
   accessKeyId: string;
   secretKey: string;
@@ -83,7 +82,18 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, logFile?: string): P
 
 function startAkm(store: SeededStore, logFile: string): Promise<Running> {
   // The rate limit is lifted: every request of the benchmark comes from one address.
-  const args = [BIN, 'serve', '--store', store.path, '--listen', '127.0.0.1:0', '--verify-rate', '1000000000', '--verify-burst', '1000000000'];
+  const args = [
+    BIN,
+    'serve',
+    '--store',
+    store.path,
+    '--listen',
+    '127.0.0.1:0',
+    '--verify-rate',
+    '1000000000',
+    '--verify-burst',
+    '1000000000',
+  ];
   return startChild(args, { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey }, logFile);
 }
 
@@ -109,16 +119,32 @@ async function load(url: string, credentials: Credential[], seconds: number): Pr
 function timeOne(agent: Agent, url: URL, body: string): Promise<{ us: number; status: number }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const req = request({ agent, host: url.hostname, port: url.port, method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ us: Number(process.hrtime.bigint() - started) / 1000, status: res.statusCode ?? 0 }));
-    });
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/v1/verify',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ us: Number(process.hrtime.bigint() - started) / 1000, status: res.statusCode ?? 0 }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function timing(url: string, kinds: Record<string, Credential>, rounds: number): Promise<Record<string, { medianUs: number; status: number }>> {
+async function timing(
+  url: string,
+  kinds: Record<string, Credential>,
+  rounds: number,
+): Promise<Record<string, { medianUs: number; status: number }>> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const target = new URL(url);
   const names = Object.keys(kinds);
@@ -151,7 +177,9 @@ function notValidKinds(store: SeededStore): Record<string, Credential> {
   };
 }
 
-export async function benchVerify(seconds = Number(process.env.AKM_BENCH_SECONDS ?? 4)): Promise<{ throughput: BenchRow[]; timing: BenchRow[] }> {
+export async function benchVerify(
+  seconds = Number(process.env.AKM_BENCH_SECONDS ?? 4),
+): Promise<{ throughput: BenchRow[]; timing: BenchRow[] }> {
   const large = seedStore(100_000);
   const small = seedStore(1_000);
   const kinds = notValidKinds(large);
@@ -183,13 +211,28 @@ export async function benchVerify(seconds = Number(process.env.AKM_BENCH_SECONDS
       p99: Math.max(...results.map((r) => r[pick].latency.p99)),
     });
     const row = (what: string, r: ReturnType<typeof summary>): BenchRow[] => [
-      { what: `${what}: requests/s`, value: `${r.rps.toFixed(0)} (${(r.share * 100).toFixed(0)}% of bare)`, target: '≥ 50%', ok: r.share >= 0.5 },
-      { what: `${what}: latency p50 / p99`, value: `${r.p50} ms / ${r.p99} ms`, target: 'p99 ≤ 10 ms', ok: r.p99 <= 10 },
+      {
+        what: `${what}: requests/s`,
+        value: `${r.rps.toFixed(0)} (${(r.share * 100).toFixed(0)}% of bare)`,
+        target: '≥ 50%',
+        ok: r.share >= 0.5,
+      },
+      {
+        what: `${what}: latency p50 / p99`,
+        value: `${r.p50} ms / ${r.p99} ms`,
+        target: 'p99 ≤ 10 ms',
+        ok: r.p99 <= 10,
+      },
     ];
     const bareSummary = summary('bare');
     const throughput: BenchRow[] = [
       { what: 'bare node:http: requests/s', value: bareSummary.rps.toFixed(0), target: 'baseline', ok: true },
-      { what: 'bare node:http: latency p50 / p99', value: `${bareSummary.p50} ms / ${bareSummary.p99} ms`, target: 'baseline', ok: true },
+      {
+        what: 'bare node:http: latency p50 / p99',
+        value: `${bareSummary.p50} ms / ${bareSummary.p99} ms`,
+        target: 'baseline',
+        ok: true,
+      },
       ...row('/v1/verify, 100,000 keys', summary('large')),
       ...row('/v1/verify, 1,000 keys', summary('small')),
     ];
@@ -204,7 +247,12 @@ export async function benchVerify(seconds = Number(process.env.AKM_BENCH_SECONDS
       target: 'all 401',
       ok: m.status === 401,
     }));
-    timingRows.push({ what: `spread of the medians (${timingRounds} each)`, value: `${(spread * 100).toFixed(1)}%`, target: '< 10%', ok: spread < 0.1 });
+    timingRows.push({
+      what: `spread of the medians (${timingRounds} each)`,
+      value: `${(spread * 100).toFixed(1)}%`,
+      target: '< 10%',
+      ok: spread < 0.1,
+    });
     return { throughput, timing: timingRows };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));

@@ -29,7 +29,9 @@ function loadBundle() {
     cachedData,
   });
   const module = { exports: {} };
-  script.runInThisContext().call(module.exports, module.exports, Module.createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  script
+    .runInThisContext()
+    .call(module.exports, module.exports, Module.createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
   return { exports: module.exports, script };
 }
 

@@ -18,7 +18,16 @@ await build({
   // native addons, and packages that find files next to themselves. better-sqlite3's
   // JavaScript is bundled; its compiled addon is loaded by path (store/open.ts), so
   // `bindings` is never called.
-  external: ['bindings', '@napi-rs/keyring', 'clipboardy', 'nodemailer', 'cli-table3', '@inquirer/prompts', 'date-fns', 'date-fns/*'],
+  external: [
+    'bindings',
+    '@napi-rs/keyring',
+    'clipboardy',
+    'nodemailer',
+    'cli-table3',
+    '@inquirer/prompts',
+    'date-fns',
+    'date-fns/*',
+  ],
   // Keep import() as it is: Node 20's require() cannot load ES modules, import() can.
   supported: { 'dynamic-import': true },
   define: { 'import.meta.url': '__akm_module_url' },
@@ -33,7 +42,8 @@ await build({
 // to resolve from: its import() calls go through a hook that bin/loadBundle.js defines.
 const bundled = readFileSync('dist/cli/main.js', 'utf8');
 const hooked = bundled.replace(/\bimport\((?=["'])/g, 'globalThis.__akmImport(');
-if (/\bimport\(/.test(hooked)) throw new Error('dist/cli/main.js: an import() with a computed specifier cannot be hooked');
+if (/\bimport\(/.test(hooked))
+  throw new Error('dist/cli/main.js: an import() with a computed specifier cannot be hooked');
 writeFileSync('dist/cli/main.js', hooked);
 // The package is "type": "module"; this folder holds CommonJS.
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');

@@ -1,14 +1,9 @@
 /** What every command module gets from the program: a way to build its deps from the parsed globals. */
 import type { Command } from 'commander';
 import type { Deps } from './deps.js';
-import type { GlobalOptions } from './settings.js';
 
 export interface CommandContext {
   deps(command: Command): Deps;
-}
-
-export function globalsOf(command: Command): GlobalOptions {
-  return command.optsWithGlobals() as GlobalOptions;
 }
 
 /** "Examples:" block for --help: every command shows how it is used. */

@@ -25,7 +25,13 @@ export interface Deps {
   service: () => Promise<AkmService>;
 }
 
-export function createDeps(global: GlobalOptions, streams: Streams, env: NodeJS.ProcessEnv, opened: AkmService[], chalk?: ChalkClass): Deps {
+export function createDeps(
+  global: GlobalOptions,
+  streams: Streams,
+  env: NodeJS.ProcessEnv,
+  opened: AkmService[],
+  chalk?: ChalkClass,
+): Deps {
   const terminal = detectTerminal({
     stdin: streams.stdin,
     stdout: streams.stdout as { isTTY?: boolean; columns?: number },

@@ -3,14 +3,17 @@
  * with AKM_DEBUG=1. Under --json the same facts as {"error":{code,message,hint}}.
  */
 import { CommanderError } from 'commander';
-import { AkmError, ExitCode, UsageError } from '../core/errors.js';
+import { AkmError, ExitCode, isErrorCode, UsageError, type ErrorCode } from '../core/errors.js';
 import { printable } from '../core/validate.js';
 import { storeError } from '../store/open.js';
 
 export function toAkmError(error: unknown, storePath?: string): AkmError {
   if (error instanceof AkmError) return error;
   if (error instanceof CommanderError) {
-    return new UsageError(error.message.replace(/^error:\s*/i, ''), 'see akm --help', error.code.replace(/^commander\./, ''));
+    return new UsageError(error.message.replace(/^error:\s*/i, ''), {
+      hint: 'see akm --help',
+      code: commanderCode(error.code),
+    });
   }
   const code = (error as { code?: string } | null)?.code;
   if (storePath && typeof code === 'string' && code.startsWith('SQLITE_')) {
@@ -18,10 +21,25 @@ export function toAkmError(error: unknown, storePath?: string): AkmError {
     if (mapped instanceof AkmError) return mapped;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new AkmError(`unexpected error: ${message}`, 'unexpected', ExitCode.unexpected, 'run again with AKM_DEBUG=1 for details, and report it if it persists');
+  return new AkmError(`unexpected error: ${message}`, ExitCode.unexpected, {
+    code: 'unexpected',
+    hint: 'run again with AKM_DEBUG=1 for details, and report it if it persists',
+  });
 }
 
-export function reportError(error: AkmError, original: unknown, stderr: NodeJS.WritableStream, json: boolean, env: NodeJS.ProcessEnv): void {
+/** Commander's "commander.unknownOption" becomes "unknown_option": one style for every code. */
+function commanderCode(code: string): ErrorCode {
+  const snake = code.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return isErrorCode(snake) ? snake : 'usage';
+}
+
+export function reportError(
+  error: AkmError,
+  original: unknown,
+  stderr: NodeJS.WritableStream,
+  json: boolean,
+  env: NodeJS.ProcessEnv,
+): void {
   const message = printable(error.message.split('\n')[0] ?? '', 500);
   if (json) {
     const body: Record<string, string> = { code: error.code, message };

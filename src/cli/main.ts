@@ -27,7 +27,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   let deps: Deps | undefined;
   const program = buildProgram(options.version, {
     deps(command) {
-      deps ??= createDeps(command.optsWithGlobals() as GlobalOptions, streams, env, opened, chalk);
+      deps ??= createDeps(command.optsWithGlobals<GlobalOptions>(), streams, env, opened, chalk);
       return deps;
     },
   });

@@ -32,7 +32,11 @@ export function buildProgram(version: string, ctx: CommandContext): Command {
     .addOption(new Option('--store <path|url>', 'the store: a SQLite file, or an akm server URL').env('AKM_STORE'))
     .addOption(new Option('--profile <name>', 'settings profile to use').env('AKM_PROFILE'))
     .addOption(new Option('--tenant <id>', 'tenant to act in (local stores holding several)').env('AKM_TENANT'))
-    .addOption(new Option('--master-key-file <path>', 'read the master key from this file instead of the OS keychain').env('AKM_MASTER_KEY_FILE'))
+    .addOption(
+      new Option('--master-key-file <path>', 'read the master key from this file instead of the OS keychain').env(
+        'AKM_MASTER_KEY_FILE',
+      ),
+    )
     .option('--json', 'print one JSON document on stdout')
     .option('-y, --yes', 'answer yes to confirmations')
     .option('--no-input', 'never prompt; fail with a usage error instead')

@@ -27,7 +27,10 @@ export function readConfig(env: NodeJS.ProcessEnv): ConfigFile {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ConfigFile>;
     return { profiles: parsed.profiles && typeof parsed.profiles === 'object' ? parsed.profiles : {} };
   } catch {
-    throw new UnavailableError(`cannot read ${path}: not valid JSON`, 'fix or remove the file', 'config_invalid');
+    throw new UnavailableError(`cannot read ${path}: not valid JSON`, {
+      hint: 'fix or remove the file',
+      code: 'config_invalid',
+    });
   }
 }
 

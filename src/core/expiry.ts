@@ -19,12 +19,16 @@ export type ExpiryChoice = { kind: 'days'; days: number } | { kind: 'until'; at:
 export function parseDays(text: string, flag = '--expires-in'): number {
   const trimmed = String(text).trim();
   if (!/^\+?\d+$/.test(trimmed)) {
-    throw new UsageError(`${flag} needs a whole number of days, got "${trimmed.slice(0, 40)}"`, `e.g. ${flag} 90`);
+    throw new UsageError(`${flag} needs a whole number of days, got "${trimmed.slice(0, 40)}"`, {
+      hint: `e.g. ${flag} 90`,
+    });
   }
   const days = Number(trimmed);
   if (days < 1) throw new UsageError(`${flag} must be at least 1 day`);
   if (days > MAX_DAYS) {
-    throw new UsageError(`${flag} ${days} is more than ${MAX_DAYS} days (10 years)`, 'use --never-expires for a key without expiry');
+    throw new UsageError(`${flag} ${days} is more than ${MAX_DAYS} days (10 years)`, {
+      hint: 'use --never-expires for a key without expiry',
+    });
   }
   return days;
 }
@@ -55,11 +59,15 @@ export function parseInstant(text: string, flag = '--expires-on'): Date {
     const s = ts[6] ? Number(ts[6]) : 0;
     checkCalendarDate(y!, mo!, d!, value);
     if (h! > 23 || mi! > 59 || s > 59) throw new UsageError(`"${value}" is not a real time of day`);
-    const at = ts[8] ? new Date(value.replace(' ', 'T')) : new Date(y!, mo! - 1, d!, h!, mi!, s, Math.floor(Number(ts[7] ?? 0) * 1000));
+    const at = ts[8]
+      ? new Date(value.replace(' ', 'T'))
+      : new Date(y!, mo! - 1, d, h, mi, s, Math.floor(Number(ts[7] ?? 0) * 1000));
     if (Number.isNaN(at.getTime())) throw new UsageError(`${flag}: cannot read "${value}" as a date`);
     return at;
   }
-  throw new UsageError(`${flag}: cannot read "${value.slice(0, 40)}" as a date`, 'use YYYY-MM-DD or an ISO timestamp such as 2027-01-31T12:00:00Z');
+  throw new UsageError(`${flag}: cannot read "${value.slice(0, 40)}" as a date`, {
+    hint: 'use YYYY-MM-DD or an ISO timestamp such as 2027-01-31T12:00:00Z',
+  });
 }
 
 /** The instant a choice means, checked to lie ahead of now and within 10 years. */
@@ -74,10 +82,12 @@ export function resolveExpiry(choice: ExpiryChoice, now: Date): Date | null {
   const at = choice.at;
   if (Number.isNaN(at.getTime())) throw new UsageError('invalid expiry date');
   if (at.getTime() <= now.getTime()) {
-    throw new UsageError(`the expiry ${at.toISOString()} is in the past`, 'choose a date after today');
+    throw new UsageError(`the expiry ${at.toISOString()} is in the past`, { hint: 'choose a date after today' });
   }
   if (at.getTime() > now.getTime() + MAX_DAYS * DAY_MS) {
-    throw new UsageError(`the expiry ${at.toISOString()} is more than 10 years away`, 'use --never-expires for a key without expiry');
+    throw new UsageError(`the expiry ${at.toISOString()} is more than 10 years away`, {
+      hint: 'use --never-expires for a key without expiry',
+    });
   }
   return at;
 }
@@ -86,12 +96,17 @@ export function resolveExpiry(choice: ExpiryChoice, now: Date): Date | null {
  * Turn the three mutually exclusive expiry flags into a choice. Returns undefined when none
  * was given, so the caller can prompt or fail with a usage error: there is no silent default.
  */
-export function expiryFromFlags(flags: { expiresIn?: string; expiresOn?: string; neverExpires?: boolean }, names = {
-  in: '--expires-in',
-  on: '--expires-on',
-  never: '--never-expires',
-}): ExpiryChoice | undefined {
-  const given = [flags.expiresIn !== undefined, flags.expiresOn !== undefined, flags.neverExpires === true].filter(Boolean).length;
+export function expiryFromFlags(
+  flags: { expiresIn?: string; expiresOn?: string; neverExpires?: boolean },
+  names = {
+    in: '--expires-in',
+    on: '--expires-on',
+    never: '--never-expires',
+  },
+): ExpiryChoice | undefined {
+  const given = [flags.expiresIn !== undefined, flags.expiresOn !== undefined, flags.neverExpires === true].filter(
+    Boolean,
+  ).length;
   if (given > 1) throw new UsageError(`${names.in}, ${names.on} and ${names.never} are mutually exclusive`);
   if (flags.expiresIn !== undefined) return { kind: 'days', days: parseDays(flags.expiresIn, names.in) };
   if (flags.expiresOn !== undefined) return { kind: 'until', at: parseInstant(flags.expiresOn, names.on) };

@@ -29,26 +29,26 @@ export function parseKeyString(input: string): KeyStringParts {
   const text = input.trim();
   const match = KEY_STRING.exec(text);
   if (!match) {
-    throw new UsageError(
-      'malformed key string',
-      'expected key:<accessKeyId>::<secretKey>,tenant id:<tenantId>',
-      'malformed_key_string',
-    );
+    throw new UsageError('malformed key string', {
+      hint: 'expected key:<accessKeyId>::<secretKey>,tenant id:<tenantId>',
+      code: 'malformed_key_string',
+    });
   }
   const [, accessKeyId, secret, tenantId] = match as unknown as [string, string, string, string];
   if (!isAccessKeyId(accessKeyId)) {
-    throw new UsageError('malformed key string: the access key id is not AKM + 17 base32 characters', undefined, 'malformed_key_string');
+    throw new UsageError('malformed key string: the access key id is not AKM + 17 base32 characters', {
+      code: 'malformed_key_string',
+    });
   }
   if (!isTenantId(tenantId)) {
-    throw new UsageError('malformed key string: invalid tenant id', undefined, 'malformed_key_string');
+    throw new UsageError('malformed key string: invalid tenant id', { code: 'malformed_key_string' });
   }
   const encrypted = secret.startsWith(ENCRYPTED_PREFIX);
   if (!encrypted && !isWellFormedSecret(secret)) {
-    throw new UsageError(
-      'malformed key string: the secret key fails its checksum',
-      'check for a typo or a truncated copy',
-      'malformed_key_string',
-    );
+    throw new UsageError('malformed key string: the secret key fails its checksum', {
+      hint: 'check for a typo or a truncated copy',
+      code: 'malformed_key_string',
+    });
   }
   return { accessKeyId, secret, tenantId, encrypted };
 }

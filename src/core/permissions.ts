@@ -47,7 +47,9 @@ export function permissionSources(grants: RoleGrant[]): PermissionSource[] {
   }
   return rows.sort(
     (a, b) =>
-      a.permission.localeCompare(b.permission) || a.role.localeCompare(b.role) || (a.viaGroup ?? '').localeCompare(b.viaGroup ?? ''),
+      a.permission.localeCompare(b.permission) ||
+      a.role.localeCompare(b.role) ||
+      (a.viaGroup ?? '').localeCompare(b.viaGroup ?? ''),
   );
 }
 

@@ -3,7 +3,8 @@ import { UsageError } from './errors.js';
 
 export const MAX_NAME_LENGTH = 64;
 const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const EMAIL =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PERMISSION = /^(?:\*|[a-z][a-z0-9-]{0,31}:(?:\*|[a-z][a-z0-9-]{0,31}))$/;
 // What a terminal would act on or that disguises text: control characters (C0, DEL, C1), bidi
 // marks and overrides, zero-width characters, line and paragraph separators, the BOM.
@@ -17,7 +18,9 @@ export function isTenantId(text: string): boolean {
 
 export function tenantId(text: string): string {
   if (!isTenantId(text)) {
-    throw new UsageError(`invalid tenant id "${printable(text)}"`, 'use 1-32 lower-case letters, digits and dashes, e.g. acme');
+    throw new UsageError(`invalid tenant id "${printable(text)}"`, {
+      hint: 'use 1-32 lower-case letters, digits and dashes, e.g. acme',
+    });
   }
   return text;
 }
@@ -26,10 +29,13 @@ export function tenantId(text: string): string {
 export function entityName(text: string, what = 'name'): string {
   const name = text.normalize('NFC').trim();
   if (name.length === 0) throw new UsageError(`${what} must not be empty`);
-  if (name.length > MAX_NAME_LENGTH) throw new UsageError(`${what} is too long (${name.length} characters; at most ${MAX_NAME_LENGTH})`);
+  if (name.length > MAX_NAME_LENGTH)
+    throw new UsageError(`${what} is too long (${name.length} characters; at most ${MAX_NAME_LENGTH})`);
   if (UNPRINTABLE.test(name)) throw new UsageError(`${what} must not contain control or invisible characters`);
-  if (name.startsWith('-')) throw new UsageError(`${what} must not start with "-"`, 'a leading dash reads as an option');
-  if (name === '.' || name === '..') throw new UsageError(`${what} must not be "${name}"`, 'a URL path cannot carry it to a server');
+  if (name.startsWith('-'))
+    throw new UsageError(`${what} must not start with "-"`, { hint: 'a leading dash reads as an option' });
+  if (name === '.' || name === '..')
+    throw new UsageError(`${what} must not be "${name}"`, { hint: 'a URL path cannot carry it to a server' });
   if (/^AKM[A-Z2-7]{17}$/.test(name)) throw new UsageError(`${what} must not look like an access key id`);
   return name;
 }
@@ -50,7 +56,9 @@ export function displayName(text: string): string {
 export function permission(text: string): string {
   const value = text.trim();
   if (!PERMISSION.test(value)) {
-    throw new UsageError(`invalid permission "${printable(value)}"`, 'use resource:action, e.g. keys:read or data:ingest, or *');
+    throw new UsageError(`invalid permission "${printable(value)}"`, {
+      hint: 'use resource:action, e.g. keys:read or data:ingest, or *',
+    });
   }
   return value;
 }

@@ -21,7 +21,12 @@ function derive(master: Buffer, info: string): Buffer {
 
 export function deriveKeys(master: Buffer): DerivedKeys {
   if (master.length !== MASTER_KEY_BYTES) throw new UsageError(`the master key must be ${MASTER_KEY_BYTES} bytes`);
-  return { seal: derive(master, 'seal'), digest: derive(master, 'digest'), audit: derive(master, 'audit'), check: derive(master, 'check') };
+  return {
+    seal: derive(master, 'seal'),
+    digest: derive(master, 'digest'),
+    audit: derive(master, 'audit'),
+    check: derive(master, 'check'),
+  };
 }
 
 /** A value stored beside the data so that a wrong master key is caught at once, not as garbage. */
@@ -31,11 +36,10 @@ export function checkValue(keys: DerivedKeys, storeId: string): string {
 
 export function assertCheckValue(keys: DerivedKeys, storeId: string, stored: string): void {
   if (!constantTimeEqual(Buffer.from(checkValue(keys, storeId)), Buffer.from(stored))) {
-    throw new UnavailableError(
-      'the master key does not match this store',
-      'use the master key this store was initialised with (keychain, AKM_MASTER_KEY or --master-key-file)',
-      'wrong_master_key',
-    );
+    throw new UnavailableError('the master key does not match this store', {
+      hint: 'use the master key this store was initialised with (keychain, AKM_MASTER_KEY or --master-key-file)',
+      code: 'wrong_master_key',
+    });
   }
 }
 
@@ -56,11 +60,10 @@ export function parseMasterKey(base64: string, source: string): Buffer {
   const text = base64.trim();
   const key = Buffer.from(text, 'base64');
   if (key.length !== MASTER_KEY_BYTES || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
-    throw new UnavailableError(
-      `${source} is not a base64-encoded ${MASTER_KEY_BYTES}-byte key`,
-      'generate one with: openssl rand -base64 32',
-      'bad_master_key',
-    );
+    throw new UnavailableError(`${source} is not a base64-encoded ${MASTER_KEY_BYTES}-byte key`, {
+      hint: 'generate one with: openssl rand -base64 32',
+      code: 'bad_master_key',
+    });
   }
   return key;
 }

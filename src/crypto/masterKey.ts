@@ -33,11 +33,10 @@ export function loadMasterKey(options: MasterKeyOptions, storeId: string): Buffe
   if (options.env.AKM_MASTER_KEY) return parseMasterKey(options.env.AKM_MASTER_KEY, 'AKM_MASTER_KEY');
   const stored = options.keychain().get(keychainAccount(storeId));
   if (!stored) {
-    throw new UnavailableError(
-      'the master key for this store is not in the OS keychain',
-      'set AKM_MASTER_KEY or pass --master-key-file, or run akm on the machine where `akm init` created the store',
-      'master_key_missing',
-    );
+    throw new UnavailableError('the master key for this store is not in the OS keychain', {
+      hint: 'set AKM_MASTER_KEY or pass --master-key-file, or run akm on the machine where `akm init` created the store',
+      code: 'master_key_missing',
+    });
   }
   return parseMasterKey(stored, 'the keychain entry');
 }
@@ -47,7 +46,10 @@ function readKeyFile(path: string): Buffer {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UnavailableError(`cannot read the master key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, undefined, 'master_key_missing');
+    throw new UnavailableError(
+      `cannot read the master key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { code: 'master_key_missing' },
+    );
   }
   return parseMasterKey(text, `the master key file ${path}`);
 }
@@ -56,7 +58,10 @@ function readKeyFile(path: string): Buffer {
  * For `akm init`: reuse the key the options point at, or make a new one and keep it where
  * they say (a new 0600 file, or the keychain).
  */
-export function provisionMasterKey(options: MasterKeyOptions, storeId: string): { key: Buffer; source: MasterKeySourceName } {
+export function provisionMasterKey(
+  options: MasterKeyOptions,
+  storeId: string,
+): { key: Buffer; source: MasterKeySourceName } {
   const source = masterKeySource(options);
   if (source === 'file' && !existsSync(options.file!)) {
     const key = randomBytes(MASTER_KEY_BYTES);

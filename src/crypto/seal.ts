@@ -27,17 +27,16 @@ export function sealSecret(keys: DerivedKeys, tenantId: string, accessKeyId: str
 
 export class TamperedSecretError extends AkmError {
   constructor(accessKeyId: string) {
-    super(
-      `the stored secret of ${accessKeyId} failed its integrity check`,
-      'tampered_secret',
-      ExitCode.unavailable,
-      'the store was modified outside akm; rotate the key to issue a new secret',
-    );
+    super(`the stored secret of ${accessKeyId} failed its integrity check`, ExitCode.unavailable, {
+      code: 'tampered_secret',
+      hint: 'the store was modified outside akm; rotate the key to issue a new secret',
+    });
   }
 }
 
 export function openSecret(keys: DerivedKeys, tenantId: string, accessKeyId: string, sealed: Buffer): string {
-  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES + 1 || sealed[0] !== VERSION) throw new TamperedSecretError(accessKeyId);
+  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES + 1 || sealed[0] !== VERSION)
+    throw new TamperedSecretError(accessKeyId);
   const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
@@ -60,7 +59,13 @@ export function secretDigest(keys: DerivedKeys, tenantId: string, accessKeyId: s
   return createHmac('sha256', keys.digest).update(`${tenantId}\0${accessKeyId}\0${secret}`).digest();
 }
 
-export function digestMatches(keys: DerivedKeys, tenantId: string, accessKeyId: string, secret: string, stored: Buffer | null): boolean {
+export function digestMatches(
+  keys: DerivedKeys,
+  tenantId: string,
+  accessKeyId: string,
+  secret: string,
+  stored: Buffer | null,
+): boolean {
   if (!stored) return false;
   return constantTimeEqual(secretDigest(keys, tenantId, accessKeyId, secret), stored);
 }

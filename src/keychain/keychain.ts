@@ -26,11 +26,10 @@ function loadEntry(): EntryClass {
 
 function unavailable(error: unknown): UnavailableError {
   const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return new UnavailableError(
-    `the OS keychain is not available (${detail})`,
-    'on a server without a keychain use --master-key-file or AKM_MASTER_KEY; for remote credentials use AKM_ACCESS_KEY_ID/AKM_SECRET_ACCESS_KEY',
-    'keychain_unavailable',
-  );
+  return new UnavailableError(`the OS keychain is not available (${detail})`, {
+    hint: 'on a server without a keychain use --master-key-file or AKM_MASTER_KEY; for remote credentials use AKM_ACCESS_KEY_ID/AKM_SECRET_ACCESS_KEY',
+    code: 'keychain_unavailable',
+  });
 }
 
 export class OsKeychain implements Keychain {
@@ -38,7 +37,11 @@ export class OsKeychain implements Keychain {
 
   private entry(account: string) {
     const Entry = loadEntry();
-    return new Entry(this.service, account, process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined);
+    return new Entry(
+      this.service,
+      account,
+      process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined,
+    );
   }
 
   get(account: string): string | null {

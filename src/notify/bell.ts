@@ -36,7 +36,8 @@ function text(value: unknown): string | null {
 
 /** "group Deployers, roles ReadOnly and Ingestion" */
 export function describeAssignments(groups: string[], roles: string[]): string {
-  const part = (noun: string, list: string[]) => (list.length === 0 ? [] : [`${noun}${list.length > 1 ? 's' : ''} ${list.join(', ')}`]);
+  const part = (noun: string, list: string[]) =>
+    list.length === 0 ? [] : [`${noun}${list.length > 1 ? 's' : ''} ${list.join(', ')}`];
   return [...part('group', groups), ...part('role', roles)].join(' and ');
 }
 

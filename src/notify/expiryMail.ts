@@ -59,7 +59,9 @@ export function renderExpiryMail(p: ExpiryMailPayload, now: Date): RenderedMail 
     `  Owner:       ${p.owner ? printable(p.owner) : 'none (a tenant-level key)'}`,
     `  Expires:     ${utcMinute(p.expiresAt)} (${when})`,
     '',
-    expired ? 'It no longer authenticates. Extending it brings it back with the same id:' : 'To keep it working, extend it before then, for example by 90 days:',
+    expired
+      ? 'It no longer authenticates. Extending it brings it back with the same id:'
+      : 'To keep it working, extend it before then, for example by 90 days:',
     '',
     `  akm extend ${p.accessKeyId} --days 90`,
     '',

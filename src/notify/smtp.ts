@@ -34,10 +34,15 @@ export function mailSettingsFromEnv(env: NodeJS.ProcessEnv): MailSettings | null
   return { url, from: env.AKM_MAIL_FROM?.trim() || `akm@${hostname()}` };
 }
 
-const HINT = 'set AKM_SMTP_URL to smtp://user:password@host:587 (or smtps://host:465) and AKM_MAIL_FROM to the sender address';
+const HINT =
+  'set AKM_SMTP_URL to smtp://user:password@host:587 (or smtps://host:465) and AKM_MAIL_FROM to the sender address';
 
 export function requireMailSettings(settings: MailSettings | null): MailSettings {
-  if (!settings) throw new UsageError('AKM_SMTP_URL is not set: akm has no mail server to send through', `${HINT}; or use --dry-run`, 'smtp_not_configured');
+  if (!settings)
+    throw new UsageError('AKM_SMTP_URL is not set: akm has no mail server to send through', {
+      hint: `${HINT}; or use --dry-run`,
+      code: 'smtp_not_configured',
+    });
   return settings;
 }
 
@@ -46,10 +51,13 @@ function parseSmtpUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError('AKM_SMTP_URL is not a valid URL', HINT, 'smtp_url_invalid');
+    throw new UsageError('AKM_SMTP_URL is not a valid URL', { hint: HINT, code: 'smtp_url_invalid' });
   }
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
-    throw new UsageError(`AKM_SMTP_URL must start with smtp:// or smtps://, not ${printable(url.protocol)}//`, HINT, 'smtp_url_invalid');
+    throw new UsageError(`AKM_SMTP_URL must start with smtp:// or smtps://, not ${printable(url.protocol)}//`, {
+      hint: HINT,
+      code: 'smtp_url_invalid',
+    });
   }
   return url;
 }
@@ -59,7 +67,8 @@ export function redact(message: string, settings: MailSettings): string {
   let text = message;
   try {
     const password = new URL(settings.url).password;
-    for (const secret of new Set([password, decodeURIComponent(password)])) if (secret.length > 0) text = text.split(secret).join('***');
+    for (const secret of new Set([password, decodeURIComponent(password)]))
+      if (secret.length > 0) text = text.split(secret).join('***');
   } catch {
     // an unparsable URL was refused before any mail was sent: nothing of it is in the message
   }
@@ -68,7 +77,11 @@ export function redact(message: string, settings: MailSettings): string {
 
 export function describeSmtpError(error: unknown, settings: MailSettings): string {
   const e = error as { message?: string; code?: string; responseCode?: number };
-  const parts = [e.code, e.responseCode && !String(e.message).includes(String(e.responseCode)) ? String(e.responseCode) : undefined, e.message ?? String(error)];
+  const parts = [
+    e.code,
+    e.responseCode && !String(e.message).includes(String(e.responseCode)) ? String(e.responseCode) : undefined,
+    e.message ?? String(error),
+  ];
   return redact(parts.filter(Boolean).join(': '), settings);
 }
 

@@ -5,7 +5,16 @@
  */
 import aws4 from 'aws4';
 import { randomBytes } from 'node:crypto';
-import { AkmError, ConflictError, DeniedError, ExitCode, NotFoundError, UnavailableError, UsageError } from '../core/errors.js';
+import {
+  AkmError,
+  ConflictError,
+  DeniedError,
+  ExitCode,
+  NotFoundError,
+  UnavailableError,
+  UsageError,
+  type ErrorCode,
+} from '../core/errors.js';
 import { NONCE_HEADER, SIGV4_SERVICE, TENANT_HEADER, type WireError } from './wire.js';
 
 export interface RemoteCredentials {
@@ -64,7 +73,8 @@ export class SignedClient {
 
   async send(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
     const url = new URL(this.baseUrl + path);
-    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    for (const [name, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) url.searchParams.set(name, String(value));
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -76,7 +86,13 @@ export class SignedClient {
     }
     let response: Response;
     try {
-      response = await (this.options.fetch ?? fetch)(url, { method, headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000), redirect: 'error' });
+      response = await (this.options.fetch ?? fetch)(url, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        redirect: 'error',
+      });
     } catch (error) {
       throw this.unreachable(error);
     }
@@ -84,14 +100,25 @@ export class SignedClient {
     try {
       return { status: response.status, json: text === '' ? null : JSON.parse(text) };
     } catch {
-      throw new UnavailableError(`unexpected answer from the akm server at ${this.baseUrl} (HTTP ${response.status}, not JSON)`, 'check that the URL points at `akm serve`', 'server_bad_response');
+      throw new UnavailableError(
+        `unexpected answer from the akm server at ${this.baseUrl} (HTTP ${response.status}, not JSON)`,
+        { hint: 'check that the URL points at `akm serve`', code: 'server_bad_response' },
+      );
     }
   }
 
   /** aws4 signs host, x-amz-date, content-type, the nonce and the tenant header, and the body hash. */
   private sign(method: string, url: URL, headers: Record<string, string>, body: string | undefined): void {
     const signed = aws4.sign(
-      { host: url.host, method, path: url.pathname + url.search, headers: { ...headers }, body: body ?? '', service: SIGV4_SERVICE, region: this.options.region ?? 'us-east-1' },
+      {
+        host: url.host,
+        method,
+        path: url.pathname + url.search,
+        headers: { ...headers },
+        body: body ?? '',
+        service: SIGV4_SERVICE,
+        region: this.options.region ?? 'us-east-1',
+      },
       { accessKeyId: this.credentials().accessKeyId, secretAccessKey: this.credentials().secretAccessKey },
     );
     for (const [name, value] of Object.entries(signed.headers ?? {})) {
@@ -104,41 +131,54 @@ export class SignedClient {
   errorFrom(response: RawResponse): AkmError {
     const wire = (response.json as { error?: Partial<WireError> } | null)?.error;
     if (wire && typeof wire.code === 'string' && typeof wire.message === 'string') {
-      return rebuildError({ code: wire.code, message: wire.message, hint: typeof wire.hint === 'string' ? wire.hint : undefined, exitCode: Number(wire.exitCode) });
+      return rebuildError({
+        code: wire.code,
+        message: wire.message,
+        hint: typeof wire.hint === 'string' ? wire.hint : undefined,
+        exitCode: Number(wire.exitCode),
+      });
     }
-    return new UnavailableError(`unexpected answer from the akm server at ${this.baseUrl} (HTTP ${response.status})`, undefined, 'server_bad_response');
+    return new UnavailableError(`unexpected answer from the akm server at ${this.baseUrl} (HTTP ${response.status})`, {
+      code: 'server_bad_response',
+    });
   }
 
   private unreachable(error: unknown): UnavailableError {
     const err = error as { name?: string; cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError') {
-      return new UnavailableError(`the akm server at ${this.baseUrl} did not answer in time`, 'check the server, or try again', 'server_timeout');
+      return new UnavailableError(`the akm server at ${this.baseUrl} did not answer in time`, {
+        hint: 'check the server, or try again',
+        code: 'server_timeout',
+      });
     }
     const code = err.cause?.code ?? err.cause?.message ?? 'network error';
     const tls = /CERT|SSL|TLS/i.test(code);
-    return new UnavailableError(
-      `cannot reach the akm server at ${this.baseUrl} (${code})`,
-      tls ? "the server's certificate is not trusted here: NODE_EXTRA_CA_CERTS=/path/to/ca.pem akm …" : 'check the URL and that `akm serve` is running there',
-      'server_unreachable',
-    );
+    return new UnavailableError(`cannot reach the akm server at ${this.baseUrl} (${code})`, {
+      hint: tls
+        ? "the server's certificate is not trusted here: NODE_EXTRA_CA_CERTS=/path/to/ca.pem akm …"
+        : 'check the URL and that `akm serve` is running there',
+      code: 'server_unreachable',
+    });
   }
 }
 
 /** The same class the local service throws, so callers (and exit codes) cannot tell the difference. */
 export function rebuildError(wire: { code: string; message: string; hint?: string; exitCode: number }): AkmError {
-  const { code, message, hint } = wire;
+  const { message, hint } = wire;
+  // The server speaks the same list of codes; a newer server's new code is passed on as it is.
+  const code = wire.code as ErrorCode;
   switch (wire.exitCode) {
     case ExitCode.usage:
-      return new UsageError(message, hint, code);
+      return new UsageError(message, { hint, code });
     case ExitCode.notFound:
-      return new NotFoundError(message, hint, code);
+      return new NotFoundError(message, { hint, code });
     case ExitCode.conflict:
-      return new ConflictError(message, hint, code);
+      return new ConflictError(message, { hint, code });
     case ExitCode.denied:
-      return new DeniedError(message, hint, code);
+      return new DeniedError(message, { hint, code });
     case ExitCode.unavailable:
-      return new UnavailableError(message, hint, code);
+      return new UnavailableError(message, { hint, code });
     default:
-      return new AkmError(message, code, ExitCode.unexpected, hint);
+      return new AkmError(message, ExitCode.unexpected, { hint, code });
   }
 }

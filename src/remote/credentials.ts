@@ -44,13 +44,24 @@ export function resolveCredentials(ctx: CredentialContext): ResolvedCredentials 
   const id = env.AKM_ACCESS_KEY_ID;
   const secret = env.AKM_SECRET_ACCESS_KEY;
   if (id || secret) {
-    if (!id || !secret) throw new UsageError(`${id ? 'AKM_SECRET_ACCESS_KEY' : 'AKM_ACCESS_KEY_ID'} is not set`, 'set both AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY, or neither', 'credentials_incomplete');
-    return { ...checkPair(id, secret, 'AKM_ACCESS_KEY_ID/AKM_SECRET_ACCESS_KEY'), ...(ctx.profile.tenant ? { tenantId: ctx.profile.tenant } : {}), source: 'environment (AKM_ACCESS_KEY_ID, AKM_SECRET_ACCESS_KEY)' };
+    if (!id || !secret)
+      throw new UsageError(`${id ? 'AKM_SECRET_ACCESS_KEY' : 'AKM_ACCESS_KEY_ID'} is not set`, {
+        hint: 'set both AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY, or neither',
+        code: 'credentials_incomplete',
+      });
+    return {
+      ...checkPair(id, secret, 'AKM_ACCESS_KEY_ID/AKM_SECRET_ACCESS_KEY'),
+      ...(ctx.profile.tenant ? { tenantId: ctx.profile.tenant } : {}),
+      source: 'environment (AKM_ACCESS_KEY_ID, AKM_SECRET_ACCESS_KEY)',
+    };
   }
-  if (env.AKM_CREDENTIALS) return { ...fromKeyString(env.AKM_CREDENTIALS, 'AKM_CREDENTIALS'), source: 'environment (AKM_CREDENTIALS)' };
+  if (env.AKM_CREDENTIALS)
+    return { ...fromKeyString(env.AKM_CREDENTIALS, 'AKM_CREDENTIALS'), source: 'environment (AKM_CREDENTIALS)' };
   if (ctx.profile.credentialsFile) {
     const file = ctx.profile.credentialsFile;
-    ctx.warn(`using plaintext credentials from ${file} (stored with --insecure-storage); the OS keychain is safer: akm logout && akm login ${ctx.url}`);
+    ctx.warn(
+      `using plaintext credentials from ${file} (stored with --insecure-storage); the OS keychain is safer: akm logout && akm login ${ctx.url}`,
+    );
     return { ...fromKeyString(readInsecureFile(file), file), source: `file ${file} (insecure storage)` };
   }
   let stored: string | null;
@@ -58,17 +69,30 @@ export function resolveCredentials(ctx: CredentialContext): ResolvedCredentials 
     stored = ctx.keychain().get(keychainAccount(ctx.profileName));
   } catch (error) {
     const detail = error instanceof AkmError ? error.message : String(error);
-    throw new UnavailableError(`no credentials for ${ctx.url}: ${detail}`, 'set AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS), or use akm login --insecure-storage', 'no_credentials');
+    throw new UnavailableError(`no credentials for ${ctx.url}: ${detail}`, {
+      hint: 'set AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS), or use akm login --insecure-storage',
+      code: 'no_credentials',
+    });
   }
   if (!stored) {
-    throw new DeniedError(`not logged in to ${ctx.url} (profile ${ctx.profileName})`, `run: akm login ${ctx.url}   (CI: set AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY, or AKM_CREDENTIALS)`, 'not_logged_in');
+    throw new DeniedError(`not logged in to ${ctx.url} (profile ${ctx.profileName})`, {
+      hint: `run: akm login ${ctx.url}   (CI: set AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY, or AKM_CREDENTIALS)`,
+      code: 'not_logged_in',
+    });
   }
   return { ...fromKeyString(stored, 'the keychain entry'), source: `OS keychain (profile ${ctx.profileName})` };
 }
 
 function checkPair(accessKeyId: string, secret: string, where: string): RemoteCredentials {
-  if (!isAccessKeyId(accessKeyId.trim())) throw new UsageError(`${where}: the access key id is not AKM + 17 base32 characters`, undefined, 'credentials_invalid');
-  if (!isWellFormedSecret(secret.trim())) throw new UsageError(`${where}: the secret key is malformed (its checksum fails)`, 'check for a typo or a truncated copy', 'credentials_invalid');
+  if (!isAccessKeyId(accessKeyId.trim()))
+    throw new UsageError(`${where}: the access key id is not AKM + 17 base32 characters`, {
+      code: 'credentials_invalid',
+    });
+  if (!isWellFormedSecret(secret.trim()))
+    throw new UsageError(`${where}: the secret key is malformed (its checksum fails)`, {
+      hint: 'check for a typo or a truncated copy',
+      code: 'credentials_invalid',
+    });
   return { accessKeyId: accessKeyId.trim(), secretAccessKey: secret.trim() };
 }
 
@@ -77,9 +101,16 @@ function fromKeyString(text: string, where: string): RemoteCredentials & { tenan
   try {
     parts = parseKeyString(text);
   } catch (error) {
-    throw new UsageError(`${where}: ${(error as Error).message}`, 'expected key:<accessKeyId>::<secretKey>,tenant id:<tenantId>', 'credentials_invalid');
+    throw new UsageError(`${where}: ${(error as Error).message}`, {
+      hint: 'expected key:<accessKeyId>::<secretKey>,tenant id:<tenantId>',
+      code: 'credentials_invalid',
+    });
   }
-  if (parts.encrypted) throw new UsageError(`${where} holds the encrypted secret from \`akm copy\`, which cannot sign requests`, 'use the key string shown when the key was created or rotated', 'credentials_invalid');
+  if (parts.encrypted)
+    throw new UsageError(`${where} holds the encrypted secret from \`akm copy\`, which cannot sign requests`, {
+      hint: 'use the key string shown when the key was created or rotated',
+      code: 'credentials_invalid',
+    });
   return { accessKeyId: parts.accessKeyId, secretAccessKey: parts.secret, tenantId: parts.tenantId };
 }
 
@@ -89,10 +120,16 @@ function readInsecureFile(file: string): string {
   try {
     mode = statSync(file).mode;
   } catch {
-    throw new DeniedError(`the credentials file ${file} is missing`, 'log in again: akm login <url>', 'not_logged_in');
+    throw new DeniedError(`the credentials file ${file} is missing`, {
+      hint: 'log in again: akm login <url>',
+      code: 'not_logged_in',
+    });
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new DeniedError(`the credentials file ${file} is readable by other users`, `chmod 600 ${file}, then check who may have read it`, 'credentials_exposed');
+    throw new DeniedError(`the credentials file ${file} is readable by other users`, {
+      hint: `chmod 600 ${file}, then check who may have read it`,
+      code: 'credentials_exposed',
+    });
   }
   return readFileSync(file, 'utf8');
 }

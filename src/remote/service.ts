@@ -136,7 +136,9 @@ export class RemoteService implements AkmService {
   }
   /** The server sends the mail; no progress reports come back over HTTP. */
   notifyExpiring(options: NotifyExpiringOptions): Promise<NotifyExpiringResult> {
-    return this.client.call('POST', '/v1/notifications/expiring', { body: { withinDays: options.withinDays, dryRun: options.dryRun === true } });
+    return this.client.call('POST', '/v1/notifications/expiring', {
+      body: { withinDays: options.withinDays, dryRun: options.dryRun === true },
+    });
   }
   listAudit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
     return this.client.call('GET', '/v1/audit', { query: { ...query } });

@@ -36,13 +36,17 @@ export function expiryFromWire(value: unknown): ExpiryChoice {
   const v = value as Partial<{ kind: unknown; days: unknown; at: unknown }> | null;
   if (v && typeof v === 'object') {
     if (v.kind === 'never') return { kind: 'never' };
-    if (v.kind === 'days' && typeof v.days === 'number' && Number.isInteger(v.days)) return { kind: 'days', days: v.days };
+    if (v.kind === 'days' && typeof v.days === 'number' && Number.isInteger(v.days))
+      return { kind: 'days', days: v.days };
     if (v.kind === 'until' && typeof v.at === 'string') {
       const at = new Date(v.at);
       if (!Number.isNaN(at.getTime())) return { kind: 'until', at };
     }
   }
-  throw new UsageError('invalid expiry: expected {"kind":"days","days":N}, {"kind":"until","at":ISO} or {"kind":"never"}', undefined, 'invalid_body');
+  throw new UsageError(
+    'invalid expiry: expected {"kind":"days","days":N}, {"kind":"until","at":ISO} or {"kind":"never"}',
+    { code: 'invalid_body' },
+  );
 }
 
 /** One path segment: a key name may hold spaces or slashes, an email an "@". */

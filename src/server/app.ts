@@ -61,7 +61,13 @@ async function handle(state: AppState, req: IncomingMessage, res: ServerResponse
     } else if (method === 'POST' && pathname === '/v1/verify') {
       await verify(state, req, res, ip, line);
     } else {
-      await signedCall(state, req, res, { method, pathname, searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), ip, line });
+      await signedCall(state, req, res, {
+        method,
+        pathname,
+        searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+        ip,
+        line,
+      });
     }
   } catch (error) {
     fail(state, res, error, line);
@@ -72,7 +78,13 @@ async function handle(state: AppState, req: IncomingMessage, res: ServerResponse
   }
 }
 
-async function verify(state: AppState, req: IncomingMessage, res: ServerResponse, ip: string, line: LogLine): Promise<void> {
+async function verify(
+  state: AppState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ip: string,
+  line: LogLine,
+): Promise<void> {
   const limited = state.verifyLimiter.take(ip, Date.now());
   if (!limited.allowed) throw rateLimited(limited.retryAfterSeconds);
   const outcome = await handleVerify(state.base, state.verifyCache, req);
@@ -85,7 +97,11 @@ async function verify(state: AppState, req: IncomingMessage, res: ServerResponse
     line.key = outcome.result.accessKeyId;
     sendJson(res, 200, outcome.result);
   } else {
-    res.writeHead(outcome.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(outcome.body), 'cache-control': 'no-store' });
+    res.writeHead(outcome.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(outcome.body),
+      'cache-control': 'no-store',
+    });
     res.end(outcome.body);
   }
 }
@@ -117,7 +133,12 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   const service = LocalService.withActor(state.base, who.tenant, who.actor, `http:${t.ip}`);
   let result: unknown;
   try {
-    result = await match.route.handler({ service, params: match.params, query: t.searchParams, body: parseJson(body, req.headers['content-type']) });
+    result = await match.route.handler({
+      service,
+      params: match.params,
+      query: t.searchParams,
+      body: parseJson(body, req.headers['content-type']),
+    });
   } finally {
     // Our own commits do not move SQLite's data_version: tell the verify cache ourselves.
     if (mutating) state.verifyCache.invalidate();
@@ -135,13 +156,23 @@ function noteFailure(state: AppState, error: AuthenticationError, t: Target): vo
   // An unknown key belongs to no tenant; its attempt is recorded in the server's home tenant.
   const tenantId = error.tenantId ?? state.base.tenant.id;
   state.authFailures.note(
-    { tenantId, accessKeyId: error.accessKeyId, reason: error.reason, ip: t.ip, method: t.method, path: t.pathname.slice(0, 200), at: new Date().toISOString() },
+    {
+      tenantId,
+      accessKeyId: error.accessKeyId,
+      reason: error.reason,
+      ip: t.ip,
+      method: t.method,
+      path: t.pathname.slice(0, 200),
+      at: new Date().toISOString(),
+    },
     Date.now(),
   );
 }
 
 function rateLimited(retryAfterSeconds: number): HttpError {
-  return new HttpError(429, 'rate_limited', 'too many requests from this client; slow down', { 'retry-after': String(retryAfterSeconds) });
+  return new HttpError(429, 'rate_limited', 'too many requests from this client; slow down', {
+    'retry-after': String(retryAfterSeconds),
+  });
 }
 
 function fail(state: AppState, res: ServerResponse, error: unknown, line: LogLine): void {

@@ -80,7 +80,15 @@ export class AuthFailureLog {
     if (!force && nowMs - this.windowStart < MINUTE_MS) return;
     const at = new Date(nowMs).toISOString();
     for (const [tenantId, count] of this.suppressed) {
-      this.queue.push({ tenantId, at, actor: 'akm-server', action: 'auth.failed.summary', target: null, details: { count, note: 'failed sign-ins beyond the per-minute budget, counted only' }, source: 'server' });
+      this.queue.push({
+        tenantId,
+        at,
+        actor: 'akm-server',
+        action: 'auth.failed.summary',
+        target: null,
+        details: { count, note: 'failed sign-ins beyond the per-minute budget, counted only' },
+        source: 'server',
+      });
     }
     this.suppressed.clear();
     this.windowStart = nowMs;

@@ -5,7 +5,7 @@
  * unknown key still costs a signature computation, so neither body nor timing tells which.
  */
 import { isAccessKeyId } from '../core/credentials.js';
-import { DeniedError, UnavailableError } from '../core/errors.js';
+import { DeniedError, UnavailableError, type ErrorCode } from '../core/errors.js';
 import { inGracePeriod } from '../core/expiry.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
@@ -16,23 +16,36 @@ import type { Db } from '../store/open.js';
 import { getTenant, type TenantRow } from '../store/tenants.js';
 import { NONCE_HEADER, TENANT_HEADER } from '../remote/wire.js';
 import type { ReplayGuard } from './replay.js';
-import { checkRequestTime, parseAuthorization, signatureMatches, SignatureFormatError, type ParsedAuthorization, type SignedRequest } from './sigv4.js';
+import {
+  checkRequestTime,
+  parseAuthorization,
+  signatureMatches,
+  SignatureFormatError,
+  type ParsedAuthorization,
+  type SignedRequest,
+} from './sigv4.js';
 
 /** Failed authentication: exit 5 on the CLI, 401 on the wire. */
 export class AuthenticationError extends DeniedError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly reason: string,
     readonly accessKeyId: string | null,
     readonly tenantId: string | null,
     hint?: string,
   ) {
-    super(message, hint, code);
+    super(message, { hint, code });
   }
 }
 
-export const AUTHENTICATION_CODES = new Set(['auth_required', 'auth_malformed', 'clock_skew', 'auth_failed', 'replayed_request']);
+export const AUTHENTICATION_CODES = new Set([
+  'auth_required',
+  'auth_malformed',
+  'clock_skew',
+  'auth_failed',
+  'replayed_request',
+]);
 
 const NOT_VALID_MESSAGE = 'the request signature does not match, or the access key is unknown, inactive or expired';
 const NOT_VALID_HINT = 'check the credentials (akm whoami) and that the key is active and unexpired';
@@ -69,7 +82,14 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
 
   const row = isAccessKeyId(auth.accessKeyId) ? getKeyById(deps.db, auth.accessKeyId) : undefined;
   const fail = (reason: string) =>
-    new AuthenticationError('auth_failed', NOT_VALID_MESSAGE, reason, isAccessKeyId(auth.accessKeyId) ? auth.accessKeyId : null, row?.tenant_id ?? null, NOT_VALID_HINT);
+    new AuthenticationError(
+      'auth_failed',
+      NOT_VALID_MESSAGE,
+      reason,
+      isAccessKeyId(auth.accessKeyId) ? auth.accessKeyId : null,
+      row?.tenant_id ?? null,
+      NOT_VALID_HINT,
+    );
 
   let matched = false;
   let tampered = false;
@@ -85,7 +105,10 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
 
   const expectedTenant = first(request.headers[TENANT_HEADER]);
   if (expectedTenant && expectedTenant !== row.tenant_id) {
-    throw new DeniedError(`permission denied: ${row.id} belongs to another tenant than ${expectedTenant}`, 'log in with a key of that tenant', 'tenant_mismatch');
+    throw new DeniedError(`permission denied: ${row.id} belongs to another tenant than ${expectedTenant}`, {
+      hint: 'log in with a key of that tenant',
+      code: 'tenant_mismatch',
+    });
   }
   if (mutating) checkReplay(deps, request, auth, row.tenant_id, signedAt, now);
 
@@ -111,15 +134,33 @@ function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): A
   return secrets;
 }
 
-function checkReplay(deps: AuthDeps, request: SignedRequest, auth: ParsedAuthorization, tenantId: string, signedAt: Date, now: Date): void {
+function checkReplay(
+  deps: AuthDeps,
+  request: SignedRequest,
+  auth: ParsedAuthorization,
+  tenantId: string,
+  signedAt: Date,
+  now: Date,
+): void {
   const nonce = first(request.headers[NONCE_HEADER]);
   const signedNonce = nonce && auth.signedHeaders.includes(NONCE_HEADER) ? nonce.slice(0, MAX_NONCE_LENGTH) : null;
   const token = signedNonce ? `${auth.accessKeyId}\0n\0${signedNonce}` : `${auth.accessKeyId}\0s\0${auth.signature}`;
   const verdict = deps.replay.check(token, signedAt, now);
   if (verdict === 'replayed') {
-    throw new AuthenticationError('replayed_request', 'this signed request was already received once; it is refused as a replay', 'replayed', auth.accessKeyId, tenantId, 'sign each request afresh (a new x-akm-nonce)');
+    throw new AuthenticationError(
+      'replayed_request',
+      'this signed request was already received once; it is refused as a replay',
+      'replayed',
+      auth.accessKeyId,
+      tenantId,
+      'sign each request afresh (a new x-akm-nonce)',
+    );
   }
-  if (verdict === 'full') throw new UnavailableError('the server is too busy to accept more changes right now', 'try again in a minute', 'server_busy');
+  if (verdict === 'full')
+    throw new UnavailableError('the server is too busy to accept more changes right now', {
+      hint: 'try again in a minute',
+      code: 'server_busy',
+    });
 }
 
 function first(value: string | string[] | undefined): string | undefined {

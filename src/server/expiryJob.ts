@@ -19,7 +19,13 @@ export interface ExpiryJob {
   stop(): Promise<void>;
 }
 
-export function startExpiryJob(base: LocalContext, mail: MailSettings | null, log: Logger, intervalMs: number, debug = false): ExpiryJob {
+export function startExpiryJob(
+  base: LocalContext,
+  mail: MailSettings | null,
+  log: Logger,
+  intervalMs: number,
+  debug = false,
+): ExpiryJob {
   if (!mail) {
     log({ event: 'expiry_mail_off', reason: 'AKM_SMTP_URL is not set' });
     return { stop: async () => {} };
@@ -28,9 +34,14 @@ export function startExpiryJob(base: LocalContext, mail: MailSettings | null, lo
   const runOnce = async () => {
     for (const tenant of listTenants(base.db)) {
       try {
-        const service = new LocalService({ ...base, tenant, actor: operatorActor(base.db, tenant), source: 'server:expiry-job' }, false, mail);
+        const service = new LocalService(
+          { ...base, tenant, actor: operatorActor(base.db, tenant), source: 'server:expiry-job' },
+          false,
+          mail,
+        );
         const result = await service.notifyExpiring({ withinDays: EXPIRY_JOB_DAYS });
-        if (result.messages.length > 0) log({ event: 'expiry_mail', tenant: tenant.id, keys: result.keys, sent: result.sent, failed: result.failed });
+        if (result.messages.length > 0)
+          log({ event: 'expiry_mail', tenant: tenant.id, keys: result.keys, sent: result.sent, failed: result.failed });
       } catch (error) {
         log({ level: 'warn', event: 'expiry_mail_failed', tenant: tenant.id, ...describeError(error, debug) });
       }

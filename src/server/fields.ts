@@ -10,7 +10,7 @@ const MAX_STRING = 1024;
 const MAX_LIST = 100;
 
 function invalid(message: string): UsageError {
-  return new UsageError(message, undefined, 'invalid_body');
+  return new UsageError(message, { code: 'invalid_body' });
 }
 
 export class Fields {
@@ -19,7 +19,8 @@ export class Fields {
   constructor(private readonly body: Record<string, unknown>) {}
 
   static of(value: unknown): Fields {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid('the request body must be a JSON object');
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw invalid('the request body must be a JSON object');
     return new Fields(value as Record<string, unknown>);
   }
 
@@ -46,7 +47,11 @@ export class Fields {
   stringList(name: string): string[] {
     const value = this.take(name);
     if (value === undefined) return [];
-    if (!Array.isArray(value) || value.length > MAX_LIST || !value.every((v) => typeof v === 'string' && v.length <= MAX_STRING)) {
+    if (
+      !Array.isArray(value) ||
+      value.length > MAX_LIST ||
+      !value.every((v) => typeof v === 'string' && v.length <= MAX_STRING)
+    ) {
       throw invalid(`"${name}" must be a list of at most ${MAX_LIST} strings`);
     }
     return value as string[];
@@ -67,7 +72,13 @@ export class Fields {
   /** Call last: refuses any field nobody asked for. */
   done(): void {
     const extra = Object.keys(this.body).filter((k) => !this.used.has(k));
-    if (extra.length > 0) throw invalid(`unknown field${extra.length > 1 ? 's' : ''}: ${extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
+    if (extra.length > 0)
+      throw invalid(
+        `unknown field${extra.length > 1 ? 's' : ''}: ${extra
+          .slice(0, 5)
+          .map((k) => JSON.stringify(k.slice(0, 40)))
+          .join(', ')}`,
+      );
   }
 }
 
@@ -75,9 +86,14 @@ export class Fields {
 export function queryParams(query: URLSearchParams, allowed: string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const name of new Set(query.keys())) {
-    if (!allowed.includes(name)) throw new UsageError(`unknown query parameter "${name.slice(0, 40)}"`, `allowed: ${allowed.join(', ')}`, 'invalid_query');
+    if (!allowed.includes(name))
+      throw new UsageError(`unknown query parameter "${name.slice(0, 40)}"`, {
+        hint: `allowed: ${allowed.join(', ')}`,
+        code: 'invalid_query',
+      });
     const values = query.getAll(name);
-    if (values.length > 1) throw new UsageError(`query parameter "${name}" given more than once`, undefined, 'invalid_query');
+    if (values.length > 1)
+      throw new UsageError(`query parameter "${name}" given more than once`, { code: 'invalid_query' });
     out[name] = values[0];
   }
   return out;
@@ -86,7 +102,9 @@ export function queryParams(query: URLSearchParams, allowed: string[]): Record<s
 export function queryInteger(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new UsageError(`query parameter "${name}" must be a whole number from ${min} to ${max}`, undefined, 'invalid_query');
+    throw new UsageError(`query parameter "${name}" must be a whole number from ${min} to ${max}`, {
+      code: 'invalid_query',
+    });
   }
   return Number(value);
 }

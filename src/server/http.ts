@@ -4,19 +4,25 @@
  * the same error (same code, message, hint and exit code).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AkmError, ExitCode } from '../core/errors.js';
+import { AkmError, ExitCode, type ErrorCode } from '../core/errors.js';
 import type { WireErrorBody } from '../remote/wire.js';
 import { AUTHENTICATION_CODES } from './authenticate.js';
 
 export class HttpError extends AkmError {
   constructor(
     readonly status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     // 429 and 503 mean "not now": exit 6 like any unavailable server; other 4xx are the caller's mistake.
-    super(message, code, status === 503 || status === 429 ? ExitCode.unavailable : status >= 500 ? ExitCode.unexpected : ExitCode.usage);
+    super(
+      message,
+      status === 503 || status === 429 ? ExitCode.unavailable : status >= 500 ? ExitCode.unexpected : ExitCode.usage,
+      {
+        code,
+      },
+    );
   }
 }
 
@@ -42,7 +48,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.once('error', reject);
     // A client gone before the end of its body: settle, so nothing waits for it forever.
     req.once('close', () => {
-      if (!req.complete) reject(new HttpError(400, 'request_aborted', 'the client closed the connection before sending the whole body'));
+      if (!req.complete)
+        reject(new HttpError(400, 'request_aborted', 'the client closed the connection before sending the whole body'));
     });
   });
 }
@@ -82,13 +89,28 @@ export function statusFor(error: AkmError): number {
 }
 
 export function errorBody(error: AkmError): WireErrorBody {
-  return { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode } };
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      exitCode: error.exitCode,
+    },
+  };
 }
 
 /** Anything that is not an AkmError is a bug: the client gets no detail, the log gets the name. */
-export const INTERNAL_ERROR = new AkmError('internal server error', 'internal', ExitCode.unexpected, 'the server log has the details');
+export const INTERNAL_ERROR = new AkmError('internal server error', ExitCode.unexpected, {
+  code: 'internal',
+  hint: 'the server log has the details',
+});
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

@@ -15,9 +15,17 @@ export function parseListen(text: string): ListenAddress {
   const bare = /^\d{1,5}$/.exec(value);
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(value);
   const named = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
-  const [host, port] = bare ? ['127.0.0.1', value] : v6 ? [v6[1]!, v6[2]!] : named ? [named[1]!, named[2]!] : [undefined, undefined];
+  const [host, port] = bare
+    ? ['127.0.0.1', value]
+    : v6
+      ? [v6[1]!, v6[2]!]
+      : named
+        ? [named[1]!, named[2]!]
+        : [undefined, undefined];
   if (host === undefined || port === undefined || Number(port) > 65535 || (v6 && isIP(host) !== 6)) {
-    throw new UsageError(`--listen: cannot read "${value.slice(0, 60)}" as HOST:PORT`, 'e.g. --listen 127.0.0.1:7860, --listen 0.0.0.0:443 or --listen [::1]:7860');
+    throw new UsageError(`--listen: cannot read "${value.slice(0, 60)}" as HOST:PORT`, {
+      hint: 'e.g. --listen 127.0.0.1:7860, --listen 0.0.0.0:443 or --listen [::1]:7860',
+    });
   }
   return { host, port: Number(port) };
 }
@@ -30,11 +38,10 @@ export function isLoopback(host: string): boolean {
 /** New secrets travel in responses (create, rotate): without TLS they must not leave the machine. */
 export function assertTransportAllowed(address: ListenAddress, tls: boolean, insecureHttp: boolean): void {
   if (tls || insecureHttp || isLoopback(address.host)) return;
-  throw new UsageError(
-    `refusing to serve plain HTTP on ${address.host}: only loopback addresses may go without TLS`,
-    'pass --tls-cert and --tls-key, or --insecure-http if a TLS-terminating proxy sits in front',
-    'insecure_listen',
-  );
+  throw new UsageError(`refusing to serve plain HTTP on ${address.host}: only loopback addresses may go without TLS`, {
+    hint: 'pass --tls-cert and --tls-key, or --insecure-http if a TLS-terminating proxy sits in front',
+    code: 'insecure_listen',
+  });
 }
 
 export function urlFor(address: ListenAddress, tls: boolean): string {

@@ -26,10 +26,11 @@ export function jsonLogger(stream: NodeJS.WritableStream, now: () => Date = () =
   };
 }
 
-export const silentLogger: Logger = () => {};
-
 /** What an unexpected error may show in the log: its class and message, the stack only when debugging. */
 export function describeError(error: unknown, debug: boolean): LogLine {
   if (!(error instanceof Error)) return { error: 'non-error thrown' };
-  return { error: `${error.name}: ${error.message}`.slice(0, 500), ...(debug && error.stack ? { stack: error.stack } : {}) };
+  return {
+    error: `${error.name}: ${error.message}`.slice(0, 500),
+    ...(debug && error.stack ? { stack: error.stack } : {}),
+  };
 }

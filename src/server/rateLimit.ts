@@ -46,7 +46,10 @@ export class RateLimiter {
       bucket.tokens -= cost;
       return ALLOWED;
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((cost - bucket.tokens) / this.options.ratePerSecond)) };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((cost - bucket.tokens) / this.options.ratePerSecond)),
+    };
   }
 
   /** Would one more token be granted? Does not take it. */
@@ -54,7 +57,9 @@ export class RateLimiter {
     const bucket = this.buckets.get(clientKey(clientIp));
     if (!bucket) return ALLOWED;
     this.refill(bucket, nowMs);
-    return bucket.tokens >= 1 ? ALLOWED : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.ratePerSecond)) };
+    return bucket.tokens >= 1
+      ? ALLOWED
+      : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.ratePerSecond)) };
   }
 
   /** In place: this runs on every verification. */
@@ -86,6 +91,6 @@ function expandIPv6(ip: string): string[] {
   const [head = '', tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const zeros = ip.includes('::') ? Array(8 - left.length - right.length).fill('0') : [];
+  const zeros: string[] = ip.includes('::') ? Array<string>(8 - left.length - right.length).fill('0') : [];
   return [...left, ...zeros, ...right].map((part) => part.toLowerCase().replace(/^0+(?=.)/, ''));
 }

@@ -55,7 +55,8 @@ export class Router {
       if (route.method === method) return { route, params };
       allowed.push(route.method);
     }
-    if (allowed.length > 0) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here`, { allow: allowed.join(', ') });
+    if (allowed.length > 0)
+      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here`, { allow: allowed.join(', ') });
     return undefined;
   }
 }

@@ -72,7 +72,9 @@ function readPem(file: string, flag: string): Buffer {
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   assertTransportAllowed(options.listen, !!options.tls, !!options.insecureHttp);
-  const tls = options.tls ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') } : undefined;
+  const tls = options.tls
+    ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') }
+    : undefined;
   const log = options.log;
   const db = openDatabase(options.storePath, { busyTimeoutMs: 5000 });
   // A long-running server reads keys at random: map the file and keep a large page cache,
@@ -84,7 +86,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const tenant = resolveTenant(db, undefined);
     const keys = lazyKeys(db, options.masterKey);
     keys(); // a wrong or missing master key stops the server now, not at the first request
-    const onError = (what: string) => (error: unknown) => log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
+    const onError = (what: string) => (error: unknown) =>
+      log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
     lastUsed = new LastUsedBatcher(db, onError('last_used_flush_failed'));
     const base: LocalContext = {
       db,
@@ -102,7 +105,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       auth: { db, keys, now: base.now, replay, recordUse: lastUsed.record },
       router: buildRouter(),
       replay,
-      verifyLimiter: new RateLimiter({ ratePerSecond: options.verifyRate ?? DEFAULTS.verifyRate, burst: options.verifyBurst ?? DEFAULTS.verifyBurst }),
+      verifyLimiter: new RateLimiter({
+        ratePerSecond: options.verifyRate ?? DEFAULTS.verifyRate,
+        burst: options.verifyBurst ?? DEFAULTS.verifyBurst,
+      }),
       authFailureLimiter: new RateLimiter({ ratePerSecond: 1, burst: 20 }),
       authFailures: new AuthFailureLog(db, keys, onError('audit_write_failed')),
       verifyCache: new VerifyCache(db),
@@ -119,7 +125,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     };
     const handler = createHandler(state);
     // A TLS handshake that never finishes is a slow-loris too: it gets as long as headers do.
-    const server = tls ? createHttpsServer({ ...serverOptions, ...tls, handshakeTimeout: serverOptions.headersTimeout }, handler) : createHttpServer(serverOptions, handler);
+    const server = tls
+      ? createHttpsServer({ ...serverOptions, ...tls, handshakeTimeout: serverOptions.headersTimeout }, handler)
+      : createHttpServer(serverOptions, handler);
     await listen(server, options.listen);
     const bound = server.address() as AddressInfo;
     const address = { host: options.listen.host, port: bound.port };
@@ -131,7 +139,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     tick.unref();
     lastUsed.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
-    const expiryJob = startExpiryJob(base, mail, log, options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs, !!options.debug);
+    const expiryJob = startExpiryJob(
+      base,
+      mail,
+      log,
+      options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs,
+      !!options.debug,
+    );
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -161,8 +175,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 function listen(server: Server, address: ListenAddress): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'EADDRINUSE' ? 'another process uses that port; pick another with --listen' : undefined;
-      reject(new UsageError(`cannot listen on ${address.host}:${address.port} (${error.code ?? error.message})`, hint, 'listen_failed'));
+      const hint =
+        error.code === 'EADDRINUSE' ? 'another process uses that port; pick another with --listen' : undefined;
+      reject(
+        new UsageError(`cannot listen on ${address.host}:${address.port} (${error.code ?? error.message})`, {
+          hint,
+          code: 'listen_failed',
+        }),
+      );
     };
     server.once('error', onError);
     server.listen(address.port, address.host, () => {

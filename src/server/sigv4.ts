@@ -11,7 +11,8 @@ import { SIGV4_SERVICE } from '../remote/wire.js';
 
 export const MAX_SKEW_MS = 5 * 60_000;
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const AUTH_HEADER = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/;
+const AUTH_HEADER =
+  /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 export interface ParsedAuthorization {
@@ -34,15 +35,22 @@ export class SignatureFormatError extends Error {
 }
 
 export function parseAuthorization(header: string | undefined): ParsedAuthorization {
-  if (!header) throw new SignatureFormatError('auth_required', 'this request needs an AWS SigV4 signature made with an akm access key');
-  if (!header.startsWith(ALGORITHM)) throw new SignatureFormatError('auth_malformed', `only ${ALGORITHM} signatures are accepted`);
+  if (!header)
+    throw new SignatureFormatError(
+      'auth_required',
+      'this request needs an AWS SigV4 signature made with an akm access key',
+    );
+  if (!header.startsWith(ALGORITHM))
+    throw new SignatureFormatError('auth_malformed', `only ${ALGORITHM} signatures are accepted`);
   const match = AUTH_HEADER.exec(header);
   if (!match) throw new SignatureFormatError('auth_malformed', 'malformed Authorization header');
   const [, credential, signed, signature] = match as unknown as [string, string, string, string];
   const scope = credential.split('/');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request') throw new SignatureFormatError('auth_malformed', 'malformed credential scope');
+  if (scope.length !== 5 || scope[4] !== 'aws4_request')
+    throw new SignatureFormatError('auth_malformed', 'malformed credential scope');
   const [accessKeyId, date, region, service] = scope as [string, string, string, string];
-  if (service !== SIGV4_SERVICE) throw new SignatureFormatError('auth_malformed', `the credential scope must name the service "${SIGV4_SERVICE}"`);
+  if (service !== SIGV4_SERVICE)
+    throw new SignatureFormatError('auth_malformed', `the credential scope must name the service "${SIGV4_SERVICE}"`);
   const signedHeaders = signed.split(';');
   if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) {
     throw new SignatureFormatError('auth_malformed', 'the signature must cover the host and x-amz-date headers');
@@ -55,9 +63,13 @@ export function checkRequestTime(amzDate: string | undefined, scopeDate: string,
   const m = amzDate ? AMZ_DATE.exec(amzDate) : null;
   if (!m) throw new SignatureFormatError('auth_malformed', 'missing or malformed x-amz-date header');
   const at = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-  if (amzDate!.slice(0, 8) !== scopeDate) throw new SignatureFormatError('auth_malformed', 'the credential scope date does not match x-amz-date');
+  if (amzDate!.slice(0, 8) !== scopeDate)
+    throw new SignatureFormatError('auth_malformed', 'the credential scope date does not match x-amz-date');
   if (Math.abs(now.getTime() - at.getTime()) > MAX_SKEW_MS) {
-    throw new SignatureFormatError('clock_skew', 'the request time is more than 5 minutes away from the server clock; check the clock of the calling machine');
+    throw new SignatureFormatError(
+      'clock_skew',
+      'the request time is more than 5 minutes away from the server clock; check the clock of the calling machine',
+    );
   }
   return at;
 }

@@ -90,7 +90,16 @@ export interface VerifyInput {
 }
 
 export type VerifyResult =
-  | { valid: true; accessKeyId: string; tenantId: string; owner: string | null; name: string; type: KeyType; permissions: string[]; expiresAt: string | null }
+  | {
+      valid: true;
+      accessKeyId: string;
+      tenantId: string;
+      owner: string | null;
+      name: string;
+      type: KeyType;
+      permissions: string[];
+      expiresAt: string | null;
+    }
   | { valid: false };
 
 export interface User {

@@ -44,12 +44,24 @@ export interface AuditHeadRow {
 }
 
 export function auditMac(key: Buffer, row: Omit<AuditRow, 'mac'>): string {
-  const fields = [row.seq, row.tenant_id, row.at, row.actor, row.action, row.target, row.details, row.source, row.prev_mac];
+  const fields = [
+    row.seq,
+    row.tenant_id,
+    row.at,
+    row.actor,
+    row.action,
+    row.target,
+    row.details,
+    row.source,
+    row.prev_mac,
+  ];
   return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 
 export function headTag(key: Buffer, seq: number, mac: string): string {
-  return createHmac('sha256', key).update(JSON.stringify(['akm audit head', seq, mac])).digest('base64url');
+  return createHmac('sha256', key)
+    .update(JSON.stringify(['akm audit head', seq, mac]))
+    .digest('base64url');
 }
 
 /** Does the row's MAC hold for this seq? (Its stored seq, unless we are looking for where a moved row was written.) */
@@ -67,7 +79,8 @@ export function readAuditHead(db: Db): AuditHeadRow | undefined {
 }
 
 function lastAuditRow(db: Db): { seq: number; mac: string } | undefined {
-  return sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: string } | undefined;
+  return sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
+    { seq: number; mac: string } | undefined;
 }
 
 /** Must run inside the caller's write transaction, so the record commits with the change. */
@@ -95,7 +108,10 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
     `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
      VALUES (@seq, @tenant_id, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
   ).run(row);
-  sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag) ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag').run({
+  sql(
+    db,
+    'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag) ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag',
+  ).run({
     seq: row.seq,
     mac: row.mac,
     tag: headTag(key, row.seq, row.mac),
@@ -114,16 +130,17 @@ export function sealPendingHead(db: Db, key: Buffer): void {
   if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
   writeTransaction(db, () => {
     if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-    const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: string } | undefined;
+    const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
+      { seq: number; mac: string } | undefined;
     if (last && !readAuditHead(db)) {
-      sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?)').run(last.seq, last.mac, headTag(key, last.seq, last.mac));
+      sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?)').run(
+        last.seq,
+        last.mac,
+        headTag(key, last.seq, last.mac),
+      );
     }
     sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
   });
-}
-
-export function countAuditForTarget(db: Db, target: string): number {
-  return (sql(db, 'SELECT count(*) AS n FROM audit WHERE target = ?').get(target) as { n: number }).n;
 }
 
 export interface AuditQuery {
@@ -144,7 +161,8 @@ export function queryAudit(db: Db, q: AuditQuery): AuditRow[] {
   const where = ['tenant_id = @tenantId'];
   if (q.since !== undefined) where.push('at >= @since');
   if (q.keyId !== undefined) where.push('target = @keyId');
-  if (q.keyName !== undefined) where.push("action LIKE 'key.%' AND json_extract(details, '$.name') = @keyName COLLATE NOCASE");
+  if (q.keyName !== undefined)
+    where.push("action LIKE 'key.%' AND json_extract(details, '$.name') = @keyName COLLATE NOCASE");
   if (q.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
   if (q.beforeSeq !== undefined) where.push('seq < @beforeSeq');
   const text = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`;

@@ -48,18 +48,43 @@ export function diagnoseChain(rows: AuditRow[], key: Buffer, head: AuditHeadRow 
   const sealed = headIsSealed(key, head) ? head : undefined;
   const isReferenced = (slot: Slot) => followers.has(slot.row.mac) || sealed?.mac === slot.row.mac;
   const edited = slots.filter((s) => s.written === null && s.copyOf === null && isReferenced(s));
-  const known = [...slots.filter((s) => s.written !== null && s.copyOf === null).map((s) => s.written!), ...edited.map((s) => s.row.seq)].sort((a, b) => a - b);
+  const known = [
+    ...slots.filter((s) => s.written !== null && s.copyOf === null).map((s) => s.written!),
+    ...edited.map((s) => s.row.seq),
+  ].sort((a, b) => a - b);
 
   const problems: Finding[] = [];
   for (const slot of slots) {
     const seq = slot.row.seq;
-    if (slot.copyOf !== null) problems.push({ kind: 'inserted', seq, message: `record #${seq} was inserted: it is a copy of record #${slot.copyOf}`, copy: true });
-    else if (slot.written === null && isReferenced(slot)) problems.push({ kind: 'edited', seq, message: `record #${seq} was edited: its content no longer matches its MAC` });
-    else if (slot.written === null) problems.push({ kind: 'inserted', seq, message: `record #${seq} was inserted: it has no valid MAC and the chain does not pass through it` });
+    if (slot.copyOf !== null)
+      problems.push({
+        kind: 'inserted',
+        seq,
+        message: `record #${seq} was inserted: it is a copy of record #${slot.copyOf}`,
+        copy: true,
+      });
+    else if (slot.written === null && isReferenced(slot))
+      problems.push({
+        kind: 'edited',
+        seq,
+        message: `record #${seq} was edited: its content no longer matches its MAC`,
+      });
+    else if (slot.written === null)
+      problems.push({
+        kind: 'inserted',
+        seq,
+        message: `record #${seq} was inserted: it has no valid MAC and the chain does not pass through it`,
+      });
   }
   problems.push(...movedProblems(slots));
   for (const slot of slots) {
-    if (slot.written === null || slot.copyOf !== null || slot.row.prev_mac === GENESIS_MAC || byMac.has(slot.row.prev_mac)) continue;
+    if (
+      slot.written === null ||
+      slot.copyOf !== null ||
+      slot.row.prev_mac === GENESIS_MAC ||
+      byMac.has(slot.row.prev_mac)
+    )
+      continue;
     problems.push(deletedBefore(slot.written, known));
   }
   problems.push(...headProblems(slots, head, sealed, known));
@@ -77,7 +102,9 @@ function placeMovedRows(slots: Slot[], key: Buffer, byMac: Map<string, Slot>, fo
     if (slot.row.prev_mac === GENESIS_MAC && tryAt(slot, 1)) return true;
     const before = byMac.get(slot.row.prev_mac);
     if (before && before !== slot && before.written !== null && tryAt(slot, before.written + 1)) return true;
-    return (followers.get(slot.row.mac) ?? []).some((after) => after !== slot && after.written !== null && tryAt(slot, after.written - 1));
+    return (followers.get(slot.row.mac) ?? []).some(
+      (after) => after !== slot && after.written !== null && tryAt(slot, after.written - 1),
+    );
   };
   // A worklist, so a long renumbered run is placed in linear time whichever end it is reached from.
   const queue = slots.filter((s) => s.written !== null);
@@ -88,7 +115,8 @@ function placeMovedRows(slots: Slot[], key: Buffer, byMac: Map<string, Slot>, fo
       }
     }
   };
-  for (const slot of slots) if (slot.written === null && slot.row.prev_mac === GENESIS_MAC && tryAt(slot, 1)) queue.push(slot);
+  for (const slot of slots)
+    if (slot.written === null && slot.row.prev_mac === GENESIS_MAC && tryAt(slot, 1)) queue.push(slot);
   drain();
   for (const slot of slots) {
     if (slot.written !== null) continue;
@@ -116,13 +144,19 @@ function markCopies(slots: Slot[]): void {
 /** Rows stored away from where they were written; a run shifted by the same amount is one problem. */
 function movedProblems(slots: Slot[]): AuditProblem[] {
   const problems: AuditProblem[] = [];
-  const moved = (s: Slot | undefined) => s !== undefined && s.copyOf === null && s.written !== null && s.written !== s.row.seq;
+  const moved = (s: Slot | undefined) =>
+    s !== undefined && s.copyOf === null && s.written !== null && s.written !== s.row.seq;
   for (let i = 0; i < slots.length; i++) {
     if (!moved(slots[i])) continue;
     const first = slots[i]!;
     const shift = first.row.seq - first.written!;
     let j = i;
-    while (moved(slots[j + 1]) && slots[j + 1]!.row.seq - slots[j + 1]!.written! === shift && slots[j + 1]!.written === slots[j]!.written! + 1) j++;
+    while (
+      moved(slots[j + 1]) &&
+      slots[j + 1]!.row.seq - slots[j + 1]!.written! === shift &&
+      slots[j + 1]!.written === slots[j]!.written! + 1
+    )
+      j++;
     const last = slots[j]!;
     problems.push({
       kind: 'reordered',
@@ -144,13 +178,31 @@ function deletedBefore(seq: number, known: number[]): Finding {
   const to = seq - 1;
   if (from > to) return { kind: 'deleted', seq, message: `the record just before #${seq} was deleted` };
   const what = from === to ? `record #${from} was deleted` : `records #${from}-#${to} were deleted`;
-  return { kind: 'deleted', seq: from, message: `${what}: record #${seq} chains to a record that is no longer there`, range: [from, to] };
+  return {
+    kind: 'deleted',
+    seq: from,
+    message: `${what}: record #${seq} chains to a record that is no longer there`,
+    range: [from, to],
+  };
 }
 
-function headProblems(slots: Slot[], head: AuditHeadRow | undefined, sealed: AuditHeadRow | undefined, known: number[]): Finding[] {
+function headProblems(
+  slots: Slot[],
+  head: AuditHeadRow | undefined,
+  sealed: AuditHeadRow | undefined,
+  known: number[],
+): Finding[] {
   const lastStored = slots[slots.length - 1]?.row.seq ?? 0;
   if (!head) {
-    return slots.length ? [{ kind: 'head', seq: lastStored, message: 'the sealed head of the chain is missing: records may have been deleted from the end' }] : [];
+    return slots.length
+      ? [
+          {
+            kind: 'head',
+            seq: lastStored,
+            message: 'the sealed head of the chain is missing: records may have been deleted from the end',
+          },
+        ]
+      : [];
   }
   if (!sealed) return [{ kind: 'head', seq: head.seq, message: 'the sealed head of the chain was altered' }];
   const top = known.length ? known[known.length - 1]! : 0;
@@ -159,9 +211,25 @@ function headProblems(slots: Slot[], head: AuditHeadRow | undefined, sealed: Aud
     const what = from === sealed.seq ? `record #${from} was deleted` : `records #${from}-#${sealed.seq} were deleted`;
     return [{ kind: 'deleted', seq: from, message: `${what} from the end of the trail`, range: [from, sealed.seq] }];
   }
-  const atHead = slots.find((s) => s.copyOf === null && (s.written ?? s.row.seq) === sealed.seq && s.row.mac === sealed.mac);
-  if (!atHead) return [{ kind: 'head', seq: sealed.seq, message: `the sealed head names record #${sealed.seq}, which is not the record stored there` }];
-  if (top > sealed.seq) return [{ kind: 'head', seq: sealed.seq, message: `the sealed head names record #${sealed.seq} but genuine records follow it: the head was rolled back` }];
+  const atHead = slots.find(
+    (s) => s.copyOf === null && (s.written ?? s.row.seq) === sealed.seq && s.row.mac === sealed.mac,
+  );
+  if (!atHead)
+    return [
+      {
+        kind: 'head',
+        seq: sealed.seq,
+        message: `the sealed head names record #${sealed.seq}, which is not the record stored there`,
+      },
+    ];
+  if (top > sealed.seq)
+    return [
+      {
+        kind: 'head',
+        seq: sealed.seq,
+        message: `the sealed head names record #${sealed.seq} but genuine records follow it: the head was rolled back`,
+      },
+    ];
   return [];
 }
 
@@ -169,9 +237,20 @@ function headProblems(slots: Slot[], head: AuditHeadRow | undefined, sealed: Aud
 function mergeReplaced(problems: Finding[]): Finding[] {
   const single = (p: Finding) => p.kind === 'deleted' && p.range !== undefined && p.range[0] === p.range[1];
   const replaced = new Set(
-    problems.filter(single).map((p) => p.range![0]).filter((seq) => problems.some((q) => q.kind === 'inserted' && !q.copy && q.seq === seq)),
+    problems
+      .filter(single)
+      .map((p) => p.range![0])
+      .filter((seq) => problems.some((q) => q.kind === 'inserted' && !q.copy && q.seq === seq)),
   );
   return problems
     .filter((p) => !(single(p) && replaced.has(p.seq)))
-    .map((p) => (p.kind === 'inserted' && !p.copy && replaced.has(p.seq) ? { kind: 'edited', seq: p.seq, message: `record #${p.seq} was edited: its content and its MAC were both replaced` } : p));
+    .map((p) =>
+      p.kind === 'inserted' && !p.copy && replaced.has(p.seq)
+        ? {
+            kind: 'edited',
+            seq: p.seq,
+            message: `record #${p.seq} was edited: its content and its MAC were both replaced`,
+          }
+        : p,
+    );
 }

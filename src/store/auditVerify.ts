@@ -3,7 +3,16 @@
  * inserted or moved. A clean chain is checked in one streaming pass; only a broken one is
  * loaded whole for the diagnosis in auditDiagnose.ts.
  */
-import { allAuditRows, GENESIS_MAC, headIsSealed, iterateAudit, macMatches, readAuditHead, type AuditHeadRow, type AuditRow } from './audit.js';
+import {
+  allAuditRows,
+  GENESIS_MAC,
+  headIsSealed,
+  iterateAudit,
+  macMatches,
+  readAuditHead,
+  type AuditHeadRow,
+  type AuditRow,
+} from './audit.js';
 import { diagnoseChain, type AuditProblem } from './auditDiagnose.js';
 import type { Db } from './open.js';
 import { sql } from './statements.js';
@@ -62,7 +71,19 @@ function anchorProblems(db: Db, key: Buffer, expected: ChainAnchor, clean: boole
     : rows.find((r) => r.mac === expected.mac);
   if (match && match.mac === expected.mac && macMatches(key, match, expected.seq)) return [];
   if (!match) {
-    return [{ kind: 'deleted', seq: expected.seq, message: `record #${expected.seq} named by the expected head is missing: the trail was cut short or rewritten` }];
+    return [
+      {
+        kind: 'deleted',
+        seq: expected.seq,
+        message: `record #${expected.seq} named by the expected head is missing: the trail was cut short or rewritten`,
+      },
+    ];
   }
-  return [{ kind: 'head', seq: expected.seq, message: `record #${expected.seq} does not match the expected head: the trail was rewritten` }];
+  return [
+    {
+      kind: 'head',
+      seq: expected.seq,
+      message: `record #${expected.seq} does not match the expected head: the trail was rewritten`,
+    },
+  ];
 }

@@ -25,7 +25,10 @@ export interface KeyRow {
 }
 
 /** A key as listed: no secret material, assignments folded into JSON arrays by SQLite. */
-export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest' | 'owner_id'> & {
+export type ListedKeyRow = Omit<
+  KeyRow,
+  'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest' | 'owner_id'
+> & {
   groups: string;
   roles: string;
 };
@@ -42,11 +45,17 @@ export function getKeyById(db: Db, id: string): KeyRow | undefined {
 }
 
 export function findKeysByName(db: Db, tenantId: string, name: string): KeyRow[] {
-  return sql(db, `${SELECT_KEY} WHERE k.tenant_id = ? AND k.name = ? COLLATE NOCASE LIMIT 5`).all(tenantId, name) as KeyRow[];
+  return sql(db, `${SELECT_KEY} WHERE k.tenant_id = ? AND k.name = ? COLLATE NOCASE LIMIT 5`).all(
+    tenantId,
+    name,
+  ) as KeyRow[];
 }
 
 export function nameTaken(db: Db, tenantId: string, ownerId: number | null, name: string): boolean {
-  return !!sql(db, 'SELECT 1 FROM keys WHERE tenant_id = ? AND coalesce(owner_id, 0) = ? AND name = ? COLLATE NOCASE').get(tenantId, ownerId ?? 0, name);
+  return !!sql(
+    db,
+    'SELECT 1 FROM keys WHERE tenant_id = ? AND coalesce(owner_id, 0) = ? AND name = ? COLLATE NOCASE',
+  ).get(tenantId, ownerId ?? 0, name);
 }
 
 export function countOwnedKeys(db: Db, ownerId: number): number {
@@ -112,15 +121,29 @@ export function deleteKey(db: Db, id: string): void {
 }
 
 export function setLastUsed(db: Db, id: string, at: string): void {
-  sql(db, 'UPDATE keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+  sql(db, 'UPDATE keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(
+    at,
+    id,
+    at,
+  );
 }
 
 export function keyGroupNames(db: Db, keyId: string): string[] {
-  return (sql(db, 'SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = ? ORDER BY g.name').all(keyId) as Array<{ name: string }>).map((r) => r.name);
+  return (
+    sql(
+      db,
+      'SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = ? ORDER BY g.name',
+    ).all(keyId) as Array<{ name: string }>
+  ).map((r) => r.name);
 }
 
 export function keyRoleNames(db: Db, keyId: string): string[] {
-  return (sql(db, 'SELECT r.name FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = ? ORDER BY r.name').all(keyId) as Array<{ name: string }>).map((r) => r.name);
+  return (
+    sql(
+      db,
+      'SELECT r.name FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = ? ORDER BY r.name',
+    ).all(keyId) as Array<{ name: string }>
+  ).map((r) => r.name);
 }
 
 export function addKeyGroup(db: Db, keyId: string, groupId: number): boolean {
@@ -172,7 +195,8 @@ export function listKeys(db: Db, q: ListQuery): ListedKeyRow[] {
   else if (q.status) where.push('k.status = @status AND (k.expires_at IS NULL OR k.expires_at > @now)');
   if (q.type) where.push('k.type = @type');
   if (q.ownerId !== undefined) where.push('k.owner_id = @ownerId');
-  if (q.expiringBefore) where.push('k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @expiringBefore');
+  if (q.expiringBefore)
+    where.push('k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @expiringBefore');
   if (q.after) where.push('(k.created_at, k.id) > (@afterAt, @afterId)');
   const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, u.email AS owner_email, k.previous_valid_until, k.expires_at,
         k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,

@@ -51,5 +51,9 @@ export function markRead(db: Db, userId: number, ids: number[], at: string): voi
 }
 
 export function countUnread(db: Db, userId: number): number {
-  return (sql(db, 'SELECT count(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as { n: number }).n;
+  return (
+    sql(db, 'SELECT count(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as {
+      n: number;
+    }
+  ).n;
 }

@@ -21,16 +21,22 @@ export interface OpenOptions {
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!existsSync(path)) {
     if (!options.create) {
-      throw new UnavailableError(`no akm store at ${path}`, 'run `akm init` to create one, or pass --store', 'store_missing');
+      throw new UnavailableError(`no akm store at ${path}`, {
+        hint: 'run `akm init` to create one, or pass --store',
+        code: 'store_missing',
+      });
     }
     createOwnerOnlyFile(path);
   } else if (statSync(path).isDirectory()) {
-    throw new UnavailableError(`${path} is a directory, not an akm store`, undefined, 'store_invalid');
+    throw new UnavailableError(`${path} is a directory, not an akm store`, { code: 'store_invalid' });
   } else if (!options.create && statSync(path).size === 0) {
     // An empty file is what `touch` leaves: not a store yet, and not ours to turn into one.
-    throw new UnavailableError(`no akm store at ${path} (the file is empty)`, 'run `akm init` to create one, or pass --store', 'store_missing');
+    throw new UnavailableError(`no akm store at ${path} (the file is empty)`, {
+      hint: 'run `akm init` to create one, or pass --store',
+      code: 'store_missing',
+    });
   } else if (!looksLikeSqlite(path)) {
-    throw new UnavailableError(`${path} is not an akm store (not a SQLite database)`, undefined, 'store_invalid');
+    throw new UnavailableError(`${path} is not an akm store (not a SQLite database)`, { code: 'store_invalid' });
   }
 
   let db: Db;
@@ -43,15 +49,15 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     // Read the header before any pragma that writes, so a foreign or newer file stays untouched.
     const version = db.pragma('user_version', { simple: true }) as number;
     const appId = db.pragma('application_id', { simple: true }) as number;
-    const hasTables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n > 0;
+    const hasTables =
+      (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n > 0;
     if (appId !== APPLICATION_ID && (appId !== 0 || hasTables)) {
-      throw new UnavailableError(`${path} is a SQLite database but not an akm store`, undefined, 'store_foreign');
+      throw new UnavailableError(`${path} is a SQLite database but not an akm store`, { code: 'store_foreign' });
     }
     if (version > LATEST_VERSION) {
       throw new UnavailableError(
         `the store ${path} has schema version ${version}, newer than this akm understands (${LATEST_VERSION})`,
-        'upgrade akm; the store was left untouched',
-        'store_too_new',
+        { hint: 'upgrade akm; the store was left untouched', code: 'store_too_new' },
       );
     }
     db.pragma('journal_mode = WAL');
@@ -106,11 +112,11 @@ function createOwnerOnlyFile(path: string): void {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UnavailableError(
-      `cannot create the store at ${path} (${code ?? 'error'})`,
-      code === 'EACCES' || code === 'EROFS' ? 'the folder is not writable; choose another with --store' : undefined,
-      'store_unwritable',
-    );
+    throw new UnavailableError(`cannot create the store at ${path} (${code ?? 'error'})`, {
+      hint:
+        code === 'EACCES' || code === 'EROFS' ? 'the folder is not writable; choose another with --store' : undefined,
+      code: 'store_unwritable',
+    });
   }
 }
 
@@ -131,14 +137,30 @@ function migrate(db: Db, from: number): void {
 export function storeError(error: unknown, path: string): unknown {
   if (!(error instanceof Error) || error instanceof UnavailableError) return error;
   const code = (error as { code?: string }).code ?? '';
-  if (code === 'SQLITE_NOTADB') return new UnavailableError(`${path} is not an akm store (not a SQLite database)`, undefined, 'store_invalid');
-  if (code === 'SQLITE_CORRUPT') return new UnavailableError(`the store ${path} is corrupt`, 'restore it from a backup', 'store_corrupt');
+  if (code === 'SQLITE_NOTADB')
+    return new UnavailableError(`${path} is not an akm store (not a SQLite database)`, { code: 'store_invalid' });
+  if (code === 'SQLITE_CORRUPT')
+    return new UnavailableError(`the store ${path} is corrupt`, {
+      hint: 'restore it from a backup',
+      code: 'store_corrupt',
+    });
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new UnavailableError(`the store ${path} is locked by another process`, 'try again in a moment', 'store_locked');
+    return new UnavailableError(`the store ${path} is locked by another process`, {
+      hint: 'try again in a moment',
+      code: 'store_locked',
+    });
   }
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR' || code.startsWith('SQLITE_READONLY')) {
-    return new UnavailableError(`cannot write to the store ${path} (${code})`, 'check that the file and its folder are writable', 'store_unwritable');
+  if (
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'SQLITE_IOERR' ||
+    code.startsWith('SQLITE_READONLY')
+  ) {
+    return new UnavailableError(`cannot write to the store ${path} (${code})`, {
+      hint: 'check that the file and its folder are writable',
+      code: 'store_unwritable',
+    });
   }
-  if (code === 'SQLITE_FULL') return new UnavailableError(`the disk holding ${path} is full`, undefined, 'store_full');
+  if (code === 'SQLITE_FULL') return new UnavailableError(`the disk holding ${path} is full`, { code: 'store_full' });
   return error;
 }

@@ -33,8 +33,16 @@ export function expiringWithoutNotice(db: Db, tenantId: string, now: string, unt
 }
 
 /** False when the notice already exists: another run planned this key and date first. */
-export function insertExpiryNotice(db: Db, n: { keyId: string; expiresAt: string; tenantId: string; at: string }): boolean {
-  return sql(db, 'INSERT OR IGNORE INTO expiry_notices (key_id, expires_at, tenant_id, planned_at) VALUES (@keyId, @expiresAt, @tenantId, @at)').run(n).changes > 0;
+export function insertExpiryNotice(
+  db: Db,
+  n: { keyId: string; expiresAt: string; tenantId: string; at: string },
+): boolean {
+  return (
+    sql(
+      db,
+      'INSERT OR IGNORE INTO expiry_notices (key_id, expires_at, tenant_id, planned_at) VALUES (@keyId, @expiresAt, @tenantId, @at)',
+    ).run(n).changes > 0
+  );
 }
 
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
@@ -97,14 +105,20 @@ export function countDue(db: Db, tenantId: string, now: string): number {
 
 /** What a dry run would (re)try, with whether the key still warrants the mail. */
 export function listDue(db: Db, tenantId: string, now: string): Array<OutboxRow & { obsolete: number }> {
-  return sql(db, `SELECT *, ${OBSOLETE} AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`).all({ tenantId, now }) as Array<OutboxRow & { obsolete: number }>;
+  return sql(db, `SELECT *, ${OBSOLETE} AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`).all({
+    tenantId,
+    now,
+  }) as Array<OutboxRow & { obsolete: number }>;
 }
 
 /**
  * Hand up to `limit` due rows to the run holding `token` until `leaseUntil`. A row this run
  * already tried is not handed back to it: a failure waits for the next run.
  */
-export function claimDue(db: Db, q: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number }): OutboxRow[] {
+export function claimDue(
+  db: Db,
+  q: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number },
+): OutboxRow[] {
   return sql(
     db,
     `UPDATE outbox SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1, last_attempt_at = @now
@@ -116,17 +130,20 @@ export function claimDue(db: Db, q: { tenantId: string; token: string; now: stri
 /** Only the run that holds the claim may settle it (a run whose lease lapsed changes nothing). */
 export function markSent(db: Db, id: number, token: string, at: string, messageId: string): boolean {
   return (
-    sql(db, `UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, lease_until = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'`).run(
-      at,
-      messageId,
-      id,
-      token,
-    ).changes > 0
+    sql(
+      db,
+      `UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, lease_until = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'`,
+    ).run(at, messageId, id, token).changes > 0
   );
 }
 
 export function markFailed(db: Db, id: number, token: string, error: string): boolean {
-  return sql(db, `UPDATE outbox SET state = 'failed', last_error = ?, lease_until = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'`).run(error, id, token).changes > 0;
+  return (
+    sql(
+      db,
+      `UPDATE outbox SET state = 'failed', last_error = ?, lease_until = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'`,
+    ).run(error, id, token).changes > 0
+  );
 }
 
 export function getOutboxRow(db: Db, id: number): OutboxRow | undefined {

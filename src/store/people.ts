@@ -21,7 +21,10 @@ export function findUser(db: Db, tenantId: string, email: string): UserRow | und
 }
 
 export function insertUser(db: Db, tenantId: string, email: string, name: string, at: string): number {
-  return Number(sql(db, 'INSERT INTO users (tenant_id, email, name, created_at) VALUES (?, ?, ?, ?)').run(tenantId, email, name, at).lastInsertRowid);
+  return Number(
+    sql(db, 'INSERT INTO users (tenant_id, email, name, created_at) VALUES (?, ?, ?, ?)').run(tenantId, email, name, at)
+      .lastInsertRowid,
+  );
 }
 
 export function deleteUser(db: Db, id: number): void {
@@ -40,36 +43,48 @@ export function listUsers(db: Db, tenantId: string): Array<UserRow & { groups: s
 }
 
 export function userGroups(db: Db, userId: number): string[] {
-  return (sql(db, 'SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name').all(userId) as Array<{ name: string }>).map(
-    (r) => r.name,
-  );
+  return (
+    sql(
+      db,
+      'SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name',
+    ).all(userId) as Array<{ name: string }>
+  ).map((r) => r.name);
 }
 
 export function isGroupMember(db: Db, tenantId: string, groupName: string, userId: number): boolean {
-  return !!sql(db, 'SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.tenant_id = ? AND g.name = ? AND m.user_id = ?').get(
-    tenantId,
-    groupName,
-    userId,
-  );
+  return !!sql(
+    db,
+    'SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.tenant_id = ? AND g.name = ? AND m.user_id = ?',
+  ).get(tenantId, groupName, userId);
 }
 
 export function groupMemberEmails(db: Db, tenantId: string, groupName: string): string[] {
   return (
-    sql(db, 'SELECT u.email FROM group_members m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id WHERE g.tenant_id = ? AND g.name = ? ORDER BY u.email').all(
-      tenantId,
-      groupName,
-    ) as Array<{ email: string }>
+    sql(
+      db,
+      'SELECT u.email FROM group_members m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id WHERE g.tenant_id = ? AND g.name = ? ORDER BY u.email',
+    ).all(tenantId, groupName) as Array<{ email: string }>
   ).map((r) => r.email);
 }
 
 // ---- groups
 
 export function findGroup(db: Db, tenantId: string, name: string): NamedRow | undefined {
-  return sql(db, 'SELECT id, name, builtin, created_at FROM groups WHERE tenant_id = ? AND name = ?').get(tenantId, name) as NamedRow | undefined;
+  return sql(db, 'SELECT id, name, builtin, created_at FROM groups WHERE tenant_id = ? AND name = ?').get(
+    tenantId,
+    name,
+  ) as NamedRow | undefined;
 }
 
 export function insertGroup(db: Db, tenantId: string, name: string, builtin: boolean, at: string): number {
-  return Number(sql(db, 'INSERT INTO groups (tenant_id, name, builtin, created_at) VALUES (?, ?, ?, ?)').run(tenantId, name, builtin ? 1 : 0, at).lastInsertRowid);
+  return Number(
+    sql(db, 'INSERT INTO groups (tenant_id, name, builtin, created_at) VALUES (?, ?, ?, ?)').run(
+      tenantId,
+      name,
+      builtin ? 1 : 0,
+      at,
+    ).lastInsertRowid,
+  );
 }
 
 export function deleteGroup(db: Db, id: number): void {
@@ -77,23 +92,33 @@ export function deleteGroup(db: Db, id: number): void {
 }
 
 export function listGroups(db: Db, tenantId: string): NamedRow[] {
-  return sql(db, 'SELECT id, name, builtin, created_at FROM groups WHERE tenant_id = ? ORDER BY name').all(tenantId) as NamedRow[];
+  return sql(db, 'SELECT id, name, builtin, created_at FROM groups WHERE tenant_id = ? ORDER BY name').all(
+    tenantId,
+  ) as NamedRow[];
 }
 
 export function groupMembers(db: Db, groupId: number): string[] {
-  return (sql(db, 'SELECT u.email FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.email').all(groupId) as Array<{ email: string }>).map(
-    (r) => r.email,
-  );
+  return (
+    sql(
+      db,
+      'SELECT u.email FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.email',
+    ).all(groupId) as Array<{ email: string }>
+  ).map((r) => r.email);
 }
 
 export function groupRoles(db: Db, groupId: number): string[] {
-  return (sql(db, 'SELECT r.name FROM group_roles gr JOIN roles r ON r.id = gr.role_id WHERE gr.group_id = ? ORDER BY r.name').all(groupId) as Array<{ name: string }>).map(
-    (r) => r.name,
-  );
+  return (
+    sql(
+      db,
+      'SELECT r.name FROM group_roles gr JOIN roles r ON r.id = gr.role_id WHERE gr.group_id = ? ORDER BY r.name',
+    ).all(groupId) as Array<{ name: string }>
+  ).map((r) => r.name);
 }
 
 export function addGroupMember(db: Db, groupId: number, userId: number): boolean {
-  return sql(db, 'INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)').run(groupId, userId).changes > 0;
+  return (
+    sql(db, 'INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)').run(groupId, userId).changes > 0
+  );
 }
 
 export function removeGroupMember(db: Db, groupId: number, userId: number): boolean {
@@ -105,7 +130,9 @@ export function countGroupMembers(db: Db, groupId: number): number {
 }
 
 export function addGroupRole(db: Db, groupId: number, roleId: number): boolean {
-  return sql(db, 'INSERT OR IGNORE INTO group_roles (group_id, role_id) VALUES (?, ?)').run(groupId, roleId).changes > 0;
+  return (
+    sql(db, 'INSERT OR IGNORE INTO group_roles (group_id, role_id) VALUES (?, ?)').run(groupId, roleId).changes > 0
+  );
 }
 
 export function removeGroupRole(db: Db, groupId: number, roleId: number): boolean {
@@ -119,12 +146,30 @@ export function keysUsingGroup(db: Db, groupId: number): number {
 // ---- roles
 
 export function findRole(db: Db, tenantId: string, name: string): NamedRow | undefined {
-  return sql(db, 'SELECT id, name, builtin, created_at FROM roles WHERE tenant_id = ? AND name = ?').get(tenantId, name) as NamedRow | undefined;
+  return sql(db, 'SELECT id, name, builtin, created_at FROM roles WHERE tenant_id = ? AND name = ?').get(
+    tenantId,
+    name,
+  ) as NamedRow | undefined;
 }
 
-export function insertRole(db: Db, tenantId: string, name: string, builtin: boolean, permissions: string[], at: string): number {
-  const id = Number(sql(db, 'INSERT INTO roles (tenant_id, name, builtin, created_at) VALUES (?, ?, ?, ?)').run(tenantId, name, builtin ? 1 : 0, at).lastInsertRowid);
-  for (const p of permissions) sql(db, 'INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)').run(id, p);
+export function insertRole(
+  db: Db,
+  tenantId: string,
+  name: string,
+  builtin: boolean,
+  permissions: string[],
+  at: string,
+): number {
+  const id = Number(
+    sql(db, 'INSERT INTO roles (tenant_id, name, builtin, created_at) VALUES (?, ?, ?, ?)').run(
+      tenantId,
+      name,
+      builtin ? 1 : 0,
+      at,
+    ).lastInsertRowid,
+  );
+  for (const p of permissions)
+    sql(db, 'INSERT OR IGNORE INTO role_permissions (role_id, permission) VALUES (?, ?)').run(id, p);
   return id;
 }
 
@@ -133,16 +178,25 @@ export function deleteRole(db: Db, id: number): void {
 }
 
 export function listRoles(db: Db, tenantId: string): NamedRow[] {
-  return sql(db, 'SELECT id, name, builtin, created_at FROM roles WHERE tenant_id = ? ORDER BY name').all(tenantId) as NamedRow[];
+  return sql(db, 'SELECT id, name, builtin, created_at FROM roles WHERE tenant_id = ? ORDER BY name').all(
+    tenantId,
+  ) as NamedRow[];
 }
 
 export function rolePermissions(db: Db, roleId: number): string[] {
-  return (sql(db, 'SELECT permission FROM role_permissions WHERE role_id = ? ORDER BY permission').all(roleId) as Array<{ permission: string }>).map((r) => r.permission);
+  return (
+    sql(db, 'SELECT permission FROM role_permissions WHERE role_id = ? ORDER BY permission').all(roleId) as Array<{
+      permission: string;
+    }>
+  ).map((r) => r.permission);
 }
 
 export function roleUsage(db: Db, roleId: number): number {
   return (
-    sql(db, 'SELECT (SELECT count(*) FROM key_roles WHERE role_id = ?) + (SELECT count(*) FROM group_roles WHERE role_id = ?) AS n').get(roleId, roleId) as {
+    sql(
+      db,
+      'SELECT (SELECT count(*) FROM key_roles WHERE role_id = ?) + (SELECT count(*) FROM group_roles WHERE role_id = ?) AS n',
+    ).get(roleId, roleId) as {
       n: number;
     }
   ).n;

@@ -6,7 +6,7 @@ const caches = new WeakMap<Db, Map<string, Statement>>();
 
 export function sql<T extends unknown[] = unknown[]>(db: Db, text: string): Statement<T> {
   let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new Map()));
+  if (!cache) caches.set(db, (cache = new Map<string, Statement>()));
   let statement = cache.get(text);
   if (!statement) cache.set(text, (statement = db.prepare(text)));
   return statement as Statement<T>;

@@ -31,13 +31,38 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['garbage date', [...CREATE, '--name', 'a', '--expires-on', 'tomorrow-ish'], 2, /cannot read/],
   ['impossible time', [...CREATE, '--name', 'a', '--expires-on', '2030-01-01T25:00:00Z'], 2, /not a real time/],
   ['no expiry given', [...CREATE, '--name', 'a'], 2, /missing expiry/],
-  ['conflicting expiry flags', [...CREATE, '--name', 'a', '--expires-in', '5', '--never-expires'], 2, /cannot be used with/],
-  ['owner and tenant-level', ['create', '--name', 'a', '--owner', 'bob@acme.test', '--tenant-level', '--expires-in', '5'], 2, /cannot be used with/],
+  [
+    'conflicting expiry flags',
+    [...CREATE, '--name', 'a', '--expires-in', '5', '--never-expires'],
+    2,
+    /cannot be used with/,
+  ],
+  [
+    'owner and tenant-level',
+    ['create', '--name', 'a', '--owner', 'bob@acme.test', '--tenant-level', '--expires-in', '5'],
+    2,
+    /cannot be used with/,
+  ],
   ['no owner decision', ['create', '--name', 'a', '--expires-in', '5'], 2, /--owner <email> or --tenant-level/],
   ['no name', [...CREATE, '--expires-in', '5'], 2, /missing --name/],
-  ['unknown type', [...CREATE, '--name', 'a', '--type', 'root', '--expires-in', '5'], 2, /Allowed choices are access, api/],
-  ['unknown user', ['create', '--name', 'a', '--owner', 'nobody@acme.test', '--expires-in', '5', '--no-copy'], 3, /no user nobody@acme.test/],
-  ['invalid email', ['create', '--name', 'a', '--owner', 'not-an-email', '--expires-in', '5', '--no-copy'], 2, /invalid email/],
+  [
+    'unknown type',
+    [...CREATE, '--name', 'a', '--type', 'root', '--expires-in', '5'],
+    2,
+    /Allowed choices are access, api/,
+  ],
+  [
+    'unknown user',
+    ['create', '--name', 'a', '--owner', 'nobody@acme.test', '--expires-in', '5', '--no-copy'],
+    3,
+    /no user nobody@acme.test/,
+  ],
+  [
+    'invalid email',
+    ['create', '--name', 'a', '--owner', 'not-an-email', '--expires-in', '5', '--no-copy'],
+    2,
+    /invalid email/,
+  ],
   ['unknown group', [...CREATE, '--name', 'a', '--expires-in', '5', '--group', 'Nope'], 3, /no group "Nope"/],
   ['unknown role', [...CREATE, '--name', 'a', '--expires-in', '5', '--role', 'Nope'], 3, /no role "Nope"/],
   ['unknown key', ['show', 'AKMAAAAAAAAAAAAAAAAA'], 3, /no key AKMAAAAAAAAAAAAAAAAA/],
@@ -50,7 +75,12 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['empty name', [...CREATE, '--name', '', '--expires-in', '5'], 2, /must not be empty/],
   ['blank name', [...CREATE, '--name', '   ', '--expires-in', '5'], 2, /must not be empty/],
   ['over-long name', [...CREATE, '--name', 'x'.repeat(65), '--expires-in', '5'], 2, /too long/],
-  ['name with an escape sequence', [...CREATE, '--name', 'evil\u001b[2Jname', '--expires-in', '5'], 2, /control or invisible/],
+  [
+    'name with an escape sequence',
+    [...CREATE, '--name', 'evil\u001b[2Jname', '--expires-in', '5'],
+    2,
+    /control or invisible/,
+  ],
   ['name with a bidi override', [...CREATE, '--name', 'abc\u202edef', '--expires-in', '5'], 2, /control or invisible/],
   ['name looking like a flag', [...CREATE, '--name=--yes', '--expires-in', '5'], 2, /must not start with "-"/],
   ['name that a URL would swallow', [...CREATE, '--name', '..', '--expires-in', '5'], 2, /must not be "\.\."/],
@@ -85,7 +115,10 @@ for (const [title, args, code, message] of cases) {
 const malformed: Array<[string, (ks: string) => string]> = [
   ['empty', () => ''],
   ['garbage', () => 'hello world'],
-  ['one changed secret character', (ks) => ks.replace(/(::akms_.{10})(.)/, (_m, a: string, c: string) => a + (c === 'a' ? 'b' : 'a'))],
+  [
+    'one changed secret character',
+    (ks) => ks.replace(/(::akms_.{10})(.)/, (_m, a: string, c: string) => a + (c === 'a' ? 'b' : 'a')),
+  ],
   ['truncated secret', (ks) => ks.replace(/(::akms_[0-9A-Za-z]{20})[0-9A-Za-z]+/, '$1')],
   ['bad access key id', (ks) => ks.replace(/key:AKM/, 'key:XKM')],
   ['missing tenant', (ks) => ks.replace(/,tenant id:.*/, '')],
@@ -104,7 +137,10 @@ for (const [title, mutate] of malformed) {
 // Serial: a valid verify stamps lastUsedAt, which the concurrent "nothing changed" cases would see.
 test.serial('verify: well-formed but unknown → exit 5; a space after "tenant id:" is accepted', async (t) => {
   t.is((await box.run(['verify'], { input: keyString.replace('tenant id:', 'tenant id: ') })).code, 0);
-  t.is((await box.run(['verify'], { input: keyString.replace(/key:AKM[A-Z2-7]{17}/, 'key:AKMAAAAAAAAAAAAAAAAA') })).code, 5);
+  t.is(
+    (await box.run(['verify'], { input: keyString.replace(/key:AKM[A-Z2-7]{17}/, 'key:AKMAAAAAAAAAAAAAAAAA') })).code,
+    5,
+  );
   t.is((await box.run(['verify'], { input: keyString.replace('tenant id:acme', 'tenant id:other') })).code, 5);
 });
 

@@ -9,7 +9,8 @@ function paste(): string {
 }
 
 test.serial('create and rotate copy the key string; copy puts the encrypted form there', async (t) => {
-  if (!requireService(t, 'an X clipboard', clipboardAvailable(), 'apt-get install xvfb xsel; run under xvfb-run')) return;
+  if (!requireService(t, 'an X clipboard', clipboardAvailable(), 'apt-get install xvfb xsel; run under xvfb-run'))
+    return;
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
   const env = { DISPLAY: process.env.DISPLAY, XAUTHORITY: process.env.XAUTHORITY };

@@ -20,32 +20,120 @@ const DOCUMENTED = new Set([0, 2, 3, 4, 5, 6]);
 type Arg = Buffer;
 
 const COMMANDS = [
-  'create', 'list', 'show', 'extend', 'assign', 'rotate', 'copy', 'activate', 'deactivate', 'delete', 'permissions', 'verify',
-  'users add', 'users list', 'users remove', 'groups create', 'groups add-member', 'groups add-role', 'groups delete',
-  'roles create', 'roles delete', 'completion', 'init', 'notifications', 'audit', 'audit verify', 'whoami', '',
+  'create',
+  'list',
+  'show',
+  'extend',
+  'assign',
+  'rotate',
+  'copy',
+  'activate',
+  'deactivate',
+  'delete',
+  'permissions',
+  'verify',
+  'users add',
+  'users list',
+  'users remove',
+  'groups create',
+  'groups add-member',
+  'groups add-role',
+  'groups delete',
+  'roles create',
+  'roles delete',
+  'completion',
+  'init',
+  'notifications',
+  'audit',
+  'audit verify',
+  'whoami',
+  '',
 ];
 const FLAGS = [
-  '--name', '--type', '--expires-in', '--expires-on', '--never-expires', '--owner', '--tenant-level', '--group', '--role',
-  '--days', '--until', '--never', '--grace', '--print', '--status', '--permission', '--remove-group', '--remove-role',
-  '--yes', '--json', '--no-input', '--quiet', '--store', '--tenant', '--since', '--limit', '--within', '--dry-run', '--',
+  '--name',
+  '--type',
+  '--expires-in',
+  '--expires-on',
+  '--never-expires',
+  '--owner',
+  '--tenant-level',
+  '--group',
+  '--role',
+  '--days',
+  '--until',
+  '--never',
+  '--grace',
+  '--print',
+  '--status',
+  '--permission',
+  '--remove-group',
+  '--remove-role',
+  '--yes',
+  '--json',
+  '--no-input',
+  '--quiet',
+  '--store',
+  '--tenant',
+  '--since',
+  '--limit',
+  '--within',
+  '--dry-run',
+  '--',
 ];
 
 const text = (s: string): Arg => Buffer.from(s, 'utf8');
 const hostile = fc.oneof(
   fc.constantFrom(...FLAGS).map(text),
-  fc.constantFrom('--frobnicate', '-Z', '---', '--name=--yes', '--owner=--tenant-level', '--json=1', '-yq', '--no-copy', '--store=').map(text),
-  fc.constantFrom('0', '-1', '1e9', 'NaN', '99999999999999999999', '2027-02-30', '2020-01-01', '1h', '999d', 'access', 'api', 'root').map(text),
+  fc
+    .constantFrom(
+      '--frobnicate',
+      '-Z',
+      '---',
+      '--name=--yes',
+      '--owner=--tenant-level',
+      '--json=1',
+      '-yq',
+      '--no-copy',
+      '--store=',
+    )
+    .map(text),
+  fc
+    .constantFrom(
+      '0',
+      '-1',
+      '1e9',
+      'NaN',
+      '99999999999999999999',
+      '2027-02-30',
+      '2020-01-01',
+      '1h',
+      '999d',
+      'access',
+      'api',
+      'root',
+    )
+    .map(text),
   fc.constantFrom('Administrators', 'KeyManager', 'admin@acme.test', 'AKMAAAAAAAAAAAAAAAAA', 'target', 'x@y').map(text),
   fc.string({ maxLength: 30 }).map(text),
   fc.string({ unit: 'binary', maxLength: 20 }).map(text),
   fc.uint8Array({ minLength: 1, maxLength: 12 }).map((bytes) => Buffer.from(bytes)), // invalid UTF-8 most of the time
-  fc.constantFrom('\u001b[2J\u001b[H', '\u001b]0;owned\u0007', 'a\u0000b', '\u202eevil', '$(reboot)', '`id`', '; rm -rf /', '%s%n').map(text),
+  fc
+    .constantFrom(
+      '\u001b[2J\u001b[H',
+      '\u001b]0;owned\u0007',
+      'a\u0000b',
+      '\u202eevil',
+      '$(reboot)',
+      '`id`',
+      '; rm -rf /',
+      '%s%n',
+    )
+    .map(text),
   fc.integer({ min: 1_000, max: 100_000 }).map((n) => text('A'.repeat(n))),
 );
-const argv = fc.tuple(fc.constantFrom(...COMMANDS), fc.array(hostile, { maxLength: 6 })).map(([command, rest]) => [
-  ...command.split(' ').filter(Boolean).map(text),
-  ...rest,
-]);
+const argv = fc
+  .tuple(fc.constantFrom(...COMMANDS), fc.array(hostile, { maxLength: 6 }))
+  .map(([command, rest]) => [...command.split(' ').filter(Boolean).map(text), ...rest]);
 
 /** bash receives each argument as $'\xNN…', so every byte arrives as generated. */
 function runRaw(box: Sandbox, args: Arg[]): Promise<RunResult> {
@@ -68,7 +156,8 @@ function runRaw(box: Sandbox, args: Arg[]): Promise<RunResult> {
 test('random and hostile argv never crash, leak or change the store on refusal', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  const secret = (await box.json(['create', '--name', 'target', '--tenant-level', '--expires-in', '30', '--no-copy'])).value.secretKey as string;
+  const secret = (await box.json(['create', '--name', 'target', '--tenant-level', '--expires-in', '30', '--no-copy']))
+    .value.secretKey as string;
   const cases = fc.sample(argv, { numRuns: RUNS, seed: SEED });
   t.log(`seed ${SEED}, ${cases.length} runs`);
   const codes = new Map<number, number>();
@@ -83,9 +172,15 @@ test('random and hostile argv never crash, leak or change the store on refusal',
     const where = `case ${index} (seed ${SEED}): akm ${shown}\n${result.stderr.slice(0, 500)}`;
     if (!DOCUMENTED.has(result.code)) t.fail(`undocumented exit ${result.code}: ${where}`);
     if (/\n\s+at .+:\d+:\d+/.test(result.stderr)) t.fail(`stack trace: ${where}`);
-    if (result.stderr.includes(secret) || result.stderr.includes(secret.slice(5, 30))) t.fail(`secret on stderr: ${where}`);
+    if (result.stderr.includes(secret) || result.stderr.includes(secret.slice(5, 30)))
+      t.fail(`secret on stderr: ${where}`);
     if (result.code !== 0 && snapshot(box.storePath) !== before) t.fail(`refused command changed the store: ${where}`);
   }
-  t.log(`exit codes: ${[...codes.entries()].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}×${n}`).join(' ')}`);
+  t.log(
+    `exit codes: ${[...codes.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([c, n]) => `${c}×${n}`)
+      .join(' ')}`,
+  );
   t.pass();
 });

@@ -16,19 +16,36 @@ async function box(t: import('ava').ExecutionContext): Promise<Sandbox> {
 test('notifications: the inbox as a table and as JSON, unread marked, --mark-read', async (t) => {
   const b = await box(t);
   await b.run(['users', 'add', 'alice@acme.test']);
-  await b.run(['create', '--name', 'ci', '--expires-in', '30', '--owner', 'alice@acme.test', '--role', 'ReadOnly', '--no-copy']);
+  await b.run([
+    'create',
+    '--name',
+    'ci',
+    '--expires-in',
+    '30',
+    '--owner',
+    'alice@acme.test',
+    '--role',
+    'ReadOnly',
+    '--no-copy',
+  ]);
   await b.run(['assign', 'ci', '--role', 'Ingestion']);
   const table = await b.run(['notifications', '--user', 'alice@acme.test']);
   t.is(table.code, 0, table.stderr);
   const lines = table.stdout.trim().split('\n');
   t.regex(lines[0]!, /^NEW\s+WHEN\s+MESSAGE$/);
-  t.regex(lines[1]!, /^\*\s+\d{4}-\d\d-\d\dT\S+Z\s+admin@acme\.test changed the assignments of the key "ci" \(AKM[A-Z2-7]{17}\): added role Ingestion$/);
+  t.regex(
+    lines[1]!,
+    /^\*\s+\d{4}-\d\d-\d\dT\S+Z\s+admin@acme\.test changed the assignments of the key "ci" \(AKM[A-Z2-7]{17}\): added role Ingestion$/,
+  );
   t.regex(lines[2]!, /created the key "ci" .* with role ReadOnly$/);
   t.regex(table.stderr, /2 unread/);
 
   const marked = await b.json(['notifications', '--user', 'alice@acme.test', '--mark-read']);
   t.is(marked.value.user, 'alice@acme.test');
-  t.deepEqual(marked.value.items.map((n: { read: boolean }) => n.read), [false, false]);
+  t.deepEqual(
+    marked.value.items.map((n: { read: boolean }) => n.read),
+    [false, false],
+  );
   t.is(marked.value.unread, 0);
   const unread = await b.json(['notifications', '--user', 'alice@acme.test', '--unread']);
   t.deepEqual(unread.value.items, []);
@@ -63,8 +80,17 @@ test('notify-expiring: dry run, delivery over SMTP, once only, and exit 6 when m
   const sent = await b.json(['notify-expiring', '--within', '2'], { env: mailEnv });
   t.is(sent.code, 0, sent.stderr);
   t.like(sent.value, { dryRun: false, withinDays: 2, keys: 0, sent: 1, failed: 0 });
-  t.like(sent.value.messages[0], { recipient: 'admin@acme.test', accessKeyId: created.value.accessKeyId, state: 'sent', retry: true, attempts: 2 });
-  t.deepEqual(smtp.received.map((m) => m.to), [['admin@acme.test']]);
+  t.like(sent.value.messages[0], {
+    recipient: 'admin@acme.test',
+    accessKeyId: created.value.accessKeyId,
+    state: 'sent',
+    retry: true,
+    attempts: 2,
+  });
+  t.deepEqual(
+    smtp.received.map((m) => m.to),
+    [['admin@acme.test']],
+  );
   t.regex(smtp.received[0]!.body, new RegExp(`akm extend ${created.value.accessKeyId} --days 90`));
   t.false(smtp.received[0]!.raw.includes(created.value.secretKey));
   const again = await b.run(['notify-expiring'], { env: mailEnv });
@@ -82,12 +108,21 @@ test('audit and audit verify: filters, JSON, exit 6 naming the altered record, -
   await b.run(['delete', 'ci', '--yes']);
 
   const all = await b.json(['audit']);
-  t.deepEqual(all.value.map((r: { action: string }) => r.action), ['key.delete', 'key.extend', 'key.create', 'user.add', 'tenant.init']);
+  t.deepEqual(
+    all.value.map((r: { action: string }) => r.action),
+    ['key.delete', 'key.extend', 'key.create', 'user.add', 'tenant.init'],
+  );
   t.false(JSON.stringify(all.value).includes(key.value.secretKey));
   const byName = await b.json(['audit', '--key', 'ci', '--since', '1h', '--limit', '2']);
-  t.deepEqual(byName.value.map((r: { action: string }) => r.action), ['key.delete', 'key.extend']);
+  t.deepEqual(
+    byName.value.map((r: { action: string }) => r.action),
+    ['key.delete', 'key.extend'],
+  );
   const table = await b.run(['audit', '--actor', 'admin@acme.test', '--limit', '1']);
-  t.regex(table.stdout, /^SEQ\s+WHEN\s+ACTOR\s+ACTION\s+TARGET\s+DETAILS\s+SOURCE\n5\s+\S+\s+admin@acme\.test\s+key\.delete\s+AKM[A-Z2-7]{17}\s+name=ci owner=null\s+cli:/);
+  t.regex(
+    table.stdout,
+    /^SEQ\s+WHEN\s+ACTOR\s+ACTION\s+TARGET\s+DETAILS\s+SOURCE\n5\s+\S+\s+admin@acme\.test\s+key\.delete\s+AKM[A-Z2-7]{17}\s+name=ci owner=null\s+cli:/,
+  );
   t.is((await b.run(['audit', '--since', '2027-02-30'])).code, 2);
 
   const clean = await b.json(['audit', 'verify']);
@@ -107,7 +142,9 @@ test('audit and audit verify: filters, JSON, exit 6 naming the altered record, -
   t.regex(tampered.stderr, /^error: the audit trail was tampered with: 1 problem\(s\), first: record #3 was edited/m);
   const json = await b.json(['audit', 'verify']);
   t.is(json.code, 6);
-  t.deepEqual(json.value.problems, [{ kind: 'edited', seq: 3, message: 'record #3 was edited: its content no longer matches its MAC' }]);
+  t.deepEqual(json.value.problems, [
+    { kind: 'edited', seq: 3, message: 'record #3 was edited: its content no longer matches its MAC' },
+  ]);
   t.is(JSON.parse(json.stderr.trim()).error.code, 'audit_tampered');
   t.is((await b.run(['audit', 'verify', '--expect-head', 'nonsense'])).code, 2);
 });

@@ -19,11 +19,16 @@ function storeId(path: string): string {
 }
 
 function lookup(account: string): string {
-  return spawnSync('secret-tool', ['lookup', 'service', 'akm', 'username', account], { encoding: 'utf8' }).stdout.trim();
+  return spawnSync('secret-tool', ['lookup', 'service', 'akm', 'username', account], {
+    encoding: 'utf8',
+  }).stdout.trim();
 }
 
 test('init puts a new master key in the keychain; later commands read it from there', async (t) => {
-  if (!requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')) return;
+  if (
+    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
+  )
+    return;
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
   const env = keychainEnv();
@@ -35,10 +40,16 @@ test('init puts a new master key in the keychain; later commands read it from th
   const stored = lookup(account);
   t.is(Buffer.from(stored, 'base64').length, 32, 'a 32-byte key, readable by the Secret Service client');
 
-  const created = await box.json(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], { env });
+  const created = await box.json(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], {
+    env,
+  });
   t.is(created.code, 0, created.stderr);
   t.is((await box.run(['verify'], { input: created.value.keyString, env })).code, 0);
-  t.is((await box.run(['verify'], { input: created.value.keyString, env: { AKM_MASTER_KEY: stored } })).code, 0, 'it is the same key');
+  t.is(
+    (await box.run(['verify'], { input: created.value.keyString, env: { AKM_MASTER_KEY: stored } })).code,
+    0,
+    'it is the same key',
+  );
 
   // Without its keychain entry the store cannot be used: a clear exit 6, no garbage.
   spawnSync('secret-tool', ['clear', 'service', 'akm', 'username', account]);
@@ -63,11 +74,15 @@ test('--master-key-file: created 0600 at init, remembered in the profile', async
   t.teardown(() => box.cleanup());
   const file = `${box.home}/keys/master.key`;
   const env = { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/akm-test-bus' };
-  const init = await box.json(['init', '--tenant', 'acme', '--admin', 'admin@acme.test', '--master-key-file', file], { env });
+  const init = await box.json(['init', '--tenant', 'acme', '--admin', 'admin@acme.test', '--master-key-file', file], {
+    env,
+  });
   t.is(init.code, 0, init.stderr);
   t.is(init.value.masterKey, 'file');
   const { statSync } = await import('node:fs');
   t.is(statSync(file).mode & 0o777, 0o600);
-  const created = await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], { env });
+  const created = await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], {
+    env,
+  });
   t.is(created.code, 0, `the profile remembers the key file: ${created.stderr}`);
 });

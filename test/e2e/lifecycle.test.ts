@@ -1,13 +1,38 @@
 import test from 'ava';
 import { Sandbox } from '../helpers/cli.js';
 
-const KEY_FIELDS = ['accessKeyId', 'name', 'type', 'status', 'tenantId', 'owner', 'groups', 'roles', 'createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt'];
+const KEY_FIELDS = [
+  'accessKeyId',
+  'name',
+  'type',
+  'status',
+  'tenantId',
+  'owner',
+  'groups',
+  'roles',
+  'createdAt',
+  'createdBy',
+  'modifiedAt',
+  'modifiedBy',
+  'expiresAt',
+  'lastUsedAt',
+];
 
 test('the whole lifecycle through the binary, with the JSON contract of SPEC §3', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
 
-  const created = await box.json(['create', '--name', 'deploy', '--expires-in', '30', '--tenant-level', '--role', 'KeyManager', '--no-copy']);
+  const created = await box.json([
+    'create',
+    '--name',
+    'deploy',
+    '--expires-in',
+    '30',
+    '--tenant-level',
+    '--role',
+    'KeyManager',
+    '--no-copy',
+  ]);
   t.is(created.code, 0, created.stderr);
   t.deepEqual(Object.keys(created.value).sort(), [...KEY_FIELDS, 'secretKey', 'keyString'].sort());
   const key = created.value;
@@ -65,7 +90,15 @@ test('the whole lifecycle through the binary, with the JSON contract of SPEC §3
 test('rotation with a grace period keeps the old secret until it ends', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  const { value: key } = await box.json(['create', '--name', 'svc', '--expires-in', '10', '--tenant-level', '--no-copy']);
+  const { value: key } = await box.json([
+    'create',
+    '--name',
+    'svc',
+    '--expires-in',
+    '10',
+    '--tenant-level',
+    '--no-copy',
+  ]);
   const rotated = await box.json(['rotate', 'svc', '--grace', '1h', '--no-copy']);
   t.is(rotated.code, 0);
   const until = Date.parse(rotated.value.previousSecretValidUntil);
@@ -80,7 +113,10 @@ test('users, groups and roles', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
   t.is((await box.json(['users', 'add', 'bob@acme.test', '--name', 'Bob'])).value.email, 'bob@acme.test');
-  t.is((await box.run(['roles', 'create', 'Deployer', '--permission', 'deploy:run', '--permission', 'keys:read'])).code, 0);
+  t.is(
+    (await box.run(['roles', 'create', 'Deployer', '--permission', 'deploy:run', '--permission', 'keys:read'])).code,
+    0,
+  );
   t.is((await box.run(['groups', 'create', 'Deployers'])).code, 0);
   t.is((await box.run(['groups', 'add-member', 'Deployers', 'bob@acme.test'])).code, 0);
   const group = await box.json(['groups', 'add-role', 'Deployers', 'Deployer']);
@@ -107,12 +143,29 @@ test('a user owns at most two keys; the third is refused with exit 4 and a way o
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
   await box.run(['users', 'add', 'bob@acme.test']);
-  for (const name of ['one', 'two']) t.is((await box.run(['create', '--name', name, '--owner', 'bob@acme.test', '--expires-in', '5', '--no-copy'])).code, 0);
-  const third = await box.run(['create', '--name', 'three', '--owner', 'bob@acme.test', '--expires-in', '5', '--no-copy']);
+  for (const name of ['one', 'two'])
+    t.is(
+      (await box.run(['create', '--name', name, '--owner', 'bob@acme.test', '--expires-in', '5', '--no-copy'])).code,
+      0,
+    );
+  const third = await box.run([
+    'create',
+    '--name',
+    'three',
+    '--owner',
+    'bob@acme.test',
+    '--expires-in',
+    '5',
+    '--no-copy',
+  ]);
   t.is(third.code, 4);
   t.regex(third.stderr, /already owns 2 keys/);
   t.regex(third.stderr, /hint: delete one first/);
-  t.is((await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'])).code, 0, 'tenant-level keys are unlimited');
+  t.is(
+    (await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'])).code,
+    0,
+    'tenant-level keys are unlimited',
+  );
 });
 
 test('8 processes creating keys for one user at the same moment: exactly 2 succeed', async (t) => {
@@ -120,7 +173,9 @@ test('8 processes creating keys for one user at the same moment: exactly 2 succe
   t.teardown(() => box.cleanup());
   await box.run(['users', 'add', 'race@acme.test']);
   const results = await Promise.all(
-    Array.from({ length: 8 }, (_, i) => box.run(['create', '--name', `k${i}`, '--owner', 'race@acme.test', '--expires-in', '5', '--no-copy'])),
+    Array.from({ length: 8 }, (_, i) =>
+      box.run(['create', '--name', `k${i}`, '--owner', 'race@acme.test', '--expires-in', '5', '--no-copy']),
+    ),
   );
   const codes = results.map((r) => r.code).sort();
   t.log(`exit codes: ${codes.join(' ')}`);

@@ -48,10 +48,43 @@ test('--help shows examples for every command; --version prints the version', as
   t.teardown(() => box.cleanup());
   const version = await box.run(['--version']);
   t.regex(version.stdout, /^\d+\.\d+\.\d+\n$/);
-  const commands = ['init', 'create', 'list', 'show', 'extend', 'assign', 'rotate', 'copy', 'activate', 'deactivate', 'delete', 'permissions', 'verify',
-    'users add', 'users list', 'users remove', 'groups create', 'groups list', 'groups delete', 'groups add-member', 'groups remove-member',
-    'groups add-role', 'groups remove-role', 'roles create', 'roles list', 'roles delete', 'notifications', 'notify-expiring', 'audit',
-    'audit verify', 'serve', 'login', 'whoami', 'logout', 'completion'];
+  const commands = [
+    'init',
+    'create',
+    'list',
+    'show',
+    'extend',
+    'assign',
+    'rotate',
+    'copy',
+    'activate',
+    'deactivate',
+    'delete',
+    'permissions',
+    'verify',
+    'users add',
+    'users list',
+    'users remove',
+    'groups create',
+    'groups list',
+    'groups delete',
+    'groups add-member',
+    'groups remove-member',
+    'groups add-role',
+    'groups remove-role',
+    'roles create',
+    'roles list',
+    'roles delete',
+    'notifications',
+    'notify-expiring',
+    'audit',
+    'audit verify',
+    'serve',
+    'login',
+    'whoami',
+    'logout',
+    'completion',
+  ];
   for (const command of commands) {
     const help = await box.run([...command.split(' '), '--help']);
     t.is(help.code, 0, command);
@@ -65,7 +98,8 @@ test('completion scripts know every command', async (t) => {
   for (const shell of ['bash', 'zsh', 'fish']) {
     const result = await box.run(['completion', shell]);
     t.is(result.code, 0);
-    for (const word of ['create', 'rotate', 'add-member', '--expires-in']) t.true(result.stdout.includes(word.replace(/^--/, '')), `${shell}: ${word}`);
+    for (const word of ['create', 'rotate', 'add-member', '--expires-in'])
+      t.true(result.stdout.includes(word.replace(/^--/, '')), `${shell}: ${word}`);
   }
   t.is((await box.run(['completion', 'tcsh'])).code, 2);
 });

@@ -35,7 +35,7 @@ test('a SQLite file of another application is refused untouched', async (t) => {
   t.teardown(() => box.cleanup());
   const path = join(box.home, 'other.db');
   const db = new Database(path);
-  db.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos (name) VALUES (\'cat\')');
+  db.exec("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos (name) VALUES ('cat')");
   db.close();
   const before = hash(path);
   for (const args of [['list'], ['init', '--tenant', 'x', '--admin', 'a@b.test']]) {
@@ -92,7 +92,10 @@ test('a read-only store folder: init and writes fail with exit 6, reads still wo
   t.is((await box.run(['init', '--tenant', 'acme', '--admin', 'admin@acme.test', '--store', store], ids)).code, 0);
   chmodSync(folder, 0o500);
   chmodSync(store, 0o400);
-  const create = await box.run(['create', '--name', 'x', '--tenant-level', '--expires-in', '5', '--no-copy', '--store', store], ids);
+  const create = await box.run(
+    ['create', '--name', 'x', '--tenant-level', '--expires-in', '5', '--no-copy', '--store', store],
+    ids,
+  );
   t.is(create.code, 6, create.stderr);
   t.notRegex(create.stderr, /\n\s+at /);
   chmodSync(folder, 0o700);
@@ -102,9 +105,21 @@ test('a read-only store folder: init and writes fail with exit 6, reads still wo
 test('a wrong master key is a clear exit 6, never garbage', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  const { value: key } = await box.json(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const { value: key } = await box.json([
+    'create',
+    '--name',
+    'svc',
+    '--tenant-level',
+    '--expires-in',
+    '5',
+    '--no-copy',
+  ]);
   const wrong = { AKM_MASTER_KEY: randomBytes(32).toString('base64') };
-  for (const args of [['copy', 'svc', '--print'], ['rotate', 'svc', '--no-copy'], ['create', '--name', 'b', '--tenant-level', '--expires-in', '5', '--no-copy']]) {
+  for (const args of [
+    ['copy', 'svc', '--print'],
+    ['rotate', 'svc', '--no-copy'],
+    ['create', '--name', 'b', '--tenant-level', '--expires-in', '5', '--no-copy'],
+  ]) {
     const result = await box.run(args, { env: wrong });
     t.is(result.code, 6, `${args.join(' ')}: ${result.stderr}`);
     t.regex(result.stderr, /master key does not match this store/);
@@ -125,7 +140,11 @@ test('the secret never appears in the store files', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
   const secrets: string[] = [];
-  for (let i = 0; i < 3; i++) secrets.push((await box.json(['create', '--name', `k${i}`, '--tenant-level', '--expires-in', '5', '--no-copy'])).value.secretKey);
+  for (let i = 0; i < 3; i++)
+    secrets.push(
+      (await box.json(['create', '--name', `k${i}`, '--tenant-level', '--expires-in', '5', '--no-copy'])).value
+        .secretKey,
+    );
   secrets.push((await box.json(['rotate', 'k0', '--grace', '1h', '--no-copy'])).value.secretKey);
   const files = [box.storePath, `${box.storePath}-wal`].map((p) => {
     try {

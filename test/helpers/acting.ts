@@ -10,8 +10,20 @@ import { getKey } from '../../src/store/keys.js';
 let serial = 0;
 
 /** A service acting as `email` (null: a tenant-level key), through a new key with these roles. */
-export async function actingAs(admin: LocalService, email: string | null, roles: string[], mail: MailSettings | null = null): Promise<LocalService> {
-  const issued = await admin.createKey({ name: `acting-${++serial}`, type: 'access', expiry: { kind: 'days', days: 365 }, owner: email, groups: [], roles });
+export async function actingAs(
+  admin: LocalService,
+  email: string | null,
+  roles: string[],
+  mail: MailSettings | null = null,
+): Promise<LocalService> {
+  const issued = await admin.createKey({
+    name: `acting-${++serial}`,
+    type: 'access',
+    expiry: { kind: 'days', days: 365 },
+    owner: email,
+    groups: [],
+    roles,
+  });
   const row = getKey(admin.ctx.db, admin.ctx.tenant.id, issued.accessKeyId)!;
   return new LocalService({ ...admin.ctx, actor: keyActor(admin.ctx.db, row), source: 'test' }, false, mail);
 }

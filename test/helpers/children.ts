@@ -59,7 +59,11 @@ export function spawnNode(script: string, args: string[], options: SpawnOptions 
       const seen = lines.find(predicate);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching line from child within ${timeoutMs} ms; stderr: ${errText.slice(0, 2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no matching line from child within ${timeoutMs} ms; stderr: ${errText.slice(0, 2000)}`)),
+          timeoutMs,
+        );
         const done = (line: string) => {
           clearTimeout(timer);
           resolve(line);
@@ -67,7 +71,11 @@ export function spawnNode(script: string, args: string[], options: SpawnOptions 
         waiters.push({ predicate, resolve: done });
         void exited.then(({ code, signal }) => {
           clearTimeout(timer);
-          reject(new Error(`child exited (code ${code}, signal ${signal}) before the expected line; stderr: ${errText.slice(0, 2000)}`));
+          reject(
+            new Error(
+              `child exited (code ${code}, signal ${signal}) before the expected line; stderr: ${errText.slice(0, 2000)}`,
+            ),
+          );
         });
       });
     },

@@ -13,7 +13,9 @@ function cell(value: unknown): unknown {
 export function dumpTables(path: string): TableDump {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
+    const tables = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all() as Array<{ name: string }>;
     const dump: TableDump = {};
     for (const { name } of tables) {
       const rows = db.prepare(`SELECT * FROM "${name}"`).all() as Array<Record<string, unknown>>;
@@ -30,9 +32,13 @@ export function dumpTables(path: string): TableDump {
 export function schemaOf(path: string): string[] {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<Record<string, string>>).map((r) =>
-      JSON.stringify(r),
-    );
+    return (
+      db
+        .prepare(
+          "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .all() as Array<Record<string, string>>
+    ).map((r) => JSON.stringify(r));
   } finally {
     db.close();
   }
@@ -44,7 +50,9 @@ export function sha256File(path: string): string {
 
 /** The store and its -wal/-shm companions, as bytes (absent ones skipped). */
 export function storeFiles(path: string): Array<{ path: string; bytes: Buffer }> {
-  return [path, `${path}-wal`, `${path}-shm`, `${path}-journal`].filter((p) => existsSync(p)).map((p) => ({ path: p, bytes: readFileSync(p) }));
+  return [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]
+    .filter((p) => existsSync(p))
+    .map((p) => ({ path: p, bytes: readFileSync(p) }));
 }
 
 export function listDir(dir: string): string[] {

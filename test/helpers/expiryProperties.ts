@@ -66,16 +66,22 @@ function assertUsage(error: unknown): void {
 /** An accepted expiry lies strictly ahead of now and within 10 years. */
 function assertAhead(value: Date | null, now: Date): void {
   if (value === null) return;
-  if (!(value.getTime() > now.getTime())) throw new Error(`accepted a past expiry ${value.toISOString()} at ${now.toISOString()}`);
-  if (value.getTime() > now.getTime() + MAX_DAYS * DAY) throw new Error(`accepted an expiry more than 10 years away: ${value.toISOString()}`);
+  if (!(value.getTime() > now.getTime()))
+    throw new Error(`accepted a past expiry ${value.toISOString()} at ${now.toISOString()}`);
+  if (value.getTime() > now.getTime() + MAX_DAYS * DAY)
+    throw new Error(`accepted an expiry more than 10 years away: ${value.toISOString()}`);
 }
 
 /** Check the meaning of a bare date E = parseInstant(date): valid through that whole local day. */
 function assertWholeLocalDay(date: string, expires: Date): void {
-  if (localDate(new Date(expires.getTime() - 1)) !== date) throw new Error(`${date}: the last valid millisecond ${localWall(new Date(expires.getTime() - 1))} is not on that day`);
+  if (localDate(new Date(expires.getTime() - 1)) !== date)
+    throw new Error(
+      `${date}: the last valid millisecond ${localWall(new Date(expires.getTime() - 1))} is not on that day`,
+    );
   if (localDate(expires) === date) throw new Error(`${date}: the expiry ${localWall(expires)} is still on that day`);
   // local midnight, or just after it where a DST change skips midnight
-  if (expires.getHours() * 60 + expires.getMinutes() > 60) throw new Error(`${date}: expires at ${localWall(expires)}, not at the start of the next day`);
+  if (expires.getHours() * 60 + expires.getMinutes() > 60)
+    throw new Error(`${date}: expires at ${localWall(expires)}, not at the start of the next day`);
 }
 
 export interface NamedProperty {
@@ -104,32 +110,40 @@ export function expiryProperties(): NamedProperty[] {
       fc.property(nowArb, fc.integer({ min: 1, max: MAX_DAYS }), (now, days) => {
         const parsed = parseDays(String(days));
         const at = resolveExpiry({ kind: 'days', days: parsed }, now)!;
-        if (at.getTime() !== now.getTime() + days * DAY) throw new Error(`${days} days from ${now.toISOString()} gave ${at.toISOString()}`);
+        if (at.getTime() !== now.getTime() + days * DAY)
+          throw new Error(`${days} days from ${now.toISOString()} gave ${at.toISOString()}`);
         assertAhead(at, now);
       }),
     ),
     named(
       'dates: the whole local day; today or later accepted, earlier refused',
-      fc.property(nowArb, fc.integer({ min: -5, max: MAX_DAYS + 5 }), fc.integer({ min: 0, max: DAY - 1 }), (now, dayOffset, jitter) => {
-        const date = localDate(new Date(now.getTime() + dayOffset * DAY + (dayOffset === 0 ? 0 : jitter - DAY / 2)));
-        const at = parseInstant(date);
-        assertWholeLocalDay(date, at);
-        const outcome = attempt(() => resolveExpiry({ kind: 'until', at }, now));
-        const today = localDate(now);
-        if (outcome.ok) assertAhead(outcome.value, now);
-        else assertUsage(outcome.error);
-        if (date < today && outcome.ok) throw new Error(`${date} is before today (${today}) yet accepted at ${now.toISOString()}`);
-        if (date >= today && !outcome.ok && at.getTime() <= now.getTime() + MAX_DAYS * DAY) {
-          throw new Error(`${date} (today is ${today}) refused at ${now.toISOString()}`);
-        }
-      }),
+      fc.property(
+        nowArb,
+        fc.integer({ min: -5, max: MAX_DAYS + 5 }),
+        fc.integer({ min: 0, max: DAY - 1 }),
+        (now, dayOffset, jitter) => {
+          const date = localDate(new Date(now.getTime() + dayOffset * DAY + (dayOffset === 0 ? 0 : jitter - DAY / 2)));
+          const at = parseInstant(date);
+          assertWholeLocalDay(date, at);
+          const outcome = attempt(() => resolveExpiry({ kind: 'until', at }, now));
+          const today = localDate(now);
+          if (outcome.ok) assertAhead(outcome.value, now);
+          else assertUsage(outcome.error);
+          if (date < today && outcome.ok)
+            throw new Error(`${date} is before today (${today}) yet accepted at ${now.toISOString()}`);
+          if (date >= today && !outcome.ok && at.getTime() <= now.getTime() + MAX_DAYS * DAY) {
+            throw new Error(`${date} (today is ${today}) refused at ${now.toISOString()}`);
+          }
+        },
+      ),
     ),
     named(
       'leap days: YYYY-02-29 accepted exactly in leap years',
       fc.property(fc.integer({ min: 1000, max: 9999 }), (year) => {
         const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
         const outcome = attempt(() => parseInstant(`${year}-02-29`));
-        if (outcome.ok !== leap) throw new Error(`${year}-02-29: ${outcome.ok ? 'accepted' : 'refused'} but leap=${leap}`);
+        if (outcome.ok !== leap)
+          throw new Error(`${year}-02-29: ${outcome.ok ? 'accepted' : 'refused'} but leap=${leap}`);
         if (outcome.ok) assertWholeLocalDay(`${year}-02-29`, outcome.value!);
       }),
     ),
@@ -150,7 +164,8 @@ export function expiryProperties(): NamedProperty[] {
           const suffix = style === 'zulu' ? 'Z' : style === 'colon' ? `${sign}${hh}:${mm}` : `${sign}${hh}${mm}`;
           const text = `${wall}${suffix}`;
           const parsed = parseInstant(text);
-          if (parsed.getTime() !== exact.getTime()) throw new Error(`${text} read as ${parsed.toISOString()}, expected ${exact.toISOString()}`);
+          if (parsed.getTime() !== exact.getTime())
+            throw new Error(`${text} read as ${parsed.toISOString()}, expected ${exact.toISOString()}`);
         },
       ),
     ),
@@ -161,7 +176,9 @@ export function expiryProperties(): NamedProperty[] {
         fc.integer({ min: -90, max: 90 }),
         (base, shiftMinutes) => {
           // a wall time near a real instant, shifted so that DST gaps and overlaps are hit
-          const wall = new Date(wallMs(localWall(base).slice(0, 19)) + shiftMinutes * MINUTE).toISOString().slice(0, 19);
+          const wall = new Date(wallMs(localWall(base).slice(0, 19)) + shiftMinutes * MINUTE)
+            .toISOString()
+            .slice(0, 19);
           const parsed = parseInstant(wall);
           if (Number.isNaN(parsed.getTime())) throw new Error(`${wall} parsed as an invalid date`);
           const got = wallMs(localWall(parsed).slice(0, 19));
@@ -179,9 +196,27 @@ export function expiryProperties(): NamedProperty[] {
           {
             expiresIn: fc.oneof(fc.integer({ min: -10, max: 4000 }).map(String), fc.string({ maxLength: 8 })),
             expiresOn: fc.oneof(
-              fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2120-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
-              fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2120-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => localDate(d)),
-              fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2120-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => localWall(d)),
+              fc
+                .date({
+                  min: new Date('1990-01-01T00:00:00Z'),
+                  max: new Date('2120-01-01T00:00:00Z'),
+                  noInvalidDate: true,
+                })
+                .map((d) => d.toISOString()),
+              fc
+                .date({
+                  min: new Date('1990-01-01T00:00:00Z'),
+                  max: new Date('2120-01-01T00:00:00Z'),
+                  noInvalidDate: true,
+                })
+                .map((d) => localDate(d)),
+              fc
+                .date({
+                  min: new Date('1990-01-01T00:00:00Z'),
+                  max: new Date('2120-01-01T00:00:00Z'),
+                  noInvalidDate: true,
+                })
+                .map((d) => localWall(d)),
               fc.string({ maxLength: 30 }),
             ),
             neverExpires: fc.boolean(),
@@ -214,6 +249,13 @@ export function runExpiryProperties(seed: number, numRuns: number): PropertyOutc
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
   return expiryProperties().map(({ name, property }) => {
     const details = fc.check(property, { seed, numRuns });
-    return { tz, name, failed: details.failed, numRuns: details.numRuns, seed, report: details.failed ? fc.defaultReportMessage(details) ?? 'failed' : null };
+    return {
+      tz,
+      name,
+      failed: details.failed,
+      numRuns: details.numRuns,
+      seed,
+      report: details.failed ? (fc.defaultReportMessage(details) ?? 'failed') : null,
+    };
   });
 }

@@ -54,18 +54,67 @@ function seedVersion1(db: Database.Database, masterKey: Buffer): { keys: SeededK
   const storeId = randomUUID();
   const at = '2026-01-02T03:04:05.000Z';
   const run = (text: string, ...params: unknown[]) => db.prepare(text).run(...params);
-  run('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)', 'store_id', storeId, 'master_key_check', checkValue(keys, storeId));
-  run('INSERT INTO tenants (id, name, operator, created_at) VALUES (?, ?, ?, ?)', 'acme', 'Acme', 'admin@acme.test', at);
-  const admin = Number(run('INSERT INTO users (tenant_id, email, name, created_at) VALUES (?, ?, ?, ?)', 'acme', 'admin@acme.test', 'Admin', at).lastInsertRowid);
-  const dev = Number(run('INSERT INTO users (tenant_id, email, name, created_at) VALUES (?, ?, ?, ?)', 'acme', 'dev@acme.test', 'Dev', at).lastInsertRowid);
+  run(
+    'INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)',
+    'store_id',
+    storeId,
+    'master_key_check',
+    checkValue(keys, storeId),
+  );
+  run(
+    'INSERT INTO tenants (id, name, operator, created_at) VALUES (?, ?, ?, ?)',
+    'acme',
+    'Acme',
+    'admin@acme.test',
+    at,
+  );
+  const admin = Number(
+    run(
+      'INSERT INTO users (tenant_id, email, name, created_at) VALUES (?, ?, ?, ?)',
+      'acme',
+      'admin@acme.test',
+      'Admin',
+      at,
+    ).lastInsertRowid,
+  );
+  const dev = Number(
+    run(
+      'INSERT INTO users (tenant_id, email, name, created_at) VALUES (?, ?, ?, ?)',
+      'acme',
+      'dev@acme.test',
+      'Dev',
+      at,
+    ).lastInsertRowid,
+  );
   const roleIds: Record<string, number> = {};
   for (const [role, permissions] of Object.entries({ ...BUILTIN_ROLES, Deployer: ['deploy:run'] })) {
-    roleIds[role] = Number(run('INSERT INTO roles (tenant_id, name, builtin, created_at) VALUES (?, ?, ?, ?)', 'acme', role, role === 'Deployer' ? 0 : 1, at).lastInsertRowid);
-    for (const p of permissions) run('INSERT INTO role_permissions (role_id, permission) VALUES (?, ?)', roleIds[role], p);
+    roleIds[role] = Number(
+      run(
+        'INSERT INTO roles (tenant_id, name, builtin, created_at) VALUES (?, ?, ?, ?)',
+        'acme',
+        role,
+        role === 'Deployer' ? 0 : 1,
+        at,
+      ).lastInsertRowid,
+    );
+    for (const p of permissions)
+      run('INSERT INTO role_permissions (role_id, permission) VALUES (?, ?)', roleIds[role], p);
   }
-  const admins = Number(run('INSERT INTO groups (tenant_id, name, builtin, created_at) VALUES (?, ?, 1, ?)', 'acme', 'Administrators', at).lastInsertRowid);
-  const deployers = Number(run('INSERT INTO groups (tenant_id, name, builtin, created_at) VALUES (?, ?, 0, ?)', 'acme', 'Deployers', at).lastInsertRowid);
-  run('INSERT INTO group_roles (group_id, role_id) VALUES (?, ?), (?, ?)', admins, roleIds.Administrator, deployers, roleIds.Deployer);
+  const admins = Number(
+    run('INSERT INTO groups (tenant_id, name, builtin, created_at) VALUES (?, ?, 1, ?)', 'acme', 'Administrators', at)
+      .lastInsertRowid,
+  );
+  const deployers = Number(
+    run('INSERT INTO groups (tenant_id, name, builtin, created_at) VALUES (?, ?, 0, ?)', 'acme', 'Deployers', at)
+      .lastInsertRowid,
+  );
+  run(
+    'INSERT INTO group_roles (group_id, role_id) VALUES (?, ?), (?, ?)',
+    admins,
+    roleIds.Administrator,
+    deployers,
+    roleIds.Deployer,
+  );
   run('INSERT INTO group_members (group_id, user_id) VALUES (?, ?), (?, ?)', admins, admin, deployers, dev);
 
   const seeded: SeededKey[] = [];
@@ -94,16 +143,41 @@ function seedVersion1(db: Database.Database, masterKey: Buffer): { keys: SeededK
   }
   let prev = GENESIS_MAC;
   audit.forEach(([action, target], i) => {
-    const row = { seq: i + 1, tenant_id: 'acme', at, actor: 'admin@acme.test', action, target, details: '{}', source: 'seed', prev_mac: prev };
+    const row = {
+      seq: i + 1,
+      tenant_id: 'acme',
+      at,
+      actor: 'admin@acme.test',
+      action,
+      target,
+      details: '{}',
+      source: 'seed',
+      prev_mac: prev,
+    };
     const mac = auditMac(keys.audit, row);
-    run('INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', row.seq, row.tenant_id, row.at, row.actor, row.action, row.target, row.details, row.source, row.prev_mac, mac);
+    run(
+      'INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      row.seq,
+      row.tenant_id,
+      row.at,
+      row.actor,
+      row.action,
+      row.target,
+      row.details,
+      row.source,
+      row.prev_mac,
+      mac,
+    );
     prev = mac;
   });
   return { keys: seeded, auditRecords: audit.length };
 }
 
 /** Rows of `before` that are missing from `after` (compared on the columns `before` has). */
-export function missingRows(before: Record<string, Array<Record<string, unknown>>>, after: Record<string, Array<Record<string, unknown>>>): string[] {
+export function missingRows(
+  before: Record<string, Array<Record<string, unknown>>>,
+  after: Record<string, Array<Record<string, unknown>>>,
+): string[] {
   const missing: string[] = [];
   for (const [table, rows] of Object.entries(before)) {
     const later = after[table];
@@ -112,7 +186,8 @@ export function missingRows(before: Record<string, Array<Record<string, unknown>
       continue;
     }
     const columns = rows[0] ? Object.keys(rows[0]) : [];
-    const project = (row: Record<string, unknown>) => JSON.stringify(columns.map((c) => (Buffer.isBuffer(row[c]) ? (row[c] as Buffer).toString('hex') : row[c])));
+    const project = (row: Record<string, unknown>) =>
+      JSON.stringify(columns.map((c) => (Buffer.isBuffer(row[c]) ? row[c].toString('hex') : row[c])));
     const present = new Set(later.map(project));
     for (const row of rows) if (!present.has(project(row))) missing.push(`${table}: ${project(row)}`);
   }
@@ -123,7 +198,9 @@ export function tableRows(path: string): Record<string, Array<Record<string, unk
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const out: Record<string, Array<Record<string, unknown>>> = {};
-    for (const { name } of db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) {
+    for (const { name } of db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as Array<{ name: string }>) {
       out[name] = db.prepare(`SELECT * FROM "${name}"`).all() as Array<Record<string, unknown>>;
     }
     return out;

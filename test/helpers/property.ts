@@ -16,7 +16,12 @@ export interface PropertyConfig {
 
 export function propertyConfig(env: NodeJS.ProcessEnv = process.env): PropertyConfig {
   const forced = env.AKM_PROPERTY_SEED ? Number(env.AKM_PROPERTY_SEED) : undefined;
-  const seed = forced !== undefined && Number.isInteger(forced) ? forced : env.CI ? CI_SEED : (Date.now() ^ (process.pid << 8)) | 0;
+  const seed =
+    forced !== undefined && Number.isInteger(forced)
+      ? forced
+      : env.CI
+        ? CI_SEED
+        : (Date.now() ^ (process.pid << 8)) | 0;
   const runs = Number(env.AKM_PROPERTY_RUNS);
   const numRuns = Number.isInteger(runs) && runs > 0 ? runs : env.CI ? 1000 : 300;
   return { seed, numRuns };
@@ -26,10 +31,17 @@ export function propertyConfig(env: NodeJS.ProcessEnv = process.env): PropertyCo
  * Run one property; log its run count and seed; on failure fail the test with fast-check's
  * report (counterexample, seed and path) and the command line that replays it.
  */
-export function checkProperty<Ts>(t: ExecutionContext, name: string, property: fc.IProperty<Ts>, config = propertyConfig()): void {
+export function checkProperty<Ts>(
+  t: ExecutionContext,
+  name: string,
+  property: fc.IProperty<Ts>,
+  config = propertyConfig(),
+): void {
   const details = fc.check(property, { seed: config.seed, numRuns: config.numRuns });
   if (details.failed) {
-    t.fail(`${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}`);
+    t.fail(
+      `${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}`,
+    );
     return;
   }
   t.log(`${name}: ${details.numRuns} runs passed (seed ${details.seed})`);

@@ -24,7 +24,14 @@ export interface ServeProcess {
 export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const store = tempStore('akm-serve-');
   const local = store.open();
-  const admin = await local.createKey({ name: 'admin', type: 'access', expiry: { kind: 'never' }, owner: store.admin, groups: ['Administrators'], roles: [] });
+  const admin = await local.createKey({
+    name: 'admin',
+    type: 'access',
+    expiry: { kind: 'never' },
+    owner: store.admin,
+    groups: ['Administrators'],
+    roles: [],
+  });
   await local.close();
   const child = spawnNode(BIN, ['serve', '--store', store.path, '--listen', '127.0.0.1:0', ...args], {
     env: { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey, CI: '1', NO_COLOR: '1', ...env },

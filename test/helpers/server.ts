@@ -23,7 +23,14 @@ export interface ServerFixture {
 export async function serverFixture(options: Partial<ServeOptions> = {}): Promise<ServerFixture> {
   const store = tempStore('akm-server-');
   const local = store.open();
-  const admin = await local.createKey({ name: 'admin', type: 'access', expiry: { kind: 'never' }, owner: store.admin, groups: ['Administrators'], roles: [] });
+  const admin = await local.createKey({
+    name: 'admin',
+    type: 'access',
+    expiry: { kind: 'never' },
+    owner: store.admin,
+    groups: ['Administrators'],
+    roles: [],
+  });
   await local.close();
   const logs: LogLine[] = [];
   const server = await startServer({
@@ -40,7 +47,11 @@ export async function serverFixture(options: Partial<ServeOptions> = {}): Promis
     admin,
     logs,
     remote: (key, tenantId) =>
-      new RemoteService({ baseUrl: server.url, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretKey }, ...(tenantId ? { tenantId } : {}) }),
+      new RemoteService({
+        baseUrl: server.url,
+        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretKey },
+        ...(tenantId ? { tenantId } : {}),
+      }),
     close: async () => {
       await server.close();
       store.cleanup();
@@ -58,12 +69,26 @@ export interface RawReply {
 /** One HTTP request with full control over every byte (for tampering and replay tests). */
 export function rawRequest(
   url: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string },
+  options: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    localAddress?: string;
+  },
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = httpRequest(
-      { host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, headers: options.headers, localAddress: options.localAddress, agent: false },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers,
+        localAddress: options.localAddress,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -96,7 +121,15 @@ export function signedHeaders(
   if (options.body !== undefined) headers['content-type'] ??= 'application/json';
   if (options.date) headers['X-Amz-Date'] = options.date.toISOString().replace(/[:-]|\.\d{3}/g, '');
   const signed = aws4.sign(
-    { host: target.host, method: options.method ?? 'GET', path: options.path, headers, body: options.body ?? '', service: 'akm', region: 'eu-west-1' },
+    {
+      host: target.host,
+      method: options.method ?? 'GET',
+      path: options.path,
+      headers,
+      body: options.body ?? '',
+      service: 'akm',
+      region: 'eu-west-1',
+    },
     { accessKeyId: key.accessKeyId, secretAccessKey: key.secretKey },
   );
   return Object.fromEntries(Object.entries(signed.headers ?? {}).map(([k, v]) => [k, String(v)]));

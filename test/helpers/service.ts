@@ -1,6 +1,6 @@
 /** Helpers for the service layer: a movable clock, typed-error assertions, audit queries, bulk seeding. */
 import type { ExecutionContext } from 'ava';
-import { AkmError } from '../../src/core/errors.js';
+import { type AkmError } from '../../src/core/errors.js';
 import { deriveKeys, type DerivedKeys } from '../../src/crypto/keys.js';
 import { createKey } from '../../src/service/local/keys.js';
 import type { LocalService } from '../../src/service/local/service.js';
@@ -30,7 +30,15 @@ export function keysOf(store: TempStore): DerivedKeys {
 }
 
 export function keyInput(overrides: Partial<CreateKeyInput> = {}): CreateKeyInput {
-  return { name: 'ci', type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles: [], ...overrides };
+  return {
+    name: 'ci',
+    type: 'access',
+    expiry: { kind: 'days', days: 30 },
+    owner: null,
+    groups: [],
+    roles: [],
+    ...overrides,
+  };
 }
 
 /** Await a refusal and check its class, exit code and (optionally) code; returns it for more checks. */
@@ -39,7 +47,9 @@ export async function refusal<E extends AkmError>(
   work: () => Promise<unknown>,
   expected: { instanceOf: abstract new (...args: never[]) => E; exitCode: number; code?: string; message?: RegExp },
 ): Promise<E> {
-  const error = await t.throwsAsync(work, { instanceOf: expected.instanceOf as unknown as new (...args: unknown[]) => E });
+  const error = await t.throwsAsync(work, {
+    instanceOf: expected.instanceOf,
+  });
   if (!error) return undefined as unknown as E;
   t.is(error.exitCode, expected.exitCode, error.message);
   if (expected.code) t.is(error.code, expected.code, error.message);
@@ -58,7 +68,9 @@ export interface AuditRecord {
 
 export function auditRecords(service: LocalService, action?: string): AuditRecord[] {
   const db = service.ctx.db;
-  const rows = db.prepare('SELECT seq, action, target, actor, source, details FROM audit ORDER BY seq').all() as AuditRecord[];
+  const rows = db
+    .prepare('SELECT seq, action, target, actor, source, details FROM audit ORDER BY seq')
+    .all() as AuditRecord[];
   return action ? rows.filter((r) => r.action === action) : rows;
 }
 

@@ -47,12 +47,19 @@ export function decodeWords(value: string): string {
     .replace(/=\?([^?]+)\?([QB])\?([^?]*)\?=/gi, (_, _charset: string, encoding: string, text: string) =>
       encoding.toUpperCase() === 'B'
         ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-F]{2})/gi, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          ).toString('utf8'),
     );
 }
 
 function decodeQuotedPrintable(text: string): string {
-  const bytes = text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const bytes = text
+    .replace(/=\r\n/g, '')
+    .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
@@ -62,7 +69,12 @@ export function parseMail(raw: string): { headers: Record<string, string>; body:
   const headers = unfold(raw.slice(0, split));
   const encoded = raw.slice(split + 4);
   const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
-  const body = encoding === 'quoted-printable' ? decodeQuotedPrintable(encoded) : encoding === 'base64' ? Buffer.from(encoded, 'base64').toString('utf8') : encoded;
+  const body =
+    encoding === 'quoted-printable'
+      ? decodeQuotedPrintable(encoded)
+      : encoding === 'base64'
+        ? Buffer.from(encoded, 'base64').toString('utf8')
+        : encoded;
   return { headers, body: body.replace(/\r\n/g, '\n') };
 }
 
@@ -110,7 +122,10 @@ export async function startSmtp(): Promise<TestSmtp> {
   const port = (server.server.address() as AddressInfo).port;
   const smtp = state as TestSmtp;
   smtp.port = port;
-  smtp.settings = { url: `smtp://${SMTP_USER}:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`, from: 'akm <akm@acme.test>' };
+  smtp.settings = {
+    url: `smtp://${SMTP_USER}:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`,
+    from: 'akm <akm@acme.test>',
+  };
   smtp.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return smtp;
 }

@@ -6,7 +6,9 @@ export function snapshot(path: string): string {
   if (!existsSync(path)) return '<no file>';
   const db = new Database(path, { readonly: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{
+      name: string;
+    }>;
     const dump: Record<string, unknown[]> = {};
     for (const { name } of tables) dump[name] = db.prepare(`SELECT * FROM "${name}"`).all();
     return JSON.stringify(dump, (_k, v) => (Buffer.isBuffer(v) ? v.toString('base64') : v));

@@ -27,12 +27,28 @@ export class TmuxSession {
     // so the command sees exactly `env`. The exit code goes to a file; the pane stays open so
     // the screen can still be read.
     const clear = `for name in $(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do unset "$name"; done`;
-    writeFileSync(script, `${clear}\n${exports}\n${quoted}\necho $? > '${this.exitFile}'\nsleep 600\n`, { mode: 0o700 });
-    execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '50', 'sh', script]);
+    writeFileSync(script, `${clear}\n${exports}\n${quoted}\necho $? > '${this.exitFile}'\nsleep 600\n`, {
+      mode: 0o700,
+    });
+    execFileSync('tmux', [
+      '-L',
+      this.socket,
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-x',
+      '160',
+      '-y',
+      '50',
+      'sh',
+      script,
+    ]);
   }
 
   screen(): string {
-    return spawnSync('tmux', ['-L', this.socket, 'capture-pane', '-p', '-J', '-S', '-200'], { encoding: 'utf8' }).stdout;
+    return spawnSync('tmux', ['-L', this.socket, 'capture-pane', '-p', '-J', '-S', '-200'], { encoding: 'utf8' })
+      .stdout;
   }
 
   async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {

@@ -16,7 +16,9 @@ import { rawRequest, serverFixture, signedHeaders, type ServerFixture } from '..
 function flipSealedByte(fx: ServerFixture, id: string): void {
   const db = new Database(fx.store.path);
   try {
-    const { secret_sealed: sealed } = db.prepare('SELECT secret_sealed FROM keys WHERE id = ?').get(id) as { secret_sealed: Buffer };
+    const { secret_sealed: sealed } = db.prepare('SELECT secret_sealed FROM keys WHERE id = ?').get(id) as {
+      secret_sealed: Buffer;
+    };
     sealed[20] = sealed[20]! ^ 0xff;
     db.prepare('UPDATE keys SET secret_sealed = ? WHERE id = ?').run(sealed, id);
   } finally {
@@ -40,7 +42,14 @@ async function get(fx: ServerFixture, key: { accessKeyId: string; secretKey: str
 async function newKey(fx: ServerFixture, name: string) {
   const local = fx.store.open();
   try {
-    return await local.createKey({ name, type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles: ['ReadOnly'] });
+    return await local.createKey({
+      name,
+      type: 'access',
+      expiry: { kind: 'days', days: 30 },
+      owner: null,
+      groups: [],
+      roles: ['ReadOnly'],
+    });
   } finally {
     await local.close();
   }
@@ -62,7 +71,12 @@ test('unknown key, wrong secret, inactive, expired and tampered secret: one iden
   const expired = await newKey(fx, 'expired');
   const tampered = await newKey(fx, 'tampered');
   edit(fx, "UPDATE keys SET status = 'inactive' WHERE id = ?", inactive.accessKeyId);
-  edit(fx, 'UPDATE keys SET expires_at = ? WHERE id = ?', new Date(Date.now() - 1000).toISOString(), expired.accessKeyId);
+  edit(
+    fx,
+    'UPDATE keys SET expires_at = ? WHERE id = ?',
+    new Date(Date.now() - 1000).toISOString(),
+    expired.accessKeyId,
+  );
   // Flip one byte of the sealed secret (inside the ciphertext): GCM must refuse to open it.
   flipSealedByte(fx, tampered.accessKeyId);
 
@@ -90,7 +104,10 @@ test('no signature, a malformed one, or another service name: 401', async (t) =>
   t.teardown(fx.close);
   t.like((await rawRequest(fx.url, { path: '/v1/keys' })).json, { error: { code: 'auth_required' } });
   const headers = signedHeaders(fx.url, fx.admin, { path: '/v1/keys' });
-  const bad = await rawRequest(fx.url, { path: '/v1/keys', headers: { ...headers, Authorization: headers.Authorization!.replace('/akm/', '/s3/') } });
+  const bad = await rawRequest(fx.url, {
+    path: '/v1/keys',
+    headers: { ...headers, Authorization: headers.Authorization!.replace('/akm/', '/s3/') },
+  });
   t.is(bad.status, 401);
   t.like(bad.json, { error: { code: 'auth_malformed' } });
   const basic = await rawRequest(fx.url, { path: '/v1/keys', headers: { Authorization: 'Basic YTpi' } });
@@ -112,7 +129,12 @@ test('a tampered body or path is refused, and nothing changes', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
   const body = JSON.stringify({ email: 'eve@acme.test', name: 'Eve' });
-  const headers = signedHeaders(fx.url, fx.admin, { method: 'POST', path: '/v1/users', body, headers: { 'x-akm-nonce': 'n1' } });
+  const headers = signedHeaders(fx.url, fx.admin, {
+    method: 'POST',
+    path: '/v1/users',
+    body,
+    headers: { 'x-akm-nonce': 'n1' },
+  });
   const forged = body.replace('eve@', 'mal@');
   const reply = await rawRequest(fx.url, { method: 'POST', path: '/v1/users', headers, body: forged });
   t.is(reply.status, 401);
@@ -127,7 +149,12 @@ test('a replayed mutating request is refused: same nonce, or (without a nonce) s
   const fx = await serverFixture();
   t.teardown(fx.close);
   const body = JSON.stringify({ email: 'dan@acme.test', name: 'Dan' });
-  const headers = signedHeaders(fx.url, fx.admin, { method: 'POST', path: '/v1/users', body, headers: { 'x-akm-nonce': randomBytes(16).toString('base64url') } });
+  const headers = signedHeaders(fx.url, fx.admin, {
+    method: 'POST',
+    path: '/v1/users',
+    body,
+    headers: { 'x-akm-nonce': randomBytes(16).toString('base64url') },
+  });
   const first = await rawRequest(fx.url, { method: 'POST', path: '/v1/users', headers, body });
   t.is(first.status, 201);
   const again = await rawRequest(fx.url, { method: 'POST', path: '/v1/users', headers, body });
@@ -135,13 +162,27 @@ test('a replayed mutating request is refused: same nonce, or (without a nonce) s
   t.like(again.json, { error: { code: 'replayed_request', exitCode: 5 } });
 
   // Re-signed later with the same nonce: still the same nonce, still refused.
-  const reNonce = signedHeaders(fx.url, fx.admin, { method: 'POST', path: '/v1/groups', body: '{"name":"G"}', headers: { 'x-akm-nonce': headers['x-akm-nonce']! } });
-  t.is((await rawRequest(fx.url, { method: 'POST', path: '/v1/groups', headers: reNonce, body: '{"name":"G"}' })).status, 401);
+  const reNonce = signedHeaders(fx.url, fx.admin, {
+    method: 'POST',
+    path: '/v1/groups',
+    body: '{"name":"G"}',
+    headers: { 'x-akm-nonce': headers['x-akm-nonce']! },
+  });
+  t.is(
+    (await rawRequest(fx.url, { method: 'POST', path: '/v1/groups', headers: reNonce, body: '{"name":"G"}' })).status,
+    401,
+  );
 
   // A client that sends no nonce (plain curl) is protected by its signature.
   const plain = signedHeaders(fx.url, fx.admin, { method: 'POST', path: '/v1/groups', body: '{"name":"H"}' });
-  t.is((await rawRequest(fx.url, { method: 'POST', path: '/v1/groups', headers: plain, body: '{"name":"H"}' })).status, 201);
-  t.is((await rawRequest(fx.url, { method: 'POST', path: '/v1/groups', headers: plain, body: '{"name":"H"}' })).status, 401);
+  t.is(
+    (await rawRequest(fx.url, { method: 'POST', path: '/v1/groups', headers: plain, body: '{"name":"H"}' })).status,
+    201,
+  );
+  t.is(
+    (await rawRequest(fx.url, { method: 'POST', path: '/v1/groups', headers: plain, body: '{"name":"H"}' })).status,
+    401,
+  );
 
   // Reads are not replay-checked: repeating a GET is harmless.
   const read = signedHeaders(fx.url, fx.admin, { path: '/v1/users' });
@@ -162,13 +203,27 @@ test("another tenant's key acts only in its own tenant", async (t) => {
     source: 'test',
   });
   db.close();
-  const globexLocal = LocalService.open({ storePath: fx.store.path, tenantId: 'globex', masterKey: fx.store.masterKeyOptions });
-  const globexAdmin = await globexLocal.createKey({ name: 'g-admin', type: 'access', expiry: { kind: 'never' }, owner: 'root@globex.test', groups: ['Administrators'], roles: [] });
+  const globexLocal = LocalService.open({
+    storePath: fx.store.path,
+    tenantId: 'globex',
+    masterKey: fx.store.masterKeyOptions,
+  });
+  const globexAdmin = await globexLocal.createKey({
+    name: 'g-admin',
+    type: 'access',
+    expiry: { kind: 'never' },
+    owner: 'root@globex.test',
+    groups: ['Administrators'],
+    roles: [],
+  });
   await globexLocal.close();
 
   const globex = fx.remote(globexAdmin);
   t.is((await globex.whoami()).tenantId, 'globex');
-  t.deepEqual((await globex.listKeys({})).items.map((k) => k.tenantId), ['globex']);
+  t.deepEqual(
+    (await globex.listKeys({})).items.map((k) => k.tenantId),
+    ['globex'],
+  );
   await t.throwsAsync(globex.showKey(fx.admin.accessKeyId), { code: 'key_not_found' });
   await t.throwsAsync(globex.deleteKey(fx.admin.accessKeyId), { code: 'key_not_found' });
   await t.throwsAsync(globex.removeUser('admin@acme.test'), { code: 'user_not_found' });
@@ -176,7 +231,10 @@ test("another tenant's key acts only in its own tenant", async (t) => {
   const claimed = fx.remote(globexAdmin, 'acme');
   const error = await t.throwsAsync(claimed.listKeys({}), { code: 'tenant_mismatch' });
   t.is((error as { exitCode?: number }).exitCode, 5);
-  const raw = await rawRequest(fx.url, { path: '/v1/keys', headers: signedHeaders(fx.url, globexAdmin, { path: '/v1/keys', headers: { 'x-akm-tenant': 'acme' } }) });
+  const raw = await rawRequest(fx.url, {
+    path: '/v1/keys',
+    headers: signedHeaders(fx.url, globexAdmin, { path: '/v1/keys', headers: { 'x-akm-tenant': 'acme' } }),
+  });
   t.is(raw.status, 403);
   // acme is untouched.
   t.is((await fx.remote(fx.admin).showKey(fx.admin.accessKeyId)).accessKeyId, fx.admin.accessKeyId);
@@ -199,11 +257,18 @@ test('failed sign-ins are audited within a budget, and a flood of them is rate-l
   t.truthy(retryAfter);
   await fx.server.close();
   const db = new Database(fx.store.path, { readonly: true });
-  const rows = db.prepare("SELECT actor, action, target, details, source FROM audit WHERE action LIKE 'auth.%'").all() as Array<Record<string, string>>;
+  const rows = db
+    .prepare("SELECT actor, action, target, details, source FROM audit WHERE action LIKE 'auth.%'")
+    .all() as Array<Record<string, string>>;
   db.close();
   fx.store.cleanup();
   t.is(rows.length, Math.min(refused, 20));
-  t.like(rows[0], { actor: `key:${fx.admin.accessKeyId}`, action: 'auth.failed', target: fx.admin.accessKeyId, source: 'http:127.0.0.1' });
+  t.like(rows[0], {
+    actor: `key:${fx.admin.accessKeyId}`,
+    action: 'auth.failed',
+    target: fx.admin.accessKeyId,
+    source: 'http:127.0.0.1',
+  });
   t.deepEqual(JSON.parse(rows[0]!.details!), { reason: 'bad_signature', method: 'GET', path: '/v1/keys' });
   // Nothing secret in the trail: no signature, no secret.
   t.false(JSON.stringify(rows).includes(wrong.secretKey));

@@ -7,7 +7,15 @@ import { generateAccessKeyId, generateSecretKey } from '../../src/core/credentia
 import { UnavailableError } from '../../src/core/errors.js';
 import { formatKeyString } from '../../src/core/keyString.js';
 import type { Keychain } from '../../src/keychain/keychain.js';
-import { forgetCredentials, insecureFilePath, keychainAccount, resolveCredentials, storeInFile, storeInKeychain, type CredentialContext } from '../../src/remote/credentials.js';
+import {
+  forgetCredentials,
+  insecureFilePath,
+  keychainAccount,
+  resolveCredentials,
+  storeInFile,
+  storeInKeychain,
+  type CredentialContext,
+} from '../../src/remote/credentials.js';
 
 class MemoryKeychain implements Keychain {
   readonly entries = new Map<string, string>();
@@ -23,7 +31,7 @@ class MemoryKeychain implements Keychain {
 }
 
 const noKeychain = (): Keychain => {
-  throw new UnavailableError('the OS keychain is not available (no D-Bus)', undefined, 'keychain_unavailable');
+  throw new UnavailableError('the OS keychain is not available (no D-Bus)', { code: 'keychain_unavailable' });
 };
 
 const id = generateAccessKeyId();
@@ -31,23 +39,49 @@ const secret = generateSecretKey();
 
 function ctx(over: Partial<CredentialContext> = {}): CredentialContext & { warnings: string[] } {
   const warnings: string[] = [];
-  return { url: 'https://akm.test', profileName: 'default', profile: {}, env: {}, keychain: () => new MemoryKeychain(), warn: (w) => warnings.push(w), warnings, ...over };
+  return {
+    url: 'https://akm.test',
+    profileName: 'default',
+    profile: {},
+    env: {},
+    keychain: () => new MemoryKeychain(),
+    warn: (w) => warnings.push(w),
+    warnings,
+    ...over,
+  };
 }
 
 test('environment first: the pair, then AKM_CREDENTIALS', (t) => {
-  const pair = resolveCredentials(ctx({ env: { AKM_ACCESS_KEY_ID: id, AKM_SECRET_ACCESS_KEY: secret, AKM_CREDENTIALS: 'ignored' } }));
-  t.like(pair, { accessKeyId: id, secretAccessKey: secret, source: 'environment (AKM_ACCESS_KEY_ID, AKM_SECRET_ACCESS_KEY)' });
+  const pair = resolveCredentials(
+    ctx({ env: { AKM_ACCESS_KEY_ID: id, AKM_SECRET_ACCESS_KEY: secret, AKM_CREDENTIALS: 'ignored' } }),
+  );
+  t.like(pair, {
+    accessKeyId: id,
+    secretAccessKey: secret,
+    source: 'environment (AKM_ACCESS_KEY_ID, AKM_SECRET_ACCESS_KEY)',
+  });
   const string = resolveCredentials(ctx({ env: { AKM_CREDENTIALS: formatKeyString(id, secret, 'acme') } }));
-  t.like(string, { accessKeyId: id, secretAccessKey: secret, tenantId: 'acme', source: 'environment (AKM_CREDENTIALS)' });
+  t.like(string, {
+    accessKeyId: id,
+    secretAccessKey: secret,
+    tenantId: 'acme',
+    source: 'environment (AKM_CREDENTIALS)',
+  });
 });
 
 test('half a pair, a malformed secret or an encrypted key string: usage errors that never echo the secret', (t) => {
-  const half = t.throws(() => resolveCredentials(ctx({ env: { AKM_ACCESS_KEY_ID: id } })), { code: 'credentials_incomplete' });
-  t.regex(half!.message, /AKM_SECRET_ACCESS_KEY/);
+  const half = t.throws(() => resolveCredentials(ctx({ env: { AKM_ACCESS_KEY_ID: id } })), {
+    code: 'credentials_incomplete',
+  });
+  t.regex(half.message, /AKM_SECRET_ACCESS_KEY/);
   const typo = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
-  const bad = t.throws(() => resolveCredentials(ctx({ env: { AKM_ACCESS_KEY_ID: id, AKM_SECRET_ACCESS_KEY: typo } })), { code: 'credentials_invalid' });
-  t.false(bad!.message.includes(typo));
-  t.throws(() => resolveCredentials(ctx({ env: { AKM_CREDENTIALS: `key:${id}::akmenc1_AAAA,tenant id:acme` } })), { code: 'credentials_invalid' });
+  const bad = t.throws(() => resolveCredentials(ctx({ env: { AKM_ACCESS_KEY_ID: id, AKM_SECRET_ACCESS_KEY: typo } })), {
+    code: 'credentials_invalid',
+  });
+  t.false(bad.message.includes(typo));
+  t.throws(() => resolveCredentials(ctx({ env: { AKM_CREDENTIALS: `key:${id}::akmenc1_AAAA,tenant id:acme` } })), {
+    code: 'credentials_invalid',
+  });
 });
 
 test('the keychain entry of the profile, stored as a key string', (t) => {
@@ -56,7 +90,10 @@ test('the keychain entry of the profile, stored as a key string', (t) => {
   t.is(keychain.get(keychainAccount('prod')), formatKeyString(id, secret, 'acme'));
   const found = resolveCredentials(ctx({ profileName: 'prod', keychain: () => keychain }));
   t.like(found, { accessKeyId: id, tenantId: 'acme', source: 'OS keychain (profile prod)' });
-  t.deepEqual(forgetCredentials(() => keychain, 'prod', {}), ['OS keychain']);
+  t.deepEqual(
+    forgetCredentials(() => keychain, 'prod', {}),
+    ['OS keychain'],
+  );
   t.throws(() => resolveCredentials(ctx({ profileName: 'prod', keychain: () => keychain })), { code: 'not_logged_in' });
 });
 

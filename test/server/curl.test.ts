@@ -9,7 +9,11 @@ import { serverFixture } from '../helpers/server.js';
 
 function curl(args: string[], user: string): Promise<{ code: number; status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('curl', ['-sS', '-K', '-', '--max-time', '15', '-w', '\n%{http_code}', '--aws-sigv4', 'aws:amz:us-east-1:akm', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      'curl',
+      ['-sS', '-K', '-', '--max-time', '15', '-w', '\n%{http_code}', '--aws-sigv4', 'aws:amz:us-east-1:akm', ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -31,16 +35,29 @@ test('curl --aws-sigv4 lists keys, creates a group, and reads a key by a name wi
 
   const listed = await curl([`${fx.url}/v1/keys`], user);
   t.is(listed.status, 200, listed.body);
-  t.deepEqual(JSON.parse(listed.body).items.map((k: { accessKeyId: string }) => k.accessKeyId), [fx.admin.accessKeyId]);
+  t.deepEqual(
+    JSON.parse(listed.body).items.map((k: { accessKeyId: string }) => k.accessKeyId),
+    [fx.admin.accessKeyId],
+  );
 
   const filtered = await curl([`${fx.url}/v1/keys?status=active&limit=10`], user);
   t.is(filtered.status, 200, filtered.body);
 
-  const created = await curl(['-H', 'content-type: application/json', '--data', '{"name":"Curl Group"}', `${fx.url}/v1/groups`], user);
+  const created = await curl(
+    ['-H', 'content-type: application/json', '--data', '{"name":"Curl Group"}', `${fx.url}/v1/groups`],
+    user,
+  );
   t.is(created.status, 201, created.body);
   t.is(JSON.parse(created.body).name, 'Curl Group');
 
-  await fx.remote(fx.admin).createKey({ name: 'deploy bot', type: 'access', expiry: { kind: 'days', days: 3 }, owner: null, groups: [], roles: [] });
+  await fx.remote(fx.admin).createKey({
+    name: 'deploy bot',
+    type: 'access',
+    expiry: { kind: 'days', days: 3 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
   const shown = await curl([`${fx.url}/v1/keys/deploy%20bot`], user);
   t.is(shown.status, 200, shown.body);
   t.is(JSON.parse(shown.body).name, 'deploy bot');

@@ -9,8 +9,22 @@ test('the server mails about keys expiring within two days, once per key and dat
   const fx = await serverFixture({ mail: smtp.settings, expiryJobIntervalMs: 200 });
   t.teardown(fx.close);
   const admin = fx.remote(fx.admin);
-  const soon = await admin.createKey({ name: 'soon', type: 'access', expiry: { kind: 'days', days: 1 }, owner: null, groups: [], roles: [] });
-  await admin.createKey({ name: 'later', type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles: [] });
+  const soon = await admin.createKey({
+    name: 'soon',
+    type: 'access',
+    expiry: { kind: 'days', days: 1 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
+  await admin.createKey({
+    name: 'later',
+    type: 'access',
+    expiry: { kind: 'days', days: 30 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
   const deadline = Date.now() + 15_000;
   while (smtp.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 800)); // a few more runs: none may mail again

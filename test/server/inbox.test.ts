@@ -7,8 +7,20 @@ test('notifications, audit and the expiry job work remotely as locally', async (
   t.teardown(fx.close);
   const admin = fx.remote(fx.admin);
   await admin.addUser('bob@acme.test', 'Bob');
-  const bobKey = await admin.createKey({ name: 'bob', type: 'access', expiry: { kind: 'days', days: 1 }, owner: 'bob@acme.test', groups: [], roles: ['ReadOnly'] });
-  await admin.assignKey(bobKey.accessKeyId, { addGroups: [], addRoles: ['KeyManager'], removeGroups: [], removeRoles: [] });
+  const bobKey = await admin.createKey({
+    name: 'bob',
+    type: 'access',
+    expiry: { kind: 'days', days: 1 },
+    owner: 'bob@acme.test',
+    groups: [],
+    roles: ['ReadOnly'],
+  });
+  await admin.assignKey(bobKey.accessKeyId, {
+    addGroups: [],
+    addRoles: ['KeyManager'],
+    removeGroups: [],
+    removeRoles: [],
+  });
   const bob = fx.remote(bobKey);
 
   const inbox = await bob.listNotifications({ unread: true });

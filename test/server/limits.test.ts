@@ -10,7 +10,12 @@ import { assertTransportAllowed, parseListen } from '../../src/server/listen.js'
 import { rawRequest, serverFixture, signedHeaders } from '../helpers/server.js';
 
 function signedPost(url: string, key: { accessKeyId: string; secretKey: string }, path: string, body: string) {
-  return rawRequest(url, { method: 'POST', path, body, headers: signedHeaders(url, key, { method: 'POST', path, body, headers: { 'x-akm-nonce': `n-${Math.random()}` } }) });
+  return rawRequest(url, {
+    method: 'POST',
+    path,
+    body,
+    headers: signedHeaders(url, key, { method: 'POST', path, body, headers: { 'x-akm-nonce': `n-${Math.random()}` } }),
+  });
 }
 
 test('bodies over the limit are refused with 413 before being read', async (t) => {
@@ -48,7 +53,9 @@ test('slow body: a request whose body never completes is closed', async (t) => {
   const { port } = new URL(fx.url);
   const started = Date.now();
   const closedAfter = await new Promise<number>((resolve) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{'));
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write('POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{'),
+    );
     socket.on('data', () => {});
     socket.on('error', () => {});
     socket.on('close', () => resolve(Date.now() - started));
@@ -60,19 +67,57 @@ test('routes, methods, JSON and fields are checked', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
   t.like((await rawRequest(fx.url, { path: '/healthz' })).json, { status: 'ok' });
-  const nowhere = await rawRequest(fx.url, { path: '/v2/nothing', headers: signedHeaders(fx.url, fx.admin, { path: '/v2/nothing' }) });
+  const nowhere = await rawRequest(fx.url, {
+    path: '/v2/nothing',
+    headers: signedHeaders(fx.url, fx.admin, { path: '/v2/nothing' }),
+  });
   t.is(nowhere.status, 404);
-  const wrongMethod = await rawRequest(fx.url, { method: 'PUT', path: '/v1/users', body: '{}', headers: { 'content-type': 'application/json' } });
+  const wrongMethod = await rawRequest(fx.url, {
+    method: 'PUT',
+    path: '/v1/users',
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   t.is(wrongMethod.status, 405);
   t.is(wrongMethod.headers.allow, 'GET, POST');
-  t.like((await signedPost(fx.url, fx.admin, '/v1/users', '{"email":')).json, { error: { code: 'invalid_json', exitCode: 2 } });
-  t.like((await signedPost(fx.url, fx.admin, '/v1/users', '{"email":"a@acme.test","admin":true}')).json, { error: { code: 'invalid_body' } });
+  t.like((await signedPost(fx.url, fx.admin, '/v1/users', '{"email":')).json, {
+    error: { code: 'invalid_json', exitCode: 2 },
+  });
+  t.like((await signedPost(fx.url, fx.admin, '/v1/users', '{"email":"a@acme.test","admin":true}')).json, {
+    error: { code: 'invalid_body' },
+  });
   t.like((await signedPost(fx.url, fx.admin, '/v1/users', '[1,2]')).json, { error: { code: 'invalid_body' } });
-  t.like((await signedPost(fx.url, fx.admin, '/v1/keys', '{"name":"x","type":"root","expiry":{"kind":"never"},"owner":null}')).json, { error: { code: 'invalid_body' } });
-  t.like((await signedPost(fx.url, fx.admin, '/v1/keys', '{"name":"x","type":"access","expiry":{"kind":"days","days":"9"},"owner":null}')).json, { error: { code: 'invalid_body' } });
-  const badQuery = await rawRequest(fx.url, { path: '/v1/keys?status=gone', headers: signedHeaders(fx.url, fx.admin, { path: '/v1/keys?status=gone' }) });
+  t.like(
+    (
+      await signedPost(
+        fx.url,
+        fx.admin,
+        '/v1/keys',
+        '{"name":"x","type":"root","expiry":{"kind":"never"},"owner":null}',
+      )
+    ).json,
+    { error: { code: 'invalid_body' } },
+  );
+  t.like(
+    (
+      await signedPost(
+        fx.url,
+        fx.admin,
+        '/v1/keys',
+        '{"name":"x","type":"access","expiry":{"kind":"days","days":"9"},"owner":null}',
+      )
+    ).json,
+    { error: { code: 'invalid_body' } },
+  );
+  const badQuery = await rawRequest(fx.url, {
+    path: '/v1/keys?status=gone',
+    headers: signedHeaders(fx.url, fx.admin, { path: '/v1/keys?status=gone' }),
+  });
   t.is(badQuery.status, 400);
-  const unknownQuery = await rawRequest(fx.url, { path: '/v1/keys?drop=1', headers: signedHeaders(fx.url, fx.admin, { path: '/v1/keys?drop=1' }) });
+  const unknownQuery = await rawRequest(fx.url, {
+    path: '/v1/keys?drop=1',
+    headers: signedHeaders(fx.url, fx.admin, { path: '/v1/keys?drop=1' }),
+  });
   t.like(unknownQuery.json, { error: { code: 'invalid_query' } });
 });
 
@@ -80,7 +125,14 @@ test('one JSON log line per request, and never a secret or a signature in it', a
   const fx = await serverFixture();
   t.teardown(fx.close);
   const remote = fx.remote(fx.admin);
-  const key = await remote.createKey({ name: 'logged', type: 'access', expiry: { kind: 'days', days: 1 }, owner: null, groups: [], roles: [] });
+  const key = await remote.createKey({
+    name: 'logged',
+    type: 'access',
+    expiry: { kind: 'days', days: 1 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
   await remote.rotateKey(key.accessKeyId, 0);
   await remote.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey });
   const requests = fx.logs.filter((l) => l.event === 'request');
@@ -100,7 +152,20 @@ test('plain HTTP is refused off loopback unless --insecure-http', async (t) => {
   t.notThrows(() => assertTransportAllowed(parseListen('0.0.0.0:8080'), true, false));
   t.notThrows(() => assertTransportAllowed(parseListen('0.0.0.0:8080'), false, true));
   // startServer applies the rule before binding anything.
-  await t.throwsAsync(startServer({ storePath: '/nonexistent', masterKey: { env: {}, keychain: () => { throw new Error('unused'); } }, listen: parseListen('0.0.0.0:0'), log: () => {} }), { code: 'insecure_listen' });
+  await t.throwsAsync(
+    startServer({
+      storePath: '/nonexistent',
+      masterKey: {
+        env: {},
+        keychain: () => {
+          throw new Error('unused');
+        },
+      },
+      listen: parseListen('0.0.0.0:0'),
+      log: () => {},
+    }),
+    { code: 'insecure_listen' },
+  );
   t.is(parseListen('7860').host, '127.0.0.1');
   t.throws(() => parseListen('nope'), { code: 'usage' });
   t.throws(() => parseListen('1.2.3.4:99999'), { code: 'usage' });
@@ -112,13 +177,18 @@ test('a truncated request (client gone mid-body) is settled, and the server keep
   const { port } = new URL(fx.url);
   await new Promise<void>((resolve) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write('POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"keyStr');
+      socket.write(
+        'POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"keyStr',
+      );
       setTimeout(() => socket.destroy(), 100);
     });
     socket.on('error', () => {});
     socket.on('close', () => resolve());
   });
   await new Promise((r) => setTimeout(r, 100));
-  t.like(fx.logs.find((l) => l.path === '/v1/verify'), { status: 400 });
+  t.like(
+    fx.logs.find((l) => l.path === '/v1/verify'),
+    { status: 400 },
+  );
   t.is((await rawRequest(fx.url, { path: '/healthz' })).status, 200);
 });

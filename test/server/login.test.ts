@@ -14,7 +14,10 @@ import { TmuxSession } from '../helpers/tmux.js';
 const keychainEnv = () => ({ DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS });
 
 function akm(server: ServeProcess, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
-  return runNode([BIN, ...args], { env: server.clientEnv({ ...keychainEnv(), ...options.env }), input: options.input ?? '' });
+  return runNode([BIN, ...args], {
+    env: server.clientEnv({ ...keychainEnv(), ...options.env }),
+    input: options.input ?? '',
+  });
 }
 
 async function json(server: ServeProcess, args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -29,13 +32,18 @@ async function json(server: ServeProcess, args: string[], env: NodeJS.ProcessEnv
 }
 
 test('login into the keychain, then every lifecycle command through the server, then logout', async (t) => {
-  if (!requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')) return;
+  if (
+    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
+  )
+    return;
   const server = await spawnServe();
   t.teardown(server.stop);
   const profile = ['--profile', `login-${process.pid}`];
   t.teardown(() => void akm(server, [...profile, 'logout']));
 
-  const login = await akm(server, [...profile, 'login', server.url, '--access-key-id', server.admin.accessKeyId], { input: server.admin.secretKey });
+  const login = await akm(server, [...profile, 'login', server.url, '--access-key-id', server.admin.accessKeyId], {
+    input: server.admin.secretKey,
+  });
   t.is(login.code, 0, login.stderr);
   t.regex(login.stdout, /signed in as\s+admin@acme\.test/);
   t.regex(login.stdout, /credentials\s+OS keychain/);
@@ -55,13 +63,28 @@ test('login into the keychain, then every lifecycle command through the server, 
   t.is((await akm(server, [...profile, 'groups', 'add-member', 'Release', 'ops@acme.test'])).code, 0);
   t.is((await akm(server, [...profile, 'groups', 'add-role', 'Release', 'Deployer'])).code, 0);
 
-  const created = await json(server, [...profile, 'create', '--name', 'deploy-bot', '--owner', 'ops@acme.test', '--expires-in', '30', '--role', 'ReadOnly', '--no-copy']);
+  const created = await json(server, [
+    ...profile,
+    'create',
+    '--name',
+    'deploy-bot',
+    '--owner',
+    'ops@acme.test',
+    '--expires-in',
+    '30',
+    '--role',
+    'ReadOnly',
+    '--no-copy',
+  ]);
   t.is(created.code, 0, created.stderr);
   t.regex(created.value.secretKey, /^akms_/);
   const id: string = created.value.accessKeyId;
 
   const listed = await json(server, [...profile, 'list', '--owner', 'ops@acme.test']);
-  t.deepEqual(listed.value.map((k: { accessKeyId: string }) => k.accessKeyId), [id]);
+  t.deepEqual(
+    listed.value.map((k: { accessKeyId: string }) => k.accessKeyId),
+    [id],
+  );
   t.is((await json(server, [...profile, 'show', 'deploy-bot'])).value.accessKeyId, id);
   t.is((await akm(server, [...profile, 'extend', id, '--days', '60'])).code, 0);
   t.is((await akm(server, [...profile, 'assign', id, '--group', 'Release'])).code, 0);
@@ -80,7 +103,21 @@ test('login into the keychain, then every lifecycle command through the server, 
   // The same exit codes as locally: not found 3, conflict 4, usage 2.
   t.is((await akm(server, [...profile, 'show', 'AKMAAAAAAAAAAAAAAAAB'])).code, 3);
   t.is((await akm(server, [...profile, 'users', 'add', 'ops@acme.test'])).code, 4);
-  t.is((await akm(server, [...profile, 'create', '--name', 'x', '--tenant-level', '--expires-on', '2001-01-01', '--no-copy'])).code, 2);
+  t.is(
+    (
+      await akm(server, [
+        ...profile,
+        'create',
+        '--name',
+        'x',
+        '--tenant-level',
+        '--expires-on',
+        '2001-01-01',
+        '--no-copy',
+      ])
+    ).code,
+    2,
+  );
 
   t.is((await akm(server, [...profile, 'delete', id, '--yes'])).code, 0);
   t.is((await akm(server, [...profile, 'show', id])).code, 3);
@@ -94,7 +131,10 @@ test('login into the keychain, then every lifecycle command through the server, 
 });
 
 test('login refuses credentials the server refuses, and stores nothing', async (t) => {
-  if (!requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')) return;
+  if (
+    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
+  )
+    return;
   const server = await spawnServe();
   t.teardown(server.stop);
   const profile = ['--profile', `refused-${process.pid}`];
@@ -106,7 +146,9 @@ test('login refuses credentials the server refuses, and stores nothing', async (
 
   // Well-formed but not this key's secret: the server says no.
   const { generateSecretKey } = await import('../../src/core/credentials.js');
-  const refused = await akm(server, [...profile, 'login', server.url, '--access-key-id', server.admin.accessKeyId], { input: generateSecretKey() });
+  const refused = await akm(server, [...profile, 'login', server.url, '--access-key-id', server.admin.accessKeyId], {
+    input: generateSecretKey(),
+  });
   t.is(refused.code, 5, refused.stderr);
   t.regex(refused.stderr, /refused these credentials/);
   t.is((await akm(server, [...profile, '--store', server.url, 'whoami'])).code, 5);
@@ -124,7 +166,10 @@ test('no keychain and no environment: a clear error; --insecure-storage works wi
   t.is(list.code, 6);
   t.regex(list.stderr, /AKM_ACCESS_KEY_ID/);
 
-  const insecure = await akm(server, ['login', server.url, '--insecure-storage'], { env: noBus, input: server.admin.keyString });
+  const insecure = await akm(server, ['login', server.url, '--insecure-storage'], {
+    env: noBus,
+    input: server.admin.keyString,
+  });
   t.is(insecure.code, 0, insecure.stderr);
   t.regex(insecure.stderr, /plaintext/);
   const file = join(server.clientHome, '.config', 'akm', 'credentials-default');
@@ -135,7 +180,9 @@ test('no keychain and no environment: a clear error; --insecure-storage works wi
   t.false(used.stderr.includes(server.admin.secretKey));
 
   // CI: the environment alone, no login at all.
-  const ci = await akm(server, ['--store', server.url, 'whoami', '--json'], { env: { ...noBus, AKM_ACCESS_KEY_ID: server.admin.accessKeyId, AKM_SECRET_ACCESS_KEY: server.admin.secretKey } });
+  const ci = await akm(server, ['--store', server.url, 'whoami', '--json'], {
+    env: { ...noBus, AKM_ACCESS_KEY_ID: server.admin.accessKeyId, AKM_SECRET_ACCESS_KEY: server.admin.secretKey },
+  });
   t.is(ci.code, 0, ci.stderr);
   t.regex(JSON.parse(ci.stdout).credentials, /AKM_ACCESS_KEY_ID/);
   t.is((await akm(server, ['logout'], { env: noBus })).code, 0);
@@ -146,7 +193,7 @@ test('an unreachable server is exit 6 with its URL in the message', async (t) =>
   const url = server.url;
   const env = server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString });
   const clientHome = server.clientHome;
-  await server.child.process.kill('SIGTERM');
+  server.child.process.kill('SIGTERM');
   await server.child.exited;
   const result = await runNode([BIN, '--store', url, 'list'], { env: { ...env, HOME: clientHome } });
   t.is(result.code, 6);
@@ -156,13 +203,23 @@ test('an unreachable server is exit 6 with its URL in the message', async (t) =>
 });
 
 test('interactive login in a terminal: asks for the id and, hidden, the secret', async (t) => {
-  if (!requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')) return;
+  if (
+    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
+  )
+    return;
   if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
   const server = await spawnServe();
   const profile = `tty-${process.pid}`;
   // CI set to empty, not unset: tmux would otherwise pass on the CI of the process that started it.
   const env = server.clientEnv({ ...keychainEnv(), CI: '', TERM: 'xterm-256color' });
-  const tty = new TmuxSession(server.clientHome, env, [process.execPath, BIN, '--profile', profile, 'login', server.url]);
+  const tty = new TmuxSession(server.clientHome, env, [
+    process.execPath,
+    BIN,
+    '--profile',
+    profile,
+    'login',
+    server.url,
+  ]);
   t.teardown(async () => {
     tty.kill();
     await akm(server, ['--profile', profile, 'logout']);

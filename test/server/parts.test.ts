@@ -66,14 +66,33 @@ test('failure log: at most N records a minute, the rest counted in one summary r
   const db = openDatabase(store.path);
   t.teardown(() => db.close());
   const keys = deriveKeys(Buffer.from(store.masterKey, 'base64'));
-  const log = new AuthFailureLog(db, () => keys, (e) => t.fail(String(e)), 5);
+  const log = new AuthFailureLog(
+    db,
+    () => keys,
+    (e) => t.fail(String(e)),
+    5,
+  );
   const base = Date.parse('2030-01-01T00:00:00Z');
   for (let i = 0; i < 1000; i += 1) {
-    log.note({ tenantId: 'acme', accessKeyId: 'AKMAAAAAAAAAAAAAAAAB', reason: 'bad_signature', ip: '192.0.2.1', method: 'GET', path: '/v1/keys', at: new Date(base + i).toISOString() }, base + i);
+    log.note(
+      {
+        tenantId: 'acme',
+        accessKeyId: 'AKMAAAAAAAAAAAAAAAAB',
+        reason: 'bad_signature',
+        ip: '192.0.2.1',
+        method: 'GET',
+        path: '/v1/keys',
+        at: new Date(base + i).toISOString(),
+      },
+      base + i,
+    );
   }
   log.flush(base + 2000);
   log.flush(base + 61_000); // the minute is over: the summary is written
-  const rows = db.prepare("SELECT action, details FROM audit WHERE action LIKE 'auth.%' ORDER BY seq").all() as Array<{ action: string; details: string }>;
+  const rows = db.prepare("SELECT action, details FROM audit WHERE action LIKE 'auth.%' ORDER BY seq").all() as Array<{
+    action: string;
+    details: string;
+  }>;
   t.is(rows.filter((r) => r.action === 'auth.failed').length, 5);
   const summary = rows.filter((r) => r.action === 'auth.failed.summary');
   t.is(summary.length, 1);
@@ -90,7 +109,8 @@ test('lastUsed batcher: many uses, one row write per key per flush; failures are
   const batcher = new LastUsedBatcher(db, (e) => errors.push(e));
   const id = (db.prepare('SELECT id FROM keys LIMIT 1').get() as { id: string } | undefined)?.id;
   t.is(id, undefined, 'a fresh store has no keys yet');
-  for (let i = 0; i < 10_000; i += 1) batcher.record('AKMAAAAAAAAAAAAAAAAB', new Date(Date.parse('2030-01-01T00:00:00Z') + i).toISOString());
+  for (let i = 0; i < 10_000; i += 1)
+    batcher.record('AKMAAAAAAAAAAAAAAAAB', new Date(Date.parse('2030-01-01T00:00:00Z') + i).toISOString());
   t.is(batcher.pendingCount, 1);
   t.is(batcher.flush(), 1);
   t.is(batcher.pendingCount, 0);

@@ -19,10 +19,20 @@ interface Pending {
  * "100 Continue", which the server sends once it has parsed the request. The body follows on
  * finish().
  */
-function slowPost(url: string, key: { accessKeyId: string; secretKey: string }, path: string, body: string): Promise<Pending> {
+function slowPost(
+  url: string,
+  key: { accessKeyId: string; secretKey: string },
+  path: string,
+  body: string,
+): Promise<Pending> {
   return new Promise((ready, fail) => {
     const target = new URL(url);
-    const headers = signedHeaders(url, key, { method: 'POST', path, body, headers: { 'x-akm-nonce': `slow-${Math.random()}` } });
+    const headers = signedHeaders(url, key, {
+      method: 'POST',
+      path,
+      body,
+      headers: { 'x-akm-nonce': `slow-${Math.random()}` },
+    });
     const req = request({
       host: target.hostname,
       port: target.port,
@@ -49,7 +59,14 @@ test('SIGTERM with requests in flight: none is lost, exit 0', async (t) => {
   t.teardown(server.stop);
   const count = 25;
   const pending = await Promise.all(
-    Array.from({ length: count }, (_, i) => slowPost(server.url, server.admin, '/v1/users', JSON.stringify({ email: `user${i}@acme.test`, name: `User ${i}` }))),
+    Array.from({ length: count }, (_, i) =>
+      slowPost(
+        server.url,
+        server.admin,
+        '/v1/users',
+        JSON.stringify({ email: `user${i}@acme.test`, name: `User ${i}` }),
+      ),
+    ),
   );
   server.child.process.kill('SIGTERM');
   await sleep(300);
@@ -57,7 +74,10 @@ test('SIGTERM with requests in flight: none is lost, exit 0', async (t) => {
   // New connections are refused once the server stops listening…
   await t.throwsAsync(
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: new URL(server.url).port, path: '/healthz', agent: false }, resolve);
+      const req = request(
+        { host: '127.0.0.1', port: new URL(server.url).port, path: '/healthz', agent: false },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     }),

@@ -17,7 +17,25 @@ function makeCertificate(dir: string): { cert: string; key: string } {
   const key = join(dir, 'key.pem');
   const made = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
     { encoding: 'utf8', timeout: 30_000 },
   );
   if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
@@ -25,7 +43,10 @@ function makeCertificate(dir: string): { cert: string; key: string } {
 }
 
 test('akm serve over HTTPS: curl and the akm CLI talk to it; an untrusted certificate is exit 6', async (t) => {
-  if (!requireService(t, 'openssl and curl', hasCommand('openssl') && hasCommand('curl'), 'apt-get install openssl curl')) return;
+  if (
+    !requireService(t, 'openssl and curl', hasCommand('openssl') && hasCommand('curl'), 'apt-get install openssl curl')
+  )
+    return;
   const dir = mkdtempSync(join(tmpdir(), 'akm-tls-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { cert, key } = makeCertificate(dir);
@@ -33,20 +54,31 @@ test('akm serve over HTTPS: curl and the akm CLI talk to it; an untrusted certif
   t.teardown(server.stop);
   t.regex(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
 
-  const curl = spawnSync('curl', ['-sS', '--cacert', cert, '-K', '-', '--aws-sigv4', 'aws:amz:us-east-1:akm', `${server.url}/v1/keys`], {
-    input: `user = "${server.admin.accessKeyId}:${server.admin.secretKey}"\n`,
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const curl = spawnSync(
+    'curl',
+    ['-sS', '--cacert', cert, '-K', '-', '--aws-sigv4', 'aws:amz:us-east-1:akm', `${server.url}/v1/keys`],
+    {
+      input: `user = "${server.admin.accessKeyId}:${server.admin.secretKey}"\n`,
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
   t.is(curl.status, 0, curl.stderr);
   t.is(JSON.parse(curl.stdout).items[0].accessKeyId, server.admin.accessKeyId);
 
   const env = server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString, NODE_EXTRA_CA_CERTS: cert });
   const whoami = await runNode([BIN, '--store', server.url, 'whoami', '--json'], { env });
   t.is(whoami.code, 0, whoami.stderr);
-  t.like(JSON.parse(whoami.stdout), { actor: 'admin@acme.test', mode: 'remote', store: server.url, credentials: 'environment (AKM_CREDENTIALS)' });
+  t.like(JSON.parse(whoami.stdout), {
+    actor: 'admin@acme.test',
+    mode: 'remote',
+    store: server.url,
+    credentials: 'environment (AKM_CREDENTIALS)',
+  });
 
-  const untrusted = await runNode([BIN, '--store', server.url, 'list'], { env: server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString }) });
+  const untrusted = await runNode([BIN, '--store', server.url, 'list'], {
+    env: server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString }),
+  });
   t.is(untrusted.code, 6);
   t.true(untrusted.stderr.includes(server.url));
   t.regex(untrusted.stderr, /NODE_EXTRA_CA_CERTS/);

@@ -9,18 +9,48 @@ import { generateSecretKey } from '../../src/core/credentials.js';
 import { rawRequest, serverFixture, type ServerFixture } from '../helpers/server.js';
 
 function verify(fx: ServerFixture, body: unknown, localAddress?: string) {
-  return rawRequest(fx.url, { method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(localAddress ? { localAddress } : {}) });
+  return rawRequest(fx.url, {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(localAddress ? { localAddress } : {}),
+  });
 }
 
 async function keys(fx: ServerFixture) {
   const admin = fx.remote(fx.admin);
   await admin.addUser('svc@acme.test', 'Service');
-  const good = await admin.createKey({ name: 'ingest', type: 'api', expiry: { kind: 'days', days: 30 }, owner: 'svc@acme.test', groups: [], roles: ['Ingestion'] });
-  const inactive = await admin.createKey({ name: 'off', type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles: [] });
+  const good = await admin.createKey({
+    name: 'ingest',
+    type: 'api',
+    expiry: { kind: 'days', days: 30 },
+    owner: 'svc@acme.test',
+    groups: [],
+    roles: ['Ingestion'],
+  });
+  const inactive = await admin.createKey({
+    name: 'off',
+    type: 'access',
+    expiry: { kind: 'days', days: 30 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
   await admin.setKeyStatus(inactive.accessKeyId, 'inactive');
-  const expired = await admin.createKey({ name: 'old', type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles: [] });
+  const expired = await admin.createKey({
+    name: 'old',
+    type: 'access',
+    expiry: { kind: 'days', days: 30 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
   const db = new Database(fx.store.path);
-  db.prepare('UPDATE keys SET expires_at = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), expired.accessKeyId);
+  db.prepare('UPDATE keys SET expires_at = ? WHERE id = ?').run(
+    new Date(Date.now() - 1000).toISOString(),
+    expired.accessKeyId,
+  );
   db.close();
   return { good, inactive, expired };
 }
@@ -31,11 +61,21 @@ test('a valid key: tenant, owner and effective permissions, by key string or by 
   const { good } = await keys(fx);
   const byString = await verify(fx, { keyString: good.keyString });
   t.is(byString.status, 200);
-  t.like(byString.json, { valid: true, accessKeyId: good.accessKeyId, tenantId: 'acme', owner: 'svc@acme.test', type: 'api', permissions: ['data:ingest'] });
+  t.like(byString.json, {
+    valid: true,
+    accessKeyId: good.accessKeyId,
+    tenantId: 'acme',
+    owner: 'svc@acme.test',
+    type: 'api',
+    permissions: ['data:ingest'],
+  });
   const byParts = await verify(fx, { accessKeyId: good.accessKeyId, secretKey: good.secretKey });
   t.deepEqual(byParts.json, byString.json);
   // The same through the remote client.
-  t.like(await fx.remote(fx.admin).verifyKey({ accessKeyId: good.accessKeyId, secretKey: good.secretKey }), { valid: true, permissions: ['data:ingest'] });
+  t.like(await fx.remote(fx.admin).verifyKey({ accessKeyId: good.accessKeyId, secretKey: good.secretKey }), {
+    valid: true,
+    permissions: ['data:ingest'],
+  });
 });
 
 test('unknown, inactive, expired, wrong secret, wrong tenant: one identical 401 body', async (t) => {
@@ -54,8 +94,13 @@ test('unknown, inactive, expired, wrong secret, wrong tenant: one identical 401 
     t.is(reply.status, 401, what);
     t.is(reply.body, replies.unknown.body, what);
   }
-  t.deepEqual(replies.unknown.json, { valid: false, error: { code: 'invalid_credentials', message: 'the credentials are not valid', exitCode: 5 } });
-  t.deepEqual(await fx.remote(fx.admin).verifyKey({ accessKeyId: good.accessKeyId, secretKey: generateSecretKey() }), { valid: false });
+  t.deepEqual(replies.unknown.json, {
+    valid: false,
+    error: { code: 'invalid_credentials', message: 'the credentials are not valid', exitCode: 5 },
+  });
+  t.deepEqual(await fx.remote(fx.admin).verifyKey({ accessKeyId: good.accessKeyId, secretKey: generateSecretKey() }), {
+    valid: false,
+  });
 });
 
 test('malformed requests are 400, never "valid"', async (t) => {
@@ -66,9 +111,19 @@ test('malformed requests are 400, never "valid"', async (t) => {
     t.is(reply.status, 400, JSON.stringify(body));
     t.is(reply.json.valid, false);
   }
-  const notJson = await rawRequest(fx.url, { method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json' }, body: '{oops' });
+  const notJson = await rawRequest(fx.url, {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: { 'content-type': 'application/json' },
+    body: '{oops',
+  });
   t.is(notJson.status, 400);
-  const huge = await rawRequest(fx.url, { method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keyString: 'k'.repeat(10_000) }) });
+  const huge = await rawRequest(fx.url, {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ keyString: 'k'.repeat(10_000) }),
+  });
   t.is(huge.status, 413);
 });
 
@@ -115,7 +170,9 @@ test('lastUsedAt is written in batches, not once per request', async (t) => {
   const { good } = await keys(fx);
   const db = new Database(fx.store.path, { readonly: true });
   t.teardown(() => db.close());
-  const lastUsed = () => (db.prepare('SELECT last_used_at FROM keys WHERE id = ?').get(good.accessKeyId) as { last_used_at: string | null }).last_used_at;
+  const lastUsed = () =>
+    (db.prepare('SELECT last_used_at FROM keys WHERE id = ?').get(good.accessKeyId) as { last_used_at: string | null })
+      .last_used_at;
   const changesBefore = (db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
   await Promise.all(Array.from({ length: 50 }, () => verify(fx, { keyString: good.keyString })));
   t.is(lastUsed(), null, 'nothing written on the request path');

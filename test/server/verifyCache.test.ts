@@ -21,7 +21,14 @@ test('same answers as the local service on every kind of input', async (t) => {
   t.teardown(() => local.close());
   await local.addUser('u@acme.test', 'U');
   const make = (name: string, owner: string | null = null) =>
-    local.createKey({ name, type: 'access', expiry: { kind: 'days', days: 10 }, owner, groups: ['Administrators'], roles: ['Ingestion'] });
+    local.createKey({
+      name,
+      type: 'access',
+      expiry: { kind: 'days', days: 10 },
+      owner,
+      groups: ['Administrators'],
+      roles: ['Ingestion'],
+    });
   const good = await make('good', 'u@acme.test');
   const off = await make('off');
   await local.setKeyStatus(off.accessKeyId, 'inactive');
@@ -39,7 +46,13 @@ test('same answers as the local service on every kind of input', async (t) => {
     ['inactive', { accessKeyId: off.accessKeyId, secretKey: off.secretKey }],
     ['unknown', { accessKeyId: generateAccessKeyId(), secretKey: generateSecretKey() }],
     ['malformed id', { accessKeyId: 'AKM-nope', secretKey: good.secretKey }],
-    ['malformed secret', { accessKeyId: good.accessKeyId, secretKey: good.secretKey.slice(0, -1) + (good.secretKey.endsWith('a') ? 'b' : 'a') }],
+    [
+      'malformed secret',
+      {
+        accessKeyId: good.accessKeyId,
+        secretKey: good.secretKey.slice(0, -1) + (good.secretKey.endsWith('a') ? 'b' : 'a'),
+      },
+    ],
     ['empty', { accessKeyId: '', secretKey: '' }],
     ['new secret after rotation', { accessKeyId: rotated.accessKeyId, secretKey: fresh.secretKey }],
     ['old secret in grace', { accessKeyId: rotated.accessKeyId, secretKey: rotated.secretKey }],
@@ -69,8 +82,23 @@ test('a change committed by another process is seen at once', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
   const admin = fx.remote(fx.admin);
-  const key = await admin.createKey({ name: 'svc', type: 'api', expiry: { kind: 'days', days: 3 }, owner: null, groups: [], roles: ['Ingestion'] });
-  const check = async () => (await rawRequest(fx.url, { method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keyString: key.keyString }) })).status;
+  const key = await admin.createKey({
+    name: 'svc',
+    type: 'api',
+    expiry: { kind: 'days', days: 3 },
+    owner: null,
+    groups: [],
+    roles: ['Ingestion'],
+  });
+  const check = async () =>
+    (
+      await rawRequest(fx.url, {
+        method: 'POST',
+        path: '/v1/verify',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ keyString: key.keyString }),
+      })
+    ).status;
   t.is(await check(), 200);
   t.is(await check(), 200); // now cached
 
@@ -88,7 +116,12 @@ test('a change committed by another process is seen at once', async (t) => {
   await sleep(2);
   t.is(await check(), 200);
   await admin.assignKey(key.accessKeyId, { addGroups: [], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
-  const after = await rawRequest(fx.url, { method: 'POST', path: '/v1/verify', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keyString: key.keyString }) });
+  const after = await rawRequest(fx.url, {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ keyString: key.keyString }),
+  });
   t.deepEqual(after.json.permissions, ['audit:read', 'data:ingest', 'keys:read']);
   await admin.setKeyStatus(key.accessKeyId, 'inactive');
   t.is(await check(), 401);

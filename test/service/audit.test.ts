@@ -65,10 +65,19 @@ async function scenario(t: ExecutionContext): Promise<Scenario> {
       raw.close();
     }
   };
-  return { store, clock, records: 11, secrets: [svc.secretKey, rotated.secretKey, temp.secretKey], keyIds: { svc: svc.accessKeyId, temp: temp.accessKeyId }, open, tamper };
+  return {
+    store,
+    clock,
+    records: 11,
+    secrets: [svc.secretKey, rotated.secretKey, temp.secretKey],
+    keyIds: { svc: svc.accessKeyId, temp: temp.accessKeyId },
+    open,
+    tamper,
+  };
 }
 
-const problems = async (service: LocalService, expectHead?: string) => (await service.verifyAudit({ expectHead })).problems.map((p) => `${p.kind}@${p.seq}: ${p.message}`);
+const problems = async (service: LocalService, expectHead?: string) =>
+  (await service.verifyAudit({ expectHead })).problems.map((p) => `${p.kind}@${p.seq}: ${p.message}`);
 
 test('every change is recorded with time, actor, action, target, details and source; never a secret', async (t) => {
   const { store, clock, secrets, keyIds, open } = await scenario(t);
@@ -76,11 +85,31 @@ test('every change is recorded with time, actor, action, target, details and sou
   const page = await s.listAudit({ limit: 100 });
   t.deepEqual(
     page.items.map((r) => r.action),
-    ['group.add-member', 'key.delete', 'key.create', 'key.deactivate', 'key.rotate', 'key.assign', 'key.extend', 'key.create', 'group.create', 'user.add', 'tenant.init'],
+    [
+      'group.add-member',
+      'key.delete',
+      'key.create',
+      'key.deactivate',
+      'key.rotate',
+      'key.assign',
+      'key.extend',
+      'key.create',
+      'group.create',
+      'user.add',
+      'tenant.init',
+    ],
   );
   t.is(page.next, undefined);
   const [newest] = page.items;
-  t.like(newest, { seq: 11, tenantId: 'acme', actor: 'admin@acme.test', action: 'group.add-member', target: 'Deployers', source: 'test', at: clock.now().toISOString() });
+  t.like(newest, {
+    seq: 11,
+    tenantId: 'acme',
+    actor: 'admin@acme.test',
+    action: 'group.add-member',
+    target: 'Deployers',
+    source: 'test',
+    at: clock.now().toISOString(),
+  });
   t.deepEqual(newest!.details, { user: 'alice@acme.test' });
   const rotate = page.items.find((r) => r.action === 'key.rotate')!;
   t.is(rotate.target, keyIds.svc);
@@ -90,7 +119,8 @@ test('every change is recorded with time, actor, action, target, details and sou
   t.teardown(() => raw.close());
   const everything = JSON.stringify(raw.prepare('SELECT * FROM audit').all());
   for (const secret of secrets) {
-    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')]) t.false(everything.includes(form));
+    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')])
+      t.false(everything.includes(form));
   }
   t.notRegex(everything, /akms_/);
 });
@@ -100,10 +130,23 @@ test('filters: since, key (by id, or by name even once deleted), actor; limit an
   const s = open();
   const all = (await s.listAudit()).items;
   const since = all.find((r) => r.action === 'key.deactivate')!.at;
-  t.deepEqual((await s.listAudit({ since })).items.map((r) => r.action), ['group.add-member', 'key.delete', 'key.create', 'key.deactivate']);
-  t.deepEqual((await s.listAudit({ key: keyIds.svc })).items.map((r) => r.action), ['key.deactivate', 'key.rotate', 'key.assign', 'key.extend', 'key.create']);
-  t.deepEqual((await s.listAudit({ key: 'SVC' })).items.map((r) => r.target), Array(5).fill(keyIds.svc));
-  t.deepEqual((await s.listAudit({ key: 'temp' })).items.map((r) => r.action), ['key.delete', 'key.create'], 'a deleted key is found by its name');
+  t.deepEqual(
+    (await s.listAudit({ since })).items.map((r) => r.action),
+    ['group.add-member', 'key.delete', 'key.create', 'key.deactivate'],
+  );
+  t.deepEqual(
+    (await s.listAudit({ key: keyIds.svc })).items.map((r) => r.action),
+    ['key.deactivate', 'key.rotate', 'key.assign', 'key.extend', 'key.create'],
+  );
+  t.deepEqual(
+    (await s.listAudit({ key: 'SVC' })).items.map((r) => r.target),
+    Array(5).fill(keyIds.svc),
+  );
+  t.deepEqual(
+    (await s.listAudit({ key: 'temp' })).items.map((r) => r.action),
+    ['key.delete', 'key.create'],
+    'a deleted key is found by its name',
+  );
   t.is((await s.listAudit({ actor: 'ADMIN@acme.test' })).items.length, 11);
   t.is((await s.listAudit({ actor: 'alice@acme.test' })).items.length, 0);
 
@@ -151,7 +194,10 @@ test('an edited record is named', async (t) => {
 
 test('an edited actor, and an edit that also replaces the MAC, are named', async (t) => {
   const { open, tamper } = await scenario(t);
-  tamper(`UPDATE audit SET actor = 'mallory@evil.test' WHERE seq = 7`, `UPDATE audit SET action = 'key.activate', mac = 'AAAA' WHERE seq = 9`);
+  tamper(
+    `UPDATE audit SET actor = 'mallory@evil.test' WHERE seq = 7`,
+    `UPDATE audit SET action = 'key.activate', mac = 'AAAA' WHERE seq = 9`,
+  );
   t.deepEqual(await problems(open()), [
     'edited@7: record #7 was edited: its content no longer matches its MAC',
     'edited@9: record #9 was edited: its content and its MAC were both replaced',
@@ -161,7 +207,9 @@ test('an edited actor, and an edit that also replaces the MAC, are named', async
 test('a deleted record is named, in the middle and at the end', async (t) => {
   const { open, tamper, records } = await scenario(t);
   tamper('DELETE FROM audit WHERE seq = 5');
-  t.deepEqual(await problems(open()), ['deleted@5: record #5 was deleted: record #6 chains to a record that is no longer there']);
+  t.deepEqual(await problems(open()), [
+    'deleted@5: record #5 was deleted: record #6 chains to a record that is no longer there',
+  ]);
   tamper(`DELETE FROM audit WHERE seq >= ${records - 1}`);
   t.deepEqual(await problems(open()), [
     'deleted@5: record #5 was deleted: record #6 chains to a record that is no longer there',
@@ -171,7 +219,12 @@ test('a deleted record is named, in the middle and at the end', async (t) => {
 
 test('a deletion hidden by renumbering the rest is still named', async (t) => {
   const { open, tamper, records } = await scenario(t);
-  tamper('DELETE FROM audit WHERE seq = 3', 'UPDATE audit SET seq = -seq WHERE seq > 3', 'UPDATE audit SET seq = -seq - 1 WHERE seq < 0', `UPDATE audit_head SET seq = ${records - 1}`);
+  tamper(
+    'DELETE FROM audit WHERE seq = 3',
+    'UPDATE audit SET seq = -seq WHERE seq > 3',
+    'UPDATE audit SET seq = -seq - 1 WHERE seq < 0',
+    `UPDATE audit_head SET seq = ${records - 1}`,
+  );
   t.deepEqual(await problems(open()), [
     `deleted@3: record #3 was deleted: record #4 chains to a record that is no longer there`,
     `reordered@3: records #4-#${records} were renumbered: they are stored as #3-#${records - 1}`,
@@ -186,10 +239,17 @@ test('an inserted record is named, at the end and in the middle', async (t) => {
      SELECT ${seq}, 'acme', '2026-05-01T12:00:00.000Z', 'admin@acme.test', 'user.add', 'mallory@evil.test', '{}', 'test', mac, 'forged-mac'
        FROM audit WHERE seq = ${prevSeq}`;
   tamper(forged(records + 1, records));
-  t.deepEqual(await problems(open()), [`inserted@${records + 1}: record #${records + 1} was inserted: it has no valid MAC and the chain does not pass through it`]);
+  t.deepEqual(await problems(open()), [
+    `inserted@${records + 1}: record #${records + 1} was inserted: it has no valid MAC and the chain does not pass through it`,
+  ]);
 
   // make room in the middle by renumbering, and slip a record in
-  tamper(`DELETE FROM audit WHERE seq = ${records + 1}`, 'UPDATE audit SET seq = -seq WHERE seq >= 6', 'UPDATE audit SET seq = -seq + 1 WHERE seq < 0', forged(6, 5));
+  tamper(
+    `DELETE FROM audit WHERE seq = ${records + 1}`,
+    'UPDATE audit SET seq = -seq WHERE seq >= 6',
+    'UPDATE audit SET seq = -seq + 1 WHERE seq < 0',
+    forged(6, 5),
+  );
   t.deepEqual(await problems(open()), [
     'inserted@6: record #6 was inserted: it has no valid MAC and the chain does not pass through it',
     `reordered@7: records #6-#${records} were renumbered: they are stored as #7-#${records + 1}`,
@@ -198,17 +258,39 @@ test('an inserted record is named, at the end and in the middle', async (t) => {
 
 test('a copied record is named as inserted', async (t) => {
   const { open, tamper, records } = await scenario(t);
-  tamper(`INSERT INTO audit SELECT ${records + 1}, tenant_id, at, actor, action, target, details, source, prev_mac, mac FROM audit WHERE seq = 2`);
-  t.deepEqual(await problems(open()), [`inserted@${records + 1}: record #${records + 1} was inserted: it is a copy of record #2`]);
+  tamper(
+    `INSERT INTO audit SELECT ${records + 1}, tenant_id, at, actor, action, target, details, source, prev_mac, mac FROM audit WHERE seq = 2`,
+  );
+  t.deepEqual(await problems(open()), [
+    `inserted@${records + 1}: record #${records + 1} was inserted: it is a copy of record #2`,
+  ]);
 });
 
 test('reordered records are named', async (t) => {
   const { open, tamper } = await scenario(t);
-  tamper('UPDATE audit SET seq = -1 WHERE seq = 3', 'UPDATE audit SET seq = 3 WHERE seq = 8', 'UPDATE audit SET seq = 8 WHERE seq = -1');
-  t.deepEqual(await problems(open()), ['reordered@3: record #8 was moved: it is stored as #3', 'reordered@8: record #3 was moved: it is stored as #8']);
-  tamper('UPDATE audit SET seq = -1 WHERE seq = 3', 'UPDATE audit SET seq = 3 WHERE seq = 8', 'UPDATE audit SET seq = 8 WHERE seq = -1'); // put back
-  tamper('UPDATE audit SET seq = -1 WHERE seq = 5', 'UPDATE audit SET seq = 5 WHERE seq = 6', 'UPDATE audit SET seq = 6 WHERE seq = -1'); // neighbours
-  t.deepEqual(await problems(open()), ['reordered@5: record #6 was moved: it is stored as #5', 'reordered@6: record #5 was moved: it is stored as #6']);
+  tamper(
+    'UPDATE audit SET seq = -1 WHERE seq = 3',
+    'UPDATE audit SET seq = 3 WHERE seq = 8',
+    'UPDATE audit SET seq = 8 WHERE seq = -1',
+  );
+  t.deepEqual(await problems(open()), [
+    'reordered@3: record #8 was moved: it is stored as #3',
+    'reordered@8: record #3 was moved: it is stored as #8',
+  ]);
+  tamper(
+    'UPDATE audit SET seq = -1 WHERE seq = 3',
+    'UPDATE audit SET seq = 3 WHERE seq = 8',
+    'UPDATE audit SET seq = 8 WHERE seq = -1',
+  ); // put back
+  tamper(
+    'UPDATE audit SET seq = -1 WHERE seq = 5',
+    'UPDATE audit SET seq = 5 WHERE seq = 6',
+    'UPDATE audit SET seq = 6 WHERE seq = -1',
+  ); // neighbours
+  t.deepEqual(await problems(open()), [
+    'reordered@5: record #6 was moved: it is stored as #5',
+    'reordered@6: record #5 was moved: it is stored as #6',
+  ]);
 });
 
 test('tampering stays visible after akm goes on writing', async (t) => {
@@ -216,10 +298,14 @@ test('tampering stays visible after akm goes on writing', async (t) => {
   tamper(`DELETE FROM audit WHERE seq = ${records}`);
   const s = open();
   await s.addUser('bob@acme.test', 'Bob'); // chains on from the sealed head, not from the new last row
-  t.deepEqual(await problems(s), [`deleted@${records}: record #${records} was deleted: record #${records + 1} chains to a record that is no longer there`]);
+  t.deepEqual(await problems(s), [
+    `deleted@${records}: record #${records} was deleted: record #${records + 1} chains to a record that is no longer there`,
+  ]);
   await s.close();
 
-  tamper(`INSERT INTO audit SELECT ${records + 2}, tenant_id, at, 'mallory@evil.test', action, target, details, source, mac, 'forged' FROM audit WHERE seq = ${records + 1}`);
+  tamper(
+    `INSERT INTO audit SELECT ${records + 2}, tenant_id, at, 'mallory@evil.test', action, target, details, source, mac, 'forged' FROM audit WHERE seq = ${records + 1}`,
+  );
   const again = open();
   await again.addUser('carol@acme.test', 'Carol');
   t.deepEqual(await problems(again), [
@@ -231,8 +317,13 @@ test('tampering stays visible after akm goes on writing', async (t) => {
 test('a removed or forged head is reported', async (t) => {
   const { open, tamper, records } = await scenario(t);
   tamper('DELETE FROM audit_head');
-  t.deepEqual(await problems(open()), [`head@${records}: the sealed head of the chain is missing: records may have been deleted from the end`]);
-  tamper(`DELETE FROM audit WHERE seq = ${records}`, `INSERT INTO audit_head (id, seq, mac, tag) SELECT 1, seq, mac, 'made-up' FROM audit WHERE seq = ${records - 1}`);
+  t.deepEqual(await problems(open()), [
+    `head@${records}: the sealed head of the chain is missing: records may have been deleted from the end`,
+  ]);
+  tamper(
+    `DELETE FROM audit WHERE seq = ${records}`,
+    `INSERT INTO audit_head (id, seq, mac, tag) SELECT 1, seq, mac, 'made-up' FROM audit WHERE seq = ${records - 1}`,
+  );
   t.deepEqual(await problems(open()), [`head@${records - 1}: the sealed head of the chain was altered`]);
 });
 
@@ -252,10 +343,18 @@ test('a whole-store rollback is invisible inside the store, and caught by an anc
   copyFileSync(backup, store.path);
   const rolledBack = open();
   t.true((await rolledBack.verifyAudit()).ok, 'consistent in itself');
-  t.deepEqual(await problems(rolledBack, anchor), [`deleted@${records + 2}: record #${records + 2} named by the expected head is missing: the trail was cut short or rewritten`]);
+  t.deepEqual(await problems(rolledBack, anchor), [
+    `deleted@${records + 2}: record #${records + 2} named by the expected head is missing: the trail was cut short or rewritten`,
+  ]);
   const forgedAnchor = `${records}:${'A'.repeat(43)}`;
-  t.deepEqual(await problems(rolledBack, forgedAnchor), [`head@${records}: record #${records} does not match the expected head: the trail was rewritten`]);
-  await refusal(t, () => rolledBack.verifyAudit({ expectHead: 'latest' }), { instanceOf: UsageError, exitCode: 2, code: 'bad_anchor' });
+  t.deepEqual(await problems(rolledBack, forgedAnchor), [
+    `head@${records}: record #${records} does not match the expected head: the trail was rewritten`,
+  ]);
+  await refusal(t, () => rolledBack.verifyAudit({ expectHead: 'latest' }), {
+    instanceOf: UsageError,
+    exitCode: 2,
+    code: 'bad_anchor',
+  });
 });
 
 test('verification streams a long clean chain and still names one deletion in it', async (t) => {
@@ -264,7 +363,15 @@ test('verification streams a long clean chain and still names one deletion in it
   const key = keysOf(store).audit;
   s.ctx.db.transaction(() => {
     for (let i = 0; i < 20_000; i++) {
-      appendAudit(s.ctx.db, key, { tenantId: 'acme', at: new Date(Date.UTC(2026, 5, 1, 0, 0, i)).toISOString(), actor: 'admin@acme.test', action: 'key.extend', target: `K${i}`, details: { i }, source: 'bulk' });
+      appendAudit(s.ctx.db, key, {
+        tenantId: 'acme',
+        at: new Date(Date.UTC(2026, 5, 1, 0, 0, i)).toISOString(),
+        actor: 'admin@acme.test',
+        action: 'key.extend',
+        target: `K${i}`,
+        details: { i },
+        source: 'bulk',
+      });
     }
   })();
   let started = process.hrtime.bigint();
@@ -274,7 +381,11 @@ test('verification streams a long clean chain and still names one deletion in it
   t.is(clean.records, 20_011);
   s.ctx.db.prepare('DELETE FROM audit WHERE seq = 12345').run();
   started = process.hrtime.bigint();
-  t.deepEqual(await problems(s), ['deleted@12345: record #12345 was deleted: record #12346 chains to a record that is no longer there']);
+  t.deepEqual(await problems(s), [
+    'deleted@12345: record #12345 was deleted: record #12346 chains to a record that is no longer there',
+  ]);
   const brokenMs = Number(process.hrtime.bigint() - started) / 1e6;
-  t.log(`20,011 records: clean chain verified in ${cleanMs.toFixed(0)} ms, broken one diagnosed in ${brokenMs.toFixed(0)} ms`);
+  t.log(
+    `20,011 records: clean chain verified in ${cleanMs.toFixed(0)} ms, broken one diagnosed in ${brokenMs.toFixed(0)} ms`,
+  );
 });

@@ -23,7 +23,9 @@ interface ErrorInfo {
 }
 
 function spawnWorkers(store: TempStore, args: (worker: number) => string[]): Child[] {
-  return Array.from({ length: WORKERS }, (_, w) => spawnNode(fixture('worker'), args(w), { env: { ...process.env, AKM_MASTER_KEY: store.masterKey } }));
+  return Array.from({ length: WORKERS }, (_, w) =>
+    spawnNode(fixture('worker'), args(w), { env: { ...process.env, AKM_MASTER_KEY: store.masterKey } }),
+  );
 }
 
 function parsed<T>(child: Child): T[] {
@@ -70,7 +72,9 @@ test('8 processes create keys for the same user at the same moment: exactly 2 su
       t.false(/SQLITE_BUSY|locked/i.test(r.error?.message ?? ''), r.error?.message);
     }
     const starts = results.map((r) => r.t0);
-    t.log(`round ${round}: 2 created, 6 refused (key_limit); the 8 calls started within ${(Math.max(...starts) - Math.min(...starts)).toFixed(2)} ms`);
+    t.log(
+      `round ${round}: 2 created, 6 refused (key_limit); the 8 calls started within ${(Math.max(...starts) - Math.min(...starts)).toFixed(2)} ms`,
+    );
   }
   const exits = await Promise.all(children.map((c) => c.exited));
   exits.forEach((e, i) => t.is(e.code, 0, children[i]!.stderr()));
@@ -123,7 +127,11 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
   const acked = ops.filter((o) => o.ok);
   const failures = ops.filter((o) => !o.ok);
   const bad = failures.filter((o) => unexpected(o.error!));
-  t.deepEqual(bad.map((o) => `${o.op}: ${o.error?.code} ${o.error?.message}`), [], 'only key_limit and key_not_found refusals; no SQLITE_BUSY');
+  t.deepEqual(
+    bad.map((o) => `${o.op}: ${o.error?.code} ${o.error?.message}`),
+    [],
+    'only key_limit and key_not_found refusals; no SQLITE_BUSY',
+  );
 
   // The audit trail is written in the transaction of each change: its seq is the commit order.
   const check = store.open();
@@ -146,7 +154,9 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
     const op = record.action.slice('key.'.length);
     const ack = pending.get(bucket(worker, op, record.target!))?.shift();
     if (!ack) {
-      problems.push(`audit #${record.seq} ${record.action} ${record.target} by worker ${worker} was never acknowledged`);
+      problems.push(
+        `audit #${record.seq} ${record.action} ${record.target} by worker ${worker} was never acknowledged`,
+      );
       continue;
     }
     seqOf.set(ack, record.seq);
@@ -166,8 +176,10 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
   // Acknowledged but never recorded: only a deactivate of a key that was already inactive may be.
   for (const list of pending.values()) {
     for (const o of list) {
-      if (o.op !== 'deactivate') problems.push(`acknowledged ${o.op} ${o.id} (worker ${o.worker} #${o.seq}) has no audit record`);
-      else if (model.has(o.id!) && model.get(o.id!)!.status !== 'inactive') problems.push(`deactivate ${o.id} acknowledged but the key is active`);
+      if (o.op !== 'deactivate')
+        problems.push(`acknowledged ${o.op} ${o.id} (worker ${o.worker} #${o.seq}) has no audit record`);
+      else if (model.has(o.id!) && model.get(o.id!)!.status !== 'inactive')
+        problems.push(`deactivate ${o.id} acknowledged but the key is active`);
     }
   }
   // Real time: an operation acknowledged before another began must come first in the commit order.
@@ -188,7 +200,9 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
   const raw = rawDb(store.path);
   t.teardown(() => raw.close());
   const rows = raw
-    .prepare('SELECT k.id, k.status, k.secret_sealed, k.secret_digest, u.email AS owner FROM keys k LEFT JOIN users u ON u.id = k.owner_id')
+    .prepare(
+      'SELECT k.id, k.status, k.secret_sealed, k.secret_digest, u.email AS owner FROM keys k LEFT JOIN users u ON u.id = k.owner_id',
+    )
     .all() as Array<{ id: string; status: string; secret_sealed: Buffer; secret_digest: Buffer; owner: string | null }>;
   t.deepEqual(rows.map((r) => r.id).sort(), [...model.keys()].sort(), 'the same keys');
   for (const row of rows) {
@@ -196,10 +210,16 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
     if (!expected) continue;
     t.is(row.owner, expected.owner);
     t.is(row.status, expected.status, row.id);
-    t.is(openSecret(keys, 'acme', row.id, row.secret_sealed), expected.secret, `${row.id}: the last acknowledged secret`);
+    t.is(
+      openSecret(keys, 'acme', row.id, row.secret_sealed),
+      expected.secret,
+      `${row.id}: the last acknowledged secret`,
+    );
     t.true(digestMatches(keys, 'acme', row.id, expected.secret, row.secret_digest));
   }
-  const perOwner = raw.prepare('SELECT owner_id, count(*) AS n FROM keys WHERE owner_id IS NOT NULL GROUP BY owner_id').all() as Array<{ n: number }>;
+  const perOwner = raw
+    .prepare('SELECT owner_id, count(*) AS n FROM keys WHERE owner_id IS NOT NULL GROUP BY owner_id')
+    .all() as Array<{ n: number }>;
   t.true(perOwner.every((r) => r.n <= 2));
   t.is(raw.pragma('integrity_check', { simple: true }), 'ok');
 
@@ -208,5 +228,8 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
   t.log(
     `${WORKERS} processes × ${SECONDS} s: ${ops.length} operations (${(ops.length / SECONDS).toFixed(0)}/s); acknowledged ${count(acked, 'create')} create, ${count(acked, 'rotate')} rotate, ${count(acked, 'deactivate')} deactivate, ${count(acked, 'delete')} delete; refused ${refusedLimit} by the two-key limit, ${failures.length - refusedLimit} on keys deleted meanwhile; 0 SQLITE_BUSY; ${records.length} audit records replayed, limit peak ${maxOwned}/2, ${rows.length} keys at the end`,
   );
-  t.true(count(acked, 'create') > 0 && count(acked, 'rotate') > 0 && count(acked, 'delete') > 0, 'the mix really mixed');
+  t.true(
+    count(acked, 'create') > 0 && count(acked, 'rotate') > 0 && count(acked, 'delete') > 0,
+    'the mix really mixed',
+  );
 });

@@ -43,7 +43,9 @@ interface Row {
 }
 
 function spawnCrasher(store: TempStore): Child {
-  return spawnNode(fixture('crasher'), [store.path, String(USERS)], { env: { ...process.env, AKM_MASTER_KEY: store.masterKey } });
+  return spawnNode(fixture('crasher'), [store.path, String(USERS)], {
+    env: { ...process.env, AKM_MASTER_KEY: store.masterKey },
+  });
 }
 
 test(`SIGKILL at random moments (${KILLS} kills): nothing committed is lost, nothing half-done is visible`, async (t) => {
@@ -72,7 +74,7 @@ test(`SIGKILL at random moments (${KILLS} kills): nothing committed is lost, not
 
     const lines = child.lines.map((l) => JSON.parse(l) as Line);
     const fatal = lines.find((l) => 'fatal' in l);
-    if (fatal) t.fail(`the child failed on its own: ${(fatal as { fatal: string }).fatal}`);
+    if (fatal) t.fail(`the child failed on its own: ${fatal.fatal}`);
     // Apply what the child reported as committed, in order.
     let inFlight: Line | null = null;
     for (const line of lines) {
@@ -96,7 +98,9 @@ test(`SIGKILL at random moments (${KILLS} kills): nothing committed is lost, not
       const rows = new Map(
         (
           db
-            .prepare('SELECT k.id, u.email AS owner, k.secret_sealed, k.secret_digest, k.previous_sealed, k.previous_digest FROM keys k LEFT JOIN users u ON u.id = k.owner_id')
+            .prepare(
+              'SELECT k.id, u.email AS owner, k.secret_sealed, k.secret_digest, k.previous_sealed, k.previous_digest FROM keys k LEFT JOIN users u ON u.id = k.owner_id',
+            )
             .all() as Row[]
         ).map((r) => [r.id, r]),
       );
@@ -119,7 +123,11 @@ test(`SIGKILL at random moments (${KILLS} kills): nothing committed is lost, not
           const row = rows.get(inFlight.id);
           const before = model.get(inFlight.id)!;
           if (row && open(row) !== before.secret) {
-            model.set(inFlight.id, { ...before, secret: open(row), previous: inFlight.grace > 0 ? before.secret : null });
+            model.set(inFlight.id, {
+              ...before,
+              secret: open(row),
+              previous: inFlight.grace > 0 ? before.secret : null,
+            });
             committed = true;
           }
         } else if (!rows.has(inFlight.id)) {
@@ -139,21 +147,43 @@ test(`SIGKILL at random moments (${KILLS} kills): nothing committed is lost, not
         if (!row) continue;
         t.is(row.owner, expected.owner);
         t.is(open(row), expected.secret, `kill ${kill}: ${id} holds the last committed secret`);
-        t.true(digestMatches(keys, 'acme', id, expected.secret, row.secret_digest), `kill ${kill}: ${id} digest belongs to its sealed secret`);
-        if (expected.previous === null) t.is(row.previous_sealed, null, `kill ${kill}: ${id} keeps no old secret after an immediate rotation`);
+        t.true(
+          digestMatches(keys, 'acme', id, expected.secret, row.secret_digest),
+          `kill ${kill}: ${id} digest belongs to its sealed secret`,
+        );
+        if (expected.previous === null)
+          t.is(row.previous_sealed, null, `kill ${kill}: ${id} keeps no old secret after an immediate rotation`);
         else {
-          t.is(openSecret(keys, 'acme', id, row.previous_sealed!), expected.previous, `kill ${kill}: ${id} previous secret`);
+          t.is(
+            openSecret(keys, 'acme', id, row.previous_sealed!),
+            expected.previous,
+            `kill ${kill}: ${id} previous secret`,
+          );
           t.true(digestMatches(keys, 'acme', id, expected.previous, row.previous_digest));
         }
       }
       // The audit trail holds exactly the committed changes; every key has its creation record.
       const counts = Object.fromEntries(
-        (db.prepare("SELECT action, count(*) AS n FROM audit WHERE source = 'crasher' GROUP BY action").all() as Array<{ action: string; n: number }>).map((r) => [r.action, r.n]),
+        (
+          db
+            .prepare("SELECT action, count(*) AS n FROM audit WHERE source = 'crasher' GROUP BY action")
+            .all() as Array<{ action: string; n: number }>
+        ).map((r) => [r.action, r.n]),
       );
-      t.deepEqual({ create: counts['key.create'] ?? 0, rotate: counts['key.rotate'] ?? 0, delete: counts['key.delete'] ?? 0 }, audited, `kill ${kill}: audit counts`);
-      const orphans = db.prepare("SELECT k.id FROM keys k WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.action = 'key.create' AND a.target = k.id)").all();
+      t.deepEqual(
+        { create: counts['key.create'] ?? 0, rotate: counts['key.rotate'] ?? 0, delete: counts['key.delete'] ?? 0 },
+        audited,
+        `kill ${kill}: audit counts`,
+      );
+      const orphans = db
+        .prepare(
+          "SELECT k.id FROM keys k WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.action = 'key.create' AND a.target = k.id)",
+        )
+        .all();
       t.deepEqual(orphans, [], `kill ${kill}: keys without their audit record`);
-      const overLimit = db.prepare('SELECT owner_id FROM keys WHERE owner_id IS NOT NULL GROUP BY owner_id HAVING count(*) > 2').all();
+      const overLimit = db
+        .prepare('SELECT owner_id FROM keys WHERE owner_id IS NOT NULL GROUP BY owner_id HAVING count(*) > 2')
+        .all();
       t.deepEqual(overLimit, []);
     } finally {
       db.close();
@@ -173,7 +203,8 @@ test(`SIGKILL at random moments (${KILLS} kills): nothing committed is lost, not
   // The survivors still work through akm itself.
   const service = store.open();
   t.teardown(() => service.close());
-  for (const [id, key] of model) t.true((await service.verifyKey({ accessKeyId: id, secretKey: key.secret })).valid, id);
+  for (const [id, key] of model)
+    t.true((await service.verifyKey({ accessKeyId: id, secretKey: key.secret })).valid, id);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   t.log(

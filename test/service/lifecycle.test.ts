@@ -15,21 +15,42 @@ function setup(t: import('ava').ExecutionContext, clock = new Clock()) {
   return { store, service, clock };
 }
 
-const valid = async (service: import('../../src/service/local/service.js').LocalService, accessKeyId: string, secretKey: string, tenantId?: string) =>
-  (await service.verifyKey({ accessKeyId, secretKey, tenantId })).valid;
+const valid = async (
+  service: import('../../src/service/local/service.js').LocalService,
+  accessKeyId: string,
+  secretKey: string,
+  tenantId?: string,
+) => (await service.verifyKey({ accessKeyId, secretKey, tenantId })).valid;
 
 test('create with groups and roles: the issued key, its key string, show, list and verify', async (t) => {
   const { service, clock } = setup(t);
   await service.createRole('Deployer', ['deploy:run']);
   await service.createGroup('Deployers');
   await service.addGroupRole('Deployers', 'Deployer');
-  const key = await service.createKey(keyInput({ name: 'deploy-bot', groups: ['Deployers'], roles: ['ReadOnly'], expiry: { kind: 'days', days: 90 } }));
+  const key = await service.createKey(
+    keyInput({ name: 'deploy-bot', groups: ['Deployers'], roles: ['ReadOnly'], expiry: { kind: 'days', days: 90 } }),
+  );
 
   t.regex(key.accessKeyId, /^AKM[A-Z2-7]{17}$/);
   t.regex(key.secretKey, /^akms_[0-9A-Za-z]{50}$/);
   t.is(key.keyString, `key:${key.accessKeyId}::${key.secretKey},tenant id:acme`);
-  t.deepEqual(parseKeyString(key.keyString), { accessKeyId: key.accessKeyId, secret: key.secretKey, tenantId: 'acme', encrypted: false });
-  t.like(key, { name: 'deploy-bot', type: 'access', status: 'active', tenantId: 'acme', owner: null, groups: ['Deployers'], roles: ['ReadOnly'], createdBy: 'admin@acme.test', lastUsedAt: null });
+  t.deepEqual(parseKeyString(key.keyString), {
+    accessKeyId: key.accessKeyId,
+    secret: key.secretKey,
+    tenantId: 'acme',
+    encrypted: false,
+  });
+  t.like(key, {
+    name: 'deploy-bot',
+    type: 'access',
+    status: 'active',
+    tenantId: 'acme',
+    owner: null,
+    groups: ['Deployers'],
+    roles: ['ReadOnly'],
+    createdBy: 'admin@acme.test',
+    lastUsedAt: null,
+  });
   t.is(key.expiresAt, new Date(clock.now().getTime() + 90 * DAY).toISOString());
   t.is(key.createdAt, clock.now().toISOString());
 
@@ -44,7 +65,15 @@ test('create with groups and roles: the issued key, its key string, show, list a
   t.false(JSON.stringify(listed).includes(key.secretKey));
 
   const verdict = await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey, tenantId: 'acme' });
-  t.like(verdict, { valid: true, accessKeyId: key.accessKeyId, tenantId: 'acme', owner: null, name: 'deploy-bot', type: 'access', permissions: ['audit:read', 'deploy:run', 'keys:read'] });
+  t.like(verdict, {
+    valid: true,
+    accessKeyId: key.accessKeyId,
+    tenantId: 'acme',
+    owner: null,
+    name: 'deploy-bot',
+    type: 'access',
+    permissions: ['audit:read', 'deploy:run', 'keys:read'],
+  });
 
   const created = auditRecords(service, 'key.create');
   t.is(created.length, 1);
@@ -61,7 +90,11 @@ test('user-level keys carry their owner; a name is unique per owner, and an ambi
   await refusal(t, () => service.showKey('laptop'), { instanceOf: ConflictError, exitCode: 4, code: 'ambiguous_key' });
   t.is((await service.showKey(mine.accessKeyId)).owner, 'dev@acme.test');
   t.is((await service.showKey(tenantLevel.accessKeyId)).owner, null);
-  await refusal(t, () => service.createKey(keyInput({ name: 'LAPTOP', owner: 'dev@acme.test' })), { instanceOf: ConflictError, exitCode: 4, code: 'duplicate_name' });
+  await refusal(t, () => service.createKey(keyInput({ name: 'LAPTOP', owner: 'dev@acme.test' })), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'duplicate_name',
+  });
 });
 
 test('type api is kept and reported', async (t) => {
@@ -106,7 +139,12 @@ test('assign: add and remove groups and roles; permissions report their source',
   await service.addGroupRole('Deployers', 'ReadOnly');
   const key = await service.createKey(keyInput({ roles: ['Ingestion'] }));
 
-  const assigned = await service.assignKey(key.accessKeyId, { addGroups: ['deployers'], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
+  const assigned = await service.assignKey(key.accessKeyId, {
+    addGroups: ['deployers'],
+    addRoles: ['ReadOnly'],
+    removeGroups: [],
+    removeRoles: [],
+  });
   t.deepEqual(assigned.groups, ['Deployers']);
   t.deepEqual(assigned.roles, ['Ingestion', 'ReadOnly']);
   const { permissions } = await service.keyPermissions(key.accessKeyId);
@@ -121,10 +159,20 @@ test('assign: add and remove groups and roles; permissions report their source',
   ]);
 
   const auditBefore = auditRecords(service, 'key.assign').length;
-  await service.assignKey(key.accessKeyId, { addGroups: ['Deployers'], addRoles: [], removeGroups: [], removeRoles: ['KeyManager'] });
+  await service.assignKey(key.accessKeyId, {
+    addGroups: ['Deployers'],
+    addRoles: [],
+    removeGroups: [],
+    removeRoles: ['KeyManager'],
+  });
   t.is(auditRecords(service, 'key.assign').length, auditBefore, 'a change that changes nothing is not recorded');
 
-  const removed = await service.assignKey(key.accessKeyId, { addGroups: [], addRoles: [], removeGroups: ['Deployers'], removeRoles: ['Ingestion'] });
+  const removed = await service.assignKey(key.accessKeyId, {
+    addGroups: [],
+    addRoles: [],
+    removeGroups: ['Deployers'],
+    removeRoles: ['Ingestion'],
+  });
   t.deepEqual(removed.groups, []);
   t.deepEqual(removed.roles, ['ReadOnly']);
   t.deepEqual((await service.keyPermissions(key.accessKeyId)).permissions, [
@@ -195,7 +243,11 @@ test('copy returns the key string with the sealed secret, which never verifies',
   t.false(await valid(service, key.accessKeyId, parts.secret));
   t.not((await service.copyKey(key.accessKeyId)).keyString, '', 'copy is repeatable');
   const rotated = await service.rotateKey(key.accessKeyId, 0);
-  t.not((await service.copyKey(key.accessKeyId)).keyString, copied.keyString, 'after rotation copy shows the new sealed secret');
+  t.not(
+    (await service.copyKey(key.accessKeyId)).keyString,
+    copied.keyString,
+    'after rotation copy shows the new sealed secret',
+  );
   t.false((await service.copyKey(key.accessKeyId)).keyString.includes(rotated.secretKey));
 });
 
@@ -217,11 +269,19 @@ test('delete removes the key for good', async (t) => {
   const key = await service.createKey(keyInput({ roles: ['ReadOnly'] }));
   const gone = await service.deleteKey(key.accessKeyId);
   t.is(gone.accessKeyId, key.accessKeyId);
-  await refusal(t, () => service.showKey(key.accessKeyId), { instanceOf: NotFoundError, exitCode: 3, code: 'key_not_found' });
+  await refusal(t, () => service.showKey(key.accessKeyId), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+    code: 'key_not_found',
+  });
   await refusal(t, () => service.deleteKey(key.accessKeyId), { instanceOf: NotFoundError, exitCode: 3 });
   t.false(await valid(service, key.accessKeyId, key.secretKey));
   t.is((await service.listKeys({})).items.length, 0);
-  const n = (service.ctx.db.prepare('SELECT (SELECT count(*) FROM key_roles) + (SELECT count(*) FROM key_groups) AS n').get() as { n: number }).n;
+  const n = (
+    service.ctx.db
+      .prepare('SELECT (SELECT count(*) FROM key_roles) + (SELECT count(*) FROM key_groups) AS n')
+      .get() as { n: number }
+  ).n;
   t.is(n, 0, 'assignments go with the key');
   t.is(auditRecords(service, 'key.delete')[0]?.target, key.accessKeyId);
 });
@@ -239,7 +299,8 @@ test('verify: unknown, wrong, swapped, other-tenant, inactive and expired all an
     ['empty secret', a.accessKeyId, ''],
     ['malformed id', 'akm' + a.accessKeyId.slice(3), a.secretKey],
   ];
-  for (const [label, accessKeyId, secretKey, tenantId] of cases) t.deepEqual(await service.verifyKey({ accessKeyId, secretKey, tenantId }), { valid: false }, label);
+  for (const [label, accessKeyId, secretKey, tenantId] of cases)
+    t.deepEqual(await service.verifyKey({ accessKeyId, secretKey, tenantId }), { valid: false }, label);
   t.is((await service.showKey(a.accessKeyId)).lastUsedAt, null, 'failures do not count as use');
 
   clock.advance(HOUR);

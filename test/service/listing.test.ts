@@ -6,7 +6,11 @@ import type { LocalService } from '../../src/service/local/service.js';
 import { tempStore } from '../helpers/store.js';
 import { Clock, createMany, DAY, keyInput, refusal } from '../helpers/service.js';
 
-async function listAll(service: LocalService, filter: KeyFilter, limit?: number): Promise<{ items: KeyView[]; pages: number }> {
+async function listAll(
+  service: LocalService,
+  filter: KeyFilter,
+  limit?: number,
+): Promise<{ items: KeyView[]; pages: number }> {
   const items: KeyView[] = [];
   let after: string | undefined;
   let pages = 0;
@@ -41,7 +45,9 @@ test('paging over more than 1000 keys returns every key once, in creation order;
       expiry: i % 7 === 0 ? { kind: 'never' } : { kind: 'days', days: 1 + (i % 60) },
     });
   });
-  const owned = await service.createKey(keyInput({ name: 'mine', owner: 'dev@acme.test', expiry: { kind: 'days', days: 3 } }));
+  const owned = await service.createKey(
+    keyInput({ name: 'mine', owner: 'dev@acme.test', expiry: { kind: 'days', days: 3 } }),
+  );
   t.log(`seeded ${TOTAL + 1} keys in ${Date.now() - started} ms`);
   for (const i of [1, 2, 3]) await service.setKeyStatus(created[i]!.accessKeyId, 'inactive');
 
@@ -64,24 +70,37 @@ test('paging over more than 1000 keys returns every key once, in creation order;
   t.is(api.items.length, Math.ceil(TOTAL / 5));
   t.true(api.items.every((k) => k.type === 'api'));
 
-  t.deepEqual((await listAll(service, { owner: 'dev@acme.test' })).items.map((k) => k.accessKeyId), [owned.accessKeyId]);
-  t.deepEqual((await listAll(service, { status: 'inactive' })).items.map((k) => k.accessKeyId).sort(), [1, 2, 3].map((i) => created[i]!.accessKeyId).sort());
+  t.deepEqual(
+    (await listAll(service, { owner: 'dev@acme.test' })).items.map((k) => k.accessKeyId),
+    [owned.accessKeyId],
+  );
+  t.deepEqual(
+    (await listAll(service, { status: 'inactive' })).items.map((k) => k.accessKeyId).sort(),
+    [1, 2, 3].map((i) => created[i]!.accessKeyId).sort(),
+  );
 
   // Move the clock: keys made with 1..60 days expire at different moments.
   const now = clock.now().getTime();
   clock.advance(10 * DAY);
   const expired = await listAll(service, { status: 'expired' });
-  const expectExpired = [...created, owned].filter((k) => k.expiresAt !== null && Date.parse(k.expiresAt) <= now + 10 * DAY);
+  const expectExpired = [...created, owned].filter(
+    (k) => k.expiresAt !== null && Date.parse(k.expiresAt) <= now + 10 * DAY,
+  );
   t.is(expired.items.length, expectExpired.length);
   t.true(expired.items.every((k) => k.status === 'expired'));
   const active = await listAll(service, { status: 'active' });
   const inactive = new Set([1, 2, 3].map((i) => created[i]!.accessKeyId));
   const expiredIds = new Set(expectExpired.map((k) => k.accessKeyId));
-  const expectActive = [...created, owned].filter((k) => !expiredIds.has(k.accessKeyId) && !inactive.has(k.accessKeyId));
+  const expectActive = [...created, owned].filter(
+    (k) => !expiredIds.has(k.accessKeyId) && !inactive.has(k.accessKeyId),
+  );
   t.deepEqual(active.items.map((k) => k.accessKeyId).sort(), expectActive.map((k) => k.accessKeyId).sort());
 
   const within = await listAll(service, { expiringWithinDays: 7 });
-  const soon = [...created, owned].filter((k) => k.expiresAt !== null && Date.parse(k.expiresAt) > now + 10 * DAY && Date.parse(k.expiresAt) <= now + 17 * DAY);
+  const soon = [...created, owned].filter(
+    (k) =>
+      k.expiresAt !== null && Date.parse(k.expiresAt) > now + 10 * DAY && Date.parse(k.expiresAt) <= now + 17 * DAY,
+  );
   t.deepEqual(within.items.map((k) => k.accessKeyId).sort(), soon.map((k) => k.accessKeyId).sort());
   t.true(soon.length > 0);
 });
@@ -93,7 +112,11 @@ test('a forged or garbled cursor is a usage error; an unknown owner is not found
     await service.close();
     store.cleanup();
   });
-  for (const after of ['not-a-cursor', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('[1,2]').toString('base64url')]) {
+  for (const after of [
+    'not-a-cursor',
+    Buffer.from('{"a":1}').toString('base64url'),
+    Buffer.from('[1,2]').toString('base64url'),
+  ]) {
     await refusal(t, () => service.listKeys({}, { after }), { instanceOf: UsageError, exitCode: 2 });
   }
   await refusal(t, () => service.listKeys({ owner: 'nobody@acme.test' }), { instanceOf: NotFoundError, exitCode: 3 });

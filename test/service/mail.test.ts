@@ -54,7 +54,9 @@ test('every administrator, the creator and the last modifier get one mail naming
   await admin.addUser('dave@acme.test', 'Dave');
   const carol = await actingAs(admin, 'carol@acme.test', ['Administrator']);
   const dave = await actingAs(admin, 'dave@acme.test', ['Administrator']);
-  const key = await carol.createKey(keyInput({ name: 'deploy-bot', owner: 'alice@acme.test', expiry: { kind: 'days', days: 1 } }));
+  const key = await carol.createKey(
+    keyInput({ name: 'deploy-bot', owner: 'alice@acme.test', expiry: { kind: 'days', days: 1 } }),
+  );
   await dave.assignKey(key.accessKeyId, { addGroups: [], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
   // keys that must not be mailed: too far out, never expiring, inactive, deleted, already expired
   const later = await admin.createKey(keyInput({ name: 'later', expiry: { kind: 'days', days: 10 } }));
@@ -63,7 +65,9 @@ test('every administrator, the creator and the last modifier get one mail naming
   await admin.setKeyStatus(off.accessKeyId, 'inactive');
   const gone = await admin.createKey(keyInput({ name: 'gone', expiry: { kind: 'days', days: 1 } }));
   await admin.deleteKey(gone.accessKeyId);
-  const past = await admin.createKey(keyInput({ name: 'past', expiry: { kind: 'until', at: new Date(clock.now().getTime() + HOUR) } }));
+  const past = await admin.createKey(
+    keyInput({ name: 'past', expiry: { kind: 'until', at: new Date(clock.now().getTime() + HOUR) } }),
+  );
   clock.advance(2 * HOUR);
 
   const result = await run(admin);
@@ -92,12 +96,22 @@ test('every administrator, the creator and the last modifier get one mail naming
     t.notRegex(mail.raw, /akms_/);
     t.false(mail.raw.includes(SMTP_PASSWORD));
   }
-  const reasonOf = (to: string) => smtp.received.find((m) => m.to[0] === to)!.body.match(/^You receive this because (.*)\.$/m)![1];
+  const reasonOf = (to: string) =>
+    smtp.received.find((m) => m.to[0] === to)!.body.match(/^You receive this because (.*)\.$/m)![1];
   t.is(reasonOf('bob@acme.test'), 'you are a member of Administrators');
   t.is(reasonOf('carol@acme.test'), 'you created this key');
   t.is(reasonOf('dave@acme.test'), 'you were the last to modify this key');
   t.is(reasonOf('admin@acme.test'), 'you are a member of Administrators');
-  t.true(result.messages.every((m) => m.state === 'sent' && m.sentAt === clock.now().toISOString() && !m.retry && m.error === null && m.attempts === 1));
+  t.true(
+    result.messages.every(
+      (m) =>
+        m.state === 'sent' &&
+        m.sentAt === clock.now().toISOString() &&
+        !m.retry &&
+        m.error === null &&
+        m.attempts === 1,
+    ),
+  );
   t.is(result.messages[0]!.expiresAt, expiresAt);
 
   // a second run sends nothing
@@ -182,19 +196,29 @@ test('a refusing SMTP server: the mail is kept with its error and delivered by t
   t.is(smtp.received.length, 0);
   const raw = rawDb(store.path);
   t.teardown(() => raw.close());
-  const rows = raw.prepare('SELECT state, attempts, last_error FROM outbox ORDER BY id').all() as Array<{ state: string; attempts: number; last_error: string }>;
-  t.deepEqual(rows.map((r) => [r.state, r.attempts]), [
-    ['failed', 1],
-    ['failed', 1],
-  ]);
+  const rows = raw.prepare('SELECT state, attempts, last_error FROM outbox ORDER BY id').all() as Array<{
+    state: string;
+    attempts: number;
+    last_error: string;
+  }>;
+  t.deepEqual(
+    rows.map((r) => [r.state, r.attempts]),
+    [
+      ['failed', 1],
+      ['failed', 1],
+    ],
+  );
   t.regex(rows[0]!.last_error, /451/);
 
   // the dry run lists the retries
   const dry = await run(admin, { dryRun: true });
-  t.deepEqual(dry.messages.map((m) => [m.retry, m.state, m.attempts]), [
-    [true, 'pending', 1],
-    [true, 'pending', 1],
-  ]);
+  t.deepEqual(
+    dry.messages.map((m) => [m.retry, m.state, m.attempts]),
+    [
+      [true, 'pending', 1],
+      [true, 'pending', 1],
+    ],
+  );
 
   smtp.refuseWith = null;
   const retried = await run(admin);
@@ -209,13 +233,19 @@ test('an unreachable server, then wrong credentials: errors recorded without the
   const { smtp, admin, withMail } = await setup(t, []);
   await admin.createKey(keyInput({ name: 'svc', expiry: { kind: 'days', days: 1 } }));
   const port = await closedPort();
-  const down = withMail({ url: `smtp://akm-mailer:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`, from: 'akm@acme.test' });
+  const down = withMail({
+    url: `smtp://akm-mailer:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${port}`,
+    from: 'akm@acme.test',
+  });
   const first = await run(down);
   t.is(first.failed, 1);
   t.regex(first.messages[0]!.error ?? '', /ECONNREFUSED|ECONNECTION/);
 
   const wrongPassword = 'not-the-Pa55word';
-  const badLogin = withMail({ url: smtp.settings.url.replace(encodeURIComponent(SMTP_PASSWORD), wrongPassword), from: 'akm@acme.test' });
+  const badLogin = withMail({
+    url: smtp.settings.url.replace(encodeURIComponent(SMTP_PASSWORD), wrongPassword),
+    from: 'akm@acme.test',
+  });
   const second = await run(badLogin);
   t.is(second.failed, 1);
   t.is(second.messages[0]!.attempts, 2);
@@ -245,8 +275,15 @@ test('queued mail for a key deleted, deactivated or re-dated before delivery is 
   const next = await run(admin);
   t.is(next.cancelled, 3);
   t.is(next.sent, 1, 'only the mail for the new date of "moved"');
-  t.true(next.messages.filter((m) => m.state === 'cancelled').every((m) => /deleted, deactivated or given another expiry/.test(m.error ?? '')));
-  t.deepEqual(smtp.received.map((m) => m.subject.match(/"(\w+)"/)![1]), ['moved']);
+  t.true(
+    next.messages
+      .filter((m) => m.state === 'cancelled')
+      .every((m) => /deleted, deactivated or given another expiry/.test(m.error ?? '')),
+  );
+  t.deepEqual(
+    smtp.received.map((m) => m.subject.match(/"(\w+)"/)![1]),
+    ['moved'],
+  );
   t.regex(smtp.received[0]!.body, /2026-05-03 01:00 UTC/);
 });
 
@@ -266,13 +303,21 @@ test('two runs racing in two processes send every message exactly once', async (
   const admins = ['bob', 'carol', 'dave', 'erin'].map((n) => `${n}@acme.test`);
   const { store, smtp, admin } = await setup(t, admins);
   const keys = [];
-  for (let i = 0; i < 12; i++) keys.push(await admin.createKey(keyInput({ name: `k${i}`, expiry: { kind: 'days', days: 1 } })));
+  for (let i = 0; i < 12; i++)
+    keys.push(await admin.createKey(keyInput({ name: `k${i}`, expiry: { kind: 'days', days: 1 } })));
   // Real time in the children: these keys were created with the clock of the setup, so re-date them.
   const raw = rawDb(store.path);
   t.teardown(() => raw.close());
   raw.prepare('UPDATE keys SET expires_at = ?').run(new Date(Date.now() + DAY).toISOString());
   smtp.delayMs = 15; // keep both runs sending at the same time
-  const env = { ...process.env, AKM_STORE: store.path, AKM_MASTER_KEY: store.masterKey, AKM_SMTP_URL: smtp.settings.url, AKM_MAIL_FROM: 'akm@acme.test', AKM_TEST_START_AT: String(Date.now() + 1500) };
+  const env = {
+    ...process.env,
+    AKM_STORE: store.path,
+    AKM_MASTER_KEY: store.masterKey,
+    AKM_SMTP_URL: smtp.settings.url,
+    AKM_MAIL_FROM: 'akm@acme.test',
+    AKM_TEST_START_AT: String(Date.now() + 1500),
+  };
   const children = [0, 1].map(() => spawnNode(fixture('notifyExpiring'), [], { env }));
   const results = await Promise.all(
     children.map(async (child) => {
@@ -288,8 +333,14 @@ test('two runs racing in two processes send every message exactly once', async (
   t.is(pairs.size, expected, 'no recipient got the same key twice');
   t.is(results[0]!.keys + results[1]!.keys, keys.length, 'each key planned by exactly one run');
   t.is(results[0]!.sent + results[1]!.sent, expected);
-  t.deepEqual(results[0]!.ids.filter((id) => results[1]!.ids.includes(id)), [], 'no outbox row sent by both');
+  t.deepEqual(
+    results[0]!.ids.filter((id) => results[1]!.ids.includes(id)),
+    [],
+    'no outbox row sent by both',
+  );
   t.log(`run A sent ${results[0]!.sent}, run B sent ${results[1]!.sent} of ${expected}`);
-  const again: NotifyExpiringResult = await run(new LocalService({ ...admin.ctx, now: () => new Date() }, false, smtp.settings));
+  const again: NotifyExpiringResult = await run(
+    new LocalService({ ...admin.ctx, now: () => new Date() }, false, smtp.settings),
+  );
   t.is(again.messages.length, 0);
 });

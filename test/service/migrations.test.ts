@@ -78,25 +78,34 @@ for (const from of older) {
     t.is(after.appId, APPLICATION_ID);
     t.is(after.integrity, 'ok');
     t.is(after.foreignKeys, 0);
-    t.deepEqual(schemaOf(path), schemas.get(LATEST_VERSION), 'the same schema as a store created at the latest version');
+    t.deepEqual(
+      schemaOf(path),
+      schemas.get(LATEST_VERSION),
+      'the same schema as a store created at the latest version',
+    );
     t.deepEqual(missingRows(before, tableRows(path)), [], 'every old row is still there');
     openDatabase(path, { create: from === 0 }).close(); // a second open is a no-op
     t.is(header(path).version, LATEST_VERSION);
     if (from === 0) return;
 
     // The upgraded store serves the old keys and takes new ones.
-    const service = LocalService.open({ storePath: path, masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never }, source: 'test' });
+    const service = LocalService.open({
+      storePath: path,
+      masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
+      source: 'test',
+    });
     t.teardown(() => service.close());
     for (const key of old.keys) {
       const verdict = await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey });
       t.true(verdict.valid, `seeded key ${key.accessKeyId} verifies after the upgrade`);
       t.truthy((await service.copyKey(key.accessKeyId)).keyString);
     }
-    t.deepEqual((await service.keyPermissions(old.keys[1]!.accessKeyId)).permissions.map((p) => `${p.permission}<${p.role}<${p.viaGroup ?? ''}`), [
-      'audit:read<ReadOnly<',
-      'deploy:run<Deployer<Deployers',
-      'keys:read<ReadOnly<',
-    ]);
+    t.deepEqual(
+      (await service.keyPermissions(old.keys[1]!.accessKeyId)).permissions.map(
+        (p) => `${p.permission}<${p.role}<${p.viaGroup ?? ''}`,
+      ),
+      ['audit:read<ReadOnly<', 'deploy:run<Deployer<Deployers', 'keys:read<ReadOnly<'],
+    );
     const fresh = await service.createKey(keyInput({ name: 'after-upgrade' }));
     t.true((await service.verifyKey({ accessKeyId: fresh.accessKeyId, secretKey: fresh.secretKey })).valid);
     const audit = await service.verifyAudit();
@@ -113,7 +122,11 @@ for (const from of older.filter((v) => v >= 1)) {
     const masterKey = randomBytes(32);
     const path = join(dir, 'akm.db');
     const old = buildAtVersion(path, from, masterKey);
-    const service = LocalService.open({ storePath: path, masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never }, source: 'test' });
+    const service = LocalService.open({
+      storePath: path,
+      masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
+      source: 'test',
+    });
     t.teardown(() => service.close());
     const audit = await service.verifyAudit();
     t.true(audit.ok, JSON.stringify(audit.problems));
@@ -192,7 +205,10 @@ test('a SIGKILL during a migration leaves the old schema or the new one, never a
       killed++;
       const state = header(path);
       t.is(state.integrity, 'ok', `kill ${i} from v${from}`);
-      t.true(state.version === from || state.version === LATEST_VERSION, `user_version ${state.version} after kill ${i}`);
+      t.true(
+        state.version === from || state.version === LATEST_VERSION,
+        `user_version ${state.version} after kill ${i}`,
+      );
       const expected = state.version === LATEST_VERSION ? schemas.get(LATEST_VERSION) : schemas.get(from);
       t.deepEqual(schemaOf(path), expected, `schema matches v${state.version} exactly after kill ${i}`);
       if (state.version === LATEST_VERSION) outcomes.new++;
@@ -211,7 +227,9 @@ test('a SIGKILL during a migration leaves the old schema or the new one, never a
     }
     t.log(`from v${from}: an unkilled migration takes ${fullMs} ms with ${stepDelay} ms per step`);
   }
-  t.log(`${killed} kills during migration (${outcomes.midStep} right after a step, inside the transaction): ${outcomes.old} left the old schema, ${outcomes.new} the new one, 0 a mix`);
+  t.log(
+    `${killed} kills during migration (${outcomes.midStep} right after a step, inside the transaction): ${outcomes.old} left the old schema, ${outcomes.new} the new one, 0 a mix`,
+  );
   t.true(outcomes.old > 0, 'some kills must land before the commit, or the test proves nothing');
 });
 
@@ -222,7 +240,9 @@ test('several processes opening an old store at once migrate it once, all succee
   buildAtVersion(path, from, randomBytes(32));
   const before = from === 0 ? {} : tableRows(path);
   const children = Array.from({ length: 4 }, () => spawnNode(fixture('migrate-child'), [path, '100']));
-  const results = await Promise.all(children.map(async (c) => ({ exit: await c.exited, lines: c.lines, stderr: c.stderr() })));
+  const results = await Promise.all(
+    children.map(async (c) => ({ exit: await c.exited, lines: c.lines, stderr: c.stderr() })),
+  );
   for (const r of results) t.is(r.exit.code, 0, r.stderr);
   const ran = results.filter((r) => r.lines.some((l) => l.startsWith('step '))).length;
   t.is(ran, 1, 'exactly one process ran the steps');

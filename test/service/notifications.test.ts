@@ -36,12 +36,20 @@ test('an assignment change notifies the owner, the creator and the last modifier
   clock.advance(HOUR);
   await dave.extendKey(key.accessKeyId, { kind: 'days', days: 60 }); // dave becomes the last modifier
   clock.advance(HOUR);
-  await admin.assignKey(key.accessKeyId, { addGroups: ['Deployers'], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
+  await admin.assignKey(key.accessKeyId, {
+    addGroups: ['Deployers'],
+    addRoles: ['ReadOnly'],
+    removeGroups: [],
+    removeRoles: [],
+  });
 
   for (const user of ['alice@acme.test', 'carol@acme.test', 'dave@acme.test']) {
     const assigns = (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
     t.is(assigns.length, 1, user);
-    t.is(assigns[0]!.message, `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`);
+    t.is(
+      assigns[0]!.message,
+      `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
+    );
     t.is(assigns[0]!.actor, 'admin@acme.test');
     t.is(assigns[0]!.keyName, 'deploy');
     t.false(assigns[0]!.read);
@@ -55,16 +63,27 @@ test('an assignment change notifies the owner, the creator and the last modifier
   t.is((await about(admin, 'admin@acme.test', key.accessKeyId)).length, 1);
   t.is((await about(admin, 'dave@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 1);
   t.is((await about(admin, 'carol@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 2);
-  t.regex((await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message, /^carol@acme\.test changed the assignments .*: removed role ReadOnly$/);
+  t.regex(
+    (await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message,
+    /^carol@acme\.test changed the assignments .*: removed role ReadOnly$/,
+  );
 });
 
 test('one person who is owner, creator and last modifier is notified once', async (t) => {
   const { admin } = await setup(t);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   const own = await alice.createKey(keyInput({ name: 'mine', owner: 'alice@acme.test', roles: ['KeyManager'] }));
-  await alice.assignKey(own.accessKeyId, { addGroups: [], addRoles: [], removeGroups: [], removeRoles: ['KeyManager'] });
+  await alice.assignKey(own.accessKeyId, {
+    addGroups: [],
+    addRoles: [],
+    removeGroups: [],
+    removeRoles: ['KeyManager'],
+  });
   const mine = await about(admin, 'alice@acme.test', own.accessKeyId);
-  t.deepEqual(mine.map((n) => n.action), ['key.assign', 'key.create']);
+  t.deepEqual(
+    mine.map((n) => n.action),
+    ['key.assign', 'key.create'],
+  );
 });
 
 test('groups and roles given at create notify the owner and the creator; a create without them notifies nobody', async (t) => {
@@ -73,12 +92,17 @@ test('groups and roles given at create notify the owner and the creator; a creat
   t.deepEqual(await about(admin, 'bob@acme.test', plain.accessKeyId), []);
   t.deepEqual(await about(admin, 'carol@acme.test', plain.accessKeyId), []);
 
-  const assigned = await carol.createKey(keyInput({ name: 'assigned', owner: 'bob@acme.test', groups: ['Deployers'], roles: ['Ingestion'] }));
+  const assigned = await carol.createKey(
+    keyInput({ name: 'assigned', owner: 'bob@acme.test', groups: ['Deployers'], roles: ['Ingestion'] }),
+  );
   for (const user of ['bob@acme.test', 'carol@acme.test']) {
     const got = await about(admin, user, assigned.accessKeyId);
     t.is(got.length, 1, user);
     t.is(got[0]!.action, 'key.create');
-    t.is(got[0]!.message, `carol@acme.test created the key "assigned" (${assigned.accessKeyId}) with group Deployers and role Ingestion`);
+    t.is(
+      got[0]!.message,
+      `carol@acme.test created the key "assigned" (${assigned.accessKeyId}) with group Deployers and role Ingestion`,
+    );
   }
   t.deepEqual(await about(admin, 'admin@acme.test', assigned.accessKeyId), []);
 });
@@ -94,14 +118,26 @@ test('a tenant-level key that acts has no inbox: only the people concerned are n
   t.is((await robot.listNotifications({ user: 'alice@acme.test' })).user, 'alice@acme.test');
 });
 
-test("the owner hears when someone else deactivates, activates, rotates, extends or deletes their key", async (t) => {
+test('the owner hears when someone else deactivates, activates, rotates, extends or deletes their key', async (t) => {
   const { clock, admin, dave } = await setup(t);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
   const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
-    ['key.deactivate', () => dave.setKeyStatus(key.accessKeyId, 'inactive'), /^dave@acme\.test deactivated your key "svc" \(AKM[A-Z2-7]{17}\): it no longer authenticates$/],
+    [
+      'key.deactivate',
+      () => dave.setKeyStatus(key.accessKeyId, 'inactive'),
+      /^dave@acme\.test deactivated your key "svc" \(AKM[A-Z2-7]{17}\): it no longer authenticates$/,
+    ],
     ['key.activate', () => dave.setKeyStatus(key.accessKeyId, 'active'), /^dave@acme\.test activated your key "svc"/],
-    ['key.rotate', () => dave.rotateKey(key.accessKeyId, 2 * HOUR), /new secret for your key "svc" .*; the old secret works until \d{4}-/],
-    ['key.extend', () => dave.extendKey(key.accessKeyId, { kind: 'never' }), /changed the expiry of your key "svc" .* from \d{4}-\S+ to never$/],
+    [
+      'key.rotate',
+      () => dave.rotateKey(key.accessKeyId, 2 * HOUR),
+      /new secret for your key "svc" .*; the old secret works until \d{4}-/,
+    ],
+    [
+      'key.extend',
+      () => dave.extendKey(key.accessKeyId, { kind: 'never' }),
+      /changed the expiry of your key "svc" .* from \d{4}-\S+ to never$/,
+    ],
     ['key.delete', () => dave.deleteKey(key.accessKeyId), /^dave@acme\.test deleted your key "svc"/],
   ];
   const secrets = [key.secretKey];
@@ -115,7 +151,10 @@ test("the owner hears when someone else deactivates, activates, rotates, extends
     t.is(newest?.at, clock.now().toISOString());
   }
   const all = await about(admin, 'alice@acme.test', key.accessKeyId);
-  t.deepEqual(all.map((n) => n.action), ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate']);
+  t.deepEqual(
+    all.map((n) => n.action),
+    ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate'],
+  );
   // nobody else was told, and no message carries a secret
   t.deepEqual(await about(admin, 'dave@acme.test', key.accessKeyId), []);
   t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
@@ -136,18 +175,32 @@ test('no owner notice when the owners act on their own key, nor for a tenant-lev
   const shared = await admin.createKey(keyInput({ name: 'shared', owner: null }));
   await dave.setKeyStatus(shared.accessKeyId, 'inactive');
   await dave.deleteKey(shared.accessKeyId);
-  for (const user of ['admin@acme.test', 'dave@acme.test']) t.deepEqual(await about(admin, user, shared.accessKeyId), []);
+  for (const user of ['admin@acme.test', 'dave@acme.test'])
+    t.deepEqual(await about(admin, user, shared.accessKeyId), []);
 });
 
 test('a change that fails writes no notification: notices share the change transaction', async (t) => {
   const { admin } = await setup(t);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
   const before = await admin.listNotifications({ user: 'alice@acme.test' });
-  await refusal(t, () => admin.assignKey(key.accessKeyId, { addGroups: ['Deployers', 'NoSuchGroup'], addRoles: [], removeGroups: [], removeRoles: [] }), {
-    instanceOf: NotFoundError,
-    exitCode: 3,
+  await refusal(
+    t,
+    () =>
+      admin.assignKey(key.accessKeyId, {
+        addGroups: ['Deployers', 'NoSuchGroup'],
+        addRoles: [],
+        removeGroups: [],
+        removeRoles: [],
+      }),
+    {
+      instanceOf: NotFoundError,
+      exitCode: 3,
+    },
+  );
+  await refusal(t, () => admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test', roles: ['ReadOnly'] })), {
+    instanceOf: Error as never,
+    exitCode: 4,
   });
-  await refusal(t, () => admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test', roles: ['ReadOnly'] })), { instanceOf: Error as never, exitCode: 4 });
   t.deepEqual(await admin.listNotifications({ user: 'alice@acme.test' }), before);
   t.deepEqual((await admin.showKey(key.accessKeyId)).groups, []);
 });
@@ -163,20 +216,36 @@ test('the inbox: newest first, unread filter, mark read, counts', async (t) => {
   t.is(all.user, 'alice@acme.test');
   t.is(all.items.length, 3);
   t.is(all.unread, 3);
-  t.deepEqual(all.items.map((n) => n.at), [...all.items.map((n) => n.at)].sort().reverse());
+  t.deepEqual(
+    all.items.map((n) => n.at),
+    [...all.items.map((n) => n.at)].sort().reverse(),
+  );
 
   const marked = await admin.listNotifications({ user: 'alice@acme.test', markRead: true, limit: 2 });
-  t.deepEqual(marked.items.map((n) => n.read), [false, false], 'returned as they were before marking');
+  t.deepEqual(
+    marked.items.map((n) => n.read),
+    [false, false],
+    'returned as they were before marking',
+  );
   t.is(marked.unread, 1);
   const unread = await admin.listNotifications({ user: 'alice@acme.test', unread: true });
-  t.deepEqual(unread.items.map((n) => n.id), [all.items[2]!.id]);
+  t.deepEqual(
+    unread.items.map((n) => n.id),
+    [all.items[2]!.id],
+  );
   const again = await admin.listNotifications({ user: 'alice@acme.test' });
-  t.deepEqual(again.items.map((n) => n.read), [true, true, false]);
+  t.deepEqual(
+    again.items.map((n) => n.read),
+    [true, true, false],
+  );
   t.is(again.items[0]!.readAt, clock.now().toISOString());
 
   // the acting admin's own inbox is the default
   t.is((await admin.listNotifications()).user, 'admin@acme.test');
-  await refusal(t, () => admin.listNotifications({ user: 'alice@acme.test', limit: 0 }), { instanceOf: UsageError, exitCode: 2 });
+  await refusal(t, () => admin.listNotifications({ user: 'alice@acme.test', limit: 0 }), {
+    instanceOf: UsageError,
+    exitCode: 2,
+  });
 });
 
 test("another user's inbox needs users:manage; an unknown user is not found", async (t) => {
@@ -185,7 +254,13 @@ test("another user's inbox needs users:manage; an unknown user is not found", as
   t.is((await alice.listNotifications()).user, 'alice@acme.test');
   t.is((await alice.listNotifications({ user: 'ALICE@acme.test' })).user, 'alice@acme.test');
   await refusal(t, () => alice.listNotifications({ user: 'bob@acme.test' }), { instanceOf: DeniedError, exitCode: 5 });
-  await refusal(t, () => alice.listNotifications({ user: 'bob@acme.test', markRead: true }), { instanceOf: DeniedError, exitCode: 5 });
-  await refusal(t, () => admin.listNotifications({ user: 'nobody@acme.test' }), { instanceOf: NotFoundError, exitCode: 3 });
+  await refusal(t, () => alice.listNotifications({ user: 'bob@acme.test', markRead: true }), {
+    instanceOf: DeniedError,
+    exitCode: 5,
+  });
+  await refusal(t, () => admin.listNotifications({ user: 'nobody@acme.test' }), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+  });
   await refusal(t, () => admin.listNotifications({ user: 'not an email' }), { instanceOf: UsageError, exitCode: 2 });
 });

@@ -17,7 +17,10 @@ function setup(t: import('ava').ExecutionContext) {
 test('init made the built-in group, roles and first administrator', async (t) => {
   const service = setup(t);
   const groups = await service.listGroups();
-  t.like(groups.find((g) => g.name === 'Administrators'), { builtin: true, members: ['admin@acme.test'], roles: ['Administrator'] });
+  t.like(
+    groups.find((g) => g.name === 'Administrators'),
+    { builtin: true, members: ['admin@acme.test'], roles: ['Administrator'] },
+  );
   const roles = Object.fromEntries((await service.listRoles()).map((r) => [r.name, r]));
   t.deepEqual(Object.keys(roles).sort(), ['Administrator', 'Ingestion', 'KeyManager', 'ReadOnly']);
   t.deepEqual(roles.Administrator!.permissions, ['*']);
@@ -33,20 +36,44 @@ test('users: add, list, duplicates, unknown, and who cannot be removed', async (
   const service = setup(t);
   const added = await service.addUser('Dev@Acme.Test', 'Dev One');
   t.like(added, { email: 'dev@acme.test', name: 'Dev One', groups: [], keyCount: 0 });
-  await refusal(t, () => service.addUser('DEV@acme.test', 'again'), { instanceOf: ConflictError, exitCode: 4, code: 'duplicate_user' });
+  await refusal(t, () => service.addUser('DEV@acme.test', 'again'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'duplicate_user',
+  });
   await refusal(t, () => service.addUser('not-an-email', ''), { instanceOf: UsageError, exitCode: 2 });
   await refusal(t, () => service.addUser('x@acme.test', 'Bad\u001b[2J'), { instanceOf: UsageError, exitCode: 2 });
-  await refusal(t, () => service.removeUser('ghost@acme.test'), { instanceOf: NotFoundError, exitCode: 3, code: 'user_not_found' });
-  await refusal(t, () => service.removeUser('admin@acme.test'), { instanceOf: ConflictError, exitCode: 4, code: 'operator_user' });
+  await refusal(t, () => service.removeUser('ghost@acme.test'), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+    code: 'user_not_found',
+  });
+  await refusal(t, () => service.removeUser('admin@acme.test'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'operator_user',
+  });
 
   const key = await service.createKey(keyInput({ owner: 'dev@acme.test' }));
   t.is((await service.listUsers()).find((u) => u.email === 'dev@acme.test')?.keyCount, 1);
-  const busy = await refusal(t, () => service.removeUser('dev@acme.test'), { instanceOf: ConflictError, exitCode: 4, code: 'user_has_keys' });
+  const busy = await refusal(t, () => service.removeUser('dev@acme.test'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'user_has_keys',
+  });
   t.regex(busy.hint ?? '', /akm list --owner dev@acme.test/);
   await service.deleteKey(key.accessKeyId);
   t.is((await service.removeUser('dev@acme.test')).email, 'dev@acme.test');
-  t.deepEqual((await service.listUsers()).map((u) => u.email), ['admin@acme.test']);
-  t.deepEqual(auditRecords(service).filter((r) => r.action.startsWith('user.')).map((r) => `${r.action} ${r.target}`), ['user.add dev@acme.test', 'user.remove dev@acme.test']);
+  t.deepEqual(
+    (await service.listUsers()).map((u) => u.email),
+    ['admin@acme.test'],
+  );
+  t.deepEqual(
+    auditRecords(service)
+      .filter((r) => r.action.startsWith('user.'))
+      .map((r) => `${r.action} ${r.target}`),
+    ['user.add dev@acme.test', 'user.remove dev@acme.test'],
+  );
 });
 
 test('groups: create, members, roles, duplicates, unknown names, built-in and in-use protection', async (t) => {
@@ -54,17 +81,42 @@ test('groups: create, members, roles, duplicates, unknown names, built-in and in
   await service.addUser('dev@acme.test', '');
   const group = await service.createGroup('Deployers');
   t.like(group, { name: 'Deployers', builtin: false, members: [], roles: [] });
-  await refusal(t, () => service.createGroup('deployers'), { instanceOf: ConflictError, exitCode: 4, code: 'duplicate_group' });
+  await refusal(t, () => service.createGroup('deployers'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'duplicate_group',
+  });
   await refusal(t, () => service.createGroup('-x'), { instanceOf: UsageError, exitCode: 2 });
   t.deepEqual((await service.addGroupMember('Deployers', 'dev@acme.test')).members, ['dev@acme.test']);
   t.deepEqual((await service.addGroupRole('Deployers', 'KeyManager')).roles, ['KeyManager']);
-  await refusal(t, () => service.addGroupMember('Deployers', 'ghost@acme.test'), { instanceOf: NotFoundError, exitCode: 3, code: 'user_not_found' });
-  await refusal(t, () => service.addGroupMember('Ghosts', 'dev@acme.test'), { instanceOf: NotFoundError, exitCode: 3, code: 'group_not_found' });
-  await refusal(t, () => service.addGroupRole('Deployers', 'Ghost'), { instanceOf: NotFoundError, exitCode: 3, code: 'role_not_found' });
+  await refusal(t, () => service.addGroupMember('Deployers', 'ghost@acme.test'), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+    code: 'user_not_found',
+  });
+  await refusal(t, () => service.addGroupMember('Ghosts', 'dev@acme.test'), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+    code: 'group_not_found',
+  });
+  await refusal(t, () => service.addGroupRole('Deployers', 'Ghost'), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+    code: 'role_not_found',
+  });
 
   const key = await service.createKey(keyInput({ groups: ['Deployers'] }));
-  await refusal(t, () => service.deleteGroup('Deployers'), { instanceOf: ConflictError, exitCode: 4, code: 'group_in_use' });
-  await service.assignKey(key.accessKeyId, { addGroups: [], addRoles: [], removeGroups: ['Deployers'], removeRoles: [] });
+  await refusal(t, () => service.deleteGroup('Deployers'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'group_in_use',
+  });
+  await service.assignKey(key.accessKeyId, {
+    addGroups: [],
+    addRoles: [],
+    removeGroups: ['Deployers'],
+    removeRoles: [],
+  });
   t.deepEqual((await service.removeGroupMember('Deployers', 'dev@acme.test')).members, []);
   t.deepEqual((await service.removeGroupRole('Deployers', 'KeyManager')).roles, []);
   t.is((await service.deleteGroup('DEPLOYERS')).name, 'Deployers');
@@ -73,16 +125,28 @@ test('groups: create, members, roles, duplicates, unknown names, built-in and in
   for (const name of ['Administrators', 'administrators']) {
     await refusal(t, () => service.deleteGroup(name), { instanceOf: ConflictError, exitCode: 4, code: 'builtin' });
   }
-  await refusal(t, () => service.removeGroupMember('Administrators', 'admin@acme.test'), { instanceOf: ConflictError, exitCode: 4, code: 'last_admin' });
+  await refusal(t, () => service.removeGroupMember('Administrators', 'admin@acme.test'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'last_admin',
+  });
   await service.addGroupMember('Administrators', 'dev@acme.test');
-  t.deepEqual((await service.removeGroupMember('Administrators', 'admin@acme.test')).members, ['dev@acme.test'], 'with another admin, one may go');
+  t.deepEqual(
+    (await service.removeGroupMember('Administrators', 'admin@acme.test')).members,
+    ['dev@acme.test'],
+    'with another admin, one may go',
+  );
 });
 
 test('roles: create with permissions, refuse bad ones, duplicates, built-in and in-use protection', async (t) => {
   const service = setup(t);
   const role = await service.createRole('Deployer', ['deploy:run', 'keys:read', 'deploy:run']);
   t.like(role, { name: 'Deployer', builtin: false, permissions: ['deploy:run', 'keys:read'] });
-  await refusal(t, () => service.createRole('deployer', ['x:y']), { instanceOf: ConflictError, exitCode: 4, code: 'duplicate_role' });
+  await refusal(t, () => service.createRole('deployer', ['x:y']), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'duplicate_role',
+  });
   await refusal(t, () => service.createRole('Empty', []), { instanceOf: UsageError, exitCode: 2 });
   await refusal(t, () => service.createRole('Bad', ['deploy']), { instanceOf: UsageError, exitCode: 2 });
   await refusal(t, () => service.createRole('Bad', ['Deploy:Run']), { instanceOf: UsageError, exitCode: 2 });
@@ -90,13 +154,30 @@ test('roles: create with permissions, refuse bad ones, duplicates, built-in and 
     await refusal(t, () => service.deleteRole(name), { instanceOf: ConflictError, exitCode: 4, code: 'builtin' });
   }
   const key = await service.createKey(keyInput({ roles: ['Deployer'] }));
-  await refusal(t, () => service.deleteRole('Deployer'), { instanceOf: ConflictError, exitCode: 4, code: 'role_in_use' });
+  await refusal(t, () => service.deleteRole('Deployer'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'role_in_use',
+  });
   await service.deleteKey(key.accessKeyId);
   await service.createGroup('G');
   await service.addGroupRole('G', 'Deployer');
-  await refusal(t, () => service.deleteRole('Deployer'), { instanceOf: ConflictError, exitCode: 4, code: 'role_in_use' });
+  await refusal(t, () => service.deleteRole('Deployer'), {
+    instanceOf: ConflictError,
+    exitCode: 4,
+    code: 'role_in_use',
+  });
   await service.removeGroupRole('G', 'Deployer');
   t.is((await service.deleteRole('Deployer')).name, 'Deployer');
-  await refusal(t, () => service.deleteRole('Deployer'), { instanceOf: NotFoundError, exitCode: 3, code: 'role_not_found' });
-  t.deepEqual((await service.listRoles()).map((r) => r.name).sort(), ['Administrator', 'Ingestion', 'KeyManager', 'ReadOnly']);
+  await refusal(t, () => service.deleteRole('Deployer'), {
+    instanceOf: NotFoundError,
+    exitCode: 3,
+    code: 'role_not_found',
+  });
+  t.deepEqual((await service.listRoles()).map((r) => r.name).sort(), [
+    'Administrator',
+    'Ingestion',
+    'KeyManager',
+    'ReadOnly',
+  ]);
 });

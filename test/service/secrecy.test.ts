@@ -25,7 +25,8 @@ function findings(path: string, secrets: string[]): string[] {
   const found: string[] = [];
   for (const file of storeFiles(path)) {
     for (const secret of secrets) {
-      for (const [how, needle] of encodings(secret)) if (file.bytes.includes(needle)) found.push(`${file.path}: ${how} of ${secret.slice(0, 9)}…`);
+      for (const [how, needle] of encodings(secret))
+        if (file.bytes.includes(needle)) found.push(`${file.path}: ${how} of ${secret.slice(0, 9)}…`);
     }
   }
   return found;
@@ -40,7 +41,9 @@ test('no secret, current or previous, appears in the database, WAL or shared-mem
   const secrets: string[] = [];
   const keys = [];
   for (let i = 0; i < 6; i++) {
-    const key = await service.createKey(keyInput({ name: `k${i}`, owner: i < 2 ? 'dev@acme.test' : null, roles: ['ReadOnly'] }));
+    const key = await service.createKey(
+      keyInput({ name: `k${i}`, owner: i < 2 ? 'dev@acme.test' : null, roles: ['ReadOnly'] }),
+    );
     keys.push(key);
     secrets.push(key.secretKey);
   }
@@ -55,7 +58,10 @@ test('no secret, current or previous, appears in the database, WAL or shared-mem
   const canary = `akms_${randomString(BASE62, 44)}abcdef`;
   await service.createKey(keyInput({ name: canary.slice(5, 49) }));
   const open = storeFiles(store.path);
-  t.true(open.some((f) => f.path.endsWith('-wal')), 'the WAL is scanned while the store is open');
+  t.true(
+    open.some((f) => f.path.endsWith('-wal')),
+    'the WAL is scanned while the store is open',
+  );
   t.true(findings(store.path, [canary]).length > 0, 'the scanner finds a string that is stored');
 
   const whileOpen = findings(store.path, secrets);
@@ -64,5 +70,7 @@ test('no secret, current or previous, appears in the database, WAL or shared-mem
   await service.close();
   const afterClose = findings(store.path, secrets);
   t.deepEqual(afterClose, [], 'after close (checkpointed)');
-  t.log(`${secrets.length} secrets × ${encodings(secrets[0]!).length} encodings searched in ${open.length} files (${bytes} bytes), none found`);
+  t.log(
+    `${secrets.length} secrets × ${encodings(secrets[0]!).length} encodings searched in ${open.length} files (${bytes} bytes), none found`,
+  );
 });

@@ -5,7 +5,14 @@ test('create, list and verify a key on a real store', async (t) => {
   const store = tempStore();
   t.teardown(store.cleanup);
   const service = store.open();
-  const key = await service.createKey({ name: 'ci', type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles: ['ReadOnly'] });
+  const key = await service.createKey({
+    name: 'ci',
+    type: 'access',
+    expiry: { kind: 'days', days: 30 },
+    owner: null,
+    groups: [],
+    roles: ['ReadOnly'],
+  });
   t.regex(key.accessKeyId, /^AKM[A-Z2-7]{17}$/);
   const page = await service.listKeys({});
   t.is(page.items.length, 1);

@@ -11,7 +11,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { UnavailableError } from '../../src/core/errors.js';
+import { UnavailableError, type ErrorCode } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { openDatabase } from '../../src/store/open.js';
 import { LATEST_VERSION } from '../../src/store/schema.js';
@@ -36,7 +36,8 @@ function scratch(t: import('ava').ExecutionContext): string {
 function chmodRecursive(dir: string): void {
   try {
     chmodSync(dir, 0o700);
-    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) chmodRecursive(join(dir, entry.name));
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) chmodRecursive(join(dir, entry.name));
   } catch {
     // already gone
   }
@@ -60,7 +61,11 @@ interface ProbeResult {
 }
 
 /** Run one operation in a child process, as an unprivileged user when we are root. */
-async function probe(storePath: string, op: 'open' | 'list' | 'create' | 'init', masterKey: string): Promise<ProbeResult> {
+async function probe(
+  storePath: string,
+  op: 'open' | 'list' | 'create' | 'init',
+  masterKey: string,
+): Promise<ProbeResult> {
   const { stdout } = await run(process.execPath, [fixture('store-probe'), storePath, op], {
     env: { ...process.env, AKM_MASTER_KEY: masterKey },
     timeout: 30_000,
@@ -69,14 +74,17 @@ async function probe(storePath: string, op: 'open' | 'list' | 'create' | 'init',
   return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
 }
 
-function refusedToOpen(t: import('ava').ExecutionContext, path: string, code: string, message: RegExp): void {
+function refusedToOpen(t: import('ava').ExecutionContext, path: string, code: ErrorCode, message: RegExp): void {
   for (const open of [() => openDatabase(path), () => openDatabase(path, { create: true })]) {
     const error = t.throws(open, { instanceOf: UnavailableError });
     t.is(error?.exitCode, 6);
     t.is(error?.code, code);
     t.regex(error?.message ?? '', message);
   }
-  const viaService = t.throws(() => LocalService.open({ storePath: path, masterKey: { env: {}, keychain: () => ({}) as never } }), { instanceOf: UnavailableError });
+  const viaService = t.throws(
+    () => LocalService.open({ storePath: path, masterKey: { env: {}, keychain: () => ({}) as never } }),
+    { instanceOf: UnavailableError },
+  );
   t.is(viaService?.code, code);
 }
 
@@ -133,7 +141,12 @@ for (const mode of ['wal', 'delete'] as const) {
     db.close();
     const before = sha256File(store.path);
     const files = listDir(store.dir);
-    refusedToOpen(t, store.path, 'store_too_new', new RegExp(`schema version ${LATEST_VERSION + 1}, newer than this akm`));
+    refusedToOpen(
+      t,
+      store.path,
+      'store_too_new',
+      new RegExp(`schema version ${LATEST_VERSION + 1}, newer than this akm`),
+    );
     t.is(sha256File(store.path), before);
     t.deepEqual(listDir(store.dir), files);
   });
@@ -198,7 +211,9 @@ test('a read-only store (file 0444 in a 0555 folder): writes fail with exit 6, n
   t.true(list.ok ? list.result === 1 : list.error?.exitCode === 6, `list: ${JSON.stringify(list)}`);
   t.is(sha256File(store.path), before);
   t.deepEqual(listDir(store.dir), files);
-  t.log(`read-only store: create → ${create.error?.code}; list → ${list.ok ? `ok (${String(list.result)} key)` : list.error?.code}`);
+  t.log(
+    `read-only store: create → ${create.error?.code}; list → ${list.ok ? `ok (${String(list.result)} key)` : list.error?.code}`,
+  );
 });
 
 test('a wrong master key fails with exit 6 at first use, never garbage, and changes nothing', async (t) => {
@@ -208,18 +223,34 @@ test('a wrong master key fails with exit 6 at first use, never garbage, and chan
   const key = await right.createKey(keyInput({ name: 'k' }));
   await right.close();
   const before = dumpTables(store.path);
-  const wrong = LocalService.open({ storePath: store.path, masterKey: { env: { AKM_MASTER_KEY: randomBytes(32).toString('base64') }, keychain: () => ({}) as never }, source: 'test' });
+  const wrong = LocalService.open({
+    storePath: store.path,
+    masterKey: { env: { AKM_MASTER_KEY: randomBytes(32).toString('base64') }, keychain: () => ({}) as never },
+    source: 'test',
+  });
   t.teardown(() => wrong.close());
-  const expected = { instanceOf: UnavailableError, exitCode: 6, code: 'wrong_master_key', message: /master key does not match this store/ };
+  const expected = {
+    instanceOf: UnavailableError,
+    exitCode: 6,
+    code: 'wrong_master_key',
+    message: /master key does not match this store/,
+  };
   await refusal(t, () => wrong.createKey(keyInput({ name: 'other' })), expected);
   await refusal(t, () => wrong.copyKey(key.accessKeyId), expected);
   await refusal(t, () => wrong.rotateKey(key.accessKeyId, 0), expected);
   await refusal(t, () => wrong.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey }), expected);
   t.deepEqual(dumpTables(store.path), before);
 
-  const malformed = LocalService.open({ storePath: store.path, masterKey: { env: { AKM_MASTER_KEY: 'not-base64!' }, keychain: () => ({}) as never } });
+  const malformed = LocalService.open({
+    storePath: store.path,
+    masterKey: { env: { AKM_MASTER_KEY: 'not-base64!' }, keychain: () => ({}) as never },
+  });
   t.teardown(() => malformed.close());
-  await refusal(t, () => malformed.copyKey(key.accessKeyId), { instanceOf: UnavailableError, exitCode: 6, code: 'bad_master_key' });
+  await refusal(t, () => malformed.copyKey(key.accessKeyId), {
+    instanceOf: UnavailableError,
+    exitCode: 6,
+    code: 'bad_master_key',
+  });
 });
 
 test('an edited master-key check value or store id is caught as a wrong key (exit 6)', async (t) => {
@@ -233,7 +264,11 @@ test('an edited master-key check value or store id is caught as a wrong key (exi
     db.prepare("UPDATE meta SET value = value || 'x' WHERE key = ?").run(meta);
     db.close();
     const again = store.open();
-    await refusal(t, () => again.copyKey(key.accessKeyId), { instanceOf: UnavailableError, exitCode: 6, code: 'wrong_master_key' });
+    await refusal(t, () => again.copyKey(key.accessKeyId), {
+      instanceOf: UnavailableError,
+      exitCode: 6,
+      code: 'wrong_master_key',
+    });
     await again.close();
   }
 });
@@ -252,7 +287,10 @@ test('a store whose master-key check value was removed refuses to run with an un
   const wrong = LocalService.open({ storePath: store.path, masterKey: wrongKey, source: 'test' });
   t.teardown(() => wrong.close());
   // Without the check a wrong key would seal new secrets under a key nobody has.
-  await refusal(t, () => wrong.createKey(keyInput({ name: 'sealed-with-the-wrong-key' })), { instanceOf: UnavailableError, exitCode: 6 });
+  await refusal(t, () => wrong.createKey(keyInput({ name: 'sealed-with-the-wrong-key' })), {
+    instanceOf: UnavailableError,
+    exitCode: 6,
+  });
   await refusal(t, () => wrong.copyKey(key.accessKeyId), { instanceOf: UnavailableError, exitCode: 6 });
   t.deepEqual(dumpTables(store.path), before);
 });
@@ -268,5 +306,9 @@ test('a store with its meta rows gone is reported as uninitialised (exit 6)', as
   db.close();
   const again = store.open();
   t.teardown(() => again.close());
-  await refusal(t, () => again.copyKey(key.accessKeyId), { instanceOf: UnavailableError, exitCode: 6, code: 'store_uninitialised' });
+  await refusal(t, () => again.copyKey(key.accessKeyId), {
+    instanceOf: UnavailableError,
+    exitCode: 6,
+    code: 'store_uninitialised',
+  });
 });

@@ -48,18 +48,31 @@ test('every flipped byte of a sealed secret (version, nonce, ciphertext, tag) ma
       const bad = Buffer.from(sealed);
       bad[i]! ^= mask;
       writeBlob(raw, key.accessKeyId, 'secret_sealed', bad);
-      const error = await refusal(t, () => service.copyKey(key.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6, code: 'tampered_secret' });
+      const error = await refusal(t, () => service.copyKey(key.accessKeyId), {
+        instanceOf: TamperedSecretError,
+        exitCode: 6,
+        code: 'tampered_secret',
+      });
       t.false(error.message.includes(key.secretKey));
       counts[region(i, sealed.length)] = (counts[region(i, sealed.length)] ?? 0) + 1;
     }
   }
-  for (const bad of [Buffer.alloc(0), sealed.subarray(0, 20), sealed.subarray(0, sealed.length - 1), Buffer.concat([sealed, Buffer.from([7])])]) {
+  for (const bad of [
+    Buffer.alloc(0),
+    sealed.subarray(0, 20),
+    sealed.subarray(0, sealed.length - 1),
+    Buffer.concat([sealed, Buffer.from([7])]),
+  ]) {
     writeBlob(raw, key.accessKeyId, 'secret_sealed', bad);
     await refusal(t, () => service.copyKey(key.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
   }
   writeBlob(raw, key.accessKeyId, 'secret_sealed', sealed);
   t.is((await service.copyKey(key.accessKeyId)).keyString, good.keyString, 'restored bytes work again (control)');
-  t.log(`tampered sealed secret detected in ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')} cases, plus 4 truncations/extensions`);
+  t.log(
+    `tampered sealed secret detected in ${Object.entries(counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')} cases, plus 4 truncations/extensions`,
+  );
 });
 
 test('a tampered key is repaired by rotation, which needs no old secret', async (t) => {
@@ -94,16 +107,26 @@ test('every flipped byte of the verification digest makes verify fail; the grace
     ['previous_digest', key.secretKey],
   ] as Array<[Column, string]>) {
     const digest = readBlob(raw, key.accessKeyId, column);
-    t.true((await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid, `${column}: valid before (control)`);
+    t.true(
+      (await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid,
+      `${column}: valid before (control)`,
+    );
     for (let i = 0; i < digest.length; i++) {
       const bad = Buffer.from(digest);
-      bad[i]! ^= 1 << i % 8;
+      bad[i]! ^= 1 << (i % 8);
       writeBlob(raw, key.accessKeyId, column, bad);
-      t.deepEqual(await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret }), { valid: false }, `${column} byte ${i}`);
+      t.deepEqual(
+        await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret }),
+        { valid: false },
+        `${column} byte ${i}`,
+      );
       cases++;
     }
     writeBlob(raw, key.accessKeyId, column, digest);
-    t.true((await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid, `${column}: valid after restoring`);
+    t.true(
+      (await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid,
+      `${column}: valid after restoring`,
+    );
   }
   t.log(`${cases} single-byte digest tamperings, all answered "not valid"`);
 });
@@ -140,10 +163,22 @@ test('a sealed secret moved to a key of another tenant fails to open', async (t)
   const store = tempStore();
   t.teardown(store.cleanup);
   const db = openDatabase(store.path);
-  initTenant(db, getMeta(db, META_STORE_ID)!, keysOf(store), { tenantId: 'globex', tenantName: 'Globex', adminEmail: 'admin@globex.test', adminName: '', now: new Date(), source: 'test' });
+  initTenant(db, getMeta(db, META_STORE_ID)!, keysOf(store), {
+    tenantId: 'globex',
+    tenantName: 'Globex',
+    adminEmail: 'admin@globex.test',
+    adminName: '',
+    now: new Date(),
+    source: 'test',
+  });
   db.close();
   const acme = store.open();
-  const globex = LocalService.open({ storePath: store.path, tenantId: 'globex', masterKey: store.masterKeyOptions, source: 'test' });
+  const globex = LocalService.open({
+    storePath: store.path,
+    tenantId: 'globex',
+    masterKey: store.masterKeyOptions,
+    source: 'test',
+  });
   t.teardown(async () => {
     await acme.close();
     await globex.close();

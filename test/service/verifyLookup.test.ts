@@ -42,7 +42,11 @@ test('verify looks nothing up for a secret that fails its checksum, and does for
     const { db, statements } = recording(service.ctx.db);
     const result = verifyKey({ ...service.ctx, db }, { accessKeyId: key.accessKeyId, secretKey: typo });
     t.deepEqual(result, { valid: false });
-    t.deepEqual(statements.filter((text) => /\bkeys\b/.test(text)), [], `no query on keys for ${typo.slice(0, 12)}…`);
+    t.deepEqual(
+      statements.filter((text) => /\bkeys\b/.test(text)),
+      [],
+      `no query on keys for ${typo.slice(0, 12)}…`,
+    );
   }
   // Control: the recorder does see the lookup of a well-formed secret (right or wrong).
   const { db, statements } = recording(service.ctx.db);

@@ -15,7 +15,17 @@ function chain(n: number): { rows: AuditRow[]; head: AuditHeadRow } {
   const rows: AuditRow[] = [];
   let prev = GENESIS_MAC;
   for (let seq = 1; seq <= n; seq++) {
-    const base = { seq, tenant_id: 'acme', at: new Date(Date.UTC(2026, 4, 1, 0, seq)).toISOString(), actor: 'admin@acme.test', action: 'key.extend', target: `K${seq}`, details: JSON.stringify({ i: seq }), source: 'test', prev_mac: prev };
+    const base = {
+      seq,
+      tenant_id: 'acme',
+      at: new Date(Date.UTC(2026, 4, 1, 0, seq)).toISOString(),
+      actor: 'admin@acme.test',
+      action: 'key.extend',
+      target: `K${seq}`,
+      details: JSON.stringify({ i: seq }),
+      source: 'test',
+      prev_mac: prev,
+    };
     const mac = auditMac(key, base);
     rows.push({ ...base, mac });
     prev = mac;
@@ -66,7 +76,11 @@ function tamper({ kind, n, k, m }: Tamper): { rows: AuditRow[]; head: AuditHeadR
       return { rows: [...rows, forged(n + 1, at(n).mac)], head, expected: [`inserted@${n + 1}`] };
     case 'insert-renumber': {
       const shifted = rows.map((r) => (r.seq >= k ? { ...r, seq: r.seq + 1 } : r));
-      return { rows: [...shifted, forged(k, k === 1 ? GENESIS_MAC : at(k - 1).mac)], head, expected: [`inserted@${k}`, `reordered@${k + 1}`] };
+      return {
+        rows: [...shifted, forged(k, k === 1 ? GENESIS_MAC : at(k - 1).mac)],
+        head,
+        expected: [`inserted@${k}`, `reordered@${k + 1}`],
+      };
     }
     case 'copy':
       return { rows: [...rows, { ...at(k), seq: n + 1 }], head, expected: [`inserted@${n + 1}`] };
@@ -90,7 +104,14 @@ test('every tampering of every kind at every position is named exactly', (t) => 
   const kinds = ['edit', 'replace', 'delete', 'delete-renumber', 'insert-end', 'insert-renumber', 'copy', 'swap'];
   const tampering = fc
     .record({ kind: fc.constantFrom(...kinds), n: fc.integer({ min: 3, max: 40 }) })
-    .chain(({ kind, n }) => fc.record({ kind: fc.constant(kind), n: fc.constant(n), k: fc.integer({ min: 1, max: n }), m: fc.integer({ min: 1, max: n }) }))
+    .chain(({ kind, n }) =>
+      fc.record({
+        kind: fc.constant(kind),
+        n: fc.constant(n),
+        k: fc.integer({ min: 1, max: n }),
+        m: fc.integer({ min: 1, max: n }),
+      }),
+    )
     .filter((x) => x.kind !== 'swap' || x.k !== x.m);
   checkProperty(
     t,
@@ -98,20 +119,45 @@ test('every tampering of every kind at every position is named exactly', (t) => 
     fc.property(tampering, (x) => {
       const { rows, head, expected } = tamper(x);
       const found = shape(rows, head);
-      if (JSON.stringify(found) !== JSON.stringify([...expected].sort())) throw new Error(`${JSON.stringify(x)}: expected ${expected.join(', ')}, found ${found.join(', ')}`);
+      if (JSON.stringify(found) !== JSON.stringify([...expected].sort()))
+        throw new Error(`${JSON.stringify(x)}: expected ${expected.join(', ')}, found ${found.join(', ')}`);
     }),
   );
 });
 
 test('messages say which record, in words', (t) => {
   const { rows, head } = chain(6);
-  const edited = diagnoseChain(rows.map((r) => (r.seq === 3 ? { ...r, actor: 'x@y.test' } : r)), key, head);
-  t.deepEqual(edited, [{ kind: 'edited', seq: 3, message: 'record #3 was edited: its content no longer matches its MAC' }]);
-  const deleted = diagnoseChain(rows.filter((r) => r.seq !== 2 && r.seq !== 3), key, head);
-  t.deepEqual(deleted, [{ kind: 'deleted', seq: 2, message: 'records #2-#3 were deleted: record #4 chains to a record that is no longer there' }]);
-  const tail = diagnoseChain(rows.filter((r) => r.seq < 5), key, head);
+  const edited = diagnoseChain(
+    rows.map((r) => (r.seq === 3 ? { ...r, actor: 'x@y.test' } : r)),
+    key,
+    head,
+  );
+  t.deepEqual(edited, [
+    { kind: 'edited', seq: 3, message: 'record #3 was edited: its content no longer matches its MAC' },
+  ]);
+  const deleted = diagnoseChain(
+    rows.filter((r) => r.seq !== 2 && r.seq !== 3),
+    key,
+    head,
+  );
+  t.deepEqual(deleted, [
+    {
+      kind: 'deleted',
+      seq: 2,
+      message: 'records #2-#3 were deleted: record #4 chains to a record that is no longer there',
+    },
+  ]);
+  const tail = diagnoseChain(
+    rows.filter((r) => r.seq < 5),
+    key,
+    head,
+  );
   t.deepEqual(tail, [{ kind: 'deleted', seq: 5, message: 'records #5-#6 were deleted from the end of the trail' }]);
-  const swapped = diagnoseChain(bySeq(rows.map((r) => (r.seq === 2 ? { ...r, seq: 5 } : r.seq === 5 ? { ...r, seq: 2 } : r))), key, head);
+  const swapped = diagnoseChain(
+    bySeq(rows.map((r) => (r.seq === 2 ? { ...r, seq: 5 } : r.seq === 5 ? { ...r, seq: 2 } : r))),
+    key,
+    head,
+  );
   t.deepEqual(
     swapped.map((p) => p.message),
     ['record #5 was moved: it is stored as #2', 'record #2 was moved: it is stored as #5'],

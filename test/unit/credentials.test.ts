@@ -56,7 +56,17 @@ test('ids and secrets do not repeat', (t) => {
 
 test('isAccessKeyId refuses near misses', (t) => {
   const good = generateAccessKeyId();
-  for (const bad of ['', good.toLowerCase(), good.slice(0, 19), `${good}A`, `AKN${good.slice(3)}`, `${good.slice(0, 19)}1`, `${good.slice(0, 19)}8`, ` ${good}`, `${good}\n`]) {
+  for (const bad of [
+    '',
+    good.toLowerCase(),
+    good.slice(0, 19),
+    `${good}A`,
+    `AKN${good.slice(3)}`,
+    `${good.slice(0, 19)}1`,
+    `${good.slice(0, 19)}8`,
+    ` ${good}`,
+    `${good}\n`,
+  ]) {
     t.false(isAccessKeyId(bad), JSON.stringify(bad));
   }
 });

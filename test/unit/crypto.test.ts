@@ -4,7 +4,14 @@ import { generateAccessKeyId, generateSecretKey } from '../../src/core/credentia
 import { UnavailableError, UsageError } from '../../src/core/errors.js';
 import { ENCRYPTED_PREFIX, parseKeyString, formatKeyString } from '../../src/core/keyString.js';
 import { assertCheckValue, checkValue, constantTimeEqual, deriveKeys, parseMasterKey } from '../../src/crypto/keys.js';
-import { digestMatches, openSecret, sealedForDisplay, sealSecret, secretDigest, TamperedSecretError } from '../../src/crypto/seal.js';
+import {
+  digestMatches,
+  openSecret,
+  sealedForDisplay,
+  sealSecret,
+  secretDigest,
+  TamperedSecretError,
+} from '../../src/crypto/seal.js';
 
 const keys = deriveKeys(randomBytes(32));
 const other = deriveKeys(randomBytes(32));
@@ -39,7 +46,13 @@ test('flipping any bit of any byte (version, nonce, ciphertext, tag) fails clean
 
 test('truncated, extended or empty sealed bytes fail cleanly', (t) => {
   const sealed = sealSecret(keys, 'acme', id, secret);
-  for (const bad of [Buffer.alloc(0), sealed.subarray(0, 1), sealed.subarray(0, 29), sealed.subarray(0, sealed.length - 1), Buffer.concat([sealed, Buffer.from([0])])]) {
+  for (const bad of [
+    Buffer.alloc(0),
+    sealed.subarray(0, 1),
+    sealed.subarray(0, 29),
+    sealed.subarray(0, sealed.length - 1),
+    Buffer.concat([sealed, Buffer.from([0])]),
+  ]) {
     t.throws(() => openSecret(keys, 'acme', id, bad), { instanceOf: TamperedSecretError });
   }
 });
@@ -121,7 +134,14 @@ test('check value: the right master key passes, any other fails with exit 6', (t
 test('parseMasterKey: base64 of exactly 32 bytes, otherwise exit 6', (t) => {
   const key = randomBytes(32);
   t.deepEqual(parseMasterKey(`${key.toString('base64')}\n`, 'test'), key);
-  for (const bad of ['', 'not base64!', randomBytes(31).toString('base64'), randomBytes(33).toString('base64'), key.toString('hex'), `${key.toString('base64')}AAAA`]) {
+  for (const bad of [
+    '',
+    'not base64!',
+    randomBytes(31).toString('base64'),
+    randomBytes(33).toString('base64'),
+    key.toString('hex'),
+    `${key.toString('base64')}AAAA`,
+  ]) {
     const error = t.throws(() => parseMasterKey(bad, 'AKM_MASTER_KEY'), { instanceOf: UnavailableError }, bad);
     t.is(error?.exitCode, 6);
   }

@@ -1,6 +1,14 @@
 import test from 'ava';
 import { AkmError, UsageError } from '../../src/core/errors.js';
-import { expiryFromFlags, graceEnd, isExpired, MAX_DAYS, parseDays, parseInstant, resolveExpiry } from '../../src/core/expiry.js';
+import {
+  expiryFromFlags,
+  graceEnd,
+  isExpired,
+  MAX_DAYS,
+  parseDays,
+  parseInstant,
+  resolveExpiry,
+} from '../../src/core/expiry.js';
 
 const DAY = 86_400_000;
 const now = new Date('2026-03-10T15:30:00.000Z');
@@ -10,7 +18,7 @@ function localDate(d: Date): string {
 }
 
 function usage(t: import('ava').ExecutionContext, fn: () => unknown, label: string): UsageError {
-  const error = t.throws(fn, { instanceOf: UsageError }, label) as UsageError;
+  const error = t.throws<UsageError>(fn, { instanceOf: UsageError }, label);
   t.is(error.exitCode, 2);
   return error;
 }
@@ -24,7 +32,26 @@ test('parseDays accepts whole numbers from 1 to 3650', (t) => {
 });
 
 test('parseDays refuses non-numeric, zero, negative, fractional and absurd counts, naming the flag', (t) => {
-  const bad = ['', ' ', 'abc', '30days', '0', '00', '-0', '-1', '-30', '1.5', '1e3', '0x10', 'NaN', 'Infinity', '3651', '99999999999999999999', '٣٠', '3 0'];
+  const bad = [
+    '',
+    ' ',
+    'abc',
+    '30days',
+    '0',
+    '00',
+    '-0',
+    '-1',
+    '-30',
+    '1.5',
+    '1e3',
+    '0x10',
+    'NaN',
+    'Infinity',
+    '3651',
+    '99999999999999999999',
+    '٣٠',
+    '3 0',
+  ];
   for (const text of bad) {
     const error = usage(t, () => parseDays(text), JSON.stringify(text));
     t.true(error.message.includes('--expires-in'), error.message);
@@ -40,12 +67,23 @@ test('parseInstant: a bare date means the whole of that local day', (t) => {
 });
 
 test('parseInstant refuses impossible dates such as 2027-02-30', (t) => {
-  const bad = ['2027-02-30', '2027-02-29', '2100-02-29', '2027-04-31', '2027-13-01', '2027-00-10', '2027-01-00', '2027-01-32', '0000-01-01'];
+  const bad = [
+    '2027-02-30',
+    '2027-02-29',
+    '2100-02-29',
+    '2027-04-31',
+    '2027-13-01',
+    '2027-00-10',
+    '2027-01-00',
+    '2027-01-32',
+    '0000-01-01',
+  ];
   for (const text of bad) usage(t, () => parseInstant(text), text);
 });
 
 test('parseInstant accepts leap days of leap years only', (t) => {
-  for (const year of [2028, 2032, 2400, 2000]) t.is(localDate(new Date(parseInstant(`${year}-02-29`).getTime() - 1)), `${year}-02-29`);
+  for (const year of [2028, 2032, 2400, 2000])
+    t.is(localDate(new Date(parseInstant(`${year}-02-29`).getTime() - 1)), `${year}-02-29`);
   for (const year of [2027, 2100, 2200, 2300]) usage(t, () => parseInstant(`${year}-02-29`), `${year}`);
 });
 
@@ -98,15 +136,25 @@ test('resolveExpiry: days are whole 24-hour periods from now', (t) => {
 });
 
 test('resolveExpiry refuses bad day counts that bypass the parser (service input)', (t) => {
-  for (const days of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, MAX_DAYS + 1]) usage(t, () => resolveExpiry({ kind: 'days', days }, now), String(days));
+  for (const days of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, MAX_DAYS + 1])
+    usage(t, () => resolveExpiry({ kind: 'days', days }, now), String(days));
 });
 
 test('resolveExpiry refuses past, present, invalid and too-distant instants', (t) => {
-  for (const at of [new Date(now.getTime() - 1), new Date(now), new Date(0), new Date(Number.NaN), new Date(now.getTime() + MAX_DAYS * DAY + 1)]) {
+  for (const at of [
+    new Date(now.getTime() - 1),
+    new Date(now),
+    new Date(0),
+    new Date(Number.NaN),
+    new Date(now.getTime() + MAX_DAYS * DAY + 1),
+  ]) {
     usage(t, () => resolveExpiry({ kind: 'until', at }, now), String(at));
   }
   t.is(resolveExpiry({ kind: 'until', at: new Date(now.getTime() + 1) }, now)!.getTime(), now.getTime() + 1);
-  t.is(resolveExpiry({ kind: 'until', at: new Date(now.getTime() + MAX_DAYS * DAY) }, now)!.getTime(), now.getTime() + MAX_DAYS * DAY);
+  t.is(
+    resolveExpiry({ kind: 'until', at: new Date(now.getTime() + MAX_DAYS * DAY) }, now)!.getTime(),
+    now.getTime() + MAX_DAYS * DAY,
+  );
 });
 
 test('an expiry date of today is accepted (valid until midnight), yesterday is refused', (t) => {
@@ -139,7 +187,11 @@ test('expiryFromFlags: one of three, mutually exclusive, no silent default', (t)
     const error = usage(t, () => expiryFromFlags(flags), JSON.stringify(flags));
     t.regex(error.message, /mutually exclusive/);
   }
-  const renamed = usage(t, () => expiryFromFlags({ expiresIn: '1', neverExpires: true }, { in: '--days', on: '--until', never: '--never' }), 'renamed');
+  const renamed = usage(
+    t,
+    () => expiryFromFlags({ expiresIn: '1', neverExpires: true }, { in: '--days', on: '--until', never: '--never' }),
+    'renamed',
+  );
   t.true(renamed.message.includes('--days') && renamed.message.includes('--never'));
   usage(t, () => expiryFromFlags({ expiresIn: '0' }), 'zero');
   usage(t, () => expiryFromFlags({ expiresOn: '2027-02-30' }), 'impossible date');

@@ -1,7 +1,13 @@
 import test from 'ava';
 import { relativeTo, renderExpiryMail, utcMinute, type ExpiryMailPayload } from '../../src/notify/expiryMail.js';
 import { expiryRecipients, windowEnd } from '../../src/notify/expiryPlan.js';
-import { describeSmtpError, mailSettingsFromEnv, redact, requireMailSettings, transportOptions } from '../../src/notify/smtp.js';
+import {
+  describeSmtpError,
+  mailSettingsFromEnv,
+  redact,
+  requireMailSettings,
+  transportOptions,
+} from '../../src/notify/smtp.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const now = new Date('2026-05-01T09:00:00.000Z');
@@ -16,7 +22,12 @@ const payload: ExpiryMailPayload = {
 };
 
 test('recipients: every administrator plus creator and last modifier, each once with all their reasons', (t) => {
-  const people = { createdBy: 'carol@acme.test', modifiedBy: 'Admin@acme.test', creatorIsUser: true, modifierIsUser: true };
+  const people = {
+    createdBy: 'carol@acme.test',
+    modifiedBy: 'Admin@acme.test',
+    creatorIsUser: true,
+    modifierIsUser: true,
+  };
   t.deepEqual(expiryRecipients(people, ['bob@acme.test', 'admin@acme.test']), [
     { email: 'admin@acme.test', reasons: ['administrator', 'modifier'] },
     { email: 'bob@acme.test', reasons: ['administrator'] },
@@ -25,8 +36,15 @@ test('recipients: every administrator plus creator and last modifier, each once 
 });
 
 test('recipients: a removed user or a tenant-level key as creator or modifier gets no mail', (t) => {
-  const people = { createdBy: 'gone@acme.test', modifiedBy: 'key:AKMBBBBBBBBBBBBBBBBB', creatorIsUser: false, modifierIsUser: true };
-  t.deepEqual(expiryRecipients(people, ['admin@acme.test']), [{ email: 'admin@acme.test', reasons: ['administrator'] }]);
+  const people = {
+    createdBy: 'gone@acme.test',
+    modifiedBy: 'key:AKMBBBBBBBBBBBBBBBBB',
+    creatorIsUser: false,
+    modifierIsUser: true,
+  };
+  t.deepEqual(expiryRecipients(people, ['admin@acme.test']), [
+    { email: 'admin@acme.test', reasons: ['administrator'] },
+  ]);
 });
 
 test('the window ends whole days from now', (t) => {
@@ -52,7 +70,10 @@ test('the mail names the key, id, tenant, expiry in UTC and relative, and how to
 });
 
 test('a retry after the expiry says it expired, and a tenant-level key says so', (t) => {
-  const mail = renderExpiryMail({ ...payload, owner: null, reasons: ['modifier'] }, new Date('2026-05-03T12:00:00.000Z'));
+  const mail = renderExpiryMail(
+    { ...payload, owner: null, reasons: ['modifier'] },
+    new Date('2026-05-03T12:00:00.000Z'),
+  );
   t.regex(mail.subject, /expired 3 hours ago$/);
   t.regex(mail.text, /Owner: {7}none \(a tenant-level key\)/);
   t.regex(mail.text, /Extending it brings it back with the same id/);
@@ -73,10 +94,13 @@ test('time formatting', (t) => {
 
 test('SMTP settings come from AKM_SMTP_URL and AKM_MAIL_FROM; without a URL there is no mail', (t) => {
   t.is(mailSettingsFromEnv({}), null);
-  t.deepEqual(mailSettingsFromEnv({ AKM_SMTP_URL: ' smtp://h:25 ', AKM_MAIL_FROM: 'akm <a@b.test>' }), { url: 'smtp://h:25', from: 'akm <a@b.test>' });
+  t.deepEqual(mailSettingsFromEnv({ AKM_SMTP_URL: ' smtp://h:25 ', AKM_MAIL_FROM: 'akm <a@b.test>' }), {
+    url: 'smtp://h:25',
+    from: 'akm <a@b.test>',
+  });
   t.regex(mailSettingsFromEnv({ AKM_SMTP_URL: 'smtp://h:25' })!.from, /^akm@/);
   const error = t.throws(() => requireMailSettings(null), { instanceOf: UsageError });
-  t.regex(error!.hint ?? '', /AKM_SMTP_URL/);
+  t.regex(error.hint ?? '', /AKM_SMTP_URL/);
 });
 
 test('the SMTP password never survives into an error', (t) => {
@@ -85,7 +109,10 @@ test('the SMTP password never survives into an error', (t) => {
   t.false(text.includes('p@ss/word'));
   t.false(text.includes('p%40ss%2Fword'));
   t.regex(text, /\*\*\*/);
-  const described = describeSmtpError(Object.assign(new Error('Invalid login: 535 bad p@ss/word'), { code: 'EAUTH', responseCode: 535 }), settings);
+  const described = describeSmtpError(
+    Object.assign(new Error('Invalid login: 535 bad p@ss/word'), { code: 'EAUTH', responseCode: 535 }),
+    settings,
+  );
   t.is(described, 'EAUTH: Invalid login: 535 bad ***');
 });
 

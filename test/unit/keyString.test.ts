@@ -11,7 +11,12 @@ test('format is exactly key:<id>::<secret>,tenant id:<tenant>', (t) => {
 });
 
 test('parse round-trips the formatted string', (t) => {
-  t.deepEqual(parseKeyString(formatKeyString(id, secret, 'acme')), { accessKeyId: id, secret, tenantId: 'acme', encrypted: false });
+  t.deepEqual(parseKeyString(formatKeyString(id, secret, 'acme')), {
+    accessKeyId: id,
+    secret,
+    tenantId: 'acme',
+    encrypted: false,
+  });
 });
 
 test('parse tolerates a space after "tenant id:", a trailing newline and surrounding white space', (t) => {
@@ -35,7 +40,7 @@ test('parse recognises the sealed form that akm copy prints', (t) => {
 
 function refusal(t: import('ava').ExecutionContext, text: string): AkmError {
   const error = t.throws(() => parseKeyString(text), { instanceOf: AkmError }, JSON.stringify(text));
-  return error as AkmError;
+  return error;
 }
 
 test('parse refuses malformed strings with exit 2 and never echoes the secret', (t) => {

@@ -8,7 +8,20 @@ import { detectTerminal } from '../../src/cli/io/terminal.js';
 import type { AkmService, ExpiryMessage, NotifyExpiringOptions, ProgressListener } from '../../src/service/types.js';
 
 function message(i: number): ExpiryMessage {
-  return { id: i, accessKeyId: 'AKMAAAAAAAAAAAAAAAAA', keyName: 'k', expiresAt: '2026-05-02T09:00:00.000Z', recipient: `p${i}@acme.test`, reasons: ['administrator'], subject: 's', state: 'sent', attempts: 1, error: null, sentAt: '2026-05-01T09:00:00.000Z', retry: false };
+  return {
+    id: i,
+    accessKeyId: 'AKMAAAAAAAAAAAAAAAAA',
+    keyName: 'k',
+    expiresAt: '2026-05-02T09:00:00.000Z',
+    recipient: `p${i}@acme.test`,
+    reasons: ['administrator'],
+    subject: 's',
+    state: 'sent',
+    attempts: 1,
+    error: null,
+    sentAt: '2026-05-01T09:00:00.000Z',
+    retry: false,
+  };
 }
 
 function harness(stderrIsTTY: boolean) {
@@ -19,7 +32,14 @@ function harness(stderrIsTTY: boolean) {
   out.on('data', (d: Buffer) => (stdout += d.toString()));
   err.on('data', (d: Buffer) => (stderr += d.toString()));
   Object.assign(err, { isTTY: stderrIsTTY });
-  const terminal = detectTerminal({ stdin: {}, stdout: {}, stderr: { isTTY: stderrIsTTY }, env: { NO_COLOR: '1' }, noColorFlag: false, noInputFlag: true });
+  const terminal = detectTerminal({
+    stdin: {},
+    stdout: {},
+    stderr: { isTTY: stderrIsTTY },
+    env: { NO_COLOR: '1' },
+    noColorFlag: false,
+    noInputFlag: true,
+  });
   const io = new Io({ stdout: out, stderr: err, stdin: new PassThrough() }, terminal, { json: false, quiet: false });
   const calls: NotifyExpiringOptions[] = [];
   const service = {
@@ -27,7 +47,16 @@ function harness(stderrIsTTY: boolean) {
       calls.push(options);
       const messages = [1, 2, 3].map(message);
       messages.forEach((_, i) => onProgress?.(i + 1, 3));
-      return { dryRun: false, withinDays: options.withinDays, checkedAt: '2026-05-01T09:00:00.000Z', keys: 1, messages, sent: 3, failed: 0, cancelled: 0 };
+      return {
+        dryRun: false,
+        withinDays: options.withinDays,
+        checkedAt: '2026-05-01T09:00:00.000Z',
+        keys: 1,
+        messages,
+        sent: 3,
+        failed: 0,
+        cancelled: 0,
+      };
     },
   } as unknown as AkmService;
   const deps = { io, now: () => new Date('2026-05-01T09:00:00.000Z'), service: async () => service } as unknown as Deps;

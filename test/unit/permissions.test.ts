@@ -1,5 +1,12 @@
 import test from 'ava';
-import { allows, BUILTIN_GROUP, BUILTIN_ROLES, effectivePermissions, permissionSources, type RoleGrant } from '../../src/core/permissions.js';
+import {
+  allows,
+  BUILTIN_GROUP,
+  BUILTIN_ROLES,
+  effectivePermissions,
+  permissionSources,
+  type RoleGrant,
+} from '../../src/core/permissions.js';
 
 const grants: RoleGrant[] = [
   { role: 'Ingestion', permissions: ['data:ingest'], viaGroup: null },

@@ -7,7 +7,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { BASE32, BASE62, base62Fixed, crc32, randomString } from '../../src/core/base.js';
-import { generateAccessKeyId, generateSecretKey, isAccessKeyId, isWellFormedSecret } from '../../src/core/credentials.js';
+import {
+  generateAccessKeyId,
+  generateSecretKey,
+  isAccessKeyId,
+  isWellFormedSecret,
+} from '../../src/core/credentials.js';
 import { UsageError } from '../../src/core/errors.js';
 import { parseDays, parseDuration, parseInstant, MAX_GRACE_MS } from '../../src/core/expiry.js';
 import { formatKeyString, parseKeyString } from '../../src/core/keyString.js';
@@ -31,37 +36,54 @@ test('key string: format then parse is the identity, with the tolerated variants
   checkProperty(
     t,
     'key string round-trip',
-    fc.property(idArb, secretArb, tenantArb, fc.boolean(), fc.constantFrom('', '\n', '\r\n', ' \n'), (id, secret, tenant, space, trailing) => {
-      const text = formatKeyString(id, secret, tenant);
-      if (text !== `key:${id}::${secret},tenant id:${tenant}`) return false;
-      const variant = space ? text.replace('tenant id:', 'tenant id: ') : text;
-      const parts = parseKeyString(variant + trailing);
-      return parts.accessKeyId === id && parts.secret === secret && parts.tenantId === tenant && !parts.encrypted;
-    }),
+    fc.property(
+      idArb,
+      secretArb,
+      tenantArb,
+      fc.boolean(),
+      fc.constantFrom('', '\n', '\r\n', ' \n'),
+      (id, secret, tenant, space, trailing) => {
+        const text = formatKeyString(id, secret, tenant);
+        if (text !== `key:${id}::${secret},tenant id:${tenant}`) return false;
+        const variant = space ? text.replace('tenant id:', 'tenant id: ') : text;
+        const parts = parseKeyString(variant + trailing);
+        return parts.accessKeyId === id && parts.secret === secret && parts.tenantId === tenant && !parts.encrypted;
+      },
+    ),
     config,
   );
 });
 
 test('any one-character change to a secret fails its checksum, before any lookup', (t) => {
-  const anyChar = fc.oneof(fc.constantFrom(...BASE62, '_', '-', ' ', ',', ':'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+  const anyChar = fc.oneof(
+    fc.constantFrom(...BASE62, '_', '-', ' ', ',', ':'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  );
   checkProperty(
     t,
     'one-character change',
-    fc.property(secretArb, idArb, fc.nat(54), anyChar, fc.constantFrom('replace', 'delete', 'insert'), (secret, id, index, char, how) => {
-      let changed: string;
-      if (how === 'replace') {
-        if (secret[index] === char) return true; // not a change
-        changed = secret.slice(0, index) + char + secret.slice(index + 1);
-      } else if (how === 'delete') changed = secret.slice(0, index) + secret.slice(index + 1);
-      else changed = secret.slice(0, index) + char + secret.slice(index);
-      if (isWellFormedSecret(changed)) return false;
-      try {
-        parseKeyString(formatKeyString(id, changed, 'acme'));
-        return false;
-      } catch (error) {
-        return error instanceof UsageError && error.exitCode === 2;
-      }
-    }),
+    fc.property(
+      secretArb,
+      idArb,
+      fc.nat(54),
+      anyChar,
+      fc.constantFrom('replace', 'delete', 'insert'),
+      (secret, id, index, char, how) => {
+        let changed: string;
+        if (how === 'replace') {
+          if (secret[index] === char) return true; // not a change
+          changed = secret.slice(0, index) + char + secret.slice(index + 1);
+        } else if (how === 'delete') changed = secret.slice(0, index) + secret.slice(index + 1);
+        else changed = secret.slice(0, index) + char + secret.slice(index);
+        if (isWellFormedSecret(changed)) return false;
+        try {
+          parseKeyString(formatKeyString(id, changed, 'acme'));
+          return false;
+        } catch (error) {
+          return error instanceof UsageError && error.exitCode === 2;
+        }
+      },
+    ),
     config,
   );
 });
@@ -74,7 +96,11 @@ test('generated ids and secrets have the promised alphabet and length', (t) => {
       const id = generateAccessKeyId();
       const secret = generateSecretKey();
       return (
-        /^AKM[A-Z2-7]{17}$/.test(id) && isAccessKeyId(id) && /^akms_[0-9A-Za-z]{50}$/.test(secret) && isWellFormedSecret(secret) && secret.slice(-6) === base62Fixed(crc32(secret.slice(0, -6)), 6)
+        /^AKM[A-Z2-7]{17}$/.test(id) &&
+        isAccessKeyId(id) &&
+        /^akms_[0-9A-Za-z]{50}$/.test(secret) &&
+        isWellFormedSecret(secret) &&
+        secret.slice(-6) === base62Fixed(crc32(secret.slice(0, -6)), 6)
       );
     }),
     config,
@@ -106,7 +132,11 @@ test('randomString yields exactly n characters of the alphabet from any byte sou
 });
 
 test('parsers are total: a value in range or a UsageError, never another exception', (t) => {
-  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.stringMatching(/^[0-9a-z:+\-. TZ]{0,30}$/));
+  const text = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.stringMatching(/^[0-9a-z:+\-. TZ]{0,30}$/),
+  );
   checkProperty(
     t,
     'parser totality',
@@ -153,7 +183,11 @@ test('printable never lets a control or invisible character through', (t) => {
 
 test('permission sources and effective permissions agree', (t) => {
   const perm = fc.constantFrom('*', 'keys:read', 'keys:write', 'audit:read', 'data:ingest', 'deploy:run');
-  const grant = fc.record({ role: fc.constantFrom('A', 'B', 'C'), permissions: fc.array(perm, { maxLength: 4 }), viaGroup: fc.constantFrom(null, 'G1', 'G2') });
+  const grant = fc.record({
+    role: fc.constantFrom('A', 'B', 'C'),
+    permissions: fc.array(perm, { maxLength: 4 }),
+    viaGroup: fc.constantFrom(null, 'G1', 'G2'),
+  });
   checkProperty(
     t,
     'permission sources',
@@ -167,7 +201,8 @@ test('permission sources and effective permissions agree', (t) => {
 
 function report(t: import('ava').ExecutionContext, outcomes: PropertyOutcome[]): void {
   for (const o of outcomes) {
-    if (o.failed) t.fail(`[TZ=${o.tz}] ${o.name}: failed (seed ${o.seed}; replay with AKM_PROPERTY_SEED=${o.seed})\n${o.report}`);
+    if (o.failed)
+      t.fail(`[TZ=${o.tz}] ${o.name}: failed (seed ${o.seed}; replay with AKM_PROPERTY_SEED=${o.seed})\n${o.report}`);
     else t.log(`[TZ=${o.tz}] ${o.name}: ${o.numRuns} runs passed (seed ${o.seed})`);
   }
 }
@@ -178,16 +213,31 @@ test('expiry arithmetic never yields a past expiry (this process time zone)', (t
   report(t, outcomes);
 });
 
-const ZONES = ['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Pacific/Kiritimati', 'America/Santiago', 'Asia/Kolkata', 'UTC'];
+const ZONES = [
+  'America/New_York',
+  'Europe/London',
+  'Australia/Lord_Howe',
+  'Pacific/Kiritimati',
+  'America/Santiago',
+  'Asia/Kolkata',
+  'UTC',
+];
 
 test('expiry arithmetic never yields a past expiry in other time zones (DST edges, +14:00, half-hour DST)', async (t) => {
   const results = await Promise.all(
     ZONES.map(async (zone) => {
-      const { stdout } = await run(process.execPath, [fixture('expiry-tz'), String(config.seed), String(config.numRuns)], {
-        env: { ...process.env, TZ: zone },
-        timeout: 120_000,
-      });
-      const outcomes = stdout.trim().split('\n').map((line) => JSON.parse(line) as PropertyOutcome);
+      const { stdout } = await run(
+        process.execPath,
+        [fixture('expiry-tz'), String(config.seed), String(config.numRuns)],
+        {
+          env: { ...process.env, TZ: zone },
+          timeout: 120_000,
+        },
+      );
+      const outcomes = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as PropertyOutcome);
       return { zone, outcomes };
     }),
   );

@@ -1,9 +1,17 @@
 import test from 'ava';
 import { UsageError } from '../../src/core/errors.js';
-import { displayName, email, entityName, MAX_NAME_LENGTH, permission, printable, tenantId } from '../../src/core/validate.js';
+import {
+  displayName,
+  email,
+  entityName,
+  MAX_NAME_LENGTH,
+  permission,
+  printable,
+  tenantId,
+} from '../../src/core/validate.js';
 
 function refused(t: import('ava').ExecutionContext, fn: () => unknown, label: string): UsageError {
-  const error = t.throws(fn, { instanceOf: UsageError }, label) as UsageError;
+  const error = t.throws<UsageError>(fn, { instanceOf: UsageError }, label);
   t.is(error.exitCode, 2);
   return error;
 }
@@ -49,7 +57,19 @@ test('entityName refuses empty, over-long, control characters, escape sequences,
 test('email: lower-cased, refused when malformed, and the refusal is printable', (t) => {
   t.is(email(' Admin@Acme.Test '), 'admin@acme.test');
   t.is(email('a.b+c@sub.example.org'), 'a.b+c@sub.example.org');
-  for (const bad of ['', 'admin', '@acme.test', 'admin@', 'a b@acme.test', 'admin@acme..test', 'admin@-acme.test', `${'a'.repeat(65)}@acme.test`, `a@${'b'.repeat(250)}.test`, 'admin@acme.test\u001b[2J', '<admin@acme.test>']) {
+  for (const bad of [
+    '',
+    'admin',
+    '@acme.test',
+    'admin@',
+    'a b@acme.test',
+    'admin@acme..test',
+    'admin@-acme.test',
+    `${'a'.repeat(65)}@acme.test`,
+    `a@${'b'.repeat(250)}.test`,
+    'admin@acme.test\u001b[2J',
+    '<admin@acme.test>',
+  ]) {
     const error = refused(t, () => email(bad), JSON.stringify(bad));
     t.false(/[\u0000-\u001f]/.test(error.message), error.message);
   }
@@ -59,7 +79,8 @@ test('tenantId: 1-32 lower-case letters, digits and inner dashes', (t) => {
   t.is(tenantId('acme'), 'acme');
   t.is(tenantId('a'), 'a');
   t.is(tenantId('a'.repeat(32)), 'a'.repeat(32));
-  for (const bad of ['', 'Acme', '-acme', 'acme-', 'a'.repeat(33), 'ac me', 'acme_1', 'acmé']) refused(t, () => tenantId(bad), JSON.stringify(bad));
+  for (const bad of ['', 'Acme', '-acme', 'acme-', 'a'.repeat(33), 'ac me', 'acme_1', 'acmé'])
+    refused(t, () => tenantId(bad), JSON.stringify(bad));
 });
 
 test('displayName: up to 128 printable characters', (t) => {
@@ -70,8 +91,19 @@ test('displayName: up to 128 printable characters', (t) => {
 });
 
 test('permission: resource:action, wildcards, or *', (t) => {
-  for (const ok of ['*', 'keys:read', 'keys:*', 'data:ingest', 'deploy:run', 'x-y:z-1']) t.is(permission(` ${ok} `), ok);
-  for (const bad of ['', 'keys', 'keys:', ':read', 'Keys:read', 'keys:read:extra', '*:read', 'keys: read', 'k'.repeat(33) + ':read']) {
+  for (const ok of ['*', 'keys:read', 'keys:*', 'data:ingest', 'deploy:run', 'x-y:z-1'])
+    t.is(permission(` ${ok} `), ok);
+  for (const bad of [
+    '',
+    'keys',
+    'keys:',
+    ':read',
+    'Keys:read',
+    'keys:read:extra',
+    '*:read',
+    'keys: read',
+    'k'.repeat(33) + ':read',
+  ]) {
     refused(t, () => permission(bad), JSON.stringify(bad));
   }
 });

@@ -10,7 +10,9 @@ export function registerActivation(program: Command, ctx: CommandContext): void 
     const verb = status === 'active' ? 'activate' : 'deactivate';
     program
       .command(verb)
-      .description(status === 'active' ? 'make a key usable again' : 'make a key fail verification until activated again')
+      .description(
+        status === 'active' ? 'make a key usable again' : 'make a key fail verification until activated again',
+      )
       .argument('<key>', 'access key id, or a unique key name')
       .addHelpText('after', examples(`akm ${verb} deploy-bot`, `akm ${verb} AKMEXAMPLE7Q2XK4ZL5PA --json`))
       .action(async (key: string, _flags: object, command: Command) => runSetStatus(key, status, ctx.deps(command)));

@@ -21,7 +21,13 @@ export function registerAssign(program: Command, ctx: CommandContext): void {
     .option('--role <name>', 'add a role (repeatable)', collect)
     .option('--remove-group <name>', 'remove a group (repeatable)', collect)
     .option('--remove-role <name>', 'remove a role (repeatable)', collect)
-    .addHelpText('after', examples('akm assign deploy-bot --role KeyManager', 'akm assign deploy-bot --group Deployers --remove-role ReadOnly'))
+    .addHelpText(
+      'after',
+      examples(
+        'akm assign deploy-bot --role KeyManager',
+        'akm assign deploy-bot --group Deployers --remove-role ReadOnly',
+      ),
+    )
     .action(async (key: string, flags: AssignOptions, command: Command) => runAssign(key, flags, ctx.deps(command)));
 }
 

@@ -41,16 +41,36 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
     .option('--key <key>', "one key's records: access key id, or name (deleted keys too)")
     .option('--actor <email>', 'records of changes made by this user (or key:AKM…)')
     .option('--limit <n>', 'at most this many records (default 100)', parseLimit)
-    .addHelpText('after', examples('akm audit --since 7d', 'akm audit --key deploy-bot --json', 'akm audit --actor alice@acme.test --limit 20', 'akm audit verify'))
+    .addHelpText(
+      'after',
+      examples(
+        'akm audit --since 7d',
+        'akm audit --key deploy-bot --json',
+        'akm audit --actor alice@acme.test --limit 20',
+        'akm audit verify',
+      ),
+    )
     .action(async (flags: AuditOptions, command: Command) => runAudit(flags, ctx.deps(command)));
   audit
     .command('verify')
     .description('check the tamper-evident chain; exit 6 and name the records if it was altered')
-    .option('--expect-head <seq:mac>', 'a head printed by an earlier verify: fail if it is no longer in the trail', (v: string) => {
-      if (!/^\d+:\S+$/.test(v)) throw new InvalidArgumentError('needs the "<seq>:<mac>" head printed by akm audit verify');
-      return v;
-    })
-    .addHelpText('after', examples('akm audit verify', 'akm audit verify --json | jq -r .head > audit-head.txt', 'akm audit verify --expect-head "$(cat audit-head.txt)"'))
+    .option(
+      '--expect-head <seq:mac>',
+      'a head printed by an earlier verify: fail if it is no longer in the trail',
+      (v: string) => {
+        if (!/^\d+:\S+$/.test(v))
+          throw new InvalidArgumentError('needs the "<seq>:<mac>" head printed by akm audit verify');
+        return v;
+      },
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'akm audit verify',
+        'akm audit verify --json | jq -r .head > audit-head.txt',
+        'akm audit verify --expect-head "$(cat audit-head.txt)"',
+      ),
+    )
     .action(async (flags: { expectHead?: string }, command: Command) => runAuditVerify(flags, ctx.deps(command)));
 }
 
@@ -60,7 +80,11 @@ export async function runAudit(options: AuditOptions, deps: Deps): Promise<void>
   const { io } = deps;
   const wanted = options.limit ?? 100;
   const service = await deps.service();
-  const query = { since: options.since === undefined ? undefined : parseSince(options.since, deps.now()), key: options.key, actor: options.actor };
+  const query = {
+    since: options.since === undefined ? undefined : parseSince(options.since, deps.now()),
+    key: options.key,
+    actor: options.actor,
+  };
   const records: AuditRecord[] = [];
   let after: string | undefined;
   do {
@@ -83,9 +107,11 @@ export async function runAuditVerify(options: { expectHead?: string }, deps: Dep
     const first = result.problems[0]!;
     throw new UnavailableError(
       `the audit trail was tampered with: ${result.problems.length} problem(s), first: ${first.message}`,
-      'restore the store from a backup you trust, and find out who could write to it',
-      'audit_tampered',
+      { hint: 'restore the store from a backup you trust, and find out who could write to it', code: 'audit_tampered' },
     );
   }
-  if (!io.json) io.info('keep the head above somewhere else (or pass it to --expect-head next time) to detect records cut from the end');
+  if (!io.json)
+    io.info(
+      'keep the head above somewhere else (or pass it to --expect-head next time) to detect records cut from the end',
+    );
 }

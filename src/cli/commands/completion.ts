@@ -8,7 +8,10 @@ export function registerCompletion(program: Command, ctx: CommandContext): void 
     .command('completion')
     .description('print a shell completion script')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
-    .addHelpText('after', examples('source <(akm completion bash)', 'akm completion fish > ~/.config/fish/completions/akm.fish'))
+    .addHelpText(
+      'after',
+      examples('source <(akm completion bash)', 'akm completion fish > ~/.config/fish/completions/akm.fish'),
+    )
     .action((shell: 'bash' | 'zsh' | 'fish', _flags: object, command: Command) => {
       const specs = describe(program);
       const script = shell === 'bash' ? bashScript(specs) : shell === 'zsh' ? zshScript(specs) : fishScript(specs);

@@ -23,6 +23,10 @@ export async function runCopy(ref: string, options: CopyOptions, deps: Deps): Pr
   if (deps.io.json) return deps.io.outJson(copy);
   if (options.print) return deps.io.out(copy.keyString);
   const result = await deps.clipboard.write(copy.keyString);
-  if (!result.ok) throw new UnavailableError(`no clipboard available (${result.reason})`, 'use --print to write it to stdout', 'no_clipboard');
+  if (!result.ok)
+    throw new UnavailableError(`no clipboard available (${result.reason})`, {
+      hint: 'use --print to write it to stdout',
+      code: 'no_clipboard',
+    });
   deps.io.info(deps.io.errStyle.green('✓ key string (with the encrypted secret) copied to the clipboard'));
 }

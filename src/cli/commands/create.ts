@@ -29,11 +29,25 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .command('create')
     .description('create a key; the secret is shown once and the key string copied to the clipboard')
     .option('--name <name>', 'a label for people (cannot authenticate anything)')
-    .addOption(new Option('--type <type>', 'access (programmatic access) or api (data ingestion only)').choices(['access', 'api']))
-    .addOption(new Option('--expires-in <days>', 'valid for this many days (1-3650)').conflicts(['expiresOn', 'neverExpires']))
-    .addOption(new Option('--expires-on <date>', 'valid until this date (YYYY-MM-DD, through that day) or ISO timestamp').conflicts(['neverExpires']))
+    .addOption(
+      new Option('--type <type>', 'access (programmatic access) or api (data ingestion only)').choices([
+        'access',
+        'api',
+      ]),
+    )
+    .addOption(
+      new Option('--expires-in <days>', 'valid for this many days (1-3650)').conflicts(['expiresOn', 'neverExpires']),
+    )
+    .addOption(
+      new Option(
+        '--expires-on <date>',
+        'valid until this date (YYYY-MM-DD, through that day) or ISO timestamp',
+      ).conflicts(['neverExpires']),
+    )
     .option('--never-expires', 'no expiry (not recommended)')
-    .addOption(new Option('--owner <email>', 'the user who owns the key (at most 2 keys each)').conflicts('tenantLevel'))
+    .addOption(
+      new Option('--owner <email>', 'the user who owns the key (at most 2 keys each)').conflicts('tenantLevel'),
+    )
     .option('--tenant-level', 'no owner: a tenant-level key (administrators only)')
     .option('--group <name>', 'assign a group (repeatable)', collect)
     .option('--role <name>', 'assign a role (repeatable)', collect)
@@ -62,11 +76,15 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
   };
   const nothingGiven = Object.values(draft).every((v) => v === undefined);
   if (!prompter.canPrompt) {
-    if (draft.name === undefined) throw new UsageError('missing --name <name>', undefined, 'missing_flag');
+    if (draft.name === undefined) throw new UsageError('missing --name <name>', { code: 'missing_flag' });
     if (draft.expiry === undefined) {
-      throw new UsageError('missing expiry: pass --expires-in <days>, --expires-on <date> or --never-expires', 'there is no default validity on purpose', 'missing_flag');
+      throw new UsageError('missing expiry: pass --expires-in <days>, --expires-on <date> or --never-expires', {
+        hint: 'there is no default validity on purpose',
+        code: 'missing_flag',
+      });
     }
-    if (draft.owner === undefined) throw new UsageError('missing --owner <email> or --tenant-level', undefined, 'missing_flag');
+    if (draft.owner === undefined)
+      throw new UsageError('missing --owner <email> or --tenant-level', { code: 'missing_flag' });
   }
   if (options.type === 'api') io.warn(API_TYPE_WARNING);
   if (draft.expiry?.kind === 'never') io.warn(NEVER_EXPIRES_WARNING);

@@ -19,7 +19,10 @@ export async function runDelete(ref: string, deps: Deps): Promise<void> {
   const service = await deps.service();
   // Show what is about to go, by its id and name, before asking.
   const key = await service.showKey(ref);
-  await confirmDestructive(deps, `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? This cannot be undone.`);
+  await confirmDestructive(
+    deps,
+    `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? This cannot be undone.`,
+  );
   const deleted = await service.deleteKey(key.accessKeyId);
   if (deps.io.json) return deps.io.outJson({ deleted: true, ...deleted });
   deps.io.info(`deleted ${deleted.accessKeyId} ("${printable(deleted.name)}")`);

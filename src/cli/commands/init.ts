@@ -44,7 +44,10 @@ function generatedTenantId(): string {
 
 export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   const { io, prompter, settings } = deps;
-  if (settings.remote) throw new UsageError('akm init sets up a local store', 'on a server, run akm init there; from here use akm login <url>');
+  if (settings.remote)
+    throw new UsageError('akm init sets up a local store', {
+      hint: 'on a server, run akm init there; from here use akm login <url>',
+    });
   // --tenant may also come as the global option (it is the same flag name).
   const tenantId = validate.tenantId(options.tenant ?? settings.tenant ?? generatedTenantId());
   const adminEmail = validate.email(
@@ -71,10 +74,19 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
     const masterKeyOptions = { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain };
     const { key, source } = provisionMasterKey(masterKeyOptions, storeId);
     const keys = checkMasterKey(db, storeId, key);
-    initTenant(db, storeId, keys, { tenantId, tenantName, adminEmail, adminName, now: deps.now(), source: cliSource() });
+    initTenant(db, storeId, keys, {
+      tenantId,
+      tenantName,
+      adminEmail,
+      adminName,
+      now: deps.now(),
+      source: cliSource(),
+    });
     // Remember where this store and its master key file are, so later commands need no flags.
-    if (!deps.global.store && !deps.env.AKM_STORE) updateProfile(deps.env, settings.profileName, { store: settings.store });
-    if (settings.masterKeyFile) updateProfile(deps.env, settings.profileName, { masterKeyFile: settings.masterKeyFile, store: settings.store });
+    if (!deps.global.store && !deps.env.AKM_STORE)
+      updateProfile(deps.env, settings.profileName, { store: settings.store });
+    if (settings.masterKeyFile)
+      updateProfile(deps.env, settings.profileName, { masterKeyFile: settings.masterKeyFile, store: settings.store });
     const result = { tenantId, tenantName, admin: adminEmail, store: settings.store, masterKey: source };
     if (io.json) return io.outJson(result);
     io.out(
@@ -82,7 +94,10 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
         ['tenant', `${tenantId} (${validate.printable(tenantName)})`],
         ['admin', adminEmail],
         ['store', settings.store],
-        ['master key', source === 'keychain' ? 'OS keychain' : source === 'file' ? settings.masterKeyFile! : 'AKM_MASTER_KEY'],
+        [
+          'master key',
+          source === 'keychain' ? 'OS keychain' : source === 'file' ? settings.masterKeyFile! : 'AKM_MASTER_KEY',
+        ],
       ]),
     );
     io.info(io.errStyle.green('✓ ready') + ` — next: akm create --name <name> --expires-in 90 --owner ${adminEmail}`);

@@ -23,7 +23,12 @@ export function registerList(program: Command, ctx: CommandContext): void {
     .option('--expiring-within <days>', 'only keys that expire within this many days')
     .addHelpText(
       'after',
-      examples('akm list', 'akm list --status active --owner alice@acme.test', 'akm list --expiring-within 7', 'akm list --json | jq -r \'.[].accessKeyId\''),
+      examples(
+        'akm list',
+        'akm list --status active --owner alice@acme.test',
+        'akm list --expiring-within 7',
+        "akm list --json | jq -r '.[].accessKeyId'",
+      ),
     )
     .action(async (flags: ListOptions, command: Command) => runList(flags, ctx.deps(command)));
 }
@@ -33,7 +38,8 @@ export async function runList(options: ListOptions, deps: Deps): Promise<void> {
     status: options.status,
     type: options.type,
     owner: options.owner,
-    expiringWithinDays: options.expiringWithin === undefined ? undefined : parseDays(options.expiringWithin, '--expiring-within'),
+    expiringWithinDays:
+      options.expiringWithin === undefined ? undefined : parseDays(options.expiringWithin, '--expiring-within'),
   };
   const service = await deps.service();
   const { io } = deps;

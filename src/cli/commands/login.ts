@@ -46,10 +46,14 @@ export function serverUrl(text: string): string {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new UsageError(`not a URL: "${printable(text.slice(0, 100))}"`, 'e.g. akm login https://akm.example.com');
+    throw new UsageError(`not a URL: "${printable(text.slice(0, 100))}"`, {
+      hint: 'e.g. akm login https://akm.example.com',
+    });
   }
   if (!isRemoteStore(url.href) || url.username || url.password || url.search || url.hash) {
-    throw new UsageError(`expected an http(s) server URL without credentials or query, got "${printable(text.slice(0, 100))}"`);
+    throw new UsageError(
+      `expected an http(s) server URL without credentials or query, got "${printable(text.slice(0, 100))}"`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -60,14 +64,21 @@ async function askCredentials(options: LoginOptions, deps: Deps): Promise<{ acce
     const text = await readStdin(stdin, 'secret key');
     if (text.startsWith('key:')) {
       const parts = parseKeyString(text);
-      if (parts.encrypted) throw new UsageError('this key string holds the encrypted secret from `akm copy`, which cannot sign in');
-      if (options.accessKeyId && options.accessKeyId !== parts.accessKeyId) throw new UsageError('--access-key-id does not match the key string on stdin');
+      if (parts.encrypted)
+        throw new UsageError('this key string holds the encrypted secret from `akm copy`, which cannot sign in');
+      if (options.accessKeyId && options.accessKeyId !== parts.accessKeyId)
+        throw new UsageError('--access-key-id does not match the key string on stdin');
       return { accessKeyId: parts.accessKeyId, secretKey: parts.secret };
     }
-    if (!options.accessKeyId) throw new UsageError('missing --access-key-id', 'pass it with the secret on stdin, or pipe a whole key string', 'missing_flag');
+    if (!options.accessKeyId)
+      throw new UsageError('missing --access-key-id', {
+        hint: 'pass it with the secret on stdin, or pipe a whole key string',
+        code: 'missing_flag',
+      });
     return { accessKeyId: options.accessKeyId, secretKey: text };
   }
-  const accessKeyId = options.accessKeyId ?? (await deps.prompter.input({ message: 'Access key id', flag: '--access-key-id' }));
+  const accessKeyId =
+    options.accessKeyId ?? (await deps.prompter.input({ message: 'Access key id', flag: '--access-key-id' }));
   const secretKey = await deps.prompter.password({ message: 'Secret access key', flag: 'the secret key on stdin' });
   return { accessKeyId: accessKeyId.trim(), secretKey: secretKey.trim() };
 }
@@ -79,15 +90,27 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
     io.warn(`${url} is plain HTTP: new secrets from create and rotate would cross the network unencrypted`);
   }
   const { accessKeyId, secretKey } = await askCredentials(options, deps);
-  if (!isAccessKeyId(accessKeyId)) throw new UsageError('the access key id is not AKM + 17 base32 characters', undefined, 'credentials_invalid');
-  if (!isWellFormedSecret(secretKey)) throw new UsageError('the secret key is malformed (its checksum fails)', 'check for a typo or a truncated copy', 'credentials_invalid');
+  if (!isAccessKeyId(accessKeyId))
+    throw new UsageError('the access key id is not AKM + 17 base32 characters', { code: 'credentials_invalid' });
+  if (!isWellFormedSecret(secretKey))
+    throw new UsageError('the secret key is malformed (its checksum fails)', {
+      hint: 'check for a typo or a truncated copy',
+      code: 'credentials_invalid',
+    });
 
   let identity;
   try {
     const { RemoteService } = await import('../../remote/service.js');
-    identity = await new RemoteService({ baseUrl: url, credentials: { accessKeyId, secretAccessKey: secretKey } }).whoami();
+    identity = await new RemoteService({
+      baseUrl: url,
+      credentials: { accessKeyId, secretAccessKey: secretKey },
+    }).whoami();
   } catch (error) {
-    if (error instanceof DeniedError) throw new DeniedError(`${url} refused these credentials: ${error.message}`, error.hint, error.code);
+    if (error instanceof DeniedError)
+      throw new DeniedError(`${url} refused these credentials: ${error.message}`, {
+        hint: error.hint,
+        code: error.code,
+      });
     throw error;
   }
 
@@ -97,14 +120,19 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
     const file = insecureFilePath(env, settings.profileName);
     storeInFile(file, stored);
     updateProfile(env, settings.profileName, { store: url, tenant: identity.tenantId, credentialsFile: file });
-    io.warn(`credentials stored in plaintext at ${file} (--insecure-storage); anyone who can read that file can act as ${identity.actor}`);
+    io.warn(
+      `credentials stored in plaintext at ${file} (--insecure-storage); anyone who can read that file can act as ${identity.actor}`,
+    );
     where = `file ${file}`;
   } else {
     try {
       storeInKeychain(deps.keychain(), settings.profileName, stored);
     } catch (error) {
       if (!(error instanceof AkmError)) throw error;
-      throw new AkmError(error.message, error.code, error.exitCode, 'use AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS) instead, or akm login --insecure-storage');
+      throw new AkmError(error.message, error.exitCode, {
+        code: error.code,
+        hint: 'use AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS) instead, or akm login --insecure-storage',
+      });
     }
     // A plaintext file from an earlier --insecure-storage login would win over the keychain: remove it.
     if (settings.profile.credentialsFile) rmSync(settings.profile.credentialsFile, { force: true });
@@ -112,7 +140,15 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
     where = 'OS keychain';
   }
 
-  const result = { url, profile: settings.profileName, tenantId: identity.tenantId, actor: identity.actor, accessKeyId, admin: identity.admin, credentials: where };
+  const result = {
+    url,
+    profile: settings.profileName,
+    tenantId: identity.tenantId,
+    actor: identity.actor,
+    accessKeyId,
+    admin: identity.admin,
+    credentials: where,
+  };
   if (io.json) return io.outJson(result);
   io.out(
     renderFields(io, [
@@ -124,5 +160,10 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
       ['credentials', where],
     ]),
   );
-  io.info(io.errStyle.green('✓ logged in') + (settings.profileName === 'default' ? ' — akm commands now use this server' : ` — use it with --profile ${settings.profileName}`));
+  io.info(
+    io.errStyle.green('✓ logged in') +
+      (settings.profileName === 'default'
+        ? ' — akm commands now use this server'
+        : ` — use it with --profile ${settings.profileName}`),
+  );
 }

@@ -19,6 +19,12 @@ export async function runLogout(deps: Deps): Promise<void> {
   if (settings.profile.credentialsFile) updateProfile(env, settings.profileName, { credentialsFile: undefined });
   const fromEnv = ['AKM_ACCESS_KEY_ID', 'AKM_SECRET_ACCESS_KEY', 'AKM_CREDENTIALS'].filter((name) => env[name]);
   if (io.json) io.outJson({ profile: settings.profileName, removed, stillInEnvironment: fromEnv });
-  else io.info(removed.length > 0 ? `logged out (profile ${settings.profileName}): removed the credentials from ${removed.join(' and ')}` : `no stored credentials for profile ${settings.profileName}`);
-  if (fromEnv.length > 0) io.warn(`${fromEnv.join(', ')} ${fromEnv.length > 1 ? 'are' : 'is'} set in the environment and will still be used`);
+  else
+    io.info(
+      removed.length > 0
+        ? `logged out (profile ${settings.profileName}): removed the credentials from ${removed.join(' and ')}`
+        : `no stored credentials for profile ${settings.profileName}`,
+    );
+  if (fromEnv.length > 0)
+    io.warn(`${fromEnv.join(', ')} ${fromEnv.length > 1 ? 'are' : 'is'} set in the environment and will still be used`);
 }

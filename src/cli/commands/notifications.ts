@@ -14,7 +14,8 @@ export interface NotificationsOptions {
 
 export function parseLimit(text: string): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < 1 || value > 1_000_000) throw new InvalidArgumentError('needs a whole number of at least 1');
+  if (!/^\d+$/.test(text.trim()) || value < 1 || value > 1_000_000)
+    throw new InvalidArgumentError('needs a whole number of at least 1');
   return value;
 }
 
@@ -27,13 +28,22 @@ export function registerNotifications(program: Command, ctx: CommandContext): vo
     .option('--unread', 'only notifications not read yet')
     .option('--mark-read', 'mark the notifications shown as read')
     .option('--limit <n>', 'show at most this many (default 100, at most 1000)', parseLimit)
-    .addHelpText('after', examples('akm notifications', 'akm notifications --unread --mark-read', 'akm notifications --user alice@acme.test --json'))
+    .addHelpText(
+      'after',
+      examples(
+        'akm notifications',
+        'akm notifications --unread --mark-read',
+        'akm notifications --user alice@acme.test --json',
+      ),
+    )
     .action(async (flags: NotificationsOptions, command: Command) => runNotifications(flags, ctx.deps(command)));
 }
 
 export async function runNotifications(options: NotificationsOptions, deps: Deps): Promise<void> {
   const { io } = deps;
-  const inbox = await (await deps.service()).listNotifications({ user: options.user, unread: options.unread, markRead: options.markRead, limit: options.limit });
+  const inbox = await (
+    await deps.service()
+  ).listNotifications({ user: options.user, unread: options.unread, markRead: options.markRead, limit: options.limit });
   if (io.json) return io.outJson(inbox);
   if (inbox.items.length === 0) {
     io.info(options.unread ? 'no unread notifications' : 'no notifications');

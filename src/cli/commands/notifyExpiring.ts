@@ -46,7 +46,9 @@ export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps:
   const { io } = deps;
   const withinDays = parseDays(options.within, '--within');
   const showProgress = io.terminal.stderrIsTTY && !io.options.quiet;
-  const progress = showProgress ? (done: number, total: number) => io.streams.stderr.write(`\rsending ${done}/${total}…`) : undefined;
+  const progress = showProgress
+    ? (done: number, total: number) => io.streams.stderr.write(`\rsending ${done}/${total}…`)
+    : undefined;
   const result = await (await deps.service()).notifyExpiring({ withinDays, dryRun: options.dryRun === true }, progress);
   if (showProgress && result.messages.length > 0 && !result.dryRun) io.streams.stderr.write('\r\u001b[K');
 
@@ -56,14 +58,16 @@ export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps:
     io.out(expiryMailTable(io, result.messages, result.dryRun, deps.now()));
   }
   const keys = `${result.keys} key${result.keys === 1 ? '' : 's'} newly expiring within ${withinDays} day${withinDays === 1 ? '' : 's'}`;
-  if (result.dryRun) io.info(`dry run: ${keys}; would send ${result.messages.filter((m) => m.state !== 'cancelled').length} message(s); nothing sent or recorded`);
+  if (result.dryRun)
+    io.info(
+      `dry run: ${keys}; would send ${result.messages.filter((m) => m.state !== 'cancelled').length} message(s); nothing sent or recorded`,
+    );
   else io.info(`${keys}; sent ${result.sent}, failed ${result.failed}, cancelled ${result.cancelled}`);
   if (result.failed > 0) {
     const last = result.messages.find((m) => m.state === 'failed')?.error ?? undefined;
     throw new UnavailableError(
       `${result.failed} of ${result.sent + result.failed} message(s) could not be delivered; they stay queued and the next run retries them`,
-      last ? `the mail server said: ${last}` : undefined,
-      'mail_undelivered',
+      { hint: last ? `the mail server said: ${last}` : undefined, code: 'mail_undelivered' },
     );
   }
 }

@@ -19,14 +19,20 @@ export async function runPermissions(ref: string, deps: Deps): Promise<void> {
   const { io } = deps;
   if (io.json) return io.outJson(result);
   if (result.permissions.length === 0) {
-    io.info(`${result.accessKeyId} has no permissions; assign a role with: akm assign ${result.accessKeyId} --role <role>`);
+    io.info(
+      `${result.accessKeyId} has no permissions; assign a role with: akm assign ${result.accessKeyId} --role <role>`,
+    );
     return;
   }
   io.out(
     renderTable(
       io,
       ['PERMISSION', 'ROLE', 'VIA'],
-      result.permissions.map((p) => [p.permission, printable(p.role), p.viaGroup === null ? io.style.dim('direct') : `group ${printable(p.viaGroup)}`]),
+      result.permissions.map((p) => [
+        p.permission,
+        printable(p.role),
+        p.viaGroup === null ? io.style.dim('direct') : `group ${printable(p.viaGroup)}`,
+      ]),
     ),
   );
 }

@@ -18,9 +18,15 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
     .command('rotate')
     .description('issue a new secret; the old one stops working now, or when --grace ends')
     .argument('<key>', 'access key id, or a unique key name')
-    .option('--grace <duration>', 'keep the old secret working this long (e.g. 30m, 12h, 7d; at most 30d, never past expiry)')
+    .option(
+      '--grace <duration>',
+      'keep the old secret working this long (e.g. 30m, 12h, 7d; at most 30d, never past expiry)',
+    )
     .option('--no-copy', 'do not copy the key string to the clipboard')
-    .addHelpText('after', examples('akm rotate deploy-bot', 'akm rotate AKMEXAMPLE7Q2XK4ZL5PA --grace 1h --json --no-copy'))
+    .addHelpText(
+      'after',
+      examples('akm rotate deploy-bot', 'akm rotate AKMEXAMPLE7Q2XK4ZL5PA --grace 1h --json --no-copy'),
+    )
     .action(async (key: string, flags: RotateOptions, command: Command) => runRotate(key, flags, ctx.deps(command)));
 }
 
@@ -30,9 +36,12 @@ export async function runRotate(ref: string, options: RotateOptions, deps: Deps)
   const go =
     deps.global.yes === true ||
     (await deps.prompter.confirm({
-    message: graceMs > 0 ? `Issue a new secret? The old one stops working in ${options.grace}.` : 'Issue a new secret? The old one stops working at once.',
-    flag: '--yes',
-    default: true,
+      message:
+        graceMs > 0
+          ? `Issue a new secret? The old one stops working in ${options.grace}.`
+          : 'Issue a new secret? The old one stops working at once.',
+      flag: '--yes',
+      default: true,
       fallback: true,
     }));
   if (!go) throw new CancelledError('not rotated');

@@ -45,7 +45,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
 
 function positive(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || Number(text) <= 0) throw new UsageError(`${flag} needs a positive number, got "${text.slice(0, 20)}"`);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || Number(text) <= 0)
+    throw new UsageError(`${flag} needs a positive number, got "${text.slice(0, 20)}"`);
   return Number(text);
 }
 
@@ -62,9 +63,16 @@ export function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export async function runServe(options: ServeOptions, deps: Deps, untilStopped: () => Promise<unknown> = stopSignal): Promise<void> {
+export async function runServe(
+  options: ServeOptions,
+  deps: Deps,
+  untilStopped: () => Promise<unknown> = stopSignal,
+): Promise<void> {
   const { settings, io } = deps;
-  if (settings.remote) throw new UsageError('akm serve serves a local store file', 'pass --store /path/to/akm.db on the server machine');
+  if (settings.remote)
+    throw new UsageError('akm serve serves a local store file', {
+      hint: 'pass --store /path/to/akm.db on the server machine',
+    });
   if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   // Loaded here, not at start-up: no other command needs the server.
   const { startServer } = await import('../../server/server.js');

@@ -16,7 +16,14 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
   program
     .command('verify')
     .description('check a key string read from stdin: exit 0 valid, 5 not valid, 2 malformed')
-    .addHelpText('after', examples(`printf '%s' "$AKM_KEY" | akm verify`, 'akm verify < key.txt --json', 'akm verify            # asks for it on a terminal'))
+    .addHelpText(
+      'after',
+      examples(
+        `printf '%s' "$AKM_KEY" | akm verify`,
+        'akm verify < key.txt --json',
+        'akm verify            # asks for it on a terminal',
+      ),
+    )
     .action(async (_flags: object, command: Command) => runVerify(ctx.deps(command)));
 }
 
@@ -31,12 +38,17 @@ export async function runVerify(deps: Deps): Promise<void> {
   const { io } = deps;
   if (parts.encrypted) {
     if (io.json) io.outJson({ valid: false });
-    throw new DeniedError('not valid: this key string holds the encrypted secret from `akm copy`, which cannot authenticate', undefined, 'invalid_key');
+    throw new DeniedError(
+      'not valid: this key string holds the encrypted secret from `akm copy`, which cannot authenticate',
+      { code: 'invalid_key' },
+    );
   }
-  const result = await (await deps.service()).verifyKey({ accessKeyId: parts.accessKeyId, secretKey: parts.secret, tenantId: parts.tenantId });
+  const result = await (
+    await deps.service()
+  ).verifyKey({ accessKeyId: parts.accessKeyId, secretKey: parts.secret, tenantId: parts.tenantId });
   if (!result.valid) {
     if (io.json) io.outJson(result);
-    throw new DeniedError('not valid: unknown, inactive or expired key, or wrong secret', undefined, 'invalid_key');
+    throw new DeniedError('not valid: unknown, inactive or expired key, or wrong secret', { code: 'invalid_key' });
   }
   if (io.json) return io.outJson(result);
   io.out(

@@ -18,7 +18,14 @@ function credentialSource(deps: Deps): string {
   const { settings } = deps;
   if (!settings.remote) return 'none needed: local store (acting as the operator named at init)';
   // Already resolved once to open the service (which warned about an insecure file, if any).
-  return resolveCredentials({ url: settings.store, profileName: settings.profileName, profile: settings.profile, env: deps.env, keychain: deps.keychain, warn: () => {} }).source;
+  return resolveCredentials({
+    url: settings.store,
+    profileName: settings.profileName,
+    profile: settings.profile,
+    env: deps.env,
+    keychain: deps.keychain,
+    warn: () => {},
+  }).source;
 }
 
 export async function runWhoami(deps: Deps): Promise<void> {

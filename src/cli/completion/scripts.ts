@@ -15,7 +15,11 @@ export function describe(program: Command): CommandSpec[] {
   const globalFlags = program.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
   const walk = (command: Command, path: string[]): void => {
     const own = command.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
-    specs.push({ path, subcommands: command.commands.map((c) => c.name()), flags: [...new Set([...own, ...globalFlags, '--help'])] });
+    specs.push({
+      path,
+      subcommands: command.commands.map((c) => c.name()),
+      flags: [...new Set([...own, ...globalFlags, '--help'])],
+    });
     for (const sub of command.commands) walk(sub, [...path, sub.name()]);
   };
   walk(program, []);
@@ -34,7 +38,10 @@ _akm_complete() {
     w="\${COMP_WORDS[i]}"
     [[ "$w" == -* ]] && continue
     case "\${path:+$path }$w" in
-${specs.filter((s) => s.path.length > 0).map((s) => `      "${s.path.join(' ')}") path="${s.path.join(' ')}" ;;`).join('\n')}
+${specs
+  .filter((s) => s.path.length > 0)
+  .map((s) => `      "${s.path.join(' ')}") path="${s.path.join(' ')}" ;;`)
+  .join('\n')}
     esac
   done
   local words=""
@@ -58,9 +65,12 @@ export function fishScript(specs: CommandSpec[]): string {
   const lines = ['# akm fish completion — save as ~/.config/fish/completions/akm.fish', 'complete -c akm -f'];
   for (const spec of specs) {
     const condition =
-      spec.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${spec.path[spec.path.length - 1]}`;
+      spec.path.length === 0
+        ? '__fish_use_subcommand'
+        : `__fish_seen_subcommand_from ${spec.path[spec.path.length - 1]}`;
     for (const sub of spec.subcommands) lines.push(`complete -c akm -n '${condition}' -a '${sub}'`);
-    for (const flag of spec.flags.filter((f) => f.startsWith('--'))) lines.push(`complete -c akm -n '${condition}' -l '${flag.slice(2)}'`);
+    for (const flag of spec.flags.filter((f) => f.startsWith('--')))
+      lines.push(`complete -c akm -n '${condition}' -l '${flag.slice(2)}'`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -10,7 +10,8 @@ let formatDistance: FormatDistance | undefined;
 
 /** date-fns is loaded only when a person is reading (a terminal), keeping piped runs lean. */
 export async function prepareDates(io: Io): Promise<void> {
-  if (io.terminal.stdoutIsTTY && !formatDistance) formatDistance = (await import('date-fns/formatDistance')).formatDistance;
+  if (io.terminal.stdoutIsTTY && !formatDistance)
+    formatDistance = (await import('date-fns/formatDistance')).formatDistance;
 }
 
 export function when(io: Io, iso: string | null, never = 'never', now = new Date()): string {
@@ -24,7 +25,8 @@ const WEEK_MS = 7 * 86_400_000;
 export function styledStatus(io: Io, status: KeyStatus, expiresAt: string | null, now = new Date()): string {
   if (status === 'expired') return io.style.red(status);
   if (status === 'inactive') return io.style.dim(status);
-  if (expiresAt !== null && Date.parse(expiresAt) - now.getTime() < WEEK_MS) return io.style.yellow(`${status} (expiring)`);
+  if (expiresAt !== null && Date.parse(expiresAt) - now.getTime() < WEEK_MS)
+    return io.style.yellow(`${status} (expiring)`);
   return io.style.green(status);
 }
 

@@ -13,7 +13,12 @@ export interface Choice<T> {
 
 export interface Prompter {
   readonly canPrompt: boolean;
-  input(q: { message: string; flag: string; default?: string; validate?: (value: string) => string | true }): Promise<string>;
+  input(q: {
+    message: string;
+    flag: string;
+    default?: string;
+    validate?: (value: string) => string | true;
+  }): Promise<string>;
   password(q: { message: string; flag: string }): Promise<string>;
   select<T>(q: { message: string; flag: string; choices: Choice<T>[]; default?: T }): Promise<T>;
   checkbox<T>(q: { message: string; flag: string; choices: Choice<T>[] }): Promise<T[]>;
@@ -22,7 +27,10 @@ export interface Prompter {
 }
 
 function missing(flag: string): UsageError {
-  return new UsageError(`missing ${flag}`, 'no terminal to ask on (or --no-input/CI is set): pass it as a flag', 'missing_flag');
+  return new UsageError(`missing ${flag}`, {
+    hint: 'no terminal to ask on (or --no-input/CI is set): pass it as a flag',
+    code: 'missing_flag',
+  });
 }
 
 /** Inquirer signals Ctrl-C with ExitPromptError; akm turns it into exit code 130. */
@@ -30,7 +38,8 @@ async function cancellable<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new CancelledError();
+    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError'))
+      throw new CancelledError();
     throw error;
   }
 }
@@ -50,7 +59,12 @@ export class InquirerPrompter implements Prompter {
     return { input: this.streams.input, output: this.streams.output, clearPromptOnDone: false };
   }
 
-  async input(q: { message: string; flag: string; default?: string; validate?: (value: string) => string | true }): Promise<string> {
+  async input(q: {
+    message: string;
+    flag: string;
+    default?: string;
+    validate?: (value: string) => string | true;
+  }): Promise<string> {
     if (!this.canPrompt) throw missing(q.flag);
     const { input } = await this.inquirer();
     return cancellable(() => input({ message: q.message, default: q.default, validate: q.validate }, this.context));

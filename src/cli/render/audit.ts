@@ -7,7 +7,10 @@ import { renderFields, renderTable } from '../io/table.js';
 /** "name=ci roles=ReadOnly,Ingestion to=never": compact, greppable, neutralised. */
 export function detailsText(details: Record<string, unknown>): string {
   return Object.entries(details)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') || '-' : v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${Array.isArray(v) ? v.join(',') || '-' : v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`,
+    )
     .map((pair) => printable(pair, 200))
     .join(' ');
 }
@@ -16,7 +19,15 @@ export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
   return renderTable(
     io,
     ['SEQ', 'WHEN', 'ACTOR', 'ACTION', 'TARGET', 'DETAILS', 'SOURCE'],
-    records.map((r) => [String(r.seq), when(io, r.at, '', now), printable(r.actor), r.action, r.target === null ? '-' : printable(r.target), detailsText(r.details), printable(r.source)]),
+    records.map((r) => [
+      String(r.seq),
+      when(io, r.at, '', now),
+      printable(r.actor),
+      r.action,
+      r.target === null ? '-' : printable(r.target),
+      detailsText(r.details),
+      printable(r.source),
+    ]),
   );
 }
 
@@ -27,6 +38,10 @@ export function verificationText(io: Io, result: AuditVerification): string {
     ['head', result.head ?? '-'],
   ]);
   if (result.ok) return summary;
-  const problems = renderTable(io, ['KIND', 'RECORD', 'PROBLEM'], result.problems.map((p) => [io.style.red(p.kind), `#${p.seq}`, printable(p.message, 300)]));
+  const problems = renderTable(
+    io,
+    ['KIND', 'RECORD', 'PROBLEM'],
+    result.problems.map((p) => [io.style.red(p.kind), `#${p.seq}`, printable(p.message, 300)]),
+  );
   return `${summary}\n\n${problems}`;
 }

@@ -11,7 +11,11 @@ export function notificationsTable(io: Io, items: Notification[], now: Date): st
     ['NEW', 'WHEN', 'MESSAGE'],
     items.map((n) => {
       const message = printable(n.message, 400);
-      return [n.read ? '' : io.style.yellow('*'), when(io, n.at, '', now), n.read ? io.style.dim(message) : io.style.bold(message)];
+      return [
+        n.read ? '' : io.style.yellow('*'),
+        when(io, n.at, '', now),
+        n.read ? io.style.dim(message) : io.style.bold(message),
+      ];
     }),
   );
 }

@@ -19,7 +19,11 @@ export function keyRow(io: Io, key: KeyView, now = new Date()): string[] {
 }
 
 export function keyTable(io: Io, keys: KeyView[], now = new Date()): string {
-  return renderTable(io, KEY_COLUMNS, keys.map((k) => keyRow(io, k, now)));
+  return renderTable(
+    io,
+    KEY_COLUMNS,
+    keys.map((k) => keyRow(io, k, now)),
+  );
 }
 
 export function keyFields(io: Io, key: KeyView, now = new Date()): Array<[string, string]> {
@@ -42,7 +46,8 @@ export function keyFields(io: Io, key: KeyView, now = new Date()): Array<[string
 export function keyDetails(io: Io, key: KeyDetails, now = new Date()): string {
   const fields = keyFields(io, key, now);
   fields.push(['permissions', list(key.permissions)]);
-  if (key.previousSecretValidUntil) fields.push(['previous secret', `valid until ${when(io, key.previousSecretValidUntil, '-', now)}`]);
+  if (key.previousSecretValidUntil)
+    fields.push(['previous secret', `valid until ${when(io, key.previousSecretValidUntil, '-', now)}`]);
   return renderFields(io, fields);
 }
 
@@ -71,5 +76,6 @@ export function printIssuedKey(io: Io, key: IssuedKey, copied: boolean): void {
       ' Store it now; akm keeps it encrypted and cannot show it again (rotate to issue a new one).',
   );
   if (copied) io.notice(io.errStyle.green('✓ key string copied to the clipboard'));
-  if (key.previousSecretValidUntil) io.notice(`the previous secret keeps working until ${key.previousSecretValidUntil}`);
+  if (key.previousSecretValidUntil)
+    io.notice(`the previous secret keeps working until ${key.previousSecretValidUntil}`);
 }

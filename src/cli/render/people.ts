@@ -5,19 +5,31 @@ import type { Io } from '../io/io.js';
 import { renderTable } from '../io/table.js';
 
 export function usersTable(io: Io, users: User[]): string {
-  return renderTable(io, ['EMAIL', 'NAME', 'GROUPS', 'KEYS'], users.map((u) => [printable(u.email), printable(u.name) || '-', list(u.groups), `${u.keyCount}/2`]));
+  return renderTable(
+    io,
+    ['EMAIL', 'NAME', 'GROUPS', 'KEYS'],
+    users.map((u) => [printable(u.email), printable(u.name) || '-', list(u.groups), `${u.keyCount}/2`]),
+  );
 }
 
 export function groupsTable(io: Io, groups: Group[]): string {
   return renderTable(
     io,
     ['GROUP', 'ROLES', 'MEMBERS'],
-    groups.map((g) => [printable(g.name) + (g.builtin ? io.style.dim(' (built-in)') : ''), list(g.roles), list(g.members)]),
+    groups.map((g) => [
+      printable(g.name) + (g.builtin ? io.style.dim(' (built-in)') : ''),
+      list(g.roles),
+      list(g.members),
+    ]),
   );
 }
 
 export function rolesTable(io: Io, roles: Role[]): string {
-  return renderTable(io, ['ROLE', 'PERMISSIONS'], roles.map((r) => [printable(r.name) + (r.builtin ? io.style.dim(' (built-in)') : ''), list(r.permissions)]));
+  return renderTable(
+    io,
+    ['ROLE', 'PERMISSIONS'],
+    roles.map((r) => [printable(r.name) + (r.builtin ? io.style.dim(' (built-in)') : ''), list(r.permissions)]),
+  );
 }
 
 /** Print a list: the array under --json, else the table. */

@@ -59,41 +59,69 @@ async function askOwner(prompter: Prompter, service: AkmService): Promise<string
     message: 'Owner',
     flag: '--owner <email> or --tenant-level',
     choices: [
-      ...users.map((u) => ({ name: `${validate.printable(u.email)}${u.keyCount > 0 ? ` (${u.keyCount}/2 keys)` : ''}`, value: u.email })),
+      ...users.map((u) => ({
+        name: `${validate.printable(u.email)}${u.keyCount > 0 ? ` (${u.keyCount}/2 keys)` : ''}`,
+        value: u.email,
+      })),
       { name: '(tenant-level key, no owner)', value: TENANT_LEVEL },
     ],
   });
-  return picked === TENANT_LEVEL ? null : (picked as string);
+  return picked === TENANT_LEVEL ? null : picked;
 }
 
-export async function completeDraft(draft: CreateDraft, full: boolean, deps: { prompter: Prompter; io: Io; service: AkmService; now: () => Date }) {
+export async function completeDraft(
+  draft: CreateDraft,
+  full: boolean,
+  deps: { prompter: Prompter; io: Io; service: AkmService; now: () => Date },
+) {
   const { prompter, io, service } = deps;
   const name =
     draft.name ??
-    (await prompter.input({ message: 'Name (a label for people)', flag: '--name <name>', validate: validator((v) => validate.entityName(v, 'key name')) }));
+    (await prompter.input({
+      message: 'Name (a label for people)',
+      flag: '--name <name>',
+      validate: validator((v) => validate.entityName(v, 'key name')),
+    }));
   const type = draft.type ?? (full ? await askType(prompter, io) : 'access');
   const expiry = draft.expiry ?? (await askExpiry(prompter, io, deps.now));
   const owner = draft.owner !== undefined ? draft.owner : await askOwner(prompter, service);
   const groups =
     draft.groups ??
     (full
-      ? await prompter.checkbox({ message: 'Groups (space to select, enter to go on)', flag: '--group <name>', choices: (await service.listGroups()).map((g) => ({ name: g.name, value: g.name })) })
+      ? await prompter.checkbox({
+          message: 'Groups (space to select, enter to go on)',
+          flag: '--group <name>',
+          choices: (await service.listGroups()).map((g) => ({ name: g.name, value: g.name })),
+        })
       : []);
   const roles =
     draft.roles ??
     (full
-      ? await prompter.checkbox({ message: 'Roles (space to select, enter to go on)', flag: '--role <name>', choices: (await service.listRoles()).map((r) => ({ name: `${r.name} (${r.permissions.join(', ')})`, value: r.name })) })
+      ? await prompter.checkbox({
+          message: 'Roles (space to select, enter to go on)',
+          flag: '--role <name>',
+          choices: (await service.listRoles()).map((r) => ({
+            name: `${r.name} (${r.permissions.join(', ')})`,
+            value: r.name,
+          })),
+        })
       : []);
   const complete = { name, type, expiry, owner, groups, roles };
   if (full) {
     io.notice(renderFields(io, summary(complete)));
-    if (!(await prompter.confirm({ message: 'Create this key?', flag: '--yes', default: true }))) throw new CancelledError('not created');
+    if (!(await prompter.confirm({ message: 'Create this key?', flag: '--yes', default: true })))
+      throw new CancelledError('not created');
   }
   return complete;
 }
 
 function summary(draft: Required<CreateDraft>): Array<[string, string]> {
-  const validity = draft.expiry.kind === 'never' ? 'never expires' : draft.expiry.kind === 'days' ? `${draft.expiry.days} days` : `until ${draft.expiry.at.toISOString()}`;
+  const validity =
+    draft.expiry.kind === 'never'
+      ? 'never expires'
+      : draft.expiry.kind === 'days'
+        ? `${draft.expiry.days} days`
+        : `until ${draft.expiry.at.toISOString()}`;
   return [
     ['name', validate.printable(draft.name)],
     ['type', draft.type],

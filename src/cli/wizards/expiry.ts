@@ -3,7 +3,8 @@ import { parseInstant, resolveExpiry, type ExpiryChoice } from '../../core/expir
 import type { Io } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 
-export const NEVER_EXPIRES_WARNING = 'a key that never expires stays usable until someone deletes it; a definite expiry is recommended';
+export const NEVER_EXPIRES_WARNING =
+  'a key that never expires stays usable until someone deletes it; a definite expiry is recommended';
 const PRESETS = [30, 60, 90, 180, 365];
 
 export async function askExpiry(prompter: Prompter, io: Io, now: () => Date): Promise<ExpiryChoice> {
@@ -35,6 +36,9 @@ export async function askExpiry(prompter: Prompter, io: Io, now: () => Date): Pr
       return { kind: 'until', at: parseInstant(text) };
     }
     io.warn(NEVER_EXPIRES_WARNING);
-    if (await prompter.confirm({ message: 'Create a key that never expires?', flag: '--never-expires', default: false })) return { kind: 'never' };
+    if (
+      await prompter.confirm({ message: 'Create a key that never expires?', flag: '--never-expires', default: false })
+    )
+      return { kind: 'never' };
   }
 }

@@ -6,7 +6,8 @@ import type { Route } from '../router.js';
 
 function flag(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'true' && value !== 'false') throw new UsageError(`query parameter "${name}" must be true or false`, undefined, 'invalid_query');
+  if (value !== 'true' && value !== 'false')
+    throw new UsageError(`query parameter "${name}" must be true or false`, { code: 'invalid_query' });
   return value === 'true';
 }
 
@@ -24,7 +25,8 @@ export const inboxRoutes: Route[] = [
   {
     method: 'GET',
     pattern: '/v1/notifications',
-    handler: async ({ service, query }) => service.listNotifications(notificationQuery(queryParams(query, ['user', 'unread', 'limit']))),
+    handler: async ({ service, query }) =>
+      service.listNotifications(notificationQuery(queryParams(query, ['user', 'unread', 'limit']))),
   },
   {
     // Marking read changes state, so it is a POST (and replay-checked like every change).
@@ -32,7 +34,11 @@ export const inboxRoutes: Route[] = [
     pattern: '/v1/notifications/read',
     handler: async ({ service, body }) => {
       const f = Fields.of(body);
-      const q = { user: f.optionalString('user'), unread: f.raw('unread') === undefined ? undefined : String(f.raw('unread')), limit: f.raw('limit') === undefined ? undefined : String(f.raw('limit')) };
+      const q = {
+        user: f.optionalString('user'),
+        unread: f.raw('unread') === undefined ? undefined : String(f.raw('unread')),
+        limit: f.raw('limit') === undefined ? undefined : String(f.raw('limit')),
+      };
       f.done();
       return service.listNotifications({ ...notificationQuery(q), markRead: true });
     },
@@ -44,7 +50,8 @@ export const inboxRoutes: Route[] = [
       const f = Fields.of(body);
       const withinDays = f.integer('withinDays', 1, 3650);
       const dryRun = f.raw('dryRun');
-      if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new UsageError('"dryRun" must be true or false', undefined, 'invalid_body');
+      if (dryRun !== undefined && typeof dryRun !== 'boolean')
+        throw new UsageError('"dryRun" must be true or false', { code: 'invalid_body' });
       f.done();
       return service.notifyExpiring({ withinDays, dryRun: dryRun === true });
     },

@@ -11,7 +11,8 @@ const TYPES: KeyType[] = ['access', 'api'];
 
 function oneOf<T extends string>(value: string | undefined, allowed: T[], name: string): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}`, undefined, 'invalid_query');
+  if (!(allowed as string[]).includes(value))
+    throw new UsageError(`${name} must be one of ${allowed.join(', ')}`, { code: 'invalid_query' });
   return value as T;
 }
 
@@ -42,7 +43,8 @@ export const keyRoutes: Route[] = [
     handler: async ({ service, body }) => {
       const f = Fields.of(body);
       const type = f.string('type');
-      if (!TYPES.includes(type as KeyType)) throw new UsageError(`"type" must be access or api`, undefined, 'invalid_body');
+      if (!TYPES.includes(type as KeyType))
+        throw new UsageError(`"type" must be access or api`, { code: 'invalid_body' });
       const input = {
         name: f.string('name'),
         type: type as KeyType,
@@ -56,7 +58,11 @@ export const keyRoutes: Route[] = [
     },
   },
   { method: 'GET', pattern: '/v1/keys/:ref', handler: async ({ service, params }) => service.showKey(params.ref!) },
-  { method: 'DELETE', pattern: '/v1/keys/:ref', handler: async ({ service, params }) => service.deleteKey(params.ref!) },
+  {
+    method: 'DELETE',
+    pattern: '/v1/keys/:ref',
+    handler: async ({ service, params }) => service.deleteKey(params.ref!),
+  },
   {
     method: 'POST',
     pattern: '/v1/keys/:ref/extend',
@@ -72,7 +78,12 @@ export const keyRoutes: Route[] = [
     pattern: '/v1/keys/:ref/assign',
     handler: async ({ service, params, body }) => {
       const f = Fields.of(body);
-      const changes = { addGroups: f.stringList('addGroups'), addRoles: f.stringList('addRoles'), removeGroups: f.stringList('removeGroups'), removeRoles: f.stringList('removeRoles') };
+      const changes = {
+        addGroups: f.stringList('addGroups'),
+        addRoles: f.stringList('addRoles'),
+        removeGroups: f.stringList('removeGroups'),
+        removeRoles: f.stringList('removeRoles'),
+      };
       f.done();
       return service.assignKey(params.ref!, changes);
     },
@@ -93,11 +104,20 @@ export const keyRoutes: Route[] = [
     handler: async ({ service, params, body }) => {
       const f = Fields.of(body);
       const status = f.string('status');
-      if (status !== 'active' && status !== 'inactive') throw new UsageError('"status" must be active or inactive', undefined, 'invalid_body');
+      if (status !== 'active' && status !== 'inactive')
+        throw new UsageError('"status" must be active or inactive', { code: 'invalid_body' });
       f.done();
       return service.setKeyStatus(params.ref!, status);
     },
   },
-  { method: 'GET', pattern: '/v1/keys/:ref/copy', handler: async ({ service, params }) => service.copyKey(params.ref!) },
-  { method: 'GET', pattern: '/v1/keys/:ref/permissions', handler: async ({ service, params }) => service.keyPermissions(params.ref!) },
+  {
+    method: 'GET',
+    pattern: '/v1/keys/:ref/copy',
+    handler: async ({ service, params }) => service.copyKey(params.ref!),
+  },
+  {
+    method: 'GET',
+    pattern: '/v1/keys/:ref/permissions',
+    handler: async ({ service, params }) => service.keyPermissions(params.ref!),
+  },
 ];

@@ -15,7 +15,11 @@ export const peopleRoutes: Route[] = [
       return created(await service.addUser(email, name));
     },
   },
-  { method: 'DELETE', pattern: '/v1/users/:email', handler: async ({ service, params }) => service.removeUser(params.email!) },
+  {
+    method: 'DELETE',
+    pattern: '/v1/users/:email',
+    handler: async ({ service, params }) => service.removeUser(params.email!),
+  },
 
   { method: 'GET', pattern: '/v1/groups', handler: async ({ service }) => service.listGroups() },
   {
@@ -28,7 +32,11 @@ export const peopleRoutes: Route[] = [
       return created(await service.createGroup(name));
     },
   },
-  { method: 'DELETE', pattern: '/v1/groups/:name', handler: async ({ service, params }) => service.deleteGroup(params.name!) },
+  {
+    method: 'DELETE',
+    pattern: '/v1/groups/:name',
+    handler: async ({ service, params }) => service.deleteGroup(params.name!),
+  },
   {
     method: 'POST',
     pattern: '/v1/groups/:name/members',
@@ -39,7 +47,11 @@ export const peopleRoutes: Route[] = [
       return service.addGroupMember(params.name!, email);
     },
   },
-  { method: 'DELETE', pattern: '/v1/groups/:name/members/:email', handler: async ({ service, params }) => service.removeGroupMember(params.name!, params.email!) },
+  {
+    method: 'DELETE',
+    pattern: '/v1/groups/:name/members/:email',
+    handler: async ({ service, params }) => service.removeGroupMember(params.name!, params.email!),
+  },
   {
     method: 'POST',
     pattern: '/v1/groups/:name/roles',
@@ -50,7 +62,11 @@ export const peopleRoutes: Route[] = [
       return service.addGroupRole(params.name!, role);
     },
   },
-  { method: 'DELETE', pattern: '/v1/groups/:name/roles/:role', handler: async ({ service, params }) => service.removeGroupRole(params.name!, params.role!) },
+  {
+    method: 'DELETE',
+    pattern: '/v1/groups/:name/roles/:role',
+    handler: async ({ service, params }) => service.removeGroupRole(params.name!, params.role!),
+  },
 
   { method: 'GET', pattern: '/v1/roles', handler: async ({ service }) => service.listRoles() },
   {
@@ -64,5 +80,9 @@ export const peopleRoutes: Route[] = [
       return created(await service.createRole(name, permissions));
     },
   },
-  { method: 'DELETE', pattern: '/v1/roles/:name', handler: async ({ service, params }) => service.deleteRole(params.name!) },
+  {
+    method: 'DELETE',
+    pattern: '/v1/roles/:name',
+    handler: async ({ service, params }) => service.deleteRole(params.name!),
+  },
 ];

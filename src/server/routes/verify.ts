@@ -28,10 +28,15 @@ export const INVALID_BODY = JSON.stringify({
 });
 export const UNAVAILABLE_BODY = JSON.stringify({
   valid: false,
-  error: { code: 'verify_unavailable', message: 'verification failed inside the server; treat the credentials as not valid', exitCode: 6 },
+  error: {
+    code: 'verify_unavailable',
+    message: 'verification failed inside the server; treat the credentials as not valid',
+    exitCode: 6,
+  },
 });
 
-export type VerifyOutcome = { status: 200; result: Extract<VerifyResult, { valid: true }> } | { status: number; body: string };
+export type VerifyOutcome =
+  { status: 200; result: Extract<VerifyResult, { valid: true }> } | { status: number; body: string };
 
 export function verifyInput(value: unknown): VerifyInput {
   const f = Fields.of(value);
@@ -49,7 +54,11 @@ export function verifyInput(value: unknown): VerifyInput {
 }
 
 /** Never throws: every path ends in an answer, and only a real match ends in "valid". */
-export async function handleVerify(base: LocalContext, cache: VerifyCache, req: IncomingMessage): Promise<VerifyOutcome> {
+export async function handleVerify(
+  base: LocalContext,
+  cache: VerifyCache,
+  req: IncomingMessage,
+): Promise<VerifyOutcome> {
   let input: VerifyInput;
   try {
     input = verifyInput(parseJson(await readBody(req, VERIFY_BODY_LIMIT), req.headers['content-type']));

@@ -23,7 +23,15 @@ export interface Actor {
 
 export function operatorActor(db: Db, tenant: TenantRow): Actor {
   const user = findUser(db, tenant.id, tenant.operator);
-  return { label: tenant.operator, userId: user?.id ?? null, keyId: null, admin: true, permissions: ['*'], grants: [], groups: [] };
+  return {
+    label: tenant.operator,
+    userId: user?.id ?? null,
+    keyId: null,
+    admin: true,
+    permissions: ['*'],
+    grants: [],
+    groups: [],
+  };
 }
 
 export function keyActor(db: Db, key: KeyRow): Actor {
@@ -42,7 +50,10 @@ export function keyActor(db: Db, key: KeyRow): Actor {
 
 export function requirePermission(actor: Actor, permission: string): void {
   if (!allows(actor.permissions, permission)) {
-    throw new DeniedError(`permission denied: ${permission} is required`, 'ask a tenant administrator to assign a role that grants it', 'permission_denied');
+    throw new DeniedError(`permission denied: ${permission} is required`, {
+      hint: 'ask a tenant administrator to assign a role that grants it',
+      code: 'permission_denied',
+    });
   }
 }
 
@@ -50,7 +61,7 @@ export function requirePermission(actor: Actor, permission: string): void {
 export function requireKeyScope(actor: Actor, key: Pick<KeyRow, 'owner_id' | 'id'>): void {
   if (actor.admin || actor.userId === null) return;
   if (key.owner_id !== actor.userId) {
-    throw new DeniedError(`permission denied: ${key.id} is not your key`, undefined, 'permission_denied');
+    throw new DeniedError(`permission denied: ${key.id} is not your key`, { code: 'permission_denied' });
   }
 }
 
@@ -60,9 +71,15 @@ export function requireGrantable(actor: Actor, roles: string[], groups: string[]
   const heldRoles = new Set(actor.grants.map((g) => g.role.toLowerCase()));
   const heldGroups = new Set(actor.groups.map((g) => g.toLowerCase()));
   for (const role of roles) {
-    if (!heldRoles.has(role.toLowerCase())) throw new DeniedError(`permission denied: you cannot grant the role ${role}, which you do not have`, undefined, 'escalation_denied');
+    if (!heldRoles.has(role.toLowerCase()))
+      throw new DeniedError(`permission denied: you cannot grant the role ${role}, which you do not have`, {
+        code: 'escalation_denied',
+      });
   }
   for (const group of groups) {
-    if (!heldGroups.has(group.toLowerCase())) throw new DeniedError(`permission denied: you cannot grant the group ${group}, which you are not in`, undefined, 'escalation_denied');
+    if (!heldGroups.has(group.toLowerCase()))
+      throw new DeniedError(`permission denied: you cannot grant the group ${group}, which you are not in`, {
+        code: 'escalation_denied',
+      });
   }
 }

@@ -23,7 +23,10 @@ function toRecord(row: AuditRow): AuditRecord {
 
 function parseSince(text: string): string {
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new UsageError(`--since: cannot read "${text.slice(0, 40)}" as a date`, 'use YYYY-MM-DD or an ISO timestamp such as 2027-01-31T12:00:00Z');
+  if (Number.isNaN(at))
+    throw new UsageError(`--since: cannot read "${text.slice(0, 40)}" as a date`, {
+      hint: 'use YYYY-MM-DD or an ISO timestamp such as 2027-01-31T12:00:00Z',
+    });
   return new Date(at).toISOString();
 }
 
@@ -59,7 +62,10 @@ export function formatAnchor(anchor: ChainAnchor): string {
 
 export function parseAnchor(text: string): ChainAnchor {
   const match = /^(\d{1,15}):([A-Za-z0-9_-]{43})$/.exec(text.trim());
-  if (!match) throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by an earlier `akm audit verify`', undefined, 'bad_anchor');
+  if (!match)
+    throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by an earlier `akm audit verify`', {
+      code: 'bad_anchor',
+    });
   return { seq: Number(match[1]), mac: match[2]! };
 }
 
@@ -67,5 +73,10 @@ export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {})
   requirePermission(ctx.actor, PERMISSIONS.readAudit);
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
   const report = verifyChain(ctx.db, ctx.keys().audit, expected);
-  return { ok: report.problems.length === 0, records: report.records, head: report.head ? formatAnchor(report.head) : null, problems: report.problems };
+  return {
+    ok: report.problems.length === 0,
+    records: report.records,
+    head: report.head ? formatAnchor(report.head) : null,
+    problems: report.problems,
+  };
 }

@@ -47,11 +47,15 @@ export function initTenant(db: Db, storeId: string, keys: DerivedKeys, input: In
   writeTransaction(db, () => {
     if (!getMeta(db, META_MASTER_CHECK)) setMeta(db, META_MASTER_CHECK, checkValue(keys, storeId));
     if (getTenant(db, input.tenantId)) {
-      throw new ConflictError(`tenant ${input.tenantId} is already set up in this store`, 'use it as it is, or pick another --tenant', 'already_initialised');
+      throw new ConflictError(`tenant ${input.tenantId} is already set up in this store`, {
+        hint: 'use it as it is, or pick another --tenant',
+        code: 'already_initialised',
+      });
     }
     const at = input.now.toISOString();
     insertTenant(db, { id: input.tenantId, name: input.tenantName, operator: input.adminEmail, created_at: at });
-    for (const [role, permissions] of Object.entries(BUILTIN_ROLES)) insertRole(db, input.tenantId, role, true, permissions, at);
+    for (const [role, permissions] of Object.entries(BUILTIN_ROLES))
+      insertRole(db, input.tenantId, role, true, permissions, at);
     const adminGroup = insertGroup(db, input.tenantId, BUILTIN_GROUP, true, at);
     addGroupRole(db, adminGroup, findRole(db, input.tenantId, 'Administrator')!.id);
     const admin = insertUser(db, input.tenantId, input.adminEmail, input.adminName, at);

@@ -36,15 +36,26 @@ export function resolveKey(ctx: LocalContext, ref: string): KeyRow {
   const text = ref.trim();
   if (isAccessKeyId(text)) {
     const row = getKey(ctx.db, ctx.tenant.id, text);
-    if (!row) throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, 'list keys with: akm list', 'key_not_found');
+    if (!row)
+      throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, {
+        hint: 'list keys with: akm list',
+        code: 'key_not_found',
+      });
     return row;
   }
   if (text.length === 0) throw new UsageError('a key id or name is required');
   let rows = findKeysByName(ctx.db, ctx.tenant.id, text);
   if (!ctx.actor.admin && ctx.actor.userId !== null) rows = rows.filter((r) => r.owner_id === ctx.actor.userId);
-  if (rows.length === 0) throw new NotFoundError(`no key named "${printable(text)}"`, 'list keys with: akm list', 'key_not_found');
+  if (rows.length === 0)
+    throw new NotFoundError(`no key named "${printable(text)}"`, {
+      hint: 'list keys with: akm list',
+      code: 'key_not_found',
+    });
   if (rows.length > 1) {
-    throw new ConflictError(`${rows.length} keys are named "${printable(text)}"`, `use an access key id: ${rows.map((r) => r.id).join(', ')}`, 'ambiguous_key');
+    throw new ConflictError(`${rows.length} keys are named "${printable(text)}"`, {
+      hint: `use an access key id: ${rows.map((r) => r.id).join(', ')}`,
+      code: 'ambiguous_key',
+    });
   }
   return rows[0]!;
 }
@@ -55,7 +66,8 @@ export const MAX_PAGE_LIMIT = 1000;
 /** A caller's page size for the inbox and the audit trail: a whole number from 1 to 1,000. */
 export function pageLimit(limit: number | undefined): number {
   const value = limit ?? DEFAULT_PAGE_LIMIT;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE_LIMIT) throw new UsageError(`the limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE_LIMIT)
+    throw new UsageError(`the limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
   return value;
 }
 

@@ -29,11 +29,21 @@ interface PlannedMail {
 
 /** Keys expiring in the window without a notice for their date, and who hears about each. */
 function planMail(ctx: LocalContext, now: Date, withinDays: number): { keys: number; mail: PlannedMail[] } {
-  const rows = outbox.expiringWithoutNotice(ctx.db, ctx.tenant.id, now.toISOString(), windowEnd(now, withinDays).toISOString());
+  const rows = outbox.expiringWithoutNotice(
+    ctx.db,
+    ctx.tenant.id,
+    now.toISOString(),
+    windowEnd(now, withinDays).toISOString(),
+  );
   const administrators = groupMemberEmails(ctx.db, ctx.tenant.id, BUILTIN_GROUP);
   const mail = rows.flatMap((row) =>
     expiryRecipients(
-      { createdBy: row.created_by, modifiedBy: row.modified_by, creatorIsUser: row.creator_is_user === 1, modifierIsUser: row.modifier_is_user === 1 },
+      {
+        createdBy: row.created_by,
+        modifiedBy: row.modified_by,
+        creatorIsUser: row.creator_is_user === 1,
+        modifierIsUser: row.modifier_is_user === 1,
+      },
       administrators,
     ).map((r) => ({
       recipient: r.email,
@@ -61,7 +71,15 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): { keys:
     for (const m of plan.mail) {
       const { accessKeyId: keyId, expiresAt } = m.payload;
       outbox.insertExpiryNotice(ctx.db, { keyId, expiresAt, tenantId: ctx.tenant.id, at });
-      const id = outbox.enqueueMail(ctx.db, { tenantId: ctx.tenant.id, kind: EXPIRY_KIND, keyId, expiresAt, recipient: m.recipient, payload: JSON.stringify(m.payload), at });
+      const id = outbox.enqueueMail(ctx.db, {
+        tenantId: ctx.tenant.id,
+        kind: EXPIRY_KIND,
+        keyId,
+        expiresAt,
+        recipient: m.recipient,
+        payload: JSON.stringify(m.payload),
+        at,
+      });
       if (id !== null) ids.add(id);
     }
     return { keys: plan.keys, ids };
@@ -71,7 +89,12 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): { keys:
 type DeliveryFacts = Pick<ExpiryMessage, 'id' | 'state' | 'attempts' | 'error' | 'sentAt' | 'retry'>;
 
 /** One message as reported: what it is about (from its payload) and how its delivery stands. */
-function expiryMessage(payload: ExpiryMailPayload, recipient: string, now: Date, delivery: DeliveryFacts): ExpiryMessage {
+function expiryMessage(
+  payload: ExpiryMailPayload,
+  recipient: string,
+  now: Date,
+  delivery: DeliveryFacts,
+): ExpiryMessage {
   return {
     accessKeyId: payload.accessKeyId,
     keyName: payload.keyName,
@@ -83,34 +106,73 @@ function expiryMessage(payload: ExpiryMailPayload, recipient: string, now: Date,
   };
 }
 
-function messageView(row: outbox.OutboxRow, now: Date, retry: boolean, state: ExpiryMessage['state'] = row.state === 'sending' ? 'pending' : row.state): ExpiryMessage {
+function messageView(
+  row: outbox.OutboxRow,
+  now: Date,
+  retry: boolean,
+  state: ExpiryMessage['state'] = row.state === 'sending' ? 'pending' : row.state,
+): ExpiryMessage {
   const payload = JSON.parse(row.payload) as ExpiryMailPayload;
-  return expiryMessage(payload, row.recipient, now, { id: row.id, state, attempts: row.attempts, error: row.last_error, sentAt: row.sent_at, retry });
+  return expiryMessage(payload, row.recipient, now, {
+    id: row.id,
+    state,
+    attempts: row.attempts,
+    error: row.last_error,
+    sentAt: row.sent_at,
+    retry,
+  });
 }
 
 function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number {
   requirePermission(ctx.actor, PERMISSIONS.read);
   // The job reads every key of the tenant: not for someone limited to their own keys.
   if (!ctx.actor.admin && ctx.actor.userId !== null) {
-    throw new DeniedError('permission denied: only administrators and tenant-level keys run the expiry mail', undefined, 'permission_denied');
+    throw new DeniedError('permission denied: only administrators and tenant-level keys run the expiry mail', {
+      code: 'permission_denied',
+    });
   }
   const days = options.withinDays;
-  if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) throw new UsageError(`--within must be a whole number of days from 1 to ${MAX_DAYS}`);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS)
+    throw new UsageError(`--within must be a whole number of days from 1 to ${MAX_DAYS}`);
   return days;
 }
 
 function dryRun(ctx: LocalContext, now: Date, withinDays: number): NotifyExpiringResult {
   const plan = planMail(ctx, now, withinDays);
   const fresh = plan.mail.map((m) =>
-    expiryMessage(m.payload, m.recipient, now, { id: null, state: 'pending', attempts: 0, error: null, sentAt: null, retry: false }),
+    expiryMessage(m.payload, m.recipient, now, {
+      id: null,
+      state: 'pending',
+      attempts: 0,
+      error: null,
+      sentAt: null,
+      retry: false,
+    }),
   );
-  const due = outbox.listDue(ctx.db, ctx.tenant.id, now.toISOString()).map((row) => messageView(row, now, true, row.obsolete ? 'cancelled' : 'pending'));
+  const due = outbox
+    .listDue(ctx.db, ctx.tenant.id, now.toISOString())
+    .map((row) => messageView(row, now, true, row.obsolete ? 'cancelled' : 'pending'));
   const messages = [...due, ...fresh];
-  return { dryRun: true, withinDays, checkedAt: now.toISOString(), keys: plan.keys, messages, sent: 0, failed: 0, cancelled: due.filter((m) => m.state === 'cancelled').length };
+  return {
+    dryRun: true,
+    withinDays,
+    checkedAt: now.toISOString(),
+    keys: plan.keys,
+    messages,
+    sent: 0,
+    failed: 0,
+    cancelled: due.filter((m) => m.state === 'cancelled').length,
+  };
 }
 
 /** Send one claimed message and settle it; a failure is kept, with its error, for the next run. */
-async function deliver(ctx: LocalContext, sender: MailSender, row: outbox.OutboxRow, token: string, retry: boolean): Promise<ExpiryMessage> {
+async function deliver(
+  ctx: LocalContext,
+  sender: MailSender,
+  row: outbox.OutboxRow,
+  token: string,
+  retry: boolean,
+): Promise<ExpiryMessage> {
   const now = ctx.now();
   const payload = JSON.parse(row.payload) as ExpiryMailPayload;
   const { subject, text } = renderExpiryMail(payload, now);
@@ -160,5 +222,14 @@ export async function notifyExpiring(
     sender?.close();
   }
   const count = (state: ExpiryMessage['state']) => messages.filter((m) => m.state === state).length;
-  return { dryRun: false, withinDays, checkedAt: startedAt.toISOString(), keys: planned.keys, messages, sent: count('sent'), failed: count('failed'), cancelled: count('cancelled') };
+  return {
+    dryRun: false,
+    withinDays,
+    checkedAt: startedAt.toISOString(),
+    keys: planned.keys,
+    messages,
+    sent: count('sent'),
+    failed: count('failed'),
+    cancelled: count('cancelled'),
+  };
 }

@@ -36,11 +36,15 @@ function isUniqueViolation(error: unknown): boolean {
 
 export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
   const name = validate.entityName(input.name, 'key name');
-  if (input.type !== 'access' && input.type !== 'api') throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, 'use access or api');
+  if (input.type !== 'access' && input.type !== 'api')
+    throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
   const ownerEmail = input.owner === null ? null : validate.email(input.owner);
   requirePermission(ctx.actor, PERMISSIONS.write);
   if (ownerEmail === null && !ctx.actor.admin) {
-    throw new DeniedError('permission denied: only tenant administrators may create tenant-level keys', 'pass --owner with your own email', 'permission_denied');
+    throw new DeniedError('permission denied: only tenant administrators may create tenant-level keys', {
+      hint: 'pass --owner with your own email',
+      code: 'permission_denied',
+    });
   }
   const expiresAt = resolveExpiry(input.expiry, ctx.now());
   const accessKeyId = generateAccessKeyId();
@@ -52,23 +56,31 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
     if (ownerEmail !== null) {
       ownerId = mustUser(ctx, ownerEmail, `add them first: akm users add ${ownerEmail}`).id;
       if (!ctx.actor.admin && ctx.actor.userId !== ownerId) {
-        throw new DeniedError('permission denied: you may create keys only for yourself', undefined, 'permission_denied');
+        throw new DeniedError('permission denied: you may create keys only for yourself', {
+          code: 'permission_denied',
+        });
       }
       // Checked and inserted under the same write lock: the limit holds under concurrency.
       if (!canOwnAnother(keysTable.countOwnedKeys(ctx.db, ownerId))) {
-        throw new ConflictError(
-          `${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`,
-          `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
-          'key_limit',
-        );
+        throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
+          hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+          code: 'key_limit',
+        });
       }
     }
     if (keysTable.nameTaken(ctx.db, ctx.tenant.id, ownerId, name)) {
-      throw new ConflictError(`a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`, 'choose another --name', 'duplicate_name');
+      throw new ConflictError(
+        `a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`,
+        { hint: 'choose another --name', code: 'duplicate_name' },
+      );
     }
     const groups = groupIds(ctx, input.groups);
     const roles = roleIds(ctx, input.roles);
-    requireGrantable(ctx.actor, roles.map((r) => r.name), groups.map((g) => g.name));
+    requireGrantable(
+      ctx.actor,
+      roles.map((r) => r.name),
+      groups.map((g) => g.name),
+    );
     const at = ctx.now().toISOString();
     try {
       keysTable.insertKey(ctx.db, {
@@ -84,7 +96,11 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
         by: ctx.actor.label,
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`a key named "${validate.printable(name)}" already exists`, 'choose another --name', 'duplicate_name');
+      if (isUniqueViolation(error))
+        throw new ConflictError(`a key named "${validate.printable(name)}" already exists`, {
+          hint: 'choose another --name',
+          code: 'duplicate_name',
+        });
       throw error;
     }
     for (const g of groups) keysTable.addKeyGroup(ctx.db, accessKeyId, g.id);
@@ -93,7 +109,14 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
     recordChange(ctx, {
       action: 'key.create',
       target: accessKeyId,
-      details: { name, type: input.type, owner: ownerEmail, expiresAt: created.expires_at, groups: groups.map((g) => g.name), roles: roles.map((r) => r.name) },
+      details: {
+        name,
+        type: input.type,
+        owner: ownerEmail,
+        expiresAt: created.expires_at,
+        groups: groups.map((g) => g.name),
+        roles: roles.map((r) => r.name),
+      },
       key: { ...created, modified_by: created.created_by },
     });
     return created;
@@ -117,7 +140,11 @@ function decodeCursor(text: string): { createdAt: string; id: string } {
   throw new UsageError('invalid page cursor');
 }
 
-export function listKeys(ctx: LocalContext, filter: KeyFilter, page: { after?: string; limit?: number } = {}): Page<KeyView> {
+export function listKeys(
+  ctx: LocalContext,
+  filter: KeyFilter,
+  page: { after?: string; limit?: number } = {},
+): Page<KeyView> {
   requirePermission(ctx.actor, PERMISSIONS.read);
   const now = ctx.now();
   let ownerId: number | undefined;
@@ -136,11 +163,16 @@ export function listKeys(ctx: LocalContext, filter: KeyFilter, page: { after?: s
     status: filter.status,
     type: filter.type,
     ownerId,
-    expiringBefore: filter.expiringWithinDays === undefined ? undefined : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
+    expiringBefore:
+      filter.expiringWithinDays === undefined
+        ? undefined
+        : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
     after: page.after ? decodeCursor(page.after) : undefined,
     limit,
   });
-  const items = rows.map((row) => toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now));
+  const items = rows.map((row) =>
+    toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now),
+  );
   const last = rows[rows.length - 1];
   return rows.length === limit && last ? { items, next: encodeCursor(last) } : { items };
 }
@@ -179,7 +211,8 @@ function modifyKey(
     const before = readableKey(ctx, ref, permission);
     const at = ctx.now().toISOString();
     const details = change(before, at);
-    if (details !== null) recordChange(ctx, { action, target: before.id, details: { name: before.name, ...details }, key: before });
+    if (details !== null)
+      recordChange(ctx, { action, target: before.id, details: { name: before.name, ...details }, key: before });
     return reload(ctx, before.id);
   });
   return view(ctx, row);
@@ -202,14 +235,20 @@ export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 
 }
 
 export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges): KeyView {
-  const total = changes.addGroups.length + changes.addRoles.length + changes.removeGroups.length + changes.removeRoles.length;
-  if (total === 0) throw new UsageError('nothing to assign', 'pass --group, --role, --remove-group or --remove-role');
+  const total =
+    changes.addGroups.length + changes.addRoles.length + changes.removeGroups.length + changes.removeRoles.length;
+  if (total === 0)
+    throw new UsageError('nothing to assign', { hint: 'pass --group, --role, --remove-group or --remove-role' });
   return modifyKey(ctx, ref, PERMISSIONS.write, 'key.assign', (row, at) => {
     const addGroups = groupIds(ctx, changes.addGroups);
     const addRoles = roleIds(ctx, changes.addRoles);
     const removeGroups = groupIds(ctx, changes.removeGroups);
     const removeRoles = roleIds(ctx, changes.removeRoles);
-    requireGrantable(ctx.actor, addRoles.map((r) => r.name), addGroups.map((g) => g.name));
+    requireGrantable(
+      ctx.actor,
+      addRoles.map((r) => r.name),
+      addGroups.map((g) => g.name),
+    );
     const applied = {
       addedGroups: addGroups.filter((g) => keysTable.addKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
       addedRoles: addRoles.filter((r) => keysTable.addKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
@@ -227,7 +266,10 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Issu
   // once, NaN would throw a RangeError mid-transaction, and a huge one would keep the old secret
   // alive far past the 30 days the CLI allows.
   if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
-    throw new UsageError('the grace period must be a whole number of milliseconds from 0 to 30 days', 'e.g. --grace 12h', 'invalid_grace');
+    throw new UsageError('the grace period must be a whole number of milliseconds from 0 to 30 days', {
+      hint: 'e.g. --grace 12h',
+      code: 'invalid_grace',
+    });
   }
   let secretKey = '';
   let graceUntil: string | null = null;
@@ -238,17 +280,31 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Issu
     secretKey = fresh.secretKey;
     graceUntil = graceEnd(now, graceMs, before.expires_at ? new Date(before.expires_at) : null)?.toISOString() ?? null;
     keysTable.replaceSecret(ctx.db, before.id, fresh, graceUntil, now.toISOString(), ctx.actor.label);
-    recordChange(ctx, { action: 'key.rotate', target: before.id, details: { name: before.name, previousSecretValidUntil: graceUntil }, key: before });
+    recordChange(ctx, {
+      action: 'key.rotate',
+      target: before.id,
+      details: { name: before.name, previousSecretValidUntil: graceUntil },
+      key: before,
+    });
     return reload(ctx, before.id);
   });
-  return { ...view(ctx, row), secretKey, keyString: keyStringFor(ctx, row.id, secretKey), previousSecretValidUntil: graceUntil };
+  return {
+    ...view(ctx, row),
+    secretKey,
+    keyString: keyStringFor(ctx, row.id, secretKey),
+    previousSecretValidUntil: graceUntil,
+  };
 }
 
 export function copyKey(ctx: LocalContext, ref: string) {
   const row = readableKey(ctx, ref);
   // Opening proves the sealed secret is intact and bound to this key before we hand it out.
   openSecret(ctx.keys(), row.tenant_id, row.id, row.secret_sealed);
-  return { accessKeyId: row.id, tenantId: row.tenant_id, keyString: keyStringFor(ctx, row.id, sealedForDisplay(row.secret_sealed)) };
+  return {
+    accessKeyId: row.id,
+    tenantId: row.tenant_id,
+    keyString: keyStringFor(ctx, row.id, sealedForDisplay(row.secret_sealed)),
+  };
 }
 
 export function deleteKey(ctx: LocalContext, ref: string): KeyView {
@@ -256,7 +312,12 @@ export function deleteKey(ctx: LocalContext, ref: string): KeyView {
     const before = readableKey(ctx, ref, PERMISSIONS.delete);
     const gone = view(ctx, before);
     keysTable.deleteKey(ctx.db, before.id);
-    recordChange(ctx, { action: 'key.delete', target: before.id, details: { name: before.name, owner: before.owner_email }, key: before });
+    recordChange(ctx, {
+      action: 'key.delete',
+      target: before.id,
+      details: { name: before.name, owner: before.owner_email },
+      key: before,
+    });
     return gone;
   });
 }

@@ -6,18 +6,30 @@ import type { LocalContext } from './context.js';
 
 export function mustUser(ctx: LocalContext, email: string, hint = 'list users with: akm users list'): people.UserRow {
   const row = people.findUser(ctx.db, ctx.tenant.id, validate.email(email));
-  if (!row) throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, hint, 'user_not_found');
+  if (!row)
+    throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, {
+      hint,
+      code: 'user_not_found',
+    });
   return row;
 }
 
 export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
   const row = people.findGroup(ctx.db, ctx.tenant.id, name);
-  if (!row) throw new NotFoundError(`no group "${validate.printable(name)}"`, 'list groups with: akm groups list', 'group_not_found');
+  if (!row)
+    throw new NotFoundError(`no group "${validate.printable(name)}"`, {
+      hint: 'list groups with: akm groups list',
+      code: 'group_not_found',
+    });
   return row;
 }
 
 export function mustRole(ctx: LocalContext, name: string): people.NamedRow {
   const row = people.findRole(ctx.db, ctx.tenant.id, name);
-  if (!row) throw new NotFoundError(`no role "${validate.printable(name)}"`, 'list roles with: akm roles list', 'role_not_found');
+  if (!row)
+    throw new NotFoundError(`no role "${validate.printable(name)}"`, {
+      hint: 'list roles with: akm roles list',
+      code: 'role_not_found',
+    });
   return row;
 }

@@ -13,7 +13,12 @@ import { mustUser } from './lookups.js';
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
 export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): void {
   if (!change.key) return;
-  const notice = bellNotice({ action: change.action, actor: ctx.actor.label, key: change.key, details: change.details });
+  const notice = bellNotice({
+    action: change.action,
+    actor: ctx.actor.label,
+    key: change.key,
+    details: change.details,
+  });
   if (!notice) return;
   for (const email of notice.recipients) {
     insertNotification(ctx.db, email, {
@@ -31,7 +36,10 @@ export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): 
 function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
   if (user === undefined) {
     if (ctx.actor.userId === null) {
-      throw new UsageError('a tenant-level key has no inbox of its own', 'name one with --user EMAIL', 'no_inbox');
+      throw new UsageError('a tenant-level key has no inbox of its own', {
+        hint: 'name one with --user EMAIL',
+        code: 'no_inbox',
+      });
     }
     const own = findUser(ctx.db, ctx.tenant.id, ctx.actor.label);
     if (own) return own;
@@ -47,7 +55,13 @@ export function listNotifications(ctx: LocalContext, query: NotificationQuery = 
   const read = () => {
     const owner = inboxOwner(ctx, query.user);
     const rows = listInbox(ctx.db, owner.id, { unreadOnly: query.unread === true, limit });
-    if (query.markRead) markRead(ctx.db, owner.id, rows.map((r) => r.id), ctx.now().toISOString());
+    if (query.markRead)
+      markRead(
+        ctx.db,
+        owner.id,
+        rows.map((r) => r.id),
+        ctx.now().toISOString(),
+      );
     return {
       user: owner.email,
       items: rows.map((r) => ({

@@ -16,15 +16,32 @@ function manage<T>(ctx: LocalContext, work: () => T): T {
 }
 
 function userView(ctx: LocalContext, row: people.UserRow): User {
-  return { email: row.email, name: row.name, groups: people.userGroups(ctx.db, row.id), keyCount: countOwnedKeys(ctx.db, row.id), createdAt: row.created_at };
+  return {
+    email: row.email,
+    name: row.name,
+    groups: people.userGroups(ctx.db, row.id),
+    keyCount: countOwnedKeys(ctx.db, row.id),
+    createdAt: row.created_at,
+  };
 }
 
 function groupView(ctx: LocalContext, row: people.NamedRow): Group {
-  return { name: row.name, builtin: row.builtin === 1, members: people.groupMembers(ctx.db, row.id), roles: people.groupRoles(ctx.db, row.id), createdAt: row.created_at };
+  return {
+    name: row.name,
+    builtin: row.builtin === 1,
+    members: people.groupMembers(ctx.db, row.id),
+    roles: people.groupRoles(ctx.db, row.id),
+    createdAt: row.created_at,
+  };
 }
 
 function roleView(ctx: LocalContext, row: people.NamedRow): Role {
-  return { name: row.name, builtin: row.builtin === 1, permissions: people.rolePermissions(ctx.db, row.id), createdAt: row.created_at };
+  return {
+    name: row.name,
+    builtin: row.builtin === 1,
+    permissions: people.rolePermissions(ctx.db, row.id),
+    createdAt: row.created_at,
+  };
 }
 
 // ---- users
@@ -33,7 +50,8 @@ export function addUser(ctx: LocalContext, emailText: string, nameText: string):
   const email = validate.email(emailText);
   const name = validate.displayName(nameText);
   return manage(ctx, () => {
-    if (people.findUser(ctx.db, ctx.tenant.id, email)) throw new ConflictError(`user ${email} already exists`, undefined, 'duplicate_user');
+    if (people.findUser(ctx.db, ctx.tenant.id, email))
+      throw new ConflictError(`user ${email} already exists`, { code: 'duplicate_user' });
     people.insertUser(ctx.db, ctx.tenant.id, email, name, ctx.now().toISOString());
     recordChange(ctx, { action: 'user.add', target: email, details: { name } });
     return userView(ctx, people.findUser(ctx.db, ctx.tenant.id, email)!);
@@ -56,10 +74,15 @@ export function removeUser(ctx: LocalContext, emailText: string): User {
     const row = mustUser(ctx, emailText);
     const before = userView(ctx, row);
     if (row.email.toLowerCase() === ctx.tenant.operator.toLowerCase()) {
-      throw new ConflictError(`${row.email} is the store operator named at init and cannot be removed`, undefined, 'operator_user');
+      throw new ConflictError(`${row.email} is the store operator named at init and cannot be removed`, {
+        code: 'operator_user',
+      });
     }
     if (before.keyCount > 0) {
-      throw new ConflictError(`${row.email} owns ${before.keyCount} key(s)`, `delete them first: akm list --owner ${row.email}`, 'user_has_keys');
+      throw new ConflictError(`${row.email} owns ${before.keyCount} key(s)`, {
+        hint: `delete them first: akm list --owner ${row.email}`,
+        code: 'user_has_keys',
+      });
     }
     people.deleteUser(ctx.db, row.id);
     recordChange(ctx, { action: 'user.remove', target: row.email, details: { groups: before.groups } });
@@ -72,7 +95,8 @@ export function removeUser(ctx: LocalContext, emailText: string): User {
 export function createGroup(ctx: LocalContext, nameText: string): Group {
   const name = validate.entityName(nameText, 'group name');
   return manage(ctx, () => {
-    if (people.findGroup(ctx.db, ctx.tenant.id, name)) throw new ConflictError(`group "${validate.printable(name)}" already exists`, undefined, 'duplicate_group');
+    if (people.findGroup(ctx.db, ctx.tenant.id, name))
+      throw new ConflictError(`group "${validate.printable(name)}" already exists`, { code: 'duplicate_group' });
     people.insertGroup(ctx.db, ctx.tenant.id, name, false, ctx.now().toISOString());
     recordChange(ctx, { action: 'group.create', target: name, details: {} });
     return groupView(ctx, mustGroup(ctx, name));
@@ -87,12 +111,20 @@ export function listGroups(ctx: LocalContext): Group[] {
 export function deleteGroup(ctx: LocalContext, name: string): Group {
   return manage(ctx, () => {
     const row = mustGroup(ctx, name);
-    if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, undefined, 'builtin');
+    if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
     const inUse = people.keysUsingGroup(ctx.db, row.id);
-    if (inUse > 0) throw new ConflictError(`group "${validate.printable(row.name)}" is assigned to ${inUse} key(s)`, 'remove it from them first: akm assign <key> --remove-group', 'group_in_use');
+    if (inUse > 0)
+      throw new ConflictError(`group "${validate.printable(row.name)}" is assigned to ${inUse} key(s)`, {
+        hint: 'remove it from them first: akm assign <key> --remove-group',
+        code: 'group_in_use',
+      });
     const before = groupView(ctx, row);
     people.deleteGroup(ctx.db, row.id);
-    recordChange(ctx, { action: 'group.delete', target: row.name, details: { members: before.members, roles: before.roles } });
+    recordChange(ctx, {
+      action: 'group.delete',
+      target: row.name,
+      details: { members: before.members, roles: before.roles },
+    });
     return before;
   });
 }
@@ -100,7 +132,9 @@ export function deleteGroup(ctx: LocalContext, name: string): Group {
 /** Only an administrator changes who is an administrator. */
 function guardAdministrators(ctx: LocalContext, group: people.NamedRow): void {
   if (group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase() && !ctx.actor.admin) {
-    throw new DeniedError(`permission denied: only administrators change the ${BUILTIN_GROUP} group`, undefined, 'escalation_denied');
+    throw new DeniedError(`permission denied: only administrators change the ${BUILTIN_GROUP} group`, {
+      code: 'escalation_denied',
+    });
   }
 }
 
@@ -109,7 +143,8 @@ export function addGroupMember(ctx: LocalContext, groupName: string, email: stri
     const group = mustGroup(ctx, groupName);
     const user = mustUser(ctx, email);
     guardAdministrators(ctx, group);
-    if (people.addGroupMember(ctx.db, group.id, user.id)) recordChange(ctx, { action: 'group.add-member', target: group.name, details: { user: user.email } });
+    if (people.addGroupMember(ctx.db, group.id, user.id))
+      recordChange(ctx, { action: 'group.add-member', target: group.name, details: { user: user.email } });
     return groupView(ctx, group);
   });
 }
@@ -119,10 +154,18 @@ export function removeGroupMember(ctx: LocalContext, groupName: string, email: s
     const group = mustGroup(ctx, groupName);
     const user = mustUser(ctx, email);
     guardAdministrators(ctx, group);
-    if (group.builtin && people.countGroupMembers(ctx.db, group.id) === 1 && people.isGroupMember(ctx.db, ctx.tenant.id, group.name, user.id)) {
-      throw new ConflictError(`${user.email} is the last member of ${group.name}`, 'add another administrator first', 'last_admin');
+    if (
+      group.builtin &&
+      people.countGroupMembers(ctx.db, group.id) === 1 &&
+      people.isGroupMember(ctx.db, ctx.tenant.id, group.name, user.id)
+    ) {
+      throw new ConflictError(`${user.email} is the last member of ${group.name}`, {
+        hint: 'add another administrator first',
+        code: 'last_admin',
+      });
     }
-    if (people.removeGroupMember(ctx.db, group.id, user.id)) recordChange(ctx, { action: 'group.remove-member', target: group.name, details: { user: user.email } });
+    if (people.removeGroupMember(ctx.db, group.id, user.id))
+      recordChange(ctx, { action: 'group.remove-member', target: group.name, details: { user: user.email } });
     return groupView(ctx, group);
   });
 }
@@ -133,7 +176,8 @@ export function addGroupRole(ctx: LocalContext, groupName: string, roleName: str
     const role = mustRole(ctx, roleName);
     guardAdministrators(ctx, group);
     requireGrantable(ctx.actor, [role.name], []);
-    if (people.addGroupRole(ctx.db, group.id, role.id)) recordChange(ctx, { action: 'group.add-role', target: group.name, details: { role: role.name } });
+    if (people.addGroupRole(ctx.db, group.id, role.id))
+      recordChange(ctx, { action: 'group.add-role', target: group.name, details: { role: role.name } });
     return groupView(ctx, group);
   });
 }
@@ -143,7 +187,8 @@ export function removeGroupRole(ctx: LocalContext, groupName: string, roleName: 
     const group = mustGroup(ctx, groupName);
     const role = mustRole(ctx, roleName);
     guardAdministrators(ctx, group);
-    if (people.removeGroupRole(ctx.db, group.id, role.id)) recordChange(ctx, { action: 'group.remove-role', target: group.name, details: { role: role.name } });
+    if (people.removeGroupRole(ctx.db, group.id, role.id))
+      recordChange(ctx, { action: 'group.remove-role', target: group.name, details: { role: role.name } });
     return groupView(ctx, group);
   });
 }
@@ -153,10 +198,17 @@ export function removeGroupRole(ctx: LocalContext, groupName: string, roleName: 
 export function createRole(ctx: LocalContext, nameText: string, permissionTexts: string[]): Role {
   const name = validate.entityName(nameText, 'role name');
   const permissions = [...new Set(permissionTexts.map((p) => validate.permission(p)))];
-  if (permissions.length === 0) throw new UsageError('a role needs at least one --permission', 'e.g. akm roles create Deployer --permission deploy:run');
+  if (permissions.length === 0)
+    throw new UsageError('a role needs at least one --permission', {
+      hint: 'e.g. akm roles create Deployer --permission deploy:run',
+    });
   return manage(ctx, () => {
-    if (!ctx.actor.admin && permissions.includes('*')) throw new DeniedError('permission denied: only administrators create roles with "*"', undefined, 'escalation_denied');
-    if (people.findRole(ctx.db, ctx.tenant.id, name)) throw new ConflictError(`role "${validate.printable(name)}" already exists`, undefined, 'duplicate_role');
+    if (!ctx.actor.admin && permissions.includes('*'))
+      throw new DeniedError('permission denied: only administrators create roles with "*"', {
+        code: 'escalation_denied',
+      });
+    if (people.findRole(ctx.db, ctx.tenant.id, name))
+      throw new ConflictError(`role "${validate.printable(name)}" already exists`, { code: 'duplicate_role' });
     people.insertRole(ctx.db, ctx.tenant.id, name, false, permissions, ctx.now().toISOString());
     recordChange(ctx, { action: 'role.create', target: name, details: { permissions } });
     return roleView(ctx, mustRole(ctx, name));
@@ -171,9 +223,13 @@ export function listRoles(ctx: LocalContext): Role[] {
 export function deleteRole(ctx: LocalContext, name: string): Role {
   return manage(ctx, () => {
     const row = mustRole(ctx, name);
-    if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, undefined, 'builtin');
+    if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
     const inUse = people.roleUsage(ctx.db, row.id);
-    if (inUse > 0) throw new ConflictError(`role "${validate.printable(row.name)}" is still assigned ${inUse} time(s)`, 'remove it from keys and groups first', 'role_in_use');
+    if (inUse > 0)
+      throw new ConflictError(`role "${validate.printable(row.name)}" is still assigned ${inUse} time(s)`, {
+        hint: 'remove it from keys and groups first',
+        code: 'role_in_use',
+      });
     const before = roleView(ctx, row);
     people.deleteRole(ctx.db, row.id);
     recordChange(ctx, { action: 'role.delete', target: row.name, details: { permissions: before.permissions } });

@@ -10,7 +10,19 @@ import { getMeta } from '../../store/meta.js';
 import { openDatabase, type Db } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
-import type { AkmService, AssignChanges, AuditQuery, AuditVerifyOptions, CreateKeyInput, Identity, KeyFilter, NotificationQuery, NotifyExpiringOptions, ProgressListener, VerifyInput } from '../types.js';
+import type {
+  AkmService,
+  AssignChanges,
+  AuditQuery,
+  AuditVerifyOptions,
+  CreateKeyInput,
+  Identity,
+  KeyFilter,
+  NotificationQuery,
+  NotifyExpiringOptions,
+  ProgressListener,
+  VerifyInput,
+} from '../types.js';
 import { operatorActor, type Actor } from './actor.js';
 import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID } from './bootstrap.js';
 import type { LocalContext } from './context.js';
@@ -44,11 +56,18 @@ export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys
   return () => {
     if (derived) return derived;
     const storeId = getMeta(db, META_STORE_ID);
-    if (!storeId) throw new UnavailableError('this store has not been initialised', 'run `akm init`', 'store_uninitialised');
+    if (!storeId)
+      throw new UnavailableError('this store has not been initialised', {
+        hint: 'run `akm init`',
+        code: 'store_uninitialised',
+      });
     // init writes the check value with the tenant; without it any key would pass unchecked and
     // new secrets would be sealed under a key nobody has.
     if (!getMeta(db, META_MASTER_CHECK)) {
-      throw new UnavailableError('this store has no check value for its master key', 'the store was modified outside akm; restore it from a backup', 'master_key_check_missing');
+      throw new UnavailableError('this store has no check value for its master key', {
+        hint: 'the store was modified outside akm; restore it from a backup',
+        code: 'master_key_check_missing',
+      });
     }
     derived = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
     sealPendingHead(db, derived.audit);
@@ -59,8 +78,12 @@ export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys
 export function resolveTenant(db: Db, tenantId: string | undefined): TenantRow {
   const tenant = tenantId ? getTenant(db, tenantId) : firstTenant(db);
   if (!tenant) {
-    if (tenantId) throw new NotFoundError(`no tenant ${tenantId} in this store`, `create it with: akm init --tenant ${tenantId}`, 'tenant_not_found');
-    throw new UnavailableError('this store has no tenant yet', 'run `akm init`', 'store_uninitialised');
+    if (tenantId)
+      throw new NotFoundError(`no tenant ${tenantId} in this store`, {
+        hint: `create it with: akm init --tenant ${tenantId}`,
+        code: 'tenant_not_found',
+      });
+    throw new UnavailableError('this store has no tenant yet', { hint: 'run `akm init`', code: 'store_uninitialised' });
   }
   return tenant;
 }

@@ -42,10 +42,19 @@ export function secretMatches(ctx: LocalContext, row: KeyRow | null | undefined,
 
 /** Is this row usable right now (active, unexpired, in the expected tenant)? */
 export function usable(row: KeyRow | null | undefined, tenantId: string | undefined, now: Date): row is KeyRow {
-  return !!row && row.status === 'active' && !isExpired(row.expires_at, now) && (tenantId === undefined || row.tenant_id === tenantId);
+  return (
+    !!row &&
+    row.status === 'active' &&
+    !isExpired(row.expires_at, now) &&
+    (tenantId === undefined || row.tenant_id === tenantId)
+  );
 }
 
-export function checkCredentials(ctx: LocalContext, input: VerifyInput, lookup: (accessKeyId: string) => KeyForVerification): VerifyResult {
+export function checkCredentials(
+  ctx: LocalContext,
+  input: VerifyInput,
+  lookup: (accessKeyId: string) => KeyForVerification,
+): VerifyResult {
   const now = ctx.now();
   const wellFormed = isAccessKeyId(input.accessKeyId) && isWellFormedSecret(input.secretKey);
   const found = wellFormed ? lookup(input.accessKeyId) : undefined;

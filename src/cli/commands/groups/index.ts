@@ -9,11 +9,46 @@ import { groupsTable, printChange, printList, printRemoval } from '../../render/
 
 type GroupChange = (service: AkmService, group: string, other: string) => Promise<Group>;
 
-const PAIR_COMMANDS: Array<{ verb: string; other: string; description: string; change: GroupChange; done: string; example: string }> = [
-  { verb: 'add-member', other: '<email>', description: 'add a user to a group', change: (s, g, o) => s.addGroupMember(g, o), done: 'added', example: 'akm groups add-member Administrators bob@acme.test' },
-  { verb: 'remove-member', other: '<email>', description: 'remove a user from a group', change: (s, g, o) => s.removeGroupMember(g, o), done: 'removed', example: 'akm groups remove-member Deployers bob@acme.test' },
-  { verb: 'add-role', other: '<role>', description: 'give a group a role', change: (s, g, o) => s.addGroupRole(g, o), done: 'added', example: 'akm groups add-role Deployers KeyManager' },
-  { verb: 'remove-role', other: '<role>', description: 'take a role from a group', change: (s, g, o) => s.removeGroupRole(g, o), done: 'removed', example: 'akm groups remove-role Deployers KeyManager' },
+const PAIR_COMMANDS: Array<{
+  verb: string;
+  other: string;
+  description: string;
+  change: GroupChange;
+  done: string;
+  example: string;
+}> = [
+  {
+    verb: 'add-member',
+    other: '<email>',
+    description: 'add a user to a group',
+    change: (s, g, o) => s.addGroupMember(g, o),
+    done: 'added',
+    example: 'akm groups add-member Administrators bob@acme.test',
+  },
+  {
+    verb: 'remove-member',
+    other: '<email>',
+    description: 'remove a user from a group',
+    change: (s, g, o) => s.removeGroupMember(g, o),
+    done: 'removed',
+    example: 'akm groups remove-member Deployers bob@acme.test',
+  },
+  {
+    verb: 'add-role',
+    other: '<role>',
+    description: 'give a group a role',
+    change: (s, g, o) => s.addGroupRole(g, o),
+    done: 'added',
+    example: 'akm groups add-role Deployers KeyManager',
+  },
+  {
+    verb: 'remove-role',
+    other: '<role>',
+    description: 'take a role from a group',
+    change: (s, g, o) => s.removeGroupRole(g, o),
+    done: 'removed',
+    example: 'akm groups remove-role Deployers KeyManager',
+  },
 ];
 
 export function registerGroups(program: Command, ctx: CommandContext): void {
@@ -44,7 +79,9 @@ export function registerGroups(program: Command, ctx: CommandContext): void {
       .argument('<group>', 'group name')
       .argument(pair.other)
       .addHelpText('after', examples(pair.example))
-      .action(async (group: string, other: string, _flags: object, command: Command) => runGroupChange(pair, group, other, ctx.deps(command)));
+      .action(async (group: string, other: string, _flags: object, command: Command) =>
+        runGroupChange(pair, group, other, ctx.deps(command)),
+      );
   }
 }
 
@@ -64,7 +101,12 @@ export async function runGroupsDelete(name: string, deps: Deps): Promise<void> {
   printRemoval(deps.io, 'deleted', group, `deleted group ${printable(group.name)}`);
 }
 
-async function runGroupChange(pair: (typeof PAIR_COMMANDS)[number], group: string, other: string, deps: Deps): Promise<void> {
+async function runGroupChange(
+  pair: (typeof PAIR_COMMANDS)[number],
+  group: string,
+  other: string,
+  deps: Deps,
+): Promise<void> {
   const updated = await pair.change(await deps.service(), group, other);
   printChange(deps.io, updated, `${pair.done} ${printable(other)} (${printable(updated.name)})`, groupsTable);
 }

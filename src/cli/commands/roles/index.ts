@@ -14,7 +14,9 @@ export function registerRoles(program: Command, ctx: CommandContext): void {
     .argument('<name>', 'role name')
     .requiredOption('--permission <resource:action>', 'a permission (repeatable), e.g. keys:read, data:ingest', collect)
     .addHelpText('after', examples('akm roles create Deployer --permission deploy:run --permission keys:read'))
-    .action(async (name: string, flags: { permission: string[] }, command: Command) => runRolesCreate(name, flags.permission, ctx.deps(command)));
+    .action(async (name: string, flags: { permission: string[] }, command: Command) =>
+      runRolesCreate(name, flags.permission, ctx.deps(command)),
+    );
   roles
     .command('list')
     .alias('ls')

@@ -14,7 +14,9 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     .argument('<email>', 'their email address')
     .option('--name <name>', 'display name', '')
     .addHelpText('after', examples('akm users add alice@acme.test --name "Alice Liddell"'))
-    .action(async (email: string, flags: { name: string }, command: Command) => runUsersAdd(email, flags.name, ctx.deps(command)));
+    .action(async (email: string, flags: { name: string }, command: Command) =>
+      runUsersAdd(email, flags.name, ctx.deps(command)),
+    );
   users
     .command('list')
     .alias('ls')
