@@ -5,19 +5,17 @@
  */
 import type { ExpiryChoice } from '../core/expiry.js';
 import type { PermissionSource } from '../core/permissions.js';
+import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
 import type {
-  AuditQuery,
-  AuditRecord,
-  AuditVerification,
-  AuditVerifyOptions,
   NotificationList,
   NotificationQuery,
   NotifyExpiringOptions,
   NotifyExpiringResult,
   ProgressListener,
-} from './notifyTypes.js';
+} from './notificationTypes.js';
 
-export type * from './notifyTypes.js';
+export type * from './auditTypes.js';
+export type * from './notificationTypes.js';
 
 export type KeyType = 'access' | 'api';
 export type KeyStatus = 'active' | 'inactive' | 'expired';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { relativeTo, renderExpiryMail, utcMinute, type ExpiryMailPayload } from '../../src/notify/expiryMail.js';
+import { relativeTo, renderExpiryMail, utcMinute, type ExpiryMailPayload } from '../../src/notify/expiryMessage.js';
 import { expiryRecipients, windowEnd } from '../../src/notify/expiryPlan.js';
 import {
   describeSmtpError,

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { expiryFromFlags } from '../../core/expiry.js';
 import type { KeyType } from '../../service/types.js';
 import { collect, examples, type CommandContext } from '../command.js';
-import { copyKeyString } from '../copyToClipboard.js';
+import { copyKeyString } from '../io/clipboard.js';
 import type { Deps } from '../deps.js';
 import { prepareDates } from '../io/format.js';
 import { printIssuedKey } from '../render/keys.js';
@@ -93,6 +93,6 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
   const input = await completeDraft(draft, nothingGiven, { prompter, io, service, now: deps.now });
   const issued = await service.createKey(input);
   await prepareDates(io);
-  const copied = await copyKeyString(deps, issued.keyString, options.copy);
+  const copied = await copyKeyString(deps.clipboard, (text) => deps.io.warn(text), issued.keyString, options.copy);
   printIssuedKey(io, issued, copied);
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CancelledError } from '../../core/errors.js';
 import { parseDuration } from '../../core/expiry.js';
 import { examples, type CommandContext } from '../command.js';
-import { copyKeyString } from '../copyToClipboard.js';
+import { copyKeyString } from '../io/clipboard.js';
 import type { Deps } from '../deps.js';
 import { prepareDates } from '../io/format.js';
 import { printIssuedKey } from '../render/keys.js';
@@ -47,6 +47,6 @@ export async function runRotate(ref: string, options: RotateOptions, deps: Deps)
   if (!go) throw new CancelledError('not rotated');
   const issued = await (await deps.service()).rotateKey(ref, graceMs);
   await prepareDates(deps.io);
-  const copied = await copyKeyString(deps, issued.keyString, options.copy);
+  const copied = await copyKeyString(deps.clipboard, (text) => deps.io.warn(text), issued.keyString, options.copy);
   printIssuedKey(deps.io, issued, copied);
 }

@@ -19,3 +19,16 @@ export class SystemClipboard implements Clipboard {
     }
   }
 }
+
+/** Copy a key string; a missing clipboard is a warning, never a failure of the command. */
+export async function copyKeyString(
+  clipboard: Clipboard,
+  warn: (text: string) => void,
+  keyString: string,
+  wanted: boolean,
+): Promise<boolean> {
+  if (!wanted) return false;
+  const result = await clipboard.write(keyString);
+  if (!result.ok) warn(`could not copy to the clipboard (${result.reason}); copy the key string from above`);
+  return result.ok;
+}

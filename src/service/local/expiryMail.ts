@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DeniedError, UsageError } from '../../core/errors.js';
 import { MAX_DAYS } from '../../core/expiry.js';
 import { BUILTIN_GROUP, PERMISSIONS } from '../../core/permissions.js';
-import { renderExpiryMail, type ExpiryMailPayload } from '../../notify/expiryMail.js';
+import { renderExpiryMail, type ExpiryMailPayload } from '../../notify/expiryMessage.js';
 import { expiryRecipients, windowEnd } from '../../notify/expiryPlan.js';
 import { requireMailSettings, smtpSender, type MailSender, type MailSettings } from '../../notify/smtp.js';
 import * as outbox from '../../store/outbox.js';

@@ -1,10 +1,10 @@
 /** akm users add|list|remove */
 import type { Command } from 'commander';
-import { printable } from '../../../core/validate.js';
-import { examples, type CommandContext } from '../../command.js';
-import { confirmDestructive } from '../../confirm.js';
-import type { Deps } from '../../deps.js';
-import { printChange, printList, printRemoval, usersTable } from '../../render/people.js';
+import { printable } from '../../core/validate.js';
+import { examples, type CommandContext } from '../command.js';
+import { confirmDestructive } from '../confirm.js';
+import type { Deps } from '../deps.js';
+import { printChange, printList, printRemoval, usersTable } from '../render/people.js';
 
 export function registerUsers(program: Command, ctx: CommandContext): void {
   const users = program.command('users').description('manage the users of the tenant');

@@ -1,10 +1,10 @@
 /** akm roles create|list|delete */
 import type { Command } from 'commander';
-import { printable } from '../../../core/validate.js';
-import { collect, examples, type CommandContext } from '../../command.js';
-import { confirmDestructive } from '../../confirm.js';
-import type { Deps } from '../../deps.js';
-import { printChange, printList, printRemoval, rolesTable } from '../../render/people.js';
+import { printable } from '../../core/validate.js';
+import { collect, examples, type CommandContext } from '../command.js';
+import { confirmDestructive } from '../confirm.js';
+import type { Deps } from '../deps.js';
+import { printChange, printList, printRemoval, rolesTable } from '../render/people.js';
 
 export function registerRoles(program: Command, ctx: CommandContext): void {
   const roles = program.command('roles').description('manage roles: named sets of permissions');

@@ -1,11 +1,11 @@
 /** akm groups create|list|delete|add-member|remove-member|add-role|remove-role */
 import type { Command } from 'commander';
-import { printable } from '../../../core/validate.js';
-import type { AkmService, Group } from '../../../service/types.js';
-import { examples, type CommandContext } from '../../command.js';
-import { confirmDestructive } from '../../confirm.js';
-import type { Deps } from '../../deps.js';
-import { groupsTable, printChange, printList, printRemoval } from '../../render/people.js';
+import { printable } from '../../core/validate.js';
+import type { AkmService, Group } from '../../service/types.js';
+import { examples, type CommandContext } from '../command.js';
+import { confirmDestructive } from '../confirm.js';
+import type { Deps } from '../deps.js';
+import { groupsTable, printChange, printList, printRemoval } from '../render/people.js';
 
 type GroupChange = (service: AkmService, group: string, other: string) => Promise<Group>;
 
