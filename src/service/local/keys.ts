@@ -10,7 +10,7 @@ import * as keysTable from '../../store/keys.js';
 import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
 import { requireGrantable, requireKeyScope, requirePermission } from './actor.js';
 import { recordChange } from './changes.js';
-import { inTransaction, resolveKey, toKeyView, type LocalContext } from './context.js';
+import { defaultOwner, inTransaction, resolveKey, toKeyView, type LocalContext } from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
 import { mustGroup, mustRole, mustUser } from './lookups.js';
 
@@ -38,7 +38,7 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
   const name = validate.entityName(input.name, 'key name');
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
-  const ownerEmail = input.owner === null ? null : validate.email(input.owner);
+  const ownerEmail = input.owner === null ? null : validate.email(input.owner ?? defaultOwner(ctx));
   requirePermission(ctx.actor, PERMISSIONS.write);
   if (ownerEmail === null && !ctx.actor.admin) {
     throw new DeniedError('permission denied: only tenant administrators may create tenant-level keys', {
