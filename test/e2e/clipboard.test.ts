@@ -71,7 +71,12 @@ test.serial(
       /✓ key string copied to the clipboard \(cleared in 3 s unless you copy something else first\)/,
     );
     t.is(paste(), asked.value.keyString);
-    t.true(clearingHelpers(box).length > 0, 'akm returned; the detached helper is still waiting');
+    const helpers = clearingHelpers(box);
+    t.true(helpers.length > 0, 'akm returned; the detached helper is still waiting');
+    for (const pid of helpers) {
+      const seen = ['cmdline', 'environ'].map((f) => readFileSync(`/proc/${pid}/${f}`, 'utf8')).join('\n');
+      t.false(seen.includes(asked.value.secretKey), 'the helper has only a digest, never the secret in argv or env');
+    }
     await until(() => paste() === '', 'the clipboard is cleared');
     await until(() => clearingHelpers(box).length === 0, 'the helper is gone');
 
