@@ -42,6 +42,9 @@ function translate(error: CommanderError, command: Command): Error {
   if (error.code === 'commander.unknownCommand' || strayWord) return unknownCommand(command, command.args[0] ?? '');
   // --help and --version end parsing with exit code 0: not an error.
   if (error.exitCode === 0) return error;
+  // `akm help nosuch`: Commander printed the help as the answer.
+  if (error.code === 'commander.help')
+    return new HelpShownError(`no such command for ${commandPath(command)} help`, { code: 'unknown_command' });
   return new UsageError(error.message.replace(/^error:\s*/i, ''), {
     hint: `see ${commandPath(command)} --help`,
     code: commanderCode(error.code),
@@ -57,17 +60,21 @@ const groups = new WeakSet<Command>();
 
 export function helpOrUnknown(command: Command): Command {
   groups.add(command);
-  return command.allowExcessArguments().action((_flags: object, self: Command) => {
-    const word = self.args[0];
-    if (word !== undefined) throw unknownCommand(self, word);
-    const json = self.optsWithGlobals<{ json?: boolean }>().json === true;
-    if (self.parent === null) return self.outputHelp();
-    if (!json) self.outputHelp({ error: true });
-    throw new HelpShownError(`${commandPath(self)} needs a command`, {
-      hint: `see ${commandPath(self)} --help`,
-      code: 'missing_command',
+  // An action of its own would hide Commander's `help [command]`: keep it.
+  return command
+    .helpCommand(true)
+    .allowExcessArguments()
+    .action((_flags: object, self: Command) => {
+      const word = self.args[0];
+      if (word !== undefined) throw unknownCommand(self, word);
+      const json = self.optsWithGlobals<{ json?: boolean }>().json === true;
+      if (self.parent === null) return self.outputHelp();
+      if (!json) self.outputHelp({ error: true });
+      throw new HelpShownError(`${commandPath(self)} needs a command`, {
+        hint: `see ${commandPath(self)} --help`,
+        code: 'missing_command',
+      });
     });
-  });
 }
 
 /** "--tenant-level" after "--name" is the next option, not a name: say so instead of taking it. */

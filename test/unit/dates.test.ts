@@ -22,6 +22,8 @@ test('relative time picks the unit people would say', (t) => {
   t.is(at(50_000), 'in 50 seconds');
   t.is(at(-5 * 60_000), '5 minutes ago');
   t.is(at(3 * 3_600_000), 'in 3 hours');
+  t.is(at(3_600_000 - 500), 'in 1 hour', 'not "in 60 minutes"');
+  t.is(at(-23.8 * 3_600_000), 'yesterday');
   t.is(at(3 * 86_400_000), 'in 3 days');
   t.is(at(-86_400_000), 'yesterday');
   t.is(at(90 * 86_400_000), 'in 3 months');

@@ -18,7 +18,9 @@ export interface NotifyExpiringCliOptions {
 export function registerNotifyExpiring(program: Command, ctx: CommandContext): void {
   program
     .command('notify-expiring')
-    .description('e-mail administrators, creators and last modifiers about keys expiring soon (once per key and date)')
+    .description(
+      'e-mail owners, administrators, creators and last modifiers about keys expiring soon (once per key and date)',
+    )
     .option('--within <days>', 'keys that expire within this many days', '2')
     .option('--dry-run', 'show who would get what; send and record nothing')
     .addHelpText(

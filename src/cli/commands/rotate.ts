@@ -45,7 +45,7 @@ export async function runRotate(ref: string, options: RotateOptions, deps: Deps)
     (await deps.prompter.confirm({
       message:
         graceMs > 0
-          ? `Issue a new secret for ${printable(ref)}? The old one stops working in ${printable(options.grace!)}.`
+          ? `Issue a new secret for ${printable(ref)}? The old one keeps working for ${printable(options.grace!)}.`
           : `Issue a new secret for ${printable(ref)}? The old one stops working at once.`,
       flag: '--yes',
       default: false,

@@ -58,6 +58,14 @@ function clearSeconds(io: Io, env: NodeJS.ProcessEnv): number {
   return DEFAULT_CLEAR_SECONDS;
 }
 
+/** clipboardy explains at length; one line says enough. */
+function shortReason(reason: string): string {
+  if (/display server|can't open display/i.test(reason)) return 'no display to hold it';
+  if (/xsel|ENOENT/i.test(reason)) return 'no clipboard program (install xsel)';
+  const first = reason.split(/(?<=\.)\s/)[0]!;
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+
 /**
  * Copy a new key string for the person at the terminal. Without a terminal (a pipeline, CI)
  * nothing is copied unless --copy asks for it: a desktop clipboard is no place for a secret
@@ -71,7 +79,7 @@ export async function copyKeyString(
   const { io, clipboard, env } = deps;
   if (!(flag ?? (io.terminal.stdoutIsTTY && !isCI(env)))) return;
   const result = await clipboard.write(keyString);
-  if (!result.ok) return io.warn(`not copied: no clipboard here (${result.reason})`);
+  if (!result.ok) return io.warn(`not copied to the clipboard: ${shortReason(result.reason)}; the key string is above`);
   const seconds = clearSeconds(io, env);
   if (seconds > 0) clipboard.clearLater(keyString, seconds);
   io.info(

@@ -48,14 +48,14 @@ export async function askType(prompter: Prompter, io: Io): Promise<KeyType> {
 }
 
 /** Users at the limit are listed but cannot be picked, with the reason beside them. */
-async function askOwner(prompter: Prompter, service: AkmService): Promise<string | null> {
+async function askOwner(prompter: Prompter, service: AkmService, me: string): Promise<string | null> {
   const users = await service.listUsers();
   const picked = await prompter.select<string | typeof TENANT_LEVEL>({
     message: 'Owner',
     flag: '--owner <email> or --tenant-level',
     choices: [
       ...users.map((u) => ({
-        name: `${validate.printable(u.email)}${u.keyCount > 0 ? ` (${u.keyCount}/${MAX_KEYS_PER_USER} keys)` : ''}`,
+        name: `${validate.printable(u.email)}${u.email === me ? ' (you)' : ''}${u.keyCount > 0 ? ` (${u.keyCount}/${MAX_KEYS_PER_USER} keys)` : ''}`,
         value: u.email,
         disabled:
           u.keyCount >= MAX_KEYS_PER_USER
@@ -107,7 +107,7 @@ export async function completeDraft(
   let owner = draft.owner;
   if (owner === undefined && prompter.canPrompt) {
     const me = await service.whoami();
-    owner = me.admin || me.actor.startsWith('key:') ? await askOwner(prompter, service) : me.actor;
+    owner = me.admin || me.actor.startsWith('key:') ? await askOwner(prompter, service, me.actor) : me.actor;
   }
   const name = draft.name ?? (await askName(prompter, service, owner));
   const type = draft.type ?? (full ? await askType(prompter, io) : 'access');

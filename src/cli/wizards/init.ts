@@ -1,6 +1,6 @@
 /** The questions of an interactive `akm init`: the tenant's name, its id (suggested from the name), the first administrator. */
 import { BASE32, randomString } from '../../core/base.js';
-import { UsageError } from '../../core/errors.js';
+import { ConflictError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import type { Prompter } from '../io/prompter.js';
 import { validator } from './validator.js';
@@ -26,7 +26,10 @@ export function suggestTenantId(name: string | undefined): string {
 function freeTenantId(text: string, taken: string[]): string {
   const id = validate.tenantId(text.trim());
   if (taken.includes(id))
-    throw new UsageError(`tenant ${id} is already set up in this store`, { code: 'already_initialised' });
+    throw new ConflictError(`tenant ${id} is already set up in this store`, {
+      hint: 'use it as it is, or pick another --tenant',
+      code: 'already_initialised',
+    });
   return id;
 }
 
