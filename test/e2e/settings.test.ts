@@ -106,7 +106,7 @@ test('every printed next step works as printed: a new tenant in the same store, 
     [['other', 'x@other.test']],
   );
 
-  const refused = await box.run([
+  const createForNewUser = [
     '--tenant',
     'other',
     'create',
@@ -116,22 +116,12 @@ test('every printed next step works as printed: a new tenant in the same store, 
     'new@other.test',
     '--expires-in',
     '5',
-  ]);
+  ];
+  const refused = await box.run(createForNewUser);
   t.is(refused.code, 3);
   t.regex(refused.stderr, /^hint: add them first: akm --tenant other users add new@other\.test$/m);
   await runAll(t, box, refused, 1);
-  const again = await box.run([
-    '--tenant',
-    'other',
-    'create',
-    '--name',
-    'n',
-    '--owner',
-    'new@other.test',
-    '--expires-in',
-    '5',
-    '--no-copy',
-  ]);
+  const again = await box.run([...createForNewUser, '--no-copy']);
   t.is(again.code, 0, again.stderr);
   t.deepEqual(
     (await box.json(['users', 'list'])).value.map((u: { email: string }) => u.email),

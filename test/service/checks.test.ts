@@ -4,12 +4,8 @@
  * does not say, and `--as` (only an administrator of the tenant can be named).
  */
 import test from 'ava';
-import { deriveKeys } from '../../src/crypto/keys.js';
 import { DeniedError, UsageError } from '../../src/core/errors.js';
-import { initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
-import { getMeta } from '../../src/store/meta.js';
-import { openDatabase } from '../../src/store/open.js';
 import { actingAs } from '../helpers/acting.js';
 import { keyInput, refusal } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
@@ -17,18 +13,8 @@ import { tempStore } from '../helpers/store.js';
 test('explain: administrators only; another tenant\'s key is "unknown", nothing more', async (t) => {
   const store = tempStore();
   t.teardown(store.cleanup);
-  const db = openDatabase(store.path);
-  initTenant(db, getMeta(db, META_STORE_ID)!, deriveKeys(Buffer.from(store.masterKey, 'base64')), {
-    tenantId: 'globex',
-    tenantName: 'Globex',
-    adminEmail: 'admin@globex.test',
-    adminName: '',
-    now: new Date(),
-    source: 'test',
-  });
-  db.close();
   const acme = store.open();
-  const globex = LocalService.open({ storePath: store.path, tenantId: 'globex', masterKey: store.masterKeyOptions });
+  const globex = store.addTenant('globex');
   t.teardown(async () => {
     await acme.close();
     await globex.close();

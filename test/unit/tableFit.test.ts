@@ -1,17 +1,10 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { displayWidth, fitColumns, type Column } from '../../src/cli/io/table.js';
+import { displayWidth, fitColumns } from '../../src/cli/io/table.js';
+import { KEY_COLUMNS } from '../../src/cli/render/keys.js';
 import { checkProperty } from '../helpers/property.js';
 
-const KEYS: Column[] = [
-  { header: 'ACCESS KEY ID' },
-  { header: 'NAME', shrinkTo: 12 },
-  { header: 'TYPE', drop: 'early' },
-  { header: 'STATUS' },
-  { header: 'OWNER', shrinkTo: 12, drop: 'late' },
-  { header: 'EXPIRES' },
-  { header: 'LAST USED', drop: 'early' },
-];
+const KEYS = KEY_COLUMNS;
 const headers = (shown: number[]) => shown.map((i) => KEYS[i]!.header);
 
 test('low-value columns go first, then long cells are cut, then the late column goes', (t) => {

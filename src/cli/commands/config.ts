@@ -29,7 +29,7 @@ interface Shown {
   from: string;
 }
 
-/** Remote credentials as whoami reports them; resolving them reads the keychain, not the server. */
+/** Remote credentials: which key, from where (environment, keychain, file); reads the keychain, not the server. */
 function credentials(deps: Deps): Shown {
   const { settings } = deps;
   try {

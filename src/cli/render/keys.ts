@@ -6,7 +6,7 @@ import type { Io } from '../io/io.js';
 import { renderFields, renderTable, type Column } from '../io/table.js';
 
 /** On a narrow terminal LAST USED and TYPE go first, then names and owners are cut, then OWNER goes. */
-const KEY_COLUMNS: Column[] = [
+export const KEY_COLUMNS: Column[] = [
   { header: 'ACCESS KEY ID' },
   { header: 'NAME', shrinkTo: 12 },
   { header: 'TYPE', drop: 'early' },
