@@ -186,7 +186,7 @@ function creationOwner(actor: ActorFacts, owner: number | null): Decision {
   return ALLOWED;
 }
 
-function protectedPeople(actor: ActorFacts, request: Request): Decision {
+function protectedPeople(request: Request): Decision {
   if (request.group !== undefined && request.group.toLowerCase() === BUILTIN_GROUP.toLowerCase())
     return deny('admin_group_protected', `only administrators change the ${BUILTIN_GROUP} group`);
   const administrator = request.users?.find((u) => u.administrator);
@@ -238,7 +238,7 @@ export function decide(actor: ActorFacts, request: Request): Decision {
     () => permissionCheck(actor, request.operation),
     () => (request.owner !== undefined ? creationOwner(actor, request.owner) : ALLOWED),
     () => (request.key ? keyInReach(actor, request.key) : ALLOWED),
-    () => protectedPeople(actor, request),
+    () => protectedPeople(request),
     () => reachedKeys(actor, request),
     () => grantsHeld(actor, request),
     () => administratorsOnlyChanges(request),

@@ -11,6 +11,7 @@ import { actingAs } from '../helpers/acting.js';
 import { auditLines, tenantDump } from '../helpers/authzWorld.js';
 import { Sandbox } from '../helpers/cli.js';
 import { serverFixture } from '../helpers/server.js';
+import { keyInput } from '../helpers/service.js';
 
 async function setUp(t: ExecutionContext) {
   const fx = await serverFixture();
@@ -24,16 +25,10 @@ async function setUp(t: ExecutionContext) {
   const admin = fx.remote(fx.admin);
   await admin.addUser('alice@acme.test', 'Alice');
   await admin.addGroupMember('Administrators', 'alice@acme.test');
-  const alice = await admin.createKey({
-    name: 'alice-admin',
-    type: 'access',
-    expiry: { kind: 'days', days: 90 },
-    owner: 'alice@acme.test',
-    groups: ['Administrators'],
-    roles: [],
-  });
-  const tenantKey = (name: string, roles: string[]) =>
-    admin.createKey({ name, type: 'access', expiry: { kind: 'days', days: 30 }, owner: null, groups: [], roles });
+  const alice = await admin.createKey(
+    keyInput({ name: 'alice-admin', owner: 'alice@acme.test', groups: ['Administrators'] }),
+  );
+  const tenantKey = (name: string, roles: string[]) => admin.createKey(keyInput({ name, roles }));
   const robot = await tenantKey('robot', ['KeyManager']);
   /** `akm <args> --json` as `key`, through the server; the error (if any) parsed from stderr */
   const akm = async (key: IssuedKey, args: string[]) => {
@@ -91,15 +86,7 @@ test('reproduction 1: a tenant-level KeyManager key cannot rotate, unassign, dea
 test('reproduction 2: an owner cannot re-activate a key an administrator deactivated', async (t) => {
   const { admin, akm, refused } = await setUp(t);
   await admin.addUser('bob@acme.test', 'Bob');
-  const own = (name: string) =>
-    admin.createKey({
-      name,
-      type: 'access',
-      expiry: { kind: 'days', days: 30 },
-      owner: 'bob@acme.test',
-      groups: [],
-      roles: ['KeyManager'],
-    });
+  const own = (name: string) => admin.createKey(keyInput({ name, owner: 'bob@acme.test', roles: ['KeyManager'] }));
   const bob = await own('bob-1');
   const spare = await own('bob-2');
   await admin.setKeyStatus(spare.accessKeyId, 'inactive');
@@ -140,14 +127,7 @@ test('reproduction 3: users:manage cannot remove or regroup an administrator, an
 test('reproduction 4: a non-administrator cannot mint a never-expiring key, nor make one never expire', async (t) => {
   const { admin, robot, akm, refused } = await setUp(t);
   await admin.addUser('bob@acme.test', 'Bob');
-  const bob = await admin.createKey({
-    name: 'bob-1',
-    type: 'access',
-    expiry: { kind: 'days', days: 30 },
-    owner: 'bob@acme.test',
-    groups: [],
-    roles: ['KeyManager'],
-  });
+  const bob = await admin.createKey(keyInput({ name: 'bob-1', owner: 'bob@acme.test', roles: ['KeyManager'] }));
   await refused(bob, [
     [['create', '--name', 'forever', '--owner', 'bob@acme.test', '--never-expires'], 5, 'never_expiry_denied'],
     [['extend', 'bob-1', '--never'], 5, 'never_expiry_denied'],
