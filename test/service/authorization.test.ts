@@ -13,7 +13,7 @@ import { actingAs } from '../helpers/acting.js';
 import { tenantDump } from '../helpers/authzWorld.js';
 import { rawDb } from '../helpers/db.js';
 import { buildAtVersion } from '../helpers/migrations.js';
-import { auditRecords, Clock, DAY, keyInput, refusal } from '../helpers/service.js';
+import { auditRecords, Clock, createMany, DAY, keyInput, refusal } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
 
 function setup(t: ExecutionContext, clock = new Clock()) {
@@ -121,6 +121,26 @@ test('a non-administrator lists the keys in its reach, every one once, page by p
     );
   }
   t.is((await admin.listKeys({})).items.length, 31);
+});
+
+test('listing past a thousand keys, most of them out of reach, still shows each key in reach once', async (t) => {
+  const { admin, clock } = setup(t);
+  const robot = await actingAs(admin, null, ['KeyManager']);
+  const created = createMany(admin, 2500, (i) => {
+    if (i % 3 === 0) clock.advance(1000);
+    return keyInput({ name: `k${i}`, roles: i % 3 === 2 ? ['KeyManager'] : ['Administrator'] });
+  });
+  const expected = [robot.ctx.actor.keyId!, ...created.filter((_, i) => i % 3 === 2).map((k) => k.accessKeyId)];
+  for (const limit of [1000, 97]) {
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await robot.listKeys({}, { limit, ...(after ? { after } : {}) });
+      seen.push(...page.items.map((k) => k.accessKeyId));
+      after = page.next;
+    } while (after && seen.length <= expected.length);
+    t.deepEqual(seen, expected, `limit ${limit}`);
+  }
 });
 
 test('a name is looked up among the keys in reach', async (t) => {

@@ -163,11 +163,12 @@ export function listKeys(
         ? undefined
         : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
     after: page.after ? decodeCursor(page.after) : undefined,
-    limit,
+    // Rows out of reach are skipped, so a page is filled from as many store pages as it takes (read
+    // a thousand at a time, even for a small page); the cursor is the last row shown, and the next
+    // page starts right after it.
+    limit: everyKey ? limit : PAGE_SIZE,
     withPermissions: !everyKey,
   };
-  // Rows out of reach are skipped, so a page is filled from as many store pages as it takes; the
-  // cursor is the last row shown, and the next page starts right after it.
   const items: KeyView[] = [];
   for (;;) {
     const rows = keysTable.listKeys(ctx.db, query);
@@ -177,7 +178,7 @@ export function listKeys(
       if (items.length === limit) return { items, next: encodeCursor(row) };
     }
     const last = rows[rows.length - 1];
-    if (rows.length < limit || !last) return { items };
+    if (rows.length < query.limit || !last) return { items };
     query.after = { createdAt: last.created_at, id: last.id };
   }
 }

@@ -169,11 +169,7 @@ function changeMembers(ctx: LocalContext, groupName: string, email: string, addi
     const user = mustUser(ctx, email);
     authorize(ctx, { operation, group: group.name, users: [userFacts(ctx, user)] }, group.name);
     if (adding ? people.addGroupMember(ctx.db, group.id, user.id) : removeMember(ctx, group, user))
-      recordChange(ctx, {
-        action: `group.${adding ? 'add' : 'remove'}-member`,
-        target: group.name,
-        details: { user: user.email },
-      });
+      recordChange(ctx, { action: operation, target: group.name, details: { user: user.email } });
     return groupView(ctx, group);
   });
 }
