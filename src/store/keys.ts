@@ -203,7 +203,8 @@ export interface ListQuery {
 }
 
 const EFFECTIVE_PERMISSIONS = `(SELECT json_group_array(permission) FROM (
-          SELECT rp.permission FROM key_roles kr JOIN role_permissions rp ON rp.role_id = kr.role_id WHERE kr.key_id = k.id
+          SELECT rp.permission FROM key_roles kr JOIN role_permissions rp ON rp.role_id = kr.role_id
+            WHERE kr.key_id = k.id
           UNION
           SELECT rp.permission FROM key_groups kg JOIN group_roles gr ON gr.group_id = kg.group_id
             JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE kg.key_id = k.id)) AS permissions,`;
@@ -221,8 +222,9 @@ export function listKeys(db: Db, q: ListQuery): ListedKeyRow[] {
   if (q.expiringBefore)
     where.push('k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @expiringBefore');
   if (q.after) where.push('(k.created_at, k.id) > (@afterAt, @afterId)');
-  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, k.owner_id, u.email AS owner_email, k.previous_valid_until,
-        k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at, k.deactivated_by_admin,
+  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, k.owner_id, u.email AS owner_email,
+        k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
+        k.deactivated_by_admin,
         ${q.withPermissions ? EFFECTIVE_PERMISSIONS : ''}
         CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id)
           THEN (SELECT json_group_array(name) FROM (SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = k.id ORDER BY g.name))
