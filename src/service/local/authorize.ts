@@ -17,10 +17,9 @@ import { DeniedError } from '../../core/errors.js';
 import { BUILTIN_GROUP, effectivePermissions } from '../../core/permissions.js';
 import { getKey, keyRoleGrants, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
 import { isGroupMember, type UserRow } from '../../store/people.js';
-import { writeTransaction } from '../../store/statements.js';
 import type { Actor } from './actor.js';
 import { recordChange } from './changes.js';
-import type { LocalContext } from './context.js';
+import { inTransaction, type LocalContext } from './context.js';
 
 export class AccessDenied extends DeniedError {
   constructor(
@@ -88,7 +87,7 @@ export function inReach(ctx: LocalContext, key: KeyFacts): boolean {
 
 /** One audit record per refusal, in a transaction of its own: the refused one has rolled back. */
 export function recordDenial(ctx: LocalContext, denial: AccessDenied): void {
-  writeTransaction(ctx.db, () =>
+  inTransaction(ctx, () =>
     recordChange(ctx, {
       action: 'access.denied',
       target: denial.target,
