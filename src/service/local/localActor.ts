@@ -8,7 +8,7 @@ import { DeniedError } from '../../core/errors.js';
 import { BUILTIN_GROUP } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import type { Db } from '../../store/open.js';
-import { findUser, groupMemberEmails } from '../../store/people.js';
+import { findUser, isGroupMember } from '../../store/people.js';
 import type { TenantRow } from '../../store/tenants.js';
 import { operatorActor, type Actor } from './actor.js';
 
@@ -16,7 +16,7 @@ export function localActor(db: Db, tenant: TenantRow, actAs: string | undefined)
   if (actAs === undefined) return operatorActor(db, tenant);
   const email = validate.email(actAs);
   const user = findUser(db, tenant.id, email);
-  if (!user || !groupMemberEmails(db, tenant.id, BUILTIN_GROUP).includes(email)) {
+  if (!user || !isGroupMember(db, tenant.id, BUILTIN_GROUP, user.id)) {
     throw new DeniedError(`--as ${email}: not an administrator of tenant ${tenant.id}`, {
       hint: `an administrator can make them one: akm groups add-member ${BUILTIN_GROUP} ${email}`,
       code: 'permission_denied',
