@@ -10,6 +10,7 @@ import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
+import { registerDeliver } from './commands/deliver.js';
 import { registerExtend } from './commands/extend.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInit } from './commands/init.js';
@@ -25,6 +26,7 @@ import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { registerWhoami } from './commands/whoami.js';
 
 export function buildProgram(version: string, ctx: CommandContext): Command {
@@ -82,6 +84,8 @@ Get started:
     registerRoles,
     registerNotifications,
     registerNotifyExpiring,
+    registerWebhooks,
+    registerDeliver,
     registerAudit,
     registerServe,
     registerLogin,

@@ -20,6 +20,7 @@ export type Operation =
   | 'key.extend'
   | 'key.assign'
   | 'key.rotate'
+  | 'key.finish-grace'
   | 'key.activate'
   | 'key.deactivate'
   | 'key.delete'
@@ -40,9 +41,14 @@ export type Operation =
   | 'inbox.other'
   | 'expiry.notify'
   | 'audit.list'
-  | 'audit.verify';
+  | 'audit.verify'
+  | 'webhook.add'
+  | 'webhook.list'
+  | 'webhook.remove'
+  | 'webhook.test'
+  | 'outbox.deliver';
 
-/** What an operation needs: one of these permissions (none listed: nothing), or an administrator (the expiry mail). */
+/** What an operation needs: one of these permissions (none listed: nothing), or an administrator. */
 const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
   'key.create': [PERMISSIONS.write],
   'key.list': [PERMISSIONS.read],
@@ -52,6 +58,7 @@ const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
   'key.extend': [PERMISSIONS.write],
   'key.assign': [PERMISSIONS.write],
   'key.rotate': [PERMISSIONS.rotate],
+  'key.finish-grace': [PERMISSIONS.rotate],
   'key.activate': [PERMISSIONS.write],
   'key.deactivate': [PERMISSIONS.write],
   'key.delete': [PERMISSIONS.delete],
@@ -73,6 +80,21 @@ const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
   'expiry.notify': 'administrator',
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
+  'webhook.add': 'administrator',
+  'webhook.list': 'administrator',
+  'webhook.remove': 'administrator',
+  'webhook.test': 'administrator',
+  'outbox.deliver': 'administrator',
+};
+
+/** Why an operation is for administrators only: it reaches every key of the tenant, or sends them out of it. */
+const ADMINISTRATORS_ONLY: Partial<Record<Operation, string>> = {
+  'expiry.notify': 'only tenant administrators run the expiry mail: it covers every key of the tenant',
+  'webhook.add': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
+  'webhook.list': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
+  'webhook.remove': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
+  'webhook.test': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
+  'outbox.deliver': 'only tenant administrators deliver the queued mail and webhooks: they concern every key',
 };
 
 export interface ActorFacts {
@@ -90,7 +112,10 @@ export interface KeyFacts {
   ownerId: number | null;
   /** effective permissions */
   permissions: readonly string[];
+  /** inactive now (a brownout that has ended is not) because an administrator deactivated it */
   deactivatedByAdmin: boolean;
+  /** a canary key: only administrators know it is there */
+  canary?: boolean;
 }
 
 export interface UserFacts {
@@ -118,6 +143,8 @@ export interface Request {
   /** the permissions of a role being created */
   rolePermissions?: readonly string[];
   neverExpires?: boolean;
+  /** key.create: the new key is a canary */
+  canary?: boolean;
 }
 
 export type Decision = { allowed: true } | { allowed: false; code: ErrorCode; message: string; hint?: string };
@@ -144,6 +171,9 @@ function covers(held: readonly string[], target: readonly string[]): boolean {
  */
 export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
   if (isAdministrator(actor.permissions)) return ALLOWED;
+  // The visible answer is "no such key" (the service never shows a canary to anyone else); this
+  // is the rule behind it.
+  if (key.canary) return deny('admin_key_protected', `${key.id} is a canary key; only administrators act on it`);
   if (isAdministrator(key.permissions))
     return deny(
       'admin_key_protected',
@@ -166,7 +196,7 @@ function permissionCheck(actor: ActorFacts, operation: Operation): Decision {
   if (needs === 'administrator')
     return deny(
       'admin_required',
-      'only tenant administrators run the expiry mail: it covers every key of the tenant',
+      ADMINISTRATORS_ONLY[operation] ?? 'only tenant administrators may do this',
       'ask a tenant administrator',
     );
   if (needs.length === 0 || needs.some((p) => allows(actor.permissions, p))) return ALLOWED;
@@ -177,8 +207,9 @@ function permissionCheck(actor: ActorFacts, operation: Operation): Decision {
   );
 }
 
-/** Only administrators make tenant-level keys; anyone else makes keys only for their own user. */
-function creationOwner(actor: ActorFacts, owner: number | null): Decision {
+/** Only administrators make tenant-level keys and canaries; anyone else makes keys only for their own user. */
+function creationOwner(actor: ActorFacts, owner: number | null, canary: boolean): Decision {
+  if (canary) return deny('admin_required', 'only tenant administrators create canary keys');
   if (owner === null)
     return deny('admin_required', 'only tenant administrators may create tenant-level keys', 'pass your own --owner');
   if (owner !== actor.userId)
@@ -236,7 +267,7 @@ export function decide(actor: ActorFacts, request: Request): Decision {
   if (isAdministrator(actor.permissions)) return ALLOWED;
   const checks: Array<() => Decision> = [
     () => permissionCheck(actor, request.operation),
-    () => (request.owner !== undefined ? creationOwner(actor, request.owner) : ALLOWED),
+    () => (request.owner !== undefined ? creationOwner(actor, request.owner, request.canary === true) : ALLOWED),
     () => (request.key ? keyInReach(actor, request.key) : ALLOWED),
     () => protectedPeople(request),
     () => reachedKeys(actor, request),

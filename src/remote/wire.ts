@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { ExpiryChoice } from '../core/expiry.js';
+import { DEFAULT_QUIET_MS, type GraceChoice } from '../core/grace.js';
 
 /** SigV4 service name in the credential scope: `curl --aws-sigv4 "aws:amz:<region>:akm"`. */
 export const SIGV4_SERVICE = 'akm';
@@ -47,6 +48,31 @@ export function expiryFromWire(value: unknown): ExpiryChoice {
     'invalid expiry: expected {"kind":"days","days":N}, {"kind":"until","at":ISO} or {"kind":"never"}',
     { code: 'invalid_body' },
   );
+}
+
+/** A rotation's grace on the wire: `{"graceMs":N}` (fixed; 0 or absent: none) or `{"grace":"auto","quietForMs"?:N}`. */
+export type WireGrace = { graceMs?: number } | { grace: 'auto'; quietForMs?: number };
+
+export function graceToWire(grace: number | GraceChoice): WireGrace {
+  if (typeof grace === 'number') return { graceMs: grace };
+  if (grace.kind === 'auto') return { grace: 'auto', quietForMs: grace.quietForMs };
+  return { graceMs: grace.kind === 'fixed' ? grace.ms : 0 };
+}
+
+/** Shapes only; the service checks the bounds, as it does for the CLI. */
+export function graceFromWire(body: { graceMs?: unknown; grace?: unknown; quietForMs?: unknown }): GraceChoice {
+  const invalid = (message: string) => new UsageError(message, { code: 'invalid_body' });
+  if (body.grace !== undefined) {
+    if (body.grace !== 'auto') throw invalid('"grace" must be "auto" (a fixed grace is "graceMs")');
+    if (body.graceMs !== undefined) throw invalid('"graceMs" and "grace" exclude each other');
+    if (body.quietForMs !== undefined && typeof body.quietForMs !== 'number')
+      throw invalid('"quietForMs" must be a number of milliseconds');
+    return { kind: 'auto', quietForMs: body.quietForMs ?? DEFAULT_QUIET_MS };
+  }
+  if (body.quietForMs !== undefined) throw invalid('"quietForMs" goes with "grace":"auto"');
+  if (body.graceMs === undefined || body.graceMs === 0) return { kind: 'none' };
+  if (typeof body.graceMs !== 'number') throw invalid('"graceMs" must be a number of milliseconds');
+  return { kind: 'fixed', ms: body.graceMs };
 }
 
 /** One path segment: a key name may hold spaces or slashes, an email an "@". */

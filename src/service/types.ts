@@ -4,6 +4,7 @@
  * crosses this boundary is plain JSON data with ISO-8601 UTC timestamps and null for "never".
  */
 import type { ExpiryChoice } from '../core/expiry.js';
+import type { GraceChoice } from '../core/grace.js';
 import type { PermissionSource } from '../core/permissions.js';
 import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
 import type {
@@ -13,9 +14,23 @@ import type {
   NotifyExpiringResult,
   ProgressListener,
 } from './notificationTypes.js';
+import type {
+  AddWebhookInput,
+  CanaryView,
+  DeliveryReport,
+  ForwardedSource,
+  GraceView,
+  NewWebhook,
+  SecretUsage,
+  SourceUse,
+  Webhook,
+  WebhookTestResult,
+} from './usageTypes.js';
 
 export type * from './auditTypes.js';
 export type * from './notificationTypes.js';
+export type * from './usageTypes.js';
+export type { GraceChoice };
 
 export type KeyType = 'access' | 'api';
 export type KeyStatus = 'active' | 'inactive' | 'expired';
@@ -35,19 +50,32 @@ export interface KeyView {
   modifiedBy: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** a canary key (administrators only ever see one): it never authenticates, and any attempt raises an alarm */
+  canary: boolean;
+  /** in a brownout: when the key comes back by itself */
+  inactiveUntil: string | null;
 }
 
 /** Returned once, by create and rotate: the only time the secret leaves akm. */
 export interface IssuedKey extends KeyView {
   secretKey: string;
   keyString: string;
-  /** after a rotation with grace: when the previous secret stops working */
+  /** after a rotation with grace: when the previous secret stops working (auto: unless it is used) */
   previousSecretValidUntil?: string | null;
+  /** after a rotation: the previous secret's grace, if any */
+  grace?: GraceView | null;
 }
 
 export interface KeyDetails extends KeyView {
   permissions: string[];
   previousSecretValidUntil: string | null;
+  /** the current secret, and the previous one while its grace lasts */
+  secrets: SecretUsage[];
+  grace: GraceView | null;
+  /** attempts refused during a brownout (with the right secret): what would break */
+  brownoutAttempts: SourceUse[];
+  /** canary keys only (null otherwise): the alarm and who tried */
+  canaryAlarm: CanaryView | null;
 }
 
 export interface CreateKeyInput {
@@ -58,6 +86,8 @@ export interface CreateKeyInput {
   owner?: string | null;
   groups: string[];
   roles: string[];
+  /** a canary key: tenant-level, administrators only; it can never authenticate */
+  canary?: boolean;
 }
 
 export interface KeyFilter {
@@ -85,6 +115,13 @@ export interface VerifyInput {
   accessKeyId: string;
   secretKey: string;
   tenantId?: string;
+  /** what the verifying service says about its own caller, recorded with the use */
+  source?: ForwardedSource;
+}
+
+/** `deactivate --for`: a brownout of this many milliseconds instead of until activated. */
+export interface StatusOptions {
+  forMs?: number;
 }
 
 export type VerifyResult =
@@ -155,9 +192,12 @@ export interface AkmService {
   showKey(ref: string): Promise<KeyDetails>;
   extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView>;
   assignKey(ref: string, changes: AssignChanges): Promise<KeyView>;
-  rotateKey(ref: string, graceMs: number): Promise<IssuedKey>;
+  /** grace: a number of milliseconds (0: none), or a choice (`auto`: until the old secret goes quiet) */
+  rotateKey(ref: string, grace: number | GraceChoice): Promise<IssuedKey>;
+  /** end a rotation's grace now: the previous secret stops working */
+  finishGrace(ref: string): Promise<KeyView>;
   copyKey(ref: string): Promise<{ accessKeyId: string; tenantId: string; keyString: string }>;
-  setKeyStatus(ref: string, status: 'active' | 'inactive'): Promise<KeyView>;
+  setKeyStatus(ref: string, status: 'active' | 'inactive', options?: StatusOptions): Promise<KeyView>;
   deleteKey(ref: string): Promise<KeyView>;
   keyPermissions(ref: string): Promise<{ accessKeyId: string; permissions: PermissionSource[] }>;
   verifyKey(input: VerifyInput): Promise<VerifyResult>;
@@ -188,6 +228,14 @@ export interface AkmService {
   listAudit(query?: AuditQuery): Promise<Page<AuditRecord>>;
   /** check the MAC chain and say which record was edited, deleted, inserted or moved; needs audit:read */
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
+
+  /** signed webhooks on key events; administrators only */
+  addWebhook(input: AddWebhookInput): Promise<NewWebhook>;
+  listWebhooks(): Promise<Webhook[]>;
+  removeWebhook(id: string): Promise<Webhook>;
+  testWebhook(id: string): Promise<WebhookTestResult>;
+  /** send what is queued (webhooks, mail); for local stores, where no server does it */
+  deliver(): Promise<DeliveryReport>;
 
   close(): Promise<void>;
 }

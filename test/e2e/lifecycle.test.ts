@@ -16,6 +16,8 @@ const KEY_FIELDS = [
   'modifiedBy',
   'expiresAt',
   'lastUsedAt',
+  'canary',
+  'inactiveUntil',
 ];
 
 test('the whole lifecycle through the binary, with the JSON contract of SPEC §3', async (t) => {

@@ -4,6 +4,8 @@ import { localDateTime, relativeTime } from '../io/dates.js';
 import { list, printable, styledExpiry, styledStatus, when } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { renderFields, renderTable, type Column } from '../io/table.js';
+import { describeDuration } from '../../core/duration.js';
+import { previousSecretSentence, sourceRows, sourcesTable, whoUsed } from './usage.js';
 
 /** On a narrow terminal LAST USED and TYPE go first, then names and owners are cut, then OWNER goes. */
 export const KEY_COLUMNS: Column[] = [
@@ -16,12 +18,20 @@ export const KEY_COLUMNS: Column[] = [
   { header: 'LAST USED', drop: 'early' },
 ];
 
+/** Status, and for a brownout that it ends by itself. */
+function statusCell(io: Io, key: KeyView, now: Date, detailed = false): string {
+  const status = styledStatus(io, key.status, key.expiresAt, now);
+  if (key.inactiveUntil === null || key.status !== 'inactive') return status;
+  if (!detailed) return `${status}${io.style.dim(' (brownout)')}`;
+  return `${status} until ${when(io, key.inactiveUntil, { now, relative: 'always' })} (brownout), then active again`;
+}
+
 function keyRow(io: Io, key: KeyView, now: Date): string[] {
   return [
     key.accessKeyId,
-    printable(key.name),
+    printable(key.name) + (key.canary ? io.style.yellow(' (canary)') : ''),
     key.type,
-    styledStatus(io, key.status, key.expiresAt, now),
+    statusCell(io, key, now),
     key.owner === null ? io.style.dim('(tenant)') : printable(key.owner),
     styledExpiry(io, key.expiresAt, now),
     when(io, key.lastUsedAt, { now, empty: '-' }),
@@ -42,7 +52,7 @@ function keyFields(io: Io, key: KeyView, now: Date): Array<[string, string]> {
     ['access key id', key.accessKeyId],
     ['name', printable(key.name)],
     ['type', key.type],
-    ['status', styledStatus(io, key.status, key.expiresAt, now)],
+    ['status', statusCell(io, key, now, true)],
     ['tenant', key.tenantId],
     ['owner', key.owner === null ? '(tenant-level)' : printable(key.owner)],
     ['groups', list(key.groups)],
@@ -54,15 +64,50 @@ function keyFields(io: Io, key: KeyView, now: Date): Array<[string, string]> {
   ];
 }
 
+/** How the previous secret's grace ends: "until 14:30 (in 2 hours)", or, automatic, when it goes quiet. */
+function graceText(io: Io, key: KeyDetails, now: Date): string | null {
+  const grace = key.grace;
+  if (!grace) return null;
+  const at = (iso: string) => when(io, iso, { now, relative: 'always', seconds: true });
+  if (grace.mode === 'fixed') return `valid until ${at(grace.endsAt)}`;
+  return `works until unused for ${describeDuration(grace.quietForMs ?? 0)}: ends ${at(grace.endsAt)} unless used again, ${at(grace.endsBy)} at the latest`;
+}
+
+function usageFields(io: Io, key: KeyDetails, now: Date): Array<[string, string]> {
+  const fields: Array<[string, string]> = [];
+  const current = key.secrets.find((s) => s.version === 'current');
+  if (current && current.sources.length > 0)
+    fields.push(['current secret', `used by ${whoUsed(current.sources, now)}`]);
+  const grace = graceText(io, key, now);
+  if (grace) fields.push(['previous secret', grace]);
+  const old = previousSecretSentence(key, now);
+  if (old) fields.push(['', io.style.yellow(old)]);
+  if (key.brownoutAttempts.length > 0) {
+    const count = key.brownoutAttempts.reduce((n, s) => n + s.count, 0);
+    fields.push([
+      'refused',
+      `${count} attempt${count === 1 ? '' : 's'} during the brownout: ${whoUsed(key.brownoutAttempts, now)}`,
+    ]);
+  }
+  const alarm = key.canaryAlarm;
+  if (alarm) {
+    const tried =
+      alarm.attempts === 0
+        ? 'never tried'
+        : `tried ${alarm.attempts} time${alarm.attempts === 1 ? '' : 's'}, last ${when(io, alarm.lastAttemptAt, { now, relative: 'always' })}`;
+    fields.push(['canary', `${io.style.yellow('yes')}: never authenticates; any attempt alerts the administrators`]);
+    fields.push(['attempts', alarm.sources.length > 0 ? `${tried} by ${whoUsed(alarm.sources, now)}` : tried]);
+  }
+  return fields;
+}
+
 export function keyDetails(io: Io, key: KeyDetails, now: Date): string {
   const fields = keyFields(io, key, now);
   fields.push(['permissions', list(key.permissions)]);
-  if (key.previousSecretValidUntil)
-    fields.push([
-      'previous secret',
-      `valid until ${when(io, key.previousSecretValidUntil, { now, relative: 'always', seconds: true })}`,
-    ]);
-  return renderFields(io, fields);
+  fields.push(...usageFields(io, key, now));
+  const rows = sourceRows(key);
+  const details = renderFields(io, fields);
+  return rows.length === 0 ? details : `${details}\n\n${sourcesTable(io, rows, now)}`;
 }
 
 /**
@@ -89,9 +134,14 @@ export function printIssuedKey(io: Io, key: IssuedKey, now: Date): void {
     io.errStyle.bold.yellow('! This is the only time the secret key is shown.') +
       ' Store it now; akm keeps it encrypted and cannot show it again (rotate to issue a new one).',
   );
-  if (key.previousSecretValidUntil) {
-    // stderr may be a terminal while stdout is piped: this line is for the person, in local time.
-    const until = new Date(key.previousSecretValidUntil);
-    io.notice(`the previous secret keeps working until ${localDateTime(until, true)} (${relativeTime(until, now)})`);
+  // stderr may be a terminal while stdout is piped: these lines are for the person, in local time.
+  const local = (iso: string) => `${localDateTime(new Date(iso), true)} (${relativeTime(new Date(iso), now)})`;
+  if (key.grace?.mode === 'auto') {
+    io.notice(
+      `the previous secret keeps working until nothing has used it for ${describeDuration(key.grace.quietForMs ?? 0)}, ` +
+        `at the latest until ${local(key.grace.endsBy)}; akm show ${key.accessKeyId} tells who still uses it`,
+    );
+  } else if (key.previousSecretValidUntil) {
+    io.notice(`the previous secret keeps working until ${local(key.previousSecretValidUntil)}`);
   }
 }

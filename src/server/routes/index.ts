@@ -4,7 +4,8 @@ import { identityRoutes } from './identity.js';
 import { inboxRoutes } from './inbox.js';
 import { keyRoutes } from './keys.js';
 import { peopleRoutes } from './people.js';
+import { webhookRoutes } from './webhooks.js';
 
 export function buildRouter(): Router {
-  return new Router().add(...identityRoutes, ...keyRoutes, ...peopleRoutes, ...inboxRoutes);
+  return new Router().add(...identityRoutes, ...keyRoutes, ...peopleRoutes, ...inboxRoutes, ...webhookRoutes);
 }

@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { parseKeyString } from '../../core/keyString.js';
+import { parseForwardedSource } from '../../core/source.js';
 import type { LocalContext } from '../../service/local/context.js';
 import type { VerifyInput, VerifyResult } from '../../service/types.js';
 import { Fields } from '../fields.js';
@@ -38,18 +39,26 @@ export const UNAVAILABLE_BODY = JSON.stringify({
 export type VerifyOutcome =
   { status: 200; result: Extract<VerifyResult, { valid: true }> } | { status: number; body: string };
 
+/** `source` (optional, refused with 400 when malformed): who the verifying service's own caller is. */
 export function verifyInput(value: unknown): VerifyInput {
   const f = Fields.of(value);
   const keyString = f.optionalString('keyString');
+  const source = f.raw('source') === undefined ? undefined : parseForwardedSource(f.raw('source'));
+  let input: VerifyInput;
   if (keyString !== undefined) {
-    f.done();
     const parts = parseKeyString(keyString);
-    return { accessKeyId: parts.accessKeyId, secretKey: parts.encrypted ? '' : parts.secret, tenantId: parts.tenantId };
+    input = {
+      accessKeyId: parts.accessKeyId,
+      secretKey: parts.encrypted ? '' : parts.secret,
+      tenantId: parts.tenantId,
+    };
+  } else {
+    input = { accessKeyId: f.string('accessKeyId'), secretKey: f.string('secretKey') };
+    const tenantId = f.optionalString('tenantId');
+    if (tenantId !== undefined) input.tenantId = tenantId;
   }
-  const input: VerifyInput = { accessKeyId: f.string('accessKeyId'), secretKey: f.string('secretKey') };
-  const tenantId = f.optionalString('tenantId');
-  if (tenantId !== undefined) input.tenantId = tenantId;
   f.done();
+  if (source !== undefined) input.source = source;
   return input;
 }
 

@@ -74,5 +74,7 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
     modifiedBy: row.modified_by,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
+    canary: false,
+    inactiveUntil: null,
   };
 }

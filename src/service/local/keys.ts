@@ -2,7 +2,8 @@
 import { isAdministrator, type Operation, type Request } from '../../core/authorization.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { generateAccessKeyId } from '../../core/credentials.js';
-import { graceEnd, inGracePeriod, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { graceEnd, inGracePeriod, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { graceChoiceOf, type GraceChoice } from '../../core/grace.js';
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
 import { effectivePermissions, permissionSources } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
@@ -206,6 +207,10 @@ export function showKey(ctx: LocalContext, ref: string): KeyDetails {
     ...view(ctx, row),
     permissions: effectivePermissions(keysTable.keyRoleGrants(ctx.db, row.id)),
     previousSecretValidUntil: inGracePeriod(row.previous_valid_until, now) ? row.previous_valid_until : null,
+    secrets: [],
+    grace: null,
+    brownoutAttempts: [],
+    canaryAlarm: null,
   };
 }
 
@@ -294,16 +299,11 @@ export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges
   return view(ctx, row);
 }
 
-export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): IssuedKey {
-  // The front ends parse --grace, but the service is the API: a negative grace would rotate at
-  // once, NaN would throw a RangeError mid-transaction, and a huge one would keep the old secret
-  // alive far past the 30 days the CLI allows.
-  if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
-    throw new UsageError('the grace period must be a whole number of milliseconds from 0 to 30 days', {
-      hint: 'e.g. --grace 12h',
-      code: 'invalid_grace',
-    });
-  }
+export function rotateKey(ctx: LocalContext, ref: string, grace: number | GraceChoice): IssuedKey {
+  // The front ends parse --grace, but the service is the API: it checks the bounds itself.
+  const choice = graceChoiceOf(grace);
+  if (choice.kind === 'auto') throw new UsageError('--grace auto needs a newer store', { code: 'invalid_grace' });
+  const graceMs = choice.kind === 'fixed' ? choice.ms : 0;
   let secretKey = '';
   let graceUntil: string | null = null;
   const row = inTransaction(ctx, () => {
