@@ -1,6 +1,7 @@
 /** The Commander program: global options, then one registration line per command. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { CommandContext } from './command.js';
+import type { Streams } from './io/io.js';
 import { registerActivation } from './commands/activate.js';
 import { registerAssign } from './commands/assign.js';
 import { registerAudit } from './commands/audit.js';
@@ -25,17 +26,28 @@ import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhoami } from './commands/whoami.js';
 
-export function buildProgram(version: string, ctx: CommandContext): Command {
+export function buildProgram(
+  version: string,
+  ctx: CommandContext,
+  streams: Pick<Streams, 'stdout' | 'stderr'>,
+): Command {
+  // Help and Commander's own messages go to the run's streams; errors are reported by main().
+  const output = {
+    writeOut: (text: string) => streams.stdout.write(text),
+    writeErr: (text: string) => streams.stderr.write(text),
+    outputError: () => {},
+  };
   const program = new Command('akm')
     .description('Create and manage programmatic access keys for your tenant.')
     .version(version, '-V, --version', 'print the version')
-    .addOption(new Option('--store <path|url>', 'the store: a SQLite file, or an akm server URL').env('AKM_STORE'))
-    .addOption(new Option('--profile <name>', 'settings profile to use').env('AKM_PROFILE'))
-    .addOption(new Option('--tenant <id>', 'tenant to act in (local stores holding several)').env('AKM_TENANT'))
-    .addOption(
-      new Option('--master-key-file <path>', 'read the master key from this file instead of the OS keychain').env(
-        'AKM_MASTER_KEY_FILE',
-      ),
+    // The environment variables are read with the rest of the settings (settings.ts), from the
+    // run's own environment: Commander's .env() would read process.env behind the host's back.
+    .option('--store <path|url>', 'the store: a SQLite file, or an akm server URL (env: AKM_STORE)')
+    .option('--profile <name>', 'settings profile to use (env: AKM_PROFILE)')
+    .option('--tenant <id>', 'tenant to act in (local stores holding several) (env: AKM_TENANT)')
+    .option(
+      '--master-key-file <path>',
+      'read the master key from this file instead of the OS keychain (env: AKM_MASTER_KEY_FILE)',
     )
     .option('--json', 'print one JSON document on stdout')
     .option('-y, --yes', 'answer yes to confirmations')
@@ -45,7 +57,7 @@ export function buildProgram(version: string, ctx: CommandContext): Command {
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: () => {} });
+    .configureOutput(output);
   program.addHelpText(
     'after',
     `
@@ -85,11 +97,11 @@ Get started:
   ]) {
     register(program, ctx);
   }
-  // Every subcommand reports its errors through main(), like the root.
-  const quiet = (command: Command): void => {
-    command.exitOverride().configureOutput({ outputError: () => {} });
-    command.commands.forEach(quiet);
+  // Every subcommand writes to the same streams and reports its errors through main(), like the root.
+  const likeRoot = (command: Command): void => {
+    command.exitOverride().configureOutput(output);
+    command.commands.forEach(likeRoot);
   };
-  program.commands.forEach(quiet);
+  program.commands.forEach(likeRoot);
   return program;
 }

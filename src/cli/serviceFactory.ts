@@ -2,6 +2,7 @@
  * Which implementation of AkmService a command gets: the local store, or a server when the
  * store (flag, AKM_STORE or profile) is an http(s) URL. Commands never know which.
  */
+import { mailSettingsFromEnv } from '../notify/smtp.js';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
 
@@ -15,6 +16,7 @@ export async function openService(deps: Deps): Promise<AkmService> {
     tenantId: settings.tenant,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
+    mail: mailSettingsFromEnv(deps.env),
   });
   // A master key given explicitly (file or environment) is checked at once, so a wrong one
   // fails before anything runs. The keychain is read on first use: listing needs no key.

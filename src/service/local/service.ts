@@ -38,6 +38,8 @@ export interface LocalOptions {
   masterKey: MasterKeyOptions;
   now?: () => Date;
   source?: string;
+  /** where expiry mail goes; AKM_SMTP_URL / AKM_MAIL_FROM of this process when not given */
+  mail?: MailSettings | null;
 }
 
 export function cliSource(): string {
@@ -111,7 +113,7 @@ export class LocalService implements AkmService {
         source: options.source ?? cliSource(),
         recordUse: (id, at) => setLastUsed(db, id, at),
       };
-      return new LocalService(ctx, true);
+      return new LocalService(ctx, true, options.mail);
     } catch (error) {
       db.close();
       throw error;
