@@ -68,21 +68,3 @@ test('no Secret Service: init says how to go on without one (exit 6)', async (t)
   t.regex(result.stderr, /OS keychain is not available/);
   t.regex(result.stderr, /--master-key-file/);
 });
-
-test('--master-key-file: created 0600 at init, remembered in the profile', async (t) => {
-  const box = new Sandbox();
-  t.teardown(() => box.cleanup());
-  const file = `${box.home}/keys/master.key`;
-  const env = { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/akm-test-bus' };
-  const init = await box.json(['init', '--tenant', 'acme', '--admin', 'admin@acme.test', '--master-key-file', file], {
-    env,
-  });
-  t.is(init.code, 0, init.stderr);
-  t.is(init.value.masterKey, 'file');
-  const { statSync } = await import('node:fs');
-  t.is(statSync(file).mode & 0o777, 0o600);
-  const created = await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], {
-    env,
-  });
-  t.is(created.code, 0, `the profile remembers the key file: ${created.stderr}`);
-});

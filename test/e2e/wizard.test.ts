@@ -1,4 +1,7 @@
-/** The interactive flows, driven for real in a pseudo-terminal (tmux). */
+/**
+ * The interactive flows, driven for real in a pseudo-terminal (tmux): what Inquirer draws and
+ * reads, keys, Ctrl-C. Which questions are asked when is tested in-process (test/cli/prompts.test.ts).
+ */
 import test from 'ava';
 import { BIN, Sandbox } from '../helpers/cli.js';
 import { hasCommand, requireService } from '../helpers/services.js';
@@ -72,23 +75,6 @@ test('akm create with nothing else walks through every question and confirms a s
   t.is(key.owner, null);
   t.deepEqual(key.groups, ['Administrators']);
   t.deepEqual(key.roles, ['Ingestion']);
-});
-
-test('a missing required value is asked for; the rest come from flags', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
-  const box = await new Sandbox().init();
-  const tty = session(box, ['create', '--name', 'half', '--tenant-level', '--no-copy']);
-  t.teardown(() => {
-    tty.kill();
-    box.cleanup();
-  });
-  await tty.waitFor(/Valid for/);
-  tty.keys('Enter'); // 90 days, the highlighted default
-  t.is(await tty.exitCode(), 0, tty.screen());
-  t.notRegex(tty.screen(), /Type|Groups|Create this key/, 'only the missing value was asked');
-  const [key] = (await box.json(['list'])).value;
-  const days = (Date.parse(key.expiresAt) - Date.now()) / 86_400_000;
-  t.true(days > 89.9 && days <= 90);
 });
 
 test('delete asks to confirm; "no" changes nothing and exits 130; Ctrl-C exits 130', async (t) => {
