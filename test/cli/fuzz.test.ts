@@ -2,13 +2,14 @@
  * CLI fuzzing in-process (the raw-byte variant through a shell is test/e2e/fuzz.test.ts):
  * random and hostile argv never give a stack trace or an undocumented exit code, never put a
  * secret on stderr, never change the store when refused, and under --json every error carries
- * a code from the documented list.
+ * a code from the README's list, with the exit code the list gives it.
  * Runs: AKM_FUZZ_RUNS (default 1000 under CI, 300 elsewhere); seed: AKM_FUZZ_SEED.
  */
 import test from 'ava';
 import fc from 'fast-check';
 import { isErrorCode } from '../../src/core/errors.js';
 import { Sandbox } from '../helpers/cli.js';
+import { documentedErrorCodes } from '../helpers/errorCodes.js';
 import { asArgv, describe, hostileArgv } from '../helpers/fuzzArgv.js';
 import { snapshot } from '../helpers/snapshot.js';
 
@@ -29,6 +30,7 @@ test('random and hostile argv never crash, leak or change the store on refusal; 
     '--no-copy',
   ]);
   const secret = created.value.secretKey as string;
+  const documented = documentedErrorCodes();
   const cases = fc.sample(hostileArgv, { numRuns: RUNS, seed: SEED });
   t.log(`seed ${SEED}, ${cases.length} runs`);
   const exits = new Map<number, number>();
@@ -59,6 +61,10 @@ test('random and hostile argv never crash, leak or change the store on refusal; 
         }
         if (typeof code !== 'string' || !isErrorCode(code))
           t.fail(`unlisted error code ${String(code)}: ${where(result.stderr)}`);
+        else if (documented.get(code)?.exit !== result.code)
+          t.fail(
+            `${code} exits ${result.code}, the README says ${documented.get(code)?.exit}: ${where(result.stderr)}`,
+          );
         else codes.add(code);
       }
     }
