@@ -12,7 +12,7 @@ export class TmuxSession {
   private readonly exitFile: string;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     env: NodeJS.ProcessEnv,
     command: string[],
   ) {
