@@ -56,10 +56,14 @@ function ownerMessage(facts: KeyChangeFacts, subject: string): string {
       return `${actor} activated your key ${subject}: it authenticates again`;
     case 'key.rotate': {
       const until = text(details.previousSecretValidUntil);
-      return `${actor} generated a new secret for your key ${subject}; the old secret ${until ? `works until ${until}` : 'stopped working at once'}`;
+      const old = until ? `works until ${until}` : 'stopped working at once';
+      return `${actor} generated a new secret for your key ${subject}; the old secret ${old}`;
     }
     case 'key.extend':
-      return `${actor} changed the expiry of your key ${subject} from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`;
+      return (
+        `${actor} changed the expiry of your key ${subject} ` +
+        `from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`
+      );
     default:
       return `${actor} deleted your key ${subject}`;
   }

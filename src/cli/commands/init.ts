@@ -100,7 +100,8 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
         ],
       ]),
     );
-    io.info(io.errStyle.green('✓ ready') + ` — next: akm create --name <name> --expires-in 90 --owner ${adminEmail}`);
+    const next = `akm create --name <name> --expires-in 90 --owner ${adminEmail}`;
+    io.info(`${io.errStyle.green('✓ ready')} — next: ${next}`);
   } finally {
     db.close();
   }

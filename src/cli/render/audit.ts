@@ -7,12 +7,16 @@ import { renderFields, renderTable } from '../io/table.js';
 /** "name=ci roles=ReadOnly,Ingestion to=never": compact, greppable, neutralised. */
 export function detailsText(details: Record<string, unknown>): string {
   return Object.entries(details)
-    .map(
-      ([k, v]) =>
-        `${k}=${Array.isArray(v) ? v.join(',') || '-' : v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`,
-    )
+    .map(([k, v]) => `${k}=${detailValue(v)}`)
     .map((pair) => printable(pair, 200))
     .join(' ');
+}
+
+function detailValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',') || '-';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v as string | number | boolean);
 }
 
 export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
