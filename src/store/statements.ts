@@ -12,7 +12,10 @@ export function sql<T extends unknown[] = unknown[]>(db: Db, text: string): Stat
   return statement as Statement<T>;
 }
 
-/** Every write goes through here: BEGIN IMMEDIATE takes the write lock up front (SPEC §4). */
+/**
+ * Every write goes through here: BEGIN IMMEDIATE takes the write lock up front, so a check and
+ * the write that depends on it (the two-key limit, a unique name) see no other writer between them.
+ */
 export function writeTransaction<T>(db: Db, work: () => T): T {
   return db.transaction(work).immediate();
 }
