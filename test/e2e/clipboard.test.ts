@@ -2,15 +2,13 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { Sandbox } from '../helpers/cli.js';
-import { clipboardAvailable, requireService } from '../helpers/services.js';
+import { needing, X_CLIPBOARD } from '../helpers/services.js';
 
 function paste(): string {
   return spawnSync('xsel', ['--clipboard', '--output'], { encoding: 'utf8', env: process.env, timeout: 10_000 }).stdout;
 }
 
-test.serial('create and rotate copy the key string; copy puts the encrypted form there', async (t) => {
-  if (!requireService(t, 'an X clipboard', clipboardAvailable(), 'apt-get install xvfb xsel; run under xvfb-run'))
-    return;
+needing(X_CLIPBOARD).serial('create and rotate copy the key string; copy puts the encrypted form there', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
   const env = { DISPLAY: process.env.DISPLAY, XAUTHORITY: process.env.XAUTHORITY };

@@ -3,7 +3,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { Sandbox } from '../helpers/cli.js';
-import { requireService, secretServiceAvailable } from '../helpers/services.js';
+import { needing, SECRET_SERVICE } from '../helpers/services.js';
 
 function keychainEnv(): NodeJS.ProcessEnv {
   return { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS };
@@ -24,11 +24,7 @@ function lookup(account: string): string {
   }).stdout.trim();
 }
 
-test('init puts a new master key in the keychain; later commands read it from there', async (t) => {
-  if (
-    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
-  )
-    return;
+needing(SECRET_SERVICE)('init puts a new master key in the keychain; later commands read it from there', async (t) => {
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
   const env = keychainEnv();

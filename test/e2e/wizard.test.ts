@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { BIN, Sandbox } from '../helpers/cli.js';
-import { hasCommand, requireService } from '../helpers/services.js';
+import { needing, TMUX } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 function session(box: Sandbox, args: string[]): TmuxSession {
@@ -13,8 +13,7 @@ function session(box: Sandbox, args: string[]): TmuxSession {
   return new TmuxSession(box.home, env, [process.execPath, BIN, ...args]);
 }
 
-test('akm create with nothing else walks through every question and confirms a summary', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+needing(TMUX)('akm create with nothing else walks through every question and confirms a summary', async (t) => {
   const box = await new Sandbox().init();
   await box.run(['groups', 'create', 'Deployers']);
   const tty = session(box, ['create', '--no-copy']);
@@ -77,8 +76,7 @@ test('akm create with nothing else walks through every question and confirms a s
   t.deepEqual(key.roles, ['Ingestion']);
 });
 
-test('delete asks to confirm; "no" changes nothing and exits 130; Ctrl-C exits 130', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+needing(TMUX)('delete asks to confirm; "no" changes nothing and exits 130; Ctrl-C exits 130', async (t) => {
   const box = await new Sandbox().init();
   await box.run(['create', '--name', 'keep', '--tenant-level', '--expires-in', '5', '--no-copy']);
   const no = session(box, ['delete', 'keep']);

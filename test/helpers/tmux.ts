@@ -11,11 +11,7 @@ export class TmuxSession {
   private readonly socket = `akm-test-${randomBytes(4).toString('hex')}`;
   private readonly exitFile: string;
 
-  constructor(
-    dir: string,
-    env: NodeJS.ProcessEnv,
-    command: string[],
-  ) {
+  constructor(dir: string, env: NodeJS.ProcessEnv, command: string[]) {
     this.exitFile = join(dir, `exit-${this.socket}`);
     const script = join(dir, `run-${this.socket}.sh`);
     const exports = Object.entries(env)
