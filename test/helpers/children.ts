@@ -96,6 +96,20 @@ export function envInt(name: string, fallback: number): number {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Polls until `probe` returns something truthy, and returns it; fails after `timeoutMs`.
+ * Waiting on the condition itself, not a fixed time, keeps a check as strong on a slow machine.
+ */
+export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
  * The most calls in flight at one moment, from their start (t0) and end (t1) times: a race
  * test asserts it, so a slow start cannot turn the race into calls made one after another.
  */
