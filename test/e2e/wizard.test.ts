@@ -2,7 +2,6 @@
  * The interactive flows, driven for real in a pseudo-terminal (tmux): what Inquirer draws and
  * reads, keys, Ctrl-C. Which questions are asked when is tested in-process (test/cli/prompts.test.ts).
  */
-import test from 'ava';
 import { BIN, Sandbox } from '../helpers/cli.js';
 import { needing, TMUX } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';

@@ -2,7 +2,6 @@
  * A standard SigV4 client from outside: curl --aws-sigv4 "aws:amz:us-east-1:akm". The
  * credentials go to curl through a config file on stdin (-K -), never through its argv.
  */
-import test from 'ava';
 import { spawn } from 'node:child_process';
 import { needing, CURL } from '../helpers/services.js';
 import { serverFixture } from '../helpers/server.js';

@@ -3,7 +3,6 @@
  * NODE_EXTRA_CA_CERTS talk to `akm serve --tls-cert/--tls-key`; a client that does not trust
  * the certificate gets exit 6 with a hint, never a silent downgrade.
  */
-import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

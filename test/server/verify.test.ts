@@ -179,7 +179,7 @@ test('lastUsedAt is written in batches, not once per request', async (t) => {
   // Not "still null right now": the flush timer may tick during the requests on a busy machine.
   // A write on the request path shows as one commit per request in the count below.
   const stamped = await until(lastUsed, 'the batched lastUsedAt write');
-  t.true(Date.now() - Date.parse(stamped!) < 5000);
+  t.true(Date.now() - Date.parse(stamped) < 5000);
   // data_version counts commits by other connections: 50 verifications, a handful of commits at most.
   const commits = (db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version - changesBefore;
   t.true(commits <= 3, `commits: ${commits}`);

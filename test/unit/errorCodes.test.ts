@@ -57,7 +57,7 @@ test("every error code of Commander's source becomes the same code in akm's list
     t.is(error.exitCode, ExitCode.usage, code);
     if (code in NEVER_REPORTED) continue;
     const expected = code.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    t.is(error.code as string, expected, `${code} keeps its own code (add it to ERROR_CODES and the README)`);
+    t.is<string, string>(error.code, expected, `${code} keeps its own code (add it to ERROR_CODES and the README)`);
   }
 });
 

@@ -14,9 +14,8 @@ export function detailsText(details: Record<string, unknown>): string {
 
 function detailValue(v: unknown): string {
   if (Array.isArray(v)) return v.join(',') || '-';
-  if (v === null) return 'null';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v as string | number | boolean);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return v === null ? 'null' : (JSON.stringify(v) ?? 'undefined');
 }
 
 export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
