@@ -4,13 +4,10 @@
  * last test walks the program's commands, so a new command cannot be left out of the table.
  */
 import test from 'ava';
-import { buildProgram } from '../../src/cli/program.js';
-import type { Command } from 'commander';
-import { MemoryKeychain } from '../helpers/akm.js';
+import { commandPaths, MemoryKeychain } from '../helpers/akm.js';
 import { killHard, spawnNode } from '../helpers/children.js';
 import { BIN, Sandbox } from '../helpers/cli.js';
 import { serverFixture } from '../helpers/server.js';
-import { testStreams } from '../helpers/io.js';
 
 /** Any string, number, boolean or null. */
 const VALUE = 'value';
@@ -227,12 +224,7 @@ test('every command that prints JSON is in the table', (t) => {
     'serve',
     'completion', // prints a shell script, never JSON
   ]);
-  const program = buildProgram('0.0.0', { deps: () => ({}) as never }, testStreams());
-  const leaves = (command: Command, prefix: string[]): string[][] => {
-    const path = [...prefix, command.name()];
-    return command.commands.length === 0 ? [path] : [path, ...command.commands.flatMap((c) => leaves(c, path))];
-  };
-  const commands = program.commands.flatMap((c) => leaves(c, [])).map((p) => p.join(' '));
+  const commands = commandPaths().map((c) => c.path);
   const untested = commands.filter((c) => ![...tested].some((s) => s === c || s.startsWith(`${c} `)));
   t.deepEqual(untested, []);
 });

@@ -8,11 +8,13 @@
  * process keeps its own umask (bin/akm.js sets 077), so a file mode checked here is the one
  * akm asks for explicitly.
  */
+import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clipboard } from '../../src/cli/io/clipboard.js';
 import { InquirerPrompter, type Inquirer } from '../../src/cli/io/prompter.js';
 import { main } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { UnavailableError } from '../../src/core/errors.js';
 import type { Keychain } from '../../src/keychain/keychain.js';
 import { ROOT } from './paths.js';
@@ -39,6 +41,19 @@ export interface RunAkmOptions extends TerminalShape {
   clipboard?: Clipboard;
   keychain?: Keychain;
   now?: () => Date;
+}
+
+/** Every command of the program, as typed ("users add"); `group` when it has subcommands. */
+export function commandPaths(): Array<{ path: string; group: boolean }> {
+  const program = buildProgram(VERSION, { deps: () => ({}) as never }, testStreams());
+  const walk = (command: Command, prefix: string[]): Array<{ path: string; group: boolean }> => {
+    const path = [...prefix, command.name()];
+    return [
+      { path: path.join(' '), group: command.commands.length > 0 },
+      ...command.commands.flatMap((c) => walk(c, path)),
+    ];
+  };
+  return program.commands.flatMap((c) => walk(c, []));
 }
 
 export interface AkmResult {
