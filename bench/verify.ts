@@ -166,7 +166,7 @@ function notValidKinds(store: SeededStore): Record<string, Credential> {
   const [inactive, expired, wrong] = [store.samples[1]!, store.samples[2]!, store.samples[3]!];
   const db = openDatabase(store.path);
   const at = new Date().toISOString();
-  updateStatus(db, inactive.accessKeyId, 'inactive', at, 'bench');
+  updateStatus(db, inactive.accessKeyId, 'inactive', true, at, 'bench');
   updateExpiry(db, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
   db.close();
   return {

@@ -2,10 +2,12 @@
 import { Command } from 'commander';
 import type { CommandContext } from './command.js';
 import type { Streams } from './io/io.js';
+import { hardenParsing, helpOrUnknown } from './parsing.js';
 import { registerActivation } from './commands/activate.js';
 import { registerAssign } from './commands/assign.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
@@ -31,33 +33,36 @@ export function buildProgram(
   ctx: CommandContext,
   streams: Pick<Streams, 'stdout' | 'stderr'>,
 ): Command {
-  // Help and Commander's own messages go to the run's streams; errors are reported by main().
-  const output = {
-    writeOut: (text: string) => streams.stdout.write(text),
-    writeErr: (text: string) => streams.stderr.write(text),
-    outputError: () => {},
-  };
+  // Environment variables are read by settings.ts (from the environment main() is given), which
+  // also records where each value came from for `akm config show`.
   const program = new Command('akm')
     .description('Create and manage programmatic access keys for your tenant.')
     .version(version, '-V, --version', 'print the version')
-    // The environment variables are read with the rest of the settings (settings.ts), from the
-    // run's own environment: Commander's .env() would read process.env behind the host's back.
     .option('--store <path|url>', 'the store: a SQLite file, or an akm server URL (env: AKM_STORE)')
     .option('--profile <name>', 'settings profile to use (env: AKM_PROFILE)')
-    .option('--tenant <id>', 'tenant to act in (local stores holding several) (env: AKM_TENANT)')
+    .option('--tenant <id>', 'tenant to act in, on a local store holding several (env: AKM_TENANT)')
     .option(
       '--master-key-file <path>',
       'read the master key from this file instead of the OS keychain (env: AKM_MASTER_KEY_FILE)',
     )
+    .option('--as <email>', 'on a shared local store: the administrator acting (recorded in the audit trail)')
     .option('--json', 'print one JSON document on stdout')
     .option('-y, --yes', 'answer yes to confirmations')
     .option('--no-input', 'never prompt; fail with a usage error instead')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
+    .option('--wide', 'tables show every column in full, however narrow the terminal')
     .option('-q, --quiet', 'print only data and errors')
     .helpOption('-h, --help', 'show help')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput(output);
+    // Every subcommand's help lists these too (subcommands copy this setting when created).
+    .configureHelp({ showGlobalOptions: true })
+    // Before any command exists, so every subcommand shares it: help and Commander's own messages
+    // go to the run's streams (not process.stdout), and errors are reported by main().
+    .configureOutput({
+      writeOut: (text: string) => streams.stdout.write(text),
+      writeErr: (text: string) => streams.stderr.write(text),
+      outputError: () => {},
+    });
+  helpOrUnknown(program);
   program.addHelpText(
     'after',
     `
@@ -93,15 +98,12 @@ Get started:
     registerLogin,
     registerWhoami,
     registerLogout,
+    registerConfig,
     registerCompletion,
   ]) {
     register(program, ctx);
   }
-  // Every subcommand writes to the same streams and reports its errors through main(), like the root.
-  const likeRoot = (command: Command): void => {
-    command.exitOverride().configureOutput(output);
-    command.commands.forEach(likeRoot);
-  };
-  program.commands.forEach(likeRoot);
+  // Every command reports its errors through main(), with akm's codes and suggestions.
+  hardenParsing(program);
   return program;
 }

@@ -128,7 +128,8 @@ export const META_HEAD_PENDING = 'audit_head_pending';
  * first use: the marker is set only by the migration, in the same transaction as the table.
  */
 export function sealPendingHead(db: Db, key: Buffer): void {
-  if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
+  // A read-only run leaves it to the next run that writes.
+  if (db.readonly || !sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
   writeTransaction(db, () => {
     if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
     const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as

@@ -12,10 +12,49 @@ export function sql<T extends unknown[] = unknown[]>(db: Db, text: string): Stat
   return statement as Statement<T>;
 }
 
+export interface LockWait {
+  /** the connection's busy timeout: how long the first try waits, in silence */
+  quietMs: number;
+  /** how long a write waits for the lock in all */
+  totalMs: number;
+  /** told once the quiet wait is over and the write goes on waiting */
+  onWait: () => void;
+}
+
+const lockWaits = new WeakMap<Db, LockWait>();
+
+/**
+ * SQLite waits for a lock inside one blocking call (busy_timeout), during which nothing else
+ * can run, not even a timer. So a connection that should say it is waiting gets a short busy
+ * timeout, and a write that times out is told about and then tried once more with the rest.
+ */
+export function waitForLocks(db: Db, wait: LockWait): void {
+  lockWaits.set(db, wait);
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
 /**
  * Every write goes through here: BEGIN IMMEDIATE takes the write lock up front, so a check and
  * the write that depends on it (the two-key limit, a unique name) see no other writer between them.
  */
 export function writeTransaction<T>(db: Db, work: () => T): T {
-  return db.transaction(work).immediate();
+  const transaction = db.transaction(work);
+  const wait = lockWaits.get(db);
+  if (!wait) return transaction.immediate();
+  try {
+    return transaction.immediate();
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+  }
+  wait.onWait();
+  db.pragma(`busy_timeout = ${Math.max(wait.totalMs - wait.quietMs, 0)}`);
+  try {
+    return transaction.immediate();
+  } finally {
+    db.pragma(`busy_timeout = ${wait.quietMs}`);
+  }
 }

@@ -53,10 +53,15 @@ const ISSUED: Fields = { ...KEY, ...fields('secretKey', 'keyString') };
 const USER: Fields = { ...fields('email', 'name'), groups: [], ...fields('keyCount', 'createdAt') };
 const GROUP: Fields = { ...fields('name', 'builtin'), members: [], roles: [], createdAt: VALUE };
 const ROLE: Fields = { ...fields('name', 'builtin'), permissions: [], createdAt: VALUE };
+/** Where each setting came from (akm config show, and whoami's "settings"). */
+const SHOWN = fields('value', 'from');
+const LOCAL_SETTINGS: Fields = { profile: SHOWN, store: SHOWN, tenant: SHOWN, masterKey: SHOWN, configFile: SHOWN };
+const REMOTE_SETTINGS: Fields = { profile: SHOWN, store: SHOWN, tenant: SHOWN, credentials: SHOWN, configFile: SHOWN };
 const IDENTITY: Fields = {
   ...fields('tenantId', 'tenantName', 'actor', 'accessKeyId', 'admin'),
   permissions: [],
   ...fields('store', 'mode', 'profile', 'credentials'),
+  settings: LOCAL_SETTINGS,
 };
 const AUDIT_RECORD: Fields = {
   ...fields('seq', 'at', 'tenantId', 'actor', 'action', 'target', 'source'),
@@ -99,6 +104,7 @@ test.after.always(() => box.cleanup());
 const ROWS: Row[] = [
   { args: ['users', 'add', 'bob@acme.test', '--name', 'Bob'], spec: USER },
   { args: ['users', 'list'], spec: [USER] },
+  { args: ['users', 'add', 'carol@acme.test'], spec: USER },
   { args: ['groups', 'create', 'Ops'], spec: GROUP },
   { args: ['groups', 'add-member', 'Ops', 'bob@acme.test'], spec: GROUP },
   { args: ['groups', 'add-role', 'Ops', 'ReadOnly'], spec: GROUP },
@@ -111,6 +117,8 @@ const ROWS: Row[] = [
     args: ['create', '--name', 'k', '--tenant-level', '--expires-in', '1', '--role', 'Deployer', '--no-copy'],
     spec: ISSUED,
   },
+  // carol's key: she hears of changes to it (the actor never does).
+  { args: ['create', '--name', 'c', '--owner', 'carol@acme.test', '--expires-in', '30', '--no-copy'], spec: ISSUED },
   { args: ['list'], spec: [KEY] },
   { args: ['show', 'k'], spec: { ...KEY, permissions: [], previousSecretValidUntil: VALUE } },
   { args: ['extend', 'k', '--days', '1'], spec: KEY },
@@ -138,7 +146,7 @@ const ROWS: Row[] = [
     code: 5,
     spec: fields('valid'),
   },
-  { args: ['notifications', '--user', 'admin@acme.test'], spec: { user: VALUE, items: [NOTIFICATION], unread: VALUE } },
+  { args: ['notifications', '--user', 'carol@acme.test'], spec: { user: VALUE, items: [NOTIFICATION], unread: VALUE } },
   {
     args: ['notify-expiring', '--dry-run'],
     spec: {
@@ -149,6 +157,7 @@ const ROWS: Row[] = [
   { args: ['audit'], spec: [AUDIT_RECORD] },
   { args: ['audit', 'verify'], spec: { ...fields('ok', 'records', 'head'), problems: [] } },
   { args: ['whoami'], spec: IDENTITY },
+  { args: ['config', 'show'], spec: LOCAL_SETTINGS },
   { args: ['delete', 'k', '--yes'], spec: { deleted: VALUE, ...KEY } },
   { args: ['groups', 'delete', 'Ops', '--yes'], spec: { deleted: VALUE, ...GROUP } },
   { args: ['roles', 'delete', 'Deployer', '--yes'], spec: { deleted: VALUE, ...ROLE } },
@@ -174,10 +183,16 @@ test('akm init --json', async (t) => {
   t.teardown(() => own.cleanup());
   const result = await own.akm(['init', '--tenant', 'acme', '--admin', 'a@acme.test', '--json']);
   t.is(result.code, 0, result.stderr);
-  t.deepEqual(mismatches(result.json(), fields('tenantId', 'tenantName', 'admin', 'store', 'masterKey')), []);
+  t.deepEqual(
+    mismatches(result.json(), {
+      ...fields('tenantId', 'tenantName', 'admin', 'store', 'masterKey', 'profile'),
+      next: [],
+    }),
+    [],
+  );
 });
 
-test('akm login, whoami and logout --json against a server', async (t) => {
+test('akm login, whoami, config show and logout --json against a server', async (t) => {
   const server = await serverFixture();
   const own = new Sandbox();
   const keychain = new MemoryKeychain();
@@ -193,7 +208,9 @@ test('akm login, whoami and logout --json against a server', async (t) => {
   );
   const whoami = await own.akm(['whoami', '--json'], { keychain });
   t.is(whoami.code, 0, whoami.stderr);
-  t.deepEqual(mismatches(whoami.json(), IDENTITY), []);
+  t.deepEqual(mismatches(whoami.json(), { ...IDENTITY, settings: REMOTE_SETTINGS }), []);
+  const config = await own.akm(['config', 'show', '--json'], { keychain });
+  t.deepEqual(mismatches(config.json(), REMOTE_SETTINGS), []);
   const logout = await own.akm(['logout', '--json'], { keychain });
   t.deepEqual(mismatches(logout.json(), { profile: VALUE, removed: [VALUE], stillInEnvironment: [] }), []);
 });

@@ -102,7 +102,13 @@ export async function runAkm(argv: string[], options: RunAkmOptions = {}): Promi
 /** A clipboard that keeps what was copied; `unavailable` makes it behave like a machine without one. */
 export class MemoryClipboard implements Clipboard {
   readonly copied: string[] = [];
+  /** what akm asked to clear later, and after how long */
+  readonly clearings: Array<{ text: string; seconds: number }> = [];
   constructor(private readonly unavailable?: string) {}
+
+  clearLater(text: string, seconds: number): void {
+    this.clearings.push({ text, seconds });
+  }
 
   async write(text: string): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (this.unavailable) return { ok: false, reason: this.unavailable };
@@ -142,7 +148,8 @@ export const ENTER = Symbol('enter');
 /** Ctrl-C at this prompt. */
 export const CTRL_C = Symbol('ctrl-c');
 
-type Answer = string | number | boolean | unknown[] | typeof ENTER | typeof CTRL_C | { value: unknown };
+type Answer =
+  string | number | boolean | unknown[] | typeof ENTER | typeof CTRL_C | { value: unknown } | { name: RegExp };
 
 export interface Script {
   inquirer: Inquirer;
@@ -158,14 +165,14 @@ interface Question {
   message: string;
   default?: unknown;
   validate?: (value: string) => string | boolean | Promise<string | boolean>;
-  choices?: Array<{ value: unknown; disabled?: boolean | string }>;
+  choices?: Array<{ name?: string; value: unknown; disabled?: boolean | string }>;
 }
 
 /**
  * A person answering prompts from a script of [message pattern, answer] pairs, in order.
  * Answers go through the prompt's own validation (a refused answer is typed again from the
  * next pair), and a select or checkbox answer must be one of the offered, enabled choices.
- * A `{ value }` answer picks a select choice by value.
+ * A `{ value }` answer picks a select choice by value, `{ name: /pattern/ }` by what it shows.
  */
 export function scripted(...answers: Array<[RegExp, Answer]>): Script {
   const queue = [...answers];
@@ -207,6 +214,11 @@ export function scripted(...answers: Array<[RegExp, Answer]>): Script {
     select: async (question: Question) => {
       const answer = next(question);
       if (answer === ENTER) return question.default ?? question.choices?.find((c) => !c.disabled)?.value;
+      if (typeof answer === 'object' && 'name' in answer) {
+        const choice = question.choices?.find((c) => c.name !== undefined && answer.name.test(c.name));
+        if (!choice) throw new Error(`scripted: no choice like ${answer.name} in "${question.message}"`);
+        return offered(question, choice.value);
+      }
       return offered(question, typeof answer === 'object' && 'value' in answer ? answer.value : answer);
     },
     checkbox: async (question: Question) => {

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runNode } from '../helpers/cli.js';
 import { spawnServe, type ServeProcess } from '../helpers/serveProcess.js';
-import { needing, SECRET_SERVICE, TMUX } from '../helpers/services.js';
+import { needing, TMUX, SECRET_SERVICE } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 const keychainEnv = () => ({ DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS });
@@ -228,3 +228,34 @@ needing(SECRET_SERVICE, TMUX)('interactive login in a terminal: asks for the id 
   const me = await json(server, ['--profile', profile, 'whoami']);
   t.is(me.value.actor, 'admin@acme.test');
 });
+
+needing(TMUX)(
+  'interactive login: a pasted key string is masked as it is typed and split into id and secret',
+  async (t) => {
+    const server = await spawnServe();
+    const env = server.clientEnv({ CI: '', TERM: 'xterm-256color' });
+    const tty = new TmuxSession(server.clientHome, env, [
+      process.execPath,
+      BIN,
+      'login',
+      server.url,
+      '--insecure-storage',
+    ]);
+    t.teardown(async () => {
+      tty.kill();
+      await server.stop();
+    });
+    await tty.waitFor(/Access key id \(or paste the whole key string\)/);
+    tty.type(server.admin.keyString); // what akm create puts on the clipboard
+    await tty.waitFor(new RegExp(`key:${server.admin.accessKeyId}::\\*{10}`));
+    t.false(tty.screen().includes(server.admin.secretKey), 'masked while typed');
+    tty.keys('Enter');
+    t.is(await tty.exitCode(), 0, tty.screen());
+    const screen = tty.screen();
+    t.regex(screen, /logged in/);
+    t.notRegex(screen, /Secret access key/, 'the secret came with the key string: not asked again');
+    t.false(screen.includes(server.admin.secretKey), 'the secret never shows, not even after Enter');
+    const me = await json(server, ['whoami']);
+    t.is(me.value.actor, 'admin@acme.test');
+  },
+);

@@ -1,11 +1,11 @@
 /** The bell: notices written with each key change, and the inbox that reads them. */
 import { UsageError } from '../../core/errors.js';
-import { PERMISSIONS } from '../../core/permissions.js';
-import { bellNotice } from '../../notify/bell.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
+import { bellNotices } from '../../notify/bell.js';
 import { countUnread, insertNotification, listInbox, markRead } from '../../store/notifications.js';
-import { findUser, type UserRow } from '../../store/people.js';
+import { groupMemberEmails, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize, userFacts } from './authorize.js';
 import type { Change } from './changes.js';
 import { inTransaction, pageLimit, type LocalContext } from './context.js';
 import { mustUser } from './lookups.js';
@@ -13,22 +13,22 @@ import { mustUser } from './lookups.js';
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
 export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): void {
   if (!change.key) return;
-  const notice = bellNotice({
+  const notices = bellNotices({
     action: change.action,
     actor: ctx.actor.label,
     key: change.key,
     details: change.details,
+    administrators: groupMemberEmails(ctx.db, ctx.tenant.id, BUILTIN_GROUP),
   });
-  if (!notice) return;
-  for (const email of notice.recipients) {
-    insertNotification(ctx.db, email, {
+  for (const { recipient, message } of notices) {
+    insertNotification(ctx.db, recipient, {
       tenantId: ctx.tenant.id,
       at,
       action: change.action,
       keyId: change.key.id,
       keyName: change.key.name,
       actor: ctx.actor.label,
-      message: notice.message,
+      message,
     });
   }
 }
@@ -41,12 +41,11 @@ function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
         code: 'no_inbox',
       });
     }
-    const own = findUser(ctx.db, ctx.tenant.id, ctx.actor.label);
-    if (own) return own;
   }
   const row = mustUser(ctx, user ?? ctx.actor.label);
-  // Reading someone else's inbox is managing users.
-  if (row.id !== ctx.actor.userId) requirePermission(ctx.actor, PERMISSIONS.manageUsers);
+  // Reading someone else's inbox is managing users (and an administrator's, for administrators).
+  if (row.id === ctx.actor.userId) authorize(ctx, { operation: 'inbox.own' });
+  else authorize(ctx, { operation: 'inbox.other', users: [userFacts(ctx, row)] }, row.email);
   return row;
 }
 
