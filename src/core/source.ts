@@ -4,7 +4,6 @@
  * (`{"source":{"service":"billing","address":"10.0.0.5"}}`). Everything here ends up on an
  * administrator's terminal and in the audit trail, so it is bounded and plain text.
  */
-import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
 
 export const MAX_SERVICE_LENGTH = 64;
@@ -35,15 +34,27 @@ function refuse(message: string): UsageError {
   });
 }
 
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Dotted-quad IPv4, each part 0-255 without leading zeros (which some parsers read as octal). */
+export function isIPv4(text: string): boolean {
+  return IPV4.test(text);
+}
+
 /**
  * An IPv4 or IPv6 literal, in one spelling per address (IPv6 compressed and lower-case), so the
  * same caller is one source however it was written. Zone ids (fe80::1%eth0) mean nothing here.
+ * IPv6 is parsed by the URL parser, after a character check that keeps anything but an address
+ * (a "]", a "/") from reaching it.
  */
 export function canonicalAddress(text: string): string | null {
-  const kind = isIP(text);
-  if (kind === 4) return text;
-  if (kind !== 6 || text.includes('%')) return null;
-  return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  if (isIPv4(text)) return text;
+  if (!/^[0-9A-Fa-f:.]{2,45}$/.test(text)) return null;
+  try {
+    return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -3,10 +3,10 @@
  * and when a failed delivery is tried again. Signing and sending are in src/notify/.
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import { BASE32, BASE62, randomString } from './base.js';
 import { DAY_MS, HOUR_MS } from './duration.js';
 import { UsageError } from './errors.js';
+import { isIPv4 } from './source.js';
 
 /** Every event akm sends, as `type` in the payload (the Standard Webhooks convention: dot-separated, grouped). */
 export const WEBHOOK_EVENTS = [
@@ -75,10 +75,9 @@ export function wantsEvent(events: readonly string[], type: string): boolean {
   return events.includes('*') || events.includes(type);
 }
 
+/** A URL's hostname (as the URL parser spells it: IPv4 dotted, IPv6 in brackets) on loopback. */
 function isLoopback(host: string): boolean {
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return isIP(bare) === 6 && bare === '::1';
+  return (isIPv4(host) && host.startsWith('127.')) || host === '[::1]';
 }
 
 /**

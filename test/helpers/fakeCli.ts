@@ -62,24 +62,28 @@ export async function runFake(
       throw new UsageError(`missing ${q.flag}`, { code: 'missing_flag' });
     },
   };
-  const program = buildProgram('0.0.0-test', {
-    deps(command) {
-      const global = command.optsWithGlobals<GlobalOptions>();
-      const terminal = detectTerminal({
-        stdin: {},
-        stdout: { isTTY: options.stdoutIsTTY ?? false, columns: 200 },
-        stderr: {},
-        env: { NO_COLOR: '1' },
-        noColorFlag: true,
-        noInputFlag: true,
-      });
-      const io = new Io({ stdout: out, stderr: err, stdin: new PassThrough() }, terminal, {
-        json: global.json === true,
-        quiet: global.quiet === true,
-      });
-      return { io, prompter, global, now: () => FAKE_NOW, service: async () => service } as unknown as Deps;
+  const program = buildProgram(
+    '0.0.0-test',
+    {
+      deps(command) {
+        const global = command.optsWithGlobals<GlobalOptions>();
+        const terminal = detectTerminal({
+          stdin: {},
+          stdout: { isTTY: options.stdoutIsTTY ?? false, columns: 200 },
+          stderr: {},
+          env: { NO_COLOR: '1' },
+          noColorFlag: true,
+          noInputFlag: true,
+        });
+        const io = new Io({ stdout: out, stderr: err, stdin: new PassThrough() }, terminal, {
+          json: global.json === true,
+          quiet: global.quiet === true,
+        });
+        return { io, prompter, global, now: () => FAKE_NOW, service: async () => service } as unknown as Deps;
+      },
     },
-  });
+    { stdout: out, stderr: err },
+  );
   program.configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t), outputError: () => {} });
   try {
     await program.parseAsync(['node', 'akm', ...args]);

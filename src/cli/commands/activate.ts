@@ -54,7 +54,8 @@ export async function runSetStatus(
   if (key.inactiveUntil !== null) {
     const until = new Date(key.inactiveUntil);
     deps.io.info(
-      `${key.accessKeyId} ("${printable(key.name)}") is inactive until ${localDateTime(until)} (${relativeTime(until, deps.now())}), then active again by itself`,
+      `${key.accessKeyId} ("${printable(key.name)}") is inactive until ${localDateTime(until)} ` +
+        `(${relativeTime(until, deps.now())}), then active again by itself`,
     );
   }
   deps.io.out(keyTable(deps.io, [key], deps.now()));

@@ -70,7 +70,8 @@ function graceText(io: Io, key: KeyDetails, now: Date): string | null {
   if (!grace) return null;
   const at = (iso: string) => when(io, iso, { now, relative: 'always', seconds: true });
   if (grace.mode === 'fixed') return `valid until ${at(grace.endsAt)}`;
-  return `works until unused for ${describeDuration(grace.quietForMs ?? 0)}: ends ${at(grace.endsAt)} unless used again, ${at(grace.endsBy)} at the latest`;
+  const quiet = `works until unused for ${describeDuration(grace.quietForMs ?? 0)}`;
+  return `${quiet}: ends ${at(grace.endsAt)} unless used again, ${at(grace.endsBy)} at the latest`;
 }
 
 function usageFields(io: Io, key: KeyDetails, now: Date): Array<[string, string]> {
@@ -94,7 +95,8 @@ function usageFields(io: Io, key: KeyDetails, now: Date): Array<[string, string]
     const tried =
       alarm.attempts === 0
         ? 'never tried'
-        : `tried ${alarm.attempts} time${alarm.attempts === 1 ? '' : 's'}, last ${when(io, alarm.lastAttemptAt, { now, relative: 'always' })}`;
+        : `tried ${alarm.attempts} time${alarm.attempts === 1 ? '' : 's'}, ` +
+          `last ${when(io, alarm.lastAttemptAt, { now, relative: 'always' })}`;
     fields.push(['canary', `${io.style.yellow('yes')}: never authenticates; any attempt alerts the administrators`]);
     fields.push(['attempts', alarm.sources.length > 0 ? `${tried} by ${whoUsed(alarm.sources, now)}` : tried]);
   }
@@ -138,7 +140,8 @@ export function printIssuedKey(io: Io, key: IssuedKey, now: Date): void {
   const local = (iso: string) => `${localDateTime(new Date(iso), true)} (${relativeTime(new Date(iso), now)})`;
   if (key.grace?.mode === 'auto') {
     io.notice(
-      `the previous secret keeps working until nothing has used it for ${describeDuration(key.grace.quietForMs ?? 0)}, ` +
+      `the previous secret keeps working until nothing has used it for ` +
+        `${describeDuration(key.grace.quietForMs ?? 0)}, ` +
         `at the latest until ${local(key.grace.endsBy)}; akm show ${key.accessKeyId} tells who still uses it`,
     );
   } else if (key.previousSecretValidUntil) {

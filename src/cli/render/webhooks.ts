@@ -54,5 +54,6 @@ export function deliverySummary(report: DeliveryReport): string {
   const w = report.webhooks;
   const mail =
     report.mail.sent + report.mail.failed > 0 ? `; mail: sent ${report.mail.sent}, failed ${report.mail.failed}` : '';
-  return `webhooks: sent ${w.sent}, failed ${w.failed} (retried later), given up ${w.gaveUp}, waiting ${w.waiting}${mail}`;
+  const counts = `sent ${w.sent}, failed ${w.failed} (retried later), given up ${w.gaveUp}, waiting ${w.waiting}`;
+  return `webhooks: ${counts}${mail}`;
 }
