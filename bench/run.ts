@@ -6,7 +6,7 @@ import { benchCli } from './cli.js';
 import { printBenchRows } from './report.js';
 import { benchVerify } from './verify.js';
 
-const cli = benchCli();
+const cli = await benchCli();
 printBenchRows('CLI start-up and listing (medians of repeated runs)', cli.rows);
 const verify = await benchVerify();
 printBenchRows('/v1/verify throughput and latency (autocannon, 10 connections, loopback)', verify.throughput);

@@ -52,7 +52,13 @@ export function createDeps(
     env,
     now: () => new Date(),
     get settings() {
-      return (settings ??= resolveSettings(global, env));
+      if (settings) return settings;
+      settings = resolveSettings(global, env);
+      if (settings.passwordInArgv)
+        io.warn(
+          'the password in --store can be read by anyone in the process list; use --store-env VAR, PGPASSWORD or ~/.pgpass',
+        );
+      return settings;
     },
     global,
     service: () =>

@@ -42,13 +42,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   } catch (error) {
     // --help and --version end parsing through an exception with exit code 0.
     if (error instanceof CommanderError && error.exitCode === 0) return 0;
-    let storePath: string | undefined;
-    try {
-      storePath = deps?.settings.store;
-    } catch {
-      // settings themselves failed; report the original error
-    }
-    const akmError = toAkmError(error, storePath);
+    const akmError = toAkmError(error);
     const json = deps?.io.json ?? argv.includes('--json');
     reportError(akmError, error, streams.stderr, json, env);
     return akmError.exitCode;

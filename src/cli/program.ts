@@ -29,7 +29,12 @@ export function buildProgram(version: string, ctx: CommandContext): Command {
   const program = new Command('akm')
     .description('Create and manage programmatic access keys for your tenant.')
     .version(version, '-V, --version', 'print the version')
-    .addOption(new Option('--store <path|url>', 'the store: a SQLite file, or an akm server URL').env('AKM_STORE'))
+    .addOption(
+      new Option('--store <path|url>', 'the store: a SQLite file, a postgres:// URL, or an akm server URL').env(
+        'AKM_STORE',
+      ),
+    )
+    .option('--store-env <var>', 'read the store from this environment variable (keeps a password out of argv)')
     .addOption(new Option('--profile <name>', 'settings profile to use').env('AKM_PROFILE'))
     .addOption(new Option('--tenant <id>', 'tenant to act in (local stores holding several)').env('AKM_TENANT'))
     .addOption(

@@ -5,8 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AkmError } from '../core/errors.js';
-import type { LocalContext } from '../service/local/context.js';
-import { LocalService } from '../service/local/service.js';
+import type { LocalBackend } from '../service/local/backend.js';
 import { AuthenticationError, authenticate, type AuthDeps } from './authenticate.js';
 import type { AuthFailureLog } from './authFailures.js';
 import { HttpError, INTERNAL_ERROR, errorBody, parseJson, readBody, sendJson, statusFor } from './http.js';
@@ -18,7 +17,7 @@ import { handleVerify } from './routes/verify.js';
 import type { VerifyCache } from './verifyCache.js';
 
 export interface AppState {
-  base: LocalContext;
+  backend: LocalBackend;
   auth: AuthDeps;
   router: Router;
   replay: ReplayGuard;
@@ -87,7 +86,7 @@ async function verify(
 ): Promise<void> {
   const limited = state.verifyLimiter.take(ip, Date.now());
   if (!limited.allowed) throw rateLimited(limited.retryAfterSeconds);
-  const outcome = await handleVerify(state.base, state.verifyCache, req);
+  const outcome = await handleVerify(state.backend, state.verifyCache, req);
   // The answer goes out at the end of this event-loop turn, together with the others worked
   // out in it: under load, waking the reading side costs the kernel more than the write, and
   // one wake-up then serves a batch (about +25% requests/s). At most one loop turn of delay,
@@ -124,13 +123,17 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   const mutating = MUTATING.has(t.method);
   let who;
   try {
-    who = authenticate(state.auth, { method: t.method, url: req.url ?? '/', headers: req.headers, body }, mutating);
+    who = await authenticate(
+      state.auth,
+      { method: t.method, url: req.url ?? '/', headers: req.headers, body },
+      mutating,
+    );
   } catch (error) {
     if (error instanceof AuthenticationError) noteFailure(state, error, t);
     throw error;
   }
   t.line.key = who.key.id;
-  const service = LocalService.withActor(state.base, who.tenant, who.actor, `http:${t.ip}`);
+  const service = state.backend.serviceFor(who.tenant, who.actor, `http:${t.ip}`);
   let result: unknown;
   try {
     result = await match.route.handler({
@@ -140,7 +143,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
       body: parseJson(body, req.headers['content-type']),
     });
   } finally {
-    // Our own commits do not move SQLite's data_version: tell the verify cache ourselves.
+    // The store's change feed does not report our own commits: tell the verify cache ourselves.
     if (mutating) state.verifyCache.invalidate();
   }
   if (result instanceof Reply) sendJson(res, result.status, result.body);
@@ -154,7 +157,7 @@ function noteFailure(state: AppState, error: AuthenticationError, t: Target): vo
   // A request with no signature at all is a probe, not a sign-in attempt: the log has it.
   if (error.reason === 'auth_required') return;
   // An unknown key belongs to no tenant; its attempt is recorded in the server's home tenant.
-  const tenantId = error.tenantId ?? state.base.tenant.id;
+  const tenantId = error.tenantId ?? state.backend.base.tenant.id;
   state.authFailures.note(
     {
       tenantId,

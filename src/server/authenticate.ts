@@ -9,11 +9,9 @@ import { DeniedError, UnavailableError, type ErrorCode } from '../core/errors.js
 import { inGracePeriod } from '../core/expiry.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
-import { keyActor, type Actor } from '../service/local/actor.js';
+import type { Actor } from '../service/local/actor.js';
+import type { KeyRow, LocalBackend, TenantRow } from '../service/local/backend.js';
 import { usable } from '../service/local/verify.js';
-import { getKeyById, type KeyRow } from '../store/keys.js';
-import type { Db } from '../store/open.js';
-import { getTenant, type TenantRow } from '../store/tenants.js';
 import { NONCE_HEADER, TENANT_HEADER } from '../remote/wire.js';
 import type { ReplayGuard } from './replay.js';
 import {
@@ -54,8 +52,8 @@ const DUMMY_SECRET = 'akms_unknownkeyunknownkeyunknownkeyunknownkey000000';
 const MAX_NONCE_LENGTH = 128;
 
 export interface AuthDeps {
-  db: Db;
-  keys: () => DerivedKeys;
+  backend: Pick<LocalBackend, 'signingKey' | 'actingAs'>;
+  keys: DerivedKeys;
   now: () => Date;
   replay: ReplayGuard;
   recordUse: (accessKeyId: string, at: string) => void;
@@ -67,7 +65,7 @@ export interface Authenticated {
   actor: Actor;
 }
 
-export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Authenticated {
+export async function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Promise<Authenticated> {
   const now = deps.now();
   let auth: ParsedAuthorization;
   let signedAt: Date;
@@ -80,7 +78,7 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
     throw new AuthenticationError(error.code, error.message, error.code, claimed, null);
   }
 
-  const row = isAccessKeyId(auth.accessKeyId) ? getKeyById(deps.db, auth.accessKeyId) : undefined;
+  const row = isAccessKeyId(auth.accessKeyId) ? await deps.backend.signingKey(auth.accessKeyId) : undefined;
   const fail = (reason: string) =>
     new AuthenticationError(
       'auth_failed',
@@ -112,16 +110,16 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
   }
   if (mutating) checkReplay(deps, request, auth, row.tenant_id, signedAt, now);
 
-  const tenant = getTenant(deps.db, row.tenant_id);
+  const { tenant, actor } = await deps.backend.actingAs(row);
   if (!tenant) throw fail('unknown_tenant');
   deps.recordUse(row.id, now.toISOString());
-  return { key: row, tenant, actor: keyActor(deps.db, row) };
+  return { key: row, tenant, actor };
 }
 
 /** The current secret, and the previous one during a rotation's grace period; null for one that fails to open. */
 function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): Array<string | null> {
   if (!row) return [DUMMY_SECRET];
-  const keys = deps.keys();
+  const keys = deps.keys;
   const open = (sealed: Buffer) => {
     try {
       return openSecret(keys, row.tenant_id, row.id, sealed);

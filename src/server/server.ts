@@ -12,11 +12,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import type { MasterKeyOptions } from '../crypto/masterKey.js';
-import { operatorActor } from '../service/local/actor.js';
-import type { LocalContext } from '../service/local/context.js';
-import { lazyKeys, resolveTenant } from '../service/local/service.js';
+import { LocalBackend } from '../service/local/backend.js';
 import { mailSettingsFromEnv, type MailSettings } from '../notify/smtp.js';
-import { openDatabase, type Db } from '../store/open.js';
 import { createHandler, type AppState } from './app.js';
 import { AuthFailureLog } from './authFailures.js';
 import { LastUsedBatcher } from './lastUsed.js';
@@ -32,7 +29,10 @@ import { DEFAULTS } from './defaults.js';
 export { DEFAULTS };
 
 export interface ServeOptions {
-  storePath: string;
+  /** a SQLite file path or a postgres:// URL */
+  store: string;
+  /** supplies PGPASSWORD, PGPASSFILE and HOME for a PostgreSQL store */
+  env?: NodeJS.ProcessEnv;
   masterKey: MasterKeyOptions;
   listen: ListenAddress;
   tls?: { certFile: string; keyFile: string };
@@ -56,8 +56,8 @@ export interface RunningServer {
   url: string;
   address: ListenAddress;
   server: Server;
-  /** the store connection: tests make it unavailable through this to check that verify fails closed */
-  db: Db;
+  /** the store as the server holds it: tests make it unavailable through this to check that verify fails closed */
+  backend: LocalBackend;
   /** Stop accepting, finish in-flight requests, flush, close the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -76,33 +76,27 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') }
     : undefined;
   const log = options.log;
-  const db = openDatabase(options.storePath, { busyTimeoutMs: 5000 });
-  // A long-running server reads keys at random: map the file and keep a large page cache,
-  // so a lookup among 100,000 keys costs no read() system call.
-  db.pragma('mmap_size = 268435456');
-  db.pragma('cache_size = -65536');
-  let lastUsed: LastUsedBatcher | undefined;
+  const onError = (what: string) => (error: unknown) =>
+    log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
+  // The batcher writes through the backend, which is opened with the batcher's `record`.
+  const lastUsed = new LastUsedBatcher(
+    (notes, waitMs) => backend.recordLastUsed(notes, waitMs),
+    onError('last_used_flush_failed'),
+  );
+  // A wrong or missing master key stops the server here, not at the first request.
+  const backend = await LocalBackend.open({
+    store: options.store,
+    masterKey: options.masterKey,
+    now: options.now,
+    env: options.env,
+    recordUse: lastUsed.record,
+  });
   try {
-    const tenant = resolveTenant(db, undefined);
-    const keys = lazyKeys(db, options.masterKey);
-    keys(); // a wrong or missing master key stops the server now, not at the first request
-    const onError = (what: string) => (error: unknown) =>
-      log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
-    lastUsed = new LastUsedBatcher(db, onError('last_used_flush_failed'));
-    const base: LocalContext = {
-      db,
-      storePath: options.storePath,
-      tenant,
-      actor: operatorActor(db, tenant),
-      now: options.now ?? (() => new Date()),
-      keys,
-      source: 'http',
-      recordUse: lastUsed.record,
-    };
+    const now = backend.base.now;
     const replay = new ReplayGuard();
     const state: AppState = {
-      base,
-      auth: { db, keys, now: base.now, replay, recordUse: lastUsed.record },
+      backend,
+      auth: { backend, keys: backend.keys, now, replay, recordUse: lastUsed.record },
       router: buildRouter(),
       replay,
       verifyLimiter: new RateLimiter({
@@ -110,8 +104,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         burst: options.verifyBurst ?? DEFAULTS.verifyBurst,
       }),
       authFailureLimiter: new RateLimiter({ ratePerSecond: 1, burst: 20 }),
-      authFailures: new AuthFailureLog(db, keys, onError('audit_write_failed')),
-      verifyCache: new VerifyCache(db),
+      authFailures: new AuthFailureLog((entries) => backend.appendAudit(entries), onError('audit_write_failed')),
+      verifyCache: new VerifyCache(backend),
       log,
       bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
       debug: !!options.debug,
@@ -133,14 +127,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const address = { host: options.listen.host, port: bound.port };
 
     const tick = setInterval(() => {
-      state.replay.sweep(base.now());
-      state.authFailures.flush(Date.now());
+      state.replay.sweep(now());
+      void state.authFailures.flush(Date.now());
     }, 1000);
     tick.unref();
     lastUsed.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
     const expiryJob = startExpiryJob(
-      base,
+      backend,
       mail,
       log,
       options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs,
@@ -156,18 +150,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         await new Promise((resolve) => setImmediate(resolve));
         await drain(server, options.drainMs ?? DEFAULTS.drainMs);
         await expiryJob.stop();
-        lastUsed!.stop();
-        state.authFailures.flush(Date.now(), true);
-        db.close();
+        await lastUsed.stop();
+        await state.authFailures.flush(Date.now(), true);
+        await backend.close();
         log({ event: 'stopped' });
       })());
 
     const url = urlFor(address, !!tls);
-    log({ event: 'listening', url, tls: !!tls, store: options.storePath });
-    return { url, address, server, db, close };
+    log({ event: 'listening', url, tls: !!tls, store: backend.store.location, engine: backend.store.engine });
+    return { url, address, server, backend, close };
   } catch (error) {
-    lastUsed?.stop();
-    if (db.open) db.close();
+    await lastUsed.stop();
+    await backend.close();
     throw error;
   }
 }

@@ -9,8 +9,8 @@
  * chain on from the head, not from whatever row happens to be last.
  */
 import { createHmac } from 'node:crypto';
-import type { Db } from './open.js';
-import { sql, writeTransaction } from './statements.js';
+import { deleteMeta, getMeta } from './meta.js';
+import type { Queryable, Store } from './types.js';
 
 export const GENESIS_MAC = 'genesis';
 
@@ -74,19 +74,21 @@ export function headIsSealed(key: Buffer, head: AuditHeadRow | undefined): head 
   return head !== undefined && headTag(key, head.seq, head.mac) === head.tag;
 }
 
-export function readAuditHead(db: Db): AuditHeadRow | undefined {
-  return sql(db, 'SELECT seq, mac, tag FROM audit_head WHERE id = 1').get() as AuditHeadRow | undefined;
+export function readAuditHead(q: Queryable, forUpdate = false): Promise<AuditHeadRow | undefined> {
+  return q.get<AuditHeadRow>(
+    `SELECT seq, mac, tag FROM audit_head WHERE id = 1${forUpdate ? q.dialect.forUpdate : ''}`,
+  );
 }
 
-function lastAuditRow(db: Db): { seq: number; mac: string } | undefined {
-  return sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
-    { seq: number; mac: string } | undefined;
+function lastAuditRow(q: Queryable): Promise<{ seq: number; mac: string } | undefined> {
+  return q.get<{ seq: number; mac: string }>('SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1');
 }
 
 /** Must run inside the caller's write transaction, so the record commits with the change. */
-export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
-  const last = lastAuditRow(db);
-  const head = readAuditHead(db);
+export async function appendAudit(q: Queryable, key: Buffer, entry: AuditEntry): Promise<AuditRow> {
+  // The head row is locked first: appends queue up behind it, so the chain stays a chain.
+  const head = await readAuditHead(q, true);
+  const last = await lastAuditRow(q);
   // Chain from the sealed head when there is one: a forged row appended behind akm's back is
   // then left out of the chain, and a cut-off tail stays visible as a gap. The seq still goes
   // past every stored row so the insert never collides.
@@ -103,19 +105,15 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
     prev_mac: previous?.mac ?? GENESIS_MAC,
   };
   const row: AuditRow = { ...base, mac: auditMac(key, base) };
-  sql(
-    db,
+  await q.run(
     `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
      VALUES (@seq, @tenant_id, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
-  ).run(row);
-  sql(
-    db,
+    { ...row },
+  );
+  await q.run(
     'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag) ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag',
-  ).run({
-    seq: row.seq,
-    mac: row.mac,
-    tag: headTag(key, row.seq, row.mac),
-  });
+    { seq: row.seq, mac: row.mac, tag: headTag(key, row.seq, row.mac) },
+  );
   return row;
 }
 
@@ -126,20 +124,23 @@ export const META_HEAD_PENDING = 'audit_head_pending';
  * the master key seals the head on the chain's last record and drops the marker. Trust on
  * first use: the marker is set only by the migration, in the same transaction as the table.
  */
-export function sealPendingHead(db: Db, key: Buffer): void {
-  if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-  writeTransaction(db, () => {
-    if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-    const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
-      { seq: number; mac: string } | undefined;
-    if (last && !readAuditHead(db)) {
-      sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?)').run(
-        last.seq,
-        last.mac,
-        headTag(key, last.seq, last.mac),
+export async function sealPendingHead(store: Store, key: Buffer): Promise<void> {
+  if (!(await store.read((q) => getMeta(q, META_HEAD_PENDING)))) return;
+  await store.write(null, async (tx) => {
+    if (!(await getMeta(tx, META_HEAD_PENDING))) return;
+    const last = await lastAuditRow(tx);
+    if (last && !(await readAuditHead(tx))) {
+      // Two first runs at once (PostgreSQL): the second finds the head sealed already.
+      await tx.run(
+        'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag) ON CONFLICT (id) DO NOTHING',
+        {
+          seq: last.seq,
+          mac: last.mac,
+          tag: headTag(key, last.seq, last.mac),
+        },
       );
     }
-    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
+    await deleteMeta(tx, META_HEAD_PENDING);
   });
 }
 
@@ -157,31 +158,35 @@ export interface AuditQuery {
 }
 
 /** Newest first. Key records carry the key's name in their details, so a deleted key's history is found by name too. */
-export function queryAudit(db: Db, q: AuditQuery): AuditRow[] {
+export function queryAudit(q: Queryable, query: AuditQuery): Promise<AuditRow[]> {
   const where = ['tenant_id = @tenantId'];
-  if (q.since !== undefined) where.push('at >= @since');
-  if (q.keyId !== undefined) where.push('target = @keyId');
-  if (q.keyName !== undefined)
-    where.push("action LIKE 'key.%' AND json_extract(details, '$.name') = @keyName COLLATE NOCASE");
-  if (q.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
-  if (q.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+  if (query.since !== undefined) where.push('at >= @since');
+  if (query.keyId !== undefined) where.push('target = @keyId');
+  if (query.keyName !== undefined)
+    where.push(`action LIKE 'key.%' AND ${q.dialect.jsonField('details', 'name')} = @keyName COLLATE NOCASE`);
+  if (query.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
+  if (query.beforeSeq !== undefined) where.push('seq < @beforeSeq');
   const text = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`;
-  return sql(db, text).all({
-    tenantId: q.tenantId,
-    since: q.since,
-    keyId: q.keyId,
-    keyName: q.keyName,
-    actor: q.actor,
-    beforeSeq: q.beforeSeq,
-    limit: q.limit,
-  }) as AuditRow[];
+  return q.all<AuditRow>(text, {
+    tenantId: query.tenantId,
+    since: query.since,
+    keyId: query.keyId,
+    keyName: query.keyName,
+    actor: query.actor,
+    beforeSeq: query.beforeSeq,
+    limit: query.limit,
+  });
 }
 
-/** Every record in stored order, one at a time: the clean-chain check keeps nothing in memory. */
-export function iterateAudit(db: Db): IterableIterator<AuditRow> {
-  return sql(db, 'SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+/** Records after `afterSeq` in stored order, a batch at a time: the clean-chain check keeps little in memory. */
+export function auditBatch(q: Queryable, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  return q.all<AuditRow>('SELECT * FROM audit WHERE seq > @afterSeq ORDER BY seq LIMIT @limit', { afterSeq, limit });
 }
 
-export function allAuditRows(db: Db): AuditRow[] {
-  return sql(db, 'SELECT * FROM audit ORDER BY seq').all() as AuditRow[];
+export function allAuditRows(q: Queryable): Promise<AuditRow[]> {
+  return q.all<AuditRow>('SELECT * FROM audit ORDER BY seq');
+}
+
+export function auditRowAt(q: Queryable, seq: number): Promise<AuditRow | undefined> {
+  return q.get<AuditRow>('SELECT * FROM audit WHERE seq = @seq', { seq });
 }

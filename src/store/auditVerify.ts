@@ -5,17 +5,17 @@
  */
 import {
   allAuditRows,
+  auditBatch,
+  auditRowAt,
   GENESIS_MAC,
   headIsSealed,
-  iterateAudit,
   macMatches,
   readAuditHead,
   type AuditHeadRow,
   type AuditRow,
 } from './audit.js';
 import { diagnoseChain, type AuditProblem } from './auditDiagnose.js';
-import type { Db } from './open.js';
-import { sql } from './statements.js';
+import type { Queryable, Store } from './types.js';
 
 export type { AuditProblem, AuditProblemKind } from './auditDiagnose.js';
 
@@ -34,29 +34,40 @@ export interface ChainReport {
 const KIND_ORDER: AuditProblem['kind'][] = ['edited', 'deleted', 'inserted', 'reordered', 'head'];
 
 /** Read in one snapshot, so a change committed meanwhile cannot look like tampering. */
-export function verifyChain(db: Db, key: Buffer, expected?: ChainAnchor): ChainReport {
-  return db.transaction(() => {
-    const head = readAuditHead(db);
-    const quick = streamCheck(db, key, head);
-    const problems = quick.clean ? [] : diagnoseChain(allAuditRows(db), key, head);
-    if (expected) problems.push(...anchorProblems(db, key, expected, quick.clean));
+export function verifyChain(store: Store, key: Buffer, expected?: ChainAnchor): Promise<ChainReport> {
+  return store.read(async (q) => {
+    const head = await readAuditHead(q);
+    const quick = await streamCheck(q, key, head);
+    const problems = quick.clean ? [] : diagnoseChain(await allAuditRows(q), key, head);
+    if (expected) problems.push(...(await anchorProblems(q, key, expected, quick.clean)));
     problems.sort((a, b) => a.seq - b.seq || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
     return { records: quick.records, head: head ? { seq: head.seq, mac: head.mac } : null, problems };
-  })();
+  });
 }
 
+const BATCH = 5000;
+
 /** The fast path: contiguous seqs, each linked to the one before, each MAC valid, head on the last. */
-function streamCheck(db: Db, key: Buffer, head: AuditHeadRow | undefined): { clean: boolean; records: number } {
+async function streamCheck(
+  q: Queryable,
+  key: Buffer,
+  head: AuditHeadRow | undefined,
+): Promise<{ clean: boolean; records: number }> {
   let records = 0;
   let clean = true;
   let last: AuditRow | undefined;
-  for (const row of iterateAudit(db)) {
-    records += 1;
-    if (clean) {
-      const linked = row.prev_mac === (last?.mac ?? GENESIS_MAC) && row.seq === (last?.seq ?? 0) + 1;
-      clean = linked && macMatches(key, row);
+  for (let after = Number.MIN_SAFE_INTEGER; ;) {
+    const batch = await auditBatch(q, after, BATCH);
+    for (const row of batch) {
+      records += 1;
+      if (clean) {
+        const linked = row.prev_mac === (last?.mac ?? GENESIS_MAC) && row.seq === (last?.seq ?? 0) + 1;
+        clean = linked && macMatches(key, row);
+      }
+      last = row;
     }
-    last = row;
+    if (batch.length < BATCH) break;
+    after = last!.seq;
   }
   if (!last) return { clean: head === undefined, records };
   const headOk = headIsSealed(key, head) && head.seq === last.seq && head.mac === last.mac;
@@ -64,11 +75,13 @@ function streamCheck(db: Db, key: Buffer, head: AuditHeadRow | undefined): { cle
 }
 
 /** An anchor noted earlier (`akm audit verify` prints one) must still be in the chain, unchanged. */
-function anchorProblems(db: Db, key: Buffer, expected: ChainAnchor, clean: boolean): AuditProblem[] {
-  const rows = clean ? [] : allAuditRows(db);
-  const match = clean
-    ? (sql(db, 'SELECT * FROM audit WHERE seq = ?').get(expected.seq) as AuditRow | undefined)
-    : rows.find((r) => r.mac === expected.mac);
+async function anchorProblems(
+  q: Queryable,
+  key: Buffer,
+  expected: ChainAnchor,
+  clean: boolean,
+): Promise<AuditProblem[]> {
+  const match = clean ? await auditRowAt(q, expected.seq) : (await allAuditRows(q)).find((r) => r.mac === expected.mac);
   if (match && match.mac === expected.mac && macMatches(key, match, expected.seq)) return [];
   if (!match) {
     return [

@@ -1,4 +1,7 @@
-/** Real SQLite stores in temp folders, for the service and end-to-end layers. */
+/**
+ * Real stores for the service and end-to-end layers: a SQLite file in a temp folder, or a
+ * PostgreSQL schema of its own in the test file's database (see pg.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,48 +10,106 @@ import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
 import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
-import { openDatabase } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
+import type { Engine, Params, Store } from '../../src/store/types.js';
+import { postgresStoreUrl } from './pg.js';
 
 export interface TempStore {
+  engine: Engine;
+  /** a temp folder of the test's own (the SQLite file lives here) */
   dir: string;
+  /** what --store takes: the SQLite file, or the postgres:// URL (with its password) */
+  location: string;
+  /** the SQLite file (SQLite-only tests of the file itself) */
   path: string;
   masterKey: string;
   masterKeyOptions: MasterKeyOptions;
   admin: string;
   tenantId: string;
-  open(now?: () => Date): LocalService;
-  cleanup(): void;
+  open(now?: () => Date): Promise<LocalService>;
+  /** another connection to the store, bypassing akm: for looking at it and tampering with it */
+  raw(): Promise<RawStore>;
+  cleanup(): Promise<void>;
+}
+
+export type TableDump = Record<string, string[]>;
+
+/** SQL straight to the store, each statement in its own transaction (named parameters, as akm's queries). */
+export interface RawStore {
+  store: Store;
+  all<T = Record<string, any>>(sql: string, params?: Params): Promise<T[]>;
+  get<T = Record<string, any>>(sql: string, params?: Params): Promise<T | undefined>;
+  run(sql: string, params?: Params): Promise<number>;
+  /** every row of every table, canonical (rows sorted, bytes as hex): equal dumps mean equal data */
+  dump(): Promise<TableDump>;
+  close(): Promise<void>;
 }
 
 const noKeychain = () => {
   throw new Error('tests of the service layer pass the master key in AKM_MASTER_KEY');
 };
 
+function cell(value: unknown): unknown {
+  return Buffer.isBuffer(value) ? `x'${value.toString('hex')}'` : value;
+}
+
+export async function rawStore(location: string): Promise<RawStore> {
+  const store = await openStore(location);
+  const tables =
+    store.engine === 'sqlite'
+      ? "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+      : 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name';
+  const raw: RawStore = {
+    store,
+    all: (sql, params) => store.read((q) => q.all(sql, params)),
+    get: (sql, params) => store.read((q) => q.get(sql, params)),
+    run: (sql, params) => store.write(null, (q) => q.run(sql, params)),
+    dump: () =>
+      store.read(async (q) => {
+        const dump: TableDump = {};
+        for (const { name } of await q.all<{ name: string }>(tables)) {
+          const rows = await q.all<Record<string, unknown>>(`SELECT * FROM "${name}"`);
+          dump[name] = rows.map((row) => JSON.stringify(Object.entries(row).map(([k, v]) => [k, cell(v)]))).sort();
+        }
+        return dump;
+      }),
+    close: () => store.close(),
+  };
+  return raw;
+}
+
 /** A fresh store with tenant "acme" and admin admin@acme.test, keyed by a random master key. */
-export function tempStore(prefix = 'akm-test-'): TempStore {
+export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-'): Promise<TempStore> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, 'akm.db');
+  const location = engine === 'sqlite' ? path : await postgresStoreUrl();
   const masterKey = randomBytes(32).toString('base64');
   const masterKeyOptions: MasterKeyOptions = { env: { AKM_MASTER_KEY: masterKey }, keychain: noKeychain };
-  const db = openDatabase(path, { create: true });
-  const storeId = ensureStoreId(db);
-  initTenant(db, storeId, deriveKeys(Buffer.from(masterKey, 'base64')), {
-    tenantId: 'acme',
-    tenantName: 'Acme',
-    adminEmail: 'admin@acme.test',
-    adminName: 'Admin',
-    now: new Date(),
-    source: 'test',
-  });
-  db.close();
+  const store = await openStore(location, { create: true });
+  try {
+    const storeId = await ensureStoreId(store);
+    await initTenant(store, storeId, deriveKeys(Buffer.from(masterKey, 'base64')), {
+      tenantId: 'acme',
+      tenantName: 'Acme',
+      adminEmail: 'admin@acme.test',
+      adminName: 'Admin',
+      now: new Date(),
+      source: 'test',
+    });
+  } finally {
+    await store.close();
+  }
   return {
+    engine,
     dir,
+    location,
     path,
     masterKey,
     masterKeyOptions,
     admin: 'admin@acme.test',
     tenantId: 'acme',
-    open: (now) => LocalService.open({ storePath: path, masterKey: masterKeyOptions, now, source: 'test' }),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    open: (now) => LocalService.open({ store: location, masterKey: masterKeyOptions, now, source: 'test' }),
+    raw: () => rawStore(location),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }

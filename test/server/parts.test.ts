@@ -1,12 +1,12 @@
 /** The server's small parts on their own: replay guard, rate limiter, failure budget, lastUsedAt batching. */
-import test from 'ava';
-import Database from 'better-sqlite3';
-import { deriveKeys } from '../../src/crypto/keys.js';
+import test, { type ExecutionContext } from 'ava';
+import { LocalBackend } from '../../src/service/local/backend.js';
 import { AuthFailureLog } from '../../src/server/authFailures.js';
 import { LastUsedBatcher } from '../../src/server/lastUsed.js';
 import { clientKey, RateLimiter } from '../../src/server/rateLimit.js';
 import { ReplayGuard } from '../../src/server/replay.js';
-import { openDatabase } from '../../src/store/open.js';
+import { perEngine, type Engine } from '../helpers/engines.js';
+import { keyInput } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
@@ -60,15 +60,22 @@ test('rate limiter: IPv6 clients share a bucket per /64; IPv4-mapped addresses a
   t.is(clientKey('::ffff:192.0.2.7'), '192.0.2.7');
 });
 
-test('failure log: at most N records a minute, the rest counted in one summary record', (t) => {
-  const store = tempStore();
+async function backendFor(t: ExecutionContext, engine: Engine) {
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const db = openDatabase(store.path);
-  t.teardown(() => db.close());
-  const keys = deriveKeys(Buffer.from(store.masterKey, 'base64'));
+  const backend = await LocalBackend.open({
+    store: store.location,
+    masterKey: store.masterKeyOptions,
+    recordUse: () => {},
+  });
+  t.teardown(() => backend.close());
+  return { store, backend };
+}
+
+perEngine('failure log: at most N records a minute, the rest counted in one summary record', async (t, engine) => {
+  const { backend } = await backendFor(t, engine);
   const log = new AuthFailureLog(
-    db,
-    () => keys,
+    (entries) => backend.appendAudit(entries),
     (e) => t.fail(String(e)),
     5,
   );
@@ -87,44 +94,61 @@ test('failure log: at most N records a minute, the rest counted in one summary r
       base + i,
     );
   }
-  log.flush(base + 2000);
-  log.flush(base + 61_000); // the minute is over: the summary is written
-  const rows = db.prepare("SELECT action, details FROM audit WHERE action LIKE 'auth.%' ORDER BY seq").all() as Array<{
-    action: string;
-    details: string;
-  }>;
+  await log.flush(base + 2000);
+  await log.flush(base + 61_000); // the minute is over: the summary is written
+  const rows = await backend.store.read((q) =>
+    q.all<{ action: string; details: string }>(
+      "SELECT action, details FROM audit WHERE action LIKE 'auth.%' ORDER BY seq",
+    ),
+  );
   t.is(rows.filter((r) => r.action === 'auth.failed').length, 5);
   const summary = rows.filter((r) => r.action === 'auth.failed.summary');
   t.is(summary.length, 1);
   t.is(JSON.parse(summary[0]!.details).count, 995);
 });
 
-test('lastUsed batcher: many uses, one row write per key per flush; failures are retried', (t) => {
-  const store = tempStore();
-  t.teardown(store.cleanup);
-  const local = store.open();
-  const db = local.ctx.db;
+perEngine('lastUsed batcher: many uses, one row write per key per flush; failures are retried', async (t, engine) => {
+  const { store, backend } = await backendFor(t, engine);
+  const local = await store.open();
   t.teardown(() => local.close());
+  const [a, b] = [await local.createKey(keyInput({ name: 'a' })), await local.createKey(keyInput({ name: 'b' }))];
+  const lastUsed = async (id: string) =>
+    (await backend.store.read((q) =>
+      q.get<{ at: string | null }>('SELECT last_used_at AS at FROM keys WHERE id = @id', { id }),
+    ))!.at;
   const errors: unknown[] = [];
-  const batcher = new LastUsedBatcher(db, (e) => errors.push(e));
-  const id = (db.prepare('SELECT id FROM keys LIMIT 1').get() as { id: string } | undefined)?.id;
-  t.is(id, undefined, 'a fresh store has no keys yet');
+  const batcher = new LastUsedBatcher(
+    (notes, waitMs) => backend.recordLastUsed(notes, waitMs),
+    (e) => errors.push(e),
+  );
   for (let i = 0; i < 10_000; i += 1)
-    batcher.record('AKMAAAAAAAAAAAAAAAAB', new Date(Date.parse('2030-01-01T00:00:00Z') + i).toISOString());
+    batcher.record(a.accessKeyId, new Date(Date.parse('2030-01-01T00:00:00Z') + i).toISOString());
   t.is(batcher.pendingCount, 1);
-  t.is(batcher.flush(), 1);
+  t.is(await batcher.flush(), 1);
   t.is(batcher.pendingCount, 0);
+  t.is(await lastUsed(a.accessKeyId), new Date(Date.parse('2030-01-01T00:00:00Z') + 9999).toISOString());
 
-  // While another connection holds the write lock, the flush gives up quickly and keeps the notes.
-  const other = new Database(store.path);
-  other.exec('BEGIN IMMEDIATE');
-  batcher.record('AKMAAAAAAAAAAAAAAAAC', '2030-01-02T00:00:00.000Z');
+  // While another connection holds the write lock (SQLite) or the key's row (PostgreSQL), the
+  // flush gives up quickly and keeps the notes.
+  const other = await store.raw();
+  t.teardown(() => other.close());
+  let release!: () => void;
+  let locked!: () => void;
+  const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+  const holding = other.store.write(null, async (q) => {
+    await q.run('UPDATE keys SET name = name WHERE id = @id', { id: b.accessKeyId });
+    locked();
+    await new Promise<void>((resolve) => (release = resolve));
+  });
+  await lockHeld;
+  batcher.record(b.accessKeyId, '2030-01-02T00:00:00.000Z');
   const started = Date.now();
-  t.is(batcher.flush(), 0);
+  t.is(await batcher.flush(), 0);
   t.true(Date.now() - started < 2000);
   t.is(errors.length, 1);
   t.is(batcher.pendingCount, 1);
-  other.exec('ROLLBACK');
-  other.close();
-  t.is(batcher.flush(), 1);
+  release();
+  await holding;
+  t.is(await batcher.flush(), 1);
+  t.is(await lastUsed(b.accessKeyId), '2030-01-02T00:00:00.000Z');
 });

@@ -154,7 +154,7 @@ test('with the store unavailable, verify answers "not valid" (503), never valid'
   t.teardown(fx.close);
   const { good } = await keys(fx);
   t.is((await verify(fx, { keyString: good.keyString })).status, 200);
-  fx.server.db.close();
+  await fx.server.backend.store.close();
   const reply = await verify(fx, { keyString: good.keyString });
   t.is(reply.status, 503);
   t.is(reply.json.valid, false);

@@ -3,7 +3,7 @@
  * assignments given at create, an owner's key changed by someone else), each person once, in
  * the change's own transaction; and the inbox (newest first, unread, mark read, permissions).
  */
-import test from 'ava';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { DeniedError, NotFoundError, UsageError } from '../../src/core/errors.js';
 import type { LocalService } from '../../src/service/local/service.js';
 import type { Notification } from '../../src/service/types.js';
@@ -11,11 +11,11 @@ import { actingAs } from '../helpers/acting.js';
 import { Clock, HOUR, keyInput, refusal } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
 
-async function setup(t: import('ava').ExecutionContext) {
-  const store = tempStore();
+async function setup(t: import('ava').ExecutionContext, engine: Engine) {
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
   const clock = new Clock();
-  const admin = store.open(clock.now);
+  const admin = await store.open(clock.now);
   t.teardown(() => admin.close());
   for (const who of ['alice', 'bob', 'carol', 'dave']) await admin.addUser(`${who}@acme.test`, who);
   await admin.createGroup('Deployers');
@@ -30,47 +30,55 @@ async function about(service: LocalService, user: string, keyId: string): Promis
   return (await service.listNotifications({ user })).items.filter((n) => n.accessKeyId === keyId);
 }
 
-test('an assignment change notifies the owner, the creator and the last modifier, each once', async (t) => {
-  const { clock, admin, carol, dave } = await setup(t);
-  const key = await carol.createKey(keyInput({ name: 'deploy', owner: 'alice@acme.test' }));
-  clock.advance(HOUR);
-  await dave.extendKey(key.accessKeyId, { kind: 'days', days: 60 }); // dave becomes the last modifier
-  clock.advance(HOUR);
-  await admin.assignKey(key.accessKeyId, {
-    addGroups: ['Deployers'],
-    addRoles: ['ReadOnly'],
-    removeGroups: [],
-    removeRoles: [],
-  });
+perEngine(
+  'an assignment change notifies the owner, the creator and the last modifier, each once',
+  async (t, engine) => {
+    const { clock, admin, carol, dave } = await setup(t, engine);
+    const key = await carol.createKey(keyInput({ name: 'deploy', owner: 'alice@acme.test' }));
+    clock.advance(HOUR);
+    await dave.extendKey(key.accessKeyId, { kind: 'days', days: 60 }); // dave becomes the last modifier
+    clock.advance(HOUR);
+    await admin.assignKey(key.accessKeyId, {
+      addGroups: ['Deployers'],
+      addRoles: ['ReadOnly'],
+      removeGroups: [],
+      removeRoles: [],
+    });
 
-  for (const user of ['alice@acme.test', 'carol@acme.test', 'dave@acme.test']) {
-    const assigns = (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
-    t.is(assigns.length, 1, user);
-    t.is(
-      assigns[0]!.message,
-      `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
+    for (const user of ['alice@acme.test', 'carol@acme.test', 'dave@acme.test']) {
+      const assigns = (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
+      t.is(assigns.length, 1, user);
+      t.is(
+        assigns[0]!.message,
+        `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
+      );
+      t.is(assigns[0]!.actor, 'admin@acme.test');
+      t.is(assigns[0]!.keyName, 'deploy');
+      t.false(assigns[0]!.read);
+    }
+    // the admin acted but is neither owner, creator nor last modifier; bob has nothing to do with the key
+    t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
+    t.deepEqual(await about(admin, 'bob@acme.test', key.accessKeyId), []);
+
+    // now the admin is the last modifier: the next change reaches the admin instead of dave
+    await carol.assignKey(key.accessKeyId, {
+      addGroups: [],
+      addRoles: [],
+      removeGroups: [],
+      removeRoles: ['ReadOnly'],
+    });
+    t.is((await about(admin, 'admin@acme.test', key.accessKeyId)).length, 1);
+    t.is((await about(admin, 'dave@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 1);
+    t.is((await about(admin, 'carol@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 2);
+    t.regex(
+      (await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message,
+      /^carol@acme\.test changed the assignments .*: removed role ReadOnly$/,
     );
-    t.is(assigns[0]!.actor, 'admin@acme.test');
-    t.is(assigns[0]!.keyName, 'deploy');
-    t.false(assigns[0]!.read);
-  }
-  // the admin acted but is neither owner, creator nor last modifier; bob has nothing to do with the key
-  t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
-  t.deepEqual(await about(admin, 'bob@acme.test', key.accessKeyId), []);
+  },
+);
 
-  // now the admin is the last modifier: the next change reaches the admin instead of dave
-  await carol.assignKey(key.accessKeyId, { addGroups: [], addRoles: [], removeGroups: [], removeRoles: ['ReadOnly'] });
-  t.is((await about(admin, 'admin@acme.test', key.accessKeyId)).length, 1);
-  t.is((await about(admin, 'dave@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 1);
-  t.is((await about(admin, 'carol@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 2);
-  t.regex(
-    (await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message,
-    /^carol@acme\.test changed the assignments .*: removed role ReadOnly$/,
-  );
-});
-
-test('one person who is owner, creator and last modifier is notified once', async (t) => {
-  const { admin } = await setup(t);
+perEngine('one person who is owner, creator and last modifier is notified once', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   const own = await alice.createKey(keyInput({ name: 'mine', owner: 'alice@acme.test', roles: ['KeyManager'] }));
   await alice.assignKey(own.accessKeyId, {
@@ -86,29 +94,32 @@ test('one person who is owner, creator and last modifier is notified once', asyn
   );
 });
 
-test('groups and roles given at create notify the owner and the creator; a create without them notifies nobody', async (t) => {
-  const { admin, carol } = await setup(t);
-  const plain = await carol.createKey(keyInput({ name: 'plain', owner: 'bob@acme.test' }));
-  t.deepEqual(await about(admin, 'bob@acme.test', plain.accessKeyId), []);
-  t.deepEqual(await about(admin, 'carol@acme.test', plain.accessKeyId), []);
+perEngine(
+  'groups and roles given at create notify the owner and the creator; a create without them notifies nobody',
+  async (t, engine) => {
+    const { admin, carol } = await setup(t, engine);
+    const plain = await carol.createKey(keyInput({ name: 'plain', owner: 'bob@acme.test' }));
+    t.deepEqual(await about(admin, 'bob@acme.test', plain.accessKeyId), []);
+    t.deepEqual(await about(admin, 'carol@acme.test', plain.accessKeyId), []);
 
-  const assigned = await carol.createKey(
-    keyInput({ name: 'assigned', owner: 'bob@acme.test', groups: ['Deployers'], roles: ['Ingestion'] }),
-  );
-  for (const user of ['bob@acme.test', 'carol@acme.test']) {
-    const got = await about(admin, user, assigned.accessKeyId);
-    t.is(got.length, 1, user);
-    t.is(got[0]!.action, 'key.create');
-    t.is(
-      got[0]!.message,
-      `carol@acme.test created the key "assigned" (${assigned.accessKeyId}) with group Deployers and role Ingestion`,
+    const assigned = await carol.createKey(
+      keyInput({ name: 'assigned', owner: 'bob@acme.test', groups: ['Deployers'], roles: ['Ingestion'] }),
     );
-  }
-  t.deepEqual(await about(admin, 'admin@acme.test', assigned.accessKeyId), []);
-});
+    for (const user of ['bob@acme.test', 'carol@acme.test']) {
+      const got = await about(admin, user, assigned.accessKeyId);
+      t.is(got.length, 1, user);
+      t.is(got[0]!.action, 'key.create');
+      t.is(
+        got[0]!.message,
+        `carol@acme.test created the key "assigned" (${assigned.accessKeyId}) with group Deployers and role Ingestion`,
+      );
+    }
+    t.deepEqual(await about(admin, 'admin@acme.test', assigned.accessKeyId), []);
+  },
+);
 
-test('a tenant-level key that acts has no inbox: only the people concerned are notified', async (t) => {
-  const { admin } = await setup(t);
+perEngine('a tenant-level key that acts has no inbox: only the people concerned are notified', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const robot = await actingAs(admin, null, ['Administrator']);
   const key = await robot.createKey(keyInput({ name: 'by-robot', owner: 'alice@acme.test', roles: ['ReadOnly'] }));
   const got = await about(admin, 'alice@acme.test', key.accessKeyId);
@@ -118,52 +129,55 @@ test('a tenant-level key that acts has no inbox: only the people concerned are n
   t.is((await robot.listNotifications({ user: 'alice@acme.test' })).user, 'alice@acme.test');
 });
 
-test('the owner hears when someone else deactivates, activates, rotates, extends or deletes their key', async (t) => {
-  const { clock, admin, dave } = await setup(t);
-  const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
-  const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
-    [
-      'key.deactivate',
-      () => dave.setKeyStatus(key.accessKeyId, 'inactive'),
-      /^dave@acme\.test deactivated your key "svc" \(AKM[A-Z2-7]{17}\): it no longer authenticates$/,
-    ],
-    ['key.activate', () => dave.setKeyStatus(key.accessKeyId, 'active'), /^dave@acme\.test activated your key "svc"/],
-    [
-      'key.rotate',
-      () => dave.rotateKey(key.accessKeyId, 2 * HOUR),
-      /new secret for your key "svc" .*; the old secret works until \d{4}-/,
-    ],
-    [
-      'key.extend',
-      () => dave.extendKey(key.accessKeyId, { kind: 'never' }),
-      /changed the expiry of your key "svc" .* from \d{4}-\S+ to never$/,
-    ],
-    ['key.delete', () => dave.deleteKey(key.accessKeyId), /^dave@acme\.test deleted your key "svc"/],
-  ];
-  const secrets = [key.secretKey];
-  for (const [action, step, message] of steps) {
-    clock.advance(HOUR);
-    const result = await step();
-    if (result && typeof result === 'object' && 'secretKey' in result) secrets.push(String(result.secretKey));
-    const newest = (await about(admin, 'alice@acme.test', key.accessKeyId))[0];
-    t.is(newest?.action, action);
-    t.regex(newest?.message ?? '', message, action);
-    t.is(newest?.at, clock.now().toISOString());
-  }
-  const all = await about(admin, 'alice@acme.test', key.accessKeyId);
-  t.deepEqual(
-    all.map((n) => n.action),
-    ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate'],
-  );
-  // nobody else was told, and no message carries a secret
-  t.deepEqual(await about(admin, 'dave@acme.test', key.accessKeyId), []);
-  t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
-  for (const n of all) for (const secret of secrets) t.false(n.message.includes(secret));
-  t.true(all.every((n) => !/akms_/.test(n.message)));
-});
+perEngine(
+  'the owner hears when someone else deactivates, activates, rotates, extends or deletes their key',
+  async (t, engine) => {
+    const { clock, admin, dave } = await setup(t, engine);
+    const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
+    const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
+      [
+        'key.deactivate',
+        () => dave.setKeyStatus(key.accessKeyId, 'inactive'),
+        /^dave@acme\.test deactivated your key "svc" \(AKM[A-Z2-7]{17}\): it no longer authenticates$/,
+      ],
+      ['key.activate', () => dave.setKeyStatus(key.accessKeyId, 'active'), /^dave@acme\.test activated your key "svc"/],
+      [
+        'key.rotate',
+        () => dave.rotateKey(key.accessKeyId, 2 * HOUR),
+        /new secret for your key "svc" .*; the old secret works until \d{4}-/,
+      ],
+      [
+        'key.extend',
+        () => dave.extendKey(key.accessKeyId, { kind: 'never' }),
+        /changed the expiry of your key "svc" .* from \d{4}-\S+ to never$/,
+      ],
+      ['key.delete', () => dave.deleteKey(key.accessKeyId), /^dave@acme\.test deleted your key "svc"/],
+    ];
+    const secrets = [key.secretKey];
+    for (const [action, step, message] of steps) {
+      clock.advance(HOUR);
+      const result = await step();
+      if (result && typeof result === 'object' && 'secretKey' in result) secrets.push(String(result.secretKey));
+      const newest = (await about(admin, 'alice@acme.test', key.accessKeyId))[0];
+      t.is(newest?.action, action);
+      t.regex(newest?.message ?? '', message, action);
+      t.is(newest?.at, clock.now().toISOString());
+    }
+    const all = await about(admin, 'alice@acme.test', key.accessKeyId);
+    t.deepEqual(
+      all.map((n) => n.action),
+      ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate'],
+    );
+    // nobody else was told, and no message carries a secret
+    t.deepEqual(await about(admin, 'dave@acme.test', key.accessKeyId), []);
+    t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
+    for (const n of all) for (const secret of secrets) t.false(n.message.includes(secret));
+    t.true(all.every((n) => !/akms_/.test(n.message)));
+  },
+);
 
-test('no owner notice when the owners act on their own key, nor for a tenant-level key', async (t) => {
-  const { admin, dave } = await setup(t);
+perEngine('no owner notice when the owners act on their own key, nor for a tenant-level key', async (t, engine) => {
+  const { admin, dave } = await setup(t, engine);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   const own = await alice.createKey(keyInput({ name: 'own', owner: 'alice@acme.test' }));
   await alice.setKeyStatus(own.accessKeyId, 'inactive');
@@ -179,8 +193,8 @@ test('no owner notice when the owners act on their own key, nor for a tenant-lev
     t.deepEqual(await about(admin, user, shared.accessKeyId), []);
 });
 
-test('a change that fails writes no notification: notices share the change transaction', async (t) => {
-  const { admin } = await setup(t);
+perEngine('a change that fails writes no notification: notices share the change transaction', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
   const before = await admin.listNotifications({ user: 'alice@acme.test' });
   await refusal(
@@ -205,8 +219,8 @@ test('a change that fails writes no notification: notices share the change trans
   t.deepEqual((await admin.showKey(key.accessKeyId)).groups, []);
 });
 
-test('the inbox: newest first, unread filter, mark read, counts', async (t) => {
-  const { clock, admin, dave } = await setup(t);
+perEngine('the inbox: newest first, unread filter, mark read, counts', async (t, engine) => {
+  const { clock, admin, dave } = await setup(t, engine);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
   for (let i = 0; i < 3; i++) {
     clock.advance(HOUR);
@@ -248,8 +262,8 @@ test('the inbox: newest first, unread filter, mark read, counts', async (t) => {
   });
 });
 
-test("another user's inbox needs users:manage; an unknown user is not found", async (t) => {
-  const { admin } = await setup(t);
+perEngine("another user's inbox needs users:manage; an unknown user is not found", async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   t.is((await alice.listNotifications()).user, 'alice@acme.test');
   t.is((await alice.listNotifications({ user: 'ALICE@acme.test' })).user, 'alice@acme.test');

@@ -4,10 +4,7 @@ import { randomString, BASE32 } from '../../core/base.js';
 import { UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
-import { provisionMasterKey } from '../../crypto/masterKey.js';
-import { checkMasterKey, ensureStoreId, initTenant } from '../../service/local/bootstrap.js';
-import { cliSource } from '../../service/local/service.js';
-import { openDatabase } from '../../store/open.js';
+import { displayStore } from '../../config/storeUrl.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderFields } from '../io/table.js';
@@ -33,6 +30,7 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         'akm init --tenant acme --admin alice@acme.test',
         'akm init --tenant acme --admin alice@acme.test --master-key-file ~/.config/akm/master.key',
         'AKM_STORE=/srv/akm/akm.db akm init --tenant acme --tenant-name "Acme Inc" --admin ops@acme.test',
+        'AKM_STORE=postgres://akm@db.internal:5432/akm PGPASSWORD=… akm init --tenant acme --admin ops@acme.test',
       ),
     )
     .action(async (flags: InitOptions, command: Command) => runInit(flags, ctx.deps(command)));
@@ -68,40 +66,39 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   const tenantName = validate.displayName(options.tenantName ?? tenantId);
   const adminName = validate.displayName(options.adminName ?? '');
 
-  const db = openDatabase(settings.store, { create: true });
-  try {
-    const storeId = ensureStoreId(db);
-    const masterKeyOptions = { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain };
-    const { key, source } = provisionMasterKey(masterKeyOptions, storeId);
-    const keys = checkMasterKey(db, storeId, key);
-    initTenant(db, storeId, keys, {
-      tenantId,
-      tenantName,
-      adminEmail,
-      adminName,
-      now: deps.now(),
-      source: cliSource(),
-    });
-    // Remember where this store and its master key file are, so later commands need no flags.
-    if (!deps.global.store && !deps.env.AKM_STORE)
-      updateProfile(deps.env, settings.profileName, { store: settings.store });
-    if (settings.masterKeyFile)
-      updateProfile(deps.env, settings.profileName, { masterKeyFile: settings.masterKeyFile, store: settings.store });
-    const result = { tenantId, tenantName, admin: adminEmail, store: settings.store, masterKey: source };
-    if (io.json) return io.outJson(result);
-    io.out(
-      renderFields(io, [
-        ['tenant', `${tenantId} (${validate.printable(tenantName)})`],
-        ['admin', adminEmail],
-        ['store', settings.store],
-        [
-          'master key',
-          source === 'keychain' ? 'OS keychain' : source === 'file' ? settings.masterKeyFile! : 'AKM_MASTER_KEY',
-        ],
-      ]),
-    );
-    io.info(io.errStyle.green('✓ ready') + ` — next: akm create --name <name> --expires-in 90 --owner ${adminEmail}`);
-  } finally {
-    db.close();
-  }
+  // Loaded here: the only command that creates a store.
+  const { initStore } = await import('../../service/local/bootstrap.js');
+  const { cliSource } = await import('../../service/local/service.js');
+  const { masterKey: source } = await initStore({
+    store: settings.store,
+    masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
+    env: deps.env,
+    tenantId,
+    tenantName,
+    adminEmail,
+    adminName,
+    now: deps.now(),
+    source: cliSource(),
+  });
+  // Remember where this store and its master key file are, so later commands need no flags.
+  // Never a password: a PostgreSQL URL is remembered without it (PGPASSWORD or ~/.pgpass supply it).
+  const store = displayStore(settings.store);
+  if (!deps.global.store && !deps.global.storeEnv && !deps.env.AKM_STORE)
+    updateProfile(deps.env, settings.profileName, { store });
+  if (settings.masterKeyFile)
+    updateProfile(deps.env, settings.profileName, { masterKeyFile: settings.masterKeyFile, store });
+  const result = { tenantId, tenantName, admin: adminEmail, store, masterKey: source };
+  if (io.json) return io.outJson(result);
+  io.out(
+    renderFields(io, [
+      ['tenant', `${tenantId} (${validate.printable(tenantName)})`],
+      ['admin', adminEmail],
+      ['store', store],
+      [
+        'master key',
+        source === 'keychain' ? 'OS keychain' : source === 'file' ? settings.masterKeyFile! : 'AKM_MASTER_KEY',
+      ],
+    ]),
+  );
+  io.info(io.errStyle.green('✓ ready') + ` — next: akm create --name <name> --expires-in 90 --owner ${adminEmail}`);
 }

@@ -38,6 +38,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         'akm serve --store /srv/akm/akm.db --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
         'akm serve --listen 127.0.0.1:7860          # loopback: plain HTTP is fine',
         'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 2>>/var/log/akm.jsonl',
+        'DATABASE_URL=postgres://akm@db.internal/akm akm serve --store-env DATABASE_URL --listen 10.0.0.5:8443 --tls-cert cert.pem --tls-key key.pem',
       ),
     )
     .action(async (flags: ServeOptions, command: Command) => runServe(flags, ctx.deps(command)));
@@ -70,14 +71,15 @@ export async function runServe(
 ): Promise<void> {
   const { settings, io } = deps;
   if (settings.remote)
-    throw new UsageError('akm serve serves a local store file', {
-      hint: 'pass --store /path/to/akm.db on the server machine',
+    throw new UsageError('akm serve serves a local store: a SQLite file or a PostgreSQL database', {
+      hint: 'pass --store /path/to/akm.db, or --store-env VAR naming a variable that holds a postgres:// URL',
     });
   if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   // Loaded here, not at start-up: no other command needs the server.
   const { startServer } = await import('../../server/server.js');
   const running = await startServer({
-    storePath: settings.store,
+    store: settings.store,
+    env: deps.env,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     listen: parseListen(options.listen),
     ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
@@ -88,7 +90,7 @@ export async function runServe(
     debug: deps.env.AKM_DEBUG === '1',
     mail: mailSettingsFromEnv(deps.env),
   });
-  if (io.json) io.outJson({ url: running.url, store: settings.store });
+  if (io.json) io.outJson({ url: running.url, store: running.backend.store.location });
   else io.out(running.url);
   await untilStopped();
   await running.close();

@@ -6,7 +6,7 @@ import { queryAudit, type AuditRow } from '../../store/audit.js';
 import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { requirePermission } from './actor.js';
-import { pageLimit, type LocalContext } from './context.js';
+import { pageLimit, reading, type LocalContext } from './context.js';
 
 function toRecord(row: AuditRow): AuditRecord {
   return {
@@ -35,11 +35,11 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
-export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
+export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Promise<Page<AuditRecord>> {
   requirePermission(ctx.actor, PERMISSIONS.readAudit);
   const limit = pageLimit(query.limit);
   const key = query.key?.trim();
-  const rows = queryAudit(ctx.db, {
+  const filter = {
     tenantId: ctx.tenant.id,
     since: query.since === undefined ? undefined : parseSince(query.since),
     // An id matches the record's target; a name matches what the key was called when it changed,
@@ -49,7 +49,8 @@ export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<Audit
     actor: query.actor?.trim(),
     beforeSeq: query.after === undefined ? undefined : parseCursor(query.after),
     limit,
-  });
+  };
+  const rows = await reading(ctx, (s) => queryAudit(s.q, filter));
   const items = rows.map(toRecord);
   const last = rows[rows.length - 1];
   return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
@@ -69,10 +70,10 @@ export function parseAnchor(text: string): ChainAnchor {
   return { seq: Number(match[1]), mac: match[2]! };
 }
 
-export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): AuditVerification {
+export async function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): Promise<AuditVerification> {
   requirePermission(ctx.actor, PERMISSIONS.readAudit);
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
-  const report = verifyChain(ctx.db, ctx.keys().audit, expected);
+  const report = await verifyChain(ctx.store, (await ctx.loadKeys()).audit, expected);
   return {
     ok: report.problems.length === 0,
     records: report.records,

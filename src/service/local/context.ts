@@ -1,6 +1,9 @@
 /**
- * What every local operation needs: the open store, the tenant, the actor, the clock and the
- * keys derived from the master key (loaded on first use: listing needs no key at all).
+ * What every local operation needs: the store, the tenant, the actor, the clock and the keys
+ * derived from the master key (loaded on first use: listing needs no key at all).
+ *
+ * Every query runs inside `reading` or `writing`, through the scope they hand over: a
+ * transaction's queries all go through its `q`, and nothing inside one opens another.
  */
 import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
@@ -8,44 +11,60 @@ import { isExpired } from '../../core/expiry.js';
 import { printable } from '../../core/validate.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { findKeysByName, getKey, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
-import type { Db } from '../../store/open.js';
-import { writeTransaction } from '../../store/statements.js';
 import type { TenantRow } from '../../store/tenants.js';
+import type { Queryable, Store } from '../../store/types.js';
 import type { KeyView } from '../types.js';
 import type { Actor } from './actor.js';
 
 export interface LocalContext {
-  db: Db;
-  storePath: string;
+  store: Store;
   tenant: TenantRow;
   actor: Actor;
   now: () => Date;
-  keys: () => DerivedKeys;
+  /** the keys derived from the master key, checked against the store (loaded once, on first use) */
+  loadKeys: () => Promise<DerivedKeys>;
   /** recorded in the audit trail: "cli:<os user>@<host>" or "http:<address>" */
   source: string;
   /** how a successful verification stamps lastUsedAt; the server batches these */
-  recordUse: (accessKeyId: string, at: string) => void;
+  recordUse: (accessKeyId: string, at: string) => void | Promise<void>;
 }
 
-export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
-  return writeTransaction(ctx.db, work);
+/** Inside one transaction: every query goes through `q`. */
+export interface Scope extends LocalContext {
+  q: Queryable;
+}
+
+/** Inside a write transaction, with the keys loaded before it began (recording a change needs them). */
+export interface WriteScope extends Scope {
+  keys: DerivedKeys;
+}
+
+/** One consistent snapshot of the store. */
+export function reading<T>(ctx: LocalContext, work: (s: Scope) => Promise<T>): Promise<T> {
+  return ctx.store.read((q) => work({ ...ctx, q }));
+}
+
+/** One write transaction of the tenant: no other writer of the tenant runs until it ends. */
+export async function writing<T>(ctx: LocalContext, work: (s: WriteScope) => Promise<T>): Promise<T> {
+  const keys = await ctx.loadKeys();
+  return ctx.store.write(ctx.tenant.id, (q) => work({ ...ctx, q, keys }));
 }
 
 /** `<key>` is an access key id, or a name unique among the keys the actor can see. */
-export function resolveKey(ctx: LocalContext, ref: string): KeyRow {
+export async function resolveKey(s: Scope, ref: string): Promise<KeyRow> {
   const text = ref.trim();
   if (isAccessKeyId(text)) {
-    const row = getKey(ctx.db, ctx.tenant.id, text);
+    const row = await getKey(s.q, s.tenant.id, text);
     if (!row)
-      throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, {
+      throw new NotFoundError(`no key ${text} in tenant ${s.tenant.id}`, {
         hint: 'list keys with: akm list',
         code: 'key_not_found',
       });
     return row;
   }
   if (text.length === 0) throw new UsageError('a key id or name is required');
-  let rows = findKeysByName(ctx.db, ctx.tenant.id, text);
-  if (!ctx.actor.admin && ctx.actor.userId !== null) rows = rows.filter((r) => r.owner_id === ctx.actor.userId);
+  let rows = await findKeysByName(s.q, s.tenant.id, text);
+  if (!s.actor.admin && s.actor.userId !== null) rows = rows.filter((r) => r.owner_id === s.actor.userId);
   if (rows.length === 0)
     throw new NotFoundError(`no key named "${printable(text)}"`, {
       hint: 'list keys with: akm list',

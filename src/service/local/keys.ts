@@ -5,36 +5,51 @@ import { graceEnd, inGracePeriod, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
 import { effectivePermissions, PERMISSIONS, permissionSources } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
+import type { DerivedKeys } from '../../crypto/keys.js';
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
 import * as keysTable from '../../store/keys.js';
 import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
 import { requireGrantable, requireKeyScope, requirePermission } from './actor.js';
 import { recordChange } from './changes.js';
-import { inTransaction, resolveKey, toKeyView, type LocalContext } from './context.js';
-import { keyStringFor, mintSecret } from './issue.js';
+import { reading, resolveKey, toKeyView, writing, type LocalContext, type Scope, type WriteScope } from './context.js';
+import { keyStringFor, mintSecret, type FreshSecret } from './issue.js';
 import { mustGroup, mustRole, mustUser } from './lookups.js';
 
-function view(ctx: LocalContext, row: keysTable.KeyRow): KeyView {
-  return toKeyView(row, keysTable.keyGroupNames(ctx.db, row.id), keysTable.keyRoleNames(ctx.db, row.id), ctx.now());
+async function view(s: Scope, row: keysTable.KeyRow): Promise<KeyView> {
+  const [groups, roles] = [await keysTable.keyGroupNames(s.q, row.id), await keysTable.keyRoleNames(s.q, row.id)];
+  return toKeyView(row, groups, roles, s.now());
 }
 
-function reload(ctx: LocalContext, id: string): keysTable.KeyRow {
-  return keysTable.getKey(ctx.db, ctx.tenant.id, id)!;
+async function reload(s: Scope, id: string): Promise<keysTable.KeyRow> {
+  return (await keysTable.getKey(s.q, s.tenant.id, id))!;
 }
 
-function groupIds(ctx: LocalContext, names: string[]): Array<{ id: number; name: string }> {
-  return names.map((name) => mustGroup(ctx, name));
+async function groupIds(s: Scope, names: string[]): Promise<Array<{ id: number; name: string }>> {
+  const rows = [];
+  for (const name of names) rows.push(await mustGroup(s, name));
+  return rows;
 }
 
-function roleIds(ctx: LocalContext, names: string[]): Array<{ id: number; name: string }> {
-  return names.map((name) => mustRole(ctx, name));
+async function roleIds(s: Scope, names: string[]): Promise<Array<{ id: number; name: string }>> {
+  const rows = [];
+  for (const name of names) rows.push(await mustRole(s, name));
+  return rows;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+/** A key about to be created: everything decided and sealed before the write lock is taken. */
+export interface PlannedKey {
+  accessKeyId: string;
+  name: string;
+  type: CreateKeyInput['type'];
+  ownerEmail: string | null;
+  expiresAt: string | null;
+  groups: string[];
+  roles: string[];
+  fresh: FreshSecret;
 }
 
-export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
+/** What can be refused without the store is refused without it; the crypto is done here too, keeping the transaction short. */
+export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyInput): PlannedKey {
   const name = validate.entityName(input.name, 'key name');
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
@@ -46,82 +61,97 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
       code: 'permission_denied',
     });
   }
-  const expiresAt = resolveExpiry(input.expiry, ctx.now());
+  const expiresAt = resolveExpiry(input.expiry, ctx.now())?.toISOString() ?? null;
   const accessKeyId = generateAccessKeyId();
-  // Crypto happens before the write lock is taken, keeping the transaction short.
-  const fresh = mintSecret(ctx, accessKeyId);
+  return {
+    accessKeyId,
+    name,
+    type: input.type,
+    ownerEmail,
+    expiresAt,
+    groups: input.groups,
+    roles: input.roles,
+    fresh: mintSecret(keys, ctx.tenant.id, accessKeyId),
+  };
+}
 
-  const row = inTransaction(ctx, () => {
-    let ownerId: number | null = null;
-    if (ownerEmail !== null) {
-      ownerId = mustUser(ctx, ownerEmail, `add them first: akm users add ${ownerEmail}`).id;
-      if (!ctx.actor.admin && ctx.actor.userId !== ownerId) {
-        throw new DeniedError('permission denied: you may create keys only for yourself', {
-          code: 'permission_denied',
-        });
-      }
-      // Checked and inserted under the same write lock: the limit holds under concurrency.
-      if (!canOwnAnother(keysTable.countOwnedKeys(ctx.db, ownerId))) {
-        throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
-          hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
-          code: 'key_limit',
-        });
-      }
-    }
-    if (keysTable.nameTaken(ctx.db, ctx.tenant.id, ownerId, name)) {
-      throw new ConflictError(
-        `a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`,
-        { hint: 'choose another --name', code: 'duplicate_name' },
-      );
-    }
-    const groups = groupIds(ctx, input.groups);
-    const roles = roleIds(ctx, input.roles);
-    requireGrantable(
-      ctx.actor,
-      roles.map((r) => r.name),
-      groups.map((g) => g.name),
-    );
-    const at = ctx.now().toISOString();
-    try {
-      keysTable.insertKey(ctx.db, {
-        id: accessKeyId,
-        tenant_id: ctx.tenant.id,
-        name,
-        type: input.type,
-        owner_id: ownerId,
-        secret_sealed: fresh.sealed,
-        secret_digest: fresh.digest,
-        expires_at: expiresAt?.toISOString() ?? null,
-        at,
-        by: ctx.actor.label,
+/** The checks that need the store, and the insert, in the caller's write transaction. */
+export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise<IssuedKey> {
+  const { accessKeyId, name, ownerEmail } = plan;
+  let ownerId: number | null = null;
+  if (ownerEmail !== null) {
+    ownerId = (await mustUser(s, ownerEmail, `add them first: akm users add ${ownerEmail}`)).id;
+    if (!s.actor.admin && s.actor.userId !== ownerId) {
+      throw new DeniedError('permission denied: you may create keys only for yourself', {
+        code: 'permission_denied',
       });
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw new ConflictError(`a key named "${validate.printable(name)}" already exists`, {
-          hint: 'choose another --name',
-          code: 'duplicate_name',
-        });
-      throw error;
     }
-    for (const g of groups) keysTable.addKeyGroup(ctx.db, accessKeyId, g.id);
-    for (const r of roles) keysTable.addKeyRole(ctx.db, accessKeyId, r.id);
-    const created = reload(ctx, accessKeyId);
-    recordChange(ctx, {
-      action: 'key.create',
-      target: accessKeyId,
-      details: {
-        name,
-        type: input.type,
-        owner: ownerEmail,
-        expiresAt: created.expires_at,
-        groups: groups.map((g) => g.name),
-        roles: roles.map((r) => r.name),
-      },
-      key: { ...created, modified_by: created.created_by },
+    // Checked and inserted under the same write lock: the limit holds under concurrency.
+    if (!canOwnAnother(await keysTable.countOwnedKeys(s.q, ownerId))) {
+      throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
+        hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+        code: 'key_limit',
+      });
+    }
+  }
+  if (await keysTable.nameTaken(s.q, s.tenant.id, ownerId, name)) {
+    throw new ConflictError(
+      `a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`,
+      { hint: 'choose another --name', code: 'duplicate_name' },
+    );
+  }
+  const groups = await groupIds(s, plan.groups);
+  const roles = await roleIds(s, plan.roles);
+  requireGrantable(
+    s.actor,
+    roles.map((r) => r.name),
+    groups.map((g) => g.name),
+  );
+  const at = s.now().toISOString();
+  try {
+    await keysTable.insertKey(s.q, {
+      id: accessKeyId,
+      tenant_id: s.tenant.id,
+      name,
+      type: plan.type,
+      owner_id: ownerId,
+      secret_sealed: plan.fresh.sealed,
+      secret_digest: plan.fresh.digest,
+      expires_at: plan.expiresAt,
+      at,
+      by: s.actor.label,
     });
-    return created;
+  } catch (error) {
+    if (s.q.dialect.isUniqueViolation(error))
+      throw new ConflictError(`a key named "${validate.printable(name)}" already exists`, {
+        hint: 'choose another --name',
+        code: 'duplicate_name',
+      });
+    throw error;
+  }
+  for (const g of groups) await keysTable.addKeyGroup(s.q, accessKeyId, g.id);
+  for (const r of roles) await keysTable.addKeyRole(s.q, accessKeyId, r.id);
+  const created = await reload(s, accessKeyId);
+  await recordChange(s, {
+    action: 'key.create',
+    target: accessKeyId,
+    details: {
+      name,
+      type: plan.type,
+      owner: ownerEmail,
+      expiresAt: created.expires_at,
+      groups: groups.map((g) => g.name),
+      roles: roles.map((r) => r.name),
+    },
+    key: { ...created, modified_by: created.created_by },
   });
-  return { ...view(ctx, row), secretKey: fresh.secretKey, keyString: keyStringFor(ctx, accessKeyId, fresh.secretKey) };
+  const secretKey = plan.fresh.secretKey;
+  return { ...(await view(s, created)), secretKey, keyString: keyStringFor(s.tenant.id, accessKeyId, secretKey) };
+}
+
+export async function createKey(ctx: LocalContext, input: CreateKeyInput): Promise<IssuedKey> {
+  const plan = planKey(ctx, await ctx.loadKeys(), input);
+  return writing(ctx, (s) => insertPlannedKey(s, plan));
 }
 
 export const PAGE_SIZE = 1000;
@@ -140,35 +170,36 @@ function decodeCursor(text: string): { createdAt: string; id: string } {
   throw new UsageError('invalid page cursor');
 }
 
-export function listKeys(
+export async function listKeys(
   ctx: LocalContext,
   filter: KeyFilter,
   page: { after?: string; limit?: number } = {},
-): Page<KeyView> {
+): Promise<Page<KeyView>> {
   requirePermission(ctx.actor, PERMISSIONS.read);
   const now = ctx.now();
-  let ownerId: number | undefined;
-  if (filter.owner !== undefined) {
-    ownerId = mustUser(ctx, filter.owner).id;
-  }
-  // A non-admin acting with their own key sees only their own keys.
-  if (!ctx.actor.admin && ctx.actor.userId !== null) {
-    if (ownerId !== undefined && ownerId !== ctx.actor.userId) return { items: [] };
-    ownerId = ctx.actor.userId;
-  }
   const limit = Math.min(Math.max(page.limit ?? PAGE_SIZE, 1), PAGE_SIZE);
-  const rows = keysTable.listKeys(ctx.db, {
-    tenantId: ctx.tenant.id,
-    now: now.toISOString(),
-    status: filter.status,
-    type: filter.type,
-    ownerId,
-    expiringBefore:
-      filter.expiringWithinDays === undefined
-        ? undefined
-        : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
-    after: page.after ? decodeCursor(page.after) : undefined,
-    limit,
+  const after = page.after ? decodeCursor(page.after) : undefined;
+  const rows = await reading(ctx, async (s) => {
+    let ownerId: number | undefined;
+    if (filter.owner !== undefined) ownerId = (await mustUser(s, filter.owner)).id;
+    // A non-admin acting with their own key sees only their own keys.
+    if (!s.actor.admin && s.actor.userId !== null) {
+      if (ownerId !== undefined && ownerId !== s.actor.userId) return [];
+      ownerId = s.actor.userId;
+    }
+    return keysTable.listKeys(s.q, {
+      tenantId: s.tenant.id,
+      now: now.toISOString(),
+      status: filter.status,
+      type: filter.type,
+      ownerId,
+      expiringBefore:
+        filter.expiringWithinDays === undefined
+          ? undefined
+          : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
+      after,
+      limit,
+    });
   });
   const items = rows.map((row) =>
     toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now),
@@ -177,26 +208,30 @@ export function listKeys(
   return rows.length === limit && last ? { items, next: encodeCursor(last) } : { items };
 }
 
-function readableKey(ctx: LocalContext, ref: string, permission: string = PERMISSIONS.read): keysTable.KeyRow {
-  requirePermission(ctx.actor, permission);
-  const row = resolveKey(ctx, ref);
-  requireKeyScope(ctx.actor, row);
+async function readableKey(s: Scope, ref: string, permission: string = PERMISSIONS.read): Promise<keysTable.KeyRow> {
+  requirePermission(s.actor, permission);
+  const row = await resolveKey(s, ref);
+  requireKeyScope(s.actor, row);
   return row;
 }
 
-export function showKey(ctx: LocalContext, ref: string): KeyDetails {
-  const row = readableKey(ctx, ref);
-  const now = ctx.now();
-  return {
-    ...view(ctx, row),
-    permissions: effectivePermissions(keysTable.keyRoleGrants(ctx.db, row.id)),
-    previousSecretValidUntil: inGracePeriod(row.previous_valid_until, now) ? row.previous_valid_until : null,
-  };
+export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
+  return reading(ctx, async (s) => {
+    const row = await readableKey(s, ref);
+    const now = s.now();
+    return {
+      ...(await view(s, row)),
+      permissions: effectivePermissions(await keysTable.keyRoleGrants(s.q, row.id)),
+      previousSecretValidUntil: inGracePeriod(row.previous_valid_until, now) ? row.previous_valid_until : null,
+    };
+  });
 }
 
 export function keyPermissions(ctx: LocalContext, ref: string) {
-  const row = readableKey(ctx, ref);
-  return { accessKeyId: row.id, permissions: permissionSources(keysTable.keyRoleGrants(ctx.db, row.id)) };
+  return reading(ctx, async (s) => {
+    const row = await readableKey(s, ref);
+    return { accessKeyId: row.id, permissions: permissionSources(await keysTable.keyRoleGrants(s.q, row.id)) };
+  });
 }
 
 /** Shared shape of the simple modifications: resolve, check, change, record, return the new view. */
@@ -205,63 +240,73 @@ function modifyKey(
   ref: string,
   permission: string,
   action: string,
-  change: (row: keysTable.KeyRow, at: string) => Record<string, unknown> | null,
-): KeyView {
-  const row = inTransaction(ctx, () => {
-    const before = readableKey(ctx, ref, permission);
-    const at = ctx.now().toISOString();
-    const details = change(before, at);
+  change: (s: WriteScope, row: keysTable.KeyRow, at: string) => Promise<Record<string, unknown> | null>,
+): Promise<KeyView> {
+  return writing(ctx, async (s) => {
+    const before = await readableKey(s, ref, permission);
+    const at = s.now().toISOString();
+    const details = await change(s, before, at);
     if (details !== null)
-      recordChange(ctx, { action, target: before.id, details: { name: before.name, ...details }, key: before });
-    return reload(ctx, before.id);
+      await recordChange(s, { action, target: before.id, details: { name: before.name, ...details }, key: before });
+    return view(s, await reload(s, before.id));
   });
-  return view(ctx, row);
 }
 
-export function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): KeyView {
+export function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): Promise<KeyView> {
   const expiresAt = resolveExpiry(expiry, ctx.now())?.toISOString() ?? null;
-  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.extend', (row, at) => {
-    keysTable.updateExpiry(ctx.db, row.id, expiresAt, at, ctx.actor.label);
+  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.extend', async (s, row, at) => {
+    await keysTable.updateExpiry(s.q, row.id, expiresAt, at, s.actor.label);
     return { from: row.expires_at, to: expiresAt };
   });
 }
 
-export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 'inactive'): KeyView {
-  return modifyKey(ctx, ref, PERMISSIONS.write, status === 'active' ? 'key.activate' : 'key.deactivate', (row, at) => {
+export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 'inactive'): Promise<KeyView> {
+  const action = status === 'active' ? 'key.activate' : 'key.deactivate';
+  return modifyKey(ctx, ref, PERMISSIONS.write, action, async (s, row, at) => {
     if (row.status === status) return null; // already so: nothing to record
-    keysTable.updateStatus(ctx.db, row.id, status, at, ctx.actor.label);
+    await keysTable.updateStatus(s.q, row.id, status, at, s.actor.label);
     return { from: row.status, to: status };
   });
 }
 
-export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges): KeyView {
+/** The names for which `apply` changed something. */
+async function applied(
+  rows: Array<{ id: number; name: string }>,
+  apply: (id: number) => Promise<boolean>,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (const row of rows) if (await apply(row.id)) names.push(row.name);
+  return names;
+}
+
+export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges): Promise<KeyView> {
   const total =
     changes.addGroups.length + changes.addRoles.length + changes.removeGroups.length + changes.removeRoles.length;
   if (total === 0)
     throw new UsageError('nothing to assign', { hint: 'pass --group, --role, --remove-group or --remove-role' });
-  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.assign', (row, at) => {
-    const addGroups = groupIds(ctx, changes.addGroups);
-    const addRoles = roleIds(ctx, changes.addRoles);
-    const removeGroups = groupIds(ctx, changes.removeGroups);
-    const removeRoles = roleIds(ctx, changes.removeRoles);
+  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.assign', async (s, row, at) => {
+    const addGroups = await groupIds(s, changes.addGroups);
+    const addRoles = await roleIds(s, changes.addRoles);
+    const removeGroups = await groupIds(s, changes.removeGroups);
+    const removeRoles = await roleIds(s, changes.removeRoles);
     requireGrantable(
-      ctx.actor,
+      s.actor,
       addRoles.map((r) => r.name),
       addGroups.map((g) => g.name),
     );
-    const applied = {
-      addedGroups: addGroups.filter((g) => keysTable.addKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
-      addedRoles: addRoles.filter((r) => keysTable.addKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
-      removedGroups: removeGroups.filter((g) => keysTable.removeKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
-      removedRoles: removeRoles.filter((r) => keysTable.removeKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
+    const done = {
+      addedGroups: await applied(addGroups, (id) => keysTable.addKeyGroup(s.q, row.id, id)),
+      addedRoles: await applied(addRoles, (id) => keysTable.addKeyRole(s.q, row.id, id)),
+      removedGroups: await applied(removeGroups, (id) => keysTable.removeKeyGroup(s.q, row.id, id)),
+      removedRoles: await applied(removeRoles, (id) => keysTable.removeKeyRole(s.q, row.id, id)),
     };
-    if (Object.values(applied).every((list) => list.length === 0)) return null;
-    keysTable.touchKey(ctx.db, row.id, at, ctx.actor.label);
-    return applied;
+    if (Object.values(done).every((list) => list.length === 0)) return null;
+    await keysTable.touchKey(s.q, row.id, at, s.actor.label);
+    return done;
   });
 }
 
-export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): IssuedKey {
+export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Promise<IssuedKey> {
   // The front ends parse --grace, but the service is the API: a negative grace would rotate at
   // once, NaN would throw a RangeError mid-transaction, and a huge one would keep the old secret
   // alive far past the 30 days the CLI allows.
@@ -271,48 +316,46 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Issu
       code: 'invalid_grace',
     });
   }
-  let secretKey = '';
-  let graceUntil: string | null = null;
-  const row = inTransaction(ctx, () => {
-    const before = readableKey(ctx, ref, PERMISSIONS.rotate);
-    const now = ctx.now();
-    const fresh = mintSecret(ctx, before.id);
-    secretKey = fresh.secretKey;
-    graceUntil = graceEnd(now, graceMs, before.expires_at ? new Date(before.expires_at) : null)?.toISOString() ?? null;
-    keysTable.replaceSecret(ctx.db, before.id, fresh, graceUntil, now.toISOString(), ctx.actor.label);
-    recordChange(ctx, {
+  return writing(ctx, async (s) => {
+    const before = await readableKey(s, ref, PERMISSIONS.rotate);
+    const now = s.now();
+    const fresh = mintSecret(s.keys, s.tenant.id, before.id);
+    const graceUntil =
+      graceEnd(now, graceMs, before.expires_at ? new Date(before.expires_at) : null)?.toISOString() ?? null;
+    await keysTable.replaceSecret(s.q, before.id, fresh, graceUntil, now.toISOString(), s.actor.label);
+    await recordChange(s, {
       action: 'key.rotate',
       target: before.id,
       details: { name: before.name, previousSecretValidUntil: graceUntil },
       key: before,
     });
-    return reload(ctx, before.id);
+    return {
+      ...(await view(s, await reload(s, before.id))),
+      secretKey: fresh.secretKey,
+      keyString: keyStringFor(s.tenant.id, before.id, fresh.secretKey),
+      previousSecretValidUntil: graceUntil,
+    };
   });
-  return {
-    ...view(ctx, row),
-    secretKey,
-    keyString: keyStringFor(ctx, row.id, secretKey),
-    previousSecretValidUntil: graceUntil,
-  };
 }
 
-export function copyKey(ctx: LocalContext, ref: string) {
-  const row = readableKey(ctx, ref);
+export async function copyKey(ctx: LocalContext, ref: string) {
+  const row = await reading(ctx, (s) => readableKey(s, ref));
+  const keys = await ctx.loadKeys();
   // Opening proves the sealed secret is intact and bound to this key before we hand it out.
-  openSecret(ctx.keys(), row.tenant_id, row.id, row.secret_sealed);
+  openSecret(keys, row.tenant_id, row.id, row.secret_sealed);
   return {
     accessKeyId: row.id,
     tenantId: row.tenant_id,
-    keyString: keyStringFor(ctx, row.id, sealedForDisplay(row.secret_sealed)),
+    keyString: keyStringFor(row.tenant_id, row.id, sealedForDisplay(row.secret_sealed)),
   };
 }
 
-export function deleteKey(ctx: LocalContext, ref: string): KeyView {
-  return inTransaction(ctx, () => {
-    const before = readableKey(ctx, ref, PERMISSIONS.delete);
-    const gone = view(ctx, before);
-    keysTable.deleteKey(ctx.db, before.id);
-    recordChange(ctx, {
+export function deleteKey(ctx: LocalContext, ref: string): Promise<KeyView> {
+  return writing(ctx, async (s) => {
+    const before = await readableKey(s, ref, PERMISSIONS.delete);
+    const gone = await view(s, before);
+    await keysTable.deleteKey(s.q, before.id);
+    await recordChange(s, {
       action: 'key.delete',
       target: before.id,
       details: { name: before.name, owner: before.owner_email },

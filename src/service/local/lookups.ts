@@ -2,20 +2,24 @@
 import { NotFoundError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import * as people from '../../store/people.js';
-import type { LocalContext } from './context.js';
+import type { Scope } from './context.js';
 
-export function mustUser(ctx: LocalContext, email: string, hint = 'list users with: akm users list'): people.UserRow {
-  const row = people.findUser(ctx.db, ctx.tenant.id, validate.email(email));
+export async function mustUser(
+  s: Scope,
+  email: string,
+  hint = 'list users with: akm users list',
+): Promise<people.UserRow> {
+  const row = await people.findUser(s.q, s.tenant.id, validate.email(email));
   if (!row)
-    throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, {
+    throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${s.tenant.id}`, {
       hint,
       code: 'user_not_found',
     });
   return row;
 }
 
-export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
-  const row = people.findGroup(ctx.db, ctx.tenant.id, name);
+export async function mustGroup(s: Scope, name: string): Promise<people.NamedRow> {
+  const row = await people.findGroup(s.q, s.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no group "${validate.printable(name)}"`, {
       hint: 'list groups with: akm groups list',
@@ -24,8 +28,8 @@ export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
   return row;
 }
 
-export function mustRole(ctx: LocalContext, name: string): people.NamedRow {
-  const row = people.findRole(ctx.db, ctx.tenant.id, name);
+export async function mustRole(s: Scope, name: string): Promise<people.NamedRow> {
+  const row = await people.findRole(s.q, s.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no role "${validate.printable(name)}"`, {
       hint: 'list roles with: akm roles list',

@@ -7,60 +7,60 @@ import { findUser, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
 import { requirePermission } from './actor.js';
 import type { Change } from './changes.js';
-import { inTransaction, pageLimit, type LocalContext } from './context.js';
+import { pageLimit, reading, type LocalContext, type Scope } from './context.js';
 import { mustUser } from './lookups.js';
 
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
-export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): void {
+export async function notifyKeyChange(s: Scope, change: Change, at: string): Promise<void> {
   if (!change.key) return;
   const notice = bellNotice({
     action: change.action,
-    actor: ctx.actor.label,
+    actor: s.actor.label,
     key: change.key,
     details: change.details,
   });
   if (!notice) return;
   for (const email of notice.recipients) {
-    insertNotification(ctx.db, email, {
-      tenantId: ctx.tenant.id,
+    await insertNotification(s.q, email, {
+      tenantId: s.tenant.id,
       at,
       action: change.action,
       keyId: change.key.id,
       keyName: change.key.name,
-      actor: ctx.actor.label,
+      actor: s.actor.label,
       message: notice.message,
     });
   }
 }
 
-function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
+async function inboxOwner(s: Scope, user: string | undefined): Promise<UserRow> {
   if (user === undefined) {
-    if (ctx.actor.userId === null) {
+    if (s.actor.userId === null) {
       throw new UsageError('a tenant-level key has no inbox of its own', {
         hint: 'name one with --user EMAIL',
         code: 'no_inbox',
       });
     }
-    const own = findUser(ctx.db, ctx.tenant.id, ctx.actor.label);
+    const own = await findUser(s.q, s.tenant.id, s.actor.label);
     if (own) return own;
   }
-  const row = mustUser(ctx, user ?? ctx.actor.label);
+  const row = await mustUser(s, user ?? s.actor.label);
   // Reading someone else's inbox is managing users.
-  if (row.id !== ctx.actor.userId) requirePermission(ctx.actor, PERMISSIONS.manageUsers);
+  if (row.id !== s.actor.userId) requirePermission(s.actor, PERMISSIONS.manageUsers);
   return row;
 }
 
-export function listNotifications(ctx: LocalContext, query: NotificationQuery = {}): NotificationList {
+export async function listNotifications(ctx: LocalContext, query: NotificationQuery = {}): Promise<NotificationList> {
   const limit = pageLimit(query.limit);
-  const read = () => {
-    const owner = inboxOwner(ctx, query.user);
-    const rows = listInbox(ctx.db, owner.id, { unreadOnly: query.unread === true, limit });
+  const read = async (s: Scope) => {
+    const owner = await inboxOwner(s, query.user);
+    const rows = await listInbox(s.q, owner.id, { unreadOnly: query.unread === true, limit });
     if (query.markRead)
-      markRead(
-        ctx.db,
+      await markRead(
+        s.q,
         owner.id,
         rows.map((r) => r.id),
-        ctx.now().toISOString(),
+        s.now().toISOString(),
       );
     return {
       user: owner.email,
@@ -75,9 +75,10 @@ export function listNotifications(ctx: LocalContext, query: NotificationQuery = 
         read: r.read_at !== null,
         readAt: r.read_at,
       })),
-      unread: countUnread(ctx.db, owner.id),
+      unread: await countUnread(s.q, owner.id),
     };
   };
   // Marking read is a write: read and mark under one lock, so nothing arriving meanwhile is marked unseen.
-  return query.markRead ? inTransaction(ctx, read) : read();
+  // It records no change, so it needs no master key.
+  return query.markRead ? ctx.store.write(ctx.tenant.id, (q) => read({ ...ctx, q })) : reading(ctx, read);
 }

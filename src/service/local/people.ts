@@ -7,60 +7,61 @@ import * as people from '../../store/people.js';
 import type { Group, Role, User } from '../types.js';
 import { requireGrantable, requirePermission } from './actor.js';
 import { recordChange } from './changes.js';
-import { inTransaction, type LocalContext } from './context.js';
+import { reading, writing, type LocalContext, type Scope, type WriteScope } from './context.js';
 import { mustGroup, mustRole, mustUser } from './lookups.js';
 
-function manage<T>(ctx: LocalContext, work: () => T): T {
+function manage<T>(ctx: LocalContext, work: (s: WriteScope) => Promise<T>): Promise<T> {
   requirePermission(ctx.actor, PERMISSIONS.manageUsers);
-  return inTransaction(ctx, work);
+  return writing(ctx, work);
 }
 
-function userView(ctx: LocalContext, row: people.UserRow): User {
+async function userView(s: Scope, row: people.UserRow): Promise<User> {
   return {
     email: row.email,
     name: row.name,
-    groups: people.userGroups(ctx.db, row.id),
-    keyCount: countOwnedKeys(ctx.db, row.id),
+    groups: await people.userGroups(s.q, row.id),
+    keyCount: await countOwnedKeys(s.q, row.id),
     createdAt: row.created_at,
   };
 }
 
-function groupView(ctx: LocalContext, row: people.NamedRow): Group {
+async function groupView(s: Scope, row: people.NamedRow): Promise<Group> {
   return {
     name: row.name,
     builtin: row.builtin === 1,
-    members: people.groupMembers(ctx.db, row.id),
-    roles: people.groupRoles(ctx.db, row.id),
+    members: await people.groupMembers(s.q, row.id),
+    roles: await people.groupRoles(s.q, row.id),
     createdAt: row.created_at,
   };
 }
 
-function roleView(ctx: LocalContext, row: people.NamedRow): Role {
+async function roleView(s: Scope, row: people.NamedRow): Promise<Role> {
   return {
     name: row.name,
     builtin: row.builtin === 1,
-    permissions: people.rolePermissions(ctx.db, row.id),
+    permissions: await people.rolePermissions(s.q, row.id),
     createdAt: row.created_at,
   };
 }
 
 // ---- users
 
-export function addUser(ctx: LocalContext, emailText: string, nameText: string): User {
+export function addUser(ctx: LocalContext, emailText: string, nameText: string): Promise<User> {
   const email = validate.email(emailText);
   const name = validate.displayName(nameText);
-  return manage(ctx, () => {
-    if (people.findUser(ctx.db, ctx.tenant.id, email))
+  return manage(ctx, async (s) => {
+    if (await people.findUser(s.q, s.tenant.id, email))
       throw new ConflictError(`user ${email} already exists`, { code: 'duplicate_user' });
-    people.insertUser(ctx.db, ctx.tenant.id, email, name, ctx.now().toISOString());
-    recordChange(ctx, { action: 'user.add', target: email, details: { name } });
-    return userView(ctx, people.findUser(ctx.db, ctx.tenant.id, email)!);
+    await people.insertUser(s.q, s.tenant.id, email, name, s.now().toISOString());
+    await recordChange(s, { action: 'user.add', target: email, details: { name } });
+    return userView(s, (await people.findUser(s.q, s.tenant.id, email))!);
   });
 }
 
-export function listUsers(ctx: LocalContext): User[] {
+export async function listUsers(ctx: LocalContext): Promise<User[]> {
   requirePermission(ctx.actor, PERMISSIONS.read);
-  return people.listUsers(ctx.db, ctx.tenant.id).map((u) => ({
+  const rows = await reading(ctx, (s) => people.listUsers(s.q, s.tenant.id));
+  return rows.map((u) => ({
     email: u.email,
     name: u.name,
     groups: JSON.parse(u.groups) as string[],
@@ -69,11 +70,11 @@ export function listUsers(ctx: LocalContext): User[] {
   }));
 }
 
-export function removeUser(ctx: LocalContext, emailText: string): User {
-  return manage(ctx, () => {
-    const row = mustUser(ctx, emailText);
-    const before = userView(ctx, row);
-    if (row.email.toLowerCase() === ctx.tenant.operator.toLowerCase()) {
+export function removeUser(ctx: LocalContext, emailText: string): Promise<User> {
+  return manage(ctx, async (s) => {
+    const row = await mustUser(s, emailText);
+    const before = await userView(s, row);
+    if (row.email.toLowerCase() === s.tenant.operator.toLowerCase()) {
       throw new ConflictError(`${row.email} is the store operator named at init and cannot be removed`, {
         code: 'operator_user',
       });
@@ -84,43 +85,47 @@ export function removeUser(ctx: LocalContext, emailText: string): User {
         code: 'user_has_keys',
       });
     }
-    people.deleteUser(ctx.db, row.id);
-    recordChange(ctx, { action: 'user.remove', target: row.email, details: { groups: before.groups } });
+    await people.deleteUser(s.q, row.id);
+    await recordChange(s, { action: 'user.remove', target: row.email, details: { groups: before.groups } });
     return before;
   });
 }
 
 // ---- groups
 
-export function createGroup(ctx: LocalContext, nameText: string): Group {
+export function createGroup(ctx: LocalContext, nameText: string): Promise<Group> {
   const name = validate.entityName(nameText, 'group name');
-  return manage(ctx, () => {
-    if (people.findGroup(ctx.db, ctx.tenant.id, name))
+  return manage(ctx, async (s) => {
+    if (await people.findGroup(s.q, s.tenant.id, name))
       throw new ConflictError(`group "${validate.printable(name)}" already exists`, { code: 'duplicate_group' });
-    people.insertGroup(ctx.db, ctx.tenant.id, name, false, ctx.now().toISOString());
-    recordChange(ctx, { action: 'group.create', target: name, details: {} });
-    return groupView(ctx, mustGroup(ctx, name));
+    await people.insertGroup(s.q, s.tenant.id, name, false, s.now().toISOString());
+    await recordChange(s, { action: 'group.create', target: name, details: {} });
+    return groupView(s, await mustGroup(s, name));
   });
 }
 
-export function listGroups(ctx: LocalContext): Group[] {
+export async function listGroups(ctx: LocalContext): Promise<Group[]> {
   requirePermission(ctx.actor, PERMISSIONS.read);
-  return people.listGroups(ctx.db, ctx.tenant.id).map((g) => groupView(ctx, g));
+  return reading(ctx, async (s) => {
+    const groups: Group[] = [];
+    for (const row of await people.listGroups(s.q, s.tenant.id)) groups.push(await groupView(s, row));
+    return groups;
+  });
 }
 
-export function deleteGroup(ctx: LocalContext, name: string): Group {
-  return manage(ctx, () => {
-    const row = mustGroup(ctx, name);
+export function deleteGroup(ctx: LocalContext, name: string): Promise<Group> {
+  return manage(ctx, async (s) => {
+    const row = await mustGroup(s, name);
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
-    const inUse = people.keysUsingGroup(ctx.db, row.id);
+    const inUse = await people.keysUsingGroup(s.q, row.id);
     if (inUse > 0)
       throw new ConflictError(`group "${validate.printable(row.name)}" is assigned to ${inUse} key(s)`, {
         hint: 'remove it from them first: akm assign <key> --remove-group',
         code: 'group_in_use',
       });
-    const before = groupView(ctx, row);
-    people.deleteGroup(ctx.db, row.id);
-    recordChange(ctx, {
+    const before = await groupView(s, row);
+    await people.deleteGroup(s.q, row.id);
+    await recordChange(s, {
       action: 'group.delete',
       target: row.name,
       details: { members: before.members, roles: before.roles },
@@ -130,109 +135,113 @@ export function deleteGroup(ctx: LocalContext, name: string): Group {
 }
 
 /** Only an administrator changes who is an administrator. */
-function guardAdministrators(ctx: LocalContext, group: people.NamedRow): void {
-  if (group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase() && !ctx.actor.admin) {
+function guardAdministrators(s: Scope, group: people.NamedRow): void {
+  if (group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase() && !s.actor.admin) {
     throw new DeniedError(`permission denied: only administrators change the ${BUILTIN_GROUP} group`, {
       code: 'escalation_denied',
     });
   }
 }
 
-export function addGroupMember(ctx: LocalContext, groupName: string, email: string): Group {
-  return manage(ctx, () => {
-    const group = mustGroup(ctx, groupName);
-    const user = mustUser(ctx, email);
-    guardAdministrators(ctx, group);
-    if (people.addGroupMember(ctx.db, group.id, user.id))
-      recordChange(ctx, { action: 'group.add-member', target: group.name, details: { user: user.email } });
-    return groupView(ctx, group);
+export function addGroupMember(ctx: LocalContext, groupName: string, email: string): Promise<Group> {
+  return manage(ctx, async (s) => {
+    const group = await mustGroup(s, groupName);
+    const user = await mustUser(s, email);
+    guardAdministrators(s, group);
+    if (await people.addGroupMember(s.q, group.id, user.id))
+      await recordChange(s, { action: 'group.add-member', target: group.name, details: { user: user.email } });
+    return groupView(s, group);
   });
 }
 
-export function removeGroupMember(ctx: LocalContext, groupName: string, email: string): Group {
-  return manage(ctx, () => {
-    const group = mustGroup(ctx, groupName);
-    const user = mustUser(ctx, email);
-    guardAdministrators(ctx, group);
+export function removeGroupMember(ctx: LocalContext, groupName: string, email: string): Promise<Group> {
+  return manage(ctx, async (s) => {
+    const group = await mustGroup(s, groupName);
+    const user = await mustUser(s, email);
+    guardAdministrators(s, group);
     if (
       group.builtin &&
-      people.countGroupMembers(ctx.db, group.id) === 1 &&
-      people.isGroupMember(ctx.db, ctx.tenant.id, group.name, user.id)
+      (await people.countGroupMembers(s.q, group.id)) === 1 &&
+      (await people.isGroupMember(s.q, s.tenant.id, group.name, user.id))
     ) {
       throw new ConflictError(`${user.email} is the last member of ${group.name}`, {
         hint: 'add another administrator first',
         code: 'last_admin',
       });
     }
-    if (people.removeGroupMember(ctx.db, group.id, user.id))
-      recordChange(ctx, { action: 'group.remove-member', target: group.name, details: { user: user.email } });
-    return groupView(ctx, group);
+    if (await people.removeGroupMember(s.q, group.id, user.id))
+      await recordChange(s, { action: 'group.remove-member', target: group.name, details: { user: user.email } });
+    return groupView(s, group);
   });
 }
 
-export function addGroupRole(ctx: LocalContext, groupName: string, roleName: string): Group {
-  return manage(ctx, () => {
-    const group = mustGroup(ctx, groupName);
-    const role = mustRole(ctx, roleName);
-    guardAdministrators(ctx, group);
-    requireGrantable(ctx.actor, [role.name], []);
-    if (people.addGroupRole(ctx.db, group.id, role.id))
-      recordChange(ctx, { action: 'group.add-role', target: group.name, details: { role: role.name } });
-    return groupView(ctx, group);
+export function addGroupRole(ctx: LocalContext, groupName: string, roleName: string): Promise<Group> {
+  return manage(ctx, async (s) => {
+    const group = await mustGroup(s, groupName);
+    const role = await mustRole(s, roleName);
+    guardAdministrators(s, group);
+    requireGrantable(s.actor, [role.name], []);
+    if (await people.addGroupRole(s.q, group.id, role.id))
+      await recordChange(s, { action: 'group.add-role', target: group.name, details: { role: role.name } });
+    return groupView(s, group);
   });
 }
 
-export function removeGroupRole(ctx: LocalContext, groupName: string, roleName: string): Group {
-  return manage(ctx, () => {
-    const group = mustGroup(ctx, groupName);
-    const role = mustRole(ctx, roleName);
-    guardAdministrators(ctx, group);
-    if (people.removeGroupRole(ctx.db, group.id, role.id))
-      recordChange(ctx, { action: 'group.remove-role', target: group.name, details: { role: role.name } });
-    return groupView(ctx, group);
+export function removeGroupRole(ctx: LocalContext, groupName: string, roleName: string): Promise<Group> {
+  return manage(ctx, async (s) => {
+    const group = await mustGroup(s, groupName);
+    const role = await mustRole(s, roleName);
+    guardAdministrators(s, group);
+    if (await people.removeGroupRole(s.q, group.id, role.id))
+      await recordChange(s, { action: 'group.remove-role', target: group.name, details: { role: role.name } });
+    return groupView(s, group);
   });
 }
 
 // ---- roles
 
-export function createRole(ctx: LocalContext, nameText: string, permissionTexts: string[]): Role {
+export function createRole(ctx: LocalContext, nameText: string, permissionTexts: string[]): Promise<Role> {
   const name = validate.entityName(nameText, 'role name');
   const permissions = [...new Set(permissionTexts.map((p) => validate.permission(p)))];
   if (permissions.length === 0)
     throw new UsageError('a role needs at least one --permission', {
       hint: 'e.g. akm roles create Deployer --permission deploy:run',
     });
-  return manage(ctx, () => {
-    if (!ctx.actor.admin && permissions.includes('*'))
+  return manage(ctx, async (s) => {
+    if (!s.actor.admin && permissions.includes('*'))
       throw new DeniedError('permission denied: only administrators create roles with "*"', {
         code: 'escalation_denied',
       });
-    if (people.findRole(ctx.db, ctx.tenant.id, name))
+    if (await people.findRole(s.q, s.tenant.id, name))
       throw new ConflictError(`role "${validate.printable(name)}" already exists`, { code: 'duplicate_role' });
-    people.insertRole(ctx.db, ctx.tenant.id, name, false, permissions, ctx.now().toISOString());
-    recordChange(ctx, { action: 'role.create', target: name, details: { permissions } });
-    return roleView(ctx, mustRole(ctx, name));
+    await people.insertRole(s.q, s.tenant.id, name, false, permissions, s.now().toISOString());
+    await recordChange(s, { action: 'role.create', target: name, details: { permissions } });
+    return roleView(s, await mustRole(s, name));
   });
 }
 
-export function listRoles(ctx: LocalContext): Role[] {
+export async function listRoles(ctx: LocalContext): Promise<Role[]> {
   requirePermission(ctx.actor, PERMISSIONS.read);
-  return people.listRoles(ctx.db, ctx.tenant.id).map((r) => roleView(ctx, r));
+  return reading(ctx, async (s) => {
+    const roles: Role[] = [];
+    for (const row of await people.listRoles(s.q, s.tenant.id)) roles.push(await roleView(s, row));
+    return roles;
+  });
 }
 
-export function deleteRole(ctx: LocalContext, name: string): Role {
-  return manage(ctx, () => {
-    const row = mustRole(ctx, name);
+export function deleteRole(ctx: LocalContext, name: string): Promise<Role> {
+  return manage(ctx, async (s) => {
+    const row = await mustRole(s, name);
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
-    const inUse = people.roleUsage(ctx.db, row.id);
+    const inUse = await people.roleUsage(s.q, row.id);
     if (inUse > 0)
       throw new ConflictError(`role "${validate.printable(row.name)}" is still assigned ${inUse} time(s)`, {
         hint: 'remove it from keys and groups first',
         code: 'role_in_use',
       });
-    const before = roleView(ctx, row);
-    people.deleteRole(ctx.db, row.id);
-    recordChange(ctx, { action: 'role.delete', target: row.name, details: { permissions: before.permissions } });
+    const before = await roleView(s, row);
+    await people.deleteRole(s.q, row.id);
+    await recordChange(s, { action: 'role.delete', target: row.name, details: { permissions: before.permissions } });
     return before;
   });
 }

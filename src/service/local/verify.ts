@@ -9,10 +9,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { isAccessKeyId, isWellFormedSecret } from '../../core/credentials.js';
 import { inGracePeriod, isExpired } from '../../core/expiry.js';
 import { effectivePermissions } from '../../core/permissions.js';
+import type { DerivedKeys } from '../../crypto/keys.js';
 import { secretDigest } from '../../crypto/seal.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
 import type { VerifyInput, VerifyResult } from '../types.js';
-import type { LocalContext } from './context.js';
+import { reading, type LocalContext } from './context.js';
 
 const DIGEST_BYTES = 32;
 const PLACEHOLDER_ID = 'AKMAAAAAAAAAAAAAAAAA';
@@ -22,7 +23,7 @@ const PLACEHOLDER_DIGEST = Buffer.alloc(DIGEST_BYTES);
 export interface KeyForVerification {
   /** null or undefined: no key with this id */
   row: KeyRow | null | undefined;
-  permissions(): string[];
+  permissions: string[];
 }
 
 function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolean {
@@ -32,8 +33,14 @@ function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolea
 }
 
 /** Does the secret match the current secret, or the previous one within its grace period? */
-export function secretMatches(ctx: LocalContext, row: KeyRow | null | undefined, secret: string, now: Date): boolean {
-  const digest = secretDigest(ctx.keys(), row?.tenant_id ?? ctx.tenant.id, row?.id ?? PLACEHOLDER_ID, secret);
+export function secretMatches(
+  keys: DerivedKeys,
+  fallbackTenant: string,
+  row: KeyRow | null | undefined,
+  secret: string,
+  now: Date,
+): boolean {
+  const digest = secretDigest(keys, row?.tenant_id ?? fallbackTenant, row?.id ?? PLACEHOLDER_ID, secret);
   const inGrace = !!row && inGracePeriod(row.previous_valid_until, now);
   const current = sameDigest(digest, row?.secret_digest);
   const previous = sameDigest(digest, inGrace ? row?.previous_digest : null);
@@ -50,18 +57,20 @@ export function usable(row: KeyRow | null | undefined, tenantId: string | undefi
   );
 }
 
-export function checkCredentials(
+/** The one decision, however the key was looked up; a valid answer stamps lastUsedAt. */
+export async function checkCredentials(
   ctx: LocalContext,
   input: VerifyInput,
-  lookup: (accessKeyId: string) => KeyForVerification,
-): VerifyResult {
+  lookup: (accessKeyId: string) => KeyForVerification | Promise<KeyForVerification>,
+): Promise<VerifyResult> {
   const now = ctx.now();
+  const keys = await ctx.loadKeys();
   const wellFormed = isAccessKeyId(input.accessKeyId) && isWellFormedSecret(input.secretKey);
-  const found = wellFormed ? lookup(input.accessKeyId) : undefined;
+  const found = wellFormed ? await lookup(input.accessKeyId) : undefined;
   const row = found?.row;
-  const matched = secretMatches(ctx, row, input.secretKey, now);
+  const matched = secretMatches(keys, ctx.tenant.id, row, input.secretKey, now);
   if (!wellFormed || !matched || !usable(row, input.tenantId, now)) return { valid: false };
-  ctx.recordUse(row.id, now.toISOString());
+  await ctx.recordUse(row.id, now.toISOString());
   return {
     valid: true,
     accessKeyId: row.id,
@@ -69,14 +78,19 @@ export function checkCredentials(
     owner: row.owner_email,
     name: row.name,
     type: row.type,
-    permissions: found!.permissions(),
+    permissions: found!.permissions,
     expiresAt: row.expires_at,
   };
 }
 
-export function verifyKey(ctx: LocalContext, input: VerifyInput): VerifyResult {
-  return checkCredentials(ctx, input, (id) => {
-    const row = getKeyById(ctx.db, id);
-    return { row, permissions: () => effectivePermissions(keyRoleGrants(ctx.db, id)) };
+/** A key and its effective permissions, in one snapshot (what a verification needs). */
+export function loadForVerification(ctx: LocalContext, accessKeyId: string): Promise<KeyForVerification> {
+  return reading(ctx, async (s) => {
+    const row = await getKeyById(s.q, accessKeyId);
+    return { row, permissions: row ? effectivePermissions(await keyRoleGrants(s.q, row.id)) : [] };
   });
+}
+
+export function verifyKey(ctx: LocalContext, input: VerifyInput): Promise<VerifyResult> {
+  return checkCredentials(ctx, input, (id) => loadForVerification(ctx, id));
 }

@@ -1,0 +1,129 @@
+/**
+ * The SQLite engine: one better-sqlite3 connection per process. Every write is a BEGIN
+ * IMMEDIATE transaction, which takes the file's write lock up front, so a check and the write
+ * it guards are atomic across processes. Within the process, a mutex runs one transaction at a
+ * time: `akm serve` interleaves requests, and they share the connection.
+ *
+ * better-sqlite3 is synchronous; the methods are async only to share the interface with
+ * PostgreSQL, so a query costs a resolved promise on top of SQLite's own work.
+ */
+import type { Statement } from 'better-sqlite3';
+import { Mutex } from '../mutex.js';
+import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
+import { openDatabase, sqliteError, type Db } from './open.js';
+import { sql } from './statements.js';
+
+const SQLITE: Dialect = {
+  engine: 'sqlite',
+  forUpdate: '',
+  jsonList: (select) => `(SELECT json_group_array(v) FROM (${select}))`,
+  jsonField: (column, field) => `json_extract(${column}, '$.${field}')`,
+  isUniqueViolation: (error) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  },
+};
+
+class SqliteQueries implements Queryable {
+  readonly dialect = SQLITE;
+  constructor(private readonly db: Db) {}
+
+  async all<T>(text: string, params?: Params): Promise<T[]> {
+    const statement = sql(this.db, text);
+    return (params ? statement.all(params) : statement.all()) as T[];
+  }
+
+  async get<T>(text: string, params?: Params): Promise<T | undefined> {
+    const statement = sql(this.db, text);
+    return (params ? statement.get(params) : statement.get()) as T | undefined;
+  }
+
+  async run(text: string, params?: Params): Promise<number> {
+    const statement = sql(this.db, text);
+    return (params ? statement.run(params) : statement.run()).changes;
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite';
+  readonly dialect = SQLITE;
+  private readonly mutex = new Mutex();
+  private readonly queries: SqliteQueries;
+
+  constructor(
+    /** the connection itself: SQLite-only tests and tools look at it directly */
+    readonly db: Db,
+    readonly location: string,
+  ) {
+    this.queries = new SqliteQueries(db);
+  }
+
+  read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    // A deferred transaction: one snapshot for every statement of `work`, and no write lock.
+    return this.mutex.run(() => this.transaction('BEGIN', work));
+  }
+
+  write<T>(_tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.mutex.run(async () => {
+      if (options.waitMs === undefined) return this.transaction('BEGIN IMMEDIATE', work);
+      // BEGIN IMMEDIATE is where a writer waits for the lock, and the whole process waits with
+      // it (better-sqlite3 blocks): a caller that would rather retry later waits less.
+      const usual = this.db.pragma('busy_timeout', { simple: true }) as number;
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.waitMs))}`);
+      let begun = false;
+      try {
+        return await this.transaction('BEGIN IMMEDIATE', work, () => {
+          begun = true;
+          this.db.pragma(`busy_timeout = ${usual}`);
+        });
+      } finally {
+        if (!begun) this.db.pragma(`busy_timeout = ${usual}`);
+      }
+    });
+  }
+
+  /** `PRAGMA data_version` moves when another connection commits (our own commits leave it). */
+  changes(): ChangeFeed {
+    const version: Statement = this.db.prepare('PRAGMA data_version').pluck();
+    let seen = version.get();
+    return {
+      maxAgeMs: Infinity,
+      moved: () => {
+        const now = version.get();
+        if (now === seen) return false;
+        seen = now;
+        return true;
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.mutex.run(async () => {
+      if (this.db.open) this.db.close();
+    });
+  }
+
+  private async transaction<T>(begin: string, work: (q: Queryable) => Promise<T>, begun?: () => void): Promise<T> {
+    try {
+      sql(this.db, begin).run();
+      begun?.();
+      const result = await work(this.queries);
+      sql(this.db, 'COMMIT').run();
+      return result;
+    } catch (error) {
+      if (this.db.open && this.db.inTransaction) sql(this.db, 'ROLLBACK').run();
+      throw sqliteError(error, this.location);
+    }
+  }
+}
+
+export function openSqliteStore(path: string, options: OpenStoreOptions = {}): SqliteStore {
+  const db = openDatabase(path, options);
+  if (options.server) {
+    // A long-running server reads keys at random: map the file and keep a large page cache,
+    // so a lookup among 100,000 keys costs no read() system call.
+    db.pragma('mmap_size = 268435456');
+    db.pragma('cache_size = -65536');
+  }
+  return new SqliteStore(db, path);
+}
