@@ -7,8 +7,8 @@
 # DIR must be an empty temporary folder. PostgreSQL refuses to run as root: as root the
 # cluster runs as the `postgres` system user the Debian package creates (DIR is handed to it),
 # otherwise as the current user. It listens on 127.0.0.1 only, on a free port, with password
-# (scram-sha-256) authentication; fsync is off because nothing in it needs to survive a crash
-# of the machine.
+# (scram-sha-256) authentication. fsync is off (nothing in it needs to survive a crash of the
+# machine) unless AKM_PG_FSYNC=on, as the benchmark sets it to measure what a real server does.
 set -eu
 
 bindir() {
@@ -50,7 +50,7 @@ case "$command" in
     rm -f "$dir/pwfile"
     port=$(free_port)
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${AKM_PG_FSYNC:-off} -c max_connections=300" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://akm:$password@127.0.0.1:$port/postgres"
     ;;

@@ -56,7 +56,8 @@ export function createDeps(
       settings = resolveSettings(global, env);
       if (settings.passwordInArgv)
         io.warn(
-          'the password in --store can be read by anyone in the process list; use --store-env VAR, PGPASSWORD or ~/.pgpass',
+          'the password in --store can be read by anyone in the process list; ' +
+            'use --store-env VAR, PGPASSWORD or ~/.pgpass',
         );
       return settings;
     },

@@ -32,7 +32,10 @@ export interface Settings {
   passwordInArgv: boolean;
 }
 
-/** --store-env VAR: the store from that variable. It beats AKM_STORE (a flag beats the environment); --store with it is ambiguous. */
+/**
+ * --store-env VAR: the store from that variable. It beats AKM_STORE (a flag beats the
+ * environment); --store with it is ambiguous.
+ */
 function storeFromVariable(options: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
   const name = options.storeEnv;
   if (name === undefined) return undefined;

@@ -76,7 +76,8 @@ export class VerifyCache {
     const loadedAt = performance.now();
     const found = await this.backend.loadForVerification(accessKeyId);
     const entry: Entry = { row: found.row ?? null, permissions: found.permissions, loadedAt };
-    // A change that cleared the cache while this read was on its way may be missing from it: answer with it, keep it not.
+    // A change that cleared the cache while this read was on its way may be missing from it:
+    // answer with it, but do not keep it.
     if (this.generation !== generation) return entry;
     this.entries.delete(accessKeyId);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);

@@ -1,4 +1,4 @@
-/** Looking at a store from outside akm: table dumps, file hashes, raw edits. */
+/** Looking at a SQLite store file from outside akm: its schema, file hashes, raw connections. */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

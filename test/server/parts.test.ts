@@ -1,5 +1,6 @@
 /** The server's small parts on their own: replay guard, rate limiter, failure budget, lastUsedAt batching. */
 import test, { type ExecutionContext } from 'ava';
+import Database from 'better-sqlite3';
 import { LocalBackend } from '../../src/service/local/backend.js';
 import { AuthFailureLog } from '../../src/server/authFailures.js';
 import { LastUsedBatcher } from '../../src/server/lastUsed.js';
@@ -7,7 +8,7 @@ import { clientKey, RateLimiter } from '../../src/server/rateLimit.js';
 import { ReplayGuard } from '../../src/server/replay.js';
 import { perEngine, type Engine } from '../helpers/engines.js';
 import { keyInput } from '../helpers/service.js';
-import { tempStore } from '../helpers/store.js';
+import { tempStore, type TempStore } from '../helpers/store.js';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -59,6 +60,33 @@ test('rate limiter: IPv6 clients share a bucket per /64; IPv4-mapped addresses a
   t.not(clientKey('2001:db8:1:2::1'), clientKey('2001:db8:1:3::1'));
   t.is(clientKey('::ffff:192.0.2.7'), '192.0.2.7');
 });
+
+/** Another writer holding what a write of this key needs; returns how to let go. */
+async function holdLock(store: TempStore, keyId: string): Promise<() => Promise<void>> {
+  if (store.engine === 'sqlite') {
+    const other = new Database(store.path);
+    other.exec('BEGIN IMMEDIATE');
+    return async () => {
+      other.exec('ROLLBACK');
+      other.close();
+    };
+  }
+  const other = await store.raw();
+  let release!: () => void;
+  let locked!: () => void;
+  const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+  const holding = other.store.write(null, async (q) => {
+    await q.run('UPDATE keys SET name = name WHERE id = @id', { id: keyId });
+    locked();
+    await new Promise<void>((resolve) => (release = resolve));
+  });
+  await lockHeld;
+  return async () => {
+    release();
+    await holding;
+    await other.close();
+  };
+}
 
 async function backendFor(t: ExecutionContext, engine: Engine) {
   const store = await tempStore(engine);
@@ -128,27 +156,17 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
   t.is(batcher.pendingCount, 0);
   t.is(await lastUsed(a.accessKeyId), new Date(Date.parse('2030-01-01T00:00:00Z') + 9999).toISOString());
 
-  // While another connection holds the write lock (SQLite) or the key's row (PostgreSQL), the
-  // flush gives up quickly and keeps the notes.
-  const other = await store.raw();
-  t.teardown(() => other.close());
-  let release!: () => void;
-  let locked!: () => void;
-  const lockHeld = new Promise<void>((resolve) => (locked = resolve));
-  const holding = other.store.write(null, async (q) => {
-    await q.run('UPDATE keys SET name = name WHERE id = @id', { id: b.accessKeyId });
-    locked();
-    await new Promise<void>((resolve) => (release = resolve));
-  });
-  await lockHeld;
+  // While another process holds the write lock (SQLite: a connection of its own, outside akm, as
+  // another process's would be) or the key's row (PostgreSQL), the flush gives up quickly and
+  // keeps the notes.
+  const release = await holdLock(store, b.accessKeyId);
   batcher.record(b.accessKeyId, '2030-01-02T00:00:00.000Z');
   const started = Date.now();
   t.is(await batcher.flush(), 0);
   t.true(Date.now() - started < 2000);
   t.is(errors.length, 1);
   t.is(batcher.pendingCount, 1);
-  release();
-  await holding;
+  await release();
   t.is(await batcher.flush(), 1);
   t.is(await lastUsed(b.accessKeyId), '2030-01-02T00:00:00.000Z');
 });

@@ -188,3 +188,30 @@ perEngine('the cache is bounded', async (t, engine) => {
   for (let i = 0; i < 1000; i += 1) await cache.lookup(generateAccessKeyId());
   t.is(cache.size, 100);
 });
+
+test('a read that began before a change is answered once but not kept', async (t) => {
+  const keyRow = (status: 'active' | 'inactive') => ({ id: 'AKMAAAAAAAAAAAAAAAAB', status }) as never;
+  let status: 'active' | 'inactive' = 'active';
+  let hold: (() => void) | undefined;
+  let loads = 0;
+  const backend = {
+    changes: () => ({ moved: () => false, maxAgeMs: Infinity }),
+    loadForVerification: async () => {
+      loads += 1;
+      const seen = status; // the snapshot is taken when the read starts
+      if (hold === undefined) await new Promise<void>((resolve) => (hold = resolve));
+      return { row: keyRow(seen), permissions: [] };
+    },
+  };
+  const cache = new VerifyCache(backend);
+  const first = cache.lookup('AKMAAAAAAAAAAAAAAAAB');
+  await new Promise((resolve) => setImmediate(resolve));
+  // The key is deactivated and the server clears the cache while that read is still on its way.
+  status = 'inactive';
+  cache.invalidate();
+  hold!();
+  t.is((await first).row?.status, 'active', 'the request that started first gets what it read');
+  t.is(cache.size, 0, 'but it is not kept');
+  t.is((await cache.lookup('AKMAAAAAAAAAAAAAAAAB')).row?.status, 'inactive');
+  t.is(loads, 2);
+});

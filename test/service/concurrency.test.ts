@@ -7,6 +7,8 @@ import { perEngine } from '../helpers/engines.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSecret, digestMatches } from '../../src/crypto/seal.js';
+import { initTenant } from '../../src/service/local/bootstrap.js';
+import { LocalService } from '../../src/service/local/service.js';
 import { envInt, fixture, spawnNode, type Child } from '../helpers/children.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
 import { auditRecords, keysOf } from '../helpers/service.js';
@@ -257,3 +259,75 @@ perEngine(
     );
   },
 );
+
+perEngine(
+  'in one process, calls interleaved on one service each run in a transaction of their own',
+  async (t, engine) => {
+    const store = await tempStore(engine);
+    t.teardown(store.cleanup);
+    const service = await store.open();
+    t.teardown(() => service.close());
+    const keys = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        service.createKey({
+          name: `k${i}`,
+          type: 'access',
+          expiry: { kind: 'never' },
+          owner: null,
+          groups: [],
+          roles: [],
+        }),
+      ),
+    );
+    // Reads, rotations and assignments all at once: `akm serve` interleaves requests like this.
+    const results = await Promise.allSettled([
+      ...keys.map((k) => service.rotateKey(k.accessKeyId, 0)),
+      ...keys.map(() => service.listKeys({})),
+      ...keys.map((k) =>
+        service.assignKey(k.accessKeyId, { addGroups: [], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] }),
+      ),
+      ...keys.map((k) => service.showKey(k.accessKeyId)),
+    ]);
+    t.deepEqual(
+      results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)),
+      [],
+    );
+    const audit = await service.verifyAudit();
+    t.true(audit.ok, JSON.stringify(audit.problems));
+    t.is((await auditRecords(service, 'key.rotate')).length, 12);
+    t.is((await auditRecords(service, 'key.assign')).length, 12);
+  },
+);
+
+perEngine('two tenants writing at once keep one unbroken audit chain', async (t, engine) => {
+  const store = await tempStore(engine);
+  t.teardown(store.cleanup);
+  const raw = await store.raw();
+  const storeId = (await raw.get<{ value: string }>("SELECT value FROM meta WHERE key = 'store_id'"))!.value;
+  await initTenant(raw.store, storeId, keysOf(store), {
+    tenantId: 'globex',
+    tenantName: 'Globex',
+    adminEmail: 'admin@globex.test',
+    adminName: '',
+    now: new Date(),
+    source: 'test',
+  });
+  await raw.close();
+  const acme = await store.open();
+  const globex = await LocalService.open({
+    store: store.location,
+    tenantId: 'globex',
+    masterKey: store.masterKeyOptions,
+  });
+  t.teardown(async () => {
+    await acme.close();
+    await globex.close();
+  });
+  const writes = [acme, globex].flatMap((service) =>
+    Array.from({ length: 15 }, (_, i) => service.addUser(`u${i}@${service.ctx.tenant.id}.test`, '')),
+  );
+  await Promise.all(writes);
+  const audit = await acme.verifyAudit();
+  t.true(audit.ok, JSON.stringify(audit.problems));
+  t.is(audit.records, 2 + 30);
+});

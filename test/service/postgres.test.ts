@@ -7,7 +7,7 @@
 import type { ExecutionContext } from 'ava';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AkmError, UnavailableError } from '../../src/core/errors.js';
+import { AkmError, UnavailableError, type ErrorCode } from '../../src/core/errors.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
 import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
@@ -32,7 +32,7 @@ function withoutPassword(url: string): { url: string; password: string } {
 async function refusedToOpen(
   t: ExecutionContext,
   url: string,
-  code: string,
+  code: ErrorCode,
   options: { env?: NodeJS.ProcessEnv; create?: boolean; secret?: string } = {},
 ): Promise<AkmError> {
   const error = await t.throwsAsync(() => openStore(url, { env: options.env ?? {}, create: options.create }));

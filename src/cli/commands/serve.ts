@@ -38,7 +38,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         'akm serve --store /srv/akm/akm.db --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
         'akm serve --listen 127.0.0.1:7860          # loopback: plain HTTP is fine',
         'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 2>>/var/log/akm.jsonl',
-        'DATABASE_URL=postgres://akm@db.internal/akm akm serve --store-env DATABASE_URL --listen 10.0.0.5:8443 --tls-cert cert.pem --tls-key key.pem',
+        'DATABASE_URL=postgres://akm@db.internal/akm akm serve --store-env DATABASE_URL --listen 10.0.0.5:8443 ' +
+          '--tls-cert cert.pem --tls-key key.pem',
       ),
     )
     .action(async (flags: ServeOptions, command: Command) => runServe(flags, ctx.deps(command)));

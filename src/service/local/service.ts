@@ -1,4 +1,7 @@
-/** The local implementation of AkmService: the store (SQLite or PostgreSQL), sealed secrets and the audit trail in-process. */
+/**
+ * The local implementation of AkmService: the store (SQLite or PostgreSQL), sealed secrets and
+ * the audit trail in-process.
+ */
 import { hostname, userInfo } from 'node:os';
 import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';

@@ -8,6 +8,7 @@
  * PostgreSQL, so a query costs a resolved promise on top of SQLite's own work.
  */
 import type { Statement } from 'better-sqlite3';
+import { resolve } from 'node:path';
 import { Mutex } from '../mutex.js';
 import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
 import { openDatabase, sqliteError, type Db } from './open.js';
@@ -44,10 +45,24 @@ class SqliteQueries implements Queryable {
   }
 }
 
+/**
+ * One mutex per file, shared by every connection to it in this process. While one connection's
+ * transaction awaits, another connection's BEGIN IMMEDIATE would wait for the file lock without
+ * giving the event loop back (better-sqlite3 blocks), so the first could never finish.
+ */
+const mutexes = new Map<string, Mutex>();
+
+function mutexFor(path: string): Mutex {
+  const key = resolve(path);
+  let mutex = mutexes.get(key);
+  if (!mutex) mutexes.set(key, (mutex = new Mutex()));
+  return mutex;
+}
+
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   readonly dialect = SQLITE;
-  private readonly mutex = new Mutex();
+  private readonly mutex: Mutex;
   private readonly queries: SqliteQueries;
 
   constructor(
@@ -56,6 +71,7 @@ export class SqliteStore implements Store {
     readonly location: string,
   ) {
     this.queries = new SqliteQueries(db);
+    this.mutex = mutexFor(location);
   }
 
   read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
