@@ -64,7 +64,6 @@ function query(sql: string, params: Params | undefined): QueryConfig {
 
 class PostgresQueries implements Queryable {
   readonly dialect = POSTGRES;
-  private closing: Promise<void> | undefined;
   constructor(private readonly client: PoolClient) {}
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {

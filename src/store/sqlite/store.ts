@@ -2,7 +2,8 @@
  * The SQLite engine: one better-sqlite3 connection per process. Every write is a BEGIN
  * IMMEDIATE transaction, which takes the file's write lock up front, so a check and the write
  * it guards are atomic across processes. Within the process, a mutex runs one transaction at a
- * time: `akm serve` interleaves requests, and they share the connection.
+ * time: `akm serve` interleaves requests, and they share the connection (reads too: a read
+ * between two statements of a write would see what the write has not committed).
  *
  * better-sqlite3 is synchronous; the methods are async only to share the interface with
  * PostgreSQL, so a query costs a resolved promise on top of SQLite's own work.
@@ -80,22 +81,7 @@ export class SqliteStore implements Store {
   }
 
   write<T>(_tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return this.mutex.run(async () => {
-      if (options.waitMs === undefined) return this.transaction('BEGIN IMMEDIATE', work);
-      // BEGIN IMMEDIATE is where a writer waits for the lock, and the whole process waits with
-      // it (better-sqlite3 blocks): a caller that would rather retry later waits less.
-      const usual = this.db.pragma('busy_timeout', { simple: true }) as number;
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.waitMs))}`);
-      let begun = false;
-      try {
-        return await this.transaction('BEGIN IMMEDIATE', work, () => {
-          begun = true;
-          this.db.pragma(`busy_timeout = ${usual}`);
-        });
-      } finally {
-        if (!begun) this.db.pragma(`busy_timeout = ${usual}`);
-      }
-    });
+    return this.mutex.run(() => this.transaction('BEGIN IMMEDIATE', work, options.waitMs));
   }
 
   /** `PRAGMA data_version` moves when another connection commits (our own commits leave it). */
@@ -119,16 +105,33 @@ export class SqliteStore implements Store {
     });
   }
 
-  private async transaction<T>(begin: string, work: (q: Queryable) => Promise<T>, begun?: () => void): Promise<T> {
+  private async transaction<T>(begin: string, work: (q: Queryable) => Promise<T>, waitMs?: number): Promise<T> {
     try {
-      sql(this.db, begin).run();
-      begun?.();
+      this.begin(begin, waitMs);
       const result = await work(this.queries);
       sql(this.db, 'COMMIT').run();
       return result;
     } catch (error) {
       if (this.db.open && this.db.inTransaction) sql(this.db, 'ROLLBACK').run();
       throw sqliteError(error, this.location);
+    }
+  }
+
+  /**
+   * BEGIN IMMEDIATE is where a writer waits for the file lock, and the whole process waits with
+   * it (better-sqlite3 blocks): a caller that would rather retry later waits `waitMs` at most.
+   */
+  private begin(statement: string, waitMs: number | undefined): void {
+    if (waitMs === undefined) {
+      sql(this.db, statement).run();
+      return;
+    }
+    const usual = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(waitMs))}`);
+    try {
+      sql(this.db, statement).run();
+    } finally {
+      this.db.pragma(`busy_timeout = ${usual}`);
     }
   }
 }
