@@ -167,7 +167,7 @@ async function notValidKinds(seeded: SeededStore): Promise<Record<string, Creden
   const store = await openStore(seeded.path);
   const at = new Date().toISOString();
   await store.write(null, async (q) => {
-    await updateStatus(q, inactive.accessKeyId, 'inactive', at, 'bench');
+    await updateStatus(q, inactive.accessKeyId, 'inactive', true, at, 'bench');
     await updateExpiry(q, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
   });
   await store.close();

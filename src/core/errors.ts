@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'cancelled',
   // command line (argument parsing)
   'unknown_command',
+  'missing_command',
   'unknown_option',
   'missing_argument',
   'option_missing_argument',
@@ -68,6 +69,14 @@ export const ERROR_CODES = [
   'permission_denied',
   'escalation_denied',
   'tenant_mismatch',
+  'admin_required',
+  'admin_key_protected',
+  'not_your_key',
+  'key_more_powerful',
+  'admin_user_protected',
+  'admin_group_protected',
+  'never_expiry_denied',
+  'reactivation_denied',
   // the store and its master key
   'store_missing',
   'store_invalid',

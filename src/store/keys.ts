@@ -21,15 +21,16 @@ export interface KeyRow {
   modified_at: string;
   modified_by: string;
   last_used_at: string | null;
+  /** 1 when an administrator deactivated it (and it has not been activated since) */
+  deactivated_by_admin: 0 | 1;
 }
 
 /** A key as listed: no secret material, assignments folded into JSON arrays (as text) by the query. */
-export type ListedKeyRow = Omit<
-  KeyRow,
-  'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest' | 'owner_id'
-> & {
+export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest'> & {
   groups: string;
   roles: string;
+  /** effective permissions as a JSON array, when the query asked for them */
+  permissions?: string;
 };
 
 const SELECT_KEY = `SELECT k.*, u.email AS owner_email FROM keys k LEFT JOIN users u ON u.id = k.owner_id`;
@@ -104,26 +105,31 @@ export async function updateExpiry(
   });
 }
 
+/** `byAdmin`: an administrator deactivated it (only one re-activates it); activating clears it. */
 export async function updateStatus(
   q: Queryable,
   id: string,
   status: 'active' | 'inactive',
+  byAdmin: boolean,
   at: string,
   by: string,
 ): Promise<void> {
-  await q.run('UPDATE keys SET status = @status, modified_at = @at, modified_by = @by WHERE id = @id', {
-    status,
-    at,
-    by,
-    id,
-  });
+  await q.run(
+    `UPDATE keys SET status = @status, deactivated_by_admin = @byAdmin, modified_at = @at, modified_by = @by
+      WHERE id = @id`,
+    { status, byAdmin: status === 'inactive' && byAdmin ? 1 : 0, at, by, id },
+  );
 }
 
 export async function touchKey(q: Queryable, id: string, at: string, by: string): Promise<void> {
   await q.run('UPDATE keys SET modified_at = @at, modified_by = @by WHERE id = @id', { at, by, id });
 }
 
-/** The new secret replaces the current one; the current one is kept until `previousValidUntil` (or dropped). */
+/**
+ * The new secret replaces the current one. The current one stays usable until
+ * `previousValidUntil` (null: not at all); its digest is kept either way, so `verify --explain`
+ * can recognise an old secret (a digest cannot authenticate anything by itself).
+ */
 export async function replaceSecret(
   q: Queryable,
   id: string,
@@ -135,7 +141,7 @@ export async function replaceSecret(
   await q.run(
     `UPDATE keys SET
        previous_sealed      = CASE WHEN CAST(@until AS TEXT) IS NULL THEN NULL ELSE secret_sealed END,
-       previous_digest      = CASE WHEN CAST(@until AS TEXT) IS NULL THEN NULL ELSE secret_digest END,
+       previous_digest      = secret_digest,
        previous_valid_until = @until,
        secret_sealed = @sealed, secret_digest = @digest, modified_at = @at, modified_by = @by
      WHERE id = @id`,
@@ -224,7 +230,17 @@ export interface ListQuery {
   /** keyset cursor: (created_at, id) of the last row of the previous page */
   after?: { createdAt: string; id: string };
   limit: number;
+  /** add each key's effective permissions (what keyRoleGrants resolves, as one JSON array) */
+  withPermissions?: boolean;
 }
+
+/** Every permission a key holds, directly or through a group, as the column `v` ordered: for jsonList. */
+const EFFECTIVE_PERMISSIONS = `SELECT v FROM (
+          SELECT rp.permission AS v FROM key_roles kr JOIN role_permissions rp ON rp.role_id = kr.role_id
+            WHERE kr.key_id = k.id
+          UNION
+          SELECT rp.permission FROM key_groups kg JOIN group_roles gr ON gr.group_id = kg.group_id
+            JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE kg.key_id = k.id) p ORDER BY v`;
 
 /**
  * One page of keys in (created_at, id) order. Keyset paging keeps each page an index range
@@ -245,8 +261,10 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<ListedKeyRow[]
   const roles = q.dialect.jsonList(
     'SELECT r.name AS v FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = k.id ORDER BY r.name',
   );
-  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, u.email AS owner_email, k.previous_valid_until, k.expires_at,
-        k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
+  const permissions = query.withPermissions ? `${q.dialect.jsonList(EFFECTIVE_PERMISSIONS)} AS permissions,` : '';
+  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, k.owner_id, u.email AS owner_email,
+        k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
+        k.deactivated_by_admin, ${permissions}
         CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id) THEN ${groups} ELSE '[]' END AS groups,
         CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id) THEN ${roles} ELSE '[]' END AS roles
      FROM keys k LEFT JOIN users u ON u.id = k.owner_id

@@ -164,6 +164,34 @@ export async function removeGroupRole(q: Queryable, groupId: number, roleId: num
   return (await q.run(sql, { groupId, roleId })) > 0;
 }
 
+export function groupMemberRows(q: Queryable, groupId: number): Promise<UserRow[]> {
+  return q.all<UserRow>(
+    'SELECT u.* FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = @groupId ORDER BY u.email',
+    { groupId },
+  );
+}
+
+/** The keys a group is assigned to, in id order. */
+export async function keyIdsWithGroup(q: Queryable, groupId: number): Promise<string[]> {
+  const rows = await q.all<{ key_id: string }>(
+    'SELECT key_id FROM key_groups WHERE group_id = @groupId ORDER BY key_id',
+    { groupId },
+  );
+  return rows.map((r) => r.key_id);
+}
+
+/** The keys a role reaches, directly or through a group, in id order. */
+export async function keyIdsWithRole(q: Queryable, roleId: number): Promise<string[]> {
+  const rows = await q.all<{ key_id: string }>(
+    `SELECT key_id FROM key_roles WHERE role_id = @roleId
+     UNION
+     SELECT kg.key_id FROM key_groups kg JOIN group_roles gr ON gr.group_id = kg.group_id WHERE gr.role_id = @roleId
+     ORDER BY 1`,
+    { roleId },
+  );
+  return rows.map((r) => r.key_id);
+}
+
 export function keysUsingGroup(q: Queryable, groupId: number): Promise<number> {
   return count(q, 'SELECT count(*) AS n FROM key_groups WHERE group_id = @groupId', { groupId });
 }

@@ -78,6 +78,10 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** a long-running server: keep more of the store in memory, hold more connections */
   server?: boolean;
+  /** only reading (SQLite: the file may be read-only; nothing is written, not even a migration) */
+  readonly?: boolean;
+  /** told once when a write has waited a second for another process's lock, and goes on waiting */
+  onLockWait?: () => void;
   /** the environment that supplies PGPASSWORD, PGPASSFILE and HOME for PostgreSQL */
   env?: NodeJS.ProcessEnv;
 }

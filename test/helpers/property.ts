@@ -37,10 +37,25 @@ export function checkProperty<Ts>(
   property: fc.IProperty<Ts>,
   config = propertyConfig(),
 ): void {
-  const details = fc.check(property, { seed: config.seed, numRuns: config.numRuns });
+  report(t, name, fc.check(property, { seed: config.seed, numRuns: config.numRuns }));
+}
+
+/** The same for a property that awaits (a service, a server); `options` e.g. stop shrinking early. */
+export async function checkAsyncProperty<Ts>(
+  t: ExecutionContext,
+  name: string,
+  property: fc.IAsyncProperty<Ts>,
+  config = propertyConfig(),
+  options: fc.Parameters<Ts> = {},
+): Promise<void> {
+  report(t, name, await fc.check(property, { ...options, seed: config.seed, numRuns: config.numRuns }));
+}
+
+function report<Ts>(t: ExecutionContext, name: string, details: fc.RunDetails<Ts>): void {
   if (details.failed) {
+    const error = details.errorInstance instanceof Error ? `\n${details.errorInstance.message}` : '';
     t.fail(
-      `${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}`,
+      `${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}${error}`,
     );
     return;
   }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
+import { ensureStoreId, initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
+import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { openStore } from '../../src/store/open.js';
 import type { Engine, Params, Store } from '../../src/store/types.js';
@@ -27,6 +28,8 @@ export interface TempStore {
   admin: string;
   tenantId: string;
   open(now?: () => Date): Promise<LocalService>;
+  /** another tenant in the same store (admin admin@<id>.test), opened as a service */
+  addTenant(tenantId: string): Promise<LocalService>;
   /** another connection to the store, bypassing akm: for looking at it and tampering with it */
   raw(): Promise<RawStore>;
   cleanup(): Promise<void>;
@@ -109,6 +112,23 @@ export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-')
     admin: 'admin@acme.test',
     tenantId: 'acme',
     open: (now) => LocalService.open({ store: location, masterKey: masterKeyOptions, now, source: 'test' }),
+    addTenant: async (tenantId) => {
+      const other = await openStore(location);
+      try {
+        const storeId = (await other.read((q) => getMeta(q, META_STORE_ID)))!;
+        await initTenant(other, storeId, deriveKeys(Buffer.from(masterKey, 'base64')), {
+          tenantId,
+          tenantName: tenantId,
+          adminEmail: `admin@${tenantId}.test`,
+          adminName: '',
+          now: new Date(),
+          source: 'test',
+        });
+      } finally {
+        await other.close();
+      }
+      return LocalService.open({ store: location, tenantId, masterKey: masterKeyOptions, source: 'test' });
+    },
     raw: () => rawStore(location),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -7,8 +7,6 @@ import { perEngine } from '../helpers/engines.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSecret, digestMatches } from '../../src/crypto/seal.js';
-import { initTenant } from '../../src/service/local/bootstrap.js';
-import { LocalService } from '../../src/service/local/service.js';
 import { envInt, fixture, spawnNode, type Child } from '../helpers/children.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
 import { auditRecords, keysOf } from '../helpers/service.js';
@@ -302,23 +300,8 @@ perEngine(
 perEngine('two tenants writing at once keep one unbroken audit chain', async (t, engine) => {
   const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const raw = await store.raw();
-  const storeId = (await raw.get<{ value: string }>("SELECT value FROM meta WHERE key = 'store_id'"))!.value;
-  await initTenant(raw.store, storeId, keysOf(store), {
-    tenantId: 'globex',
-    tenantName: 'Globex',
-    adminEmail: 'admin@globex.test',
-    adminName: '',
-    now: new Date(),
-    source: 'test',
-  });
-  await raw.close();
   const acme = await store.open();
-  const globex = await LocalService.open({
-    store: store.location,
-    tenantId: 'globex',
-    masterKey: store.masterKeyOptions,
-  });
+  const globex = await store.addTenant('globex');
   t.teardown(async () => {
     await acme.close();
     await globex.close();

@@ -48,7 +48,7 @@ const run = (service: LocalService, options: { withinDays?: number; dryRun?: boo
 const recipientsOf = (smtp: TestSmtp) => smtp.received.flatMap((m) => m.to).sort();
 
 perEngine(
-  'every administrator, the creator and the last modifier get one mail naming the key and how to extend it',
+  'the owner, every administrator, the creator and the last modifier get one mail naming the key and how to extend it',
   async (t, engine) => {
     const { smtp, clock, admin } = await setup(t, engine);
     await admin.addUser('alice@acme.test', 'Alice');
@@ -74,10 +74,16 @@ perEngine(
 
     const result = await run(admin);
     t.is(result.keys, 1);
-    t.is(result.sent, 4);
+    t.is(result.sent, 5);
     t.is(result.failed, 0);
     t.false(result.dryRun);
-    t.deepEqual(recipientsOf(smtp), ['admin@acme.test', 'bob@acme.test', 'carol@acme.test', 'dave@acme.test']);
+    t.deepEqual(recipientsOf(smtp), [
+      'admin@acme.test',
+      'alice@acme.test',
+      'bob@acme.test',
+      'carol@acme.test',
+      'dave@acme.test',
+    ]);
     const expiresAt = new Date(Date.parse('2026-05-02T09:00:00.000Z')).toISOString();
     for (const mail of smtp.received) {
       t.is(mail.to.length, 1, 'one recipient per message');
@@ -100,6 +106,7 @@ perEngine(
     }
     const reasonOf = (to: string) =>
       smtp.received.find((m) => m.to[0] === to)!.body.match(/^You receive this because (.*)\.$/m)![1];
+    t.is(reasonOf('alice@acme.test'), 'it is your key');
     t.is(reasonOf('bob@acme.test'), 'you are a member of Administrators');
     t.is(reasonOf('carol@acme.test'), 'you created this key');
     t.is(reasonOf('dave@acme.test'), 'you were the last to modify this key');
@@ -119,7 +126,7 @@ perEngine(
     // a second run sends nothing
     const again = await run(admin);
     t.deepEqual([again.keys, again.sent, again.messages.length], [0, 0, 0]);
-    t.is(smtp.received.length, 4);
+    t.is(smtp.received.length, 5);
   },
 );
 
@@ -297,12 +304,15 @@ perEngine(
   },
 );
 
-perEngine('the job is for administrators and tenant-level keys; the window is checked', async (t, engine) => {
+perEngine('the job is for administrators (it covers every key); the window is checked', async (t, engine) => {
   const { admin } = await setup(t, engine, []);
   await admin.addUser('alice@acme.test', '');
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
-  await refusal(t, () => run(alice, { dryRun: true }), { instanceOf: DeniedError, exitCode: 5 });
-  const robot = await actingAs(admin, null, ['ReadOnly']);
+  const denied = { instanceOf: DeniedError, exitCode: 5, code: 'admin_required' };
+  await refusal(t, () => run(alice, { dryRun: true }), denied);
+  const reader = await actingAs(admin, null, ['ReadOnly']);
+  await refusal(t, () => run(reader, { dryRun: true }), denied);
+  const robot = await actingAs(admin, null, ['Administrator']);
   t.true((await run(robot, { dryRun: true })).dryRun);
   for (const withinDays of [0, -1, 1.5, Number.NaN, 100_000]) {
     await refusal(t, () => run(admin, { withinDays, dryRun: true }), { instanceOf: UsageError, exitCode: 2 });

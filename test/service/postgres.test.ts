@@ -188,38 +188,25 @@ postgresOnly('replicas opening a new store together migrate it once, and all of 
 postgresOnly("the writes of one tenant wait for each other; another tenant's do not wait", async (t) => {
   const store = await tempStore('postgres');
   t.teardown(store.cleanup);
-  const setup = await openStore(store.location);
-  const storeId = (await setup.read((q) => q.get<{ value: string }>("SELECT value FROM meta WHERE key = 'store_id'")))!
-    .value;
-  await initTenant(setup, storeId, deriveKeys(Buffer.from(store.masterKey, 'base64')), {
-    tenantId: 'globex',
-    tenantName: 'Globex',
-    adminEmail: 'admin@globex.test',
-    adminName: '',
-    now: new Date(),
-    source: 'test',
-  });
   const acme = await store.open();
-  const globex = await LocalService.open({
-    store: store.location,
-    tenantId: 'globex',
-    masterKey: store.masterKeyOptions,
-  });
+  const globex = await store.addTenant('globex');
+  const other = await store.raw();
   t.teardown(async () => {
     await acme.close();
     await globex.close();
-    await setup.close();
+    await other.close();
   });
   await acme.ctx.loadKeys();
 
   // Another process holds acme's write lock…
   let release!: () => void;
   let held!: () => void;
-  const holding = setup.write('acme', async () => {
+  const lockHeld = new Promise<void>((resolve) => (held = resolve));
+  const holding = other.store.write('acme', async () => {
     held();
     await new Promise<void>((resolve) => (release = resolve));
   });
-  await new Promise<void>((resolve) => (held = resolve));
+  await lockHeld;
   let created = false;
   const waiting = acme.createKey(keyInput({ name: 'waits' })).then((key) => ((created = true), key));
   // …globex writes meanwhile…

@@ -4,12 +4,9 @@
  * hand out a wrong secret; `verify` compares the digest and must answer "not valid".
  */
 import { perEngine } from '../helpers/engines.js';
-import { getMeta } from '../../src/store/meta.js';
-import { initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
-import { LocalService } from '../../src/service/local/service.js';
 import { TamperedSecretError } from '../../src/crypto/seal.js';
 import { tempStore, type RawStore } from '../helpers/store.js';
-import { HOUR, keyInput, keysOf, refusal } from '../helpers/service.js';
+import { HOUR, keyInput, refusal } from '../helpers/service.js';
 
 type Column = 'secret_sealed' | 'secret_digest' | 'previous_digest';
 
@@ -174,23 +171,8 @@ perEngine(
 perEngine('a sealed secret moved to a key of another tenant fails to open', async (t, engine) => {
   const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const setup = await store.raw();
-  await initTenant(setup.store, (await setup.store.read((q) => getMeta(q, META_STORE_ID)))!, keysOf(store), {
-    tenantId: 'globex',
-    tenantName: 'Globex',
-    adminEmail: 'admin@globex.test',
-    adminName: '',
-    now: new Date(),
-    source: 'test',
-  });
-  await setup.close();
   const acme = await store.open();
-  const globex = await LocalService.open({
-    store: store.location,
-    tenantId: 'globex',
-    masterKey: store.masterKeyOptions,
-    source: 'test',
-  });
+  const globex = await store.addTenant('globex');
   t.teardown(async () => {
     await acme.close();
     await globex.close();

@@ -78,8 +78,6 @@ test('--store-env names the variable holding the store; it beats AKM_STORE and m
   const env = { HOME: '/nonexistent', AKM_STORE: '/from/env.db', DATABASE_URL: 'postgres://akm:pw@db/akm' };
   t.is(resolveSettings({ storeEnv: 'DATABASE_URL' }, env).store, env.DATABASE_URL);
   t.false(resolveSettings({ storeEnv: 'DATABASE_URL' }, env).passwordInArgv, 'the password is not in argv');
-  // Commander fills --store from AKM_STORE: that is the environment, not a second store.
-  t.is(resolveSettings({ storeEnv: 'DATABASE_URL', store: env.AKM_STORE }, env).store, env.DATABASE_URL);
   t.throws(() => resolveSettings({ storeEnv: 'DATABASE_URL', store: '/other.db' }, env), { code: 'usage' });
   t.throws(() => resolveSettings({ storeEnv: 'UNSET_VARIABLE' }, env), { code: 'store_env_unset' });
   t.throws(() => resolveSettings({ storeEnv: 'not a name' }, env), { code: 'usage' });

@@ -1,11 +1,10 @@
 /** Reading and verifying the audit trail on the local store; both need audit:read. */
 import { UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
-import { PERMISSIONS } from '../../core/permissions.js';
 import { queryAudit, type AuditRow } from '../../store/audit.js';
 import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize } from './authorize.js';
 import { pageLimit, reading, type LocalContext } from './context.js';
 
 function toRecord(row: AuditRow): AuditRecord {
@@ -36,7 +35,7 @@ function parseCursor(text: string): number {
 }
 
 export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Promise<Page<AuditRecord>> {
-  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  authorize(ctx, { operation: 'audit.list' });
   const limit = pageLimit(query.limit);
   const key = query.key?.trim();
   const filter = {
@@ -71,7 +70,7 @@ export function parseAnchor(text: string): ChainAnchor {
 }
 
 export async function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): Promise<AuditVerification> {
-  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  authorize(ctx, { operation: 'audit.verify' });
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
   const report = await verifyChain(ctx.store, (await ctx.loadKeys()).audit, expected);
   return {

@@ -11,7 +11,7 @@ import { appendAudit } from '../../store/audit.js';
 import { getMeta, settleMeta } from '../../store/meta.js';
 import { openStore } from '../../store/open.js';
 import { addGroupMember, addGroupRole, findRole, insertGroup, insertRole, insertUser } from '../../store/people.js';
-import { getTenant, insertTenant } from '../../store/tenants.js';
+import { firstTenant, getTenant, insertTenant, listTenants } from '../../store/tenants.js';
 import type { Store } from '../../store/types.js';
 
 export const META_STORE_ID = 'store_id';
@@ -89,18 +89,42 @@ export interface InitStoreOptions extends InitInput {
   store: string;
   masterKey: MasterKeyOptions;
   env?: NodeJS.ProcessEnv;
+  /** told when the init has waited a second for another process's lock */
+  onLockWait?: () => void;
+}
+
+export interface InitStoreResult {
+  masterKey: MasterKeySourceName;
+  /** the store's first tenant: what a later command acts in when it names none */
+  firstTenant: string | undefined;
 }
 
 /** `akm init`: create the store if needed (file, or schema in an empty database), its master key, and the tenant. */
-export async function initStore(options: InitStoreOptions): Promise<{ masterKey: MasterKeySourceName }> {
-  const store = await openStore(options.store, { create: true, env: options.env });
+export async function initStore(options: InitStoreOptions): Promise<InitStoreResult> {
+  const store = await openStore(options.store, { create: true, env: options.env, onLockWait: options.onLockWait });
   try {
     const storeId = await ensureStoreId(store);
     const { key, source } = provisionMasterKey(options.masterKey, storeId);
     const check = await store.read((q) => getMeta(q, META_MASTER_CHECK));
     const keys = checkMasterKey(storeId, check, key);
     await initTenant(store, storeId, keys, options);
-    return { masterKey: source };
+    return { masterKey: source, firstTenant: (await store.read((q) => firstTenant(q)))?.id };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The tenants a store holds already, none when there is no store yet: what the init wizard must not reuse. */
+export async function existingTenants(location: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  let store: Store;
+  try {
+    store = await openStore(location, { readonly: true, env });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'store_missing') return [];
+    throw error;
+  }
+  try {
+    return (await store.read((q) => listTenants(q))).map((t) => t.id);
   } finally {
     await store.close();
   }

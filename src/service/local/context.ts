@@ -5,12 +5,10 @@
  * Every query runs inside `reading` or `writing`, through the scope they hand over: a
  * transaction's queries all go through its `q`, and nothing inside one opens another.
  */
-import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
-import { isAccessKeyId } from '../../core/credentials.js';
+import { UsageError } from '../../core/errors.js';
 import { isExpired } from '../../core/expiry.js';
-import { printable } from '../../core/validate.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
-import { findKeysByName, getKey, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
+import type { KeyRow, ListedKeyRow } from '../../store/keys.js';
 import type { TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
 import type { KeyView } from '../types.js';
@@ -50,33 +48,17 @@ export async function writing<T>(ctx: LocalContext, work: (s: WriteScope) => Pro
   return ctx.store.write(ctx.tenant.id, (q) => work({ ...ctx, q, keys }));
 }
 
-/** `<key>` is an access key id, or a name unique among the keys the actor can see. */
-export async function resolveKey(s: Scope, ref: string): Promise<KeyRow> {
-  const text = ref.trim();
-  if (isAccessKeyId(text)) {
-    const row = await getKey(s.q, s.tenant.id, text);
-    if (!row)
-      throw new NotFoundError(`no key ${text} in tenant ${s.tenant.id}`, {
-        hint: 'list keys with: akm list',
-        code: 'key_not_found',
-      });
-    return row;
-  }
-  if (text.length === 0) throw new UsageError('a key id or name is required');
-  let rows = await findKeysByName(s.q, s.tenant.id, text);
-  if (!s.actor.admin && s.actor.userId !== null) rows = rows.filter((r) => r.owner_id === s.actor.userId);
-  if (rows.length === 0)
-    throw new NotFoundError(`no key named "${printable(text)}"`, {
-      hint: 'list keys with: akm list',
-      code: 'key_not_found',
-    });
-  if (rows.length > 1) {
-    throw new ConflictError(`${rows.length} keys are named "${printable(text)}"`, {
-      hint: `use an access key id: ${rows.map((r) => r.id).join(', ')}`,
-      code: 'ambiguous_key',
-    });
-  }
-  return rows[0]!;
+/**
+ * Whose key it is when the caller did not say: a user who is not an administrator creates keys
+ * for themselves. Anyone else (an administrator, a tenant-level key) must say, since the owner
+ * decides the limit and who may act on the key.
+ */
+export function defaultOwner(ctx: LocalContext): string {
+  if (!ctx.actor.admin && ctx.actor.userId !== null) return ctx.actor.label;
+  throw new UsageError('missing --owner <email> or --tenant-level', {
+    hint: 'say who owns the key: a user (at most 2 keys each), or nobody for a tenant-level key',
+    code: 'missing_flag',
+  });
 }
 
 export const DEFAULT_PAGE_LIMIT = 100;

@@ -5,9 +5,9 @@
  * share the work and never send the same message twice.
  */
 import { randomUUID } from 'node:crypto';
-import { DeniedError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { MAX_DAYS } from '../../core/expiry.js';
-import { BUILTIN_GROUP, PERMISSIONS } from '../../core/permissions.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
 import { renderExpiryMail, type ExpiryMailPayload } from '../../notify/expiryMessage.js';
 import { expiryRecipients, windowEnd } from '../../notify/expiryPlan.js';
 import { requireMailSettings, smtpSender, type MailSender, type MailSettings } from '../../notify/smtp.js';
@@ -15,7 +15,7 @@ import * as outbox from '../../store/outbox.js';
 import type { Queryable } from '../../store/types.js';
 import { groupMemberEmails } from '../../store/people.js';
 import type { ExpiryMessage, NotifyExpiringOptions, NotifyExpiringResult, ProgressListener } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize } from './authorize.js';
 import { reading, writing, type LocalContext, type Scope } from './context.js';
 
 export const EXPIRY_KIND = 'key.expiring';
@@ -40,6 +40,7 @@ async function planMail(s: Scope, now: Date, withinDays: number): Promise<{ keys
   const mail = rows.flatMap((row) =>
     expiryRecipients(
       {
+        owner: row.owner_email,
         createdBy: row.created_by,
         modifiedBy: row.modified_by,
         creatorIsUser: row.creator_is_user === 1,
@@ -130,13 +131,8 @@ function messageView(
 }
 
 function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number {
-  requirePermission(ctx.actor, PERMISSIONS.read);
-  // The job reads every key of the tenant: not for someone limited to their own keys.
-  if (!ctx.actor.admin && ctx.actor.userId !== null) {
-    throw new DeniedError('permission denied: only administrators and tenant-level keys run the expiry mail', {
-      code: 'permission_denied',
-    });
-  }
+  // The job reads every key of the tenant, administrators' keys too: for administrators only.
+  authorize(ctx, { operation: 'expiry.notify' });
   const days = options.withinDays;
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS)
     throw new UsageError(`--within must be a whole number of days from 1 to ${MAX_DAYS}`);

@@ -1,19 +1,28 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
-import { ConflictError, DeniedError, UsageError } from '../../core/errors.js';
+import { isAdministrator, type Operation, type Request } from '../../core/authorization.js';
+import { ConflictError, UsageError } from '../../core/errors.js';
 import { generateAccessKeyId } from '../../core/credentials.js';
 import { graceEnd, inGracePeriod, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
-import { effectivePermissions, PERMISSIONS, permissionSources } from '../../core/permissions.js';
+import { effectivePermissions, permissionSources } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
 import * as keysTable from '../../store/keys.js';
 import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
-import { requireGrantable, requireKeyScope, requirePermission } from './actor.js';
+import { authorize, inReach, keyFacts, listedKeyFacts } from './authorize.js';
 import { recordChange } from './changes.js';
-import { reading, resolveKey, toKeyView, writing, type LocalContext, type Scope, type WriteScope } from './context.js';
+import {
+  defaultOwner,
+  reading,
+  toKeyView,
+  writing,
+  type LocalContext,
+  type Scope,
+  type WriteScope,
+} from './context.js';
 import { keyStringFor, mintSecret, type FreshSecret } from './issue.js';
-import { mustGroup, mustRole, mustUser } from './lookups.js';
+import { mustGroup, mustKey, mustRole, mustUser } from './lookups.js';
 
 async function view(s: Scope, row: keysTable.KeyRow): Promise<KeyView> {
   const [groups, roles] = [await keysTable.keyGroupNames(s.q, row.id), await keysTable.keyRoleNames(s.q, row.id)];
@@ -53,14 +62,8 @@ export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyIn
   const name = validate.entityName(input.name, 'key name');
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
-  const ownerEmail = input.owner === null ? null : validate.email(input.owner);
-  requirePermission(ctx.actor, PERMISSIONS.write);
-  if (ownerEmail === null && !ctx.actor.admin) {
-    throw new DeniedError('permission denied: only tenant administrators may create tenant-level keys', {
-      hint: 'pass --owner with your own email',
-      code: 'permission_denied',
-    });
-  }
+  const ownerEmail = input.owner === null ? null : validate.email(input.owner ?? defaultOwner(ctx));
+  authorize(ctx, { operation: 'key.create' });
   const expiresAt = resolveExpiry(input.expiry, ctx.now())?.toISOString() ?? null;
   const accessKeyId = generateAccessKeyId();
   return {
@@ -78,21 +81,27 @@ export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyIn
 /** The checks that need the store, and the insert, in the caller's write transaction. */
 export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise<IssuedKey> {
   const { accessKeyId, name, ownerEmail } = plan;
-  let ownerId: number | null = null;
-  if (ownerEmail !== null) {
-    ownerId = (await mustUser(s, ownerEmail, `add them first: akm users add ${ownerEmail}`)).id;
-    if (!s.actor.admin && s.actor.userId !== ownerId) {
-      throw new DeniedError('permission denied: you may create keys only for yourself', {
-        code: 'permission_denied',
-      });
-    }
-    // Checked and inserted under the same write lock: the limit holds under concurrency.
-    if (!canOwnAnother(await keysTable.countOwnedKeys(s.q, ownerId))) {
-      throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
-        hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
-        code: 'key_limit',
-      });
-    }
+  const owner =
+    ownerEmail === null ? null : await mustUser(s, ownerEmail, `add them first: akm users add ${ownerEmail}`);
+  const ownerId = owner?.id ?? null;
+  const groups = await groupIds(s, plan.groups);
+  const roles = await roleIds(s, plan.roles);
+  authorize(
+    s,
+    {
+      operation: 'key.create',
+      owner: ownerId,
+      grants: { roles: roles.map((r) => r.name), groups: groups.map((g) => g.name) },
+      neverExpires: plan.expiresAt === null,
+    },
+    owner?.email ?? null,
+  );
+  // Checked and inserted under the same write lock: the limit holds under concurrency.
+  if (ownerId !== null && !canOwnAnother(await keysTable.countOwnedKeys(s.q, ownerId))) {
+    throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
+      hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+      code: 'key_limit',
+    });
   }
   if (await keysTable.nameTaken(s.q, s.tenant.id, ownerId, name)) {
     throw new ConflictError(
@@ -100,13 +109,6 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       { hint: 'choose another --name', code: 'duplicate_name' },
     );
   }
-  const groups = await groupIds(s, plan.groups);
-  const roles = await roleIds(s, plan.roles);
-  requireGrantable(
-    s.actor,
-    roles.map((r) => r.name),
-    groups.map((g) => g.name),
-  );
   const at = s.now().toISOString();
   try {
     await keysTable.insertKey(s.q, {
@@ -175,19 +177,21 @@ export async function listKeys(
   filter: KeyFilter,
   page: { after?: string; limit?: number } = {},
 ): Promise<Page<KeyView>> {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'key.list' });
   const now = ctx.now();
   const limit = Math.min(Math.max(page.limit ?? PAGE_SIZE, 1), PAGE_SIZE);
   const after = page.after ? decodeCursor(page.after) : undefined;
-  const rows = await reading(ctx, async (s) => {
+  return reading(ctx, async (s) => {
     let ownerId: number | undefined;
     if (filter.owner !== undefined) ownerId = (await mustUser(s, filter.owner)).id;
-    // A non-admin acting with their own key sees only their own keys.
-    if (!s.actor.admin && s.actor.userId !== null) {
-      if (ownerId !== undefined && ownerId !== s.actor.userId) return [];
+    // Administrators see every key. Anyone else sees the keys in their reach, judged row by row;
+    // a user's key reaches only its owner's keys, so the query can skip the others.
+    const everyKey = isAdministrator(s.actor.permissions);
+    if (!everyKey && s.actor.userId !== null) {
+      if (ownerId !== undefined && ownerId !== s.actor.userId) return { items: [] };
       ownerId = s.actor.userId;
     }
-    return keysTable.listKeys(s.q, {
+    const query: keysTable.ListQuery = {
       tenantId: s.tenant.id,
       now: now.toISOString(),
       status: filter.status,
@@ -198,26 +202,46 @@ export async function listKeys(
           ? undefined
           : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
       after,
-      limit,
-    });
+      // Rows out of reach are skipped, so a page is filled from as many store pages as it takes (read
+      // a thousand at a time, even for a small page); the cursor is the last row shown, and the next
+      // page starts right after it.
+      limit: everyKey ? limit : PAGE_SIZE,
+      withPermissions: !everyKey,
+    };
+    const items: KeyView[] = [];
+    for (;;) {
+      const rows = await keysTable.listKeys(s.q, query);
+      for (const row of rows) {
+        if (!everyKey && !inReach(s, listedKeyFacts(row))) continue;
+        items.push(toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now));
+        if (items.length === limit) return { items, next: encodeCursor(row) };
+      }
+      const last = rows[rows.length - 1];
+      if (rows.length < query.limit || !last) return { items };
+      query.after = { createdAt: last.created_at, id: last.id };
+    }
   });
-  const items = rows.map((row) =>
-    toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now),
-  );
-  const last = rows[rows.length - 1];
-  return rows.length === limit && last ? { items, next: encodeCursor(last) } : { items };
 }
 
-async function readableKey(s: Scope, ref: string, permission: string = PERMISSIONS.read): Promise<keysTable.KeyRow> {
-  requirePermission(s.actor, permission);
-  const row = await resolveKey(s, ref);
-  requireKeyScope(s.actor, row);
+/**
+ * The key an operation acts on, once the actor may: first the operation's permission (before
+ * any lookup: no permission, nothing learnt), then the key, then the rule on this key.
+ */
+async function targetKey(
+  s: Scope,
+  ref: string,
+  operation: Operation,
+  more: Omit<Request, 'operation' | 'key'> = {},
+): Promise<keysTable.KeyRow> {
+  authorize(s, { operation });
+  const row = await mustKey(s, ref);
+  authorize(s, { operation, key: await keyFacts(s, row), ...more }, row.id);
   return row;
 }
 
 export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
   return reading(ctx, async (s) => {
-    const row = await readableKey(s, ref);
+    const row = await targetKey(s, ref, 'key.show');
     const now = s.now();
     return {
       ...(await view(s, row)),
@@ -229,7 +253,7 @@ export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
 
 export function keyPermissions(ctx: LocalContext, ref: string) {
   return reading(ctx, async (s) => {
-    const row = await readableKey(s, ref);
+    const row = await targetKey(s, ref, 'key.permissions');
     return { accessKeyId: row.id, permissions: permissionSources(await keysTable.keyRoleGrants(s.q, row.id)) };
   });
 }
@@ -238,33 +262,47 @@ export function keyPermissions(ctx: LocalContext, ref: string) {
 function modifyKey(
   ctx: LocalContext,
   ref: string,
-  permission: string,
-  action: string,
+  operation: 'key.extend' | 'key.activate' | 'key.deactivate',
   change: (s: WriteScope, row: keysTable.KeyRow, at: string) => Promise<Record<string, unknown> | null>,
+  more: Omit<Request, 'operation' | 'key'> = {},
 ): Promise<KeyView> {
   return writing(ctx, async (s) => {
-    const before = await readableKey(s, ref, permission);
+    const before = await targetKey(s, ref, operation, more);
     const at = s.now().toISOString();
     const details = await change(s, before, at);
     if (details !== null)
-      await recordChange(s, { action, target: before.id, details: { name: before.name, ...details }, key: before });
+      await recordChange(s, {
+        action: operation,
+        target: before.id,
+        details: { name: before.name, ...details },
+        key: before,
+      });
     return view(s, await reload(s, before.id));
   });
 }
 
 export function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): Promise<KeyView> {
   const expiresAt = resolveExpiry(expiry, ctx.now())?.toISOString() ?? null;
-  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.extend', async (s, row, at) => {
-    await keysTable.updateExpiry(s.q, row.id, expiresAt, at, s.actor.label);
-    return { from: row.expires_at, to: expiresAt };
-  });
+  return modifyKey(
+    ctx,
+    ref,
+    'key.extend',
+    async (s, row, at) => {
+      await keysTable.updateExpiry(s.q, row.id, expiresAt, at, s.actor.label);
+      return { from: row.expires_at, to: expiresAt };
+    },
+    { neverExpires: expiresAt === null },
+  );
 }
 
 export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 'inactive'): Promise<KeyView> {
-  const action = status === 'active' ? 'key.activate' : 'key.deactivate';
-  return modifyKey(ctx, ref, PERMISSIONS.write, action, async (s, row, at) => {
-    if (row.status === status) return null; // already so: nothing to record
-    await keysTable.updateStatus(s.q, row.id, status, at, s.actor.label);
+  const byAdmin = ctx.actor.admin;
+  return modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', async (s, row, at) => {
+    // Already so: nothing to do, unless an administrator now takes over a deactivation, so that
+    // only an administrator can undo it.
+    const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
+    if (row.status === status && !takeOver) return null;
+    await keysTable.updateStatus(s.q, row.id, status, byAdmin, at, s.actor.label);
     return { from: row.status, to: status };
   });
 }
@@ -284,25 +322,27 @@ export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges
     changes.addGroups.length + changes.addRoles.length + changes.removeGroups.length + changes.removeRoles.length;
   if (total === 0)
     throw new UsageError('nothing to assign', { hint: 'pass --group, --role, --remove-group or --remove-role' });
-  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.assign', async (s, row, at) => {
+  return writing(ctx, async (s) => {
+    authorize(s, { operation: 'key.assign' });
     const addGroups = await groupIds(s, changes.addGroups);
     const addRoles = await roleIds(s, changes.addRoles);
     const removeGroups = await groupIds(s, changes.removeGroups);
     const removeRoles = await roleIds(s, changes.removeRoles);
-    requireGrantable(
-      s.actor,
-      addRoles.map((r) => r.name),
-      addGroups.map((g) => g.name),
-    );
+    const before = await targetKey(s, ref, 'key.assign', {
+      grants: { roles: addRoles.map((r) => r.name), groups: addGroups.map((g) => g.name) },
+    });
+    const id = before.id;
     const done = {
-      addedGroups: await applied(addGroups, (id) => keysTable.addKeyGroup(s.q, row.id, id)),
-      addedRoles: await applied(addRoles, (id) => keysTable.addKeyRole(s.q, row.id, id)),
-      removedGroups: await applied(removeGroups, (id) => keysTable.removeKeyGroup(s.q, row.id, id)),
-      removedRoles: await applied(removeRoles, (id) => keysTable.removeKeyRole(s.q, row.id, id)),
+      addedGroups: await applied(addGroups, (group) => keysTable.addKeyGroup(s.q, id, group)),
+      addedRoles: await applied(addRoles, (role) => keysTable.addKeyRole(s.q, id, role)),
+      removedGroups: await applied(removeGroups, (group) => keysTable.removeKeyGroup(s.q, id, group)),
+      removedRoles: await applied(removeRoles, (role) => keysTable.removeKeyRole(s.q, id, role)),
     };
-    if (Object.values(done).every((list) => list.length === 0)) return null;
-    await keysTable.touchKey(s.q, row.id, at, s.actor.label);
-    return done;
+    if (Object.values(done).some((list) => list.length > 0)) {
+      await keysTable.touchKey(s.q, id, s.now().toISOString(), s.actor.label);
+      await recordChange(s, { action: 'key.assign', target: id, details: { name: before.name, ...done }, key: before });
+    }
+    return view(s, await reload(s, id));
   });
 }
 
@@ -317,7 +357,7 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Prom
     });
   }
   return writing(ctx, async (s) => {
-    const before = await readableKey(s, ref, PERMISSIONS.rotate);
+    const before = await targetKey(s, ref, 'key.rotate');
     const now = s.now();
     const fresh = mintSecret(s.keys, s.tenant.id, before.id);
     const graceUntil =
@@ -339,7 +379,7 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Prom
 }
 
 export async function copyKey(ctx: LocalContext, ref: string) {
-  const row = await reading(ctx, (s) => readableKey(s, ref));
+  const row = await reading(ctx, (s) => targetKey(s, ref, 'key.copy'));
   const keys = await ctx.loadKeys();
   // Opening proves the sealed secret is intact and bound to this key before we hand it out.
   openSecret(keys, row.tenant_id, row.id, row.secret_sealed);
@@ -352,7 +392,7 @@ export async function copyKey(ctx: LocalContext, ref: string) {
 
 export function deleteKey(ctx: LocalContext, ref: string): Promise<KeyView> {
   return writing(ctx, async (s) => {
-    const before = await readableKey(s, ref, PERMISSIONS.delete);
+    const before = await targetKey(s, ref, 'key.delete');
     const gone = await view(s, before);
     await keysTable.deleteKey(s.q, before.id);
     await recordChange(s, {

@@ -1,11 +1,11 @@
 /** The bell: notices written with each key change, and the inbox that reads them. */
 import { UsageError } from '../../core/errors.js';
-import { PERMISSIONS } from '../../core/permissions.js';
-import { bellNotice } from '../../notify/bell.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
+import { bellNotices } from '../../notify/bell.js';
 import { countUnread, insertNotification, listInbox, markRead } from '../../store/notifications.js';
-import { findUser, type UserRow } from '../../store/people.js';
+import { groupMemberEmails, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize, userFacts } from './authorize.js';
 import type { Change } from './changes.js';
 import { pageLimit, reading, type LocalContext, type Scope } from './context.js';
 import { mustUser } from './lookups.js';
@@ -13,22 +13,22 @@ import { mustUser } from './lookups.js';
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
 export async function notifyKeyChange(s: Scope, change: Change, at: string): Promise<void> {
   if (!change.key) return;
-  const notice = bellNotice({
+  const notices = bellNotices({
     action: change.action,
     actor: s.actor.label,
     key: change.key,
     details: change.details,
+    administrators: await groupMemberEmails(s.q, s.tenant.id, BUILTIN_GROUP),
   });
-  if (!notice) return;
-  for (const email of notice.recipients) {
-    await insertNotification(s.q, email, {
+  for (const { recipient, message } of notices) {
+    await insertNotification(s.q, recipient, {
       tenantId: s.tenant.id,
       at,
       action: change.action,
       keyId: change.key.id,
       keyName: change.key.name,
       actor: s.actor.label,
-      message: notice.message,
+      message,
     });
   }
 }
@@ -41,12 +41,11 @@ async function inboxOwner(s: Scope, user: string | undefined): Promise<UserRow> 
         code: 'no_inbox',
       });
     }
-    const own = await findUser(s.q, s.tenant.id, s.actor.label);
-    if (own) return own;
   }
   const row = await mustUser(s, user ?? s.actor.label);
-  // Reading someone else's inbox is managing users.
-  if (row.id !== s.actor.userId) requirePermission(s.actor, PERMISSIONS.manageUsers);
+  // Reading someone else's inbox is managing users (and an administrator's, for administrators).
+  if (row.id === s.actor.userId) authorize(s, { operation: 'inbox.own' });
+  else authorize(s, { operation: 'inbox.other', users: [await userFacts(s, row)] }, row.email);
   return row;
 }
 

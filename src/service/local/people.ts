@@ -1,18 +1,39 @@
-/** Users, groups and roles on the local store. All changes need users:manage and are audited. */
-import { ConflictError, DeniedError, UsageError } from '../../core/errors.js';
-import { BUILTIN_GROUP, PERMISSIONS } from '../../core/permissions.js';
+/**
+ * Users, groups and roles on the local store. Every change needs users:manage, is judged by the
+ * rule (administrators and their group are protected, a change that reaches keys is judged on
+ * each key) and is audited.
+ */
+import type { Operation } from '../../core/authorization.js';
+import { ConflictError, UsageError } from '../../core/errors.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import { countOwnedKeys } from '../../store/keys.js';
 import * as people from '../../store/people.js';
 import type { Group, Role, User } from '../types.js';
-import { requireGrantable, requirePermission } from './actor.js';
+import { authorize, reachedKeys, userFacts } from './authorize.js';
 import { recordChange } from './changes.js';
 import { reading, writing, type LocalContext, type Scope, type WriteScope } from './context.js';
 import { mustGroup, mustRole, mustUser } from './lookups.js';
 
-function manage<T>(ctx: LocalContext, work: (s: WriteScope) => Promise<T>): Promise<T> {
-  requirePermission(ctx.actor, PERMISSIONS.manageUsers);
+/** The operation's permission first (before any lookup), then the work under the write lock. */
+function manage<T>(ctx: LocalContext, operation: Operation, work: (s: WriteScope) => Promise<T>): Promise<T> {
+  authorize(ctx, { operation });
   return writing(ctx, work);
+}
+
+function isAdministrators(group: people.NamedRow): boolean {
+  return group.builtin === 1 && group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase();
+}
+
+/** The last member of Administrators stays, whoever asks and by whichever path. */
+async function keepLastAdministrator(s: Scope, user: people.UserRow): Promise<void> {
+  const group = await people.findGroup(s.q, s.tenant.id, BUILTIN_GROUP);
+  if (!group || !(await people.isGroupMember(s.q, s.tenant.id, BUILTIN_GROUP, user.id))) return;
+  if ((await people.countGroupMembers(s.q, group.id)) <= 1)
+    throw new ConflictError(`${user.email} is the last member of ${BUILTIN_GROUP}`, {
+      hint: 'add another administrator first',
+      code: 'last_admin',
+    });
 }
 
 async function userView(s: Scope, row: people.UserRow): Promise<User> {
@@ -44,12 +65,19 @@ async function roleView(s: Scope, row: people.NamedRow): Promise<Role> {
   };
 }
 
+/** The facts about several users, for the rule. */
+async function usersFacts(s: Scope, rows: people.UserRow[]) {
+  const facts = [];
+  for (const row of rows) facts.push(await userFacts(s, row));
+  return facts;
+}
+
 // ---- users
 
 export function addUser(ctx: LocalContext, emailText: string, nameText: string): Promise<User> {
   const email = validate.email(emailText);
   const name = validate.displayName(nameText);
-  return manage(ctx, async (s) => {
+  return manage(ctx, 'user.add', async (s) => {
     if (await people.findUser(s.q, s.tenant.id, email))
       throw new ConflictError(`user ${email} already exists`, { code: 'duplicate_user' });
     await people.insertUser(s.q, s.tenant.id, email, name, s.now().toISOString());
@@ -59,7 +87,7 @@ export function addUser(ctx: LocalContext, emailText: string, nameText: string):
 }
 
 export async function listUsers(ctx: LocalContext): Promise<User[]> {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'user.list' });
   const rows = await reading(ctx, (s) => people.listUsers(s.q, s.tenant.id));
   return rows.map((u) => ({
     email: u.email,
@@ -71,8 +99,9 @@ export async function listUsers(ctx: LocalContext): Promise<User[]> {
 }
 
 export function removeUser(ctx: LocalContext, emailText: string): Promise<User> {
-  return manage(ctx, async (s) => {
+  return manage(ctx, 'user.remove', async (s) => {
     const row = await mustUser(s, emailText);
+    authorize(s, { operation: 'user.remove', users: [await userFacts(s, row)] }, row.email);
     const before = await userView(s, row);
     if (row.email.toLowerCase() === s.tenant.operator.toLowerCase()) {
       throw new ConflictError(`${row.email} is the store operator named at init and cannot be removed`, {
@@ -85,6 +114,7 @@ export function removeUser(ctx: LocalContext, emailText: string): Promise<User> 
         code: 'user_has_keys',
       });
     }
+    await keepLastAdministrator(s, row);
     await people.deleteUser(s.q, row.id);
     await recordChange(s, { action: 'user.remove', target: row.email, details: { groups: before.groups } });
     return before;
@@ -95,7 +125,7 @@ export function removeUser(ctx: LocalContext, emailText: string): Promise<User> 
 
 export function createGroup(ctx: LocalContext, nameText: string): Promise<Group> {
   const name = validate.entityName(nameText, 'group name');
-  return manage(ctx, async (s) => {
+  return manage(ctx, 'group.create', async (s) => {
     if (await people.findGroup(s.q, s.tenant.id, name))
       throw new ConflictError(`group "${validate.printable(name)}" already exists`, { code: 'duplicate_group' });
     await people.insertGroup(s.q, s.tenant.id, name, false, s.now().toISOString());
@@ -105,7 +135,7 @@ export function createGroup(ctx: LocalContext, nameText: string): Promise<Group>
 }
 
 export async function listGroups(ctx: LocalContext): Promise<Group[]> {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'group.list' });
   return reading(ctx, async (s) => {
     const groups: Group[] = [];
     for (const row of await people.listGroups(s.q, s.tenant.id)) groups.push(await groupView(s, row));
@@ -114,8 +144,18 @@ export async function listGroups(ctx: LocalContext): Promise<Group[]> {
 }
 
 export function deleteGroup(ctx: LocalContext, name: string): Promise<Group> {
-  return manage(ctx, async (s) => {
+  return manage(ctx, 'group.delete', async (s) => {
     const row = await mustGroup(s, name);
+    authorize(
+      s,
+      {
+        operation: 'group.delete',
+        group: row.name,
+        users: await usersFacts(s, await people.groupMemberRows(s.q, row.id)),
+        reaches: await reachedKeys(s, () => people.keyIdsWithGroup(s.q, row.id)),
+      },
+      row.name,
+    );
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
     const inUse = await people.keysUsingGroup(s.q, row.id);
     if (inUse > 0)
@@ -134,68 +174,63 @@ export function deleteGroup(ctx: LocalContext, name: string): Promise<Group> {
   });
 }
 
-/** Only an administrator changes who is an administrator. */
-function guardAdministrators(s: Scope, group: people.NamedRow): void {
-  if (group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase() && !s.actor.admin) {
-    throw new DeniedError(`permission denied: only administrators change the ${BUILTIN_GROUP} group`, {
-      code: 'escalation_denied',
-    });
-  }
-}
-
-export function addGroupMember(ctx: LocalContext, groupName: string, email: string): Promise<Group> {
-  return manage(ctx, async (s) => {
+function changeMembers(ctx: LocalContext, groupName: string, email: string, adding: boolean): Promise<Group> {
+  const operation = adding ? 'group.add-member' : 'group.remove-member';
+  return manage(ctx, operation, async (s) => {
     const group = await mustGroup(s, groupName);
     const user = await mustUser(s, email);
-    guardAdministrators(s, group);
-    if (await people.addGroupMember(s.q, group.id, user.id))
-      await recordChange(s, { action: 'group.add-member', target: group.name, details: { user: user.email } });
+    authorize(s, { operation, group: group.name, users: [await userFacts(s, user)] }, group.name);
+    if (adding ? await people.addGroupMember(s.q, group.id, user.id) : await removeMember(s, group, user))
+      await recordChange(s, { action: operation, target: group.name, details: { user: user.email } });
     return groupView(s, group);
   });
 }
 
+async function removeMember(s: Scope, group: people.NamedRow, user: people.UserRow): Promise<boolean> {
+  if (isAdministrators(group)) await keepLastAdministrator(s, user);
+  return people.removeGroupMember(s.q, group.id, user.id);
+}
+
+export function addGroupMember(ctx: LocalContext, groupName: string, email: string): Promise<Group> {
+  return changeMembers(ctx, groupName, email, true);
+}
+
 export function removeGroupMember(ctx: LocalContext, groupName: string, email: string): Promise<Group> {
-  return manage(ctx, async (s) => {
+  return changeMembers(ctx, groupName, email, false);
+}
+
+/** A group's roles reach every key the group is assigned to: the rule judges the change on each. */
+function changeRoles(ctx: LocalContext, groupName: string, roleName: string, adding: boolean): Promise<Group> {
+  const operation = adding ? 'group.add-role' : 'group.remove-role';
+  return manage(ctx, operation, async (s) => {
     const group = await mustGroup(s, groupName);
-    const user = await mustUser(s, email);
-    guardAdministrators(s, group);
-    if (
-      group.builtin &&
-      (await people.countGroupMembers(s.q, group.id)) === 1 &&
-      (await people.isGroupMember(s.q, s.tenant.id, group.name, user.id))
-    ) {
-      throw new ConflictError(`${user.email} is the last member of ${group.name}`, {
-        hint: 'add another administrator first',
-        code: 'last_admin',
-      });
-    }
-    if (await people.removeGroupMember(s.q, group.id, user.id))
-      await recordChange(s, { action: 'group.remove-member', target: group.name, details: { user: user.email } });
+    const role = await mustRole(s, roleName);
+    authorize(
+      s,
+      {
+        operation,
+        group: group.name,
+        reaches: await reachedKeys(s, () => people.keyIdsWithGroup(s.q, group.id)),
+        ...(adding ? { grants: { roles: [role.name], groups: [] } } : {}),
+      },
+      group.name,
+    );
+    if (!adding && isAdministrators(group) && role.builtin === 1 && role.name.toLowerCase() === 'administrator')
+      throw new ConflictError(`${BUILTIN_GROUP} always carries the Administrator role`, { code: 'builtin' });
+    const changed = adding
+      ? await people.addGroupRole(s.q, group.id, role.id)
+      : await people.removeGroupRole(s.q, group.id, role.id);
+    if (changed) await recordChange(s, { action: operation, target: group.name, details: { role: role.name } });
     return groupView(s, group);
   });
 }
 
 export function addGroupRole(ctx: LocalContext, groupName: string, roleName: string): Promise<Group> {
-  return manage(ctx, async (s) => {
-    const group = await mustGroup(s, groupName);
-    const role = await mustRole(s, roleName);
-    guardAdministrators(s, group);
-    requireGrantable(s.actor, [role.name], []);
-    if (await people.addGroupRole(s.q, group.id, role.id))
-      await recordChange(s, { action: 'group.add-role', target: group.name, details: { role: role.name } });
-    return groupView(s, group);
-  });
+  return changeRoles(ctx, groupName, roleName, true);
 }
 
 export function removeGroupRole(ctx: LocalContext, groupName: string, roleName: string): Promise<Group> {
-  return manage(ctx, async (s) => {
-    const group = await mustGroup(s, groupName);
-    const role = await mustRole(s, roleName);
-    guardAdministrators(s, group);
-    if (await people.removeGroupRole(s.q, group.id, role.id))
-      await recordChange(s, { action: 'group.remove-role', target: group.name, details: { role: role.name } });
-    return groupView(s, group);
-  });
+  return changeRoles(ctx, groupName, roleName, false);
 }
 
 // ---- roles
@@ -207,11 +242,8 @@ export function createRole(ctx: LocalContext, nameText: string, permissionTexts:
     throw new UsageError('a role needs at least one --permission', {
       hint: 'e.g. akm roles create Deployer --permission deploy:run',
     });
-  return manage(ctx, async (s) => {
-    if (!s.actor.admin && permissions.includes('*'))
-      throw new DeniedError('permission denied: only administrators create roles with "*"', {
-        code: 'escalation_denied',
-      });
+  return manage(ctx, 'role.create', async (s) => {
+    authorize(s, { operation: 'role.create', rolePermissions: permissions }, name);
     if (await people.findRole(s.q, s.tenant.id, name))
       throw new ConflictError(`role "${validate.printable(name)}" already exists`, { code: 'duplicate_role' });
     await people.insertRole(s.q, s.tenant.id, name, false, permissions, s.now().toISOString());
@@ -221,7 +253,7 @@ export function createRole(ctx: LocalContext, nameText: string, permissionTexts:
 }
 
 export async function listRoles(ctx: LocalContext): Promise<Role[]> {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'role.list' });
   return reading(ctx, async (s) => {
     const roles: Role[] = [];
     for (const row of await people.listRoles(s.q, s.tenant.id)) roles.push(await roleView(s, row));
@@ -230,8 +262,17 @@ export async function listRoles(ctx: LocalContext): Promise<Role[]> {
 }
 
 export function deleteRole(ctx: LocalContext, name: string): Promise<Role> {
-  return manage(ctx, async (s) => {
+  return manage(ctx, 'role.delete', async (s) => {
     const row = await mustRole(s, name);
+    authorize(
+      s,
+      {
+        operation: 'role.delete',
+        role: row.name,
+        reaches: await reachedKeys(s, () => people.keyIdsWithRole(s.q, row.id)),
+      },
+      row.name,
+    );
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
     const inUse = await people.roleUsage(s.q, row.id);
     if (inUse > 0)

@@ -8,7 +8,6 @@ import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
 import { sealPendingHead } from '../../store/audit.js';
-import { setLastUsed } from '../../store/keys.js';
 import { openStore } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
@@ -26,12 +25,14 @@ import type {
   ProgressListener,
   VerifyInput,
 } from '../types.js';
-import { operatorActor, type Actor } from './actor.js';
+import type { Actor } from './actor.js';
+import { AccessDenied, recordDenial } from './authorize.js';
+import { localActor } from './localActor.js';
 import { storeKeys } from './bootstrap.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
-import { verifyKey } from './verify.js';
+import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
 import * as notifications from './notifications.js';
 
@@ -42,6 +43,12 @@ export interface LocalOptions {
   masterKey: MasterKeyOptions;
   now?: () => Date;
   source?: string;
+  /** only reading (list, show, verify…): the store is opened read-only and may be a read-only file */
+  readOnly?: boolean;
+  /** told when a write has waited a second for another process's lock */
+  onLockWait?: () => void;
+  /** an administrator of the tenant acting instead of the operator named at init (--as) */
+  actAs?: string;
   /** supplies PGPASSWORD, PGPASSFILE and HOME for a PostgreSQL store */
   env?: NodeJS.ProcessEnv;
 }
@@ -56,12 +63,15 @@ export function cliSource(): string {
   return `cli:${user}@${hostname()}`;
 }
 
-/** Derive the keys on first use (once), checking them against the store's check value. */
-export function lazyKeys(store: Store, masterKey: MasterKeyOptions): () => Promise<DerivedKeys> {
+/**
+ * Derive the keys on first use (once), checking them against the store's check value. A
+ * read-only run leaves sealing a pending audit head to the next run that writes.
+ */
+export function lazyKeys(store: Store, masterKey: MasterKeyOptions, readOnly = false): () => Promise<DerivedKeys> {
   let loading: Promise<DerivedKeys> | undefined;
   const load = async () => {
     const derived = await storeKeys(store, (storeId) => loadMasterKey(masterKey, storeId));
-    await sealPendingHead(store, derived.audit);
+    if (!readOnly) await sealPendingHead(store, derived.audit);
     return derived;
   };
   return () =>
@@ -92,22 +102,30 @@ export class LocalService implements AkmService {
     readonly mail: MailSettings | null = mailSettingsFromEnv(process.env),
   ) {}
 
-  /** The CLI's way in: open the store and act as the operator named at init. */
+  /**
+   * The CLI's way in: open the store and act as the operator named at init. A verification here
+   * is an administrator's check, not a use of the key: it leaves lastUsedAt alone (the server's
+   * /v1/verify and signed requests are the uses).
+   */
   static async open(options: LocalOptions): Promise<LocalService> {
-    const store = await openStore(options.store, { env: options.env });
+    const store = await openStore(options.store, {
+      env: options.env,
+      readonly: options.readOnly,
+      onLockWait: options.onLockWait,
+    });
     try {
       const { tenant, actor } = await store.read(async (q) => {
         const tenant = await resolveTenant(q, options.tenantId);
-        return { tenant, actor: await operatorActor(q, tenant) };
+        return { tenant, actor: await localActor(q, tenant, options.actAs) };
       });
       const ctx: LocalContext = {
         store,
         tenant,
         actor,
         now: options.now ?? (() => new Date()),
-        loadKeys: lazyKeys(store, options.masterKey),
+        loadKeys: lazyKeys(store, options.masterKey, options.readOnly),
         source: options.source ?? cliSource(),
-        recordUse: (id, at) => store.write(null, (q) => setLastUsed(q, id, at)),
+        recordUse: () => {},
       };
       return new LocalService(ctx, true);
     } catch (error) {
@@ -141,92 +159,105 @@ export class LocalService implements AkmService {
   }
 
   async createKey(input: CreateKeyInput) {
-    return keys.createKey(this.ctx, input);
+    return this.guard(() => keys.createKey(this.ctx, input));
   }
   async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
-    return keys.listKeys(this.ctx, filter, page);
+    return this.guard(() => keys.listKeys(this.ctx, filter, page));
   }
   async showKey(ref: string) {
-    return keys.showKey(this.ctx, ref);
+    return this.guard(() => keys.showKey(this.ctx, ref));
   }
   async extendKey(ref: string, expiry: ExpiryChoice) {
-    return keys.extendKey(this.ctx, ref, expiry);
+    return this.guard(() => keys.extendKey(this.ctx, ref, expiry));
   }
   async assignKey(ref: string, changes: AssignChanges) {
-    return keys.assignKey(this.ctx, ref, changes);
+    return this.guard(() => keys.assignKey(this.ctx, ref, changes));
   }
   async rotateKey(ref: string, graceMs: number) {
-    return keys.rotateKey(this.ctx, ref, graceMs);
+    return this.guard(() => keys.rotateKey(this.ctx, ref, graceMs));
   }
   async copyKey(ref: string) {
-    return keys.copyKey(this.ctx, ref);
+    return this.guard(() => keys.copyKey(this.ctx, ref));
   }
   async setKeyStatus(ref: string, status: 'active' | 'inactive') {
-    return keys.setKeyStatus(this.ctx, ref, status);
+    return this.guard(() => keys.setKeyStatus(this.ctx, ref, status));
   }
   async deleteKey(ref: string) {
-    return keys.deleteKey(this.ctx, ref);
+    return this.guard(() => keys.deleteKey(this.ctx, ref));
   }
   async keyPermissions(ref: string) {
-    return keys.keyPermissions(this.ctx, ref);
+    return this.guard(() => keys.keyPermissions(this.ctx, ref));
   }
   async verifyKey(input: VerifyInput) {
     return verifyKey(this.ctx, input);
   }
+  async explainVerification(input: VerifyInput) {
+    return explainVerification(this.ctx, input);
+  }
 
   async addUser(email: string, name: string) {
-    return people.addUser(this.ctx, email, name);
+    return this.guard(() => people.addUser(this.ctx, email, name));
   }
   async listUsers() {
-    return people.listUsers(this.ctx);
+    return this.guard(() => people.listUsers(this.ctx));
   }
   async removeUser(email: string) {
-    return people.removeUser(this.ctx, email);
+    return this.guard(() => people.removeUser(this.ctx, email));
   }
   async createGroup(name: string) {
-    return people.createGroup(this.ctx, name);
+    return this.guard(() => people.createGroup(this.ctx, name));
   }
   async listGroups() {
-    return people.listGroups(this.ctx);
+    return this.guard(() => people.listGroups(this.ctx));
   }
   async deleteGroup(name: string) {
-    return people.deleteGroup(this.ctx, name);
+    return this.guard(() => people.deleteGroup(this.ctx, name));
   }
   async addGroupMember(group: string, email: string) {
-    return people.addGroupMember(this.ctx, group, email);
+    return this.guard(() => people.addGroupMember(this.ctx, group, email));
   }
   async removeGroupMember(group: string, email: string) {
-    return people.removeGroupMember(this.ctx, group, email);
+    return this.guard(() => people.removeGroupMember(this.ctx, group, email));
   }
   async addGroupRole(group: string, role: string) {
-    return people.addGroupRole(this.ctx, group, role);
+    return this.guard(() => people.addGroupRole(this.ctx, group, role));
   }
   async removeGroupRole(group: string, role: string) {
-    return people.removeGroupRole(this.ctx, group, role);
+    return this.guard(() => people.removeGroupRole(this.ctx, group, role));
   }
   async createRole(name: string, permissions: string[]) {
-    return people.createRole(this.ctx, name, permissions);
+    return this.guard(() => people.createRole(this.ctx, name, permissions));
   }
   async listRoles() {
-    return people.listRoles(this.ctx);
+    return this.guard(() => people.listRoles(this.ctx));
   }
   async deleteRole(name: string) {
-    return people.deleteRole(this.ctx, name);
+    return this.guard(() => people.deleteRole(this.ctx, name));
   }
 
   async listNotifications(query?: NotificationQuery) {
-    return notifications.listNotifications(this.ctx, query);
+    return this.guard(() => notifications.listNotifications(this.ctx, query));
   }
   async notifyExpiring(options: NotifyExpiringOptions, onProgress?: ProgressListener) {
     // Loaded when used: the mail job (date-fns, nodemailer) stays out of every other command's start-up.
     const { notifyExpiring } = await import('./expiryMail.js');
-    return notifyExpiring(this.ctx, options, this.mail, onProgress);
+    return this.guard(() => notifyExpiring(this.ctx, options, this.mail, onProgress));
   }
   async listAudit(query?: AuditQuery) {
-    return audit.listAudit(this.ctx, query);
+    return this.guard(() => audit.listAudit(this.ctx, query));
   }
   async verifyAudit(options?: AuditVerifyOptions) {
-    return audit.verifyAudit(this.ctx, options);
+    return this.guard(() => audit.verifyAudit(this.ctx, options));
+  }
+
+  /** Every operation runs through here: a refusal is audited once its transaction has rolled back. */
+  private async guard<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof AccessDenied) await recordDenial(this.ctx, error);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -197,6 +197,16 @@ export const postgresMigrations: PostgresMigration[] = [
       INSERT INTO meta (key, value) SELECT 'audit_head_pending', 'v2' WHERE EXISTS (SELECT 1 FROM audit);
     `,
   },
+  {
+    version: 3,
+    description: 'who deactivated a key: an administrator or not',
+    sql: `
+      -- A key an administrator deactivated is re-activated only by an administrator.
+      ALTER TABLE keys ADD COLUMN deactivated_by_admin integer NOT NULL DEFAULT 0
+        CHECK (deactivated_by_admin IN (0, 1));
+      UPDATE keys SET deactivated_by_admin = 1 WHERE status = 'inactive';
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -3,16 +3,20 @@
  * file that is not ours or is newer than this akm.
  */
 import Database from 'better-sqlite3';
-import type { OpenStoreOptions } from '../types.js';
 import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../../core/errors.js';
+import type { OpenStoreOptions } from '../types.js';
 import { APPLICATION_ID, LATEST_VERSION, migrations } from './schema.js';
+import { waitForLocks, writeTransaction } from './statements.js';
 
 export type Db = Database.Database;
 
-export type OpenOptions = Pick<OpenStoreOptions, 'create' | 'busyTimeoutMs'>;
+export type OpenOptions = Pick<OpenStoreOptions, 'create' | 'busyTimeoutMs' | 'readonly' | 'onLockWait'>;
+
+/** How long a write waits in silence before `onLockWait` is told. */
+const QUIET_WAIT_MS = 1000;
 
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!existsSync(path)) {
@@ -35,12 +39,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     throw new UnavailableError(`${path} is not an akm store (not a SQLite database)`, { code: 'store_invalid' });
   }
 
+  const busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
   let db: Db;
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 15_000, nativeBinding: nativeBinding() });
+    db = new Database(path, {
+      readonly: options.readonly === true,
+      timeout: options.onLockWait ? Math.min(QUIET_WAIT_MS, busyTimeoutMs) : busyTimeoutMs,
+      nativeBinding: nativeBinding(),
+    });
   } catch (error) {
     throw sqliteError(error, path);
   }
+  if (options.onLockWait)
+    waitForLocks(db, { quietMs: QUIET_WAIT_MS, totalMs: busyTimeoutMs, onWait: options.onLockWait });
   try {
     // Read the header before any pragma that writes, so a foreign or newer file stays untouched.
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -55,6 +66,15 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
         `the store ${path} has schema version ${version}, newer than this akm understands (${LATEST_VERSION})`,
         { hint: 'upgrade akm; the store was left untouched', code: 'store_too_new' },
       );
+    }
+    if (options.readonly) {
+      // An older schema needs an upgrade, which is a write: open for writing this once.
+      if (version < LATEST_VERSION) {
+        db.close();
+        return openDatabase(path, { ...options, readonly: false });
+      }
+      db.pragma('foreign_keys = ON');
+      return db;
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -118,7 +138,7 @@ function createOwnerOnlyFile(path: string): void {
 
 function migrate(db: Db, from: number): void {
   if (from === LATEST_VERSION) return;
-  db.transaction(() => {
+  writeTransaction(db, () => {
     // Re-read inside the lock: another process may have migrated meanwhile.
     const current = db.pragma('user_version', { simple: true }) as number;
     for (const step of migrations) {
@@ -126,7 +146,7 @@ function migrate(db: Db, from: number): void {
     }
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${LATEST_VERSION}`);
-  }).immediate();
+  });
 }
 
 /** Map SQLite's failures to one clear line with exit code 6. */
@@ -144,6 +164,12 @@ export function sqliteError(error: unknown, path: string): unknown {
     return new UnavailableError(`the store ${path} is locked by another process`, {
       hint: 'try again in a moment',
       code: 'store_locked',
+    });
+  }
+  if (code === 'SQLITE_READONLY_DIRECTORY') {
+    return new UnavailableError(`cannot open the store ${path}: its folder is not writable`, {
+      hint: 'SQLite keeps a small -shm file beside the store, even to read it: make the folder writable',
+      code: 'store_unwritable',
     });
   }
   if (

@@ -199,6 +199,20 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'who deactivated a key: an administrator or not',
+    up(db) {
+      db.exec(`
+        -- A key an administrator deactivated is re-activated only by an administrator.
+        ALTER TABLE keys ADD COLUMN deactivated_by_admin INTEGER NOT NULL DEFAULT 0
+          CHECK (deactivated_by_admin IN (0, 1));
+        -- Who deactivated the keys that are inactive now is not known: only an administrator
+        -- re-activates them (the safe side).
+        UPDATE keys SET deactivated_by_admin = 1 WHERE status = 'inactive';
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,12 +1,64 @@
 /** Prepared statements are compiled once per connection and reused (the server runs hot paths). */
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
 
-const caches = new WeakMap<Database, Map<string, Statement>>();
+const caches = new WeakMap<Db, Map<string, Statement>>();
 
-export function sql<T extends unknown[] = unknown[]>(db: Database, text: string): Statement<T> {
+export function sql<T extends unknown[] = unknown[]>(db: Db, text: string): Statement<T> {
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new Map<string, Statement>()));
   let statement = cache.get(text);
   if (!statement) cache.set(text, (statement = db.prepare(text)));
   return statement as Statement<T>;
+}
+
+export interface LockWait {
+  /** the connection's busy timeout: how long the first try waits, in silence */
+  quietMs: number;
+  /** how long a write waits for the lock in all */
+  totalMs: number;
+  /** told once the quiet wait is over and the write goes on waiting */
+  onWait: () => void;
+}
+
+const lockWaits = new WeakMap<Db, LockWait>();
+
+/**
+ * SQLite waits for a lock inside one blocking call (busy_timeout), during which nothing else
+ * can run, not even a timer. So a connection that should say it is waiting gets a short busy
+ * timeout, and a write that times out is told about and then tried once more with the rest.
+ */
+export function waitForLocks(db: Db, wait: LockWait): void {
+  lockWaits.set(db, wait);
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * `take` takes the write lock (BEGIN IMMEDIATE); on a connection that says when it waits, a
+ * first try waits in silence, then the waiter is told and the rest of the wait follows.
+ */
+export function takeWriteLock<T>(db: Db, take: () => T): T {
+  const wait = lockWaits.get(db);
+  if (!wait) return take();
+  try {
+    return take();
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+  }
+  wait.onWait();
+  db.pragma(`busy_timeout = ${Math.max(wait.totalMs - wait.quietMs, 0)}`);
+  try {
+    return take();
+  } finally {
+    db.pragma(`busy_timeout = ${wait.quietMs}`);
+  }
+}
+
+/** A synchronous write transaction (the migrations): BEGIN IMMEDIATE takes the write lock up front. */
+export function writeTransaction<T>(db: Db, work: () => T): T {
+  const transaction = db.transaction(work);
+  return takeWriteLock(db, () => transaction.immediate());
 }

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { Mutex } from '../mutex.js';
 import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
 import { openDatabase, sqliteError, type Db } from './open.js';
-import { sql } from './statements.js';
+import { sql, takeWriteLock } from './statements.js';
 
 const SQLITE: Dialect = {
   engine: 'sqlite',
@@ -106,6 +106,7 @@ export class SqliteStore implements Store {
   }
 
   private async transaction<T>(begin: string, work: (q: Queryable) => Promise<T>, waitMs?: number): Promise<T> {
+    if (this.db.inTransaction) return this.savepoint(work);
     try {
       this.begin(begin, waitMs);
       const result = await work(this.queries);
@@ -118,12 +119,30 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * Inside a transaction that someone opened on the connection directly (a test that rolls a
+   * whole run back at the end), each read and write is a savepoint of it. Never the case
+   * otherwise: every transaction of the store ends, by COMMIT or ROLLBACK, before the next.
+   */
+  private async savepoint<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    sql(this.db, 'SAVEPOINT akm').run();
+    try {
+      const result = await work(this.queries);
+      sql(this.db, 'RELEASE akm').run();
+      return result;
+    } catch (error) {
+      sql(this.db, 'ROLLBACK TO akm').run();
+      sql(this.db, 'RELEASE akm').run();
+      throw sqliteError(error, this.location);
+    }
+  }
+
+  /**
    * BEGIN IMMEDIATE is where a writer waits for the file lock, and the whole process waits with
    * it (better-sqlite3 blocks): a caller that would rather retry later waits `waitMs` at most.
    */
   private begin(statement: string, waitMs: number | undefined): void {
     if (waitMs === undefined) {
-      sql(this.db, statement).run();
+      takeWriteLock(this.db, () => sql(this.db, statement).run());
       return;
     }
     const usual = this.db.pragma('busy_timeout', { simple: true }) as number;
