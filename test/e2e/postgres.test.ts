@@ -43,8 +43,17 @@ postgresOnly(
     t.is(whoami.value.store, url.replace(`:${encodeURIComponent(password)}@`, '@'));
     const verified = await box.run(['--store-env', 'DATABASE_URL', 'verify'], { env, input: created.value.keyString });
     t.is(verified.code, 0, verified.stderr);
-    for (const output of [init.stdout, init.stderr, created.stderr, listed.stderr, JSON.stringify(whoami.value)])
-      t.false(output.includes(password), 'the password is not printed');
+    const config = await box.run(['--store-env', 'DATABASE_URL', 'config', 'show', '--json'], { env });
+    t.is(config.code, 0, config.stderr);
+    const outputs = [
+      init.stdout,
+      init.stderr,
+      created.stderr,
+      listed.stderr,
+      JSON.stringify(whoami.value),
+      config.stdout,
+    ];
+    for (const output of outputs) t.false(output.includes(password), 'the password is not printed');
     let profile = '';
     try {
       profile = readFileSync(join(box.home, '.config', 'akm', 'config.json'), 'utf8');
