@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { postgresOnly } from '../helpers/engines.js';
 import { Sandbox } from '../helpers/cli.js';
 import { postgresStoreUrl } from '../helpers/pg.js';
-import { rawRequest } from '../helpers/server.js';
+import { postVerify } from '../helpers/server.js';
 import { spawnServe } from '../helpers/serveProcess.js';
 
 const passwordOf = (url: string) => decodeURIComponent(new URL(url).password);
@@ -100,22 +100,12 @@ postgresOnly('akm serve on PostgreSQL serves a remote CLI and /v1/verify', async
     env: creds,
   });
   t.is(created.code, 0, created.stderr);
-  const verify = await rawRequest(server.url, {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ keyString: created.value.keyString }),
-  });
+  const verify = await postVerify(server.url, { keyString: created.value.keyString });
   t.is(verify.status, 200);
   t.is(verify.json.accessKeyId, created.value.accessKeyId);
   const deactivated = await box.run(['deactivate', 'remote'], { env: creds });
   t.is(deactivated.code, 0, deactivated.stderr);
-  const after = await rawRequest(server.url, {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ keyString: created.value.keyString }),
-  });
+  const after = await postVerify(server.url, { keyString: created.value.keyString });
   t.is(after.status, 401, 'a change made through the server is seen at once');
   t.false(server.child.stderr().includes(password), 'the server log never shows the password');
   t.regex(server.child.stderr(), /"engine":"postgres"/);

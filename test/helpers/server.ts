@@ -116,6 +116,17 @@ export function rawRequest(
 }
 
 /** SigV4 headers for a request, as any standard client would make them (optionally at another time). */
+/** POST /v1/verify with a JSON body, as a verifying service would. */
+export function postVerify(url: string, body: unknown, localAddress?: string): Promise<RawReply> {
+  return rawRequest(url, {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(localAddress ? { localAddress } : {}),
+  });
+}
+
 export function signedHeaders(
   url: string,
   key: { accessKeyId: string; secretKey: string },

@@ -2,6 +2,7 @@
  * Real stores for the service and end-to-end layers: a SQLite file in a temp folder, or a
  * PostgreSQL schema of its own in the test file's database (see pg.ts).
  */
+import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,4 +133,20 @@ export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-')
     raw: () => rawStore(location),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Tenant acme and a second tenant, globex, in one new store, both opened as services (closed at the end of the test). */
+export async function twoTenants(
+  t: ExecutionContext,
+  engine: Engine,
+): Promise<{ store: TempStore; acme: LocalService; globex: LocalService }> {
+  const store = await tempStore(engine);
+  t.teardown(store.cleanup);
+  const acme = await store.open();
+  const globex = await store.addTenant('globex');
+  t.teardown(async () => {
+    await acme.close();
+    await globex.close();
+  });
+  return { store, acme, globex };
 }

@@ -6,16 +6,10 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { generateSecretKey } from '../../src/core/credentials.js';
-import { rawRequest, serverFixture, type ServerFixture } from '../helpers/server.js';
+import { postVerify, rawRequest, serverFixture, type ServerFixture } from '../helpers/server.js';
 
 function verify(fx: ServerFixture, body: unknown, localAddress?: string) {
-  return rawRequest(fx.url, {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    ...(localAddress ? { localAddress } : {}),
-  });
+  return postVerify(fx.url, body, localAddress);
 }
 
 async function keys(fx: ServerFixture) {

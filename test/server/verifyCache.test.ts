@@ -12,7 +12,7 @@ import { VerifyCache, verifyCached } from '../../src/server/verifyCache.js';
 import type { VerifyInput } from '../../src/service/types.js';
 import { REVALIDATE_MS } from '../../src/store/postgres/store.js';
 import { perEngine } from '../helpers/engines.js';
-import { rawRequest, serverFixture, type ServerFixture } from '../helpers/server.js';
+import { postVerify, serverFixture, type ServerFixture } from '../helpers/server.js';
 import { tempStore } from '../helpers/store.js';
 
 /** What the cache needs from the server's backend, over a service's context. */
@@ -24,15 +24,7 @@ function backendOf(ctx: LocalContext) {
   };
 }
 
-const verifyStatus = async (fx: ServerFixture, keyString: string) =>
-  (
-    await rawRequest(fx.url, {
-      method: 'POST',
-      path: '/v1/verify',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ keyString }),
-    })
-  ).status;
+const verifyStatus = async (fx: ServerFixture, keyString: string) => (await postVerify(fx.url, { keyString })).status;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,15 +107,7 @@ test('SQLite: a change committed by another process is seen at once', async (t) 
     groups: [],
     roles: ['Ingestion'],
   });
-  const check = async () =>
-    (
-      await rawRequest(fx.url, {
-        method: 'POST',
-        path: '/v1/verify',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ keyString: key.keyString }),
-      })
-    ).status;
+  const check = () => verifyStatus(fx, key.keyString);
   t.is(await check(), 200);
   t.is(await check(), 200); // now cached
 
@@ -141,12 +125,7 @@ test('SQLite: a change committed by another process is seen at once', async (t) 
   await sleep(2);
   t.is(await check(), 200);
   await admin.assignKey(key.accessKeyId, { addGroups: [], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
-  const after = await rawRequest(fx.url, {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ keyString: key.keyString }),
-  });
+  const after = await postVerify(fx.url, { keyString: key.keyString });
   t.deepEqual(after.json.permissions, ['audit:read', 'data:ingest', 'keys:read']);
   await admin.setKeyStatus(key.accessKeyId, 'inactive');
   t.is(await check(), 401);

@@ -8,17 +8,10 @@ import { DeniedError, UsageError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { actingAs } from '../helpers/acting.js';
 import { keyInput, refusal } from '../helpers/service.js';
-import { tempStore } from '../helpers/store.js';
+import { tempStore, twoTenants } from '../helpers/store.js';
 
 perEngine('explain: administrators only; another tenant\'s key is "unknown", nothing more', async (t, engine) => {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const acme = await store.open();
-  const globex = await store.addTenant('globex');
-  t.teardown(async () => {
-    await acme.close();
-    await globex.close();
-  });
+  const { acme, globex } = await twoTenants(t, engine);
   const theirs = await globex.createKey(keyInput({ name: 'theirs' }));
   await globex.setKeyStatus(theirs.accessKeyId, 'inactive');
   const input = { accessKeyId: theirs.accessKeyId, secretKey: theirs.secretKey };

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSecret, digestMatches } from '../../src/crypto/seal.js';
 import { envInt, fixture, spawnNode, type Child } from '../helpers/children.js';
-import { tempStore, type TempStore } from '../helpers/store.js';
+import { tempStore, twoTenants, type TempStore } from '../helpers/store.js';
 import { auditRecords, keysOf } from '../helpers/service.js';
 
 const WORKERS = 8;
@@ -298,14 +298,7 @@ perEngine(
 );
 
 perEngine('two tenants writing at once keep one unbroken audit chain', async (t, engine) => {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const acme = await store.open();
-  const globex = await store.addTenant('globex');
-  t.teardown(async () => {
-    await acme.close();
-    await globex.close();
-  });
+  const { acme, globex } = await twoTenants(t, engine);
   const writes = [acme, globex].flatMap((service) =>
     Array.from({ length: 15 }, (_, i) => service.addUser(`u${i}@${service.ctx.tenant.id}.test`, '')),
   );

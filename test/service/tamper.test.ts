@@ -5,7 +5,7 @@
  */
 import { perEngine } from '../helpers/engines.js';
 import { TamperedSecretError } from '../../src/crypto/seal.js';
-import { tempStore, type RawStore } from '../helpers/store.js';
+import { tempStore, twoTenants, type RawStore } from '../helpers/store.js';
 import { HOUR, keyInput, refusal } from '../helpers/service.js';
 
 type Column = 'secret_sealed' | 'secret_digest' | 'previous_digest';
@@ -169,14 +169,7 @@ perEngine(
 );
 
 perEngine('a sealed secret moved to a key of another tenant fails to open', async (t, engine) => {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const acme = await store.open();
-  const globex = await store.addTenant('globex');
-  t.teardown(async () => {
-    await acme.close();
-    await globex.close();
-  });
+  const { store, acme, globex } = await twoTenants(t, engine);
   const a = await acme.createKey(keyInput({ name: 'a' }));
   const g = await globex.createKey(keyInput({ name: 'g' }));
   t.truthy((await globex.copyKey(g.accessKeyId)).keyString);
