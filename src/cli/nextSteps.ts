@@ -3,7 +3,7 @@
  * as printed. A run that reached its store or tenant through flags needs the same flags next
  * time; environment variables the shell still has, and the profile is read again.
  */
-import { displayStore } from '../config/storeUrl.js';
+import { displayStore } from '../core/storeUrl.js';
 import type { GlobalOptions } from './settings.js';
 
 /** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */

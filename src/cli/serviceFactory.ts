@@ -3,6 +3,7 @@
  * PostgreSQL database), or a server when the store (flag, AKM_STORE or profile) is an http(s)
  * URL. Commands never know which.
  */
+import { mailSettingsFromEnv } from '../notify/smtp.js';
 import { UsageError } from '../core/errors.js';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
@@ -21,6 +22,7 @@ export async function openService(deps: Deps, access: Access): Promise<AkmServic
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
     env: deps.env,
+    mail: mailSettingsFromEnv(deps.env),
     readOnly: access === 'read',
     actAs: deps.global.as,
     // SQLite waits for a lock in silence; a person at a terminal is told after a second.

@@ -5,7 +5,7 @@
  */
 import { defaultStorePath, isRemoteStore } from '../config/paths.js';
 import { readProfile, type Profile } from '../config/profiles.js';
-import { displayStore, storeHasPassword } from '../config/storeUrl.js';
+import { displayStore, storeHasPassword } from '../core/storeUrl.js';
 import { UsageError } from '../core/errors.js';
 
 export interface GlobalOptions {

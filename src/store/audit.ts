@@ -111,7 +111,8 @@ export async function appendAudit(q: Queryable, key: Buffer, entry: AuditEntry):
     { ...row },
   );
   await q.run(
-    'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag) ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag',
+    `INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag)
+     ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
     { seq: row.seq, mac: row.mac, tag: headTag(key, row.seq, row.mac) },
   );
   return row;

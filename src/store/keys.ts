@@ -58,7 +58,8 @@ export async function nameTaken(
   name: string,
 ): Promise<boolean> {
   const row = await q.get(
-    'SELECT 1 AS taken FROM keys WHERE tenant_id = @tenantId AND coalesce(owner_id, 0) = @ownerId AND name = @name COLLATE NOCASE',
+    `SELECT 1 AS taken FROM keys
+      WHERE tenant_id = @tenantId AND coalesce(owner_id, 0) = @ownerId AND name = @name COLLATE NOCASE`,
     { tenantId, ownerId: ownerId ?? 0, name },
   );
   return row !== undefined;
@@ -85,7 +86,8 @@ export async function insertKey(q: Queryable, row: NewKeyRow): Promise<void> {
   await q.run(
     `INSERT INTO keys (id, tenant_id, name, type, status, owner_id, secret_sealed, secret_digest, expires_at,
                        created_at, created_by, modified_at, modified_by)
-     VALUES (@id, @tenant_id, @name, @type, 'active', @owner_id, @secret_sealed, @secret_digest, @expires_at, @at, @by, @at, @by)`,
+     VALUES (@id, @tenant_id, @name, @type, 'active', @owner_id, @secret_sealed, @secret_digest, @expires_at,
+             @at, @by, @at, @by)`,
     { ...row },
   );
 }
@@ -213,7 +215,10 @@ export async function keyRoleGrants(q: Queryable, keyId: string): Promise<RoleGr
        FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = @keyId
      UNION ALL
      SELECT r.name, g.name, ${permissions}
-       FROM key_groups kg JOIN groups g ON g.id = kg.group_id JOIN group_roles gr ON gr.group_id = g.id JOIN roles r ON r.id = gr.role_id
+       FROM key_groups kg
+       JOIN groups g ON g.id = kg.group_id
+       JOIN group_roles gr ON gr.group_id = g.id
+       JOIN roles r ON r.id = gr.role_id
       WHERE kg.key_id = @keyId`,
     { keyId },
   );

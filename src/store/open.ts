@@ -1,5 +1,5 @@
 /** Opening the store a `--store` value names: a PostgreSQL URL, else a SQLite file path. */
-import { isPostgresStore } from '../config/storeUrl.js';
+import { isPostgresStore } from '../core/storeUrl.js';
 import { openSqliteStore } from './sqlite/store.js';
 import type { OpenStoreOptions, Store } from './types.js';
 

@@ -25,8 +25,12 @@ export function expiringWithoutNotice(
 ): Promise<ExpiringKeyRow[]> {
   return q.all<ExpiringKeyRow>(
     `SELECT k.id, k.name, k.expires_at, k.created_by, k.modified_by, u.email AS owner_email,
-            CASE WHEN EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.created_by COLLATE NOCASE) THEN 1 ELSE 0 END AS creator_is_user,
-            CASE WHEN EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.modified_by COLLATE NOCASE) THEN 1 ELSE 0 END AS modifier_is_user
+            CASE WHEN EXISTS (SELECT 1 FROM users x
+                               WHERE x.tenant_id = k.tenant_id AND x.email = k.created_by COLLATE NOCASE)
+              THEN 1 ELSE 0 END AS creator_is_user,
+            CASE WHEN EXISTS (SELECT 1 FROM users x
+                               WHERE x.tenant_id = k.tenant_id AND x.email = k.modified_by COLLATE NOCASE)
+              THEN 1 ELSE 0 END AS modifier_is_user
        FROM keys k LEFT JOIN users u ON u.id = k.owner_id
       WHERE k.tenant_id = @tenantId AND k.status = 'active'
         AND k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @until
@@ -90,7 +94,8 @@ export async function enqueueMail(q: Queryable, row: NewOutboxRow): Promise<numb
   return inserted?.id ?? null;
 }
 
-const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
+const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
+                              WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
 const DUE = `tenant_id = @tenantId AND (state IN ('pending', 'failed') OR (state = 'sending' AND lease_until < @now))`;
 
 /** Expiry mail whose key was deleted, deactivated or given another date since it was queued goes nowhere. */
@@ -125,8 +130,12 @@ export function claimDue(
   claim: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number },
 ): Promise<OutboxRow[]> {
   return q.all<OutboxRow>(
-    `UPDATE outbox SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1, last_attempt_at = @now
-      WHERE id IN (SELECT id FROM outbox WHERE ${DUE} AND (claim_token IS NULL OR claim_token <> @token) ORDER BY id LIMIT @limit)
+    `UPDATE outbox
+        SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1,
+            last_attempt_at = @now
+      WHERE id IN (SELECT id FROM outbox
+                    WHERE ${DUE} AND (claim_token IS NULL OR claim_token <> @token)
+                    ORDER BY id LIMIT @limit)
      RETURNING *`,
     { ...claim },
   );

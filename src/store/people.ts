@@ -60,7 +60,8 @@ export function listUsers(
 export function userGroups(q: Queryable, userId: number): Promise<string[]> {
   return column(
     q,
-    'SELECT g.name AS v FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = @userId ORDER BY g.name',
+    `SELECT g.name AS v FROM group_members m JOIN groups g ON g.id = m.group_id
+      WHERE m.user_id = @userId ORDER BY g.name`,
     { userId },
   );
 }
@@ -127,7 +128,8 @@ export function listGroups(q: Queryable, tenantId: string): Promise<NamedRow[]> 
 export function groupMembers(q: Queryable, groupId: number): Promise<string[]> {
   return column(
     q,
-    'SELECT u.email AS v FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = @groupId ORDER BY u.email',
+    `SELECT u.email AS v FROM group_members m JOIN users u ON u.id = m.user_id
+      WHERE m.group_id = @groupId ORDER BY u.email`,
     { groupId },
   );
 }
@@ -135,7 +137,8 @@ export function groupMembers(q: Queryable, groupId: number): Promise<string[]> {
 export function groupRoles(q: Queryable, groupId: number): Promise<string[]> {
   return column(
     q,
-    'SELECT r.name AS v FROM group_roles gr JOIN roles r ON r.id = gr.role_id WHERE gr.group_id = @groupId ORDER BY r.name',
+    `SELECT r.name AS v FROM group_roles gr JOIN roles r ON r.id = gr.role_id
+      WHERE gr.group_id = @groupId ORDER BY r.name`,
     { groupId },
   );
 }
@@ -248,7 +251,8 @@ export function rolePermissions(q: Queryable, roleId: number): Promise<string[]>
 export function roleUsage(q: Queryable, roleId: number): Promise<number> {
   return count(
     q,
-    'SELECT (SELECT count(*) FROM key_roles WHERE role_id = @roleId) + (SELECT count(*) FROM group_roles WHERE role_id = @roleId) AS n',
+    `SELECT (SELECT count(*) FROM key_roles WHERE role_id = @roleId)
+          + (SELECT count(*) FROM group_roles WHERE role_id = @roleId) AS n`,
     { roleId },
   );
 }

@@ -263,13 +263,16 @@ test('failed sign-ins are audited within a budget, and a flood of them is rate-l
     .all() as Array<Record<string, string>>;
   db.close();
   await fx.store.cleanup();
-  // 20 a minute one by one; more (a slow run lets the limiter refill) are counted in one summary at shutdown.
-  t.is(rows.filter((r) => r.action === 'auth.failed').length, Math.min(refused, 20));
-  const summary = rows.filter((r) => r.action === 'auth.failed.summary');
+  // 20 recorded one by one; on a slow machine the limiter lets a few more through than the burst,
+  // and those are counted in one summary record (written at shutdown at the latest).
+  const single = rows.filter((r) => r.action === 'auth.failed');
+  t.is(single.length, Math.min(refused, 20));
+  const summaries = rows.filter((r) => r.action === 'auth.failed.summary');
   t.deepEqual(
-    summary.map((r) => JSON.parse(r.details!).count),
+    summaries.map((r) => (JSON.parse(r.details!) as { count: number }).count),
     refused > 20 ? [refused - 20] : [],
   );
+  t.is(rows.length, single.length + summaries.length);
   t.like(rows[0], {
     actor: `key:${fx.admin.accessKeyId}`,
     action: 'auth.failed',

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { displayStore, isPostgresStore, storeHasPassword } from '../../src/config/storeUrl.js';
+import { displayStore, isPostgresStore, storeHasPassword } from '../../src/core/storeUrl.js';
 import { parsePostgresUrl } from '../../src/store/postgres/connect.js';
 import { pgpassLookup } from '../../src/store/postgres/pgpass.js';
 import { resolveSettings } from '../../src/cli/settings.js';

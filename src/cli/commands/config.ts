@@ -9,7 +9,7 @@ import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderTable } from '../io/table.js';
 import { helpOrUnknown } from '../parsing.js';
-import { displayStore } from '../../config/storeUrl.js';
+import { displayStore } from '../../core/storeUrl.js';
 
 export function registerConfig(program: Command, ctx: CommandContext): void {
   const config = helpOrUnknown(

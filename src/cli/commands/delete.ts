@@ -21,7 +21,8 @@ export async function runDelete(ref: string, deps: Deps): Promise<void> {
   const key = await service.showKey(ref);
   await confirmDestructive(
     deps,
-    `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? This cannot be undone.`,
+    `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? ` +
+      'This cannot be undone.',
     'not deleted',
   );
   const deleted = await service.deleteKey(key.accessKeyId);

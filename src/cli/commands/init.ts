@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
-import { displayStore } from '../../config/storeUrl.js';
+import { displayStore } from '../../core/storeUrl.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderFields } from '../io/table.js';
@@ -35,7 +35,8 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         'akm init --tenant acme --admin alice@acme.test',
         'akm init --tenant acme --admin alice@acme.test --master-key-file ~/.config/akm/master.key',
         'akm init --store ./staging.db --tenant acme --admin alice@acme.test --profile staging',
-        'DATABASE_URL=postgres://akm@db.internal/akm akm --store-env DATABASE_URL init --tenant acme --admin ops@acme.test',
+        'DATABASE_URL=postgres://akm@db.internal/akm akm --store-env DATABASE_URL init \\\n' +
+          '      --tenant acme --admin ops@acme.test',
       )}
 The first store you set up becomes your default (remembered in the profile, with its master key
 file if you gave one). A later init leaves the default alone unless you pass --profile NAME or

@@ -57,7 +57,10 @@ export interface PlannedKey {
   fresh: FreshSecret;
 }
 
-/** What can be refused without the store is refused without it; the crypto is done here too, keeping the transaction short. */
+/**
+ * What can be refused without the store is refused without it; the crypto is done here too,
+ * keeping the transaction short.
+ */
 export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyInput): PlannedKey {
   const name = validate.entityName(input.name, 'key name');
   if (input.type !== 'access' && input.type !== 'api')
@@ -99,13 +102,15 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
   // Checked and inserted under the same write lock: the limit holds under concurrency.
   if (ownerId !== null && !canOwnAnother(await keysTable.countOwnedKeys(s.q, ownerId))) {
     throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
-      hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+      hint:
+        `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), ` + 'or rotate an existing key instead',
       code: 'key_limit',
     });
   }
   if (await keysTable.nameTaken(s.q, s.tenant.id, ownerId, name)) {
     throw new ConflictError(
-      `a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`,
+      `a key named "${validate.printable(name)}" already exists` +
+        (ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'),
       { hint: 'choose another --name', code: 'duplicate_name' },
     );
   }

@@ -6,7 +6,7 @@
 import { homedir, userInfo } from 'node:os';
 import type { PoolConfig } from 'pg';
 import { UsageError } from '../../core/errors.js';
-import { displayStore } from '../../config/storeUrl.js';
+import { displayStore } from '../../core/storeUrl.js';
 import { pgpassLookup } from './pgpass.js';
 
 export interface PostgresTarget {
@@ -85,7 +85,10 @@ export function parsePostgresUrl(text: string, env: NodeJS.ProcessEnv): Postgres
   };
 }
 
-/** The driver's settings; `password` is a function, so it is looked up per connection and kept out of the settings object. */
+/**
+ * The driver's settings; `password` is a function, so it is looked up per connection and kept
+ * out of the settings object.
+ */
 export function poolConfig(target: PostgresTarget, env: NodeJS.ProcessEnv, max: number): PoolConfig {
   return {
     host: target.host,

@@ -41,7 +41,8 @@ function refuseUnusable(state: SchemaState, where: string, create: boolean): voi
     });
   if (state.version > POSTGRES_LATEST_VERSION)
     throw new UnavailableError(
-      `the store ${where} has schema version ${state.version}, newer than this akm understands (${POSTGRES_LATEST_VERSION})`,
+      `the store ${where} has schema version ${state.version}, ` +
+        `newer than this akm understands (${POSTGRES_LATEST_VERSION})`,
       { hint: 'upgrade akm; the store was left untouched', code: 'store_too_new' },
     );
 }
