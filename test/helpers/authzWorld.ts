@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { keyActor, operatorActor } from '../../src/service/local/actor.js';
 import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
 import type { LocalContext } from '../../src/service/local/context.js';
+import { createKey } from '../../src/service/local/createKey.js';
 import * as keys from '../../src/service/local/keys.js';
 import * as people from '../../src/service/local/people.js';
 import { getKey } from '../../src/store/keys.js';
@@ -138,7 +139,7 @@ export async function seedWorld(base: LocalContext, spec: WorldSpec, now: Date):
   }
 
   await people.createRole(ctx, 'Seeder', SEEDER_PERMISSIONS);
-  const seeder = await keys.createKey(ctx, {
+  const seeder = await createKey(ctx, {
     name: 'seeder',
     type: 'access',
     expiry: { kind: 'days', days: 30 },
@@ -156,7 +157,7 @@ export async function seedWorld(base: LocalContext, spec: WorldSpec, now: Date):
     let owner = key.owner === null ? null : emails[key.owner % emails.length]!;
     if (owner !== null && (owned.get(owner) ?? 0) >= 2) owner = null; // two keys per user at most
     if (owner !== null) owned.set(owner, (owned.get(owner) ?? 0) + 1);
-    const issued = await keys.createKey(key.expiry === 'expired' ? past : ctx, {
+    const issued = await createKey(key.expiry === 'expired' ? past : ctx, {
       name: `key${i}`,
       type: 'access',
       expiry: key.expiry === 'never' ? { kind: 'never' } : { kind: 'days', days: key.expiry === 'expired' ? 1 : 30 },

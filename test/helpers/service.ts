@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava';
 import { type AkmError } from '../../src/core/errors.js';
 import { deriveKeys, type DerivedKeys } from '../../src/crypto/keys.js';
 import { writing } from '../../src/service/local/context.js';
-import { insertPlannedKey, planKey } from '../../src/service/local/keys.js';
+import { insertPlannedKey, planKey } from '../../src/service/local/createKey.js';
 import type { LocalService } from '../../src/service/local/service.js';
 import type { CreateKeyInput, IssuedKey } from '../../src/service/types.js';
 import type { TempStore } from './store.js';

@@ -30,6 +30,7 @@ import { AccessDenied, recordDenial } from './authorize.js';
 import { localActor } from './localActor.js';
 import { storeKeys } from './bootstrap.js';
 import type { LocalContext } from './context.js';
+import { createKey } from './createKey.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
 import { explainVerification, verifyKey } from './verify.js';
@@ -161,7 +162,7 @@ export class LocalService implements AkmService {
   }
 
   async createKey(input: CreateKeyInput) {
-    return this.guard(() => keys.createKey(this.ctx, input));
+    return this.guard(() => createKey(this.ctx, input));
   }
   async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
     return this.guard(() => keys.listKeys(this.ctx, filter, page));
