@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'tampered_secret',
   'invalid_grace',
   'malformed_key_string',
+  'secret_in_argument',
+  'tampered_record',
   // people
   'user_not_found',
   'group_not_found',
@@ -82,6 +84,7 @@ export const ERROR_CODES = [
   'master_key_check_missing',
   'bad_master_key',
   'wrong_master_key',
+  'master_key_exposed',
   'keychain_unavailable',
   // audit, notifications and mail
   'audit_tampered',
@@ -106,6 +109,7 @@ export const ERROR_CODES = [
   // remote mode: the server
   'insecure_listen',
   'listen_failed',
+  'tls_invalid',
   'auth_required',
   'auth_malformed',
   'auth_failed',

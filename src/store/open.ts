@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../core/errors.js';
+import { installIntegrityFunctions } from './integrity.js';
 import { APPLICATION_ID, LATEST_VERSION, migrations } from './schema.js';
 
 export type Db = Database.Database;
@@ -64,11 +65,31 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, version);
+    installIntegrityFunctions(db);
     return db;
   } catch (error) {
     db.close();
     throw storeError(error, path);
   }
+}
+
+/**
+ * A store other users of the machine can open: a warning, not a refusal (the secrets in it stay
+ * sealed, and the integrity MACs catch changes), with the fix. Null when only its owner can.
+ */
+export function storeExposure(path: string): { message: string; hint: string } | null {
+  if (process.platform === 'win32') return null;
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return null;
+  }
+  if ((mode & 0o007) === 0) return null;
+  return {
+    message: `the store ${path} is open to other users of this machine (mode ${(mode & 0o777).toString(8)})`,
+    hint: `chmod 600 ${path}`,
+  };
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');

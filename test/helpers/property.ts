@@ -37,7 +37,20 @@ export function checkProperty<Ts>(
   property: fc.IProperty<Ts>,
   config = propertyConfig(),
 ): void {
-  const details = fc.check(property, { seed: config.seed, numRuns: config.numRuns });
+  report(t, name, fc.check(property, { seed: config.seed, numRuns: config.numRuns }));
+}
+
+/** The same for a property whose runs are async (real stores, real servers). */
+export async function checkAsyncProperty<Ts>(
+  t: ExecutionContext,
+  name: string,
+  property: fc.IAsyncProperty<Ts>,
+  config = propertyConfig(),
+): Promise<void> {
+  report(t, name, await fc.check(property, { seed: config.seed, numRuns: config.numRuns }));
+}
+
+function report<Ts>(t: ExecutionContext, name: string, details: fc.RunDetails<Ts>): void {
   if (details.failed) {
     t.fail(
       `${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}`,

@@ -59,6 +59,24 @@ export async function serverFixture(options: Partial<ServeOptions> = {}): Promis
   };
 }
 
+/** A key created through the local service two days ago, valid for one day: expired now, genuinely. */
+export async function expiredKey(fx: ServerFixture, name: string): Promise<IssuedKey> {
+  const past = new Date(Date.now() - 2 * 86_400_000);
+  const local = fx.store.open(() => past);
+  try {
+    return await local.createKey({
+      name,
+      type: 'access',
+      expiry: { kind: 'days', days: 1 },
+      owner: null,
+      groups: [],
+      roles: ['ReadOnly'],
+    });
+  } finally {
+    await local.close();
+  }
+}
+
 export interface RawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;

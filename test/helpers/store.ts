@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
+import { ensureStoreId, initTenant, useKeys } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
-import { openDatabase } from '../../src/store/open.js';
+import { openDatabase, type Db } from '../../src/store/open.js';
 
 export interface TempStore {
   dir: string;
@@ -17,6 +17,11 @@ export interface TempStore {
   admin: string;
   tenantId: string;
   open(now?: () => Date): LocalService;
+  /**
+   * A connection as another akm process holds it (keys loaded, integrity checks armed): writes
+   * through the store layer on it are sealed like akm's own. The caller closes it.
+   */
+  connection(): Db;
   cleanup(): void;
 }
 
@@ -49,6 +54,11 @@ export function tempStore(prefix = 'akm-test-'): TempStore {
     admin: 'admin@acme.test',
     tenantId: 'acme',
     open: (now) => LocalService.open({ storePath: path, masterKey: masterKeyOptions, now, source: 'test' }),
+    connection: () => {
+      const connection = openDatabase(path);
+      useKeys(connection, deriveKeys(Buffer.from(masterKey, 'base64')));
+      return connection;
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
 import { isExpired } from '../../core/expiry.js';
-import { printable } from '../../core/validate.js';
+import { keyReference, printable } from '../../core/validate.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { findKeysByName, getKey, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
 import type { Db } from '../../store/open.js';
@@ -27,13 +27,19 @@ export interface LocalContext {
   recordUse: (accessKeyId: string, at: string) => void;
 }
 
+/**
+ * A change: the keys are loaded first, so every row the change reads or writes is checked
+ * against its integrity MAC (store/integrity.ts) before anything is decided.
+ */
 export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
-  return writeTransaction(ctx.db, work);
+  ctx.keys();
+  return writeTransaction(ctx.db, work, ctx.now());
 }
 
 /** `<key>` is an access key id, or a name unique among the keys the actor can see. */
 export function resolveKey(ctx: LocalContext, ref: string): KeyRow {
-  const text = ref.trim();
+  const text = keyReference(ref);
+  ctx.keys();
   if (isAccessKeyId(text)) {
     const row = getKey(ctx.db, ctx.tenant.id, text);
     if (!row)

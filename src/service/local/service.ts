@@ -4,7 +4,6 @@ import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
-import { sealPendingHead } from '../../store/audit.js';
 import { setLastUsed } from '../../store/keys.js';
 import { getMeta } from '../../store/meta.js';
 import { openDatabase, type Db } from '../../store/open.js';
@@ -24,7 +23,7 @@ import type {
   VerifyInput,
 } from '../types.js';
 import { operatorActor, type Actor } from './actor.js';
-import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID } from './bootstrap.js';
+import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID, useKeys } from './bootstrap.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
@@ -50,7 +49,7 @@ export function cliSource(): string {
   return `cli:${user}@${hostname()}`;
 }
 
-/** Derive the keys on first use, checking them against the store's check value. */
+/** Derive the keys on first use, checking them against the store's check value (then useKeys). */
 export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys {
   let derived: DerivedKeys | undefined;
   return () => {
@@ -69,8 +68,9 @@ export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys
         code: 'master_key_check_missing',
       });
     }
-    derived = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
-    sealPendingHead(db, derived.audit);
+    const keys = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
+    useKeys(db, keys);
+    derived = keys;
     return derived;
   };
 }
@@ -229,6 +229,9 @@ export class LocalService implements AkmService {
   }
   async verifyAudit(options?: AuditVerifyOptions) {
     return audit.verifyAudit(this.ctx, options);
+  }
+  async auditHead() {
+    return audit.auditHead(this.ctx);
   }
 
   async close(): Promise<void> {
