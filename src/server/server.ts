@@ -57,6 +57,8 @@ export interface ServeOptions {
   /** proxies (CIDR ranges) whose X-Forwarded-For names the client */
   trustedProxies?: string[];
   throttle?: ThrottleLimits;
+  /** how often ended graces, old replay tokens and failure counts are swept (default: every minute) */
+  sweepIntervalMs?: number;
   /** how often the lastUsedAt notes are written (default: every second) */
   lastUsedIntervalMs?: number;
   /** where the hourly expiry mail goes (default: AKM_SMTP_URL / AKM_MAIL_FROM); null turns it off */
@@ -175,7 +177,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       state.authFailures.flush(Date.now());
     }, 1000);
     tick.unref();
-    const sweep = setInterval(() => sweepStore(db, onError('sweep_failed')), DEFAULTS.sweepIntervalMs);
+    const sweep = setInterval(
+      () => sweepStore(db, onError('sweep_failed')),
+      options.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs,
+    );
     sweep.unref();
     lastUsed.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;

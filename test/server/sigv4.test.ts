@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
+import { sleep } from '../helpers/children.js';
 import { rawDb } from '../helpers/db.js';
 import { rawRequest, serverFixture, signedHeaders } from '../helpers/server.js';
 
@@ -126,4 +127,37 @@ test('reproduction 11: a secret in a request path never reaches the log or the a
   raw.close();
   t.regex(trail, /akms_\[redacted\]/);
   t.false(trail.includes(fx.admin.secretKey.slice(5, 30)));
+});
+
+test('akm serve erases an ended grace on its own, even when nothing else is written', async (t) => {
+  // Nothing else writes: lastUsedAt is held back, so only the periodic sweep can erase it.
+  const fx = await serverFixture({ sweepIntervalMs: 200, lastUsedIntervalMs: 600_000 });
+  t.teardown(fx.close);
+  const admin = fx.remote(fx.admin);
+  const key = await admin.createKey({
+    name: 'short-grace',
+    type: 'access',
+    expiry: { kind: 'days', days: 1 },
+    owner: null,
+    groups: [],
+    roles: [],
+  });
+  await admin.rotateKey(key.accessKeyId, 1000);
+  const previous = () => {
+    const raw = rawDb(fx.store.path);
+    try {
+      return (
+        raw.prepare('SELECT previous_digest FROM keys WHERE id = ?').get(key.accessKeyId) as {
+          previous_digest: Buffer | null;
+        }
+      ).previous_digest;
+    } finally {
+      raw.close();
+    }
+  };
+  t.not(previous(), null, 'kept during its grace');
+  let erased = false;
+  for (const deadline = Date.now() + 10_000; !erased && Date.now() < deadline; await sleep(100))
+    erased = previous() === null;
+  t.true(erased, 'erased within moments of its end');
 });

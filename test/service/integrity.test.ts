@@ -11,7 +11,10 @@ import { copyFileSync, rmSync } from 'node:fs';
 import type { LocalService } from '../../src/service/local/service.js';
 import type { IssuedKey } from '../../src/service/types.js';
 import { TamperedRecordError } from '../../src/store/integrity.js';
-import { rawDb } from '../helpers/db.js';
+import { addKeyGroup, updateStatus } from '../../src/store/keys.js';
+import { addGroupMember, removeGroupRole } from '../../src/store/people.js';
+import { writeTransaction } from '../../src/store/statements.js';
+import { dumpTables, rawDb } from '../helpers/db.js';
 import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
 import { Clock, HOUR, keyInput, refusal } from '../helpers/service.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
@@ -293,4 +296,30 @@ test('a change through akm never reseals a row altered behind its back, not even
   });
   t.deepEqual(await altered(s), ['groups:Deployers']);
   t.true((await s.listUsers()).some((u) => u.email === 'eve@acme.test'));
+});
+
+test('the database itself refuses to change an altered row, whatever code path writes it', async (t) => {
+  const w = await world(t);
+  tamper(
+    w,
+    `UPDATE keys SET expires_at = '2099-01-01T00:00:00.000Z' WHERE id = '${id(w, 'k1')}'`,
+    `INSERT INTO group_members (group_id, user_id) VALUES (${group('Deployers')}, ${user('bob@acme.test')})`,
+  );
+  const before = dumpTables(w.store.path);
+  // Store functions called directly on a keyed connection, with no checked read before them.
+  const db = w.store.connection();
+  t.teardown(() => db.close());
+  const at = new Date().toISOString();
+  const ids = (table: string, name: string) =>
+    (db.prepare(`SELECT id FROM ${table} WHERE name = ?`).get(name) as { id: number }).id;
+  for (const [what, write] of [
+    ['a key update', () => updateStatus(db, id(w, 'k1'), 'inactive', at, 'test')],
+    ['a key link', () => addKeyGroup(db, id(w, 'k1'), ids('groups', 'Deployers'))],
+    ['a member added', () => addGroupMember(db, ids('groups', 'Deployers'), 1)],
+    ['a group link', () => removeGroupRole(db, ids('groups', 'Deployers'), ids('roles', 'ReadOnly'))],
+  ] as const) {
+    const error = t.throws(() => writeTransaction(db, write), { instanceOf: TamperedRecordError }, what);
+    t.is(error?.code, 'tampered_record', what);
+  }
+  t.deepEqual(dumpTables(w.store.path), before, 'nothing written, nothing resealed');
 });
