@@ -103,7 +103,6 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'server_unreachable',
   'server_timeout',
-  'server_busy',
   'server_bad_response',
   'verify_unavailable',
   // remote mode: the server
