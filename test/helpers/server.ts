@@ -59,15 +59,21 @@ export async function serverFixture(options: Partial<ServeOptions> = {}): Promis
   };
 }
 
-/** A key created through the local service two days ago, valid for one day: expired now, genuinely. */
-export async function expiredKey(fx: ServerFixture, name: string): Promise<IssuedKey> {
-  const past = new Date(Date.now() - 2 * 86_400_000);
-  const local = fx.store.open(() => past);
+/**
+ * A tenant-level ReadOnly key made through the local service, as the operator beside the server
+ * would; `madeAt` dates it back (a one-day key made two days ago has expired, genuinely).
+ */
+export async function localKey(
+  fx: ServerFixture,
+  name: string,
+  options: { days?: number; madeAt?: Date } = {},
+): Promise<IssuedKey> {
+  const local = fx.store.open(options.madeAt ? () => options.madeAt! : undefined);
   try {
     return await local.createKey({
       name,
       type: 'access',
-      expiry: { kind: 'days', days: 1 },
+      expiry: { kind: 'days', days: options.days ?? 30 },
       owner: null,
       groups: [],
       roles: ['ReadOnly'],
@@ -75,6 +81,10 @@ export async function expiredKey(fx: ServerFixture, name: string): Promise<Issue
   } finally {
     await local.close();
   }
+}
+
+export function expiredKey(fx: ServerFixture, name: string): Promise<IssuedKey> {
+  return localKey(fx, name, { days: 1, madeAt: new Date(Date.now() - 2 * 86_400_000) });
 }
 
 export interface RawReply {

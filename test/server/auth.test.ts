@@ -11,7 +11,14 @@ import { initTenant } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { getMeta } from '../../src/store/meta.js';
 import { openDatabase } from '../../src/store/open.js';
-import { expiredKey, rawRequest, serverFixture, signedHeaders, type ServerFixture } from '../helpers/server.js';
+import {
+  expiredKey,
+  localKey,
+  rawRequest,
+  serverFixture,
+  signedHeaders,
+  type ServerFixture,
+} from '../helpers/server.js';
 
 function flipSealedByte(fx: ServerFixture, id: string): void {
   const db = new Database(fx.store.path);
@@ -39,22 +46,6 @@ async function get(fx: ServerFixture, key: { accessKeyId: string; secretKey: str
   return rawRequest(fx.url, { path, headers: signedHeaders(fx.url, key, { path, ...(date ? { date } : {}) }) });
 }
 
-async function newKey(fx: ServerFixture, name: string) {
-  const local = fx.store.open();
-  try {
-    return await local.createKey({
-      name,
-      type: 'access',
-      expiry: { kind: 'days', days: 30 },
-      owner: null,
-      groups: [],
-      roles: ['ReadOnly'],
-    });
-  } finally {
-    await local.close();
-  }
-}
-
 test('a signed request from a standard SigV4 signer (any region) is served', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
@@ -67,10 +58,10 @@ test('a signed request from a standard SigV4 signer (any region) is served', asy
 test('unknown key, wrong secret, inactive, expired and tampered secret: one identical 401', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
-  const inactive = await newKey(fx, 'inactive');
+  const inactive = await localKey(fx, 'inactive');
   const expired = await expiredKey(fx, 'expired');
-  const tampered = await newKey(fx, 'tampered');
-  const revived = await newKey(fx, 'revived');
+  const tampered = await localKey(fx, 'tampered');
+  const revived = await localKey(fx, 'revived');
   await fx.remote(fx.admin).setKeyStatus(inactive.accessKeyId, 'inactive');
   await fx.remote(fx.admin).setKeyStatus(revived.accessKeyId, 'inactive');
   // Flip one byte of the sealed secret (inside the ciphertext), and re-activate a key, behind akm's back.

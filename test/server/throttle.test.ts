@@ -11,7 +11,7 @@ import { generateSecretKey } from '../../src/core/credentials.js';
 import { clientAddress, parseCidr, TrustedProxies } from '../../src/server/clientAddress.js';
 import { startServer } from '../../src/server/server.js';
 import { sleep } from '../helpers/children.js';
-import { rawRequest, serverFixture, signedHeaders, type ServerFixture } from '../helpers/server.js';
+import { localKey, rawRequest, serverFixture, signedHeaders } from '../helpers/server.js';
 
 type Key = { accessKeyId: string; secretKey: string };
 
@@ -19,17 +19,6 @@ const unsigned = (url: string, from: string, headers: Record<string, string> = {
   rawRequest(url, { path: '/v1/keys', localAddress: from, headers });
 const signedGet = (url: string, key: Key, from: string) =>
   rawRequest(url, { path: '/v1/keys', localAddress: from, headers: signedHeaders(url, key, { path: '/v1/keys' }) });
-
-async function readOnlyKey(fx: ServerFixture, name: string): Promise<Key> {
-  return fx.remote(fx.admin).createKey({
-    name,
-    type: 'access',
-    expiry: { kind: 'days', days: 30 },
-    owner: null,
-    groups: [],
-    roles: ['ReadOnly'],
-  });
-}
 
 async function statuses(n: number, request: () => Promise<{ status: number }>): Promise<number[]> {
   const out: number[] = [];
@@ -46,7 +35,7 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
 test('reproduction 6: a flood from one address does not lock out a valid key there', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
-  const reader = await readOnlyKey(fx, 'reader');
+  const reader = await localKey(fx, 'reader');
 
   const flood = await statuses(25, () => unsigned(fx.url, '127.0.0.1'));
   t.deepEqual(flood, [...Array<number>(19).fill(401), ...Array<number>(6).fill(429)]);
@@ -73,7 +62,7 @@ test('the counts are shared by every server on the store, written in batches', a
     log: () => {},
   });
   t.teardown(() => other.close());
-  const reader = await readOnlyKey(fx, 'reader');
+  const reader = await localKey(fx, 'reader');
   const wrong = { accessKeyId: reader.accessKeyId, secretKey: generateSecretKey() };
 
   // Five failures on the first server, written to the store within a second…
