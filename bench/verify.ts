@@ -173,7 +173,7 @@ function notValidKinds(store: SeededStore): Record<string, Credential> {
   useKeys(db, deriveKeys(Buffer.from(store.masterKey, 'base64')));
   const at = new Date().toISOString();
   writeTransaction(db, () => {
-    updateStatus(db, inactive.accessKeyId, 'inactive', at, 'bench');
+    updateStatus(db, inactive.accessKeyId, 'inactive', true, at, 'bench');
     updateExpiry(db, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
   });
   db.close();

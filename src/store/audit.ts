@@ -59,7 +59,7 @@ export function auditMac(key: Buffer, row: Omit<AuditRow, 'mac'>): string {
   return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 
-/** The seal of a tenant's head; `null` for the single chain of schema 2 (see auditUpgrade.ts). */
+/** The seal of a tenant's head; `null` for the single chain of schemas 2 and 3 (see auditUpgrade.ts). */
 export function headTag(key: Buffer, tenantId: string | null, seq: number, mac: string): string {
   const fields = tenantId === null ? ['akm audit head', seq, mac] : ['akm audit head', tenantId, seq, mac];
   return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');

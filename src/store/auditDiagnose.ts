@@ -35,7 +35,7 @@ interface Slot {
 /** How far from its stored seq a moved row is looked for when its neighbours cannot place it. */
 const SEARCH_RADIUS = 16;
 
-/** `tenantId` names the chain the head seals (null: the single chain of schema 2). */
+/** `tenantId` names the chain the head seals (null: the single chain of schemas 2 and 3). */
 export function diagnoseChain(
   rows: AuditRow[],
   key: Buffer,

@@ -1,8 +1,8 @@
 /**
- * From one audit chain for the whole store (schema 2) to one chain per tenant (schema 3).
+ * From one audit chain for the whole store (up to schema 3) to one chain per tenant (schema 4).
  * The migration cannot re-chain (it has no master key), so it keeps the old chain as
  * audit_v2 / audit_head_v2, and the first run that holds the key does the rest, in one
- * transaction: verify the old chain exactly as schema 2 did, and only if it is intact,
+ * transaction: verify the old chain exactly as it was verified before, and only if it is intact,
  * re-chain each tenant's records in their order (seq 1, 2, … per tenant, new MACs, a sealed
  * head per tenant) and drop the old tables. A chain that does not verify is not re-chained:
  * every run refuses with the problems found, and the store is left as it was.

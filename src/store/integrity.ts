@@ -47,7 +47,16 @@ interface CoveredTable {
 export const COVERED = {
   keys: {
     label: 'id',
-    columns: ['tenant_id', 'owner_id', 'type', 'status', 'expires_at', 'secret_digest', 'secret_sealed'],
+    columns: [
+      'tenant_id',
+      'owner_id',
+      'type',
+      'status',
+      'deactivated_by_admin',
+      'expires_at',
+      'secret_digest',
+      'secret_sealed',
+    ],
     sets: {
       roles: { table: 'key_roles', parent: 'key_id', member: 'role_id' },
       groups: { table: 'key_groups', parent: 'key_id', member: 'group_id' },

@@ -26,15 +26,16 @@ export interface KeyRow {
   modified_at: string;
   modified_by: string;
   last_used_at: string | null;
+  /** 1 when an administrator deactivated it (and it has not been activated since) */
+  deactivated_by_admin: 0 | 1;
 }
 
 /** A key as listed: no secret material, assignments folded into JSON arrays by SQLite. */
-export type ListedKeyRow = Omit<
-  KeyRow,
-  'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest' | 'owner_id'
-> & {
+export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest'> & {
   groups: string;
   roles: string;
+  /** effective permissions as a JSON array, when the query asked for them */
+  permissions?: string;
 };
 
 /** The key, and its owner's user row (whose email the key reports), checked together. */
@@ -99,8 +100,22 @@ export function updateExpiry(db: Db, id: string, expiresAt: string | null, at: s
   sql(db, 'UPDATE keys SET expires_at = ?, modified_at = ?, modified_by = ? WHERE id = ?').run(expiresAt, at, by, id);
 }
 
-export function updateStatus(db: Db, id: string, status: 'active' | 'inactive', at: string, by: string): void {
-  sql(db, 'UPDATE keys SET status = ?, modified_at = ?, modified_by = ? WHERE id = ?').run(status, at, by, id);
+/** `byAdmin`: an administrator deactivated it (only one re-activates it); activating clears it. */
+export function updateStatus(
+  db: Db,
+  id: string,
+  status: 'active' | 'inactive',
+  byAdmin: boolean,
+  at: string,
+  by: string,
+): void {
+  sql(db, 'UPDATE keys SET status = ?, deactivated_by_admin = ?, modified_at = ?, modified_by = ? WHERE id = ?').run(
+    status,
+    status === 'inactive' && byAdmin ? 1 : 0,
+    at,
+    by,
+    id,
+  );
 }
 
 export function touchKey(db: Db, id: string, at: string, by: string): void {
@@ -214,7 +229,16 @@ export interface ListQuery {
   /** keyset cursor: (created_at, id) of the last row of the previous page */
   after?: { createdAt: string; id: string };
   limit: number;
+  /** add each key's effective permissions (what keyRoleGrants resolves, as one JSON array) */
+  withPermissions?: boolean;
 }
+
+const EFFECTIVE_PERMISSIONS = `(SELECT json_group_array(permission) FROM (
+          SELECT rp.permission FROM key_roles kr JOIN role_permissions rp ON rp.role_id = kr.role_id
+            WHERE kr.key_id = k.id
+          UNION
+          SELECT rp.permission FROM key_groups kg JOIN group_roles gr ON gr.group_id = kg.group_id
+            JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE kg.key_id = k.id)) AS permissions,`;
 
 /**
  * One page of keys in (created_at, id) order. Keyset paging keeps each page an index range
@@ -229,8 +253,10 @@ export function listKeys(db: Db, q: ListQuery): ListedKeyRow[] {
   if (q.expiringBefore)
     where.push('k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @expiringBefore');
   if (q.after) where.push('(k.created_at, k.id) > (@afterAt, @afterId)');
-  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, u.email AS owner_email, k.previous_valid_until, k.expires_at,
-        k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
+  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, k.owner_id, u.email AS owner_email,
+        k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
+        k.deactivated_by_admin,
+        ${q.withPermissions ? EFFECTIVE_PERMISSIONS : ''}
         CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id)
           THEN (SELECT json_group_array(name) FROM (SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = k.id ORDER BY g.name))
           ELSE '[]' END AS groups,

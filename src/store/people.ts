@@ -145,6 +145,35 @@ export function removeGroupRole(db: Db, groupId: number, roleId: number): boolea
   return sql(db, 'DELETE FROM group_roles WHERE group_id = ? AND role_id = ?').run(groupId, roleId).changes > 0;
 }
 
+export function groupMemberRows(db: Db, groupId: number): UserRow[] {
+  return sql(
+    db,
+    'SELECT u.* FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.email',
+  ).all(groupId) as UserRow[];
+}
+
+/** The keys a group is assigned to, in id order. */
+export function keyIdsWithGroup(db: Db, groupId: number): string[] {
+  return (
+    sql(db, 'SELECT key_id FROM key_groups WHERE group_id = ? ORDER BY key_id').all(groupId) as Array<{
+      key_id: string;
+    }>
+  ).map((r) => r.key_id);
+}
+
+/** The keys a role reaches, directly or through a group, in id order. */
+export function keyIdsWithRole(db: Db, roleId: number): string[] {
+  return (
+    sql(
+      db,
+      `SELECT key_id FROM key_roles WHERE role_id = ?
+       UNION
+       SELECT kg.key_id FROM key_groups kg JOIN group_roles gr ON gr.group_id = kg.group_id WHERE gr.role_id = ?
+       ORDER BY 1`,
+    ).all(roleId, roleId) as Array<{ key_id: string }>
+  ).map((r) => r.key_id);
+}
+
 export function keysUsingGroup(db: Db, groupId: number): number {
   return (sql(db, 'SELECT count(*) AS n FROM key_groups WHERE group_id = ?').get(groupId) as { n: number }).n;
 }

@@ -201,6 +201,20 @@ export const migrations: Migration[] = [
   },
   {
     version: 3,
+    description: 'who deactivated a key: an administrator or not',
+    up(db) {
+      db.exec(`
+        -- A key an administrator deactivated is re-activated only by an administrator.
+        ALTER TABLE keys ADD COLUMN deactivated_by_admin INTEGER NOT NULL DEFAULT 0
+          CHECK (deactivated_by_admin IN (0, 1));
+        -- Who deactivated the keys that are inactive now is not known: only an administrator
+        -- re-activates them (the safe side).
+        UPDATE keys SET deactivated_by_admin = 1 WHERE status = 'inactive';
+      `);
+    },
+  },
+  {
+    version: 4,
     description: 'integrity MACs on authorization rows, replay tokens, failure counters, audit chains per tenant',
     up(db) {
       db.exec(`
@@ -215,7 +229,7 @@ export const migrations: Migration[] = [
         -- Every write erases the graces that have ended: this keeps that lookup an index probe.
         CREATE INDEX keys_grace_end ON keys(previous_valid_until) WHERE previous_valid_until IS NOT NULL;
         -- Migrations have no master key: the first run that has it seals existing rows.
-        INSERT INTO meta (key, value) SELECT 'integrity_pending', 'v3' WHERE EXISTS (SELECT 1 FROM users);
+        INSERT INTO meta (key, value) SELECT 'integrity_pending', 'v4' WHERE EXISTS (SELECT 1 FROM users);
 
         -- Accepted signed requests (a hash of the nonce or signature), until the clock check
         -- would refuse them anyway: shared by every server on the store, and kept across restarts.

@@ -174,7 +174,7 @@ function seedVersion1(db: Database.Database, masterKey: Buffer): { keys: SeededK
 }
 
 /**
- * Tables a later migration renamed: their rows live on under the new name (migration 3 keeps the
+ * Tables a later migration renamed: their rows live on under the new name (migration 4 keeps the
  * single audit chain as audit_v2 until the first run with the master key re-chains it per tenant).
  */
 const RENAMED: Record<string, string> = { audit: 'audit_v2', audit_head: 'audit_head_v2' };

@@ -40,20 +40,22 @@ export function checkProperty<Ts>(
   report(t, name, fc.check(property, { seed: config.seed, numRuns: config.numRuns }));
 }
 
-/** The same for a property whose runs are async (real stores, real servers). */
+/** The same for a property that awaits (a service, a server); `options` e.g. stop shrinking early. */
 export async function checkAsyncProperty<Ts>(
   t: ExecutionContext,
   name: string,
   property: fc.IAsyncProperty<Ts>,
   config = propertyConfig(),
+  options: fc.Parameters<Ts> = {},
 ): Promise<void> {
-  report(t, name, await fc.check(property, { seed: config.seed, numRuns: config.numRuns }));
+  report(t, name, await fc.check(property, { ...options, seed: config.seed, numRuns: config.numRuns }));
 }
 
 function report<Ts>(t: ExecutionContext, name: string, details: fc.RunDetails<Ts>): void {
   if (details.failed) {
+    const error = details.errorInstance instanceof Error ? `\n${details.errorInstance.message}` : '';
     t.fail(
-      `${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}`,
+      `${name}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? '?'}); replay with AKM_PROPERTY_SEED=${details.seed}\n${fc.defaultReportMessage(details) ?? ''}${error}`,
     );
     return;
   }

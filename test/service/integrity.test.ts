@@ -90,6 +90,11 @@ const EDITS: Edit[] = [
     altered: (w) => [`keys:${id(w, 'k2')}`],
   },
   {
+    name: "an administrator's deactivation made undoable by anyone",
+    sql: (w) => [`UPDATE keys SET deactivated_by_admin = 0 WHERE id = '${id(w, 'k2')}'`],
+    altered: (w) => [`keys:${id(w, 'k2')}`],
+  },
+  {
     name: 'an expiry moved a year out',
     sql: (w) => [`UPDATE keys SET expires_at = '2099-01-01T00:00:00.000Z' WHERE id = '${id(w, 'k1')}'`],
     altered: (w) => [`keys:${id(w, 'k1')}`],
@@ -313,7 +318,7 @@ test('the database itself refuses to change an altered row, whatever code path w
   const ids = (table: string, name: string) =>
     (db.prepare(`SELECT id FROM ${table} WHERE name = ?`).get(name) as { id: number }).id;
   for (const [what, write] of [
-    ['a key update', () => updateStatus(db, id(w, 'k1'), 'inactive', at, 'test')],
+    ['a key update', () => updateStatus(db, id(w, 'k1'), 'inactive', true, at, 'test')],
     ['a key link', () => addKeyGroup(db, id(w, 'k1'), ids('groups', 'Deployers'))],
     ['a member added', () => addGroupMember(db, ids('groups', 'Deployers'), 1)],
     ['a group link', () => removeGroupRole(db, ids('groups', 'Deployers'), ids('roles', 'ReadOnly'))],

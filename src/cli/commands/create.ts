@@ -44,7 +44,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
         'valid until this date (YYYY-MM-DD, through that day) or ISO timestamp',
       ).conflicts(['neverExpires']),
     )
-    .option('--never-expires', 'no expiry (not recommended)')
+    .option('--never-expires', 'no expiry (not recommended; administrators only)')
     .addOption(
       new Option('--owner <email>', 'the user who owns the key (at most 2 keys each)').conflicts('tenantLevel'),
     )

@@ -23,7 +23,7 @@ export function registerExtend(program: Command, ctx: CommandContext): void {
     .addOption(
       new Option('--until <date>', 'expire at the end of this date, or at an ISO timestamp').conflicts('never'),
     )
-    .option('--never', 'never expire (not recommended)')
+    .option('--never', 'never expire (not recommended; administrators only)')
     .addHelpText(
       'after',
       examples(

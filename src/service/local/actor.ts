@@ -1,9 +1,10 @@
 /**
  * Who is acting. Locally, whoever can open the store acts as the operator named at init.
  * Through the server, the key that signed the request acts, with its effective permissions.
+ * What an actor may do is decided in one place: authorize.ts, by the rule in core/authorization.ts.
  */
-import { DeniedError } from '../../core/errors.js';
-import { allows, effectivePermissions, type RoleGrant } from '../../core/permissions.js';
+import { isAdministrator } from '../../core/authorization.js';
+import { effectivePermissions, type RoleGrant } from '../../core/permissions.js';
 import { keyGroupNames, keyRoleGrants, type KeyRow } from '../../store/keys.js';
 import type { Db } from '../../store/open.js';
 import { findUser } from '../../store/people.js';
@@ -41,45 +42,9 @@ export function keyActor(db: Db, key: KeyRow): Actor {
     label: key.owner_email ?? `key:${key.id}`,
     userId: key.owner_id,
     keyId: key.id,
-    admin: allows(permissions, '*'),
+    admin: isAdministrator(permissions),
     permissions,
     grants,
     groups: keyGroupNames(db, key.id),
   };
-}
-
-export function requirePermission(actor: Actor, permission: string): void {
-  if (!allows(actor.permissions, permission)) {
-    throw new DeniedError(`permission denied: ${permission} is required`, {
-      hint: 'ask a tenant administrator to assign a role that grants it',
-      code: 'permission_denied',
-    });
-  }
-}
-
-/** A non-admin acting with their own user-level key may touch only keys they own. */
-export function requireKeyScope(actor: Actor, key: Pick<KeyRow, 'owner_id' | 'id'>): void {
-  if (actor.admin || actor.userId === null) return;
-  if (key.owner_id !== actor.userId) {
-    throw new DeniedError(`permission denied: ${key.id} is not your key`, { code: 'permission_denied' });
-  }
-}
-
-/** Nobody but an admin grants what they do not hold themselves. */
-export function requireGrantable(actor: Actor, roles: string[], groups: string[]): void {
-  if (actor.admin) return;
-  const heldRoles = new Set(actor.grants.map((g) => g.role.toLowerCase()));
-  const heldGroups = new Set(actor.groups.map((g) => g.toLowerCase()));
-  for (const role of roles) {
-    if (!heldRoles.has(role.toLowerCase()))
-      throw new DeniedError(`permission denied: you cannot grant the role ${role}, which you do not have`, {
-        code: 'escalation_denied',
-      });
-  }
-  for (const group of groups) {
-    if (!heldGroups.has(group.toLowerCase()))
-      throw new DeniedError(`permission denied: you cannot grant the group ${group}, which you are not in`, {
-        code: 'escalation_denied',
-      });
-  }
 }

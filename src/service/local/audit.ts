@@ -5,12 +5,11 @@
 import { UnavailableError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
 import { keyReference } from '../../core/validate.js';
-import { PERMISSIONS } from '../../core/permissions.js';
 import { headIsSealed, queryAudit, readAuditHead, type AuditRow } from '../../store/audit.js';
 import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import { findTamperedRows } from '../../store/integrity.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize } from './authorize.js';
 import { pageLimit, type LocalContext } from './context.js';
 
 function toRecord(row: AuditRow): AuditRecord {
@@ -41,7 +40,7 @@ function parseCursor(text: string): number {
 }
 
 export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
-  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  authorize(ctx, { operation: 'audit.list' });
   const limit = pageLimit(query.limit);
   const key = query.key === undefined ? undefined : keyReference(query.key);
   const rows = queryAudit(ctx.db, {
@@ -75,7 +74,7 @@ export function parseAnchor(text: string): ChainAnchor {
 }
 
 export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): AuditVerification {
-  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  authorize(ctx, { operation: 'audit.verify' });
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
   const keys = ctx.keys();
   const report = verifyChain(ctx.db, keys.audit, ctx.tenant.id, expected);
@@ -92,7 +91,7 @@ export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {})
 
 /** The sealed head as it stands, without walking the chain: refused when its seal does not hold. */
 export function auditHead(ctx: LocalContext): AuditHead {
-  requirePermission(ctx.actor, PERMISSIONS.readAudit);
+  authorize(ctx, { operation: 'audit.verify' });
   const head = readAuditHead(ctx.db, ctx.tenant.id);
   if (!headIsSealed(ctx.keys().audit, head, ctx.tenant.id)) {
     throw new UnavailableError(

@@ -2,12 +2,10 @@
  * What every local operation needs: the open store, the tenant, the actor, the clock and the
  * keys derived from the master key (loaded on first use: listing needs no key at all).
  */
-import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
-import { isAccessKeyId } from '../../core/credentials.js';
+import { UsageError } from '../../core/errors.js';
 import { isExpired } from '../../core/expiry.js';
-import { keyReference, printable } from '../../core/validate.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
-import { findKeysByName, getKey, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
+import type { KeyRow, ListedKeyRow } from '../../store/keys.js';
 import type { Db } from '../../store/open.js';
 import { writeTransaction } from '../../store/statements.js';
 import type { TenantRow } from '../../store/tenants.js';
@@ -34,36 +32,6 @@ export interface LocalContext {
 export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
   ctx.keys();
   return writeTransaction(ctx.db, work, ctx.now());
-}
-
-/** `<key>` is an access key id, or a name unique among the keys the actor can see. */
-export function resolveKey(ctx: LocalContext, ref: string): KeyRow {
-  const text = keyReference(ref);
-  ctx.keys();
-  if (isAccessKeyId(text)) {
-    const row = getKey(ctx.db, ctx.tenant.id, text);
-    if (!row)
-      throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, {
-        hint: 'list keys with: akm list',
-        code: 'key_not_found',
-      });
-    return row;
-  }
-  if (text.length === 0) throw new UsageError('a key id or name is required');
-  let rows = findKeysByName(ctx.db, ctx.tenant.id, text);
-  if (!ctx.actor.admin && ctx.actor.userId !== null) rows = rows.filter((r) => r.owner_id === ctx.actor.userId);
-  if (rows.length === 0)
-    throw new NotFoundError(`no key named "${printable(text)}"`, {
-      hint: 'list keys with: akm list',
-      code: 'key_not_found',
-    });
-  if (rows.length > 1) {
-    throw new ConflictError(`${rows.length} keys are named "${printable(text)}"`, {
-      hint: `use an access key id: ${rows.map((r) => r.id).join(', ')}`,
-      code: 'ambiguous_key',
-    });
-  }
-  return rows[0]!;
 }
 
 export const DEFAULT_PAGE_LIMIT = 100;

@@ -5,16 +5,16 @@
  * share the work and never send the same message twice.
  */
 import { randomUUID } from 'node:crypto';
-import { DeniedError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { MAX_DAYS } from '../../core/expiry.js';
-import { BUILTIN_GROUP, PERMISSIONS } from '../../core/permissions.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
 import { renderExpiryMail, type ExpiryMailPayload } from '../../notify/expiryMessage.js';
 import { expiryRecipients, windowEnd } from '../../notify/expiryPlan.js';
 import { requireMailSettings, smtpSender, type MailSender, type MailSettings } from '../../notify/smtp.js';
 import * as outbox from '../../store/outbox.js';
 import { groupMemberEmails } from '../../store/people.js';
 import type { ExpiryMessage, NotifyExpiringOptions, NotifyExpiringResult, ProgressListener } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize } from './authorize.js';
 import { inTransaction, type LocalContext } from './context.js';
 
 export const EXPIRY_KIND = 'key.expiring';
@@ -124,13 +124,8 @@ function messageView(
 }
 
 function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number {
-  requirePermission(ctx.actor, PERMISSIONS.read);
-  // The job reads every key of the tenant: not for someone limited to their own keys.
-  if (!ctx.actor.admin && ctx.actor.userId !== null) {
-    throw new DeniedError('permission denied: only administrators and tenant-level keys run the expiry mail', {
-      code: 'permission_denied',
-    });
-  }
+  // The job reads every key of the tenant, administrators' keys too: for administrators only.
+  authorize(ctx, { operation: 'expiry.notify' });
   const days = options.withinDays;
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS)
     throw new UsageError(`--within must be a whole number of days from 1 to ${MAX_DAYS}`);

@@ -1,18 +1,19 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
-import { ConflictError, DeniedError, UsageError } from '../../core/errors.js';
+import { isAdministrator, type Operation, type Request } from '../../core/authorization.js';
+import { ConflictError, UsageError } from '../../core/errors.js';
 import { generateAccessKeyId } from '../../core/credentials.js';
 import { graceEnd, inGracePeriod, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
-import { effectivePermissions, PERMISSIONS, permissionSources } from '../../core/permissions.js';
+import { effectivePermissions, permissionSources } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
 import * as keysTable from '../../store/keys.js';
 import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
-import { requireGrantable, requireKeyScope, requirePermission } from './actor.js';
+import { authorize, inReach, keyFacts, listedKeyFacts } from './authorize.js';
 import { recordChange } from './changes.js';
-import { inTransaction, resolveKey, toKeyView, type LocalContext } from './context.js';
+import { inTransaction, toKeyView, type LocalContext } from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
-import { mustGroup, mustRole, mustUser } from './lookups.js';
+import { mustGroup, mustKey, mustRole, mustUser } from './lookups.js';
 
 function view(ctx: LocalContext, row: keysTable.KeyRow): KeyView {
   return toKeyView(row, keysTable.keyGroupNames(ctx.db, row.id), keysTable.keyRoleNames(ctx.db, row.id), ctx.now());
@@ -39,34 +40,33 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
   const ownerEmail = input.owner === null ? null : validate.email(input.owner);
-  requirePermission(ctx.actor, PERMISSIONS.write);
-  if (ownerEmail === null && !ctx.actor.admin) {
-    throw new DeniedError('permission denied: only tenant administrators may create tenant-level keys', {
-      hint: 'pass --owner with your own email',
-      code: 'permission_denied',
-    });
-  }
+  authorize(ctx, { operation: 'key.create' });
   const expiresAt = resolveExpiry(input.expiry, ctx.now());
   const accessKeyId = generateAccessKeyId();
   // Crypto happens before the write lock is taken, keeping the transaction short.
   const fresh = mintSecret(ctx, accessKeyId);
 
   const row = inTransaction(ctx, () => {
-    let ownerId: number | null = null;
-    if (ownerEmail !== null) {
-      ownerId = mustUser(ctx, ownerEmail, `add them first: akm users add ${ownerEmail}`).id;
-      if (!ctx.actor.admin && ctx.actor.userId !== ownerId) {
-        throw new DeniedError('permission denied: you may create keys only for yourself', {
-          code: 'permission_denied',
-        });
-      }
-      // Checked and inserted under the same write lock: the limit holds under concurrency.
-      if (!canOwnAnother(keysTable.countOwnedKeys(ctx.db, ownerId))) {
-        throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
-          hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
-          code: 'key_limit',
-        });
-      }
+    const owner = ownerEmail === null ? null : mustUser(ctx, ownerEmail, `add them first: akm users add ${ownerEmail}`);
+    const ownerId = owner?.id ?? null;
+    const groups = groupIds(ctx, input.groups);
+    const roles = roleIds(ctx, input.roles);
+    authorize(
+      ctx,
+      {
+        operation: 'key.create',
+        owner: ownerId,
+        grants: { roles: roles.map((r) => r.name), groups: groups.map((g) => g.name) },
+        neverExpires: expiresAt === null,
+      },
+      owner?.email ?? null,
+    );
+    // Checked and inserted under the same write lock: the limit holds under concurrency.
+    if (ownerId !== null && !canOwnAnother(keysTable.countOwnedKeys(ctx.db, ownerId))) {
+      throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
+        hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+        code: 'key_limit',
+      });
     }
     if (keysTable.nameTaken(ctx.db, ctx.tenant.id, ownerId, name)) {
       throw new ConflictError(
@@ -74,13 +74,6 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
         { hint: 'choose another --name', code: 'duplicate_name' },
       );
     }
-    const groups = groupIds(ctx, input.groups);
-    const roles = roleIds(ctx, input.roles);
-    requireGrantable(
-      ctx.actor,
-      roles.map((r) => r.name),
-      groups.map((g) => g.name),
-    );
     const at = ctx.now().toISOString();
     try {
       keysTable.insertKey(ctx.db, {
@@ -145,19 +138,21 @@ export function listKeys(
   filter: KeyFilter,
   page: { after?: string; limit?: number } = {},
 ): Page<KeyView> {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'key.list' });
   const now = ctx.now();
   let ownerId: number | undefined;
   if (filter.owner !== undefined) {
     ownerId = mustUser(ctx, filter.owner).id;
   }
-  // A non-admin acting with their own key sees only their own keys.
-  if (!ctx.actor.admin && ctx.actor.userId !== null) {
+  // Administrators see every key. Anyone else sees the keys in their reach, judged row by row;
+  // a user's key reaches only its owner's keys, so the query can skip the others.
+  const everyKey = isAdministrator(ctx.actor.permissions);
+  if (!everyKey && ctx.actor.userId !== null) {
     if (ownerId !== undefined && ownerId !== ctx.actor.userId) return { items: [] };
     ownerId = ctx.actor.userId;
   }
   const limit = Math.min(Math.max(page.limit ?? PAGE_SIZE, 1), PAGE_SIZE);
-  const rows = keysTable.listKeys(ctx.db, {
+  const query: keysTable.ListQuery = {
     tenantId: ctx.tenant.id,
     now: now.toISOString(),
     status: filter.status,
@@ -168,24 +163,44 @@ export function listKeys(
         ? undefined
         : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
     after: page.after ? decodeCursor(page.after) : undefined,
-    limit,
-  });
-  const items = rows.map((row) =>
-    toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now),
-  );
-  const last = rows[rows.length - 1];
-  return rows.length === limit && last ? { items, next: encodeCursor(last) } : { items };
+    // Rows out of reach are skipped, so a page is filled from as many store pages as it takes (read
+    // a thousand at a time, even for a small page); the cursor is the last row shown, and the next
+    // page starts right after it.
+    limit: everyKey ? limit : PAGE_SIZE,
+    withPermissions: !everyKey,
+  };
+  const items: KeyView[] = [];
+  for (;;) {
+    const rows = keysTable.listKeys(ctx.db, query);
+    for (const row of rows) {
+      if (!everyKey && !inReach(ctx, listedKeyFacts(row))) continue;
+      items.push(toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now));
+      if (items.length === limit) return { items, next: encodeCursor(row) };
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length < query.limit || !last) return { items };
+    query.after = { createdAt: last.created_at, id: last.id };
+  }
 }
 
-function readableKey(ctx: LocalContext, ref: string, permission: string = PERMISSIONS.read): keysTable.KeyRow {
-  requirePermission(ctx.actor, permission);
-  const row = resolveKey(ctx, ref);
-  requireKeyScope(ctx.actor, row);
+/**
+ * The key an operation acts on, once the actor may: first the operation's permission (before
+ * any lookup: no permission, nothing learnt), then the key, then the rule on this key.
+ */
+function targetKey(
+  ctx: LocalContext,
+  ref: string,
+  operation: Operation,
+  more: Omit<Request, 'operation' | 'key'> = {},
+): keysTable.KeyRow {
+  authorize(ctx, { operation });
+  const row = mustKey(ctx, ref);
+  authorize(ctx, { operation, key: keyFacts(ctx, row), ...more }, row.id);
   return row;
 }
 
 export function showKey(ctx: LocalContext, ref: string): KeyDetails {
-  const row = readableKey(ctx, ref);
+  const row = targetKey(ctx, ref, 'key.show');
   const now = ctx.now();
   return {
     ...view(ctx, row),
@@ -195,7 +210,7 @@ export function showKey(ctx: LocalContext, ref: string): KeyDetails {
 }
 
 export function keyPermissions(ctx: LocalContext, ref: string) {
-  const row = readableKey(ctx, ref);
+  const row = targetKey(ctx, ref, 'key.permissions');
   return { accessKeyId: row.id, permissions: permissionSources(keysTable.keyRoleGrants(ctx.db, row.id)) };
 }
 
@@ -203,16 +218,21 @@ export function keyPermissions(ctx: LocalContext, ref: string) {
 function modifyKey(
   ctx: LocalContext,
   ref: string,
-  permission: string,
-  action: string,
+  operation: 'key.extend' | 'key.activate' | 'key.deactivate',
   change: (row: keysTable.KeyRow, at: string) => Record<string, unknown> | null,
+  more: Omit<Request, 'operation' | 'key'> = {},
 ): KeyView {
   const row = inTransaction(ctx, () => {
-    const before = readableKey(ctx, ref, permission);
+    const before = targetKey(ctx, ref, operation, more);
     const at = ctx.now().toISOString();
     const details = change(before, at);
     if (details !== null)
-      recordChange(ctx, { action, target: before.id, details: { name: before.name, ...details }, key: before });
+      recordChange(ctx, {
+        action: operation,
+        target: before.id,
+        details: { name: before.name, ...details },
+        key: before,
+      });
     return reload(ctx, before.id);
   });
   return view(ctx, row);
@@ -220,16 +240,26 @@ function modifyKey(
 
 export function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): KeyView {
   const expiresAt = resolveExpiry(expiry, ctx.now())?.toISOString() ?? null;
-  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.extend', (row, at) => {
-    keysTable.updateExpiry(ctx.db, row.id, expiresAt, at, ctx.actor.label);
-    return { from: row.expires_at, to: expiresAt };
-  });
+  return modifyKey(
+    ctx,
+    ref,
+    'key.extend',
+    (row, at) => {
+      keysTable.updateExpiry(ctx.db, row.id, expiresAt, at, ctx.actor.label);
+      return { from: row.expires_at, to: expiresAt };
+    },
+    { neverExpires: expiresAt === null },
+  );
 }
 
 export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 'inactive'): KeyView {
-  return modifyKey(ctx, ref, PERMISSIONS.write, status === 'active' ? 'key.activate' : 'key.deactivate', (row, at) => {
-    if (row.status === status) return null; // already so: nothing to record
-    keysTable.updateStatus(ctx.db, row.id, status, at, ctx.actor.label);
+  const byAdmin = ctx.actor.admin;
+  return modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', (row, at) => {
+    // Already so: nothing to do, unless an administrator now takes over a deactivation, so that
+    // only an administrator can undo it.
+    const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
+    if (row.status === status && !takeOver) return null;
+    keysTable.updateStatus(ctx.db, row.id, status, byAdmin, at, ctx.actor.label);
     return { from: row.status, to: status };
   });
 }
@@ -239,26 +269,29 @@ export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges
     changes.addGroups.length + changes.addRoles.length + changes.removeGroups.length + changes.removeRoles.length;
   if (total === 0)
     throw new UsageError('nothing to assign', { hint: 'pass --group, --role, --remove-group or --remove-role' });
-  return modifyKey(ctx, ref, PERMISSIONS.write, 'key.assign', (row, at) => {
+  const row = inTransaction(ctx, () => {
+    authorize(ctx, { operation: 'key.assign' });
     const addGroups = groupIds(ctx, changes.addGroups);
     const addRoles = roleIds(ctx, changes.addRoles);
     const removeGroups = groupIds(ctx, changes.removeGroups);
     const removeRoles = roleIds(ctx, changes.removeRoles);
-    requireGrantable(
-      ctx.actor,
-      addRoles.map((r) => r.name),
-      addGroups.map((g) => g.name),
-    );
+    const before = targetKey(ctx, ref, 'key.assign', {
+      grants: { roles: addRoles.map((r) => r.name), groups: addGroups.map((g) => g.name) },
+    });
+    const id = before.id;
     const applied = {
-      addedGroups: addGroups.filter((g) => keysTable.addKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
-      addedRoles: addRoles.filter((r) => keysTable.addKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
-      removedGroups: removeGroups.filter((g) => keysTable.removeKeyGroup(ctx.db, row.id, g.id)).map((g) => g.name),
-      removedRoles: removeRoles.filter((r) => keysTable.removeKeyRole(ctx.db, row.id, r.id)).map((r) => r.name),
+      addedGroups: addGroups.filter((g) => keysTable.addKeyGroup(ctx.db, id, g.id)).map((g) => g.name),
+      addedRoles: addRoles.filter((r) => keysTable.addKeyRole(ctx.db, id, r.id)).map((r) => r.name),
+      removedGroups: removeGroups.filter((g) => keysTable.removeKeyGroup(ctx.db, id, g.id)).map((g) => g.name),
+      removedRoles: removeRoles.filter((r) => keysTable.removeKeyRole(ctx.db, id, r.id)).map((r) => r.name),
     };
-    if (Object.values(applied).every((list) => list.length === 0)) return null;
-    keysTable.touchKey(ctx.db, row.id, at, ctx.actor.label);
-    return applied;
+    if (Object.values(applied).some((list) => list.length > 0)) {
+      keysTable.touchKey(ctx.db, id, ctx.now().toISOString(), ctx.actor.label);
+      recordChange(ctx, { action: 'key.assign', target: id, details: { name: before.name, ...applied }, key: before });
+    }
+    return reload(ctx, id);
   });
+  return view(ctx, row);
 }
 
 export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): IssuedKey {
@@ -274,7 +307,7 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Issu
   let secretKey = '';
   let graceUntil: string | null = null;
   const row = inTransaction(ctx, () => {
-    const before = readableKey(ctx, ref, PERMISSIONS.rotate);
+    const before = targetKey(ctx, ref, 'key.rotate');
     const now = ctx.now();
     const fresh = mintSecret(ctx, before.id);
     secretKey = fresh.secretKey;
@@ -297,7 +330,7 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Issu
 }
 
 export function copyKey(ctx: LocalContext, ref: string) {
-  const row = readableKey(ctx, ref);
+  const row = targetKey(ctx, ref, 'key.copy');
   // Opening proves the sealed secret is intact and bound to this key before we hand it out.
   openSecret(ctx.keys(), row.tenant_id, row.id, row.secret_sealed);
   return {
@@ -309,7 +342,7 @@ export function copyKey(ctx: LocalContext, ref: string) {
 
 export function deleteKey(ctx: LocalContext, ref: string): KeyView {
   return inTransaction(ctx, () => {
-    const before = readableKey(ctx, ref, PERMISSIONS.delete);
+    const before = targetKey(ctx, ref, 'key.delete');
     const gone = view(ctx, before);
     keysTable.deleteKey(ctx.db, before.id);
     recordChange(ctx, {

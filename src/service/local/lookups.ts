@@ -1,11 +1,47 @@
 /**
- * Users, groups and roles by name, or a NotFoundError (exit 3) that says where to look. The keys
- * are loaded first, so the row found is checked against its integrity MAC.
+ * Keys, users, groups and roles by id or name, or a NotFoundError (exit 3) that says where to
+ * look. The keys are loaded first, so the row found is checked against its integrity MAC.
  */
-import { NotFoundError } from '../../core/errors.js';
+import { isAccessKeyId } from '../../core/credentials.js';
+import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
+import { findKeysByName, getKey, type KeyRow } from '../../store/keys.js';
 import * as people from '../../store/people.js';
+import { inReach, keyFacts } from './authorize.js';
 import type { LocalContext } from './context.js';
+
+/**
+ * `<key>` is an access key id, or a name unique among the keys the actor can act on: names are
+ * unique per owner only, so Bob's "laptop" is his own even when Alice has one too. An id is
+ * looked up as it is, and the operation then says whether the actor may touch that key.
+ */
+export function mustKey(ctx: LocalContext, ref: string): KeyRow {
+  const text = validate.keyReference(ref);
+  ctx.keys();
+  if (isAccessKeyId(text)) {
+    const row = getKey(ctx.db, ctx.tenant.id, text);
+    if (!row)
+      throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, {
+        hint: 'list keys with: akm list',
+        code: 'key_not_found',
+      });
+    return row;
+  }
+  if (text.length === 0) throw new UsageError('a key id or name is required');
+  const rows = findKeysByName(ctx.db, ctx.tenant.id, text).filter((row) => inReach(ctx, keyFacts(ctx, row)));
+  if (rows.length === 0)
+    throw new NotFoundError(`no key named "${validate.printable(text)}"`, {
+      hint: 'list keys with: akm list',
+      code: 'key_not_found',
+    });
+  if (rows.length > 1) {
+    throw new ConflictError(`${rows.length} keys are named "${validate.printable(text)}"`, {
+      hint: `use an access key id: ${rows.map((r) => r.id).join(', ')}`,
+      code: 'ambiguous_key',
+    });
+  }
+  return rows[0]!;
+}
 
 export function mustUser(ctx: LocalContext, email: string, hint = 'list users with: akm users list'): people.UserRow {
   ctx.keys();

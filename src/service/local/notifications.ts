@@ -1,11 +1,10 @@
 /** The bell: notices written with each key change, and the inbox that reads them. */
 import { UsageError } from '../../core/errors.js';
-import { PERMISSIONS } from '../../core/permissions.js';
 import { bellNotice } from '../../notify/bell.js';
 import { countUnread, insertNotification, listInbox, markRead } from '../../store/notifications.js';
-import { findUser, type UserRow } from '../../store/people.js';
+import type { UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
-import { requirePermission } from './actor.js';
+import { authorize, userFacts } from './authorize.js';
 import type { Change } from './changes.js';
 import { inTransaction, pageLimit, type LocalContext } from './context.js';
 import { mustUser } from './lookups.js';
@@ -41,12 +40,11 @@ function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
         code: 'no_inbox',
       });
     }
-    const own = findUser(ctx.db, ctx.tenant.id, ctx.actor.label);
-    if (own) return own;
   }
   const row = mustUser(ctx, user ?? ctx.actor.label);
-  // Reading someone else's inbox is managing users.
-  if (row.id !== ctx.actor.userId) requirePermission(ctx.actor, PERMISSIONS.manageUsers);
+  // Reading someone else's inbox is managing users (and an administrator's, for administrators).
+  if (row.id === ctx.actor.userId) authorize(ctx, { operation: 'inbox.own' });
+  else authorize(ctx, { operation: 'inbox.other', users: [userFacts(ctx, row)] }, row.email);
   return row;
 }
 

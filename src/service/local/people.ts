@@ -1,18 +1,39 @@
-/** Users, groups and roles on the local store. All changes need users:manage and are audited. */
-import { ConflictError, DeniedError, UsageError } from '../../core/errors.js';
-import { BUILTIN_GROUP, PERMISSIONS } from '../../core/permissions.js';
+/**
+ * Users, groups and roles on the local store. Every change needs users:manage, is judged by the
+ * rule (administrators and their group are protected, a change that reaches keys is judged on
+ * each key) and is audited.
+ */
+import type { Operation } from '../../core/authorization.js';
+import { ConflictError, UsageError } from '../../core/errors.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
 import { countOwnedKeys } from '../../store/keys.js';
 import * as people from '../../store/people.js';
 import type { Group, Role, User } from '../types.js';
-import { requireGrantable, requirePermission } from './actor.js';
+import { authorize, reachedKeys, userFacts } from './authorize.js';
 import { recordChange } from './changes.js';
 import { inTransaction, type LocalContext } from './context.js';
 import { mustGroup, mustRole, mustUser } from './lookups.js';
 
-function manage<T>(ctx: LocalContext, work: () => T): T {
-  requirePermission(ctx.actor, PERMISSIONS.manageUsers);
+/** The operation's permission first (before any lookup), then the work under the write lock. */
+function manage<T>(ctx: LocalContext, operation: Operation, work: () => T): T {
+  authorize(ctx, { operation });
   return inTransaction(ctx, work);
+}
+
+function isAdministrators(group: people.NamedRow): boolean {
+  return group.builtin === 1 && group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase();
+}
+
+/** The last member of Administrators stays, whoever asks and by whichever path. */
+function keepLastAdministrator(ctx: LocalContext, user: people.UserRow): void {
+  const group = people.findGroup(ctx.db, ctx.tenant.id, BUILTIN_GROUP);
+  if (!group || !people.isGroupMember(ctx.db, ctx.tenant.id, BUILTIN_GROUP, user.id)) return;
+  if (people.countGroupMembers(ctx.db, group.id) <= 1)
+    throw new ConflictError(`${user.email} is the last member of ${BUILTIN_GROUP}`, {
+      hint: 'add another administrator first',
+      code: 'last_admin',
+    });
 }
 
 function userView(ctx: LocalContext, row: people.UserRow): User {
@@ -49,7 +70,7 @@ function roleView(ctx: LocalContext, row: people.NamedRow): Role {
 export function addUser(ctx: LocalContext, emailText: string, nameText: string): User {
   const email = validate.email(emailText);
   const name = validate.displayName(nameText);
-  return manage(ctx, () => {
+  return manage(ctx, 'user.add', () => {
     if (people.findUser(ctx.db, ctx.tenant.id, email))
       throw new ConflictError(`user ${email} already exists`, { code: 'duplicate_user' });
     people.insertUser(ctx.db, ctx.tenant.id, email, name, ctx.now().toISOString());
@@ -59,7 +80,7 @@ export function addUser(ctx: LocalContext, emailText: string, nameText: string):
 }
 
 export function listUsers(ctx: LocalContext): User[] {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'user.list' });
   return people.listUsers(ctx.db, ctx.tenant.id).map((u) => ({
     email: u.email,
     name: u.name,
@@ -70,8 +91,9 @@ export function listUsers(ctx: LocalContext): User[] {
 }
 
 export function removeUser(ctx: LocalContext, emailText: string): User {
-  return manage(ctx, () => {
+  return manage(ctx, 'user.remove', () => {
     const row = mustUser(ctx, emailText);
+    authorize(ctx, { operation: 'user.remove', users: [userFacts(ctx, row)] }, row.email);
     const before = userView(ctx, row);
     if (row.email.toLowerCase() === ctx.tenant.operator.toLowerCase()) {
       throw new ConflictError(`${row.email} is the store operator named at init and cannot be removed`, {
@@ -84,6 +106,7 @@ export function removeUser(ctx: LocalContext, emailText: string): User {
         code: 'user_has_keys',
       });
     }
+    keepLastAdministrator(ctx, row);
     people.deleteUser(ctx.db, row.id);
     recordChange(ctx, { action: 'user.remove', target: row.email, details: { groups: before.groups } });
     return before;
@@ -94,7 +117,7 @@ export function removeUser(ctx: LocalContext, emailText: string): User {
 
 export function createGroup(ctx: LocalContext, nameText: string): Group {
   const name = validate.entityName(nameText, 'group name');
-  return manage(ctx, () => {
+  return manage(ctx, 'group.create', () => {
     if (people.findGroup(ctx.db, ctx.tenant.id, name))
       throw new ConflictError(`group "${validate.printable(name)}" already exists`, { code: 'duplicate_group' });
     people.insertGroup(ctx.db, ctx.tenant.id, name, false, ctx.now().toISOString());
@@ -104,13 +127,23 @@ export function createGroup(ctx: LocalContext, nameText: string): Group {
 }
 
 export function listGroups(ctx: LocalContext): Group[] {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'group.list' });
   return people.listGroups(ctx.db, ctx.tenant.id).map((g) => groupView(ctx, g));
 }
 
 export function deleteGroup(ctx: LocalContext, name: string): Group {
-  return manage(ctx, () => {
+  return manage(ctx, 'group.delete', () => {
     const row = mustGroup(ctx, name);
+    authorize(
+      ctx,
+      {
+        operation: 'group.delete',
+        group: row.name,
+        users: people.groupMemberRows(ctx.db, row.id).map((u) => userFacts(ctx, u)),
+        reaches: reachedKeys(ctx, people.keyIdsWithGroup(ctx.db, row.id)),
+      },
+      row.name,
+    );
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
     const inUse = people.keysUsingGroup(ctx.db, row.id);
     if (inUse > 0)
@@ -129,68 +162,63 @@ export function deleteGroup(ctx: LocalContext, name: string): Group {
   });
 }
 
-/** Only an administrator changes who is an administrator. */
-function guardAdministrators(ctx: LocalContext, group: people.NamedRow): void {
-  if (group.name.toLowerCase() === BUILTIN_GROUP.toLowerCase() && !ctx.actor.admin) {
-    throw new DeniedError(`permission denied: only administrators change the ${BUILTIN_GROUP} group`, {
-      code: 'escalation_denied',
-    });
-  }
-}
-
-export function addGroupMember(ctx: LocalContext, groupName: string, email: string): Group {
-  return manage(ctx, () => {
+function changeMembers(ctx: LocalContext, groupName: string, email: string, adding: boolean): Group {
+  const operation = adding ? 'group.add-member' : 'group.remove-member';
+  return manage(ctx, operation, () => {
     const group = mustGroup(ctx, groupName);
     const user = mustUser(ctx, email);
-    guardAdministrators(ctx, group);
-    if (people.addGroupMember(ctx.db, group.id, user.id))
-      recordChange(ctx, { action: 'group.add-member', target: group.name, details: { user: user.email } });
+    authorize(ctx, { operation, group: group.name, users: [userFacts(ctx, user)] }, group.name);
+    if (adding ? people.addGroupMember(ctx.db, group.id, user.id) : removeMember(ctx, group, user))
+      recordChange(ctx, { action: operation, target: group.name, details: { user: user.email } });
     return groupView(ctx, group);
   });
 }
 
+function removeMember(ctx: LocalContext, group: people.NamedRow, user: people.UserRow): boolean {
+  if (isAdministrators(group)) keepLastAdministrator(ctx, user);
+  return people.removeGroupMember(ctx.db, group.id, user.id);
+}
+
+export function addGroupMember(ctx: LocalContext, groupName: string, email: string): Group {
+  return changeMembers(ctx, groupName, email, true);
+}
+
 export function removeGroupMember(ctx: LocalContext, groupName: string, email: string): Group {
-  return manage(ctx, () => {
+  return changeMembers(ctx, groupName, email, false);
+}
+
+/** A group's roles reach every key the group is assigned to: the rule judges the change on each. */
+function changeRoles(ctx: LocalContext, groupName: string, roleName: string, adding: boolean): Group {
+  const operation = adding ? 'group.add-role' : 'group.remove-role';
+  return manage(ctx, operation, () => {
     const group = mustGroup(ctx, groupName);
-    const user = mustUser(ctx, email);
-    guardAdministrators(ctx, group);
-    if (
-      group.builtin &&
-      people.countGroupMembers(ctx.db, group.id) === 1 &&
-      people.isGroupMember(ctx.db, ctx.tenant.id, group.name, user.id)
-    ) {
-      throw new ConflictError(`${user.email} is the last member of ${group.name}`, {
-        hint: 'add another administrator first',
-        code: 'last_admin',
-      });
-    }
-    if (people.removeGroupMember(ctx.db, group.id, user.id))
-      recordChange(ctx, { action: 'group.remove-member', target: group.name, details: { user: user.email } });
+    const role = mustRole(ctx, roleName);
+    authorize(
+      ctx,
+      {
+        operation,
+        group: group.name,
+        reaches: reachedKeys(ctx, people.keyIdsWithGroup(ctx.db, group.id)),
+        ...(adding ? { grants: { roles: [role.name], groups: [] } } : {}),
+      },
+      group.name,
+    );
+    if (!adding && isAdministrators(group) && role.builtin === 1 && role.name.toLowerCase() === 'administrator')
+      throw new ConflictError(`${BUILTIN_GROUP} always carries the Administrator role`, { code: 'builtin' });
+    const changed = adding
+      ? people.addGroupRole(ctx.db, group.id, role.id)
+      : people.removeGroupRole(ctx.db, group.id, role.id);
+    if (changed) recordChange(ctx, { action: operation, target: group.name, details: { role: role.name } });
     return groupView(ctx, group);
   });
 }
 
 export function addGroupRole(ctx: LocalContext, groupName: string, roleName: string): Group {
-  return manage(ctx, () => {
-    const group = mustGroup(ctx, groupName);
-    const role = mustRole(ctx, roleName);
-    guardAdministrators(ctx, group);
-    requireGrantable(ctx.actor, [role.name], []);
-    if (people.addGroupRole(ctx.db, group.id, role.id))
-      recordChange(ctx, { action: 'group.add-role', target: group.name, details: { role: role.name } });
-    return groupView(ctx, group);
-  });
+  return changeRoles(ctx, groupName, roleName, true);
 }
 
 export function removeGroupRole(ctx: LocalContext, groupName: string, roleName: string): Group {
-  return manage(ctx, () => {
-    const group = mustGroup(ctx, groupName);
-    const role = mustRole(ctx, roleName);
-    guardAdministrators(ctx, group);
-    if (people.removeGroupRole(ctx.db, group.id, role.id))
-      recordChange(ctx, { action: 'group.remove-role', target: group.name, details: { role: role.name } });
-    return groupView(ctx, group);
-  });
+  return changeRoles(ctx, groupName, roleName, false);
 }
 
 // ---- roles
@@ -202,11 +230,8 @@ export function createRole(ctx: LocalContext, nameText: string, permissionTexts:
     throw new UsageError('a role needs at least one --permission', {
       hint: 'e.g. akm roles create Deployer --permission deploy:run',
     });
-  return manage(ctx, () => {
-    if (!ctx.actor.admin && permissions.includes('*'))
-      throw new DeniedError('permission denied: only administrators create roles with "*"', {
-        code: 'escalation_denied',
-      });
+  return manage(ctx, 'role.create', () => {
+    authorize(ctx, { operation: 'role.create', rolePermissions: permissions }, name);
     if (people.findRole(ctx.db, ctx.tenant.id, name))
       throw new ConflictError(`role "${validate.printable(name)}" already exists`, { code: 'duplicate_role' });
     people.insertRole(ctx.db, ctx.tenant.id, name, false, permissions, ctx.now().toISOString());
@@ -216,13 +241,18 @@ export function createRole(ctx: LocalContext, nameText: string, permissionTexts:
 }
 
 export function listRoles(ctx: LocalContext): Role[] {
-  requirePermission(ctx.actor, PERMISSIONS.read);
+  authorize(ctx, { operation: 'role.list' });
   return people.listRoles(ctx.db, ctx.tenant.id).map((r) => roleView(ctx, r));
 }
 
 export function deleteRole(ctx: LocalContext, name: string): Role {
-  return manage(ctx, () => {
+  return manage(ctx, 'role.delete', () => {
     const row = mustRole(ctx, name);
+    authorize(
+      ctx,
+      { operation: 'role.delete', role: row.name, reaches: reachedKeys(ctx, people.keyIdsWithRole(ctx.db, row.id)) },
+      row.name,
+    );
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
     const inUse = people.roleUsage(ctx.db, row.id);
     if (inUse > 0)

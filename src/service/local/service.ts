@@ -23,6 +23,7 @@ import type {
   VerifyInput,
 } from '../types.js';
 import { operatorActor, type Actor } from './actor.js';
+import { AccessDenied, recordDenial } from './authorize.js';
 import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID, useKeys } from './bootstrap.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
@@ -143,95 +144,105 @@ export class LocalService implements AkmService {
   }
 
   async createKey(input: CreateKeyInput) {
-    return keys.createKey(this.ctx, input);
+    return this.guard(() => keys.createKey(this.ctx, input));
   }
   async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
-    return keys.listKeys(this.ctx, filter, page);
+    return this.guard(() => keys.listKeys(this.ctx, filter, page));
   }
   async showKey(ref: string) {
-    return keys.showKey(this.ctx, ref);
+    return this.guard(() => keys.showKey(this.ctx, ref));
   }
   async extendKey(ref: string, expiry: ExpiryChoice) {
-    return keys.extendKey(this.ctx, ref, expiry);
+    return this.guard(() => keys.extendKey(this.ctx, ref, expiry));
   }
   async assignKey(ref: string, changes: AssignChanges) {
-    return keys.assignKey(this.ctx, ref, changes);
+    return this.guard(() => keys.assignKey(this.ctx, ref, changes));
   }
   async rotateKey(ref: string, graceMs: number) {
-    return keys.rotateKey(this.ctx, ref, graceMs);
+    return this.guard(() => keys.rotateKey(this.ctx, ref, graceMs));
   }
   async copyKey(ref: string) {
-    return keys.copyKey(this.ctx, ref);
+    return this.guard(() => keys.copyKey(this.ctx, ref));
   }
   async setKeyStatus(ref: string, status: 'active' | 'inactive') {
-    return keys.setKeyStatus(this.ctx, ref, status);
+    return this.guard(() => keys.setKeyStatus(this.ctx, ref, status));
   }
   async deleteKey(ref: string) {
-    return keys.deleteKey(this.ctx, ref);
+    return this.guard(() => keys.deleteKey(this.ctx, ref));
   }
   async keyPermissions(ref: string) {
-    return keys.keyPermissions(this.ctx, ref);
+    return this.guard(() => keys.keyPermissions(this.ctx, ref));
   }
   async verifyKey(input: VerifyInput) {
     return verifyKey(this.ctx, input);
   }
 
   async addUser(email: string, name: string) {
-    return people.addUser(this.ctx, email, name);
+    return this.guard(() => people.addUser(this.ctx, email, name));
   }
   async listUsers() {
-    return people.listUsers(this.ctx);
+    return this.guard(() => people.listUsers(this.ctx));
   }
   async removeUser(email: string) {
-    return people.removeUser(this.ctx, email);
+    return this.guard(() => people.removeUser(this.ctx, email));
   }
   async createGroup(name: string) {
-    return people.createGroup(this.ctx, name);
+    return this.guard(() => people.createGroup(this.ctx, name));
   }
   async listGroups() {
-    return people.listGroups(this.ctx);
+    return this.guard(() => people.listGroups(this.ctx));
   }
   async deleteGroup(name: string) {
-    return people.deleteGroup(this.ctx, name);
+    return this.guard(() => people.deleteGroup(this.ctx, name));
   }
   async addGroupMember(group: string, email: string) {
-    return people.addGroupMember(this.ctx, group, email);
+    return this.guard(() => people.addGroupMember(this.ctx, group, email));
   }
   async removeGroupMember(group: string, email: string) {
-    return people.removeGroupMember(this.ctx, group, email);
+    return this.guard(() => people.removeGroupMember(this.ctx, group, email));
   }
   async addGroupRole(group: string, role: string) {
-    return people.addGroupRole(this.ctx, group, role);
+    return this.guard(() => people.addGroupRole(this.ctx, group, role));
   }
   async removeGroupRole(group: string, role: string) {
-    return people.removeGroupRole(this.ctx, group, role);
+    return this.guard(() => people.removeGroupRole(this.ctx, group, role));
   }
   async createRole(name: string, permissions: string[]) {
-    return people.createRole(this.ctx, name, permissions);
+    return this.guard(() => people.createRole(this.ctx, name, permissions));
   }
   async listRoles() {
-    return people.listRoles(this.ctx);
+    return this.guard(() => people.listRoles(this.ctx));
   }
   async deleteRole(name: string) {
-    return people.deleteRole(this.ctx, name);
+    return this.guard(() => people.deleteRole(this.ctx, name));
   }
 
   async listNotifications(query?: NotificationQuery) {
-    return notifications.listNotifications(this.ctx, query);
+    return this.guard(() => notifications.listNotifications(this.ctx, query));
   }
   async notifyExpiring(options: NotifyExpiringOptions, onProgress?: ProgressListener) {
     // Loaded when used: the mail job (date-fns, nodemailer) stays out of every other command's start-up.
     const { notifyExpiring } = await import('./expiryMail.js');
-    return notifyExpiring(this.ctx, options, this.mail, onProgress);
+    return this.guard(() => notifyExpiring(this.ctx, options, this.mail, onProgress));
   }
   async listAudit(query?: AuditQuery) {
-    return audit.listAudit(this.ctx, query);
+    return this.guard(() => audit.listAudit(this.ctx, query));
   }
   async verifyAudit(options?: AuditVerifyOptions) {
-    return audit.verifyAudit(this.ctx, options);
+    return this.guard(() => audit.verifyAudit(this.ctx, options));
   }
   async auditHead() {
-    return audit.auditHead(this.ctx);
+    return this.guard(() => audit.auditHead(this.ctx));
+  }
+
+  /** Every operation runs through here: a refusal is audited once its transaction has rolled back. */
+  private async guard<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof AccessDenied) recordDenial(this.ctx, error);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,97 @@
+/**
+ * Where the local service asks the authorization rule (core/authorization.ts): the facts about
+ * the actor and its targets come from the store here, the decision from there. A refusal is
+ * thrown as AccessDenied; LocalService records it in the audit trail once the refused
+ * transaction has rolled back.
+ */
+import {
+  decide,
+  keyInReach,
+  type ActorFacts,
+  type KeyFacts,
+  type Operation,
+  type Request,
+  type UserFacts,
+} from '../../core/authorization.js';
+import { DeniedError } from '../../core/errors.js';
+import { BUILTIN_GROUP, effectivePermissions } from '../../core/permissions.js';
+import { getKey, keyRoleGrants, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
+import { isGroupMember, type UserRow } from '../../store/people.js';
+import type { Actor } from './actor.js';
+import { recordChange } from './changes.js';
+import { inTransaction, type LocalContext } from './context.js';
+
+export class AccessDenied extends DeniedError {
+  constructor(
+    message: string,
+    options: ConstructorParameters<typeof DeniedError>[1],
+    readonly operation: Operation,
+    /** what the audit record names: a key id, an email, a group or role name; never a secret */
+    readonly target: string | null,
+  ) {
+    super(message, options);
+  }
+}
+
+function actorFacts(actor: Actor): ActorFacts {
+  return {
+    permissions: actor.permissions,
+    userId: actor.userId,
+    roles: actor.grants.map((g) => g.role),
+    groups: actor.groups,
+  };
+}
+
+export function keyFacts(ctx: LocalContext, row: KeyRow): KeyFacts {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    permissions: effectivePermissions(keyRoleGrants(ctx.db, row.id)),
+    deactivatedByAdmin: row.deactivated_by_admin === 1,
+  };
+}
+
+/** A listed row carries its permissions when the listing asked for them (withPermissions). */
+export function listedKeyFacts(row: ListedKeyRow): KeyFacts {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    permissions: JSON.parse(row.permissions ?? '[]') as string[],
+    deactivatedByAdmin: row.deactivated_by_admin === 1,
+  };
+}
+
+export function userFacts(ctx: LocalContext, row: UserRow): UserFacts {
+  return { email: row.email, administrator: isGroupMember(ctx.db, ctx.tenant.id, BUILTIN_GROUP, row.id) };
+}
+
+/** The keys a change to a group or role reaches, looked up only if the rule gets that far. */
+export function* reachedKeys(ctx: LocalContext, ids: string[]): Generator<KeyFacts> {
+  for (const id of ids) {
+    const row = getKey(ctx.db, ctx.tenant.id, id);
+    if (row) yield keyFacts(ctx, row);
+  }
+}
+
+/** Throws AccessDenied unless the rule allows the request. */
+export function authorize(ctx: LocalContext, request: Request, target: string | null = null): void {
+  const decision = decide(actorFacts(ctx.actor), request);
+  if (!decision.allowed)
+    throw new AccessDenied(decision.message, { code: decision.code, hint: decision.hint }, request.operation, target);
+}
+
+/** Keys the actor may act on at all: what it lists and finds by name. */
+export function inReach(ctx: LocalContext, key: KeyFacts): boolean {
+  return keyInReach(actorFacts(ctx.actor), key).allowed;
+}
+
+/** One audit record per refusal, in a transaction of its own: the refused one has rolled back. */
+export function recordDenial(ctx: LocalContext, denial: AccessDenied): void {
+  inTransaction(ctx, () =>
+    recordChange(ctx, {
+      action: 'access.denied',
+      target: denial.target,
+      details: { operation: denial.operation, code: denial.code },
+    }),
+  );
+}

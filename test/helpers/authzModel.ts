@@ -1,0 +1,264 @@
+/**
+ * A reference model of akm's authorization rule, written from the rule as the README and
+ * docs/authorization.md state it, and independent of the code that enforces it (nothing here
+ * imports src/core/authorization or src/core/permissions). Given a world read from the store, an
+ * actor and one call, it predicts the outcome: done, denied (with its code), or refused for
+ * another reason (not found, a conflict with its code, bad input).
+ */
+import type { Call } from './authzCalls.js';
+import type { ModelKey, ModelUser, ModelWorld } from './authzWorld.js';
+
+/** Who acts: a key of the world that can sign (active, unexpired), or the operator (local only). */
+export interface ModelActor {
+  label: string;
+  keyId: string | null;
+  userId: number | null;
+  permissions: string[];
+  /** role names held directly or through groups, and the groups of the acting key */
+  roles: string[];
+  groups: string[];
+}
+
+export function actorsOf(world: ModelWorld, withOperator: boolean): ModelActor[] {
+  const operator = world.users.find((u) => u.email.toLowerCase() === world.operator.toLowerCase())!;
+  const actors: ModelActor[] = withOperator
+    ? [{ label: world.operator, keyId: null, userId: operator.id, permissions: ['*'], roles: [], groups: [] }]
+    : [];
+  for (const key of world.keys) {
+    if (!key.active || key.expired) continue;
+    const owner = world.users.find((u) => u.id === key.ownerId);
+    actors.push({
+      label: owner?.email ?? `key:${key.id}`,
+      keyId: key.id,
+      userId: key.ownerId,
+      permissions: keyPermissions(world, key),
+      roles: heldRoles(world, key),
+      groups: world.groups.filter((g) => key.groupIds.includes(g.id)).map((g) => g.name),
+    });
+  }
+  return actors;
+}
+
+// ---- the model
+
+export type Expected =
+  | { kind: 'done'; keys?: string[] }
+  | { kind: 'denied'; code: string }
+  | { kind: 'not found' }
+  | { kind: 'conflict'; code: string }
+  | { kind: 'usage' };
+
+/** "keys:*" grants every keys action and "*" everything; nothing else grants what it does not name. */
+function grants(held: string[], wanted: string): boolean {
+  return held.includes('*') || held.includes(wanted) || held.includes(`${wanted.split(':')[0]}:*`);
+}
+
+function rolesOfKey(world: ModelWorld, key: ModelKey) {
+  const viaGroups = world.groups.filter((g) => key.groupIds.includes(g.id)).flatMap((g) => g.roleIds);
+  return world.roles.filter((r) => key.roleIds.includes(r.id) || viaGroups.includes(r.id));
+}
+
+function keyPermissions(world: ModelWorld, key: ModelKey): string[] {
+  return [...new Set(rolesOfKey(world, key).flatMap((r) => r.permissions))];
+}
+
+function heldRoles(world: ModelWorld, key: ModelKey): string[] {
+  return rolesOfKey(world, key).map((r) => r.name);
+}
+
+/** What each call needs before anything else: any one of these permissions; 'admin': an administrator. */
+const NEEDS: Record<Call['op'], string[] | 'admin'> = {
+  create: ['keys:write'],
+  list: ['keys:read'],
+  show: ['keys:read'],
+  permissions: ['keys:read'],
+  copy: ['keys:read'],
+  extend: ['keys:write'],
+  assign: ['keys:write'],
+  rotate: ['keys:rotate'],
+  activate: ['keys:write'],
+  deactivate: ['keys:write'],
+  delete: ['keys:delete'],
+  'users.add': ['users:manage'],
+  'users.list': ['keys:read', 'users:manage'],
+  'users.remove': ['users:manage'],
+  'groups.create': ['users:manage'],
+  'groups.list': ['keys:read', 'users:manage'],
+  'groups.delete': ['users:manage'],
+  'groups.add-member': ['users:manage'],
+  'groups.remove-member': ['users:manage'],
+  'groups.add-role': ['users:manage'],
+  'groups.remove-role': ['users:manage'],
+  'roles.create': ['users:manage'],
+  'roles.list': ['keys:read', 'users:manage'],
+  'roles.delete': ['users:manage'],
+  notifications: [], // own inbox: nothing; someone else's: see below
+  'notify-expiring': 'admin',
+  'audit.list': ['audit:read'],
+  'audit.verify': ['audit:read'],
+};
+
+const done: Expected = { kind: 'done' };
+const denied = (code: string): Expected => ({ kind: 'denied', code });
+const conflict = (code: string): Expected => ({ kind: 'conflict', code });
+
+export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expected {
+  const admin = actor.permissions.includes('*');
+  const has = (p: string) => grants(actor.permissions, p);
+  const holdsRole = (name: string) => actor.roles.some((r) => r.toLowerCase() === name.toLowerCase());
+  const holdsGroup = (name: string) => actor.groups.some((g) => g.toLowerCase() === name.toLowerCase());
+  const keyOf = (id: string) => world.keys.find((k) => k.id === id);
+  const userOf = (email: string) => world.users.find((u) => u.email === email)!;
+  const groupOf = (name: string) => world.groups.find((g) => g.name === name)!;
+  const roleOf = (name: string) => world.roles.find((r) => r.name === name)!;
+  const isAdministrators = (name: string) => groupOf(name).builtin && name === 'Administrators';
+  const adminCount = groupOf('Administrators').memberIds.length;
+
+  /** Out of reach: an administrator's key, another owner's key (for a user's key), a more powerful key. */
+  const outOfReach = (key: ModelKey): string | null => {
+    if (admin) return null;
+    const target = keyPermissions(world, key);
+    if (target.includes('*')) return 'admin_key_protected';
+    if (actor.userId !== null && key.ownerId !== actor.userId) return 'not_your_key';
+    if (!target.every((p) => has(p))) return 'key_more_powerful';
+    return null;
+  };
+  /** A change to a group or role is a change to each key it reaches, as an assign would be. */
+  const reaching = (keys: ModelKey[]): string | null => {
+    if (admin) return null;
+    for (const key of keys) {
+      if (!has('keys:write')) return 'permission_denied';
+      const why = outOfReach(key);
+      if (why) return why;
+    }
+    return null;
+  };
+  const protectedPeople = (group: string | null, users: ModelUser[]): string | null => {
+    if (admin) return null;
+    if (group !== null && isAdministrators(group)) return 'admin_group_protected';
+    if (users.some((u) => u.admin)) return 'admin_user_protected';
+    return null;
+  };
+  const first = (...reasons: Array<string | null>): Expected => {
+    const reason = reasons.find((r) => r !== null);
+    return reason ? denied(reason) : done;
+  };
+
+  if (
+    call.op === 'assign' &&
+    call.addRoles.length + call.addGroups.length + call.removeRoles.length + call.removeGroups.length === 0
+  )
+    return { kind: 'usage' };
+  const needs = NEEDS[call.op];
+  if (!admin && needs === 'admin') return denied('admin_required');
+  if (!admin && needs !== 'admin' && needs.length > 0 && !needs.some(has)) return denied('permission_denied');
+
+  switch (call.op) {
+    case 'create': {
+      const owner = call.owner === null ? null : userOf(call.owner);
+      if (!admin) {
+        if (owner === null) return denied('admin_required');
+        if (owner.id !== actor.userId) return denied('not_your_key');
+        if (!call.roles.every(holdsRole) || !call.groups.every(holdsGroup)) return denied('escalation_denied');
+        if (call.never) return denied('never_expiry_denied');
+      }
+      if (owner !== null && world.keys.filter((k) => k.ownerId === owner.id).length >= 2) return conflict('key_limit');
+      return done;
+    }
+    case 'list': {
+      const owner = call.owner === undefined ? undefined : userOf(call.owner);
+      const visible = world.keys.filter((k) => !outOfReach(k) && (owner === undefined || k.ownerId === owner.id));
+      return { kind: 'done', keys: visible.map((k) => k.id) };
+    }
+    case 'users.add':
+    case 'users.list':
+    case 'groups.create':
+    case 'groups.list':
+    case 'roles.list':
+    case 'notify-expiring':
+    case 'audit.list':
+    case 'audit.verify':
+      return done;
+    case 'users.remove': {
+      const user = userOf(call.email);
+      const verdict = first(protectedPeople(null, [user]));
+      if (verdict.kind !== 'done') return verdict;
+      if (user.email.toLowerCase() === world.operator.toLowerCase()) return conflict('operator_user');
+      if (world.keys.some((k) => k.ownerId === user.id)) return conflict('user_has_keys');
+      if (user.admin && adminCount <= 1) return conflict('last_admin');
+      return done;
+    }
+    case 'groups.delete': {
+      const group = groupOf(call.group);
+      const members = world.users.filter((u) => group.memberIds.includes(u.id));
+      const reached = world.keys.filter((k) => k.groupIds.includes(group.id));
+      const verdict = first(protectedPeople(group.name, members), reaching(reached));
+      if (verdict.kind !== 'done') return verdict;
+      if (group.builtin) return conflict('builtin');
+      if (reached.length > 0) return conflict('group_in_use');
+      return done;
+    }
+    case 'groups.add-member':
+    case 'groups.remove-member': {
+      const group = groupOf(call.group);
+      const user = userOf(call.email);
+      const verdict = first(protectedPeople(group.name, [user]));
+      if (verdict.kind !== 'done') return verdict;
+      const lastAdmin = isAdministrators(group.name) && group.memberIds.includes(user.id) && adminCount <= 1;
+      return call.op === 'groups.remove-member' && lastAdmin ? conflict('last_admin') : done;
+    }
+    case 'groups.add-role':
+    case 'groups.remove-role': {
+      const group = groupOf(call.group);
+      const reached = world.keys.filter((k) => k.groupIds.includes(group.id));
+      const verdict = first(
+        protectedPeople(group.name, []),
+        reaching(reached),
+        call.op === 'groups.add-role' && !admin && !holdsRole(call.role) ? 'escalation_denied' : null,
+      );
+      if (verdict.kind !== 'done') return verdict;
+      const role = roleOf(call.role);
+      if (
+        call.op === 'groups.remove-role' &&
+        isAdministrators(group.name) &&
+        role.builtin &&
+        role.name === 'Administrator'
+      )
+        return conflict('builtin');
+      return done;
+    }
+    case 'roles.create':
+      return first(!admin && !call.permissions.every(has) ? 'escalation_denied' : null);
+    case 'roles.delete': {
+      const role = roleOf(call.role);
+      const groups = world.groups.filter((g) => g.roleIds.includes(role.id)).map((g) => g.id);
+      const reached = world.keys.filter(
+        (k) => k.roleIds.includes(role.id) || k.groupIds.some((g) => groups.includes(g)),
+      );
+      const verdict = first(reaching(reached));
+      if (verdict.kind !== 'done') return verdict;
+      if (role.builtin) return conflict('builtin');
+      if (groups.length > 0 || world.keys.some((k) => k.roleIds.includes(role.id))) return conflict('role_in_use');
+      return done;
+    }
+    case 'notifications': {
+      if (call.user === undefined) return actor.userId === null ? { kind: 'usage' } : done;
+      const user = userOf(call.user);
+      if (user.id === actor.userId || admin) return done;
+      if (!has('users:manage')) return denied('permission_denied');
+      return first(protectedPeople(null, [user]));
+    }
+    default: {
+      const key = keyOf(call.key);
+      if (!key) return { kind: 'not found' };
+      const reach = outOfReach(key);
+      if (reach) return denied(reach);
+      if (admin) return done;
+      if (call.op === 'extend' && call.never) return denied('never_expiry_denied');
+      if (call.op === 'activate' && key.deactivatedByAdmin) return denied('reactivation_denied');
+      if (call.op === 'assign' && (!call.addRoles.every(holdsRole) || !call.addGroups.every(holdsGroup)))
+        return denied('escalation_denied');
+      return done;
+    }
+  }
+}
