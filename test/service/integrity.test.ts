@@ -183,9 +183,10 @@ const EDITS: Edit[] = [
   {
     name: 'a key row inserted whole (a copy under a new id)',
     sql: (w) => [
-      `INSERT INTO keys SELECT 'AKMFORGEDFORGEDFORGE', tenant_id, 'forged', type, status, owner_id, secret_sealed, secret_digest,
-         previous_sealed, previous_digest, previous_valid_until, expires_at, created_at, created_by, modified_at, modified_by,
-         last_used_at, mac, grace_mac FROM keys WHERE id = '${id(w, 'k1')}'`,
+      `INSERT INTO keys (id, tenant_id, name, type, status, owner_id, secret_sealed, secret_digest, expires_at,
+                         created_at, created_by, modified_at, modified_by, deactivated_by_admin, mac)
+       SELECT 'AKMFORGEDFORGEDFORGE', tenant_id, 'forged', type, status, owner_id, secret_sealed, secret_digest,
+              expires_at, created_at, created_by, modified_at, modified_by, deactivated_by_admin, mac FROM keys WHERE id = '${id(w, 'k1')}'`,
     ],
     altered: () => ['keys:AKMFORGEDFORGEDFORGE'],
   },
