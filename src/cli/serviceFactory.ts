@@ -10,15 +10,13 @@ export async function openService(deps: Deps): Promise<AkmService> {
   if (settings.remote) return openRemoteService(deps);
   // Loaded on demand: a remote run never needs SQLite, and --help needs neither.
   const { LocalService } = await import('../service/local/service.js');
-  const { storeExposure } = await import('../store/open.js');
   const service = LocalService.open({
     storePath: settings.store,
     tenantId: settings.tenant,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
+    warn: (text) => deps.io.warn(text),
   });
-  const exposure = storeExposure(settings.store);
-  if (exposure) deps.io.warn(`${exposure.message}; fix: ${exposure.hint}`);
   // A master key given explicitly (file or environment) is checked at once, so a wrong one
   // fails before anything runs. The keychain is read on first use: listing needs no key.
   if (settings.masterKeyFile || deps.env.AKM_MASTER_KEY) {

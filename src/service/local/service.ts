@@ -6,7 +6,7 @@ import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
 import { setLastUsed } from '../../store/keys.js';
 import { getMeta } from '../../store/meta.js';
-import { openDatabase, type Db } from '../../store/open.js';
+import { openDatabase, storeExposure, type Db } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
 import type {
@@ -38,6 +38,8 @@ export interface LocalOptions {
   masterKey: MasterKeyOptions;
   now?: () => Date;
   source?: string;
+  /** told about a store file other users can open */
+  warn?: (text: string) => void;
 }
 
 export function cliSource(): string {
@@ -100,6 +102,8 @@ export class LocalService implements AkmService {
   /** The CLI's way in: open the file and act as the operator named at init. */
   static open(options: LocalOptions): LocalService {
     const db = openDatabase(options.storePath);
+    const exposure = storeExposure(options.storePath);
+    if (exposure) options.warn?.(`${exposure.message}; fix: ${exposure.hint}`);
     try {
       const tenant = resolveTenant(db, options.tenantId);
       const ctx: LocalContext = {
