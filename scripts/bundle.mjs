@@ -38,6 +38,22 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
 });
+// The clipboard-clearing helper that create and rotate start detached (src/cli/io/clipboard.ts
+// finds it next to the bundle). Run by node directly, so its import() needs no hook.
+await build({
+  entryPoints: ['src/cli/io/clear-clipboard.ts'],
+  outfile: 'dist/cli/clear-clipboard.js',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['clipboardy'],
+  supported: { 'dynamic-import': true },
+  define: { 'import.meta.url': '__akm_module_url' },
+  banner: { js: "const __akm_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
 // The bundle is compiled through vm.Script (bin/loadBundle.js), where import() has no module
 // to resolve from: its import() calls go through a hook that bin/loadBundle.js defines.
 const bundled = readFileSync('dist/cli/main.js', 'utf8');

@@ -9,7 +9,7 @@ import { Io, type Streams } from './io/io.js';
 import { InquirerPrompter, type Prompter } from './io/prompter.js';
 import type { ChalkClass } from './io/style.js';
 import { detectTerminal } from './io/terminal.js';
-import { openService } from './serviceFactory.js';
+import { openService, type Access } from './serviceFactory.js';
 import { resolveSettings, type GlobalOptions, type Settings } from './settings.js';
 
 export interface Deps {
@@ -21,8 +21,8 @@ export interface Deps {
   now: () => Date;
   settings: Settings;
   global: GlobalOptions;
-  /** opened on first call and closed by main() after the command */
-  service: () => Promise<AkmService>;
+  /** opened on first call (read-only when the command only reads) and closed by main() after the command */
+  service: (access?: Access) => Promise<AkmService>;
 }
 
 export function createDeps(
@@ -40,7 +40,12 @@ export function createDeps(
     noColorFlag: global.color === false,
     noInputFlag: global.input === false,
   });
-  const io = new Io(streams, terminal, { json: global.json === true, quiet: global.quiet === true }, chalk);
+  const io = new Io(
+    streams,
+    terminal,
+    { json: global.json === true, quiet: global.quiet === true, wide: global.wide === true },
+    chalk,
+  );
   let settings: Settings | undefined;
   let keychain: Keychain | undefined;
   let service: Promise<AkmService> | undefined;
@@ -55,8 +60,8 @@ export function createDeps(
       return (settings ??= resolveSettings(global, env));
     },
     global,
-    service: () =>
-      (service ??= openService(deps).then((s) => {
+    service: (access = 'write') =>
+      (service ??= openService(deps, access).then((s) => {
         opened.push(s);
         return s;
       })),

@@ -7,6 +7,9 @@ import { AkmError, ExitCode, isErrorCode, UsageError, type ErrorCode } from '../
 import { printable } from '../core/validate.js';
 import { storeError } from '../store/open.js';
 
+/** A command printed its help instead of running (a group without a command): exit 2, nothing more to say. */
+export class HelpShownError extends UsageError {}
+
 export function toAkmError(error: unknown, storePath?: string): AkmError {
   if (error instanceof AkmError) return error;
   if (error instanceof CommanderError) {
@@ -28,7 +31,7 @@ export function toAkmError(error: unknown, storePath?: string): AkmError {
 }
 
 /** Commander's "commander.unknownOption" becomes "unknown_option": one style for every code. */
-function commanderCode(code: string): ErrorCode {
+export function commanderCode(code: string): ErrorCode {
   const snake = code.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   return isErrorCode(snake) ? snake : 'usage';
 }
@@ -39,15 +42,22 @@ export function reportError(
   stderr: NodeJS.WritableStream,
   json: boolean,
   env: NodeJS.ProcessEnv,
+  runnable: (hint: string) => string = (hint) => hint,
 ): void {
   const message = printable(error.message.split('\n')[0] ?? '', 500);
+  const hint = error.hint === undefined ? undefined : runnable(error.hint);
   if (json) {
     const body: Record<string, string> = { code: error.code, message };
-    if (error.hint) body.hint = error.hint;
+    if (hint) body.hint = hint;
     stderr.write(`${JSON.stringify({ error: body })}\n`);
+  } else if (error instanceof HelpShownError) {
+    // the help on stderr said it all
+  } else if (error.code === 'cancelled') {
+    // Saying no is not a failure to report: "not deleted", and exit 130.
+    stderr.write(`${message}\n`);
   } else {
     stderr.write(`error: ${message}\n`);
-    if (error.hint) stderr.write(`hint: ${printable(error.hint, 500)}\n`);
+    if (hint) stderr.write(`hint: ${printable(hint, 500)}\n`);
   }
   if (env.AKM_DEBUG === '1' && original instanceof Error && original.stack) stderr.write(`${original.stack}\n`);
 }

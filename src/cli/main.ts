@@ -9,6 +9,7 @@ import { createDeps } from './deps.js';
 import { colourPossible, loadChalk } from './io/style.js';
 import { reportError, toAkmError } from './errors.js';
 import type { Streams } from './io/io.js';
+import { invocation, runnable } from './nextSteps.js';
 import { buildProgram } from './program.js';
 import type { GlobalOptions } from './settings.js';
 
@@ -50,7 +51,10 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     }
     const akmError = toAkmError(error, storePath);
     const json = deps?.io.json ?? argv.includes('--json');
-    reportError(akmError, error, streams.stderr, json, env);
+    // A hint's command must work as printed: with the flags that reached this store and tenant.
+    const prefix = deps ? invocation(deps.global) : 'akm';
+    const commands = program.commands.map((c) => c.name());
+    reportError(akmError, error, streams.stderr, json, env, (hint) => runnable(hint, prefix, commands));
     return akmError.exitCode;
   } finally {
     await Promise.allSettled(opened.map((service) => service.close()));

@@ -1,10 +1,12 @@
 /** The Commander program: global options, then one registration line per command. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { CommandContext } from './command.js';
+import { hardenParsing, helpOrUnknown } from './parsing.js';
 import { registerActivation } from './commands/activate.js';
 import { registerAssign } from './commands/assign.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
@@ -26,26 +28,30 @@ import { registerVerify } from './commands/verify.js';
 import { registerWhoami } from './commands/whoami.js';
 
 export function buildProgram(version: string, ctx: CommandContext): Command {
+  // Environment variables are read by settings.ts (from the environment main() is given), which
+  // also records where each value came from for `akm config show`.
   const program = new Command('akm')
     .description('Create and manage programmatic access keys for your tenant.')
     .version(version, '-V, --version', 'print the version')
-    .addOption(new Option('--store <path|url>', 'the store: a SQLite file, or an akm server URL').env('AKM_STORE'))
-    .addOption(new Option('--profile <name>', 'settings profile to use').env('AKM_PROFILE'))
-    .addOption(new Option('--tenant <id>', 'tenant to act in (local stores holding several)').env('AKM_TENANT'))
-    .addOption(
-      new Option('--master-key-file <path>', 'read the master key from this file instead of the OS keychain').env(
-        'AKM_MASTER_KEY_FILE',
-      ),
+    .option('--store <path|url>', 'the store: a SQLite file, or an akm server URL (env: AKM_STORE)')
+    .option('--profile <name>', 'settings profile to use (env: AKM_PROFILE)')
+    .option('--tenant <id>', 'tenant to act in, on a local store holding several (env: AKM_TENANT)')
+    .option(
+      '--master-key-file <path>',
+      'read the master key from this file instead of the OS keychain (env: AKM_MASTER_KEY_FILE)',
     )
+    .option('--as <email>', 'on a shared local store: the administrator acting (recorded in the audit trail)')
     .option('--json', 'print one JSON document on stdout')
     .option('-y, --yes', 'answer yes to confirmations')
     .option('--no-input', 'never prompt; fail with a usage error instead')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
+    .option('--wide', 'tables show every column in full, however narrow the terminal')
     .option('-q, --quiet', 'print only data and errors')
     .helpOption('-h, --help', 'show help')
-    .showSuggestionAfterError(true)
-    .exitOverride()
+    // Every subcommand's help lists these too (subcommands copy this setting when created).
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: () => {} });
+  helpOrUnknown(program);
   program.addHelpText(
     'after',
     `
@@ -81,15 +87,12 @@ Get started:
     registerLogin,
     registerWhoami,
     registerLogout,
+    registerConfig,
     registerCompletion,
   ]) {
     register(program, ctx);
   }
-  // Every subcommand reports its errors through main(), like the root.
-  const quiet = (command: Command): void => {
-    command.exitOverride().configureOutput({ outputError: () => {} });
-    command.commands.forEach(quiet);
-  };
-  program.commands.forEach(quiet);
+  // Every command reports its errors through main(), with akm's codes and suggestions.
+  hardenParsing(program);
   return program;
 }

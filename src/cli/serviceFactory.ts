@@ -2,10 +2,14 @@
  * Which implementation of AkmService a command gets: the local store, or a server when the
  * store (flag, AKM_STORE or profile) is an http(s) URL. Commands never know which.
  */
+import { UsageError } from '../core/errors.js';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
 
-export async function openService(deps: Deps): Promise<AkmService> {
+/** `read`: the command only reads (list, show, verify…), so a read-only store file is enough. */
+export type Access = 'read' | 'write';
+
+export async function openService(deps: Deps, access: Access): Promise<AkmService> {
   const { settings } = deps;
   if (settings.remote) return openRemoteService(deps);
   // Loaded on demand: a remote run never needs SQLite, and --help needs neither.
@@ -16,6 +20,10 @@ export async function openService(deps: Deps): Promise<AkmService> {
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
     warn: (text) => deps.io.warn(text),
+    readOnly: access === 'read',
+    actAs: deps.global.as,
+    // SQLite waits for a lock in silence; a person at a terminal is told after a second.
+    onLockWait: deps.io.terminal.stderrIsTTY ? () => deps.io.info(LOCK_WAIT_NOTICE) : undefined,
   });
   // A master key given explicitly (file or environment) is checked at once, so a wrong one
   // fails before anything runs. The keychain is read on first use: listing needs no key.
@@ -30,10 +38,16 @@ export async function openService(deps: Deps): Promise<AkmService> {
   return service;
 }
 
+export const LOCK_WAIT_NOTICE = 'waiting for another akm process to finish with the store…';
+
 // Remote mode: the remote client (src/remote), with credentials from env, keychain or file.
 async function openRemoteService(deps: Deps): Promise<AkmService> {
   const { openRemote } = await import('../remote/open.js');
   const { settings } = deps;
+  if (deps.global.as !== undefined)
+    throw new UsageError('--as works on a local store only', {
+      hint: 'on a server, the key you signed in with is who acts',
+    });
   return openRemote({
     url: settings.store,
     profileName: settings.profileName,

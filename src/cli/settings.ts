@@ -1,6 +1,7 @@
 /**
- * Global options resolved against the environment and the profile, in the order a user
- * expects: flag, then environment variable, then profile, then default.
+ * Global options resolved against the environment and the profile, in the order of aws and gh:
+ * flag, then environment variable, then profile, then default. Each value remembers where it
+ * came from, so `akm config show` and `akm whoami` can say why akm uses it.
  */
 import { defaultStorePath, isRemoteStore } from '../config/paths.js';
 import { readProfile, type Profile } from '../config/profiles.js';
@@ -10,32 +11,89 @@ export interface GlobalOptions {
   profile?: string;
   tenant?: string;
   masterKeyFile?: string;
+  as?: string;
   json?: boolean;
   yes?: boolean;
   input?: boolean;
   color?: boolean;
   quiet?: boolean;
+  wide?: boolean;
 }
+
+/** Where a setting came from: "flag --store", "env AKM_STORE", "profile default" or "default". */
+export type Origin = string;
 
 export interface Settings {
   profileName: string;
   profile: Profile;
   store: string;
   remote: boolean;
+  /** unset: the store's first tenant (local), or the key's own tenant (remote) */
   tenant?: string;
+  /** unset: AKM_MASTER_KEY if set, else the OS keychain */
   masterKeyFile?: string;
+  origins: { profile: Origin; store: Origin; tenant: Origin; masterKey: Origin };
+}
+
+type Candidate = [value: string | undefined, origin: Origin];
+
+/** The first candidate with a value (an empty environment variable counts as unset). */
+function first(candidates: Candidate[], fallback: Candidate): { value: string | undefined; origin: Origin } {
+  const [value, origin] = candidates.find(([v]) => v !== undefined && v !== '') ?? fallback;
+  return { value, origin };
 }
 
 export function resolveSettings(options: GlobalOptions, env: NodeJS.ProcessEnv): Settings {
-  const profileName = options.profile ?? env.AKM_PROFILE ?? 'default';
-  const profile = readProfile(env, profileName);
-  const store = options.store ?? env.AKM_STORE ?? profile.store ?? defaultStorePath(env);
+  const profile = first(
+    [
+      [options.profile, 'flag --profile'],
+      [env.AKM_PROFILE, 'env AKM_PROFILE'],
+    ],
+    ['default', 'default'],
+  );
+  const profileName = profile.value!;
+  const stored = readProfile(env, profileName);
+  const fromProfile = `profile ${profileName}`;
+  const store = first(
+    [
+      [options.store, 'flag --store'],
+      [env.AKM_STORE, 'env AKM_STORE'],
+      [stored.store, fromProfile],
+    ],
+    [defaultStorePath(env), 'default'],
+  );
+  // The profile's tenant and key file belong to the profile's store, not to one named by --store.
+  const ofStore = stored.store === undefined || stored.store === store.value ? stored : {};
+  const tenant = first(
+    [
+      [options.tenant, 'flag --tenant'],
+      [env.AKM_TENANT, 'env AKM_TENANT'],
+      [ofStore.tenant, fromProfile],
+    ],
+    [undefined, 'default'],
+  );
+  const masterKey = masterKeyFile(options, env, ofStore, fromProfile);
   return {
     profileName,
-    profile,
-    store,
-    remote: isRemoteStore(store),
-    tenant: options.tenant ?? env.AKM_TENANT ?? profile.tenant,
-    masterKeyFile: options.masterKeyFile ?? env.AKM_MASTER_KEY_FILE ?? profile.masterKeyFile,
+    profile: stored,
+    store: store.value!,
+    remote: isRemoteStore(store.value!),
+    tenant: tenant.value,
+    masterKeyFile: masterKey.file,
+    origins: { profile: profile.origin, store: store.origin, tenant: tenant.origin, masterKey: masterKey.origin },
   };
+}
+
+/** The master key file, if a file is what wins; AKM_MASTER_KEY (the key itself) outranks the profile's file. */
+function masterKeyFile(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  stored: Profile,
+  fromProfile: Origin,
+): { file?: string; origin: Origin } {
+  if (options.masterKeyFile) return { file: options.masterKeyFile, origin: 'flag --master-key-file' };
+  if (env.AKM_MASTER_KEY_FILE) return { file: env.AKM_MASTER_KEY_FILE, origin: 'env AKM_MASTER_KEY_FILE' };
+  if (env.AKM_MASTER_KEY) return { origin: 'env AKM_MASTER_KEY' };
+  if (stored.masterKeyFile) return { file: stored.masterKeyFile, origin: fromProfile };
+  return { origin: 'default' };
 }

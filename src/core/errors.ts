@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'cancelled',
   // command line (argument parsing)
   'unknown_command',
+  'missing_command',
   'unknown_option',
   'missing_argument',
   'option_missing_argument',

@@ -13,7 +13,11 @@ export const MAX_DAYS = 3650;
 const DAY_MS = 86_400_000;
 export const MAX_GRACE_MS = 30 * DAY_MS;
 
-export type ExpiryChoice = { kind: 'days'; days: number } | { kind: 'until'; at: Date } | { kind: 'never' };
+export type ExpiryChoice =
+  | { kind: 'days'; days: number }
+  /** `input`: what the person typed ("--expires-on 2027-06-30"), so a refusal names it and not the instant it meant */
+  | { kind: 'until'; at: Date; input?: string }
+  | { kind: 'never' };
 
 /** Parse a day count typed by a person: a whole number from 1 to MAX_DAYS. */
 export function parseDays(text: string, flag = '--expires-in'): number {
@@ -81,11 +85,12 @@ export function resolveExpiry(choice: ExpiryChoice, now: Date): Date | null {
   }
   const at = choice.at;
   if (Number.isNaN(at.getTime())) throw new UsageError('invalid expiry date');
+  const named = choice.input ?? `the expiry ${at.toISOString()}`;
   if (at.getTime() <= now.getTime()) {
-    throw new UsageError(`the expiry ${at.toISOString()} is in the past`, { hint: 'choose a date after today' });
+    throw new UsageError(`${named} is in the past`, { hint: 'choose a date after today' });
   }
   if (at.getTime() > now.getTime() + MAX_DAYS * DAY_MS) {
-    throw new UsageError(`the expiry ${at.toISOString()} is more than 10 years away`, {
+    throw new UsageError(`${named} is more than 10 years away`, {
       hint: 'use --never-expires for a key without expiry',
     });
   }
@@ -109,7 +114,12 @@ export function expiryFromFlags(
   ).length;
   if (given > 1) throw new UsageError(`${names.in}, ${names.on} and ${names.never} are mutually exclusive`);
   if (flags.expiresIn !== undefined) return { kind: 'days', days: parseDays(flags.expiresIn, names.in) };
-  if (flags.expiresOn !== undefined) return { kind: 'until', at: parseInstant(flags.expiresOn, names.on) };
+  if (flags.expiresOn !== undefined)
+    return {
+      kind: 'until',
+      at: parseInstant(flags.expiresOn, names.on),
+      input: `${names.on} ${flags.expiresOn.trim().slice(0, 40)}`,
+    };
   if (flags.neverExpires) return { kind: 'never' };
   return undefined;
 }

@@ -1,14 +1,11 @@
 /**
- * Bell notifications, decided purely from a change to a key:
- * - its assignments changed (`assign`, or groups and roles given at `create`): the owner, the
- *   creator and the last modifier before the change, each once — the actor too when they are
- *   one of these, so everyone concerned has the same record;
- * - a user-level key was deactivated, activated, rotated, extended or deleted by someone other
- *   than its owner: the owner. (Activation is not in the issue's list, but a key coming back to
- *   life behind its owner's back matters as much as one going away.)
- * Messages carry names, ids and dates only, never a secret.
+ * Bell notifications, decided purely from a change to a key. Every person the change concerns
+ * is told — the key's owner, the tenant's administrators, its creator and its last modifier
+ * before the change — each once, and never the person who made the change: they know.
+ * The owner reads about "your key"; everyone else about whose key it is. Messages carry names,
+ * ids and dates only, never a secret.
  */
-import { sameLabel, uniquePeople } from './recipients.js';
+import { isPersonLabel, sameLabel, uniquePeople } from './recipients.js';
 
 export interface KeyChangeFacts {
   action: string;
@@ -17,14 +14,24 @@ export interface KeyChangeFacts {
   /** the key as it was before the change */
   key: { id: string; name: string; owner_email: string | null; created_by: string; modified_by: string };
   details: Record<string, unknown>;
+  /** the members of Administrators */
+  administrators: string[];
 }
 
 export interface BellNotice {
-  recipients: string[];
+  recipient: string;
   message: string;
 }
 
-const OWNER_ACTIONS = new Set(['key.deactivate', 'key.activate', 'key.rotate', 'key.extend', 'key.delete']);
+const KEY_ACTIONS = new Set([
+  'key.create',
+  'key.assign',
+  'key.deactivate',
+  'key.activate',
+  'key.rotate',
+  'key.extend',
+  'key.delete',
+]);
 
 function names(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -47,39 +54,43 @@ function assignmentDelta(details: Record<string, unknown>): string {
   return [added && `added ${added}`, removed && `removed ${removed}`].filter(Boolean).join('; ');
 }
 
-function ownerMessage(facts: KeyChangeFacts, subject: string): string {
+/** The sentence for one reader: `subject` is "your key …" for the owner, "the key … of bob@…" for the others. */
+function message(facts: KeyChangeFacts, subject: string): string {
   const { actor, details } = facts;
   switch (facts.action) {
+    case 'key.create': {
+      const assigned = describeAssignments(names(details.groups), names(details.roles));
+      return `${actor} created ${subject}${assigned ? ` with ${assigned}` : ''}`;
+    }
+    case 'key.assign':
+      return `${actor} changed the assignments of ${subject}: ${assignmentDelta(details)}`;
     case 'key.deactivate':
-      return `${actor} deactivated your key ${subject}: it no longer authenticates`;
+      return `${actor} deactivated ${subject}: it no longer authenticates`;
     case 'key.activate':
-      return `${actor} activated your key ${subject}: it authenticates again`;
+      return `${actor} activated ${subject}: it authenticates again`;
     case 'key.rotate': {
       const until = text(details.previousSecretValidUntil);
-      return `${actor} generated a new secret for your key ${subject}; the old secret ${until ? `works until ${until}` : 'stopped working at once'}`;
+      return `${actor} generated a new secret for ${subject}; the old secret ${until ? `works until ${until}` : 'stopped working at once'}`;
     }
     case 'key.extend':
-      return `${actor} changed the expiry of your key ${subject} from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`;
+      return `${actor} changed the expiry of ${subject} from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`;
     default:
-      return `${actor} deleted your key ${subject}`;
+      return `${actor} deleted ${subject}`;
   }
 }
 
-export function bellNotice(facts: KeyChangeFacts): BellNotice | null {
-  const { action, actor, key, details } = facts;
-  const subject = `"${key.name}" (${key.id})`;
-  if (action === 'key.create' || action === 'key.assign') {
-    const groups = names(details.groups);
-    const roles = names(details.roles);
-    if (action === 'key.create' && groups.length + roles.length === 0) return null;
-    const message =
-      action === 'key.create'
-        ? `${actor} created the key ${subject} with ${describeAssignments(groups, roles)}`
-        : `${actor} changed the assignments of the key ${subject}: ${assignmentDelta(details)}`;
-    return { recipients: uniquePeople([key.owner_email, key.created_by, key.modified_by]), message };
-  }
-  if (OWNER_ACTIONS.has(action) && key.owner_email && !sameLabel(key.owner_email, actor)) {
-    return { recipients: uniquePeople([key.owner_email]), message: ownerMessage(facts, subject) };
-  }
-  return null;
+export function bellNotices(facts: KeyChangeFacts): BellNotice[] {
+  if (!KEY_ACTIONS.has(facts.action)) return [];
+  const { key, actor } = facts;
+  const recipients = uniquePeople([key.owner_email, ...facts.administrators, key.created_by, key.modified_by]).filter(
+    (person) => !sameLabel(person, actor),
+  );
+  const named = `"${key.name}" (${key.id})`;
+  const others = isPersonLabel(key.owner_email)
+    ? `the key ${named} of ${key.owner_email}`
+    : `the tenant-level key ${named}`;
+  return recipients.map((recipient) => ({
+    recipient,
+    message: message(facts, sameLabel(recipient, key.owner_email) ? `your key ${named}` : others),
+  }));
 }

@@ -33,6 +33,7 @@ export function relativeTo(iso: string, now: Date): string {
 }
 
 const REASON_TEXT: Record<MailReason, string> = {
+  owner: 'it is your key',
   administrator: 'you are a member of Administrators',
   creator: 'you created this key',
   modifier: 'you were the last to modify this key',

@@ -1,13 +1,15 @@
 /**
- * Who is told that a key is about to expire: every member of Administrators, plus the key's
- * creator and last modifier when they are still users of the tenant — each person once, with
- * every reason they have. Pure.
+ * Who is told that a key is about to expire: its owner, every member of Administrators, and the
+ * key's creator and last modifier when they are still users of the tenant — each person once,
+ * with every reason they have. Pure.
  */
 import { isPersonLabel } from './recipients.js';
 
-export type MailReason = 'administrator' | 'creator' | 'modifier';
+export type MailReason = 'owner' | 'administrator' | 'creator' | 'modifier';
 
 export interface ExpiringKeyPeople {
+  /** null for a tenant-level key */
+  owner: string | null;
   createdBy: string;
   modifiedBy: string;
   /** false when the label names nobody in the tenant any more (a removed user) */
@@ -29,6 +31,7 @@ export function expiryRecipients(key: ExpiringKeyPeople, administrators: string[
     if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
     byEmail.set(email, entry);
   };
+  if (key.owner !== null) add(key.owner, 'owner');
   for (const admin of [...administrators].sort()) add(admin, 'administrator');
   if (key.creatorIsUser) add(key.createdBy, 'creator');
   if (key.modifierIsUser) add(key.modifiedBy, 'modifier');

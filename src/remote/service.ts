@@ -27,9 +27,11 @@ import type {
   Page,
   Role,
   User,
+  VerifyExplanation,
   VerifyInput,
   VerifyResult,
 } from '../service/types.js';
+import { UsageError } from '../core/errors.js';
 import { keyReference } from '../core/validate.js';
 import { SignedClient, type ClientOptions } from './client.js';
 import { expiryToWire, segment } from './wire.js';
@@ -87,6 +89,13 @@ export class RemoteService implements AkmService {
     if (response.status === 200) return response.json as VerifyResult;
     if (response.status === 401) return { valid: false };
     throw this.client.errorFrom(response);
+  }
+
+  /** A server answers every failed verification alike, on purpose: the reasons stay on the server. */
+  async explainVerification(): Promise<VerifyExplanation> {
+    throw new UsageError('--explain works on a local store only', {
+      hint: 'a server answers every failed verification the same way; run it where the store is',
+    });
   }
 
   addUser(email: string, name: string): Promise<User> {

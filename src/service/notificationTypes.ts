@@ -49,7 +49,7 @@ export interface NotifyExpiringOptions {
 /** Called as messages are settled, for a progress display; the remote implementation may not call it. */
 export type ProgressListener = (done: number, total: number) => void;
 
-export type MailReason = 'administrator' | 'creator' | 'modifier';
+export type MailReason = 'owner' | 'administrator' | 'creator' | 'modifier';
 
 export interface ExpiryMessage {
   /** the outbox id; null in a dry run for mail that would be queued now */

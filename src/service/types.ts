@@ -54,8 +54,8 @@ export interface CreateKeyInput {
   name: string;
   type: KeyType;
   expiry: ExpiryChoice;
-  /** owner email; null for a tenant-level key */
-  owner: string | null;
+  /** owner email; null for a tenant-level key; absent: the acting user, when not an administrator */
+  owner?: string | null;
   groups: string[];
   roles: string[];
 }
@@ -99,6 +99,18 @@ export type VerifyResult =
       expiresAt: string | null;
     }
   | { valid: false };
+
+/** Why a key string is or is not valid: for administrators checking a key on a local store. */
+export interface VerifyExplanation {
+  valid: boolean;
+  accessKeyId: string;
+  /** each problem found, e.g. "inactive: last changed by alice@acme.test" with its time in `at` */
+  problems: Array<{
+    kind: 'unknown' | 'other_tenant' | 'wrong_secret' | 'old_secret' | 'inactive' | 'expired';
+    message: string;
+    at?: string;
+  }>;
+}
 
 export interface User {
   email: string;
@@ -149,6 +161,8 @@ export interface AkmService {
   deleteKey(ref: string): Promise<KeyView>;
   keyPermissions(ref: string): Promise<{ accessKeyId: string; permissions: PermissionSource[] }>;
   verifyKey(input: VerifyInput): Promise<VerifyResult>;
+  /** why verifyKey answers as it does; administrators on a local store only (a server's answer stays uniform) */
+  explainVerification(input: VerifyInput): Promise<VerifyExplanation>;
 
   addUser(email: string, name: string): Promise<User>;
   listUsers(): Promise<User[]>;

@@ -20,7 +20,8 @@ import { sql, writeTransaction } from './statements.js';
 /** Set by migration 2 on a store that had records but no sealed head yet. */
 const META_HEAD_PENDING = 'audit_head_pending';
 
-function oldChainPresent(db: Db): boolean {
+/** The single chain of schemas 2 and 3 waits for the first run with the key to re-chain it. */
+export function oldChainPresent(db: Db): boolean {
   return !!sql(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'audit_v2'").get();
 }
 

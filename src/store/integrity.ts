@@ -176,7 +176,7 @@ export function installIntegrityFunctions(db: Db): void {
   });
 }
 
-export const META_INTEGRITY_PENDING = 'integrity_pending';
+const META_INTEGRITY_PENDING = 'integrity_pending';
 
 /**
  * Give this connection the key: from now on its reads are checked and its writes checked and
@@ -224,11 +224,15 @@ function graceTrigger(): string {
       BEGIN UPDATE keys SET grace_mac = akm_row_mac(${graceArgs('keys')}) WHERE id = NEW.id; END;`;
 }
 
+/** Rows of a store upgraded from before these MACs wait for the first run with the key. */
+export function sealingPending(db: Db): boolean {
+  return !!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_INTEGRITY_PENDING);
+}
+
 function sealPending(db: Db): void {
-  const pending = () => !!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_INTEGRITY_PENDING);
-  if (!pending()) return;
+  if (!sealingPending(db)) return;
   writeTransaction(db, () => {
-    if (!pending()) return;
+    if (!sealingPending(db)) return;
     for (const table of TABLES) db.exec(`UPDATE ${table} SET mac = akm_row_mac(${macArgs(table, table)})`);
     db.exec(`UPDATE keys SET grace_mac = akm_row_mac(${graceArgs('keys')}) WHERE ${HAS_GRACE('keys')} IS NOT NULL`);
     sql(db, 'DELETE FROM meta WHERE key = ?').run(META_INTEGRITY_PENDING);

@@ -122,7 +122,11 @@ export function touchKey(db: Db, id: string, at: string, by: string): void {
   sql(db, 'UPDATE keys SET modified_at = ?, modified_by = ? WHERE id = ?').run(at, by, id);
 }
 
-/** The new secret replaces the current one; the current one is kept until `previousValidUntil` (or dropped). */
+/**
+ * The new secret replaces the current one. The current one stays usable until
+ * `previousValidUntil` (null: not at all); its digest is kept either way, so `verify --explain`
+ * can recognise an old secret (a digest cannot authenticate anything by itself).
+ */
 export function replaceSecret(
   db: Db,
   id: string,
@@ -135,7 +139,7 @@ export function replaceSecret(
     db,
     `UPDATE keys SET
        previous_sealed      = CASE WHEN @until IS NULL THEN NULL ELSE secret_sealed END,
-       previous_digest      = CASE WHEN @until IS NULL THEN NULL ELSE secret_digest END,
+       previous_digest      = secret_digest,
        previous_valid_until = @until,
        secret_sealed = @sealed, secret_digest = @digest, modified_at = @at, modified_by = @by
      WHERE id = @id`,

@@ -7,8 +7,10 @@ import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../core/errors.js';
-import { installIntegrityFunctions } from './integrity.js';
+import { oldChainPresent } from './auditUpgrade.js';
+import { installIntegrityFunctions, sealingPending } from './integrity.js';
 import { APPLICATION_ID, LATEST_VERSION, migrations } from './schema.js';
+import { lockedTransaction, waitForLocks } from './statements.js';
 
 export type Db = Database.Database;
 
@@ -17,7 +19,14 @@ export interface OpenOptions {
   create?: boolean;
   /** milliseconds a writer waits for the lock before SQLITE_BUSY */
   busyTimeoutMs?: number;
+  /** only reading: the store may be a read-only file; nothing is written, not even a migration */
+  readonly?: boolean;
+  /** called once when a write has waited a second for another process's lock, and goes on waiting */
+  onLockWait?: () => void;
 }
+
+/** How long a write waits in silence before `onLockWait` is told. */
+const QUIET_WAIT_MS = 1000;
 
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!existsSync(path)) {
@@ -40,12 +49,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     throw new UnavailableError(`${path} is not an akm store (not a SQLite database)`, { code: 'store_invalid' });
   }
 
+  const busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
   let db: Db;
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 15_000, nativeBinding: nativeBinding() });
+    db = new Database(path, {
+      readonly: options.readonly === true,
+      timeout: options.onLockWait ? Math.min(QUIET_WAIT_MS, busyTimeoutMs) : busyTimeoutMs,
+      nativeBinding: nativeBinding(),
+    });
   } catch (error) {
     throw storeError(error, path);
   }
+  if (options.onLockWait)
+    waitForLocks(db, { quietMs: QUIET_WAIT_MS, totalMs: busyTimeoutMs, onWait: options.onLockWait });
   try {
     // Read the header before any pragma that writes, so a foreign or newer file stays untouched.
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -60,6 +76,17 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
         `the store ${path} has schema version ${version}, newer than this akm understands (${LATEST_VERSION})`,
         { hint: 'upgrade akm; the store was left untouched', code: 'store_too_new' },
       );
+    }
+    if (options.readonly) {
+      // An older schema needs an upgrade, which is a write: open for writing this once. So does
+      // what the first run with the master key finishes after one (see useKeys).
+      if (version < LATEST_VERSION || sealingPending(db) || oldChainPresent(db)) {
+        db.close();
+        return openDatabase(path, { ...options, readonly: false });
+      }
+      db.pragma('foreign_keys = ON');
+      installIntegrityFunctions(db);
+      return db;
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -143,7 +170,7 @@ function createOwnerOnlyFile(path: string): void {
 
 function migrate(db: Db, from: number): void {
   if (from === LATEST_VERSION) return;
-  db.transaction(() => {
+  lockedTransaction(db, () => {
     // Re-read inside the lock: another process may have migrated meanwhile.
     const current = db.pragma('user_version', { simple: true }) as number;
     for (const step of migrations) {
@@ -151,7 +178,7 @@ function migrate(db: Db, from: number): void {
     }
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${LATEST_VERSION}`);
-  }).immediate();
+  });
 }
 
 /** Map SQLite's failures to one clear line with exit code 6. */
@@ -169,6 +196,12 @@ export function storeError(error: unknown, path: string): unknown {
     return new UnavailableError(`the store ${path} is locked by another process`, {
       hint: 'try again in a moment',
       code: 'store_locked',
+    });
+  }
+  if (code === 'SQLITE_READONLY_DIRECTORY') {
+    return new UnavailableError(`cannot open the store ${path}: its folder is not writable`, {
+      hint: 'SQLite keeps a small -shm file beside the store, even to read it: make the folder writable',
+      code: 'store_unwritable',
     });
   }
   if (

@@ -82,7 +82,24 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
     /control or invisible/,
   ],
   ['name with a bidi override', [...CREATE, '--name', 'abc\u202edef', '--expires-in', '5'], 2, /control or invisible/],
-  ['name looking like a flag', [...CREATE, '--name=--yes', '--expires-in', '5'], 2, /must not start with "-"/],
+  [
+    'name looking like a flag',
+    [...CREATE, '--name=--yes', '--expires-in', '5'],
+    2,
+    /--name needs a value, not the option --yes/,
+  ],
+  [
+    'an option where a value belongs',
+    ['create', '--name', '--tenant-level', '--expires-in', '30'],
+    2,
+    /^error: --name needs a value, not the option --tenant-level\nhint: usage: --name <name>\n$/,
+  ],
+  [
+    'a name that starts with a dash',
+    [...CREATE, '--name', '-x', '--expires-in', '5'],
+    2,
+    /--name needs a value, not the option -x/,
+  ],
   ['name that a URL would swallow', [...CREATE, '--name', '..', '--expires-in', '5'], 2, /must not be "\.\."/],
   ['invalid permission', ['roles', 'create', 'Bad', '--permission', 'DROP TABLE'], 2, /invalid permission/],
   ['bad grace', ['rotate', 'taken', '--grace', 'forever', '--no-copy'], 2, /needs a duration/],
@@ -92,6 +109,17 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['list with bad status', ['list', '--status', 'zombie'], 2, /Allowed choices/],
   ['unknown option', ['list', '--frobnicate'], 2, /unknown option '--frobnicate'/],
   ['unknown command', ['frobnicate'], 2, /unknown command/],
+  ['a mistyped command', ['creat'], 2, /^error: unknown command 'creat' for akm\nhint: did you mean create\?\n$/],
+  ['a mistyped subcommand', ['users', 'ad', 'x@acme.test'], 2, /hint: did you mean add\?/],
+  [
+    'a mistyped option',
+    [...CREATE, '--expire-in', '5'],
+    2,
+    /unknown option '--expire-in' for akm create\nhint: did you mean --expires-in or --expires-on\?/,
+  ],
+  ['a mistyped global option', ['list', '--quite'], 2, /hint: did you mean --quiet\?/],
+  ['an unknown word after a command with subcommands', ['audit', 'verfy'], 2, /hint: did you mean verify\?/],
+  ['a stray argument', ['list', 'everything'], 2, /too many arguments/],
   ['missing argument', ['show'], 2, /missing required argument/],
   ['assign nothing', ['assign', 'taken'], 2, /nothing to assign/],
   ['delete without --yes and no terminal', ['delete', 'taken'], 2, /missing --yes/],
@@ -134,8 +162,8 @@ for (const [title, mutate] of malformed) {
   });
 }
 
-// Serial: a valid verify stamps lastUsedAt, which the concurrent "nothing changed" cases would see.
-test.serial('verify: well-formed but unknown → exit 5; a space after "tenant id:" is accepted', async (t) => {
+// A local verify is a check that changes nothing, so it runs beside the "nothing changed" cases.
+test('verify: well-formed but unknown → exit 5; a space after "tenant id:" is accepted', async (t) => {
   t.is((await box.run(['verify'], { input: keyString.replace('tenant id:', 'tenant id: ') })).code, 0);
   t.is(
     (await box.run(['verify'], { input: keyString.replace(/key:AKM[A-Z2-7]{17}/, 'key:AKMAAAAAAAAAAAAAAAAA') })).code,

@@ -3,6 +3,7 @@
  * and summaries on stderr, exit codes (6 when mail stays undelivered or the trail was altered).
  */
 import test from 'ava';
+import { hostname, userInfo } from 'node:os';
 import { rawDb } from '../helpers/db.js';
 import { Sandbox } from '../helpers/cli.js';
 import { startSmtp } from '../helpers/smtp.js';
@@ -35,9 +36,9 @@ test('notifications: the inbox as a table and as JSON, unread marked, --mark-rea
   t.regex(lines[0]!, /^NEW\s+WHEN\s+MESSAGE$/);
   t.regex(
     lines[1]!,
-    /^\*\s+\d{4}-\d\d-\d\dT\S+Z\s+admin@acme\.test changed the assignments of the key "ci" \(AKM[A-Z2-7]{17}\): added role Ingestion$/,
+    /^\*\s+\d{4}-\d\d-\d\dT\S+Z\s+admin@acme\.test changed the assignments of your key "ci" \(AKM[A-Z2-7]{17}\): added role Ingestion$/,
   );
-  t.regex(lines[2]!, /created the key "ci" .* with role ReadOnly$/);
+  t.regex(lines[2]!, /created your key "ci" .* with role ReadOnly$/);
   t.regex(table.stderr, /2 unread/);
 
   const marked = await b.json(['notifications', '--user', 'alice@acme.test', '--mark-read']);
@@ -121,7 +122,10 @@ test('audit and audit verify: filters, JSON, exit 6 naming the altered record, -
   const table = await b.run(['audit', '--actor', 'admin@acme.test', '--limit', '1']);
   t.regex(
     table.stdout,
-    /^SEQ\s+WHEN\s+ACTOR\s+ACTION\s+TARGET\s+DETAILS\s+SOURCE\n5\s+\S+\s+admin@acme\.test\s+key\.delete\s+AKM[A-Z2-7]{17}\s+name=ci owner=null\s+cli:/,
+    // FROM is the OS user and host that ran the command
+    new RegExp(
+      `^SEQ\\s+WHEN\\s+ACTOR\\s+ACTION\\s+TARGET\\s+DETAILS\\s+FROM\\n5\\s+\\S+\\s+admin@acme\\.test\\s+key\\.delete\\s+AKM[A-Z2-7]{17}\\s+name=ci owner=null\\s+${`${userInfo().username}@${hostname()}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`,
+    ),
   );
   t.is((await b.run(['audit', '--since', '2027-02-30'])).code, 2);
 

@@ -48,8 +48,8 @@ test('the whole lifecycle through the binary, with the JSON contract of SPEC §3
   t.false(JSON.stringify(listed.value).includes(key.secretKey), 'list never shows a secret');
 
   t.is((await box.run(['verify'], { input: key.keyString })).code, 0);
-  const used = await box.json(['show', key.accessKeyId]);
-  t.not(used.value.lastUsedAt, null, 'verify stamps lastUsedAt');
+  const checked = await box.json(['show', key.accessKeyId]);
+  t.is(checked.value.lastUsedAt, null, 'a local verify is a check, not a use');
 
   const shown = await box.json(['show', 'deploy']);
   t.deepEqual(shown.value.permissions, ['keys:delete', 'keys:read', 'keys:rotate', 'keys:write']);

@@ -83,12 +83,47 @@ test('--help shows examples for every command; --version prints the version', as
     'login',
     'whoami',
     'logout',
+    'config show',
     'completion',
   ];
   for (const command of commands) {
     const help = await box.run([...command.split(' '), '--help']);
     t.is(help.code, 0, command);
     t.regex(help.stdout, /Examples:\n\s+\$ .*akm /, `${command} has examples`);
+    // Every help lists the global options (delete --help says to pass --yes: it must show it).
+    for (const global of [
+      '--store <path|url>',
+      '--profile <name>',
+      '-y, --yes',
+      '--json',
+      '--no-input',
+      '--as <email>',
+    ])
+      t.true(help.stdout.includes(global), `${command} --help lists ${global}`);
+    t.notRegex(help.stdout, /\(default: ""\)/, `${command}: no empty defaults`);
+  }
+});
+
+test('bare akm prints its help on stdout and exits 0; a group without a command prints its help and exits 2', async (t) => {
+  const box = new Sandbox();
+  t.teardown(() => box.cleanup());
+  for (const args of [[], ['--no-color']]) {
+    const bare = await box.run(args);
+    t.is(bare.code, 0);
+    t.regex(bare.stdout, /^Usage: akm \[options\] \[command\]/);
+    t.is(bare.stderr, '');
+  }
+  for (const group of ['users', 'groups', 'roles', 'config']) {
+    const result = await box.run([group]);
+    t.is(result.code, 2, group);
+    t.is(result.stdout, '', group);
+    t.regex(result.stderr, new RegExp(`^Usage: akm ${group} \\[options\\] \\[command\\]`), group);
+    t.notRegex(result.stderr, /error:|outputHelp|hint:/, `${group}: the help says it all, no stray line`);
+    const json = await box.run([group, '--json']);
+    t.is(json.code, 2);
+    t.deepEqual(JSON.parse(json.stderr), {
+      error: { code: 'missing_command', message: `akm ${group} needs a command`, hint: `see akm ${group} --help` },
+    });
   }
 });
 

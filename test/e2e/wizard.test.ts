@@ -20,6 +20,8 @@ test('akm create with nothing else walks through every question and confirms a s
     box.cleanup();
   });
 
+  await tty.waitFor(/Owner/);
+  tty.keys('Down', 'Enter'); // (tenant-level key)
   await tty.waitFor(/Name \(a label for people\)/);
   tty.type('wizard-key');
   tty.keys('Enter');
@@ -44,10 +46,12 @@ test('akm create with nothing else walks through every question and confirms a s
   tty.keys('Enter');
   await tty.waitFor(/not a real calendar date/);
   for (let i = 0; i < 10; i++) tty.keys('BSpace');
+  tty.type('2020-01-01');
+  tty.keys('Enter');
+  await tty.waitFor(/2020-01-01 is in the past/); // what was typed, not the instant it meant
+  for (let i = 0; i < 10; i++) tty.keys('BSpace');
   tty.type('2030-06-30');
   tty.keys('Enter');
-  await tty.waitFor(/Owner/);
-  tty.keys('Down', 'Enter'); // (tenant-level key)
   await tty.waitFor(/Groups/);
   tty.keys('Space', 'Enter'); // Administrators is first alphabetically
   await tty.waitFor(/Roles/);
@@ -55,8 +59,9 @@ test('akm create with nothing else walks through every question and confirms a s
   await tty.waitFor(/Create this key\?/);
   const summary = tty.screen();
   t.regex(summary, /name\s+wizard-key/);
-  // A bare date means through that whole day: the key expires at the next local midnight.
-  t.true(summary.includes(`validity  until ${new Date(2030, 5, 31).toISOString()}`), summary);
+  // A bare date means through that whole day, shown as its last minute in local time.
+  t.regex(summary, /validity\s+until 2030-06-30 23:59\n/);
+  t.notRegex(summary, /2030-07-01|T00:00:00/);
   t.regex(summary, /owner\s+\(tenant-level\)/);
   t.regex(summary, /groups\s+Administrators/);
   t.regex(summary, /roles\s+Ingestion/);
@@ -72,6 +77,11 @@ test('akm create with nothing else walks through every question and confirms a s
   t.is(key.owner, null);
   t.deepEqual(key.groups, ['Administrators']);
   t.deepEqual(key.roles, ['Ingestion']);
+  t.is(
+    key.expiresAt,
+    new Date(2030, 6, 1).toISOString(),
+    'valid through June 30: it expires at the next local midnight',
+  );
 });
 
 test('a missing required value is asked for; the rest come from flags', async (t) => {
@@ -91,21 +101,32 @@ test('a missing required value is asked for; the rest come from flags', async (t
   t.true(days > 89.9 && days <= 90);
 });
 
-test('delete asks to confirm; "no" changes nothing and exits 130; Ctrl-C exits 130', async (t) => {
+test('delete and rotate default to No; declining says "not deleted" / "not rotated" (no error) and exits 130', async (t) => {
   if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
   const box = await new Sandbox().init();
-  await box.run(['create', '--name', 'keep', '--tenant-level', '--expires-in', '5', '--no-copy']);
-  const no = session(box, ['delete', 'keep']);
   t.teardown(() => box.cleanup());
-  await no.waitFor(/Delete AKM[A-Z2-7]{17} \("keep"\)\? This cannot be undone/);
-  no.type('n');
-  no.keys('Enter');
+  const created = await box.json(['create', '--name', 'keep', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const no = session(box, ['delete', 'keep']);
+  await no.waitFor(/Delete AKM[A-Z2-7]{17} \("keep"\)\? This cannot be undone\. \(y\/N\)/);
+  no.keys('Enter'); // the default
   t.is(await no.exitCode(), 130);
+  t.regex(no.screen(), /^not deleted$/m);
+  t.notRegex(no.screen(), /error:/);
   no.kill();
   t.is((await box.json(['list'])).value.length, 1);
 
+  const rotate = session(box, ['rotate', 'keep', '--no-copy']);
+  await rotate.waitFor(/Issue a new secret for keep\? The old one stops working at once\. \(y\/N\)/);
+  rotate.keys('Enter');
+  t.is(await rotate.exitCode(), 130);
+  t.regex(rotate.screen(), /^not rotated$/m);
+  t.notRegex(rotate.screen(), /error:/);
+  rotate.kill();
+  const stillValid = await box.run(['verify'], { input: created.value.keyString });
+  t.is(stillValid.code, 0, 'declining changed nothing: the secret still works');
+
   const interrupted = session(box, ['create']);
-  await interrupted.waitFor(/Name/);
+  await interrupted.waitFor(/Owner/);
   interrupted.keys('C-c');
   t.is(await interrupted.exitCode(), 130);
   interrupted.kill();
@@ -117,4 +138,34 @@ test('delete asks to confirm; "no" changes nothing and exits 130; Ctrl-C exits 1
   t.is(await yes.exitCode(), 0);
   yes.kill();
   t.is((await box.json(['list'])).value.length, 0);
+});
+
+test('the wizard checks each answer as given: an owner at 2/2 cannot be picked, a taken name is refused at once', async (t) => {
+  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  for (const user of ['full@acme.test', 'free@acme.test']) await box.run(['users', 'add', user]);
+  for (const name of ['one', 'two'])
+    await box.run(['create', '--name', name, '--owner', 'full@acme.test', '--expires-in', '5', '--no-copy']);
+  await box.run(['create', '--name', 'taken', '--owner', 'free@acme.test', '--expires-in', '5', '--no-copy']);
+  const tty = session(box, ['create', '--expires-in', '30', '--no-copy']);
+  t.teardown(() => tty.kill());
+  const owners = await tty.waitFor(/full@acme\.test/);
+  t.regex(owners, /full@acme\.test \(2\/2 keys\).*already owns 2 keys/);
+  // admin@acme.test, free@acme.test, full@acme.test, tenant-level: the cursor skips full
+  tty.keys('Down', 'Down');
+  await tty.waitFor(/❯ \(tenant-level key, no owner\)/);
+  tty.keys('Up');
+  await tty.waitFor(/❯ free@acme\.test/);
+  tty.keys('Enter');
+  await tty.waitFor(/Name/);
+  tty.type('TAKEN');
+  tty.keys('Enter');
+  await tty.waitFor(/a key named "TAKEN" already exists for free@acme\.test/);
+  for (let i = 0; i < 5; i++) tty.keys('BSpace');
+  tty.type('second');
+  tty.keys('Enter');
+  t.is(await tty.exitCode(), 0, tty.screen());
+  const keys = (await box.json(['list', '--owner', 'free@acme.test'])).value;
+  t.deepEqual(keys.map((k: { name: string }) => k.name).sort(), ['second', 'taken']);
 });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { ensureStoreId, initTenant, useKeys } from '../../src/service/local/bootstrap.js';
+import { ensureStoreId, initTenant, META_STORE_ID, useKeys } from '../../src/service/local/bootstrap.js';
+import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { openDatabase, type Db } from '../../src/store/open.js';
 
@@ -22,6 +23,8 @@ export interface TempStore {
    * through the store layer on it are sealed like akm's own. The caller closes it.
    */
   connection(): Db;
+  /** another tenant in the same store (admin admin@<id>.test), opened as a service */
+  addTenant(tenantId: string): LocalService;
   cleanup(): void;
 }
 
@@ -58,6 +61,22 @@ export function tempStore(prefix = 'akm-test-'): TempStore {
       const connection = openDatabase(path);
       useKeys(connection, deriveKeys(Buffer.from(masterKey, 'base64')));
       return connection;
+    },
+    addTenant: (tenantId) => {
+      const db = openDatabase(path);
+      try {
+        initTenant(db, getMeta(db, META_STORE_ID)!, deriveKeys(Buffer.from(masterKey, 'base64')), {
+          tenantId,
+          tenantName: tenantId,
+          adminEmail: `admin@${tenantId}.test`,
+          adminName: '',
+          now: new Date(),
+          source: 'test',
+        });
+      } finally {
+        db.close();
+      }
+      return LocalService.open({ storePath: path, tenantId, masterKey: masterKeyOptions, source: 'test' });
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -15,6 +15,8 @@ export class TmuxSession {
     private readonly dir: string,
     env: NodeJS.ProcessEnv,
     command: string[],
+    /** the terminal's size: 160 × 50 unless a test needs another (a narrow terminal) */
+    size: { columns: number; rows: number } = { columns: 160, rows: 50 },
   ) {
     this.exitFile = join(dir, `exit-${this.socket}`);
     const script = join(dir, `run-${this.socket}.sh`);
@@ -38,9 +40,9 @@ export class TmuxSession {
       'new-session',
       '-d',
       '-x',
-      '160',
+      String(size.columns),
       '-y',
-      '50',
+      String(size.rows),
       'sh',
       script,
     ]);

@@ -238,3 +238,32 @@ test('interactive login in a terminal: asks for the id and, hidden, the secret',
   const me = await json(server, ['--profile', profile, 'whoami']);
   t.is(me.value.actor, 'admin@acme.test');
 });
+
+test('interactive login: a pasted key string is masked as it is typed and split into id and secret', async (t) => {
+  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+  const server = await spawnServe();
+  const env = server.clientEnv({ CI: '', TERM: 'xterm-256color' });
+  const tty = new TmuxSession(server.clientHome, env, [
+    process.execPath,
+    BIN,
+    'login',
+    server.url,
+    '--insecure-storage',
+  ]);
+  t.teardown(async () => {
+    tty.kill();
+    await server.stop();
+  });
+  await tty.waitFor(/Access key id \(or paste the whole key string\)/);
+  tty.type(server.admin.keyString); // what akm create puts on the clipboard
+  await tty.waitFor(new RegExp(`key:${server.admin.accessKeyId}::\\*{10}`));
+  t.false(tty.screen().includes(server.admin.secretKey), 'masked while typed');
+  tty.keys('Enter');
+  t.is(await tty.exitCode(), 0, tty.screen());
+  const screen = tty.screen();
+  t.regex(screen, /logged in/);
+  t.notRegex(screen, /Secret access key/, 'the secret came with the key string: not asked again');
+  t.false(screen.includes(server.admin.secretKey), 'the secret never shows, not even after Enter');
+  const me = await json(server, ['whoami']);
+  t.is(me.value.actor, 'admin@acme.test');
+});

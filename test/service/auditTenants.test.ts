@@ -12,38 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnavailableError } from '../../src/core/errors.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { auditMac, headTag } from '../../src/store/audit.js';
-import { getMeta } from '../../src/store/meta.js';
 import { openDatabase } from '../../src/store/open.js';
 import { dumpTables, rawDb } from '../helpers/db.js';
 import { buildAtVersion } from '../helpers/migrations.js';
-import { keyInput, keysOf, refusal } from '../helpers/service.js';
-import { tempStore, type TempStore } from '../helpers/store.js';
-
-function addTenant(store: TempStore, tenantId: string): void {
-  const db = openDatabase(store.path);
-  try {
-    initTenant(db, getMeta(db, META_STORE_ID)!, keysOf(store), {
-      tenantId,
-      tenantName: tenantId,
-      adminEmail: `admin@${tenantId}.test`,
-      adminName: '',
-      now: new Date(),
-      source: 'test',
-    });
-  } finally {
-    db.close();
-  }
-}
+import { keyInput, refusal } from '../helpers/service.js';
+import { tempStore } from '../helpers/store.js';
 
 async function twoTenants(t: ExecutionContext) {
   const store = tempStore();
   t.teardown(store.cleanup);
-  addTenant(store, 'globex');
+  const globex = store.addTenant('globex');
   const acme = store.open();
-  const globex = LocalService.open({ storePath: store.path, tenantId: 'globex', masterKey: store.masterKeyOptions });
   t.teardown(async () => {
     await acme.close();
     await globex.close();

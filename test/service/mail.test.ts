@@ -49,7 +49,7 @@ const run = (service: LocalService, options: { withinDays?: number; dryRun?: boo
 
 const recipientsOf = (smtp: TestSmtp) => smtp.received.flatMap((m) => m.to).sort();
 
-test('every administrator, the creator and the last modifier get one mail naming the key and how to extend it', async (t) => {
+test('the owner, every administrator, the creator and the last modifier get one mail naming the key and how to extend it', async (t) => {
   const { smtp, clock, admin } = await setup(t);
   await admin.addUser('alice@acme.test', 'Alice');
   await admin.addUser('carol@acme.test', 'Carol');
@@ -74,10 +74,16 @@ test('every administrator, the creator and the last modifier get one mail naming
 
   const result = await run(admin);
   t.is(result.keys, 1);
-  t.is(result.sent, 4);
+  t.is(result.sent, 5);
   t.is(result.failed, 0);
   t.false(result.dryRun);
-  t.deepEqual(recipientsOf(smtp), ['admin@acme.test', 'bob@acme.test', 'carol@acme.test', 'dave@acme.test']);
+  t.deepEqual(recipientsOf(smtp), [
+    'admin@acme.test',
+    'alice@acme.test',
+    'bob@acme.test',
+    'carol@acme.test',
+    'dave@acme.test',
+  ]);
   const expiresAt = new Date(Date.parse('2026-05-02T09:00:00.000Z')).toISOString();
   for (const mail of smtp.received) {
     t.is(mail.to.length, 1, 'one recipient per message');
@@ -100,6 +106,7 @@ test('every administrator, the creator and the last modifier get one mail naming
   }
   const reasonOf = (to: string) =>
     smtp.received.find((m) => m.to[0] === to)!.body.match(/^You receive this because (.*)\.$/m)![1];
+  t.is(reasonOf('alice@acme.test'), 'it is your key');
   t.is(reasonOf('bob@acme.test'), 'you are a member of Administrators');
   t.is(reasonOf('carol@acme.test'), 'you created this key');
   t.is(reasonOf('dave@acme.test'), 'you were the last to modify this key');
@@ -119,7 +126,7 @@ test('every administrator, the creator and the last modifier get one mail naming
   // a second run sends nothing
   const again = await run(admin);
   t.deepEqual([again.keys, again.sent, again.messages.length], [0, 0, 0]);
-  t.is(smtp.received.length, 4);
+  t.is(smtp.received.length, 5);
 });
 
 test('once per key and expiry date: extending re-arms the mail for the new date', async (t) => {

@@ -30,7 +30,7 @@ async function about(service: LocalService, user: string, keyId: string): Promis
   return (await service.listNotifications({ user })).items.filter((n) => n.accessKeyId === keyId);
 }
 
-test('an assignment change notifies the owner, the creator and the last modifier, each once', async (t) => {
+test('a change notifies the owner, the administrators, the creator and the last modifier, each once, never the actor', async (t) => {
   const { clock, admin, carol, dave } = await setup(t);
   const key = await carol.createKey(keyInput({ name: 'deploy', owner: 'alice@acme.test' }));
   clock.advance(HOUR);
@@ -43,33 +43,47 @@ test('an assignment change notifies the owner, the creator and the last modifier
     removeRoles: [],
   });
 
-  for (const user of ['alice@acme.test', 'carol@acme.test', 'dave@acme.test']) {
-    const assigns = (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
-    t.is(assigns.length, 1, user);
+  const assigns = async (user: string) =>
+    (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
+  t.is(
+    (await assigns('alice@acme.test'))[0]?.message,
+    `admin@acme.test changed the assignments of your key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
+  );
+  for (const user of ['carol@acme.test', 'dave@acme.test']) {
+    const got = await assigns(user);
+    t.is(got.length, 1, user);
     t.is(
-      assigns[0]!.message,
-      `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
+      got[0]!.message,
+      `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}) of alice@acme.test: added group Deployers and role ReadOnly`,
     );
-    t.is(assigns[0]!.actor, 'admin@acme.test');
-    t.is(assigns[0]!.keyName, 'deploy');
-    t.false(assigns[0]!.read);
+    t.is(got[0]!.actor, 'admin@acme.test');
+    t.is(got[0]!.keyName, 'deploy');
+    t.false(got[0]!.read);
   }
-  // the admin acted but is neither owner, creator nor last modifier; bob has nothing to do with the key
-  t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
-  t.deepEqual(await about(admin, 'bob@acme.test', key.accessKeyId), []);
+  // the admin made the change: told of the others' changes (as an administrator), not of their own
+  t.deepEqual(
+    (await about(admin, 'admin@acme.test', key.accessKeyId)).map((n) => n.action),
+    ['key.extend', 'key.create'],
+  );
+  t.deepEqual(await about(admin, 'bob@acme.test', key.accessKeyId), [], 'bob has nothing to do with the key');
+  t.deepEqual(
+    (await about(admin, 'carol@acme.test', key.accessKeyId)).map((n) => n.action),
+    ['key.assign', 'key.extend'],
+    'carol created it: told of the others, not of her own create',
+  );
 
-  // now the admin is the last modifier: the next change reaches the admin instead of dave
+  // now the admin is the last modifier, and dave no longer concerned
   await carol.assignKey(key.accessKeyId, { addGroups: [], addRoles: [], removeGroups: [], removeRoles: ['ReadOnly'] });
-  t.is((await about(admin, 'admin@acme.test', key.accessKeyId)).length, 1);
-  t.is((await about(admin, 'dave@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 1);
-  t.is((await about(admin, 'carol@acme.test', key.accessKeyId)).filter((n) => n.action === 'key.assign').length, 2);
+  t.is((await assigns('admin@acme.test')).length, 1);
+  t.is((await assigns('dave@acme.test')).length, 1);
+  t.is((await assigns('carol@acme.test')).length, 1);
   t.regex(
     (await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message,
-    /^carol@acme\.test changed the assignments .*: removed role ReadOnly$/,
+    /^carol@acme\.test changed the assignments of your key .*: removed role ReadOnly$/,
   );
 });
 
-test('one person who is owner, creator and last modifier is notified once', async (t) => {
+test('nobody is told of their own change, even as owner, creator and last modifier', async (t) => {
   const { admin } = await setup(t);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   const own = await alice.createKey(keyInput({ name: 'mine', owner: 'alice@acme.test', roles: ['KeyManager'] }));
@@ -79,32 +93,41 @@ test('one person who is owner, creator and last modifier is notified once', asyn
     removeGroups: [],
     removeRoles: ['KeyManager'],
   });
-  const mine = await about(admin, 'alice@acme.test', own.accessKeyId);
+  t.deepEqual(await about(admin, 'alice@acme.test', own.accessKeyId), []);
+  const told = await about(admin, 'admin@acme.test', own.accessKeyId);
   t.deepEqual(
-    mine.map((n) => n.action),
+    told.map((n) => n.action),
     ['key.assign', 'key.create'],
+  );
+  t.regex(
+    told[1]!.message,
+    /^alice@acme\.test created the key "mine" \(AKM[A-Z2-7]{17}\) of alice@acme\.test with role KeyManager$/,
   );
 });
 
-test('groups and roles given at create notify the owner and the creator; a create without them notifies nobody', async (t) => {
+test('a create tells the owner and the administrators, with or without groups and roles', async (t) => {
   const { admin, carol } = await setup(t);
   const plain = await carol.createKey(keyInput({ name: 'plain', owner: 'bob@acme.test' }));
-  t.deepEqual(await about(admin, 'bob@acme.test', plain.accessKeyId), []);
+  t.is(
+    (await about(admin, 'bob@acme.test', plain.accessKeyId))[0]?.message,
+    `carol@acme.test created your key "plain" (${plain.accessKeyId})`,
+  );
+  t.is(
+    (await about(admin, 'admin@acme.test', plain.accessKeyId))[0]?.message,
+    `carol@acme.test created the key "plain" (${plain.accessKeyId}) of bob@acme.test`,
+  );
   t.deepEqual(await about(admin, 'carol@acme.test', plain.accessKeyId), []);
 
   const assigned = await carol.createKey(
     keyInput({ name: 'assigned', owner: 'bob@acme.test', groups: ['Deployers'], roles: ['Ingestion'] }),
   );
-  for (const user of ['bob@acme.test', 'carol@acme.test']) {
-    const got = await about(admin, user, assigned.accessKeyId);
-    t.is(got.length, 1, user);
-    t.is(got[0]!.action, 'key.create');
-    t.is(
-      got[0]!.message,
-      `carol@acme.test created the key "assigned" (${assigned.accessKeyId}) with group Deployers and role Ingestion`,
-    );
-  }
-  t.deepEqual(await about(admin, 'admin@acme.test', assigned.accessKeyId), []);
+  const got = await about(admin, 'bob@acme.test', assigned.accessKeyId);
+  t.is(got.length, 1);
+  t.is(got[0]!.action, 'key.create');
+  t.is(
+    got[0]!.message,
+    `carol@acme.test created your key "assigned" (${assigned.accessKeyId}) with group Deployers and role Ingestion`,
+  );
 });
 
 test('a tenant-level key that acts has no inbox: only the people concerned are notified', async (t) => {
@@ -153,30 +176,29 @@ test('the owner hears when someone else deactivates, activates, rotates, extends
   const all = await about(admin, 'alice@acme.test', key.accessKeyId);
   t.deepEqual(
     all.map((n) => n.action),
-    ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate'],
+    ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate', 'key.create'],
   );
-  // nobody else was told, and no message carries a secret
+  // the administrator who created it hears of dave's changes; dave of none; no message carries a secret
   t.deepEqual(await about(admin, 'dave@acme.test', key.accessKeyId), []);
-  t.deepEqual(await about(admin, 'admin@acme.test', key.accessKeyId), []);
-  for (const n of all) for (const secret of secrets) t.false(n.message.includes(secret));
+  const adminInbox = await about(admin, 'admin@acme.test', key.accessKeyId);
+  t.is(adminInbox.length, 5);
+  t.true(adminInbox.every((n) => n.message.includes('of alice@acme.test')));
+  for (const n of [...all, ...adminInbox]) for (const secret of secrets) t.false(n.message.includes(secret));
   t.true(all.every((n) => !/akms_/.test(n.message)));
 });
 
-test('no owner notice when the owners act on their own key, nor for a tenant-level key', async (t) => {
+test('a tenant-level key has no owner to tell; its administrators and creator are told', async (t) => {
   const { admin, dave } = await setup(t);
-  const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
-  const own = await alice.createKey(keyInput({ name: 'own', owner: 'alice@acme.test' }));
-  await alice.setKeyStatus(own.accessKeyId, 'inactive');
-  await alice.rotateKey(own.accessKeyId, 0);
-  await alice.extendKey(own.accessKeyId, { kind: 'days', days: 5 });
-  await alice.deleteKey(own.accessKeyId);
-  t.deepEqual(await about(admin, 'alice@acme.test', own.accessKeyId), []);
-
   const shared = await admin.createKey(keyInput({ name: 'shared', owner: null }));
   await dave.setKeyStatus(shared.accessKeyId, 'inactive');
   await dave.deleteKey(shared.accessKeyId);
-  for (const user of ['admin@acme.test', 'dave@acme.test'])
-    t.deepEqual(await about(admin, user, shared.accessKeyId), []);
+  t.deepEqual(await about(admin, 'dave@acme.test', shared.accessKeyId), []);
+  const told = await about(admin, 'admin@acme.test', shared.accessKeyId);
+  t.deepEqual(
+    told.map((n) => n.action),
+    ['key.delete', 'key.deactivate'],
+  );
+  t.regex(told[0]!.message, /^dave@acme\.test deleted the tenant-level key "shared"/);
 });
 
 test('a change that fails writes no notification: notices share the change transaction', async (t) => {
@@ -208,13 +230,13 @@ test('a change that fails writes no notification: notices share the change trans
 test('the inbox: newest first, unread filter, mark read, counts', async (t) => {
   const { clock, admin, dave } = await setup(t);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 2; i++) {
     clock.advance(HOUR);
     await dave.extendKey(key.accessKeyId, { kind: 'days', days: 10 + i });
   }
   const all = await admin.listNotifications({ user: 'alice@acme.test' });
   t.is(all.user, 'alice@acme.test');
-  t.is(all.items.length, 3);
+  t.is(all.items.length, 3, 'the create and two extensions');
   t.is(all.unread, 3);
   t.deepEqual(
     all.items.map((n) => n.at),

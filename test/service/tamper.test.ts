@@ -7,14 +7,10 @@
  */
 import test from 'ava';
 import type Database from 'better-sqlite3';
-import { getMeta } from '../../src/store/meta.js';
-import { openDatabase } from '../../src/store/open.js';
-import { initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
-import { LocalService } from '../../src/service/local/service.js';
 import { TamperedRecordError } from '../../src/store/integrity.js';
 import { dumpTables, rawDb } from '../helpers/db.js';
 import { tempStore } from '../helpers/store.js';
-import { HOUR, keyInput, keysOf, refusal } from '../helpers/service.js';
+import { HOUR, keyInput, refusal } from '../helpers/service.js';
 
 type Column = 'secret_sealed' | 'secret_digest' | 'previous_digest';
 
@@ -168,23 +164,8 @@ test('swapping two keys’ sealed secrets or digests fails: the AAD and the dige
 test('a sealed secret moved to a key of another tenant fails to open', async (t) => {
   const store = tempStore();
   t.teardown(store.cleanup);
-  const db = openDatabase(store.path);
-  initTenant(db, getMeta(db, META_STORE_ID)!, keysOf(store), {
-    tenantId: 'globex',
-    tenantName: 'Globex',
-    adminEmail: 'admin@globex.test',
-    adminName: '',
-    now: new Date(),
-    source: 'test',
-  });
-  db.close();
   const acme = store.open();
-  const globex = LocalService.open({
-    storePath: store.path,
-    tenantId: 'globex',
-    masterKey: store.masterKeyOptions,
-    source: 'test',
-  });
+  const globex = store.addTenant('globex');
   t.teardown(async () => {
     await acme.close();
     await globex.close();

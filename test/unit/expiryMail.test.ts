@@ -21,14 +21,16 @@ const payload: ExpiryMailPayload = {
   reasons: ['administrator', 'creator'],
 };
 
-test('recipients: every administrator plus creator and last modifier, each once with all their reasons', (t) => {
+test('recipients: the owner, every administrator, the creator and the last modifier, each once with all their reasons', (t) => {
   const people = {
+    owner: 'dave@acme.test',
     createdBy: 'carol@acme.test',
     modifiedBy: 'Admin@acme.test',
     creatorIsUser: true,
     modifierIsUser: true,
   };
   t.deepEqual(expiryRecipients(people, ['bob@acme.test', 'admin@acme.test']), [
+    { email: 'dave@acme.test', reasons: ['owner'] },
     { email: 'admin@acme.test', reasons: ['administrator', 'modifier'] },
     { email: 'bob@acme.test', reasons: ['administrator'] },
     { email: 'carol@acme.test', reasons: ['creator'] },
@@ -37,6 +39,7 @@ test('recipients: every administrator plus creator and last modifier, each once 
 
 test('recipients: a removed user or a tenant-level key as creator or modifier gets no mail', (t) => {
   const people = {
+    owner: null,
     createdBy: 'gone@acme.test',
     modifiedBy: 'key:AKMBBBBBBBBBBBBBBBBB',
     creatorIsUser: false,

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { keyTable } from '../render/keys.js';
 
 export function registerActivation(program: Command, ctx: CommandContext): void {
@@ -22,6 +21,5 @@ export function registerActivation(program: Command, ctx: CommandContext): void 
 export async function runSetStatus(ref: string, status: 'active' | 'inactive', deps: Deps): Promise<void> {
   const key = await (await deps.service()).setKeyStatus(ref, status);
   if (deps.io.json) return deps.io.outJson(key);
-  await prepareDates(deps.io);
   deps.io.out(keyTable(deps.io, [key], deps.now()));
 }

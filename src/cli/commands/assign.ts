@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { collect, examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { keyDetails } from '../render/keys.js';
 
 export interface AssignOptions {
@@ -41,6 +40,5 @@ export async function runAssign(ref: string, options: AssignOptions, deps: Deps)
   });
   if (deps.io.json) return deps.io.outJson(updated);
   const details = await service.showKey(updated.accessKeyId);
-  await prepareDates(deps.io);
   deps.io.out(keyDetails(deps.io, details, deps.now()));
 }

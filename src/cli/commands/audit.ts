@@ -11,7 +11,6 @@ import { parseInstant } from '../../core/expiry.js';
 import type { AuditRecord } from '../../service/types.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { auditTable, verificationText } from '../render/audit.js';
 import { parseLimit } from './notifications.js';
 
@@ -96,7 +95,7 @@ const PAGE = 1000;
 export async function runAudit(options: AuditOptions, deps: Deps): Promise<void> {
   const { io } = deps;
   const wanted = options.limit ?? 100;
-  const service = await deps.service();
+  const service = await deps.service('read');
   const query = {
     since: options.since === undefined ? undefined : parseSince(options.since, deps.now()),
     key: options.key,
@@ -111,13 +110,12 @@ export async function runAudit(options: AuditOptions, deps: Deps): Promise<void>
   } while (after && records.length < wanted);
   if (io.json) return io.outJson(records);
   if (records.length === 0) return io.info('no audit records match');
-  await prepareDates(io);
   io.out(auditTable(io, records, deps.now()));
 }
 
 export async function runAuditVerify(options: { expectHead?: string }, deps: Deps): Promise<void> {
   const { io } = deps;
-  const result = await (await deps.service()).verifyAudit({ expectHead: options.expectHead });
+  const result = await (await deps.service('read')).verifyAudit({ expectHead: options.expectHead });
   if (io.json) io.outJson(result);
   else io.out(verificationText(io, result));
   if (!result.ok) {

@@ -19,7 +19,7 @@ export function registerCopy(program: Command, ctx: CommandContext): void {
 }
 
 export async function runCopy(ref: string, options: CopyOptions, deps: Deps): Promise<void> {
-  const copy = await (await deps.service()).copyKey(ref);
+  const copy = await (await deps.service('read')).copyKey(ref);
   if (deps.io.json) return deps.io.outJson(copy);
   if (options.print) return deps.io.out(copy.keyString);
   const result = await deps.clipboard.write(copy.keyString);

@@ -1,12 +1,11 @@
 /** akm create: a new key, its secret shown once and copied to the clipboard. */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { expiryFromFlags } from '../../core/expiry.js';
+import { expiryFromFlags, resolveExpiry } from '../../core/expiry.js';
 import type { KeyType } from '../../service/types.js';
 import { collect, examples, type CommandContext } from '../command.js';
 import { copyKeyString } from '../io/clipboard.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { printIssuedKey } from '../render/keys.js';
 import { NEVER_EXPIRES_WARNING } from '../wizards/expiry.js';
 import { API_TYPE_WARNING, completeDraft, type CreateDraft } from '../wizards/createKey.js';
@@ -21,13 +20,14 @@ export interface CreateOptions {
   tenantLevel?: boolean;
   group?: string[];
   role?: string[];
-  copy: boolean;
+  /** undefined: copy only for a person at a terminal */
+  copy?: boolean;
 }
 
 export function registerCreate(program: Command, ctx: CommandContext): void {
   program
     .command('create')
-    .description('create a key; the secret is shown once and the key string copied to the clipboard')
+    .description('create a key; the secret is shown once (and, at a terminal, the key string copied)')
     .option('--name <name>', 'a label for people (cannot authenticate anything)')
     .addOption(
       new Option('--type <type>', 'access (programmatic access) or api (data ingestion only)').choices([
@@ -51,6 +51,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .option('--tenant-level', 'no owner: a tenant-level key (administrators only)')
     .option('--group <name>', 'assign a group (repeatable)', collect)
     .option('--role <name>', 'assign a role (repeatable)', collect)
+    .option('--copy', 'copy the key string to the clipboard even when stdout is not a terminal')
     .option('--no-copy', 'do not copy the key string to the clipboard')
     .addHelpText(
       'after',
@@ -66,10 +67,13 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
 
 export async function runCreate(options: CreateOptions, deps: Deps): Promise<void> {
   const { io, prompter } = deps;
+  const expiry = expiryFromFlags(options);
+  // Checked here too, so a refusal names what was typed, whichever store answers.
+  if (expiry) resolveExpiry(expiry, deps.now());
   const draft: CreateDraft = {
     name: options.name,
     type: options.type,
-    expiry: expiryFromFlags(options),
+    expiry,
     owner: options.tenantLevel ? null : options.owner,
     groups: options.group,
     roles: options.role,
@@ -83,8 +87,6 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
         code: 'missing_flag',
       });
     }
-    if (draft.owner === undefined)
-      throw new UsageError('missing --owner <email> or --tenant-level', { code: 'missing_flag' });
   }
   if (options.type === 'api') io.warn(API_TYPE_WARNING);
   if (draft.expiry?.kind === 'never') io.warn(NEVER_EXPIRES_WARNING);
@@ -92,7 +94,6 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
   const service = await deps.service();
   const input = await completeDraft(draft, nothingGiven, { prompter, io, service, now: deps.now });
   const issued = await service.createKey(input);
-  await prepareDates(io);
-  const copied = await copyKeyString(deps.clipboard, (text) => deps.io.warn(text), issued.keyString, options.copy);
-  printIssuedKey(io, issued, copied);
+  printIssuedKey(io, issued, deps.now());
+  await copyKeyString(deps, issued.keyString, options.copy);
 }

@@ -22,6 +22,7 @@ export async function runDelete(ref: string, deps: Deps): Promise<void> {
   await confirmDestructive(
     deps,
     `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? This cannot be undone.`,
+    'not deleted',
   );
   const deleted = await service.deleteKey(key.accessKeyId);
   if (deps.io.json) return deps.io.outJson({ deleted: true, ...deleted });

@@ -4,7 +4,6 @@ import { UsageError } from '../../core/errors.js';
 import { expiryFromFlags } from '../../core/expiry.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { keyTable } from '../render/keys.js';
 import { NEVER_EXPIRES_WARNING } from '../wizards/expiry.js';
 
@@ -44,6 +43,5 @@ export async function runExtend(ref: string, options: ExtendOptions, deps: Deps)
   if (expiry.kind === 'never') deps.io.warn(NEVER_EXPIRES_WARNING);
   const key = await (await deps.service()).extendKey(ref, expiry);
   if (deps.io.json) return deps.io.outJson(key);
-  await prepareDates(deps.io);
   deps.io.out(keyTable(deps.io, [key], deps.now()));
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { printable } from '../../core/validate.js';
 import type { AkmService, Group } from '../../service/types.js';
 import { examples, type CommandContext } from '../command.js';
+import { helpOrUnknown } from '../parsing.js';
 import { confirmDestructive } from '../confirm.js';
 import type { Deps } from '../deps.js';
 import { groupsTable, printChange, printList, printRemoval } from '../render/people.js';
@@ -52,7 +53,7 @@ const PAIR_COMMANDS: Array<{
 ];
 
 export function registerGroups(program: Command, ctx: CommandContext): void {
-  const groups = program.command('groups').description('manage groups: sets of users that carry roles');
+  const groups = helpOrUnknown(program.command('groups').description('manage groups: sets of users that carry roles'));
   groups
     .command('create')
     .description('create a group')
@@ -91,12 +92,12 @@ export async function runGroupsCreate(name: string, deps: Deps): Promise<void> {
 }
 
 export async function runGroupsList(deps: Deps): Promise<void> {
-  printList(deps.io, await (await deps.service()).listGroups(), groupsTable);
+  printList(deps.io, await (await deps.service('read')).listGroups(), groupsTable);
 }
 
 export async function runGroupsDelete(name: string, deps: Deps): Promise<void> {
   const service = await deps.service();
-  await confirmDestructive(deps, `Delete the group ${printable(name)}?`);
+  await confirmDestructive(deps, `Delete the group ${printable(name)}?`, 'not deleted');
   const group = await service.deleteGroup(name);
   printRemoval(deps.io, 'deleted', group, `deleted group ${printable(group.name)}`);
 }

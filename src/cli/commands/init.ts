@@ -1,45 +1,62 @@
 /** akm init: a store (or one more tenant in it), its built-in groups and roles, and the first admin. */
 import type { Command } from 'commander';
-import { randomString, BASE32 } from '../../core/base.js';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
 import { provisionMasterKey } from '../../crypto/masterKey.js';
 import { checkMasterKey, ensureStoreId, initTenant } from '../../service/local/bootstrap.js';
 import { cliSource } from '../../service/local/service.js';
-import { openDatabase } from '../../store/open.js';
+import { openDatabase, type Db } from '../../store/open.js';
+import { firstTenant, listTenants } from '../../store/tenants.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderFields } from '../io/table.js';
+import { shellQuote } from '../nextSteps.js';
+import { LOCK_WAIT_NOTICE } from '../serviceFactory.js';
+import { askInit } from '../wizards/init.js';
 
 export interface InitOptions {
   tenant?: string;
   tenantName?: string;
   admin?: string;
   adminName?: string;
+  makeDefault?: boolean;
 }
 
 export function registerInit(program: Command, ctx: CommandContext): void {
   program
     .command('init')
     .description('set up a store: tenant, built-in groups and roles, first administrator, master key')
-    .option('--tenant <id>', 'tenant id, a short slug (generated when omitted)')
+    .option('--tenant <id>', 'tenant id, a short slug in every key string (asked for, or made from the name)')
     .option('--tenant-name <name>', 'display name of the tenant')
     .option('--admin <email>', 'email of the first administrator')
     .option('--admin-name <name>', 'display name of the first administrator')
+    .option('--make-default', "make this store and tenant the profile's default, even if it has one")
     .addHelpText(
       'after',
-      examples(
+      `${examples(
+        'akm init                                     # asks for the tenant and the first administrator',
         'akm init --tenant acme --admin alice@acme.test',
         'akm init --tenant acme --admin alice@acme.test --master-key-file ~/.config/akm/master.key',
-        'AKM_STORE=/srv/akm/akm.db akm init --tenant acme --tenant-name "Acme Inc" --admin ops@acme.test',
-      ),
+        'akm init --store ./staging.db --tenant acme --admin alice@acme.test --profile staging',
+      )}
+The first store you set up becomes your default (remembered in the profile, with its master key
+file if you gave one). A later init leaves the default alone unless you pass --profile NAME or
+--make-default; it prints how to reach the new store instead.
+`,
     )
     .action(async (flags: InitOptions, command: Command) => runInit(flags, ctx.deps(command)));
 }
 
-function generatedTenantId(): string {
-  return `t-${randomString(BASE32, 8).toLowerCase()}`;
+function tenantIds(store: string): string[] {
+  if (!existsSync(store)) return [];
+  const db = openDatabase(store, { readonly: true });
+  try {
+    return listTenants(db).map((t) => t.id);
+  } finally {
+    db.close();
+  }
 }
 
 export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
@@ -49,50 +66,41 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
       hint: 'on a server, run akm init there; from here use akm login <url>',
     });
   // --tenant may also come as the global option (it is the same flag name).
-  const tenantId = validate.tenantId(options.tenant ?? settings.tenant ?? generatedTenantId());
-  const adminEmail = validate.email(
-    options.admin ??
-      (await prompter.input({
-        message: 'Email of the first administrator',
-        flag: '--admin <email>',
-        validate: (v) => {
-          try {
-            validate.email(v);
-            return true;
-          } catch (error) {
-            return (error as Error).message;
-          }
-        },
-      })),
+  const answers = await askInit(
+    { tenantId: options.tenant ?? settings.tenant, tenantName: options.tenantName, adminEmail: options.admin },
+    prompter,
+    tenantIds(settings.store),
   );
-  const tenantName = validate.displayName(options.tenantName ?? tenantId);
   const adminName = validate.displayName(options.adminName ?? '');
 
-  const db = openDatabase(settings.store, { create: true });
+  const onLockWait = io.terminal.stderrIsTTY ? () => io.info(LOCK_WAIT_NOTICE) : undefined;
+  const db = openDatabase(settings.store, { create: true, onLockWait });
   try {
     const storeId = ensureStoreId(db);
     const masterKeyOptions = { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain };
     const { key, source } = provisionMasterKey(masterKeyOptions, storeId);
-    const keys = checkMasterKey(db, storeId, key);
-    initTenant(db, storeId, keys, {
-      tenantId,
-      tenantName,
-      adminEmail,
+    initTenant(db, storeId, checkMasterKey(db, storeId, key), {
+      ...answers,
       adminName,
       now: deps.now(),
       source: cliSource(),
     });
-    // Remember where this store and its master key file are, so later commands need no flags.
-    if (!deps.global.store && !deps.env.AKM_STORE)
-      updateProfile(deps.env, settings.profileName, { store: settings.store });
-    if (settings.masterKeyFile)
-      updateProfile(deps.env, settings.profileName, { masterKeyFile: settings.masterKeyFile, store: settings.store });
-    const result = { tenantId, tenantName, admin: adminEmail, store: settings.store, masterKey: source };
+    const remembered = rememberAsDefault(options, answers.tenantId, deps);
+    const next = nextSteps(db, answers, remembered, deps);
+    const result = {
+      tenantId: answers.tenantId,
+      tenantName: answers.tenantName,
+      admin: answers.adminEmail,
+      store: settings.store,
+      masterKey: source,
+      profile: remembered ? settings.profileName : null,
+      next,
+    };
     if (io.json) return io.outJson(result);
     io.out(
       renderFields(io, [
-        ['tenant', `${tenantId} (${validate.printable(tenantName)})`],
-        ['admin', adminEmail],
+        ['tenant', `${answers.tenantId} (${validate.printable(answers.tenantName)})`],
+        ['admin', answers.adminEmail],
         ['store', settings.store],
         [
           'master key',
@@ -100,8 +108,46 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
         ],
       ]),
     );
-    io.info(io.errStyle.green('✓ ready') + ` — next: akm create --name <name> --expires-in 90 --owner ${adminEmail}`);
+    io.info(`${io.errStyle.green('✓ ready')}. Next:\n${next.map((line) => `  ${line}`).join('\n')}`);
+    if (!remembered && settings.profile.store !== undefined && settings.profile.store !== settings.store)
+      io.info(
+        `Your default store is still ${settings.profile.store} (profile ${settings.profileName}): this one needs ` +
+          `the options above, or export AKM_STORE=${shellQuote(settings.store)}`,
+      );
   } finally {
     db.close();
   }
+}
+
+/**
+ * The first store set up becomes the profile's default; later ones only when asked (--profile
+ * NAME, --make-default), so a second `init` does not silently move every later command to it.
+ */
+function rememberAsDefault(options: InitOptions, tenantId: string, deps: Deps): boolean {
+  const { settings } = deps;
+  const first = settings.profile.store === undefined;
+  if (!first && settings.origins.profile === 'default' && !options.makeDefault) return false;
+  updateProfile(deps.env, settings.profileName, {
+    store: settings.store,
+    tenant: tenantId,
+    ...(settings.masterKeyFile ? { masterKeyFile: settings.masterKeyFile } : {}),
+  });
+  return true;
+}
+
+/** What to run next, exactly as it must be typed: with the options later commands will need. */
+function nextSteps(db: Db, answers: { tenantId: string; adminEmail: string }, remembered: boolean, deps: Deps) {
+  const { settings, global } = deps;
+  const flags: string[] = [];
+  if (global.profile !== undefined) flags.push('--profile', shellQuote(global.profile));
+  if (!remembered && settings.origins.store.startsWith('flag')) flags.push('--store', shellQuote(settings.store));
+  if (!remembered && settings.origins.masterKey.startsWith('flag'))
+    flags.push('--master-key-file', shellQuote(settings.masterKeyFile!));
+  // Which tenant a later command gets without a flag: the remembered one, the environment's, or the store's first.
+  const later = remembered
+    ? answers.tenantId
+    : (deps.env.AKM_TENANT ?? (settings.profile.store === settings.store ? settings.profile.tenant : undefined));
+  if ((later ?? firstTenant(db)?.id) !== answers.tenantId) flags.push('--tenant', answers.tenantId);
+  const akm = ['akm', ...flags].join(' ');
+  return [`${akm} create --name first-key --owner ${answers.adminEmail} --expires-in 90`, `${akm} list`];
 }

@@ -41,7 +41,7 @@ export async function runList(options: ListOptions, deps: Deps): Promise<void> {
     expiringWithinDays:
       options.expiringWithin === undefined ? undefined : parseDays(options.expiringWithin, '--expiring-within'),
   };
-  const service = await deps.service();
+  const service = await deps.service('read');
   const { io } = deps;
   if (io.json) {
     // One JSON array, written a page at a time.
@@ -61,8 +61,6 @@ export async function runList(options: ListOptions, deps: Deps): Promise<void> {
     return;
   }
   const { keyTable } = await import('../render/keys.js');
-  const { prepareDates } = await import('../io/format.js');
-  await prepareDates(io);
   let count = 0;
   let after: string | undefined;
   do {

@@ -58,18 +58,32 @@ export function serverUrl(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** A whole key string (what `akm create` copies) holds the id and the secret: split it. */
+function fromKeyString(text: string, options: LoginOptions): { accessKeyId: string; secretKey: string } {
+  const parts = parseKeyString(text);
+  if (parts.encrypted)
+    throw new UsageError('this key string holds the encrypted secret from `akm copy`, which cannot sign in');
+  if (options.accessKeyId && options.accessKeyId !== parts.accessKeyId)
+    throw new UsageError('--access-key-id does not match the key string');
+  return { accessKeyId: parts.accessKeyId, secretKey: parts.secret };
+}
+
+/**
+ * What the access key id prompt shows while a key string or a secret is pasted into it: the
+ * part before "::" (the id), then stars. The typed value itself is kept as it is.
+ */
+export function maskPasted(value: string): string {
+  const cut = value.indexOf('::');
+  if (cut >= 0) return `${value.slice(0, cut + 2)}${'*'.repeat(Math.min(value.length - cut - 2, 48))}`;
+  if (/^akms_/i.test(value)) return '*'.repeat(Math.min(value.length, 48)); // a secret pasted here by mistake
+  return value;
+}
+
 async function askCredentials(options: LoginOptions, deps: Deps): Promise<{ accessKeyId: string; secretKey: string }> {
   const { stdin } = deps.io.streams;
   if (!stdin.isTTY) {
     const text = await readStdin(stdin, 'secret key');
-    if (text.startsWith('key:')) {
-      const parts = parseKeyString(text);
-      if (parts.encrypted)
-        throw new UsageError('this key string holds the encrypted secret from `akm copy`, which cannot sign in');
-      if (options.accessKeyId && options.accessKeyId !== parts.accessKeyId)
-        throw new UsageError('--access-key-id does not match the key string on stdin');
-      return { accessKeyId: parts.accessKeyId, secretKey: parts.secret };
-    }
+    if (text.startsWith('key:')) return fromKeyString(text, options);
     if (!options.accessKeyId)
       throw new UsageError('missing --access-key-id', {
         hint: 'pass it with the secret on stdin, or pipe a whole key string',
@@ -77,10 +91,17 @@ async function askCredentials(options: LoginOptions, deps: Deps): Promise<{ acce
       });
     return { accessKeyId: options.accessKeyId, secretKey: text };
   }
-  const accessKeyId =
-    options.accessKeyId ?? (await deps.prompter.input({ message: 'Access key id', flag: '--access-key-id' }));
+  const first = (
+    options.accessKeyId ??
+    (await deps.prompter.input({
+      message: 'Access key id (or paste the whole key string)',
+      flag: '--access-key-id',
+      mask: maskPasted,
+    }))
+  ).trim();
+  if (first.startsWith('key:')) return fromKeyString(first, options);
   const secretKey = await deps.prompter.password({ message: 'Secret access key', flag: 'the secret key on stdin' });
-  return { accessKeyId: accessKeyId.trim(), secretKey: secretKey.trim() };
+  return { accessKeyId: first, secretKey: secretKey.trim() };
 }
 
 export async function runLogin(urlText: string, options: LoginOptions, deps: Deps): Promise<void> {

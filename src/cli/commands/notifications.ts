@@ -2,7 +2,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { notificationsTable } from '../render/inbox.js';
 
 export interface NotificationsOptions {
@@ -42,14 +41,13 @@ export function registerNotifications(program: Command, ctx: CommandContext): vo
 export async function runNotifications(options: NotificationsOptions, deps: Deps): Promise<void> {
   const { io } = deps;
   const inbox = await (
-    await deps.service()
+    await deps.service(options.markRead ? 'write' : 'read')
   ).listNotifications({ user: options.user, unread: options.unread, markRead: options.markRead, limit: options.limit });
   if (io.json) return io.outJson(inbox);
   if (inbox.items.length === 0) {
     io.info(options.unread ? 'no unread notifications' : 'no notifications');
     return;
   }
-  await prepareDates(io);
   io.out(notificationsTable(io, inbox.items, deps.now()));
   const marked = options.markRead ? inbox.items.filter((n) => !n.read).length : 0;
   io.info(`${marked > 0 ? `marked ${marked} read; ` : ''}${inbox.unread} unread`);

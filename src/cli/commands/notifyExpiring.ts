@@ -8,7 +8,6 @@ import { UnavailableError } from '../../core/errors.js';
 import { parseDays } from '../../core/expiry.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { expiryMailTable } from '../render/inbox.js';
 
 export interface NotifyExpiringCliOptions {
@@ -19,7 +18,9 @@ export interface NotifyExpiringCliOptions {
 export function registerNotifyExpiring(program: Command, ctx: CommandContext): void {
   program
     .command('notify-expiring')
-    .description('e-mail administrators, creators and last modifiers about keys expiring soon (once per key and date)')
+    .description(
+      'e-mail owners, administrators, creators and last modifiers about keys expiring soon (once per key and date)',
+    )
     .option('--within <days>', 'keys that expire within this many days', '2')
     .option('--dry-run', 'show who would get what; send and record nothing')
     .addHelpText(
@@ -54,7 +55,6 @@ export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps:
 
   if (io.json) io.outJson(result);
   else if (result.messages.length > 0) {
-    await prepareDates(io);
     io.out(expiryMailTable(io, result.messages, result.dryRun, deps.now()));
   }
   const keys = `${result.keys} key${result.keys === 1 ? '' : 's'} newly expiring within ${withinDays} day${withinDays === 1 ? '' : 's'}`;

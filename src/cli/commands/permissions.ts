@@ -15,7 +15,7 @@ export function registerPermissions(program: Command, ctx: CommandContext): void
 }
 
 export async function runPermissions(ref: string, deps: Deps): Promise<void> {
-  const result = await (await deps.service()).keyPermissions(ref);
+  const result = await (await deps.service('read')).keyPermissions(ref);
   const { io } = deps;
   if (io.json) return io.outJson(result);
   if (result.permissions.length === 0) {

@@ -2,12 +2,13 @@
 import type { Command } from 'commander';
 import { printable } from '../../core/validate.js';
 import { collect, examples, type CommandContext } from '../command.js';
+import { helpOrUnknown } from '../parsing.js';
 import { confirmDestructive } from '../confirm.js';
 import type { Deps } from '../deps.js';
 import { printChange, printList, printRemoval, rolesTable } from '../render/people.js';
 
 export function registerRoles(program: Command, ctx: CommandContext): void {
-  const roles = program.command('roles').description('manage roles: named sets of permissions');
+  const roles = helpOrUnknown(program.command('roles').description('manage roles: named sets of permissions'));
   roles
     .command('create')
     .description('create a role')
@@ -38,12 +39,12 @@ export async function runRolesCreate(name: string, permissions: string[], deps: 
 }
 
 export async function runRolesList(deps: Deps): Promise<void> {
-  printList(deps.io, await (await deps.service()).listRoles(), rolesTable);
+  printList(deps.io, await (await deps.service('read')).listRoles(), rolesTable);
 }
 
 export async function runRolesDelete(name: string, deps: Deps): Promise<void> {
   const service = await deps.service();
-  await confirmDestructive(deps, `Delete the role ${printable(name)}?`);
+  await confirmDestructive(deps, `Delete the role ${printable(name)}?`, 'not deleted');
   const role = await service.deleteRole(name);
   printRemoval(deps.io, 'deleted', role, `deleted role ${printable(role.name)}`);
 }

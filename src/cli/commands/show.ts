@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { prepareDates } from '../io/format.js';
 import { keyDetails } from '../render/keys.js';
 
 export function registerShow(program: Command, ctx: CommandContext): void {
@@ -15,8 +14,7 @@ export function registerShow(program: Command, ctx: CommandContext): void {
 }
 
 export async function runShow(ref: string, deps: Deps): Promise<void> {
-  const key = await (await deps.service()).showKey(ref);
+  const key = await (await deps.service('read')).showKey(ref);
   if (deps.io.json) return deps.io.outJson(key);
-  await prepareDates(deps.io);
   deps.io.out(keyDetails(deps.io, key, deps.now()));
 }

@@ -2,20 +2,21 @@
 import type { Command } from 'commander';
 import { printable } from '../../core/validate.js';
 import { examples, type CommandContext } from '../command.js';
+import { helpOrUnknown } from '../parsing.js';
 import { confirmDestructive } from '../confirm.js';
 import type { Deps } from '../deps.js';
 import { printChange, printList, printRemoval, usersTable } from '../render/people.js';
 
 export function registerUsers(program: Command, ctx: CommandContext): void {
-  const users = program.command('users').description('manage the users of the tenant');
+  const users = helpOrUnknown(program.command('users').description('manage the users of the tenant'));
   users
     .command('add')
     .description('add a user')
     .argument('<email>', 'their email address')
-    .option('--name <name>', 'display name', '')
+    .option('--name <name>', 'display name')
     .addHelpText('after', examples('akm users add alice@acme.test --name "Alice Liddell"'))
-    .action(async (email: string, flags: { name: string }, command: Command) =>
-      runUsersAdd(email, flags.name, ctx.deps(command)),
+    .action(async (email: string, flags: { name?: string }, command: Command) =>
+      runUsersAdd(email, flags.name ?? '', ctx.deps(command)),
     );
   users
     .command('list')
@@ -38,12 +39,12 @@ export async function runUsersAdd(email: string, name: string, deps: Deps): Prom
 }
 
 export async function runUsersList(deps: Deps): Promise<void> {
-  printList(deps.io, await (await deps.service()).listUsers(), usersTable);
+  printList(deps.io, await (await deps.service('read')).listUsers(), usersTable);
 }
 
 export async function runUsersRemove(email: string, deps: Deps): Promise<void> {
   const service = await deps.service();
-  await confirmDestructive(deps, `Remove the user ${printable(email)}?`);
+  await confirmDestructive(deps, `Remove the user ${printable(email)}?`, 'not removed');
   const user = await service.removeUser(email);
   printRemoval(deps.io, 'removed', user, `removed ${printable(user.email)}`);
 }

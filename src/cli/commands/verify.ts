@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { DeniedError } from '../../core/errors.js';
 import { parseKeyString } from '../../core/keyString.js';
-import { list, printable } from '../io/format.js';
+import type { VerifyExplanation } from '../../service/types.js';
+import { list, printable, when } from '../io/format.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { readStdin } from '../io/stdin.js';
@@ -16,15 +17,20 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
   program
     .command('verify')
     .description('check a key string read from stdin: exit 0 valid, 5 not valid, 2 malformed')
+    .option('--explain', 'say why a key is not valid (administrators, local store only)')
     .addHelpText(
       'after',
-      examples(
+      `${examples(
         `printf '%s' "$AKM_KEY" | akm verify`,
         'akm verify < key.txt --json',
+        'akm verify --explain < key.txt      # unknown, inactive, expired, wrong or old secret?',
         'akm verify            # asks for it on a terminal',
-      ),
+      )}
+On a local store this is a check, not a use: it does not change the key's "last used", and
+works on a read-only store. Verifications through a server (/v1/verify, signed requests) are uses.
+`,
     )
-    .action(async (_flags: object, command: Command) => runVerify(ctx.deps(command)));
+    .action(async (flags: { explain?: boolean }, command: Command) => runVerify(flags, ctx.deps(command)));
 }
 
 async function readKeyString(deps: Deps): Promise<string> {
@@ -33,7 +39,7 @@ async function readKeyString(deps: Deps): Promise<string> {
   return readStdin(stdin, 'key string');
 }
 
-export async function runVerify(deps: Deps): Promise<void> {
+export async function runVerify(options: { explain?: boolean }, deps: Deps): Promise<void> {
   const parts = parseKeyString(await readKeyString(deps));
   const { io } = deps;
   if (parts.encrypted) {
@@ -43,9 +49,10 @@ export async function runVerify(deps: Deps): Promise<void> {
       { code: 'invalid_key' },
     );
   }
-  const result = await (
-    await deps.service()
-  ).verifyKey({ accessKeyId: parts.accessKeyId, secretKey: parts.secret, tenantId: parts.tenantId });
+  const input = { accessKeyId: parts.accessKeyId, secretKey: parts.secret, tenantId: parts.tenantId };
+  const service = await deps.service('read');
+  if (options.explain) return explain(await service.explainVerification(input), deps);
+  const result = await service.verifyKey(input);
   if (!result.valid) {
     if (io.json) io.outJson(result);
     throw new DeniedError('not valid: unknown, inactive or expired key, or wrong secret', { code: 'invalid_key' });
@@ -58,7 +65,27 @@ export async function runVerify(deps: Deps): Promise<void> {
       ['tenant', result.tenantId],
       ['owner', result.owner === null ? '(tenant-level)' : printable(result.owner)],
       ['permissions', list(result.permissions)],
-      ['expires', result.expiresAt ?? 'never'],
+      ['expires', when(io, result.expiresAt, { now: deps.now(), empty: 'never', relative: 'always', expiry: true })],
     ]),
   );
+}
+
+function explain(result: VerifyExplanation, deps: Deps): void {
+  const { io } = deps;
+  if (io.json) io.outJson(result);
+  else {
+    const at = (iso: string | undefined) =>
+      iso === undefined ? '' : ` (${when(io, iso, { now: deps.now(), relative: 'always' })})`;
+    io.out(
+      renderFields(io, [
+        ['valid', result.valid ? io.style.green('yes') : io.style.red('no')],
+        ['access key id', result.accessKeyId],
+        ...result.problems.map((p): [string, string] => ['problem', `${p.message}${at(p.at)}`]),
+      ]),
+    );
+  }
+  if (!result.valid)
+    throw new DeniedError(`not valid: ${result.problems.map((p) => p.kind.replace('_', ' ')).join(', ')}`, {
+      code: 'invalid_key',
+    });
 }

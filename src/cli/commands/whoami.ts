@@ -1,46 +1,42 @@
 /** akm whoami: who the commands act as, in which tenant, against which store, with which credentials. */
 import type { Command } from 'commander';
-import { resolveCredentials } from '../../remote/credentials.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { list, printable } from '../io/format.js';
 import { renderFields } from '../io/table.js';
+import { describeSettings } from './config.js';
 
 export function registerWhoami(program: Command, ctx: CommandContext): void {
   program
     .command('whoami')
     .description('show who you act as, in which tenant and store, and where the credentials come from')
-    .addHelpText('after', examples('akm whoami', 'akm whoami --profile prod --json'))
+    .addHelpText(
+      'after',
+      examples(
+        'akm whoami',
+        'akm whoami --profile prod --json',
+        'akm config show   # every setting and where it comes from',
+      ),
+    )
     .action(async (_flags: object, command: Command) => runWhoami(ctx.deps(command)));
 }
 
-function credentialSource(deps: Deps): string {
-  const { settings } = deps;
-  if (!settings.remote) return 'none needed: local store (acting as the operator named at init)';
-  // Already resolved once to open the service (which warned about an insecure file, if any).
-  return resolveCredentials({
-    url: settings.store,
-    profileName: settings.profileName,
-    profile: settings.profile,
-    env: deps.env,
-    keychain: deps.keychain,
-    warn: () => {},
-  }).source;
-}
-
 export async function runWhoami(deps: Deps): Promise<void> {
-  const identity = await (await deps.service()).whoami();
-  const result = { ...identity, profile: deps.settings.profileName, credentials: credentialSource(deps) };
+  const identity = await (await deps.service('read')).whoami();
+  const settings = describeSettings(deps);
+  const credentials = settings.credentials?.from ?? 'none needed: local store (acting as the operator named at init)';
+  const result = { ...identity, profile: deps.settings.profileName, credentials, settings };
   const { io } = deps;
   if (io.json) return io.outJson(result);
+  const from = (key: string) => io.style.dim(`(from ${settings[key]!.from})`);
   io.out(
     renderFields(io, [
       ['acting as', `${printable(identity.actor)}${identity.admin ? ' (tenant administrator)' : ''}`],
       ['tenant', `${identity.tenantId} (${printable(identity.tenantName)})`],
       ['access key', identity.accessKeyId ?? '-'],
       ['permissions', list(identity.permissions)],
-      ['store', `${identity.store} (${identity.mode})`],
-      ['profile', result.profile],
+      ['store', `${identity.store} (${identity.mode}) ${from('store')}`],
+      ['profile', `${result.profile} ${from('profile')}`],
       ['credentials', result.credentials],
     ]),
   );

@@ -1,37 +1,55 @@
-/** Turning values into text for people: dates relative on a terminal and ISO when piped; names made safe to print. */
+/**
+ * Turning values into text for people: local dates on a terminal and ISO-8601 UTC when piped;
+ * names made safe to print.
+ */
 import { printable } from '../../core/validate.js';
 import type { KeyStatus } from '../../service/types.js';
+import { expiryMoment, localDateTime, relativeTime } from './dates.js';
 import type { Io } from './io.js';
 
 export { printable };
 
-type FormatDistance = (date: Date, base: Date, options: { addSuffix: boolean }) => string;
-let formatDistance: FormatDistance | undefined;
-
-/** date-fns is loaded only when a person is reading (a terminal), keeping piped runs lean. */
-export async function prepareDates(io: Io): Promise<void> {
-  if (io.terminal.stdoutIsTTY && !formatDistance)
-    formatDistance = (await import('date-fns/formatDistance')).formatDistance;
-}
-
-export function when(io: Io, iso: string | null, never = 'never', now = new Date()): string {
-  if (iso === null) return never;
-  if (!io.terminal.stdoutIsTTY || !formatDistance) return iso;
-  return formatDistance(new Date(iso), now, { addSuffix: true });
-}
-
 const WEEK_MS = 7 * 86_400_000;
 
-export function styledStatus(io: Io, status: KeyStatus, expiresAt: string | null, now = new Date()): string {
+export interface WhenOptions {
+  now: Date;
+  /** what a missing date means ("never", "-") */
+  empty?: string;
+  /** the relative form beside the date: always, only within a week of now (the default), or never */
+  relative?: 'always' | 'near' | 'never';
+  seconds?: boolean;
+  /** an expiry: a key valid through a day shows that day's last minute, not the next midnight */
+  expiry?: boolean;
+}
+
+/** A timestamp for people on a terminal (`2027-06-30 23:59 (in 3 days)`); the exact ISO string when piped. */
+export function when(io: Io, iso: string | null, options: WhenOptions): string {
+  if (iso === null) return options.empty ?? '-';
+  if (!io.terminal.stdoutIsTTY) return iso;
+  const date = new Date(iso);
+  const shown = localDateTime(options.expiry ? expiryMoment(date) : date, options.seconds);
+  const relative = options.relative ?? 'near';
+  const near = Math.abs(date.getTime() - options.now.getTime()) < WEEK_MS;
+  return relative === 'always' || (relative === 'near' && near)
+    ? `${shown} (${relativeTime(date, options.now)})`
+    : shown;
+}
+
+/** Expired red, inactive dim; active and expiring within a week yellow (the expiry beside says when). */
+export function styledStatus(io: Io, status: KeyStatus, expiresAt: string | null, now: Date): string {
   if (status === 'expired') return io.style.red(status);
   if (status === 'inactive') return io.style.dim(status);
-  if (expiresAt !== null && Date.parse(expiresAt) - now.getTime() < WEEK_MS)
-    return io.style.yellow(`${status} (expiring)`);
+  if (expiresAt !== null && Date.parse(expiresAt) - now.getTime() < WEEK_MS) return io.style.yellow(status);
   return io.style.green(status);
 }
 
-export function styledExpiry(io: Io, expiresAt: string | null, now = new Date()): string {
-  const text = when(io, expiresAt, 'never', now);
+export function styledExpiry(
+  io: Io,
+  expiresAt: string | null,
+  now: Date,
+  relative: WhenOptions['relative'] = 'near',
+): string {
+  const text = when(io, expiresAt, { now, empty: 'never', relative, expiry: true });
   if (expiresAt === null) return io.style.dim(text);
   const left = Date.parse(expiresAt) - now.getTime();
   if (left <= 0) return io.style.red(text);

@@ -14,6 +14,8 @@ export interface Streams {
 export interface OutputOptions {
   json: boolean;
   quiet: boolean;
+  /** tables show every column in full, even on a narrow terminal */
+  wide?: boolean;
 }
 
 export class Io {

@@ -9,7 +9,12 @@ export interface Choice<T> {
   name: string;
   value: T;
   description?: string;
+  /** shown but not selectable, with this reason beside it */
+  disabled?: string;
 }
+
+/** Checks an answer as it is typed: true, or the reason shown under the prompt. */
+type Validate = (value: string) => string | true | Promise<string | true>;
 
 export interface Prompter {
   readonly canPrompt: boolean;
@@ -17,7 +22,9 @@ export interface Prompter {
     message: string;
     flag: string;
     default?: string;
-    validate?: (value: string) => string | true;
+    validate?: Validate;
+    /** how the answer shows while typed and after (e.g. a secret masked); the value itself is unchanged */
+    mask?: (value: string) => string;
   }): Promise<string>;
   password(q: { message: string; flag: string }): Promise<string>;
   select<T>(q: { message: string; flag: string; choices: Choice<T>[]; default?: T }): Promise<T>;
@@ -63,11 +70,23 @@ export class InquirerPrompter implements Prompter {
     message: string;
     flag: string;
     default?: string;
-    validate?: (value: string) => string | true;
+    validate?: Validate;
+    mask?: (value: string) => string;
   }): Promise<string> {
     if (!this.canPrompt) throw missing(q.flag);
     const { input } = await this.inquirer();
-    return cancellable(() => input({ message: q.message, default: q.default, validate: q.validate }, this.context));
+    const transformer = q.mask;
+    return cancellable(() =>
+      input(
+        {
+          message: q.message,
+          default: q.default,
+          validate: q.validate,
+          ...(transformer ? { transformer: (value: string) => transformer(value) } : {}),
+        },
+        this.context,
+      ),
+    );
   }
 
   async password(q: { message: string; flag: string }): Promise<string> {

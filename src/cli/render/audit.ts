@@ -2,7 +2,7 @@
 import type { AuditRecord, AuditVerification } from '../../service/types.js';
 import { printable, when } from '../io/format.js';
 import type { Io } from '../io/io.js';
-import { renderFields, renderTable } from '../io/table.js';
+import { renderFields, renderTable, type Column } from '../io/table.js';
 
 /** "name=ci roles=ReadOnly,Ingestion to=never": compact, greppable, neutralised. */
 export function detailsText(details: Record<string, unknown>): string {
@@ -15,18 +15,35 @@ export function detailsText(details: Record<string, unknown>): string {
     .join(' ');
 }
 
+/** Where a change came from: the OS user and host for the CLI ("cli:bob@laptop"), the address for the server. */
+function origin(source: string): string {
+  if (source.startsWith('cli:')) return printable(source.slice(4));
+  if (source.startsWith('http:')) return `${printable(source.slice(5))} (http)`;
+  return printable(source);
+}
+
+const AUDIT_COLUMNS: Column[] = [
+  { header: 'SEQ', drop: 'early' },
+  { header: 'WHEN' },
+  { header: 'ACTOR', shrinkTo: 14 },
+  { header: 'ACTION' },
+  { header: 'TARGET', shrinkTo: 12 },
+  { header: 'DETAILS', shrinkTo: 10 },
+  { header: 'FROM', shrinkTo: 12 },
+];
+
 export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
   return renderTable(
     io,
-    ['SEQ', 'WHEN', 'ACTOR', 'ACTION', 'TARGET', 'DETAILS', 'SOURCE'],
+    AUDIT_COLUMNS,
     records.map((r) => [
       String(r.seq),
-      when(io, r.at, '', now),
+      when(io, r.at, { now, relative: 'never', seconds: true }),
       printable(r.actor),
       r.action,
       r.target === null ? '-' : printable(r.target),
       detailsText(r.details),
-      printable(r.source),
+      origin(r.source),
     ]),
   );
 }

@@ -8,12 +8,12 @@ import { renderTable } from '../io/table.js';
 export function notificationsTable(io: Io, items: Notification[], now: Date): string {
   return renderTable(
     io,
-    ['NEW', 'WHEN', 'MESSAGE'],
+    ['NEW', 'WHEN', { header: 'MESSAGE', shrinkTo: 20 }],
     items.map((n) => {
       const message = printable(n.message, 400);
       return [
         n.read ? '' : io.style.yellow('*'),
-        when(io, n.at, '', now),
+        when(io, n.at, { now }),
         n.read ? io.style.dim(message) : io.style.bold(message),
       ];
     }),
@@ -30,14 +30,21 @@ const STATE_STYLE: Record<ExpiryMessage['state'], (io: Io, text: string) => stri
 export function expiryMailTable(io: Io, messages: ExpiryMessage[], dryRun: boolean, now: Date): string {
   return renderTable(
     io,
-    ['RECIPIENT', 'KEY', 'NAME', 'EXPIRES', dryRun ? 'WOULD' : 'STATE', 'ERROR'],
+    [
+      { header: 'RECIPIENT', shrinkTo: 14 },
+      'KEY',
+      { header: 'NAME', shrinkTo: 10 },
+      'EXPIRES',
+      dryRun ? 'WOULD' : 'STATE',
+      { header: 'ERROR', shrinkTo: 10 },
+    ],
     messages.map((m) => {
       const state = dryRun ? (m.state === 'cancelled' ? 'cancel' : m.retry ? 'retry' : 'send') : m.state;
       return [
         printable(m.recipient),
         m.accessKeyId,
         printable(m.keyName),
-        when(io, m.expiresAt, 'never', now),
+        when(io, m.expiresAt, { now, empty: 'never', expiry: true }),
         STATE_STYLE[m.state](io, state),
         m.error ? printable(m.error, 120) : '',
       ];

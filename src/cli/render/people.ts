@@ -7,7 +7,7 @@ import { renderTable } from '../io/table.js';
 export function usersTable(io: Io, users: User[]): string {
   return renderTable(
     io,
-    ['EMAIL', 'NAME', 'GROUPS', 'KEYS'],
+    [{ header: 'EMAIL', shrinkTo: 16 }, { header: 'NAME', shrinkTo: 10 }, { header: 'GROUPS', shrinkTo: 12 }, 'KEYS'],
     users.map((u) => [printable(u.email), printable(u.name) || '-', list(u.groups), `${u.keyCount}/2`]),
   );
 }
@@ -15,7 +15,11 @@ export function usersTable(io: Io, users: User[]): string {
 export function groupsTable(io: Io, groups: Group[]): string {
   return renderTable(
     io,
-    ['GROUP', 'ROLES', 'MEMBERS'],
+    [
+      { header: 'GROUP', shrinkTo: 14 },
+      { header: 'ROLES', shrinkTo: 14 },
+      { header: 'MEMBERS', shrinkTo: 14 },
+    ],
     groups.map((g) => [
       printable(g.name) + (g.builtin ? io.style.dim(' (built-in)') : ''),
       list(g.roles),
@@ -27,7 +31,10 @@ export function groupsTable(io: Io, groups: Group[]): string {
 export function rolesTable(io: Io, roles: Role[]): string {
   return renderTable(
     io,
-    ['ROLE', 'PERMISSIONS'],
+    [
+      { header: 'ROLE', shrinkTo: 14 },
+      { header: 'PERMISSIONS', shrinkTo: 14 },
+    ],
     roles.map((r) => [printable(r.name) + (r.builtin ? io.style.dim(' (built-in)') : ''), list(r.permissions)]),
   );
 }

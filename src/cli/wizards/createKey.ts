@@ -1,19 +1,24 @@
 /**
- * The interactive side of `akm create`: asks for whatever the flags left open. With no flags
- * at all it walks through everything (type, groups, roles too) and confirms a summary.
+ * The interactive side of `akm create`: asks for whatever the flags left open, checking each
+ * answer as it is given (an owner at the key limit cannot be picked, a taken name is refused at
+ * the name prompt), so nothing typed is lost to a refusal after the final "Create?". With no
+ * flags at all it walks through everything (type, groups, roles too) and confirms a summary.
  */
-import { CancelledError } from '../../core/errors.js';
+import { AkmError, CancelledError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
+import { MAX_KEYS_PER_USER } from '../../core/limits.js';
 import * as validate from '../../core/validate.js';
 import type { AkmService, KeyType } from '../../service/types.js';
+import { expiryMoment, localDateTime } from '../io/dates.js';
 import { list } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 import { renderFields } from '../io/table.js';
 import { askExpiry } from './expiry.js';
+import { validator } from './validator.js';
 
 export const API_TYPE_WARNING = 'api keys are for data-ingestion integrations only; most programs need an access key';
-export const TENANT_LEVEL = Symbol('tenant-level');
+const TENANT_LEVEL = Symbol('tenant-level');
 
 export interface CreateDraft {
   name?: string;
@@ -23,17 +28,6 @@ export interface CreateDraft {
   owner?: string | null;
   groups?: string[];
   roles?: string[];
-}
-
-function validator(check: (value: string) => unknown): (value: string) => string | true {
-  return (value) => {
-    try {
-      check(value);
-      return true;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
 }
 
 export async function askType(prompter: Prompter, io: Io): Promise<KeyType> {
@@ -53,20 +47,52 @@ export async function askType(prompter: Prompter, io: Io): Promise<KeyType> {
   }
 }
 
-async function askOwner(prompter: Prompter, service: AkmService): Promise<string | null> {
+/** Users at the limit are listed but cannot be picked, with the reason beside them. */
+async function askOwner(prompter: Prompter, service: AkmService, me: string): Promise<string | null> {
   const users = await service.listUsers();
   const picked = await prompter.select<string | typeof TENANT_LEVEL>({
     message: 'Owner',
     flag: '--owner <email> or --tenant-level',
     choices: [
       ...users.map((u) => ({
-        name: `${validate.printable(u.email)}${u.keyCount > 0 ? ` (${u.keyCount}/2 keys)` : ''}`,
+        name: `${validate.printable(u.email)}${u.email === me ? ' (you)' : ''}${u.keyCount > 0 ? ` (${u.keyCount}/${MAX_KEYS_PER_USER} keys)` : ''}`,
         value: u.email,
+        disabled:
+          u.keyCount >= MAX_KEYS_PER_USER
+            ? `already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`
+            : undefined,
       })),
       { name: '(tenant-level key, no owner)', value: TENANT_LEVEL },
     ],
   });
   return picked === TENANT_LEVEL ? null : picked;
+}
+
+/** Is a key with this name already there for this owner (null: among tenant-level keys)? */
+async function nameTaken(service: AkmService, owner: string | null, name: string): Promise<boolean> {
+  const same = (other: string) => other.toLowerCase() === name.toLowerCase();
+  if (owner !== null) return (await service.listKeys({ owner })).items.some((k) => same(k.name));
+  try {
+    return (await service.showKey(name)).owner === null;
+  } catch (error) {
+    // None by that name, or several (owned by others or not): the service has the last word.
+    if (error instanceof AkmError && (error.code === 'key_not_found' || error.code === 'ambiguous_key')) return false;
+    throw error;
+  }
+}
+
+async function askName(prompter: Prompter, service: AkmService, owner: string | null | undefined): Promise<string> {
+  return prompter.input({
+    message: 'Name (a label for people)',
+    flag: '--name <name>',
+    validate: validator(async (value) => {
+      const name = validate.entityName(value, 'key name');
+      if (owner !== undefined && (await nameTaken(service, owner, name)))
+        throw new Error(
+          `a key named "${validate.printable(name)}" already exists ${owner ? `for ${owner}` : 'at tenant level'}`,
+        );
+    }),
+  });
 }
 
 export async function completeDraft(
@@ -75,16 +101,17 @@ export async function completeDraft(
   deps: { prompter: Prompter; io: Io; service: AkmService; now: () => Date },
 ) {
   const { prompter, io, service } = deps;
-  const name =
-    draft.name ??
-    (await prompter.input({
-      message: 'Name (a label for people)',
-      flag: '--name <name>',
-      validate: validator((v) => validate.entityName(v, 'key name')),
-    }));
+  // A user who is not an administrator creates keys for themselves: nothing to ask. Without a
+  // terminal an undecided owner stays undecided, and the service decides the same way (or
+  // asks an administrator to say).
+  let owner = draft.owner;
+  if (owner === undefined && prompter.canPrompt) {
+    const me = await service.whoami();
+    owner = me.admin || me.actor.startsWith('key:') ? await askOwner(prompter, service, me.actor) : me.actor;
+  }
+  const name = draft.name ?? (await askName(prompter, service, owner));
   const type = draft.type ?? (full ? await askType(prompter, io) : 'access');
   const expiry = draft.expiry ?? (await askExpiry(prompter, io, deps.now));
-  const owner = draft.owner !== undefined ? draft.owner : await askOwner(prompter, service);
   const groups =
     draft.groups ??
     (full
@@ -107,26 +134,29 @@ export async function completeDraft(
         })
       : []);
   const complete = { name, type, expiry, owner, groups, roles };
-  if (full) {
-    io.notice(renderFields(io, summary(complete)));
+  if (full && owner !== undefined) {
+    io.notice(renderFields(io, summary({ ...complete, owner }, deps.now())));
     if (!(await prompter.confirm({ message: 'Create this key?', flag: '--yes', default: true })))
       throw new CancelledError('not created');
   }
   return complete;
 }
 
-function summary(draft: Required<CreateDraft>): Array<[string, string]> {
+function summary(
+  draft: Required<Omit<CreateDraft, 'owner'>> & { owner: string | null },
+  now: Date,
+): Array<[string, string]> {
   const validity =
     draft.expiry.kind === 'never'
       ? 'never expires'
       : draft.expiry.kind === 'days'
-        ? `${draft.expiry.days} days`
-        : `until ${draft.expiry.at.toISOString()}`;
+        ? `${draft.expiry.days} days (until ${localDateTime(new Date(now.getTime() + draft.expiry.days * 86_400_000))})`
+        : `until ${localDateTime(expiryMoment(draft.expiry.at))}`;
   return [
     ['name', validate.printable(draft.name)],
     ['type', draft.type],
     ['validity', validity],
-    ['owner', draft.owner === null ? '(tenant-level)' : draft.owner],
+    ['owner', draft.owner === null ? '(tenant-level)' : validate.printable(draft.owner)],
     ['groups', list(draft.groups)],
     ['roles', list(draft.roles)],
   ];

@@ -2,10 +2,15 @@
 import { parseInstant, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import type { Io } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
+import { validator } from './validator.js';
 
 export const NEVER_EXPIRES_WARNING =
   'a key that never expires stays usable until someone deletes it; a definite expiry is recommended';
 const PRESETS = [30, 60, 90, 180, 365];
+
+function untilTyped(text: string): ExpiryChoice {
+  return { kind: 'until', at: parseInstant(text), input: text.trim().slice(0, 40) };
+}
 
 export async function askExpiry(prompter: Prompter, io: Io, now: () => Date): Promise<ExpiryChoice> {
   for (;;) {
@@ -24,16 +29,9 @@ export async function askExpiry(prompter: Prompter, io: Io, now: () => Date): Pr
       const text = await prompter.input({
         message: 'Expires on (YYYY-MM-DD or ISO timestamp)',
         flag: '--expires-on <date>',
-        validate: (value) => {
-          try {
-            resolveExpiry({ kind: 'until', at: parseInstant(value) }, now());
-            return true;
-          } catch (error) {
-            return (error as Error).message;
-          }
-        },
+        validate: validator((value) => resolveExpiry(untilTyped(value), now())),
       });
-      return { kind: 'until', at: parseInstant(text) };
+      return untilTyped(text);
     }
     io.warn(NEVER_EXPIRES_WARNING);
     if (

@@ -49,7 +49,8 @@ export const keyRoutes: Route[] = [
         name: f.string('name'),
         type: type as KeyType,
         expiry: expiryFromWire(f.raw('expiry')),
-        owner: f.nullableString('owner'),
+        // absent: the acting user, when not an administrator (decided by the service)
+        owner: f.raw('owner') === undefined ? undefined : f.nullableString('owner'),
         groups: f.stringList('groups'),
         roles: f.stringList('roles'),
       };

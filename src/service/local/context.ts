@@ -34,6 +34,19 @@ export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
   return writeTransaction(ctx.db, work, ctx.now());
 }
 
+/**
+ * Whose key it is when the caller did not say: a user who is not an administrator creates keys
+ * for themselves. Anyone else (an administrator, a tenant-level key) must say, since the owner
+ * decides the limit and who may act on the key.
+ */
+export function defaultOwner(ctx: LocalContext): string {
+  if (!ctx.actor.admin && ctx.actor.userId !== null) return ctx.actor.label;
+  throw new UsageError('missing --owner <email> or --tenant-level', {
+    hint: 'say who owns the key: a user (at most 2 keys each), or nobody for a tenant-level key',
+    code: 'missing_flag',
+  });
+}
+
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 

@@ -39,6 +39,7 @@ function planMail(ctx: LocalContext, now: Date, withinDays: number): { keys: num
   const mail = rows.flatMap((row) =>
     expiryRecipients(
       {
+        owner: row.owner_email,
         createdBy: row.created_by,
         modifiedBy: row.modified_by,
         creatorIsUser: row.creator_is_user === 1,

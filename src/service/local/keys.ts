@@ -11,7 +11,7 @@ import * as keysTable from '../../store/keys.js';
 import type { AssignChanges, CreateKeyInput, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
 import { authorize, inReach, keyFacts, listedKeyFacts } from './authorize.js';
 import { recordChange } from './changes.js';
-import { inTransaction, toKeyView, type LocalContext } from './context.js';
+import { defaultOwner, inTransaction, toKeyView, type LocalContext } from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
 import { mustGroup, mustKey, mustRole, mustUser } from './lookups.js';
 
@@ -39,7 +39,7 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
   const name = validate.entityName(input.name, 'key name');
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
-  const ownerEmail = input.owner === null ? null : validate.email(input.owner);
+  const ownerEmail = input.owner === null ? null : validate.email(input.owner ?? defaultOwner(ctx));
   authorize(ctx, { operation: 'key.create' });
   const expiresAt = resolveExpiry(input.expiry, ctx.now());
   const accessKeyId = generateAccessKeyId();

@@ -1,8 +1,9 @@
 /** The bell: notices written with each key change, and the inbox that reads them. */
 import { UsageError } from '../../core/errors.js';
-import { bellNotice } from '../../notify/bell.js';
+import { BUILTIN_GROUP } from '../../core/permissions.js';
+import { bellNotices } from '../../notify/bell.js';
 import { countUnread, insertNotification, listInbox, markRead } from '../../store/notifications.js';
-import type { UserRow } from '../../store/people.js';
+import { groupMemberEmails, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
 import { authorize, userFacts } from './authorize.js';
 import type { Change } from './changes.js';
@@ -12,22 +13,22 @@ import { mustUser } from './lookups.js';
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
 export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): void {
   if (!change.key) return;
-  const notice = bellNotice({
+  const notices = bellNotices({
     action: change.action,
     actor: ctx.actor.label,
     key: change.key,
     details: change.details,
+    administrators: groupMemberEmails(ctx.db, ctx.tenant.id, BUILTIN_GROUP),
   });
-  if (!notice) return;
-  for (const email of notice.recipients) {
-    insertNotification(ctx.db, email, {
+  for (const { recipient, message } of notices) {
+    insertNotification(ctx.db, recipient, {
       tenantId: ctx.tenant.id,
       at,
       action: change.action,
       keyId: change.key.id,
       keyName: change.key.name,
       actor: ctx.actor.label,
-      message: notice.message,
+      message,
     });
   }
 }

@@ -4,7 +4,6 @@ import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
-import { setLastUsed } from '../../store/keys.js';
 import { getMeta } from '../../store/meta.js';
 import { openDatabase, storeExposure, type Db } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
@@ -22,13 +21,14 @@ import type {
   ProgressListener,
   VerifyInput,
 } from '../types.js';
-import { operatorActor, type Actor } from './actor.js';
+import type { Actor } from './actor.js';
 import { AccessDenied, recordDenial } from './authorize.js';
 import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID, useKeys } from './bootstrap.js';
+import { localActor } from './localActor.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
-import { verifyKey } from './verify.js';
+import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
 import * as notifications from './notifications.js';
 
@@ -40,6 +40,12 @@ export interface LocalOptions {
   source?: string;
   /** told about a store file other users can open */
   warn?: (text: string) => void;
+  /** only reading (list, show, verify…): the store is opened read-only and may be a read-only file */
+  readOnly?: boolean;
+  /** told when a write has waited a second for another process's lock */
+  onLockWait?: () => void;
+  /** an administrator of the tenant acting instead of the operator named at init (--as) */
+  actAs?: string;
 }
 
 export function cliSource(): string {
@@ -99,9 +105,13 @@ export class LocalService implements AkmService {
     readonly mail: MailSettings | null = mailSettingsFromEnv(process.env),
   ) {}
 
-  /** The CLI's way in: open the file and act as the operator named at init. */
+  /**
+   * The CLI's way in: open the file and act as the operator named at init. A verification here
+   * is an administrator's check, not a use of the key: it leaves lastUsedAt alone (the server's
+   * /v1/verify and signed requests are the uses).
+   */
   static open(options: LocalOptions): LocalService {
-    const db = openDatabase(options.storePath);
+    const db = openDatabase(options.storePath, { readonly: options.readOnly, onLockWait: options.onLockWait });
     const exposure = storeExposure(options.storePath);
     if (exposure) options.warn?.(`${exposure.message}; fix: ${exposure.hint}`);
     try {
@@ -110,11 +120,11 @@ export class LocalService implements AkmService {
         db,
         storePath: options.storePath,
         tenant,
-        actor: operatorActor(db, tenant),
+        actor: localActor(db, tenant, options.actAs),
         now: options.now ?? (() => new Date()),
         keys: lazyKeys(db, options.masterKey),
         source: options.source ?? cliSource(),
-        recordUse: (id, at) => setLastUsed(db, id, at),
+        recordUse: () => {},
       };
       return new LocalService(ctx, true);
     } catch (error) {
@@ -179,6 +189,9 @@ export class LocalService implements AkmService {
   }
   async verifyKey(input: VerifyInput) {
     return verifyKey(this.ctx, input);
+  }
+  async explainVerification(input: VerifyInput) {
+    return explainVerification(this.ctx, input);
   }
 
   async addUser(email: string, name: string) {

@@ -13,7 +13,8 @@ import { effectivePermissions } from '../../core/permissions.js';
 import { secretDigest } from '../../crypto/seal.js';
 import { TamperedRecordError } from '../../store/integrity.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
-import type { VerifyInput, VerifyResult } from '../types.js';
+import { DeniedError } from '../../core/errors.js';
+import type { VerifyExplanation, VerifyInput, VerifyResult } from '../types.js';
 import type { LocalContext } from './context.js';
 
 const DIGEST_BYTES = 32;
@@ -94,4 +95,50 @@ export function verifyKey(ctx: LocalContext, input: VerifyInput): VerifyResult {
     row: unlessTampered(() => getKeyById(ctx.db, id)),
     permissions: () => effectivePermissions(keyRoleGrants(ctx.db, id)),
   }));
+}
+
+type Problem = VerifyExplanation['problems'][number];
+
+/**
+ * For an administrator on a local store, who can read every key anyway: which of the checks
+ * above failed. The uniform "not valid" stays the only answer anywhere else.
+ */
+export function explainVerification(ctx: LocalContext, input: VerifyInput): VerifyExplanation {
+  if (!ctx.actor.admin)
+    throw new DeniedError('permission denied: only tenant administrators may see why a key is not valid', {
+      code: 'permission_denied',
+    });
+  const now = ctx.now();
+  const found = getKeyById(ctx.db, input.accessKeyId);
+  // Another tenant's key is as unknown to this tenant's administrator as a key that does not exist.
+  const row = found?.tenant_id === ctx.tenant.id ? found : undefined;
+  const problems: Problem[] = [];
+  if (!row) {
+    problems.push({ kind: 'unknown', message: `unknown: no key ${input.accessKeyId} in tenant ${ctx.tenant.id}` });
+    return { valid: false, accessKeyId: input.accessKeyId, problems };
+  }
+  if (input.tenantId !== undefined && input.tenantId !== row.tenant_id)
+    problems.push({
+      kind: 'other_tenant',
+      message: `wrong tenant: the key string names tenant ${input.tenantId}, the key is in ${row.tenant_id}`,
+    });
+  if (!secretMatches(ctx, row, input.secretKey, now)) {
+    const digest = secretDigest(ctx.keys(), row.tenant_id, row.id, input.secretKey);
+    const old = row.previous_digest?.length === DIGEST_BYTES && timingSafeEqual(digest, row.previous_digest);
+    problems.push(
+      old
+        ? row.previous_valid_until
+          ? {
+              kind: 'old_secret',
+              message: 'an old secret: its grace period after a rotation ended',
+              at: row.previous_valid_until,
+            }
+          : { kind: 'old_secret', message: 'an old secret: replaced by a rotation without a grace period' }
+        : { kind: 'wrong_secret', message: 'wrong secret: it is not the secret of this key' },
+    );
+  }
+  if (row.status === 'inactive')
+    problems.push({ kind: 'inactive', message: `inactive: last changed by ${row.modified_by}`, at: row.modified_at });
+  if (isExpired(row.expires_at, now)) problems.push({ kind: 'expired', message: 'expired', at: row.expires_at! });
+  return { valid: problems.length === 0, accessKeyId: row.id, problems };
 }
