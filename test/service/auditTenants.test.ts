@@ -192,3 +192,28 @@ test('an old chain that does not verify is not re-chained: every keyed run refus
   await refusal(t, () => acme.verifyAudit(), { instanceOf: UnavailableError, exitCode: 6, code: 'audit_tampered' });
   t.deepEqual(dumpTables(path), before);
 });
+
+test('a read-only run on an upgraded store that awaits its first keyed run opens it for writing, and finishes the upgrade', async (t) => {
+  const path = join(scratch(t), 'akm.db');
+  const masterKey = randomBytes(32);
+  const old = buildAtVersion(path, 2, masterKey);
+  openDatabase(path).close(); // the migration (keyless): rows unsealed, the old chain kept
+  const reader = LocalService.open({
+    storePath: path,
+    readOnly: true,
+    masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
+  });
+  t.teardown(() => reader.close());
+  t.false(reader.ctx.db.readonly, 'opened for writing this once');
+  t.true((await reader.verifyKey(old.keys[0]!)).valid, 'sealed on this first keyed run, so it verifies');
+  t.like(await reader.verifyAudit(), { ok: true, records: old.auditRecords, alteredRows: [] });
+  await reader.close();
+  const later = LocalService.open({
+    storePath: path,
+    readOnly: true,
+    masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
+  });
+  t.teardown(() => later.close());
+  t.true(later.ctx.db.readonly, 'nothing left to do: read-only again');
+  t.true((await later.verifyKey(old.keys[1]!)).valid);
+});
