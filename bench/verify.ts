@@ -25,6 +25,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.js';
+import { deriveKeys } from '../src/crypto/keys.js';
+import { useKeys } from '../src/service/local/bootstrap.js';
 import { openStore } from '../src/store/open.js';
 import { updateExpiry, updateStatus } from '../src/store/keys.js';
 import { median } from './measure.js';
@@ -165,6 +167,9 @@ async function timing(
 async function notValidKinds(seeded: SeededStore): Promise<Record<string, Credential>> {
   const [inactive, expired, wrong] = [seeded.samples[1]!, seeded.samples[2]!, seeded.samples[3]!];
   const store = await openStore(seeded.path);
+  // With the keys, as akm itself writes: the rows stay sealed (store/integrity.ts), so these are
+  // genuinely inactive and expired keys, not altered ones.
+  await useKeys(store, deriveKeys(Buffer.from(seeded.masterKey, 'base64')));
   const at = new Date().toISOString();
   await store.write(null, async (q) => {
     await updateStatus(q, inactive.accessKeyId, 'inactive', true, at, 'bench');

@@ -23,6 +23,7 @@ export async function openService(deps: Deps, access: Access): Promise<AkmServic
     now: deps.now,
     env: deps.env,
     mail: mailSettingsFromEnv(deps.env),
+    warn: (text) => deps.io.warn(text),
     readOnly: access === 'read',
     actAs: deps.global.as,
     // SQLite waits for a lock in silence; a person at a terminal is told after a second.

@@ -12,6 +12,9 @@
  * itself after every change it makes. Time-based facts (expiry, the end of a grace period)
  * are evaluated against the clock on each call.
  *
+ * Rows are checked against their integrity MAC when they enter the cache (store/integrity.ts);
+ * an altered one is cached as "no such key".
+ *
  * Unknown ids are cached too (as "no such key"), so after its first lookup an unknown key
  * answers on the same path as a known one: neither the answer nor its timing tells them
  * apart. Bounded: least recently used entries go first.
@@ -74,6 +77,7 @@ export class VerifyCache {
   private async load(accessKeyId: string): Promise<KeyForVerification> {
     const generation = this.generation;
     const loadedAt = performance.now();
+    // A row (or a role or group it has) altered at rest comes back as null: it verifies as nothing.
     const found = await this.backend.loadForVerification(accessKeyId);
     const entry: Entry = { row: found.row ?? null, permissions: found.permissions, loadedAt };
     // A change that cleared the cache while this read was on its way may be missing from it:

@@ -1,6 +1,10 @@
-/** Access keys and their assignments. */
+/**
+ * Access keys and their assignments. The lookups that feed decisions check each row's
+ * integrity MAC as they read it (integrity.ts) and refuse an altered one.
+ */
 import type { RoleGrant } from '../core/permissions.js';
-import type { Queryable } from './types.js';
+import { checked, intactSql, TamperedRecordError } from './integrity.js';
+import type { Dialect, Queryable } from './types.js';
 
 export interface KeyRow {
   id: string;
@@ -33,22 +37,31 @@ export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'pre
   permissions?: string;
 };
 
-const SELECT_KEY = `SELECT k.*, u.email AS owner_email FROM keys k LEFT JOIN users u ON u.id = k.owner_id`;
+/** The key, and its owner's user row (whose email the key reports), checked together. */
+const selectKey = (d: Dialect) => `SELECT k.*, u.email AS owner_email,
+    ${intactSql(d, ['keys', 'k'], ['users', 'u', 'u.id IS NOT NULL'])} AS intact
+  FROM keys k LEFT JOIN users u ON u.id = k.owner_id`;
 
-export function getKey(q: Queryable, tenantId: string, id: string): Promise<KeyRow | undefined> {
-  return q.get<KeyRow>(`${SELECT_KEY} WHERE k.tenant_id = @tenantId AND k.id = @id`, { tenantId, id });
+type ReadKeyRow = KeyRow & { intact: number | null };
+const checkedKey = (row: ReadKeyRow | undefined): KeyRow | undefined => checked('keys', (r) => r.id, row);
+
+export async function getKey(q: Queryable, tenantId: string, id: string): Promise<KeyRow | undefined> {
+  return checkedKey(
+    await q.get<ReadKeyRow>(`${selectKey(q.dialect)} WHERE k.tenant_id = @tenantId AND k.id = @id`, { tenantId, id }),
+  );
 }
 
 /** Any tenant: for credential checks, where the id arrives before we know the tenant. */
-export function getKeyById(q: Queryable, id: string): Promise<KeyRow | undefined> {
-  return q.get<KeyRow>(`${SELECT_KEY} WHERE k.id = @id`, { id });
+export async function getKeyById(q: Queryable, id: string): Promise<KeyRow | undefined> {
+  return checkedKey(await q.get<ReadKeyRow>(`${selectKey(q.dialect)} WHERE k.id = @id`, { id }));
 }
 
-export function findKeysByName(q: Queryable, tenantId: string, name: string): Promise<KeyRow[]> {
-  return q.all<KeyRow>(`${SELECT_KEY} WHERE k.tenant_id = @tenantId AND k.name = @name COLLATE NOCASE LIMIT 5`, {
-    tenantId,
-    name,
-  });
+export async function findKeysByName(q: Queryable, tenantId: string, name: string): Promise<KeyRow[]> {
+  const rows = await q.all<ReadKeyRow>(
+    `${selectKey(q.dialect)} WHERE k.tenant_id = @tenantId AND k.name = @name COLLATE NOCASE LIMIT 5`,
+    { tenantId, name },
+  );
+  return rows.map((row) => checkedKey(row)!);
 }
 
 export async function nameTaken(
@@ -162,24 +175,24 @@ export async function setLastUsed(q: Queryable, id: string, at: string): Promise
   });
 }
 
-async function names(q: Queryable, sql: string, keyId: string): Promise<string[]> {
-  return (await q.all<{ name: string }>(sql, { keyId })).map((r) => r.name);
+type NamedCheck = { name: string; intact: number | null };
+
+export async function keyGroupNames(q: Queryable, keyId: string): Promise<string[]> {
+  const rows = await q.all<NamedCheck>(
+    `SELECT g.name, ${intactSql(q.dialect, ['groups', 'g'])} AS intact
+       FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = @keyId ORDER BY g.name`,
+    { keyId },
+  );
+  return rows.map((r) => checked('groups', (g) => g.name, r)!.name);
 }
 
-export function keyGroupNames(q: Queryable, keyId: string): Promise<string[]> {
-  return names(
-    q,
-    'SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = @keyId ORDER BY g.name',
-    keyId,
+export async function keyRoleNames(q: Queryable, keyId: string): Promise<string[]> {
+  const rows = await q.all<NamedCheck>(
+    `SELECT r.name, ${intactSql(q.dialect, ['roles', 'r'])} AS intact
+       FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = @keyId ORDER BY r.name`,
+    { keyId },
   );
-}
-
-export function keyRoleNames(q: Queryable, keyId: string): Promise<string[]> {
-  return names(
-    q,
-    'SELECT r.name FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = @keyId ORDER BY r.name',
-    keyId,
-  );
+  return rows.map((r) => checked('roles', (x) => x.name, r)!.name);
 }
 
 export async function addKeyGroup(q: Queryable, keyId: string, groupId: number): Promise<boolean> {
@@ -205,16 +218,27 @@ export async function removeKeyRole(q: Queryable, keyId: string, roleId: number)
   return (await q.run('DELETE FROM key_roles WHERE key_id = @keyId AND role_id = @roleId', { keyId, roleId })) > 0;
 }
 
-/** Direct roles and roles through groups, each with its permissions: the input of core/permissions. */
+/**
+ * Direct roles and roles through groups, each with its permissions: the input of
+ * core/permissions. Every role and group on the way is checked (the key's own row, which
+ * covers which roles and groups it has, is checked where it is read).
+ */
 export async function keyRoleGrants(q: Queryable, keyId: string): Promise<RoleGrant[]> {
   const permissions = q.dialect.jsonList(
     'SELECT permission AS v FROM role_permissions WHERE role_id = r.id ORDER BY permission',
   );
-  const rows = await q.all<{ role: string; via: string | null; perms: string }>(
-    `SELECT r.name AS role, NULL AS via, ${permissions} AS perms
+  const roleOk = intactSql(q.dialect, ['roles', 'r']);
+  const rows = await q.all<{
+    role: string;
+    via: string | null;
+    perms: string;
+    role_ok: number | null;
+    group_ok: number | null;
+  }>(
+    `SELECT r.name AS role, NULL AS via, ${permissions} AS perms, ${roleOk} AS role_ok, NULL AS group_ok
        FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = @keyId
      UNION ALL
-     SELECT r.name, g.name, ${permissions}
+     SELECT r.name, g.name, ${permissions}, ${roleOk}, ${intactSql(q.dialect, ['groups', 'g'])}
        FROM key_groups kg
        JOIN groups g ON g.id = kg.group_id
        JOIN group_roles gr ON gr.group_id = g.id
@@ -222,7 +246,11 @@ export async function keyRoleGrants(q: Queryable, keyId: string): Promise<RoleGr
       WHERE kg.key_id = @keyId`,
     { keyId },
   );
-  return rows.map((r) => ({ role: r.role, viaGroup: r.via, permissions: JSON.parse(r.perms) as string[] }));
+  return rows.map((r) => {
+    if (r.group_ok === 0) throw new TamperedRecordError('groups', r.via ?? '');
+    if (r.role_ok === 0) throw new TamperedRecordError('roles', r.role);
+    return { role: r.role, viaGroup: r.via, permissions: JSON.parse(r.perms) as string[] };
+  });
 }
 
 export interface ListQuery {

@@ -1,4 +1,8 @@
-/** Users, groups, roles and their links. */
+/**
+ * Users, groups, roles and their links. Looking one up by name checks its integrity MAC
+ * (integrity.ts); listings for display do not.
+ */
+import { checked, intactSql } from './integrity.js';
 import type { Queryable } from './types.js';
 
 export interface UserRow {
@@ -15,6 +19,8 @@ export interface NamedRow {
   created_at: string;
 }
 
+type Checked<T> = T & { intact: number | null };
+
 async function column(q: Queryable, sql: string, params: Record<string, string | number>): Promise<string[]> {
   return (await q.all<{ v: string }>(sql, params)).map((r) => r.v);
 }
@@ -27,8 +33,13 @@ async function insertedId(q: Queryable, sql: string, params: Record<string, stri
   return (await q.get<{ id: number }>(`${sql} RETURNING id`, params))!.id;
 }
 
-export function findUser(q: Queryable, tenantId: string, email: string): Promise<UserRow | undefined> {
-  return q.get<UserRow>('SELECT * FROM users WHERE tenant_id = @tenantId AND email = @email', { tenantId, email });
+export async function findUser(q: Queryable, tenantId: string, email: string): Promise<UserRow | undefined> {
+  const row = await q.get<Checked<UserRow>>(
+    `SELECT id, tenant_id, email, name, created_at, ${intactSql(q.dialect, ['users', 'u'])} AS intact
+       FROM users u WHERE tenant_id = @tenantId AND email = @email`,
+    { tenantId, email },
+  );
+  return checked('users', (u) => u.email, row);
 }
 
 export function insertUser(q: Queryable, tenantId: string, email: string, name: string, at: string): Promise<number> {
@@ -72,33 +83,29 @@ export async function isGroupMember(
   groupName: string,
   userId: number,
 ): Promise<boolean> {
-  const row = await q.get(
-    `SELECT 1 AS member FROM group_members m JOIN groups g ON g.id = m.group_id
-      WHERE g.tenant_id = @tenantId AND g.name = @groupName AND m.user_id = @userId`,
-    { tenantId, groupName, userId },
-  );
+  const group = await findGroup(q, tenantId, groupName);
+  if (!group) return false;
+  const row = await q.get('SELECT 1 AS member FROM group_members WHERE group_id = @groupId AND user_id = @userId', {
+    groupId: group.id,
+    userId,
+  });
   return row !== undefined;
 }
 
-export function groupMemberEmails(q: Queryable, tenantId: string, groupName: string): Promise<string[]> {
-  return column(
-    q,
-    `SELECT u.email AS v FROM group_members m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
-      WHERE g.tenant_id = @tenantId AND g.name = @groupName ORDER BY u.email`,
-    { tenantId, groupName },
-  );
+export async function groupMemberEmails(q: Queryable, tenantId: string, groupName: string): Promise<string[]> {
+  const group = await findGroup(q, tenantId, groupName);
+  return group ? groupMembers(q, group.id) : [];
 }
 
 // ---- groups
 
-export function findGroup(q: Queryable, tenantId: string, name: string): Promise<NamedRow | undefined> {
-  return q.get<NamedRow>(
-    'SELECT id, name, builtin, created_at FROM groups WHERE tenant_id = @tenantId AND name = @name',
-    {
-      tenantId,
-      name,
-    },
+export async function findGroup(q: Queryable, tenantId: string, name: string): Promise<NamedRow | undefined> {
+  const row = await q.get<Checked<NamedRow>>(
+    `SELECT id, name, builtin, created_at, ${intactSql(q.dialect, ['groups', 'g'])} AS intact
+       FROM groups g WHERE tenant_id = @tenantId AND name = @name`,
+    { tenantId, name },
   );
+  return checked('groups', (g) => g.name, row);
 }
 
 export function insertGroup(
@@ -201,14 +208,13 @@ export function keysUsingGroup(q: Queryable, groupId: number): Promise<number> {
 
 // ---- roles
 
-export function findRole(q: Queryable, tenantId: string, name: string): Promise<NamedRow | undefined> {
-  return q.get<NamedRow>(
-    'SELECT id, name, builtin, created_at FROM roles WHERE tenant_id = @tenantId AND name = @name',
-    {
-      tenantId,
-      name,
-    },
+export async function findRole(q: Queryable, tenantId: string, name: string): Promise<NamedRow | undefined> {
+  const row = await q.get<Checked<NamedRow>>(
+    `SELECT id, name, builtin, created_at, ${intactSql(q.dialect, ['roles', 'r'])} AS intact
+       FROM roles r WHERE tenant_id = @tenantId AND name = @name`,
+    { tenantId, name },
   );
+  return checked('roles', (r) => r.name, row);
 }
 
 export async function insertRole(

@@ -14,6 +14,8 @@
  * Nothing inside `work` may call `read` or `write` again: pass the queryable down instead.
  */
 
+import type { IntactPart } from './integrity.js';
+
 /** What a query binds by name: `@name` in the SQL text. Absent and undefined bind NULL. */
 export type Params = Record<string, string | number | Buffer | null | undefined>;
 
@@ -41,11 +43,17 @@ export interface Dialect {
   jsonField(column: string, field: string): string;
   /** Did this statement fail on a UNIQUE constraint? */
   isUniqueViolation(error: unknown): boolean;
+  /** The integrity check of rows in a query (integrity.ts: use `intactSql`). */
+  intact(parts: readonly IntactPart[]): string;
+  /** A query that returns a row when the table `@name` exists. */
+  readonly tableExists: string;
 }
 
 export interface WriteOptions {
   /** How long to wait for another writer before giving up with store_locked (default: the engine's). */
   waitMs?: number;
+  /** the time against which ended grace periods are erased (default: the clock) */
+  now?: Date;
 }
 
 /**
@@ -68,6 +76,14 @@ export interface Store {
   read<T>(work: (q: Queryable) => Promise<T>): Promise<T>;
   write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options?: WriteOptions): Promise<T>;
   changes(): ChangeFeed;
+  /**
+   * Arm the integrity checks with the key derived from the master key (integrity.ts): reads
+   * check each covered row, writes check and reseal the rows they change. Rows a migration left
+   * unsealed are sealed now. Once per store; later calls do nothing.
+   */
+  attachIntegrity(key: Buffer): Promise<void>;
+  /** A warning when others on this machine can open the store (a SQLite file's mode), else null. */
+  exposure(): { message: string; hint: string } | null;
   close(): Promise<void>;
 }
 

@@ -22,6 +22,34 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Another `akm serve` process on an existing store (a restart, or a second server beside the
+ * first). The store comes in AKM_STORE: a PostgreSQL URL carries the test cluster's password.
+ */
+export async function serveOn(
+  store: TempStore,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: Child; url: string }> {
+  const child = spawnNode(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: store.dir,
+      AKM_STORE: store.location,
+      AKM_MASTER_KEY: store.masterKey,
+      CI: '1',
+      NO_COLOR: '1',
+      ...env,
+    },
+  });
+  try {
+    return { child, url: await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000) };
+  } catch (error) {
+    await killHard(child);
+    throw error;
+  }
+}
+
 export async function spawnServe(
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
@@ -38,26 +66,14 @@ export async function spawnServe(
     roles: [],
   });
   await local.close();
-  // The store comes in AKM_STORE: a PostgreSQL URL carries the test cluster's password.
-  const child = spawnNode(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: store.dir,
-      AKM_STORE: store.location,
-      AKM_MASTER_KEY: store.masterKey,
-      CI: '1',
-      NO_COLOR: '1',
-      ...env,
-    },
-  });
-  let url: string;
+  let started: { child: Child; url: string };
   try {
-    url = await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000);
+    started = await serveOn(store, args, env);
   } catch (error) {
-    await killHard(child);
     await store.cleanup();
     throw error;
   }
+  const { child, url } = started;
   const clientHome = mkdtempSync(join(tmpdir(), 'akm-client-'));
   return {
     child,

@@ -4,16 +4,17 @@
  */
 import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { ensureStoreId, initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
+import { ensureStoreId, initTenant, META_STORE_ID, useKeys } from '../../src/service/local/bootstrap.js';
 import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { openStore } from '../../src/store/open.js';
 import type { Engine, Params, Store } from '../../src/store/types.js';
+import { cell, type TableDump } from './db.js';
 import { postgresStoreUrl } from './pg.js';
 
 export interface TempStore {
@@ -29,14 +30,17 @@ export interface TempStore {
   admin: string;
   tenantId: string;
   open(now?: () => Date): Promise<LocalService>;
+  /**
+   * The store as another akm process holds it (keys loaded, integrity checks armed): writes
+   * through the store layer on it are sealed like akm's own. The caller closes it.
+   */
+  connection(): Promise<Store>;
   /** another tenant in the same store (admin admin@<id>.test), opened as a service */
   addTenant(tenantId: string): Promise<LocalService>;
   /** another connection to the store, bypassing akm: for looking at it and tampering with it */
   raw(): Promise<RawStore>;
   cleanup(): Promise<void>;
 }
-
-export type TableDump = Record<string, string[]>;
 
 /** SQL straight to the store, each statement in its own transaction (named parameters, as akm's queries). */
 export interface RawStore {
@@ -52,10 +56,6 @@ export interface RawStore {
 const noKeychain = () => {
   throw new Error('tests of the service layer pass the master key in AKM_MASTER_KEY');
 };
-
-function cell(value: unknown): unknown {
-  return Buffer.isBuffer(value) ? `x'${value.toString('hex')}'` : value;
-}
 
 export async function rawStore(location: string): Promise<RawStore> {
   const store = await openStore(location);
@@ -113,6 +113,11 @@ export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-')
     admin: 'admin@acme.test',
     tenantId: 'acme',
     open: (now) => LocalService.open({ store: location, masterKey: masterKeyOptions, now, source: 'test' }),
+    connection: async () => {
+      const connection = await openStore(location);
+      await useKeys(connection, deriveKeys(Buffer.from(masterKey, 'base64')));
+      return connection;
+    },
     addTenant: async (tenantId) => {
       const other = await openStore(location);
       try {
@@ -149,4 +154,49 @@ export async function twoTenants(
     await globex.close();
   });
   return { store, acme, globex };
+}
+
+/**
+ * The store as it is now, to be put back later (between tampering experiments). Every service
+ * and raw connection must be closed before it is taken and before it is put back. SQLite: a copy
+ * of the file; PostgreSQL: every row of every table, put back with triggers and foreign keys
+ * off (the test cluster's user is a superuser).
+ */
+export async function snapshot(store: TempStore): Promise<() => Promise<void>> {
+  if (store.engine === 'sqlite') {
+    const copy = `${store.path}.snapshot`;
+    copyFileSync(store.path, copy); // closed, so the -wal was checkpointed into the file
+    return async () => {
+      for (const suffix of ['-wal', '-shm']) rmSync(`${store.path}${suffix}`, { force: true });
+      copyFileSync(copy, store.path);
+    };
+  }
+  const raw = await store.raw();
+  const tables = await raw.all<{ name: string }>(
+    'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
+  );
+  const saved = new Map<string, Array<Record<string, unknown>>>();
+  for (const { name } of tables) saved.set(name, await raw.all(`SELECT * FROM "${name}"`));
+  await raw.close();
+  return async () => {
+    const again = await store.raw();
+    try {
+      await again.store.write(null, async (q) => {
+        await q.run('SET LOCAL session_replication_role = replica');
+        for (const [name, rows] of saved) {
+          await q.run(`DELETE FROM "${name}"`);
+          for (const row of rows) {
+            const columns = Object.keys(row);
+            await q.run(
+              `INSERT INTO "${name}" (${columns.map((c) => `"${c}"`).join(', ')})
+               VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+              row as Params,
+            );
+          }
+        }
+      });
+    } finally {
+      await again.close();
+    }
+  };
 }

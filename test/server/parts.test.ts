@@ -1,11 +1,13 @@
-/** The server's small parts on their own: replay guard, rate limiter, failure budget, lastUsedAt batching. */
+/** The server's small parts on their own: replay guard, rate limiter, failure throttle and budget, lastUsedAt batching. */
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { LocalBackend } from '../../src/service/local/backend.js';
 import { AuthFailureLog } from '../../src/server/authFailures.js';
 import { LastUsedBatcher } from '../../src/server/lastUsed.js';
 import { clientKey, RateLimiter } from '../../src/server/rateLimit.js';
-import { ReplayGuard } from '../../src/server/replay.js';
+import { CLOCK_MARGIN_MS, ReplayGuard } from '../../src/server/replay.js';
+import { FailureThrottle } from '../../src/server/throttle.js';
 import { perEngine, type Engine } from '../helpers/engines.js';
 import { keyInput } from '../helpers/service.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
@@ -13,25 +15,26 @@ import { tempStore, type TempStore } from '../helpers/store.js';
 const T0 = new Date('2030-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
-test('replay guard: a token is refused while its request could still pass the clock check', (t) => {
-  const guard = new ReplayGuard(10, 5 * 60_000);
-  t.is(guard.check('a', T0, T0), 'fresh');
-  t.is(guard.check('a', T0, at(1000)), 'replayed');
-  t.is(guard.check('a', T0, at(5 * 60_000)), 'replayed');
-  // Once the window (+1 s) has passed, the clock check would refuse it anyway: the token may go.
-  t.is(guard.check('a', T0, at(5 * 60_000 + 1001)), 'fresh');
-});
-
-test('replay guard: memory is bounded; when full of live tokens it refuses instead of forgetting', (t) => {
-  const guard = new ReplayGuard(3, 60_000);
-  for (const token of ['a', 'b', 'c']) t.is(guard.check(token, T0, T0), 'fresh');
-  t.is(guard.check('d', T0, at(1000)), 'full');
-  t.is(guard.size, 3);
-  t.is(guard.check('a', T0, at(1000)), 'replayed');
-  // After the window the sweep makes room.
-  t.is(guard.check('d', at(61_001), at(61_002)), 'fresh');
-  t.is(guard.size, 1);
-});
+perEngine(
+  'replay guard: a token is refused while its request could still pass the clock check, on any server',
+  async (t, engine) => {
+    const { store, backend: one } = await backendFor(t, engine);
+    const two = await openBackend(t, store);
+    const [guard, other] = [new ReplayGuard(one, 5 * 60_000), new ReplayGuard(two, 5 * 60_000)];
+    t.is(await guard.check('a', T0, T0), 'fresh');
+    t.is(await guard.check('a', T0, at(1000)), 'replayed');
+    t.is(await other.check('a', T0, at(1000)), 'replayed', 'another server on the store knows it too');
+    t.is(await guard.check('a', T0, at(5 * 60_000 + CLOCK_MARGIN_MS)), 'replayed');
+    // Once the window (and the clock margin) has passed, the clock check would refuse it anyway.
+    t.is(await other.check('a', T0, at(5 * 60_000 + CLOCK_MARGIN_MS + 1)), 'fresh');
+    // Only a hash of the token is stored.
+    const stored = await one.store.read((q) => q.all<{ token: Buffer }>('SELECT token FROM replay_tokens'));
+    t.deepEqual(
+      stored.map((r) => r.token),
+      [createHash('sha256').update('a').digest()],
+    );
+  },
+);
 
 test('rate limiter: burst, then the sustained rate, per client, with Retry-After', (t) => {
   const limiter = new RateLimiter({ ratePerSecond: 2, burst: 3 });
@@ -43,8 +46,6 @@ test('rate limiter: burst, then the sustained rate, per client, with Retry-After
   t.true(limiter.take('10.0.0.2', now).allowed, 'another client has its own bucket');
   t.true(limiter.take('10.0.0.1', now + 500).allowed, 'one token back after 1/rate seconds');
   t.false(limiter.take('10.0.0.1', now + 500).allowed);
-  t.false(limiter.peek('10.0.0.1', now + 500).allowed);
-  t.true(limiter.peek('10.0.0.9', now).allowed);
 });
 
 test('rate limiter: the map is bounded, dropping the client seen longest ago', (t) => {
@@ -88,16 +89,21 @@ async function holdLock(store: TempStore, keyId: string): Promise<() => Promise<
   };
 }
 
-async function backendFor(t: ExecutionContext, engine: Engine) {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
+/** The store as one server holds it (closed at the end of the test). */
+async function openBackend(t: ExecutionContext, store: TempStore): Promise<LocalBackend> {
   const backend = await LocalBackend.open({
     store: store.location,
     masterKey: store.masterKeyOptions,
     recordUse: () => {},
   });
   t.teardown(() => backend.close());
-  return { store, backend };
+  return backend;
+}
+
+async function backendFor(t: ExecutionContext, engine: Engine) {
+  const store = await tempStore(engine);
+  t.teardown(store.cleanup);
+  return { store, backend: await openBackend(t, store) };
 }
 
 perEngine('failure log: at most N records a minute, the rest counted in one summary record', async (t, engine) => {
@@ -170,3 +176,72 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
   t.is(await batcher.flush(), 1);
   t.is(await lastUsed(b.accessKeyId), '2030-01-02T00:00:00.000Z');
 });
+
+/** Another writer holding the failure counts: SQLite, the write lock; PostgreSQL, the table. */
+async function holdCounts(store: TempStore): Promise<() => Promise<void>> {
+  if (store.engine === 'sqlite') return holdLock(store, '');
+  const other = await store.raw();
+  let release!: () => void;
+  let locked!: () => void;
+  const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+  const holding = other.store.write(null, async (q) => {
+    await q.run('LOCK TABLE auth_failures IN EXCLUSIVE MODE');
+    locked();
+    await new Promise<void>((resolve) => (release = resolve));
+  });
+  await lockHeld;
+  return async () => {
+    release();
+    await holding;
+    await other.close();
+  };
+}
+
+perEngine(
+  'failure throttle: counted in memory, written in one transaction per flush; a failed flush keeps its counts',
+  async (t, engine) => {
+    const { store, backend } = await backendFor(t, engine);
+    const errors: unknown[] = [];
+    const throttle = new FailureThrottle(backend, (e) => errors.push(e), {
+      perAddress: 5,
+      addressMinutes: 1,
+      perKeyAndAddress: 3,
+      keyMinutes: 1,
+    });
+    const now = T0.getTime();
+    const rows = async () =>
+      (await backend.store.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM auth_failures')))!.n;
+    for (let i = 0; i < 2; i++) throttle.note('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now);
+    t.is(await throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now), null);
+    throttle.note('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now);
+    t.truthy(
+      await throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now),
+      'the third failure of the key from there',
+    );
+    t.is(await throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.2', now), null, 'not from another address');
+    t.is(await throttle.addressBlocked('10.0.0.1', now), null, 'three failures are under the address limit');
+    for (let i = 0; i < 100; i++) throttle.note(null, '10.0.0.3', now);
+    t.is(await rows(), 0, 'nothing written on the request path');
+
+    // The store is locked by another process: the flush fails, and the counts wait for the next one.
+    const release = await holdCounts(store);
+    const started = Date.now();
+    await throttle.flush(now);
+    t.true(Date.now() - started < 2000, 'it does not wait long');
+    t.is(errors.length, 1);
+    await release();
+    await throttle.flush(now + 1000);
+    const written = (
+      await backend.store.read((q) => q.all<{ scope: string; count: number }>('SELECT scope, count FROM auth_failures'))
+    ).sort((x, y) => (x.scope < y.scope ? -1 : 1));
+    t.deepEqual(written, [
+      { scope: 'address 10.0.0.1', count: 3 },
+      { scope: 'address 10.0.0.3', count: 100 },
+      { scope: 'key AKMAAAAAAAAAAAAAAAAA 10.0.0.1', count: 3 },
+    ]);
+    // Read back from the store (another server would see the same), and forgotten a minute on.
+    const fresh = new FailureThrottle(backend, () => {}, throttle.limits);
+    t.truthy(await fresh.addressBlocked('10.0.0.3', now + 1500));
+    t.is(await fresh.addressBlocked('10.0.0.3', now + 60_000), null);
+  },
+);

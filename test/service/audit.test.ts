@@ -223,7 +223,7 @@ perEngine('a deletion hidden by renumbering the rest is still named', async (t, 
     'DELETE FROM audit WHERE seq = 3',
     'UPDATE audit SET seq = -seq WHERE seq > 3',
     'UPDATE audit SET seq = -seq - 1 WHERE seq < 0',
-    `UPDATE audit_head SET seq = ${records - 1}`,
+    `UPDATE audit_heads SET seq = ${records - 1}`,
   );
   t.deepEqual(await problems(await open()), [
     `deleted@3: record #3 was deleted: record #4 chains to a record that is no longer there`,
@@ -259,7 +259,8 @@ perEngine('an inserted record is named, at the end and in the middle', async (t,
 perEngine('a copied record is named as inserted', async (t, engine) => {
   const { open, tamper, records } = await scenario(t, engine);
   await tamper(
-    `INSERT INTO audit SELECT ${records + 1}, tenant_id, at, actor, action, target, details, source, prev_mac, mac FROM audit WHERE seq = 2`,
+    `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
+     SELECT ${records + 1}, tenant_id, at, actor, action, target, details, source, prev_mac, mac FROM audit WHERE seq = 2`,
   );
   t.deepEqual(await problems(await open()), [
     `inserted@${records + 1}: record #${records + 1} was inserted: it is a copy of record #2`,
@@ -304,7 +305,8 @@ perEngine('tampering stays visible after akm goes on writing', async (t, engine)
   await s.close();
 
   await tamper(
-    `INSERT INTO audit SELECT ${records + 2}, tenant_id, at, 'mallory@evil.test', action, target, details, source, mac, 'forged' FROM audit WHERE seq = ${records + 1}`,
+    `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
+     SELECT ${records + 2}, tenant_id, at, 'mallory@evil.test', action, target, details, source, mac, 'forged' FROM audit WHERE seq = ${records + 1}`,
   );
   const again = await open();
   await again.addUser('carol@acme.test', 'Carol');
@@ -316,13 +318,13 @@ perEngine('tampering stays visible after akm goes on writing', async (t, engine)
 
 perEngine('a removed or forged head is reported', async (t, engine) => {
   const { open, tamper, records } = await scenario(t, engine);
-  await tamper('DELETE FROM audit_head');
+  await tamper('DELETE FROM audit_heads');
   t.deepEqual(await problems(await open()), [
     `head@${records}: the sealed head of the chain is missing: records may have been deleted from the end`,
   ]);
   await tamper(
     `DELETE FROM audit WHERE seq = ${records}`,
-    `INSERT INTO audit_head (id, seq, mac, tag) SELECT 1, seq, mac, 'made-up' FROM audit WHERE seq = ${records - 1}`,
+    `INSERT INTO audit_heads (tenant_id, seq, mac, tag) SELECT tenant_id, seq, mac, 'made-up' FROM audit WHERE seq = ${records - 1}`,
   );
   t.deepEqual(await problems(await open()), [`head@${records - 1}: the sealed head of the chain was altered`]);
 });
@@ -330,18 +332,19 @@ perEngine('a removed or forged head is reported', async (t, engine) => {
 /** The trail as it is now, to be put back later: what restoring a backup of the store does to it. */
 async function saveTrail(raw: RawStore): Promise<() => Promise<void>> {
   const rows = await raw.all<AuditRow>('SELECT * FROM audit ORDER BY seq');
-  const head = await raw.all('SELECT * FROM audit_head');
+  const head = await raw.all('SELECT * FROM audit_heads');
   return () =>
     raw.store.write(null, async (q) => {
       await q.run('DELETE FROM audit');
-      await q.run('DELETE FROM audit_head');
+      await q.run('DELETE FROM audit_heads');
       for (const row of rows)
         await q.run(
           `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
            VALUES (@seq, @tenant_id, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
           { ...row },
         );
-      for (const h of head) await q.run('INSERT INTO audit_head (id, seq, mac, tag) VALUES (@id, @seq, @mac, @tag)', h);
+      for (const h of head)
+        await q.run('INSERT INTO audit_heads (tenant_id, seq, mac, tag) VALUES (@tenant_id, @seq, @mac, @tag)', h);
     });
 }
 
@@ -379,7 +382,9 @@ perEngine(
 /** `count` genuine records chained on from the head, written in a few big statements (appending one by one is slow on a network store). */
 async function bulkAppend(raw: RawStore, key: Buffer, count: number): Promise<void> {
   await raw.store.write(null, async (q) => {
-    const head = (await q.get<{ seq: number; mac: string }>('SELECT seq, mac FROM audit_head WHERE id = 1'))!;
+    const head = (await q.get<{ seq: number; mac: string }>(
+      "SELECT seq, mac FROM audit_heads WHERE tenant_id = 'acme'",
+    ))!;
     let previous = head;
     for (let done = 0; done < count;) {
       const rows: AuditRow[] = [];
@@ -412,10 +417,10 @@ async function bulkAppend(raw: RawStore, key: Buffer, count: number): Promise<vo
         params,
       );
     }
-    await q.run('UPDATE audit_head SET seq = @seq, mac = @mac, tag = @tag WHERE id = 1', {
+    await q.run("UPDATE audit_heads SET seq = @seq, mac = @mac, tag = @tag WHERE tenant_id = 'acme'", {
       seq: previous.seq,
       mac: previous.mac,
-      tag: headTag(key, previous.seq, previous.mac),
+      tag: headTag(key, 'acme', previous.seq, previous.mac),
     });
   });
 }

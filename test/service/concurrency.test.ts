@@ -309,13 +309,15 @@ perEngine(
   },
 );
 
-perEngine('two tenants writing at once keep one unbroken audit chain', async (t, engine) => {
+perEngine('two tenants writing at once keep each their own unbroken audit chain', async (t, engine) => {
   const { acme, globex } = await twoTenants(t, engine);
   const writes = [acme, globex].flatMap((service) =>
     Array.from({ length: 15 }, (_, i) => service.addUser(`u${i}@${service.ctx.tenant.id}.test`, '')),
   );
   await Promise.all(writes);
-  const audit = await acme.verifyAudit();
-  t.true(audit.ok, JSON.stringify(audit.problems));
-  t.is(audit.records, 2 + 30);
+  for (const service of [acme, globex]) {
+    const audit = await service.verifyAudit();
+    t.true(audit.ok, JSON.stringify(audit.problems));
+    t.is(audit.records, 1 + 15, service.ctx.tenant.id); // tenant.init, then the 15 users
+  }
 });

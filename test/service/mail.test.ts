@@ -8,7 +8,8 @@ import type { ExecutionContext } from 'ava';
 import { DeniedError, UsageError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
 import type { MailSettings } from '../../src/notify/smtp.js';
-import type { NotifyExpiringResult } from '../../src/service/types.js';
+import type { IssuedKey, NotifyExpiringResult } from '../../src/service/types.js';
+import { updateExpiry } from '../../src/store/keys.js';
 import { actingAs } from '../helpers/acting.js';
 import { fixture, mostAtOnce, spawnNode } from '../helpers/children.js';
 import { Clock, DAY, HOUR, keyInput, refusal } from '../helpers/service.js';
@@ -322,13 +323,18 @@ perEngine('the job is for administrators (it covers every key); the window is ch
 perEngine('two runs racing in two processes send every message exactly once', async (t, engine) => {
   const admins = ['bob', 'carol', 'dave', 'erin'].map((n) => `${n}@acme.test`);
   const { store, smtp, admin } = await setup(t, engine, admins);
-  const keys = [];
+  const keys: IssuedKey[] = [];
   for (let i = 0; i < 12; i++)
     keys.push(await admin.createKey(keyInput({ name: `k${i}`, expiry: { kind: 'days', days: 1 } })));
-  // Real time in the children: these keys were created with the clock of the setup, so re-date them.
-  const raw = await store.raw();
-  t.teardown(() => raw.close());
-  await raw.run('UPDATE keys SET expires_at = @at', { at: new Date(Date.now() + DAY).toISOString() });
+  // Real time in the children: these keys were created with the clock of the setup, so re-date
+  // them, as akm would (the rows stay sealed: store/integrity.ts).
+  const connection = await store.connection();
+  const at = new Date().toISOString();
+  await connection.write('acme', async (q) => {
+    for (const key of keys)
+      await updateExpiry(q, key.accessKeyId, new Date(Date.now() + DAY).toISOString(), at, 'test');
+  });
+  await connection.close();
   smtp.delayMs = 15; // keep both runs sending at the same time
   const env = {
     ...process.env,

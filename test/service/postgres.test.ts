@@ -11,7 +11,9 @@ import { AkmError, UnavailableError, type ErrorCode } from '../../src/core/error
 import { deriveKeys } from '../../src/crypto/keys.js';
 import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
+import { COVERED, COVERED_TABLES, GRACE_COLUMNS, type CoveredTable } from '../../src/store/integrity.js';
 import { openStore } from '../../src/store/open.js';
+import { BYTEA_COLUMNS } from '../../src/store/postgres/integrity.js';
 import { postgresMigrations, POSTGRES_LATEST_VERSION } from '../../src/store/postgres/schema.js';
 import { migrations } from '../../src/store/sqlite/schema.js';
 import { postgresOnly } from '../helpers/engines.js';
@@ -46,6 +48,42 @@ async function refusedToOpen(
   if (options.secret) t.false(`${error.message} ${error.hint}`.includes(options.secret), 'the password is not shown');
   return error;
 }
+
+postgresOnly('the integrity triggers a store has are the ones COVERED generates; covered bytes are hex', async (t) => {
+  const store = await tempStore('postgres');
+  t.teardown(store.cleanup);
+  const raw = await store.raw();
+  t.teardown(() => raw.close());
+  const updateColumns = async (trigger: string) =>
+    (
+      await raw.all<{ c: string }>(
+        `SELECT event_object_column AS c FROM information_schema.triggered_update_columns
+          WHERE trigger_schema = current_schema() AND trigger_name = @trigger`,
+        { trigger },
+      )
+    )
+      .map((r) => r.c)
+      .sort();
+  const triggers = new Set(
+    (
+      await raw.all<{ name: string }>(
+        'SELECT DISTINCT trigger_name AS name FROM information_schema.triggers WHERE trigger_schema = current_schema()',
+      )
+    ).map((r) => r.name),
+  );
+  for (const table of COVERED_TABLES) {
+    const spec: CoveredTable = COVERED[table];
+    t.deepEqual(await updateColumns(`akm_${table}_check`), [...spec.columns].sort(), table);
+    t.true(triggers.has(`akm_${table}_new`), table);
+    for (const set of Object.values(spec.sets)) t.true(triggers.has(`akm_${set.table}_touch`), set.table);
+  }
+  t.deepEqual(await updateColumns('akm_keys_grace'), [...GRACE_COLUMNS].sort());
+  const bytes = await raw.all<{ c: string }>(
+    "SELECT column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() AND data_type = 'bytea'",
+  );
+  const covered = new Set([...COVERED_TABLES.flatMap((table) => COVERED[table].columns), ...GRACE_COLUMNS]);
+  for (const { c } of bytes) if (covered.has(c)) t.true(BYTEA_COLUMNS.has(c), `${c} is encoded as hex`);
+});
 
 postgresOnly('the migration histories of both engines have the same versions', (t) => {
   t.deepEqual(

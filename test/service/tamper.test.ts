@@ -1,14 +1,18 @@
 /**
- * Tampering at rest (issue 5 item 5, local store): bytes edited in the database are caught where
- * the secret is next used. `copy` opens the sealed secret and must fail cleanly (exit 6), never
- * hand out a wrong secret; `verify` compares the digest and must answer "not valid".
+ * Tampering at rest with the secrets (local store): bytes edited in the database are caught where
+ * the key is next used. The key row's integrity MAC covers its sealed secret and digests, so
+ * `copy` (and every other command on the key) fails cleanly with tampered_record (exit 6), never
+ * hands out a wrong secret; `verify` answers "not valid". (AES-GCM and the digest binding are
+ * the layer below: test/unit/crypto.test.ts.)
  */
 import { perEngine } from '../helpers/engines.js';
-import { TamperedSecretError } from '../../src/crypto/seal.js';
+import { TamperedRecordError } from '../../src/store/integrity.js';
 import { tempStore, twoTenants, type RawStore } from '../helpers/store.js';
 import { HOUR, keyInput, refusal } from '../helpers/service.js';
 
 type Column = 'secret_sealed' | 'secret_digest' | 'previous_digest';
+
+const TAMPERED = { instanceOf: TamperedRecordError, exitCode: 6, code: 'tampered_record' };
 
 async function readBlob(raw: RawStore, id: string, column: Column): Promise<Buffer> {
   return (await raw.get<{ v: Buffer }>(`SELECT ${column} AS v FROM keys WHERE id = @id`, { id }))!.v;
@@ -44,11 +48,7 @@ perEngine(
         const bad = Buffer.from(sealed);
         bad[i]! ^= mask;
         await writeBlob(raw, key.accessKeyId, 'secret_sealed', bad);
-        const error = await refusal(t, () => service.copyKey(key.accessKeyId), {
-          instanceOf: TamperedSecretError,
-          exitCode: 6,
-          code: 'tampered_secret',
-        });
+        const error = await refusal(t, () => service.copyKey(key.accessKeyId), TAMPERED);
         t.false(error.message.includes(key.secretKey));
         counts[region(i, sealed.length)] = (counts[region(i, sealed.length)] ?? 0) + 1;
       }
@@ -60,7 +60,7 @@ perEngine(
       Buffer.concat([sealed, Buffer.from([7])]),
     ]) {
       await writeBlob(raw, key.accessKeyId, 'secret_sealed', bad);
-      await refusal(t, () => service.copyKey(key.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
+      await refusal(t, () => service.copyKey(key.accessKeyId), TAMPERED);
     }
     await writeBlob(raw, key.accessKeyId, 'secret_sealed', sealed);
     t.is((await service.copyKey(key.accessKeyId)).keyString, good.keyString, 'restored bytes work again (control)');
@@ -72,22 +72,31 @@ perEngine(
   },
 );
 
-perEngine('a tampered key is repaired by rotation, which needs no old secret', async (t, engine) => {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const service = await store.open();
-  t.teardown(() => service.close());
-  const key = await service.createKey(keyInput());
-  const raw = await store.raw();
-  const sealed = await readBlob(raw, key.accessKeyId, 'secret_sealed');
-  sealed[20]! ^= 0x10;
-  await writeBlob(raw, key.accessKeyId, 'secret_sealed', sealed);
-  await raw.close();
-  await refusal(t, () => service.copyKey(key.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
-  const rotated = await service.rotateKey(key.accessKeyId, 0);
-  t.false((await service.copyKey(key.accessKeyId)).keyString.includes(rotated.secretKey));
-  t.true((await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: rotated.secretKey })).valid);
-});
+perEngine(
+  'a tampered key is not resealed by a later change: rotation, deletion and the rest refuse it',
+  async (t, engine) => {
+    const store = await tempStore(engine);
+    t.teardown(store.cleanup);
+    const service = await store.open();
+    t.teardown(() => service.close());
+    const key = await service.createKey(keyInput());
+    const raw = await store.raw();
+    const sealed = await readBlob(raw, key.accessKeyId, 'secret_sealed');
+    sealed[20]! ^= 0x10;
+    await writeBlob(raw, key.accessKeyId, 'secret_sealed', sealed);
+    const before = await raw.dump();
+    for (const attempt of [
+      () => service.rotateKey(key.accessKeyId, 0),
+      () => service.deleteKey(key.accessKeyId),
+      () => service.extendKey(key.accessKeyId, { kind: 'days', days: 9 }),
+      () => service.setKeyStatus(key.accessKeyId, 'inactive'),
+      () => service.showKey(key.accessKeyId),
+    ])
+      await refusal(t, attempt, TAMPERED);
+    t.deepEqual(await raw.dump(), before, 'nothing changed, and the altered row was not resealed');
+    await raw.close();
+  },
+);
 
 perEngine(
   'every flipped byte of the verification digest makes verify fail; the grace digest too',
@@ -148,8 +157,8 @@ perEngine(
     ];
     await writeBlob(raw, a.accessKeyId, 'secret_sealed', sb);
     await writeBlob(raw, b.accessKeyId, 'secret_sealed', sa);
-    await refusal(t, () => service.copyKey(a.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
-    await refusal(t, () => service.copyKey(b.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
+    await refusal(t, () => service.copyKey(a.accessKeyId), TAMPERED);
+    await refusal(t, () => service.copyKey(b.accessKeyId), TAMPERED);
 
     const [da, db] = [
       await readBlob(raw, a.accessKeyId, 'secret_digest'),
@@ -176,7 +185,7 @@ perEngine('a sealed secret moved to a key of another tenant fails to open', asyn
   const raw = await store.raw();
   t.teardown(() => raw.close());
   await writeBlob(raw, g.accessKeyId, 'secret_sealed', await readBlob(raw, a.accessKeyId, 'secret_sealed'));
-  await refusal(t, () => globex.copyKey(g.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
+  await refusal(t, () => globex.copyKey(g.accessKeyId), TAMPERED);
   // and the acme key id is not visible from globex at all
   t.false((await globex.verifyKey({ accessKeyId: a.accessKeyId, secretKey: a.secretKey, tenantId: 'globex' })).valid);
 });

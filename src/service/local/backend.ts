@@ -1,21 +1,26 @@
 /**
  * The local service as `akm serve` holds it: one store for every request, and the few things
  * the server does besides calling AkmService (looking up the key that signed a request,
- * feeding the verify cache, writing lastUsedAt notes and failed sign-ins in batches, running
- * the expiry job per tenant). The server reaches the store only through here.
+ * feeding the verify cache, writing lastUsedAt notes and failed sign-ins in batches, replay
+ * tokens and failure counts shared by every server on the store, the periodic sweep, running
+ * the expiry job per tenant). The server reaches the store only through here. The keys are
+ * loaded when it opens, so every row it reads is checked against its integrity MAC.
  */
 import type { DerivedKeys } from '../../crypto/keys.js';
 import type { MasterKeyOptions } from '../../crypto/masterKey.js';
 import type { MailSettings } from '../../notify/smtp.js';
 import { appendAudit, type AuditEntry } from '../../store/audit.js';
+import { addFailures, failuresSince, purgeFailures } from '../../store/failureCounts.js';
+import { eraseEndedGraces } from '../../store/integrity.js';
 import { getKeyById, setLastUsed, type KeyRow } from '../../store/keys.js';
 import { openStore } from '../../store/open.js';
+import { purgeTokens, rememberToken } from '../../store/replayTokens.js';
 import { getTenant, listTenants, type TenantRow } from '../../store/tenants.js';
 import type { ChangeFeed, Store } from '../../store/types.js';
 import { keyActor, operatorActor, type Actor } from './actor.js';
 import type { LocalContext } from './context.js';
 import { lazyKeys, LocalService, resolveTenant } from './service.js';
-import { loadForVerification, type KeyForVerification } from './verify.js';
+import { loadForVerification, unlessTampered, type KeyForVerification } from './verify.js';
 
 export type { KeyForVerification } from './verify.js';
 export type { KeyRow } from '../../store/keys.js';
@@ -82,16 +87,22 @@ export class LocalBackend {
     return this.base.store.read((q) => listTenants(q));
   }
 
-  /** The key a request claims to be signed by (any tenant: the id arrives before the tenant is known). */
-  signingKey(accessKeyId: string): Promise<KeyRow | undefined> {
-    return this.base.store.read((q) => getKeyById(q, accessKeyId));
+  /**
+   * The key a request claims to be signed by (any tenant: the id arrives before the tenant is
+   * known); null when its row was altered at rest.
+   */
+  signingKey(accessKeyId: string): Promise<KeyRow | null | undefined> {
+    return this.base.store.read((q) => unlessTampered(() => getKeyById(q, accessKeyId)));
   }
 
-  /** The tenant and the acting identity of a key whose signature has been checked. */
-  actingAs(key: KeyRow): Promise<{ tenant: TenantRow | undefined; actor: Actor }> {
+  /**
+   * The tenant and the acting identity of a key whose signature has been checked; the actor is
+   * null when a row it depends on (its owner, a role, a group) was altered at rest.
+   */
+  actingAs(key: KeyRow): Promise<{ tenant: TenantRow | undefined; actor: Actor | null }> {
     return this.base.store.read(async (q) => ({
       tenant: await getTenant(q, key.tenant_id),
-      actor: await keyActor(q, key),
+      actor: await unlessTampered(() => keyActor(q, key)),
     }));
   }
 
@@ -122,6 +133,57 @@ export class LocalBackend {
     await this.base.store.write(null, async (tx) => {
       for (const entry of entries) await appendAudit(tx, this.keys.audit, entry);
     });
+  }
+
+  /** Remember a replay token unless it is remembered and live: true when the request is fresh (replayTokens.ts). */
+  rememberToken(token: Buffer, expiresAtMs: number, nowMs: number): Promise<boolean> {
+    return rememberToken(this.base.store, token, expiresAtMs, nowMs);
+  }
+
+  /** Failed sign-ins of a scope since a minute, summed over every server on the store. */
+  failuresSince(scope: string, fromMinute: number): Promise<number> {
+    return this.base.store.read((q) => failuresSince(q, scope, fromMinute));
+  }
+
+  /**
+   * A server's failure counts (scope → minute → count), in one transaction; older minutes go.
+   * Waits for other writers at most `waitMs`.
+   */
+  async addFailures(
+    counts: Map<string, Map<number, number>>,
+    purgeBeforeMinute: number,
+    waitMs: number,
+  ): Promise<void> {
+    // In scope order: two servers adding overlapping counts lock the rows in the same order.
+    const scopes = [...counts].sort(([a], [b]) => (a < b ? -1 : 1));
+    await this.base.store.write(
+      null,
+      async (tx) => {
+        for (const [scope, minutes] of scopes) {
+          for (const [minute, n] of minutes) await addFailures(tx, scope, minute, n);
+        }
+        await purgeFailures(tx, purgeBeforeMinute);
+      },
+      { waitMs },
+    );
+  }
+
+  /**
+   * Once a minute, even when nothing else writes: previous secrets whose grace has ended are
+   * erased in every tenant (store/integrity.ts), and replay tokens and failure counts past
+   * their use go.
+   */
+  async sweep(nowMs: number): Promise<void> {
+    await this.base.store.write(null, async (tx) => {
+      await eraseEndedGraces(tx, new Date(nowMs), null);
+      await purgeTokens(tx, nowMs);
+      await purgeFailures(tx, Math.floor(nowMs / 60_000) - 60);
+    });
+  }
+
+  /** A warning when others on this machine can open the store, else null. */
+  exposure(): { message: string; hint: string } | null {
+    return this.base.store.exposure();
   }
 
   close(): Promise<void> {

@@ -8,6 +8,7 @@ import { BUILTIN_GROUP, BUILTIN_ROLES } from '../../core/permissions.js';
 import { assertCheckValue, checkValue, deriveKeys, type DerivedKeys } from '../../crypto/keys.js';
 import { provisionMasterKey, type MasterKeyOptions, type MasterKeySourceName } from '../../crypto/masterKey.js';
 import { appendAudit } from '../../store/audit.js';
+import { upgradeAuditChains } from '../../store/auditUpgrade.js';
 import { getMeta, settleMeta } from '../../store/meta.js';
 import { openStore } from '../../store/open.js';
 import { addGroupMember, addGroupRole, findRole, insertGroup, insertRole, insertUser } from '../../store/people.js';
@@ -32,6 +33,16 @@ export function checkMasterKey(storeId: string, storedCheck: string | undefined,
   return keys;
 }
 
+/**
+ * The connection now holds the keys: finish what migrations could not do without them, then
+ * arm its integrity checks. The audit trail is verified (and re-chained per tenant) first: a
+ * store whose trail does not verify is refused before any of its rows is sealed on trust.
+ */
+export async function useKeys(store: Store, keys: DerivedKeys): Promise<void> {
+  await upgradeAuditChains(store, keys.audit);
+  await store.attachIntegrity(keys.integrity);
+}
+
 export interface InitInput {
   tenantId: string;
   tenantName: string;
@@ -49,34 +60,39 @@ function alreadySetUp(tenantId: string): ConflictError {
 }
 
 export async function initTenant(store: Store, storeId: string, keys: DerivedKeys, input: InitInput): Promise<void> {
+  await useKeys(store, keys);
   try {
-    await store.write(input.tenantId, async (tx) => {
-      // The first init fixes the check value; a racing init with another master key fails here.
-      assertCheckValue(keys, storeId, await settleMeta(tx, META_MASTER_CHECK, checkValue(keys, storeId)));
-      if (await getTenant(tx, input.tenantId)) throw alreadySetUp(input.tenantId);
-      const at = input.now.toISOString();
-      await insertTenant(tx, {
-        id: input.tenantId,
-        name: input.tenantName,
-        operator: input.adminEmail,
-        created_at: at,
-      });
-      for (const [role, permissions] of Object.entries(BUILTIN_ROLES))
-        await insertRole(tx, input.tenantId, role, true, permissions, at);
-      const adminGroup = await insertGroup(tx, input.tenantId, BUILTIN_GROUP, true, at);
-      await addGroupRole(tx, adminGroup, (await findRole(tx, input.tenantId, 'Administrator'))!.id);
-      const admin = await insertUser(tx, input.tenantId, input.adminEmail, input.adminName, at);
-      await addGroupMember(tx, adminGroup, admin);
-      await appendAudit(tx, keys.audit, {
-        tenantId: input.tenantId,
-        at,
-        actor: input.adminEmail,
-        action: 'tenant.init',
-        target: input.tenantId,
-        details: { name: input.tenantName, admin: input.adminEmail },
-        source: input.source,
-      });
-    });
+    await store.write(
+      input.tenantId,
+      async (tx) => {
+        // The first init fixes the check value; a racing init with another master key fails here.
+        assertCheckValue(keys, storeId, await settleMeta(tx, META_MASTER_CHECK, checkValue(keys, storeId)));
+        if (await getTenant(tx, input.tenantId)) throw alreadySetUp(input.tenantId);
+        const at = input.now.toISOString();
+        await insertTenant(tx, {
+          id: input.tenantId,
+          name: input.tenantName,
+          operator: input.adminEmail,
+          created_at: at,
+        });
+        for (const [role, permissions] of Object.entries(BUILTIN_ROLES))
+          await insertRole(tx, input.tenantId, role, true, permissions, at);
+        const adminGroup = await insertGroup(tx, input.tenantId, BUILTIN_GROUP, true, at);
+        await addGroupRole(tx, adminGroup, (await findRole(tx, input.tenantId, 'Administrator'))!.id);
+        const admin = await insertUser(tx, input.tenantId, input.adminEmail, input.adminName, at);
+        await addGroupMember(tx, adminGroup, admin);
+        await appendAudit(tx, keys.audit, {
+          tenantId: input.tenantId,
+          at,
+          actor: input.adminEmail,
+          action: 'tenant.init',
+          target: input.tenantId,
+          details: { name: input.tenantName, admin: input.adminEmail },
+          source: input.source,
+        });
+      },
+      { now: input.now },
+    );
   } catch (error) {
     // Two inits of one tenant at once (on PostgreSQL, where there is no row to lock yet): the
     // second one's insert meets the first one's tenant.
@@ -130,7 +146,7 @@ export async function existingTenants(location: string, env: NodeJS.ProcessEnv):
   }
 }
 
-/** Derive the keys on first use, checking them against the store's check value. */
+/** Derive the keys, check them against the store's check value, then arm the store with them (useKeys). */
 export async function storeKeys(store: Store, master: (storeId: string) => Buffer): Promise<DerivedKeys> {
   const { storeId, check } = await store.read(async (q) => ({
     storeId: await getMeta(q, META_STORE_ID),
@@ -149,5 +165,7 @@ export async function storeKeys(store: Store, master: (storeId: string) => Buffe
       code: 'master_key_check_missing',
     });
   }
-  return checkMasterKey(storeId, check, master(storeId));
+  const keys = checkMasterKey(storeId, check, master(storeId));
+  await useKeys(store, keys);
+  return keys;
 }

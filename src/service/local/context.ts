@@ -32,20 +32,39 @@ export interface Scope extends LocalContext {
   q: Queryable;
 }
 
-/** Inside a write transaction, with the keys loaded before it began (recording a change needs them). */
-export interface WriteScope extends Scope {
+/**
+ * With the keys loaded before the transaction began: every covered row read through `q` is
+ * checked against its integrity MAC (store/integrity.ts). The lookups that feed decisions
+ * (lookups.ts) take only this.
+ */
+export interface CheckedScope extends Scope {
   keys: DerivedKeys;
 }
 
-/** One consistent snapshot of the store. */
+/** A write transaction: checked, and recording a change needs the keys too. */
+export interface WriteScope extends CheckedScope {
+  readonly writable: true;
+}
+
+/** One consistent snapshot of the store, unchecked: listings for display, which need no master key. */
 export function reading<T>(ctx: LocalContext, work: (s: Scope) => Promise<T>): Promise<T> {
   return ctx.store.read((q) => work({ ...ctx, q }));
 }
 
-/** One write transaction of the tenant: no other writer of the tenant runs until it ends. */
+/** One consistent snapshot, with the keys loaded first so that what is read is checked. */
+export async function checking<T>(ctx: LocalContext, work: (s: CheckedScope) => Promise<T>): Promise<T> {
+  const keys = await ctx.loadKeys();
+  return ctx.store.read((q) => work({ ...ctx, q, keys }));
+}
+
+/**
+ * One write transaction of the tenant: no other writer of the tenant runs until it ends. The
+ * keys are loaded first, so every row the change reads or writes is checked against its
+ * integrity MAC before anything is decided.
+ */
 export async function writing<T>(ctx: LocalContext, work: (s: WriteScope) => Promise<T>): Promise<T> {
   const keys = await ctx.loadKeys();
-  return ctx.store.write(ctx.tenant.id, (q) => work({ ...ctx, q, keys }));
+  return ctx.store.write(ctx.tenant.id, (q) => work({ ...ctx, q, keys, writable: true }), { now: ctx.now() });
 }
 
 /**

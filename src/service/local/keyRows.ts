@@ -1,7 +1,7 @@
 /** What the key operations share: a key's view, its row reloaded, groups and roles by name. */
 import * as keysTable from '../../store/keys.js';
 import type { KeyView } from '../types.js';
-import { toKeyView, type Scope } from './context.js';
+import { toKeyView, type CheckedScope, type Scope } from './context.js';
 import { mustGroup, mustRole } from './lookups.js';
 
 export async function view(s: Scope, row: keysTable.KeyRow): Promise<KeyView> {
@@ -13,13 +13,13 @@ export async function reload(s: Scope, id: string): Promise<keysTable.KeyRow> {
   return (await keysTable.getKey(s.q, s.tenant.id, id))!;
 }
 
-export async function groupIds(s: Scope, names: string[]): Promise<Array<{ id: number; name: string }>> {
+export async function groupIds(s: CheckedScope, names: string[]): Promise<Array<{ id: number; name: string }>> {
   const rows = [];
   for (const name of names) rows.push(await mustGroup(s, name));
   return rows;
 }
 
-export async function roleIds(s: Scope, names: string[]): Promise<Array<{ id: number; name: string }>> {
+export async function roleIds(s: CheckedScope, names: string[]): Promise<Array<{ id: number; name: string }>> {
   const rows = [];
   for (const name of names) rows.push(await mustRole(s, name));
   return rows;

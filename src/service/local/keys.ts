@@ -8,7 +8,15 @@ import * as keysTable from '../../store/keys.js';
 import type { AssignChanges, IssuedKey, KeyDetails, KeyFilter, KeyView, Page } from '../types.js';
 import { authorize, inReach, keyFacts, listedKeyFacts } from './authorize.js';
 import { recordChange } from './changes.js';
-import { reading, toKeyView, writing, type LocalContext, type Scope, type WriteScope } from './context.js';
+import {
+  checking,
+  reading,
+  toKeyView,
+  writing,
+  type CheckedScope,
+  type LocalContext,
+  type WriteScope,
+} from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
 import { groupIds, reload, roleIds, view } from './keyRows.js';
 import { mustKey, mustUser } from './lookups.js';
@@ -38,9 +46,10 @@ export async function listKeys(
   const now = ctx.now();
   const limit = Math.min(Math.max(page.limit ?? PAGE_SIZE, 1), PAGE_SIZE);
   const after = page.after ? decodeCursor(page.after) : undefined;
+  // A listing is for display and needs no master key; naming an owner looks the user up, checked.
+  const owner = filter.owner === undefined ? undefined : await checking(ctx, (c) => mustUser(c, filter.owner!));
   return reading(ctx, async (s) => {
-    let ownerId: number | undefined;
-    if (filter.owner !== undefined) ownerId = (await mustUser(s, filter.owner)).id;
+    let ownerId = owner?.id;
     // Administrators see every key. Anyone else sees the keys in their reach, judged row by row;
     // a user's key reaches only its owner's keys, so the query can skip the others.
     const everyKey = isAdministrator(s.actor.permissions);
@@ -85,7 +94,7 @@ export async function listKeys(
  * any lookup: no permission, nothing learnt), then the key, then the rule on this key.
  */
 async function targetKey(
-  s: Scope,
+  s: CheckedScope,
   ref: string,
   operation: Operation,
   more: Omit<Request, 'operation' | 'key'> = {},
@@ -97,7 +106,7 @@ async function targetKey(
 }
 
 export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
-  return reading(ctx, async (s) => {
+  return checking(ctx, async (s) => {
     const row = await targetKey(s, ref, 'key.show');
     const now = s.now();
     return {
@@ -109,7 +118,7 @@ export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
 }
 
 export function keyPermissions(ctx: LocalContext, ref: string) {
-  return reading(ctx, async (s) => {
+  return checking(ctx, async (s) => {
     const row = await targetKey(s, ref, 'key.permissions');
     return { accessKeyId: row.id, permissions: permissionSources(await keysTable.keyRoleGrants(s.q, row.id)) };
   });
@@ -236,7 +245,7 @@ export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Prom
 }
 
 export async function copyKey(ctx: LocalContext, ref: string) {
-  const row = await reading(ctx, (s) => targetKey(s, ref, 'key.copy'));
+  const row = await checking(ctx, (s) => targetKey(s, ref, 'key.copy'));
   const keys = await ctx.loadKeys();
   // Opening proves the sealed secret is intact and bound to this key before we hand it out.
   openSecret(keys, row.tenant_id, row.id, row.secret_sealed);

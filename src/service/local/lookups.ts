@@ -1,19 +1,23 @@
-/** Keys, users, groups and roles by id or name, or a NotFoundError (exit 3) that says where to look. */
+/**
+ * Keys, users, groups and roles by id or name, or a NotFoundError (exit 3) that says where to
+ * look. They run in a checked scope (the keys loaded first), so the row found is checked
+ * against its integrity MAC.
+ */
 import { isAccessKeyId } from '../../core/credentials.js';
 import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { findKeysByName, getKey, type KeyRow } from '../../store/keys.js';
 import * as people from '../../store/people.js';
 import { inReach, keyFacts } from './authorize.js';
-import type { Scope } from './context.js';
+import type { CheckedScope } from './context.js';
 
 /**
  * `<key>` is an access key id, or a name unique among the keys the actor can act on: names are
  * unique per owner only, so Bob's "laptop" is his own even when Alice has one too. An id is
  * looked up as it is, and the operation then says whether the actor may touch that key.
  */
-export async function mustKey(s: Scope, ref: string): Promise<KeyRow> {
-  const text = ref.trim();
+export async function mustKey(s: CheckedScope, ref: string): Promise<KeyRow> {
+  const text = validate.keyReference(ref);
   if (isAccessKeyId(text)) {
     const row = await getKey(s.q, s.tenant.id, text);
     if (!row)
@@ -42,7 +46,7 @@ export async function mustKey(s: Scope, ref: string): Promise<KeyRow> {
 }
 
 export async function mustUser(
-  s: Scope,
+  s: CheckedScope,
   email: string,
   hint = 'list users with: akm users list',
 ): Promise<people.UserRow> {
@@ -55,7 +59,7 @@ export async function mustUser(
   return row;
 }
 
-export async function mustGroup(s: Scope, name: string): Promise<people.NamedRow> {
+export async function mustGroup(s: CheckedScope, name: string): Promise<people.NamedRow> {
   const row = await people.findGroup(s.q, s.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no group "${validate.printable(name)}"`, {
@@ -65,7 +69,7 @@ export async function mustGroup(s: Scope, name: string): Promise<people.NamedRow
   return row;
 }
 
-export async function mustRole(s: Scope, name: string): Promise<people.NamedRow> {
+export async function mustRole(s: CheckedScope, name: string): Promise<people.NamedRow> {
   const row = await people.findRole(s.q, s.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no role "${validate.printable(name)}"`, {

@@ -7,7 +7,7 @@ import { groupMemberEmails, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
 import { authorize, userFacts } from './authorize.js';
 import type { Change } from './changes.js';
-import { pageLimit, reading, type LocalContext, type Scope } from './context.js';
+import { checking, pageLimit, writing, type CheckedScope, type LocalContext, type Scope } from './context.js';
 import { mustUser } from './lookups.js';
 
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
@@ -33,7 +33,7 @@ export async function notifyKeyChange(s: Scope, change: Change, at: string): Pro
   }
 }
 
-async function inboxOwner(s: Scope, user: string | undefined): Promise<UserRow> {
+async function inboxOwner(s: CheckedScope, user: string | undefined): Promise<UserRow> {
   if (user === undefined) {
     if (s.actor.userId === null) {
       throw new UsageError('a tenant-level key has no inbox of its own', {
@@ -51,7 +51,7 @@ async function inboxOwner(s: Scope, user: string | undefined): Promise<UserRow> 
 
 export async function listNotifications(ctx: LocalContext, query: NotificationQuery = {}): Promise<NotificationList> {
   const limit = pageLimit(query.limit);
-  const read = async (s: Scope) => {
+  const read = async (s: CheckedScope) => {
     const owner = await inboxOwner(s, query.user);
     const rows = await listInbox(s.q, owner.id, { unreadOnly: query.unread === true, limit });
     if (query.markRead)
@@ -78,6 +78,5 @@ export async function listNotifications(ctx: LocalContext, query: NotificationQu
     };
   };
   // Marking read is a write: read and mark under one lock, so nothing arriving meanwhile is marked unseen.
-  // It records no change, so it needs no master key.
-  return query.markRead ? ctx.store.write(ctx.tenant.id, (q) => read({ ...ctx, q })) : reading(ctx, read);
+  return query.markRead ? writing(ctx, read) : checking(ctx, read);
 }

@@ -7,7 +7,6 @@ import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
-import { sealPendingHead } from '../../store/audit.js';
 import { openStore } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
@@ -27,8 +26,8 @@ import type {
 } from '../types.js';
 import type { Actor } from './actor.js';
 import { AccessDenied, recordDenial } from './authorize.js';
-import { localActor } from './localActor.js';
 import { storeKeys } from './bootstrap.js';
+import { localActor } from './localActor.js';
 import type { LocalContext } from './context.js';
 import { createKey } from './createKey.js';
 import * as keys from './keys.js';
@@ -46,6 +45,8 @@ export interface LocalOptions {
   source?: string;
   /** where expiry mail goes; AKM_SMTP_URL / AKM_MAIL_FROM of this process when not given */
   mail?: MailSettings | null;
+  /** told about a store file other users can open */
+  warn?: (text: string) => void;
   /** only reading (list, show, verify…): the store is opened read-only and may be a read-only file */
   readOnly?: boolean;
   /** told when a write has waited a second for another process's lock */
@@ -67,14 +68,13 @@ export function cliSource(): string {
 }
 
 /**
- * Derive the keys on first use (once), checking them against the store's check value. A
- * read-only run leaves sealing a pending audit head to the next run that writes.
+ * Derive the keys on first use (once), checking them against the store's check value; the store
+ * is then armed with them (bootstrap.ts, useKeys).
  */
-export function lazyKeys(store: Store, masterKey: MasterKeyOptions, readOnly = false): () => Promise<DerivedKeys> {
+export function lazyKeys(store: Store, masterKey: MasterKeyOptions): () => Promise<DerivedKeys> {
   let loading: Promise<DerivedKeys> | undefined;
   const load = async () => {
     const derived = await storeKeys(store, (storeId) => loadMasterKey(masterKey, storeId));
-    if (!readOnly) await sealPendingHead(store, derived.audit);
     return derived;
   };
   return () =>
@@ -116,6 +116,8 @@ export class LocalService implements AkmService {
       readonly: options.readOnly,
       onLockWait: options.onLockWait,
     });
+    const exposure = store.exposure();
+    if (exposure) options.warn?.(`${exposure.message}; fix: ${exposure.hint}`);
     try {
       const { tenant, actor } = await store.read(async (q) => {
         const tenant = await resolveTenant(q, options.tenantId);
@@ -126,7 +128,7 @@ export class LocalService implements AkmService {
         tenant,
         actor,
         now: options.now ?? (() => new Date()),
-        loadKeys: lazyKeys(store, options.masterKey, options.readOnly),
+        loadKeys: lazyKeys(store, options.masterKey),
         source: options.source ?? cliSource(),
         recordUse: () => {},
       };
@@ -251,6 +253,9 @@ export class LocalService implements AkmService {
   }
   async verifyAudit(options?: AuditVerifyOptions) {
     return this.guard(() => audit.verifyAudit(this.ctx, options));
+  }
+  async auditHead() {
+    return this.guard(() => audit.auditHead(this.ctx));
   }
 
   /** Every operation runs through here: a refusal is audited once its transaction has rolled back. */

@@ -1,7 +1,8 @@
 /**
  * Checking presented credentials. Every path does the same work (one digest, two fixed-length
  * comparisons) and answers the same "not valid", whether the key is unknown, inactive,
- * expired or the secret wrong, so neither the answer nor its timing tells them apart.
+ * expired, altered at rest (store/integrity.ts) or the secret wrong, so neither the answer nor
+ * its timing tells them apart.
  * The server's cached fast path (server/verifyCache.ts) makes the same decision through
  * checkCredentials() with another lookup.
  */
@@ -11,10 +12,11 @@ import { inGracePeriod, isExpired } from '../../core/expiry.js';
 import { effectivePermissions } from '../../core/permissions.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { secretDigest } from '../../crypto/seal.js';
+import { TamperedRecordError } from '../../store/integrity.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
 import { DeniedError } from '../../core/errors.js';
 import type { VerifyExplanation, VerifyInput, VerifyResult } from '../types.js';
-import { reading, type LocalContext } from './context.js';
+import { checking, type LocalContext } from './context.js';
 
 const DIGEST_BYTES = 32;
 const PLACEHOLDER_ID = 'AKMAAAAAAAAAAAAAAAAA';
@@ -22,9 +24,10 @@ const PLACEHOLDER_DIGEST = Buffer.alloc(DIGEST_BYTES);
 
 /** What a verification needs to know about a key, however it was looked up. */
 export interface KeyForVerification {
-  /** null or undefined: no key with this id */
+  /** undefined: no key with this id; null: its row was altered at rest (it verifies as nothing) */
   row: KeyRow | null | undefined;
-  permissions: string[];
+  /** null: a role or group on the way was altered at rest (the key verifies as nothing) */
+  permissions: string[] | null;
 }
 
 function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolean {
@@ -71,6 +74,7 @@ export async function checkCredentials(
   const row = found?.row;
   const matched = secretMatches(keys, ctx.tenant.id, row, input.secretKey, now);
   if (!wellFormed || !matched || !usable(row, input.tenantId, now)) return { valid: false };
+  if (found!.permissions === null) return { valid: false };
   await ctx.recordUse(row.id, now.toISOString());
   return {
     valid: true,
@@ -84,11 +88,28 @@ export async function checkCredentials(
   };
 }
 
-/** A key and its effective permissions, in one snapshot (what a verification needs). */
+/** An altered row (or role, or group) verifies as nothing: null. */
+export async function unlessTampered<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof TamperedRecordError) return null;
+    throw error;
+  }
+}
+
+/**
+ * A key and its effective permissions, in one snapshot (what a verification needs), with the
+ * keys loaded first so that the key, its owner, and every role and group on the way are checked.
+ */
 export function loadForVerification(ctx: LocalContext, accessKeyId: string): Promise<KeyForVerification> {
-  return reading(ctx, async (s) => {
-    const row = await getKeyById(s.q, accessKeyId);
-    return { row, permissions: row ? effectivePermissions(await keyRoleGrants(s.q, row.id)) : [] };
+  return checking(ctx, async (s) => {
+    const row = await unlessTampered(() => getKeyById(s.q, accessKeyId));
+    if (!row) return { row, permissions: [] };
+    return {
+      row,
+      permissions: await unlessTampered(async () => effectivePermissions(await keyRoleGrants(s.q, row.id))),
+    };
   });
 }
 
@@ -109,7 +130,7 @@ export async function explainVerification(ctx: LocalContext, input: VerifyInput)
     });
   const now = ctx.now();
   const keys = await ctx.loadKeys();
-  const found = await reading(ctx, (s) => getKeyById(s.q, input.accessKeyId));
+  const found = await checking(ctx, (s) => getKeyById(s.q, input.accessKeyId));
   // Another tenant's key is as unknown to this tenant's administrator as a key that does not exist.
   const row = found?.tenant_id === ctx.tenant.id ? found : undefined;
   const problems: Problem[] = [];

@@ -12,6 +12,7 @@
  *  - The audit record's details stay text (not jsonb), for the same reason.
  *  - Generated ids are identity columns; the audit sequence is written by akm, as on SQLite.
  */
+import { integrityTriggers } from './integrity.js';
 
 export interface PostgresMigration {
   version: number;
@@ -205,6 +206,72 @@ export const postgresMigrations: PostgresMigration[] = [
       ALTER TABLE keys ADD COLUMN deactivated_by_admin integer NOT NULL DEFAULT 0
         CHECK (deactivated_by_admin IN (0, 1));
       UPDATE keys SET deactivated_by_admin = 1 WHERE status = 'inactive';
+    `,
+  },
+  {
+    version: 4,
+    description: 'integrity MACs on authorization rows, replay tokens, failure counters, audit chains per tenant',
+    sql: `
+      -- MACs over the rows that decide authentication and authorization (store/integrity.ts).
+      -- The previous secret of a rotation has a MAC of its own, so erasing it after its grace
+      -- needs no key.
+      ALTER TABLE keys ADD COLUMN mac bytea;
+      ALTER TABLE keys ADD COLUMN grace_mac bytea;
+      ALTER TABLE users ADD COLUMN mac bytea;
+      ALTER TABLE groups ADD COLUMN mac bytea;
+      ALTER TABLE roles ADD COLUMN mac bytea;
+      -- Writes erase the graces that have ended: this keeps that lookup an index probe.
+      CREATE INDEX keys_grace_end ON keys(previous_valid_until) WHERE previous_valid_until IS NOT NULL;
+      -- Migrations have no master key: the first run that has it seals existing rows.
+      INSERT INTO meta (key, value) SELECT 'integrity_pending', 'v4' WHERE EXISTS (SELECT 1 FROM users);
+
+      -- Accepted signed requests (a hash of the nonce or signature), until the clock check
+      -- would refuse them anyway: shared by every server on the store.
+      CREATE TABLE replay_tokens (
+        token      bytea PRIMARY KEY,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX replay_tokens_expiry ON replay_tokens(expires_at);
+
+      -- Failed sign-ins per minute, per client address and per (access key id, address).
+      CREATE TABLE auth_failures (
+        scope  text NOT NULL,
+        minute bigint NOT NULL,
+        count  integer NOT NULL,
+        PRIMARY KEY (scope, minute)
+      );
+      CREATE INDEX auth_failures_minute ON auth_failures(minute);
+
+      -- One chain per tenant, each with its own sealed head; the single chain waits as audit_v2
+      -- for the first run with the master key (store/auditUpgrade.ts).
+      DROP INDEX audit_tenant_at;
+      ALTER TABLE audit RENAME TO audit_v2;
+      ALTER INDEX audit_pkey RENAME TO audit_v2_pkey;
+      ALTER TABLE audit_head RENAME TO audit_head_v2;
+      ALTER INDEX audit_head_pkey RENAME TO audit_head_v2_pkey;
+      CREATE TABLE audit (
+        tenant_id text NOT NULL,
+        seq       bigint NOT NULL,
+        at        text NOT NULL,
+        actor     text NOT NULL,
+        action    text NOT NULL,
+        target    text,
+        details   text NOT NULL,
+        source    text NOT NULL,
+        prev_mac  text NOT NULL,
+        mac       text NOT NULL,
+        PRIMARY KEY (tenant_id, seq)
+      );
+      CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
+      CREATE TABLE audit_heads (
+        tenant_id text PRIMARY KEY,
+        seq       bigint NOT NULL,
+        mac       text NOT NULL,
+        tag       text NOT NULL
+      );
+
+      -- The triggers that tell akm which covered rows a transaction changed (postgres/integrity.ts).
+      ${integrityTriggers()}
     `,
   },
 ];

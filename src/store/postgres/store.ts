@@ -8,9 +8,12 @@
  * tenants rely on unique constraints. A read is one REPEATABLE READ snapshot.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { eraseEndedGraces, sealingPending, META_INTEGRITY_PENDING } from '../integrity.js';
+import { deleteMeta } from '../meta.js';
 import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
 import { parsePostgresUrl, poolConfig } from './connect.js';
 import { isRetryable, postgresError } from './errors.js';
+import { checkRows, DIRTY_TABLE, noteEveryRow, postgresIntact, selectsCheck, settle } from './integrity.js';
 import { prepareSchema } from './migrate.js';
 
 const POSTGRES: Dialect = {
@@ -19,6 +22,8 @@ const POSTGRES: Dialect = {
   jsonList: (select) => `(SELECT coalesce(json_agg(s.v ORDER BY s.v), '[]')::text FROM (${select}) s)`,
   jsonField: (column, field) => `(${column}::jsonb ->> '${field}')`,
   isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
+  intact: postgresIntact,
+  tableExists: 'SELECT 1 WHERE to_regclass(@name) IS NOT NULL',
 };
 
 /** How long a row read from PostgreSQL may be served from a cache (see ChangeFeed). */
@@ -29,6 +34,10 @@ interface Translated {
   name: string;
   text: string;
   names: string[];
+  /** selects an integrity check (postgres/integrity.ts) */
+  checks: boolean;
+  /** changes rows: in a write transaction, covered rows may need resealing before the next check */
+  writes: boolean;
 }
 
 const translations = new Map<string, Translated>();
@@ -48,13 +57,19 @@ function translate(sql: string): Translated {
     names.push(name);
     return `$${names.length}`;
   });
-  found = { name: `akm_${translations.size + 1}`, text, names };
+  found = {
+    name: `akm_${translations.size + 1}`,
+    text,
+    names,
+    checks: selectsCheck(text),
+    writes: /^\s*(INSERT|UPDATE|DELETE)\b/i.test(text),
+  };
   translations.set(sql, found);
   return found;
 }
 
-function query(sql: string, params: Params | undefined): QueryConfig {
-  const { name, text, names } = translate(sql);
+function query(translated: Translated, params: Params | undefined): QueryConfig {
+  const { name, text, names } = translated;
   const values = names.map((n) => {
     if (!params || !(n in params)) throw new Error(`missing named parameter @${n}`);
     return params[n] ?? null;
@@ -62,20 +77,49 @@ function query(sql: string, params: Params | undefined): QueryConfig {
   return { name, text, values };
 }
 
+/**
+ * The queries of one transaction. With the integrity key, a write transaction settles the
+ * integrity notes of the covered rows it changed (postgres/integrity.ts) before it reads a
+ * checked row again and before it commits, as SQLite's triggers reseal a row at once.
+ */
 class PostgresQueries implements Queryable {
   readonly dialect = POSTGRES;
-  constructor(private readonly client: PoolClient) {}
+  /** a statement has changed rows since the notes were last settled */
+  private unsettled = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    /** the integrity key, in a write transaction of a store that holds it */
+    private readonly sealing: Buffer | null,
+    private readonly checking: Buffer | null,
+  ) {}
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
-    return (await this.client.query(query(sql, params))).rows as T[];
+    return (await this.execute(sql, params)).rows as T[];
   }
 
   async get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return (await this.client.query(query(sql, params))).rows[0] as T | undefined;
+    return (await this.execute(sql, params)).rows[0] as T | undefined;
   }
 
   async run(sql: string, params?: Params): Promise<number> {
-    return (await this.client.query(query(sql, params))).rowCount ?? 0;
+    return (await this.execute(sql, params)).rowCount ?? 0;
+  }
+
+  /** Before COMMIT: the MACs of what this transaction changed. */
+  async settle(): Promise<void> {
+    if (!this.sealing || !this.unsettled) return;
+    this.unsettled = false;
+    await settle(this.client, this.sealing);
+  }
+
+  private async execute(sql: string, params: Params | undefined) {
+    const translated = translate(sql);
+    if (translated.checks) await this.settle();
+    if (translated.writes) this.unsettled = true;
+    const result = await this.client.query(query(translated, params));
+    if (translated.checks) checkRows(this.checking, result.rows as Array<Record<string, unknown>>);
+    return result;
   }
 }
 
@@ -83,6 +127,9 @@ export class PostgresStore implements Store {
   readonly engine = 'postgres';
   readonly dialect = POSTGRES;
   private closing: Promise<void> | undefined;
+  /** the integrity key (attachIntegrity), and the connections that have the table for its notes */
+  private integrityKey: Buffer | null = null;
+  private readonly noting = new WeakSet<PoolClient>();
 
   constructor(
     private readonly pool: Pool,
@@ -94,18 +141,39 @@ export class PostgresStore implements Store {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', null, work);
   }
 
+  /**
+   * A write in a tenant first erases the previous secrets of that tenant's keys whose grace has
+   * ended (integrity.ts); the server's sweep erases every tenant's (`eraseEndedGraces` with null).
+   */
   async write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     const waitMs = Math.max(1, Math.floor(options.waitMs ?? this.lockTimeoutMs));
     // lock_timeout bounds the wait for the tenant's lock (and any row lock): store_locked, not a hang.
     const begin = `BEGIN; SET LOCAL lock_timeout = ${waitMs}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transaction(begin, tenantId, work);
+        return await this.transaction(begin, tenantId, work, options.now ?? new Date());
       } catch (error) {
         // A deadlock or serialization failure undid the whole transaction: it can simply run again.
         if (attempt >= WRITE_ATTEMPTS || !isRetryable(error)) throw postgresError(error, this.location);
       }
     }
+  }
+
+  async attachIntegrity(key: Buffer): Promise<void> {
+    if (this.integrityKey) return;
+    this.integrityKey = key;
+    if (!(await this.read(sealingPending))) return;
+    // A store upgraded from before the MACs: every row is noted, and sealed as the write commits.
+    await this.write(null, async (tx) => {
+      if (!(await sealingPending(tx))) return;
+      for (const statement of noteEveryRow()) await tx.run(statement);
+      await deleteMeta(tx, META_INTEGRITY_PENDING);
+    });
+  }
+
+  /** A PostgreSQL store is not a file on this machine. */
+  exposure(): null {
+    return null;
   }
 
   /** PostgreSQL has no cheap "did anything change" to ask; cached rows expire instead. */
@@ -118,10 +186,12 @@ export class PostgresStore implements Store {
     return this.closing;
   }
 
+  /** `writing`: the time for erasing ended graces; undefined for a read. */
   private async transaction<T>(
     begin: string,
     lockTenant: string | null,
     work: (q: Queryable) => Promise<T>,
+    writing?: Date,
   ): Promise<T> {
     let client: PoolClient;
     try {
@@ -131,14 +201,25 @@ export class PostgresStore implements Store {
     }
     let broken = false;
     try {
+      const sealing = writing && this.integrityKey;
+      if (sealing && !this.noting.has(client)) {
+        await client.query(DIRTY_TABLE);
+        this.noting.add(client);
+      }
       await client.query(begin);
-      if (lockTenant !== null)
+      if (lockTenant !== null) {
         await client.query({
           name: 'akm_lock_tenant',
           text: 'SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE',
           values: [lockTenant],
         });
-      const result = await work(new PostgresQueries(client));
+      }
+      // (Erasing touches no covered column: nothing to reseal.)
+      if (writing && lockTenant !== null)
+        await eraseEndedGraces(new PostgresQueries(client, null, null), writing, lockTenant);
+      const queries = new PostgresQueries(client, sealing || null, this.integrityKey);
+      const result = await work(queries);
+      await queries.settle();
       await client.query('COMMIT');
       return result;
     } catch (error) {

@@ -57,8 +57,12 @@ export function takeWriteLock<T>(db: Db, take: () => T): T {
   }
 }
 
-/** A synchronous write transaction (the migrations): BEGIN IMMEDIATE takes the write lock up front. */
-export function writeTransaction<T>(db: Db, work: () => T): T {
+/**
+ * A synchronous write transaction, for what runs outside the store's own transactions: the
+ * migrations, and sealing the rows a migration left unsealed. BEGIN IMMEDIATE takes the write
+ * lock up front.
+ */
+export function lockedTransaction<T>(db: Db, work: () => T): T {
   const transaction = db.transaction(work);
   return takeWriteLock(db, () => transaction.immediate());
 }

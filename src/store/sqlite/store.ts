@@ -10,9 +10,11 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { resolve } from 'node:path';
+import { eraseEndedGraces } from '../integrity.js';
 import { Mutex } from '../mutex.js';
 import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
-import { openDatabase, sqliteError, type Db } from './open.js';
+import { attachIntegrity, sqliteIntact } from './integrity.js';
+import { openDatabase, sqliteError, storeExposure, type Db } from './open.js';
 import { sql, takeWriteLock } from './statements.js';
 
 const SQLITE: Dialect = {
@@ -24,6 +26,8 @@ const SQLITE: Dialect = {
     const code = (error as { code?: unknown } | null)?.code;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   },
+  intact: sqliteIntact,
+  tableExists: "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = @name",
 };
 
 class SqliteQueries implements Queryable {
@@ -80,8 +84,31 @@ export class SqliteStore implements Store {
     return this.mutex.run(() => this.transaction('BEGIN', work));
   }
 
+  /**
+   * Every write first erases the previous secrets whose grace has ended, in every tenant
+   * (integrity.ts): the write lock is the whole file's anyway.
+   */
   write<T>(_tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return this.mutex.run(() => this.transaction('BEGIN IMMEDIATE', work, options.waitMs));
+    const now = options.now ?? new Date();
+    const erasing = async (tx: Queryable) => {
+      await eraseEndedGraces(tx, now, null);
+      return work(tx);
+    };
+    return this.mutex.run(() => this.transaction('BEGIN IMMEDIATE', erasing, options.waitMs));
+  }
+
+  attachIntegrity(key: Buffer): Promise<void> {
+    return this.mutex.run(async () => {
+      try {
+        attachIntegrity(this.db, key);
+      } catch (error) {
+        throw sqliteError(error, this.location);
+      }
+    });
+  }
+
+  exposure(): { message: string; hint: string } | null {
+    return storeExposure(this.location);
   }
 
   /** `PRAGMA data_version` moves when another connection commits (our own commits leave it). */
