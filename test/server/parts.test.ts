@@ -10,6 +10,7 @@ import { CLOCK_MARGIN_MS, ReplayGuard } from '../../src/server/replay.js';
 import { FailureThrottle } from '../../src/server/throttle.js';
 import { perEngine, type Engine } from '../helpers/engines.js';
 import { keyInput } from '../helpers/service.js';
+import type { Params } from '../../src/store/types.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
@@ -62,8 +63,12 @@ test('rate limiter: IPv6 clients share a bucket per /64; IPv4-mapped addresses a
   t.is(clientKey('::ffff:192.0.2.7'), '192.0.2.7');
 });
 
-/** Another writer holding what a write of this key needs; returns how to let go. */
-async function holdLock(store: TempStore, keyId: string): Promise<() => Promise<void>> {
+/**
+ * Another process's write transaction, held open until the returned function lets go. SQLite:
+ * the file's write lock (a connection of its own, outside akm); PostgreSQL: whatever `statement`
+ * locks.
+ */
+async function holdWrite(store: TempStore, statement: string, params?: Params): Promise<() => Promise<void>> {
   if (store.engine === 'sqlite') {
     const other = new Database(store.path);
     other.exec('BEGIN IMMEDIATE');
@@ -77,7 +82,7 @@ async function holdLock(store: TempStore, keyId: string): Promise<() => Promise<
   let locked!: () => void;
   const lockHeld = new Promise<void>((resolve) => (locked = resolve));
   const holding = other.store.write(null, async (q) => {
-    await q.run('UPDATE keys SET name = name WHERE id = @id', { id: keyId });
+    await q.run(statement, params);
     locked();
     await new Promise<void>((resolve) => (release = resolve));
   });
@@ -165,7 +170,7 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
   // While another process holds the write lock (SQLite: a connection of its own, outside akm, as
   // another process's would be) or the key's row (PostgreSQL), the flush gives up quickly and
   // keeps the notes.
-  const release = await holdLock(store, b.accessKeyId);
+  const release = await holdWrite(store, 'UPDATE keys SET name = name WHERE id = @id', { id: b.accessKeyId });
   batcher.record(b.accessKeyId, '2030-01-02T00:00:00.000Z');
   const started = Date.now();
   t.is(await batcher.flush(), 0);
@@ -176,26 +181,6 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
   t.is(await batcher.flush(), 1);
   t.is(await lastUsed(b.accessKeyId), '2030-01-02T00:00:00.000Z');
 });
-
-/** Another writer holding the failure counts: SQLite, the write lock; PostgreSQL, the table. */
-async function holdCounts(store: TempStore): Promise<() => Promise<void>> {
-  if (store.engine === 'sqlite') return holdLock(store, '');
-  const other = await store.raw();
-  let release!: () => void;
-  let locked!: () => void;
-  const lockHeld = new Promise<void>((resolve) => (locked = resolve));
-  const holding = other.store.write(null, async (q) => {
-    await q.run('LOCK TABLE auth_failures IN EXCLUSIVE MODE');
-    locked();
-    await new Promise<void>((resolve) => (release = resolve));
-  });
-  await lockHeld;
-  return async () => {
-    release();
-    await holding;
-    await other.close();
-  };
-}
 
 perEngine(
   'failure throttle: counted in memory, written in one transaction per flush; a failed flush keeps its counts',
@@ -224,7 +209,7 @@ perEngine(
     t.is(await rows(), 0, 'nothing written on the request path');
 
     // The store is locked by another process: the flush fails, and the counts wait for the next one.
-    const release = await holdCounts(store);
+    const release = await holdWrite(store, 'LOCK TABLE auth_failures IN EXCLUSIVE MODE');
     const started = Date.now();
     await throttle.flush(now);
     t.true(Date.now() - started < 2000, 'it does not wait long');
