@@ -1,19 +1,18 @@
 /**
  * Who signed this request? SigV4 needs the plaintext secret to derive the signing key, so the
  * sealed secret is opened (AES-GCM: a tampered one fails cleanly, never yields a wrong
- * secret). Unknown key, wrong signature, inactive or expired key all get one answer, and an
- * unknown key still costs a signature computation, so neither body nor timing tells which.
+ * secret). Unknown key, wrong signature, inactive, expired or altered key (its integrity MAC
+ * does not hold: store/integrity.ts) all get one answer, and an unknown key still costs a
+ * signature computation, so neither body nor timing tells which.
  */
 import { isAccessKeyId } from '../core/credentials.js';
-import { DeniedError, UnavailableError, type ErrorCode } from '../core/errors.js';
+import { DeniedError, type ErrorCode } from '../core/errors.js';
 import { inGracePeriod } from '../core/expiry.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
-import { keyActor, type Actor } from '../service/local/actor.js';
+import type { Actor } from '../service/local/actor.js';
+import type { KeyRow, LocalBackend, TenantRow } from '../service/local/backend.js';
 import { usable } from '../service/local/verify.js';
-import { getKeyById, type KeyRow } from '../store/keys.js';
-import type { Db } from '../store/open.js';
-import { getTenant, type TenantRow } from '../store/tenants.js';
 import { NONCE_HEADER, TENANT_HEADER } from '../remote/wire.js';
 import type { ReplayGuard } from './replay.js';
 import {
@@ -54,8 +53,9 @@ const DUMMY_SECRET = 'akms_unknownkeyunknownkeyunknownkeyunknownkey000000';
 const MAX_NONCE_LENGTH = 128;
 
 export interface AuthDeps {
-  db: Db;
-  keys: () => DerivedKeys;
+  /** its store armed with the integrity key: the server loads the keys when it starts */
+  backend: Pick<LocalBackend, 'signingKey' | 'actingAs'>;
+  keys: DerivedKeys;
   now: () => Date;
   replay: ReplayGuard;
   recordUse: (accessKeyId: string, at: string) => void;
@@ -67,7 +67,7 @@ export interface Authenticated {
   actor: Actor;
 }
 
-export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Authenticated {
+export async function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Promise<Authenticated> {
   const now = deps.now();
   let auth: ParsedAuthorization;
   let signedAt: Date;
@@ -80,7 +80,9 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
     throw new AuthenticationError(error.code, error.message, error.code, claimed, null);
   }
 
-  const row = isAccessKeyId(auth.accessKeyId) ? getKeyById(deps.db, auth.accessKeyId) : undefined;
+  // null: the key's row was altered at rest (store/integrity.ts).
+  const read = isAccessKeyId(auth.accessKeyId) ? await deps.backend.signingKey(auth.accessKeyId) : undefined;
+  const row = read ?? undefined;
   const fail = (reason: string) =>
     new AuthenticationError(
       'auth_failed',
@@ -97,6 +99,7 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
     if (secret === null) tampered = true;
     else matched = signatureMatches(request, auth, secret) || matched;
   }
+  if (read === null) throw fail('tampered_record');
   if (!row) throw fail('unknown_key');
   if (tampered && !matched) throw fail('tampered_secret');
   if (!matched) throw fail('bad_signature');
@@ -110,18 +113,18 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
       code: 'tenant_mismatch',
     });
   }
-  if (mutating) checkReplay(deps, request, auth, row.tenant_id, signedAt, now);
-
-  const tenant = getTenant(deps.db, row.tenant_id);
+  const { tenant, actor } = await deps.backend.actingAs(row);
   if (!tenant) throw fail('unknown_tenant');
+  if (actor === null) throw fail('tampered_record');
+  await checkReplay(deps, request, auth, row.tenant_id, signedAt, now, mutating);
   deps.recordUse(row.id, now.toISOString());
-  return { key: row, tenant, actor: keyActor(deps.db, row) };
+  return { key: row, tenant, actor };
 }
 
 /** The current secret, and the previous one during a rotation's grace period; null for one that fails to open. */
 function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): Array<string | null> {
   if (!row) return [DUMMY_SECRET];
-  const keys = deps.keys();
+  const keys = deps.keys;
   const open = (sealed: Buffer) => {
     try {
       return openSecret(keys, row.tenant_id, row.id, sealed);
@@ -134,19 +137,21 @@ function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): A
   return secrets;
 }
 
-function checkReplay(
+/** Every mutating request, and every request with a signed nonce, is seen once only (replay.ts). */
+async function checkReplay(
   deps: AuthDeps,
   request: SignedRequest,
   auth: ParsedAuthorization,
   tenantId: string,
   signedAt: Date,
   now: Date,
-): void {
+  mutating: boolean,
+): Promise<void> {
   const nonce = first(request.headers[NONCE_HEADER]);
   const signedNonce = nonce && auth.signedHeaders.includes(NONCE_HEADER) ? nonce.slice(0, MAX_NONCE_LENGTH) : null;
+  if (!mutating && !signedNonce) return;
   const token = signedNonce ? `${auth.accessKeyId}\0n\0${signedNonce}` : `${auth.accessKeyId}\0s\0${auth.signature}`;
-  const verdict = deps.replay.check(token, signedAt, now);
-  if (verdict === 'replayed') {
+  if ((await deps.replay.check(token, signedAt, now)) === 'replayed') {
     throw new AuthenticationError(
       'replayed_request',
       'this signed request was already received once; it is refused as a replay',
@@ -156,18 +161,14 @@ function checkReplay(
       'sign each request afresh (a new x-akm-nonce)',
     );
   }
-  if (verdict === 'full')
-    throw new UnavailableError('the server is too busy to accept more changes right now', {
-      hint: 'try again in a minute',
-      code: 'server_busy',
-    });
 }
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function claimedKeyId(header: string | undefined): string | null {
+/** The access key id a request claims, read without checking anything else. */
+export function claimedKeyId(header: string | undefined): string | null {
   const id = /Credential=([^/\s,]+)\//.exec(header ?? '')?.[1];
   return id && isAccessKeyId(id) ? id : null;
 }

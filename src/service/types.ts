@@ -6,7 +6,7 @@
 import type { ExpiryChoice } from '../core/expiry.js';
 import type { GraceChoice } from '../core/grace.js';
 import type { PermissionSource } from '../core/permissions.js';
-import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
+import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
 import type {
   NotificationList,
   NotificationQuery,
@@ -228,6 +228,7 @@ export interface AkmService {
   listAudit(query?: AuditQuery): Promise<Page<AuditRecord>>;
   /** check the MAC chain and say which record was edited, deleted, inserted or moved; needs audit:read */
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
+  auditHead(): Promise<AuditHead>;
 
   /** signed webhooks on key events; administrators only */
   addWebhook(input: AddWebhookInput): Promise<NewWebhook>;

@@ -1,16 +1,16 @@
 /**
- * The audit trail: append-only records chained by MAC. Each MAC covers the record's own
- * fields (its sequence number included, so reordering shows) and the previous record's MAC
- * (so deleting or inserting shows). The key comes from the master key: with the database
- * alone nobody can forge a record.
+ * The audit trail: one append-only chain of records per tenant, chained by MAC. Each MAC
+ * covers the record's own fields (its tenant and its sequence number in that tenant's chain
+ * included, so moving or reordering shows) and the previous record's MAC (so deleting or
+ * inserting shows). The key comes from the master key: with the database alone nobody can
+ * forge a record.
  *
- * Beside the records sits a sealed head (the newest record's seq and MAC, tagged with the same
- * key). Records cut from the end leave the head pointing past the last one, and new records
- * chain on from the head, not from whatever row happens to be last.
+ * Beside each tenant's records sits its sealed head (the newest record's seq and MAC, tagged
+ * with the same key and the tenant id). Records cut from the end leave the head pointing past
+ * the last one, and new records chain on from the head, not from whatever row happens to be last.
  */
 import { createHmac } from 'node:crypto';
-import type { Db } from './open.js';
-import { sql, writeTransaction } from './statements.js';
+import type { Queryable } from './types.js';
 
 export const GENESIS_MAC = 'genesis';
 
@@ -58,10 +58,10 @@ export function auditMac(key: Buffer, row: Omit<AuditRow, 'mac'>): string {
   return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 
-export function headTag(key: Buffer, seq: number, mac: string): string {
-  return createHmac('sha256', key)
-    .update(JSON.stringify(['akm audit head', seq, mac]))
-    .digest('base64url');
+/** The seal of a tenant's head; `null` for the single chain of schemas 2 and 3 (see auditUpgrade.ts). */
+export function headTag(key: Buffer, tenantId: string | null, seq: number, mac: string): string {
+  const fields = tenantId === null ? ['akm audit head', seq, mac] : ['akm audit head', tenantId, seq, mac];
+  return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 
 /** Does the row's MAC hold for this seq? (Its stored seq, unless we are looking for where a moved row was written.) */
@@ -70,27 +70,38 @@ export function macMatches(key: Buffer, row: AuditRow, seq = row.seq): boolean {
   return auditMac(key, { ...fields, seq }) === mac;
 }
 
-export function headIsSealed(key: Buffer, head: AuditHeadRow | undefined): head is AuditHeadRow {
-  return head !== undefined && headTag(key, head.seq, head.mac) === head.tag;
+export function headIsSealed(
+  key: Buffer,
+  head: AuditHeadRow | undefined,
+  tenantId: string | null,
+): head is AuditHeadRow {
+  return head !== undefined && headTag(key, tenantId, head.seq, head.mac) === head.tag;
 }
 
-export function readAuditHead(db: Db): AuditHeadRow | undefined {
-  return sql(db, 'SELECT seq, mac, tag FROM audit_head WHERE id = 1').get() as AuditHeadRow | undefined;
+/** The tenant's sealed head; locked (PostgreSQL) when `forUpdate`, so appends queue up behind it. */
+export function readAuditHead(q: Queryable, tenantId: string, forUpdate = false): Promise<AuditHeadRow | undefined> {
+  return q.get<AuditHeadRow>(
+    `SELECT seq, mac, tag FROM audit_heads WHERE tenant_id = @tenantId${forUpdate ? q.dialect.forUpdate : ''}`,
+    { tenantId },
+  );
 }
 
-function lastAuditRow(db: Db): { seq: number; mac: string } | undefined {
-  return sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
-    { seq: number; mac: string } | undefined;
+function lastAuditRow(q: Queryable, tenantId: string): Promise<{ seq: number; mac: string } | undefined> {
+  return q.get<{ seq: number; mac: string }>(
+    'SELECT seq, mac FROM audit WHERE tenant_id = @tenantId ORDER BY seq DESC LIMIT 1',
+    { tenantId },
+  );
 }
 
 /** Must run inside the caller's write transaction, so the record commits with the change. */
-export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
-  const last = lastAuditRow(db);
-  const head = readAuditHead(db);
+export async function appendAudit(q: Queryable, key: Buffer, entry: AuditEntry): Promise<AuditRow> {
+  // The head row is locked first: appends to one chain queue up behind it, so it stays a chain.
+  const head = await readAuditHead(q, entry.tenantId, true);
+  const last = await lastAuditRow(q, entry.tenantId);
   // Chain from the sealed head when there is one: a forged row appended behind akm's back is
   // then left out of the chain, and a cut-off tail stays visible as a gap. The seq still goes
   // past every stored row so the insert never collides.
-  const previous = headIsSealed(key, head) ? head : last;
+  const previous = headIsSealed(key, head, entry.tenantId) ? head : last;
   const base = {
     seq: Math.max(last?.seq ?? 0, head?.seq ?? 0) + 1,
     tenant_id: entry.tenantId,
@@ -103,46 +114,26 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
     prev_mac: previous?.mac ?? GENESIS_MAC,
   };
   const row: AuditRow = { ...base, mac: auditMac(key, base) };
-  sql(
-    db,
+  await q.run(
     `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
      VALUES (@seq, @tenant_id, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
-  ).run(row);
-  sql(
-    db,
-    `INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag)
-     ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
-  ).run({
-    seq: row.seq,
-    mac: row.mac,
-    tag: headTag(key, row.seq, row.mac),
-  });
+    { ...row },
+  );
+  await writeAuditHead(q, key, entry.tenantId, row);
   return row;
 }
 
-export const META_HEAD_PENDING = 'audit_head_pending';
-
-/**
- * A store upgraded from schema 1 has a chain but no sealed head. The first akm run that holds
- * the master key seals the head on the chain's last record and drops the marker. Trust on
- * first use: the marker is set only by the migration, in the same transaction as the table.
- */
-export function sealPendingHead(db: Db, key: Buffer): void {
-  // A read-only run leaves it to the next run that writes.
-  if (db.readonly || !sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-  writeTransaction(db, () => {
-    if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-    const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
-      { seq: number; mac: string } | undefined;
-    if (last && !readAuditHead(db)) {
-      sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?)').run(
-        last.seq,
-        last.mac,
-        headTag(key, last.seq, last.mac),
-      );
-    }
-    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
-  });
+export async function writeAuditHead(
+  q: Queryable,
+  key: Buffer,
+  tenantId: string,
+  last: { seq: number; mac: string },
+): Promise<void> {
+  await q.run(
+    `INSERT INTO audit_heads (tenant_id, seq, mac, tag) VALUES (@tenantId, @seq, @mac, @tag)
+     ON CONFLICT (tenant_id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
+    { tenantId, seq: last.seq, mac: last.mac, tag: headTag(key, tenantId, last.seq, last.mac) },
+  );
 }
 
 export interface AuditQuery {
@@ -159,31 +150,41 @@ export interface AuditQuery {
 }
 
 /** Newest first. Key records carry the key's name in their details, so a deleted key's history is found by name too. */
-export function queryAudit(db: Db, q: AuditQuery): AuditRow[] {
+export function queryAudit(q: Queryable, query: AuditQuery): Promise<AuditRow[]> {
   const where = ['tenant_id = @tenantId'];
-  if (q.since !== undefined) where.push('at >= @since');
-  if (q.keyId !== undefined) where.push('target = @keyId');
-  if (q.keyName !== undefined)
-    where.push("action LIKE 'key.%' AND json_extract(details, '$.name') = @keyName COLLATE NOCASE");
-  if (q.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
-  if (q.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+  if (query.since !== undefined) where.push('at >= @since');
+  if (query.keyId !== undefined) where.push('target = @keyId');
+  if (query.keyName !== undefined)
+    where.push(`action LIKE 'key.%' AND ${q.dialect.jsonField('details', 'name')} = @keyName COLLATE NOCASE`);
+  if (query.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
+  if (query.beforeSeq !== undefined) where.push('seq < @beforeSeq');
   const text = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`;
-  return sql(db, text).all({
-    tenantId: q.tenantId,
-    since: q.since,
-    keyId: q.keyId,
-    keyName: q.keyName,
-    actor: q.actor,
-    beforeSeq: q.beforeSeq,
-    limit: q.limit,
-  }) as AuditRow[];
+  return q.all<AuditRow>(text, {
+    tenantId: query.tenantId,
+    since: query.since,
+    keyId: query.keyId,
+    keyName: query.keyName,
+    actor: query.actor,
+    beforeSeq: query.beforeSeq,
+    limit: query.limit,
+  });
 }
 
-/** Every record in stored order, one at a time: the clean-chain check keeps nothing in memory. */
-export function iterateAudit(db: Db): IterableIterator<AuditRow> {
-  return sql(db, 'SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+/**
+ * A tenant's records after `afterSeq` in stored order, a batch at a time: the clean-chain check
+ * keeps little in memory.
+ */
+export function auditBatch(q: Queryable, tenantId: string, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  return q.all<AuditRow>(
+    'SELECT * FROM audit WHERE tenant_id = @tenantId AND seq > @afterSeq ORDER BY seq LIMIT @limit',
+    { tenantId, afterSeq, limit },
+  );
 }
 
-export function allAuditRows(db: Db): AuditRow[] {
-  return sql(db, 'SELECT * FROM audit ORDER BY seq').all() as AuditRow[];
+export function allAuditRows(q: Queryable, tenantId: string): Promise<AuditRow[]> {
+  return q.all<AuditRow>('SELECT * FROM audit WHERE tenant_id = @tenantId ORDER BY seq', { tenantId });
+}
+
+export function auditRowAt(q: Queryable, tenantId: string, seq: number): Promise<AuditRow | undefined> {
+  return q.get<AuditRow>('SELECT * FROM audit WHERE tenant_id = @tenantId AND seq = @seq', { tenantId, seq });
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { IssuedKey } from '../../src/service/types.js';
 import { killHard, spawnNode, type Child } from './children.js';
 import { BIN } from './cli.js';
+import type { Engine } from './engines.js';
 import { tempStore, type TempStore } from './store.js';
 
 export interface ServeProcess {
@@ -21,9 +22,41 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const store = tempStore('akm-serve-');
-  const local = store.open();
+/**
+ * Another `akm serve` process on an existing store (a restart, or a second server beside the
+ * first). The store comes in AKM_STORE: a PostgreSQL URL carries the test cluster's password.
+ */
+export async function serveOn(
+  store: TempStore,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: Child; url: string }> {
+  const child = spawnNode(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: store.dir,
+      AKM_STORE: store.location,
+      AKM_MASTER_KEY: store.masterKey,
+      CI: '1',
+      NO_COLOR: '1',
+      ...env,
+    },
+  });
+  try {
+    return { child, url: await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000) };
+  } catch (error) {
+    await killHard(child);
+    throw error;
+  }
+}
+
+export async function spawnServe(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  engine: Engine = 'sqlite',
+): Promise<ServeProcess> {
+  const store = await tempStore(engine, 'akm-serve-');
+  const local = await store.open();
   const admin = await local.createKey({
     name: 'admin',
     type: 'access',
@@ -33,17 +66,14 @@ export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     roles: [],
   });
   await local.close();
-  const child = spawnNode(BIN, ['serve', '--store', store.path, '--listen', '127.0.0.1:0', ...args], {
-    env: { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey, CI: '1', NO_COLOR: '1', ...env },
-  });
-  let url: string;
+  let started: { child: Child; url: string };
   try {
-    url = await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000);
+    started = await serveOn(store, args, env);
   } catch (error) {
-    await killHard(child);
-    store.cleanup();
+    await store.cleanup();
     throw error;
   }
+  const { child, url } = started;
   const clientHome = mkdtempSync(join(tmpdir(), 'akm-client-'));
   return {
     child,
@@ -67,7 +97,7 @@ export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     },
     stop: async () => {
       await killHard(child);
-      store.cleanup();
+      await store.cleanup();
       rmSync(clientHome, { recursive: true, force: true });
     },
   };

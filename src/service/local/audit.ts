@@ -1,11 +1,16 @@
-/** Reading and verifying the audit trail on the local store; both need audit:read. */
-import { UsageError } from '../../core/errors.js';
+/**
+ * Reading and verifying the tenant's audit trail on the local store, and checking the
+ * integrity of the rows that decide authentication and authorization; all need audit:read.
+ */
+import { UnavailableError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
-import { queryAudit, type AuditRow } from '../../store/audit.js';
+import { keyReference } from '../../core/validate.js';
+import { headIsSealed, queryAudit, readAuditHead, type AuditRow } from '../../store/audit.js';
 import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
-import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
+import { findTamperedRows } from '../../store/integrity.js';
+import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { authorize } from './authorize.js';
-import { pageLimit, type LocalContext } from './context.js';
+import { checking, pageLimit, reading, type LocalContext } from './context.js';
 
 function toRecord(row: AuditRow): AuditRecord {
   return {
@@ -34,11 +39,11 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
-export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
+export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Promise<Page<AuditRecord>> {
   authorize(ctx, { operation: 'audit.list' });
   const limit = pageLimit(query.limit);
-  const key = query.key?.trim();
-  const rows = queryAudit(ctx.db, {
+  const key = query.key === undefined ? undefined : keyReference(query.key);
+  const filter = {
     tenantId: ctx.tenant.id,
     since: query.since === undefined ? undefined : parseSince(query.since),
     // An id matches the record's target; a name matches what the key was called when it changed,
@@ -48,13 +53,14 @@ export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<Audit
     actor: query.actor?.trim(),
     beforeSeq: query.after === undefined ? undefined : parseCursor(query.after),
     limit,
-  });
+  };
+  const rows = await reading(ctx, (s) => queryAudit(s.q, filter));
   const items = rows.map(toRecord);
   const last = rows[rows.length - 1];
   return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
 }
 
-/** "<seq>:<mac>", as verifyAudit prints the head. */
+/** "<seq>:<mac>", as verifyAudit and auditHead print the head. */
 export function formatAnchor(anchor: ChainAnchor): string {
   return `${anchor.seq}:${anchor.mac}`;
 }
@@ -62,20 +68,41 @@ export function formatAnchor(anchor: ChainAnchor): string {
 export function parseAnchor(text: string): ChainAnchor {
   const match = /^(\d{1,15}):([A-Za-z0-9_-]{43})$/.exec(text.trim());
   if (!match)
-    throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by an earlier `akm audit verify`', {
+    throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by `akm audit head` or `akm audit verify`', {
       code: 'bad_anchor',
     });
   return { seq: Number(match[1]), mac: match[2]! };
 }
 
-export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): AuditVerification {
+export async function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): Promise<AuditVerification> {
   authorize(ctx, { operation: 'audit.verify' });
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
-  const report = verifyChain(ctx.db, ctx.keys().audit, expected);
+  const keys = await ctx.loadKeys();
+  const report = await verifyChain(ctx.store, keys.audit, ctx.tenant.id, expected);
+  const alteredRows = await checking(ctx, (s) => findTamperedRows(s.q, ctx.tenant.id));
   return {
-    ok: report.problems.length === 0,
+    ok: report.problems.length === 0 && alteredRows.length === 0,
+    tenantId: ctx.tenant.id,
     records: report.records,
     head: report.head ? formatAnchor(report.head) : null,
     problems: report.problems,
+    alteredRows,
   };
+}
+
+/** The sealed head as it stands, without walking the chain: refused when its seal does not hold. */
+export async function auditHead(ctx: LocalContext): Promise<AuditHead> {
+  authorize(ctx, { operation: 'audit.verify' });
+  const keys = await ctx.loadKeys();
+  const head = await reading(ctx, (s) => readAuditHead(s.q, ctx.tenant.id));
+  if (!headIsSealed(keys.audit, head, ctx.tenant.id)) {
+    throw new UnavailableError(
+      `the sealed head of the audit trail of ${ctx.tenant.id} is ${head ? 'altered' : 'missing'}`,
+      {
+        hint: 'run `akm audit verify` to see what else was changed',
+        code: 'audit_tampered',
+      },
+    );
+  }
+  return { tenantId: ctx.tenant.id, head: formatAnchor(head) };
 }
