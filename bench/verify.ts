@@ -172,7 +172,13 @@ async function notValidKinds(seeded: SeededStore): Promise<Record<string, Creden
   await useKeys(store, deriveKeys(Buffer.from(seeded.masterKey, 'base64')));
   const at = new Date().toISOString();
   await store.write(null, async (q) => {
-    await updateStatus(q, inactive.accessKeyId, 'inactive', true, at, 'bench');
+    await updateStatus(
+      q,
+      inactive.accessKeyId,
+      { status: 'inactive', byAdmin: true, inactiveUntil: null },
+      at,
+      'bench',
+    );
     await updateExpiry(q, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
   });
   await store.close();

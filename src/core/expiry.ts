@@ -129,18 +129,6 @@ export function parseDuration(text: string): number {
   return parseDurationFlag(text, '--grace', { minMs: 1, maxMs: MAX_GRACE_MS });
 }
 
-/** The old secret's last moment after a rotation: never later than the key's own expiry. */
-export function graceEnd(now: Date, graceMs: number, keyExpiresAt: Date | null): Date | null {
-  if (graceMs <= 0) return null;
-  const end = new Date(now.getTime() + graceMs);
-  return keyExpiresAt && keyExpiresAt < end ? keyExpiresAt : end;
-}
-
-/** Is the previous secret of a rotation still accepted at `now`? */
-export function inGracePeriod(previousValidUntil: string | null, now: Date): boolean {
-  return previousValidUntil !== null && Date.parse(previousValidUntil) > now.getTime();
-}
-
 export function isExpired(expiresAt: string | null, now: Date): boolean {
   return expiresAt !== null && Date.parse(expiresAt) <= now.getTime();
 }

@@ -19,9 +19,6 @@ export const MIN_QUIET_MS = MINUTE_MS;
 
 export type GraceChoice = { kind: 'none' } | { kind: 'fixed'; ms: number } | { kind: 'auto'; quietForMs: number };
 
-/** How a grace ended: `quiet` (unused for the quiet period), `cap` (its latest end), `finish` (ended by hand). */
-export type GraceEndReason = 'quiet' | 'cap' | 'finish';
-
 /** The grace of a key as stored; all null when the key has none. */
 export interface GraceState {
   /** the cap: never accepted at or after this instant */

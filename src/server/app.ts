@@ -31,6 +31,8 @@ export interface AppState {
   authFailures: AuthFailureLog;
   /** what /v1/verify knows about keys; cleared after every change made through this server */
   verifyCache: VerifyCache;
+  /** after every change made through this server: webhook events may be queued */
+  afterChange?: () => void;
   log: Logger;
   bodyLimit: number;
   debug: boolean;
@@ -91,7 +93,7 @@ async function verify(
 ): Promise<void> {
   const limited = state.verifyLimiter.take(ip, Date.now());
   if (!limited.allowed) throw rateLimited(limited.retryAfterSeconds);
-  const outcome = await handleVerify(state.backend, state.verifyCache, req);
+  const outcome = await handleVerify(state.backend, state.verifyCache, req, ip);
   // The answer goes out at the end of this event-loop turn, together with the others worked
   // out in it: under load, waking the reading side costs the kernel more than the write, and
   // one wake-up then serves a batch (about +25% requests/s). At most one loop turn of delay,
@@ -144,6 +146,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
       state.auth,
       { method: t.method, url: req.url ?? '/', headers: req.headers, body },
       mutating,
+      t.ip,
     );
   } catch (error) {
     if (error instanceof AuthenticationError) throw await noteFailure(state, error, t);
@@ -161,7 +164,10 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
     });
   } finally {
     // The store's change feed does not report our own commits: tell the verify cache ourselves.
-    if (mutating) state.verifyCache.invalidate();
+    if (mutating) {
+      state.verifyCache.invalidate();
+      state.afterChange?.();
+    }
   }
   if (result instanceof Reply) sendJson(res, result.status, result.body);
   else sendJson(res, 200, result);

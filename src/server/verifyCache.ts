@@ -23,7 +23,7 @@
  * compares both paths on every kind of input).
  */
 import type { ChangeFeed, KeyForVerification, LocalBackend } from '../service/local/backend.js';
-import { checkCredentials } from '../service/local/verify.js';
+import { checkCredentials, type Origin } from '../service/local/verify.js';
 import type { VerifyInput, VerifyResult } from '../service/types.js';
 
 const VERSION_CHECK_MS = 1;
@@ -54,6 +54,12 @@ export class VerifyCache {
   /** After any change made through this server (the change feed does not report our own). */
   invalidate(): void {
     this.entries.clear();
+    this.generation += 1;
+  }
+
+  /** After this server changed these keys' rows itself (an automatic grace moved on by a use). */
+  forget(accessKeyIds: Iterable<string>): void {
+    for (const id of accessKeyIds) this.entries.delete(id);
     this.generation += 1;
   }
 
@@ -95,6 +101,7 @@ export function verifyCached(
   backend: Pick<LocalBackend, 'base'>,
   cache: VerifyCache,
   input: VerifyInput,
+  origin: Origin,
 ): Promise<VerifyResult> {
-  return checkCredentials(backend.base, input, (id) => cache.lookup(id));
+  return checkCredentials(backend.base, input, (id) => cache.lookup(id), origin);
 }

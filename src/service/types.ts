@@ -143,7 +143,7 @@ export interface VerifyExplanation {
   accessKeyId: string;
   /** each problem found, e.g. "inactive: last changed by alice@acme.test" with its time in `at` */
   problems: Array<{
-    kind: 'unknown' | 'other_tenant' | 'wrong_secret' | 'old_secret' | 'inactive' | 'expired';
+    kind: 'unknown' | 'other_tenant' | 'wrong_secret' | 'old_secret' | 'inactive' | 'expired' | 'canary';
     message: string;
     at?: string;
   }>;

@@ -96,21 +96,23 @@ export async function enqueueMail(q: Queryable, row: NewOutboxRow): Promise<numb
 
 const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
                               WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
-const DUE = `tenant_id = @tenantId AND (state IN ('pending', 'failed') OR (state = 'sending' AND lease_until < @now))`;
+/** Due mail of one kind (expiry notices and canary alerts are sent by different jobs). */
+const DUE = `tenant_id = @tenantId AND kind = @kind
+  AND (state IN ('pending', 'failed') OR (state = 'sending' AND lease_until < @now))`;
 
 /** Expiry mail whose key was deleted, deactivated or given another date since it was queued goes nowhere. */
 export function cancelObsolete(q: Queryable, tenantId: string, now: string): Promise<OutboxRow[]> {
   return q.all<OutboxRow>(
     `UPDATE outbox SET state = 'cancelled', lease_until = NULL,
             last_error = 'not sent: the key was deleted, deactivated or given another expiry date'
-      WHERE ${DUE} AND kind = 'key.expiring' AND ${OBSOLETE}
+      WHERE ${DUE} AND ${OBSOLETE}
      RETURNING *`,
-    { tenantId, now },
+    { tenantId, now, kind: 'key.expiring' },
   );
 }
 
-export async function countDue(q: Queryable, tenantId: string, now: string): Promise<number> {
-  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${DUE}`, { tenantId, now }))!.n;
+export async function countDue(q: Queryable, tenantId: string, now: string, kind: string): Promise<number> {
+  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${DUE}`, { tenantId, now, kind }))!.n;
 }
 
 /** What a dry run would (re)try, with whether the key still warrants the mail. */
@@ -118,6 +120,7 @@ export function listDue(q: Queryable, tenantId: string, now: string): Promise<Ar
   return q.all(`SELECT *, CASE WHEN ${OBSOLETE} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`, {
     tenantId,
     now,
+    kind: 'key.expiring',
   });
 }
 
@@ -127,7 +130,7 @@ export function listDue(q: Queryable, tenantId: string, now: string): Promise<Ar
  */
 export function claimDue(
   q: Queryable,
-  claim: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number },
+  claim: { tenantId: string; kind: string; token: string; now: string; leaseUntil: string; limit: number },
 ): Promise<OutboxRow[]> {
   return q.all<OutboxRow>(
     `UPDATE outbox

@@ -344,7 +344,8 @@ interface ForeignKey {
 /**
  * Every row of the tenant, table by table: rows with its tenant_id, rows whose parent (by foreign
  * key) has it, and the tenant itself. The audit trail is left to the caller (a refusal adds its own
- * record); lastUsedAt is left out (the server stamps it, a bit later, for any authenticated request).
+ * record); lastUsedAt and the sources of uses are left out (the server records them, a bit later,
+ * for any authenticated request).
  */
 export function tenantDump(store: Store, tenantId: string): Promise<Record<string, string[]>> {
   return store.read(async (q) => {
@@ -352,7 +353,7 @@ export function tenantDump(store: Store, tenantId: string): Promise<Record<strin
     const hasTenant = (table: string) => tables.find((t) => t.name === table)?.columns.includes('tenant_id') ?? false;
     const dump: Record<string, string[]> = {};
     for (const { name, parents } of tables) {
-      if (name.startsWith('audit')) continue;
+      if (name.startsWith('audit') || name === 'key_sources') continue;
       let rows: Array<Record<string, unknown>>;
       if (name === 'tenants') rows = await q.all('SELECT * FROM tenants WHERE id = @tenantId', { tenantId });
       else if (hasTenant(name)) rows = await q.all(`SELECT * FROM "${name}" WHERE tenant_id = @tenantId`, { tenantId });

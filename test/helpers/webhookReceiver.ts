@@ -102,10 +102,13 @@ export class WebhookReceiver {
     });
   }
 
-  /** Deliveries that were answered 2xx, one per webhook-id (what a consumer processes after dedupe). */
+  /**
+   * What a consumer processes after dedupe: one delivery per webhook-id among those it handled
+   * (answered 2xx, or handled while its answer never reached akm: a hang), verified ones only.
+   */
   processed(): Map<string, Received> {
     const seen = new Map<string, Received>();
-    for (const r of this.received) if (r.answered === 204 && !seen.has(r.id)) seen.set(r.id, r);
+    for (const r of this.received) if (r.answered !== 500 && r.problem === null && !seen.has(r.id)) seen.set(r.id, r);
     return seen;
   }
 

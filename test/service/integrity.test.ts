@@ -331,7 +331,11 @@ perEngine('the store itself refuses to change an altered row, whatever code path
   const ids = async (q: Queryable, table: string, name: string) =>
     (await q.get<{ id: number }>(`SELECT id FROM ${table} WHERE name = @name`, { name }))!.id;
   for (const [what, write] of [
-    ['a key update', (q: Queryable) => updateStatus(q, id(w, 'k1'), 'inactive', true, at, 'test')],
+    [
+      'a key update',
+      (q: Queryable) =>
+        updateStatus(q, id(w, 'k1'), { status: 'inactive', byAdmin: true, inactiveUntil: null }, at, 'test'),
+    ],
     ['a key link', async (q: Queryable) => addKeyGroup(q, id(w, 'k1'), await ids(q, 'groups', 'Deployers'))],
     ['a member added', async (q: Queryable) => addGroupMember(q, await ids(q, 'groups', 'Deployers'), 1)],
     [

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { parseKeyString } from '../../core/keyString.js';
-import { parseForwardedSource } from '../../core/source.js';
+import { parseForwardedSource, userAgentOf } from '../../core/source.js';
 import type { LocalBackend } from '../../service/local/backend.js';
 import type { VerifyInput, VerifyResult } from '../../service/types.js';
 import { Fields } from '../fields.js';
@@ -67,6 +67,7 @@ export async function handleVerify(
   backend: Pick<LocalBackend, 'base'>,
   cache: VerifyCache,
   req: IncomingMessage,
+  clientAddress: string,
 ): Promise<VerifyOutcome> {
   let input: VerifyInput;
   try {
@@ -78,7 +79,8 @@ export async function handleVerify(
     return { status, body: JSON.stringify({ valid: false, error: { code, message, exitCode: 2 } }) };
   }
   try {
-    const result = await verifyCached(backend, cache, input);
+    const origin = { clientAddress, userAgent: userAgentOf(req.headers['user-agent']), path: 'verify' as const };
+    const result = await verifyCached(backend, cache, input, origin);
     return result.valid === true ? { status: 200, result } : { status: 401, body: INVALID_BODY };
   } catch {
     return { status: 503, body: UNAVAILABLE_BODY };

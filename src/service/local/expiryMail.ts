@@ -16,6 +16,7 @@ import type { Queryable } from '../../store/types.js';
 import { groupMemberEmails } from '../../store/people.js';
 import type { ExpiryMessage, NotifyExpiringOptions, NotifyExpiringResult, ProgressListener } from '../types.js';
 import { authorize } from './authorize.js';
+import { queueKeyEvent } from './events.js';
 import { reading, writing, type LocalContext, type Scope } from './context.js';
 
 export const EXPIRY_KIND = 'key.expiring';
@@ -72,7 +73,15 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): Promise
     const ids = new Set<number>();
     for (const m of plan.mail) {
       const { accessKeyId: keyId, expiresAt } = m.payload;
-      await outbox.insertExpiryNotice(s.q, { keyId, expiresAt, tenantId: s.tenant.id, at });
+      // The first recipient's row plans the key's notice: that is when webhooks hear of it too.
+      if (await outbox.insertExpiryNotice(s.q, { keyId, expiresAt, tenantId: s.tenant.id, at }))
+        await queueKeyEvent(s.q, 'key.expiring', {
+          tenantId: s.tenant.id,
+          at,
+          actor: s.actor.label,
+          key: { id: keyId, name: m.payload.keyName, owner_email: m.payload.owner },
+          details: { expiresAt },
+        });
       const id = await outbox.enqueueMail(s.q, {
         tenantId: s.tenant.id,
         kind: EXPIRY_KIND,
@@ -200,7 +209,7 @@ export async function notifyExpiring(
   if (options.dryRun) return dryRun(ctx, startedAt, withinDays);
   const mail = requireMailSettings(settings);
   const planned = await queuePlanned(ctx, startedAt, withinDays);
-  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString()));
+  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString(), EXPIRY_KIND));
   // One token for the whole run: rows it has tried carry it, so a failure is not retried until the next run.
   const token = randomUUID();
   const messages: ExpiryMessage[] = [];
@@ -211,7 +220,14 @@ export async function notifyExpiring(
       const leaseUntil = new Date(Date.parse(now) + LEASE_MS).toISOString();
       const { cancelled, claimed } = await bookkeeping(ctx, async (q) => ({
         cancelled: await outbox.cancelObsolete(q, ctx.tenant.id, now),
-        claimed: await outbox.claimDue(q, { tenantId: ctx.tenant.id, token, now, leaseUntil, limit: BATCH }),
+        claimed: await outbox.claimDue(q, {
+          tenantId: ctx.tenant.id,
+          kind: EXPIRY_KIND,
+          token,
+          now,
+          leaseUntil,
+          limit: BATCH,
+        }),
       }));
       messages.push(...cancelled.map((row) => messageView(row, startedAt, !planned.ids.has(row.id))));
       if (claimed.length === 0) break;
