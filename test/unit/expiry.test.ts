@@ -1,13 +1,6 @@
 import test from 'ava';
 import { AkmError, UsageError } from '../../src/core/errors.js';
-import {
-  expiryFromFlags,
-  isExpired,
-  MAX_DAYS,
-  parseDays,
-  parseInstant,
-  resolveExpiry,
-} from '../../src/core/expiry.js';
+import { expiryFromFlags, isExpired, MAX_DAYS, parseDays, parseInstant, resolveExpiry } from '../../src/core/expiry.js';
 
 const DAY = 86_400_000;
 const now = new Date('2026-03-10T15:30:00.000Z');
