@@ -171,10 +171,10 @@ function covers(held: readonly string[], target: readonly string[]): boolean {
  */
 export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
   if (isAdministrator(actor.permissions)) return ALLOWED;
-  // The visible answer is "no such key" (the service never shows a canary to anyone else); this
-  // is the rule behind it.
-  if (key.canary) return deny('admin_key_protected', `${key.id} is a canary key; only administrators act on it`);
-  if (isAdministrator(key.permissions))
+  // The visible answer is "no such key" (the service never shows a canary to anyone else). Where
+  // a canary is reached another way (a group it has), it passes for an administrator's key: the
+  // same code and words, so nothing says it is bait.
+  if (key.canary || isAdministrator(key.permissions))
     return deny(
       'admin_key_protected',
       `${key.id} is an administrator's key; only administrators act on it`,

@@ -52,7 +52,7 @@ export async function runCase(env: CaseEnv, spec: CaseSpec): Promise<CaseOutcome
   if (actors.length === 0) return null;
   const actor = actors[spec.actor % actors.length]!;
   const call = concretize(world, actor, spec.call, env.foreignKey);
-  const expected = judge(world, actor, call);
+  const expected = judge(world, actor, call, !env.withOperator);
   const story = describe(actor, call, expected);
   const before = await tenantDump(env.store, env.tenantId);
   const auditBefore = await auditLines(env.store, env.tenantId);

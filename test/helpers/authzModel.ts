@@ -25,7 +25,7 @@ export function actorsOf(world: ModelWorld, withOperator: boolean): ModelActor[]
     ? [{ label: world.operator, keyId: null, userId: operator.id, permissions: ['*'], roles: [], groups: [] }]
     : [];
   for (const key of world.keys) {
-    if (!key.active || key.expired) continue;
+    if (!key.active || key.expired || key.canary) continue;
     const owner = world.users.find((u) => u.id === key.ownerId);
     actors.push({
       label: owner?.email ?? `key:${key.id}`,
@@ -76,8 +76,10 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   extend: ['keys:write'],
   assign: ['keys:write'],
   rotate: ['keys:rotate'],
+  'finish-grace': ['keys:rotate'],
   activate: ['keys:write'],
   deactivate: ['keys:write'],
+  brownout: ['keys:write'],
   delete: ['keys:delete'],
   'users.add': ['users:manage'],
   'users.list': ['keys:read', 'users:manage'],
@@ -96,13 +98,19 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   'notify-expiring': 'admin',
   'audit.list': ['audit:read'],
   'audit.verify': ['audit:read'],
+  'webhooks.add': 'admin',
+  'webhooks.list': 'admin',
+  'webhooks.remove': 'admin',
+  'webhooks.test': 'admin',
+  deliver: 'admin',
 };
 
 const done: Expected = { kind: 'done' };
 const denied = (code: string): Expected => ({ kind: 'denied', code });
 const conflict = (code: string): Expected => ({ kind: 'conflict', code });
 
-export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expected {
+/** `remote`: through `akm serve`, where `deliver` is not offered (the server delivers by itself). */
+export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote = false): Expected {
   const admin = actor.permissions.includes('*');
   const has = (p: string) => grants(actor.permissions, p);
   const holdsRole = (name: string) => actor.roles.some((r) => r.toLowerCase() === name.toLowerCase());
@@ -117,6 +125,8 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expecte
   /** Out of reach: an administrator's key, another owner's key (for a user's key), a more powerful key. */
   const outOfReach = (key: ModelKey): string | null => {
     if (admin) return null;
+    // A canary passes for an administrator's key: nothing tells a non-administrator it is bait.
+    if (key.canary) return 'admin_key_protected';
     const target = keyPermissions(world, key);
     if (target.includes('*')) return 'admin_key_protected';
     if (actor.userId !== null && key.ownerId !== actor.userId) return 'not_your_key';
@@ -144,6 +154,9 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expecte
     return reason ? denied(reason) : done;
   };
 
+  if (call.op === 'deliver' && remote) return { kind: 'usage' };
+  // A canary is tenant-level: an owner is bad input, refused before anything is looked up.
+  if (call.op === 'create' && call.canary && call.owner !== null) return { kind: 'usage' };
   if (
     call.op === 'assign' &&
     call.addRoles.length + call.addGroups.length + call.removeRoles.length + call.removeGroups.length === 0
@@ -156,6 +169,7 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expecte
   switch (call.op) {
     case 'create': {
       const owner = call.owner === null ? null : userOf(call.owner);
+      if (!admin && call.canary) return denied('admin_required');
       if (!admin) {
         if (owner === null) return denied('admin_required');
         if (owner.id !== actor.userId) return denied('not_your_key');
@@ -178,7 +192,13 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expecte
     case 'notify-expiring':
     case 'audit.list':
     case 'audit.verify':
+    case 'webhooks.add':
+    case 'webhooks.list':
+    case 'deliver':
       return done;
+    case 'webhooks.remove':
+    case 'webhooks.test':
+      return { kind: 'not found' };
     case 'users.remove': {
       const user = userOf(call.email);
       const verdict = first(protectedPeople(null, [user]));
@@ -250,15 +270,24 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expecte
     }
     default: {
       const key = keyOf(call.key);
-      if (!key) return { kind: 'not found' };
+      // A canary does not exist to anyone but an administrator.
+      if (!key || (key.canary && !admin)) return { kind: 'not found' };
       const reach = outOfReach(key);
       if (reach) return denied(reach);
-      if (admin) return done;
+      const state = keyState(call.op, key);
+      if (admin) return state;
       if (call.op === 'extend' && call.never) return denied('never_expiry_denied');
       if (call.op === 'activate' && key.deactivatedByAdmin) return denied('reactivation_denied');
       if (call.op === 'assign' && (!call.addRoles.every(holdsRole) || !call.addGroups.every(holdsGroup)))
         return denied('escalation_denied');
-      return done;
+      return state;
     }
   }
+}
+
+/** Once allowed, what the key's own state says: no grace to finish, a deactivation that a brownout cannot shorten. */
+function keyState(op: Call['op'], key: ModelKey): Expected {
+  if (op === 'finish-grace' && !key.inGrace) return { kind: 'conflict', code: 'no_grace' };
+  if (op === 'brownout' && key.inactiveForGood) return { kind: 'conflict', code: 'already_inactive' };
+  return { kind: 'done' };
 }
