@@ -34,7 +34,8 @@ export async function noteCanaryAttempts(
      VALUES (@keyId, @tenantId, @attempts, @unalerted, @at, @alertAt)
      ON CONFLICT (key_id) DO UPDATE SET
        attempts = canary_alarms.attempts + excluded.attempts,
-       unalerted = CASE WHEN excluded.last_alert_at IS NULL THEN canary_alarms.unalerted + excluded.unalerted ELSE 0 END,
+       unalerted = CASE WHEN excluded.last_alert_at IS NULL
+                        THEN canary_alarms.unalerted + excluded.unalerted ELSE 0 END,
        last_attempt_at = excluded.last_attempt_at,
        last_alert_at = coalesce(excluded.last_alert_at, canary_alarms.last_alert_at)`,
     {

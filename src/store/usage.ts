@@ -28,7 +28,8 @@ export async function addTallies(q: Queryable, slot: Slot): Promise<void> {
   if (!(await q.get('SELECT 1 AS one FROM keys WHERE id = @keyId', { keyId: slot.accessKeyId }))) return;
   for (const t of slot.tallies) {
     await q.run(
-      `INSERT INTO key_sources (key_id, generation, kind, service, address, user_agent, via, first_seen, last_seen, count)
+      `INSERT INTO key_sources
+         (key_id, generation, kind, service, address, user_agent, via, first_seen, last_seen, count)
        VALUES (@keyId, @generation, @kind, @service, @address, @userAgent, @via, @firstSeen, @lastSeen, @count)
        ON CONFLICT (key_id, generation, kind, service, address, user_agent, via) DO UPDATE SET
          first_seen = CASE WHEN excluded.first_seen < key_sources.first_seen

@@ -4,6 +4,7 @@
  * event), at most once per key every ten minutes, every attempt counted. A local `akm verify`,
  * read-only otherwise, writes the alarm.
  */
+import { generateSecretKey } from '../../src/core/credentials.js';
 import { DeniedError, NotFoundError, UsageError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { actingAs } from '../helpers/acting.js';
@@ -90,7 +91,8 @@ perEngine(
       mail.map((m) => m.recipient),
       ['admin@acme.test', 'second@acme.test'],
     );
-    // A wrong secret trips it too (the id alone is a leak), and says so.
+    // A wrong secret trips it too (the id alone is a leak), and says so; a mistyped one (its
+    // checksum fails) is refused before any lookup, as for every key.
     const clock = new Clock(new Date(Date.now() + 11 * MINUTE));
     const later = await LocalService.open({
       store: store.location,
@@ -107,6 +109,8 @@ perEngine(
         })
       ).valid,
     );
+    t.is((await auditRecords(admin, 'key.canary_tripped')).length, 1);
+    t.false((await later.verifyKey({ accessKeyId: canary.accessKeyId, secretKey: generateSecretKey() })).valid);
     const second = await auditRecords(admin, 'key.canary_tripped');
     t.is(second.length, 2);
     t.like(JSON.parse(second[1]!.details), { secretMatched: false });

@@ -104,8 +104,9 @@ export async function checkCredentials(
   const keys = await ctx.loadKeys();
   const idOk = isAccessKeyId(input.accessKeyId);
   const wellFormed = idOk && isWellFormedSecret(input.secretKey);
-  // A canary is tripped by its id alone, so the key is looked up whenever the id is well formed.
-  const found = idOk ? await lookup(input.accessKeyId) : undefined;
+  // A mistyped secret (its checksum fails) is refused before any lookup, a canary's too; any
+  // well-formed secret, right or wrong, trips a canary.
+  const found = wellFormed ? await lookup(input.accessKeyId) : undefined;
   const row = found?.row;
   const matched = wellFormed ? matchedSecret(keys, ctx.tenant.id, row, input.secretKey, now) : null;
   if (row && row.canary === 1) {
