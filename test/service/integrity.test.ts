@@ -176,6 +176,21 @@ const EDITS: Edit[] = [
     altered: (w) => [`keys:${id(w, 'k1')}`],
   },
   {
+    name: 'a deactivation turned into a brownout that has already ended',
+    sql: (w) => [`UPDATE keys SET inactive_until = '2000-01-01T00:00:00.000Z' WHERE id = '${id(w, 'k2')}'`],
+    altered: (w) => [`keys:${id(w, 'k2')}`],
+  },
+  {
+    name: 'the canary flag flipped',
+    sql: (w) => [`UPDATE keys SET canary = 1 WHERE id = '${id(w, 'k1')}'`],
+    altered: (w) => [`keys:${id(w, 'k1')}`],
+  },
+  {
+    name: "a grace made automatic with a day's quiet period",
+    sql: (w) => [`UPDATE keys SET grace_quiet_ms = 86400000 WHERE id = '${id(w, 'k1')}'`],
+    altered: (w) => [`keys:${id(w, 'k1')}`],
+  },
+  {
     name: 'a key row inserted whole (a copy under a new id)',
     sql: (w) => [
       `INSERT INTO keys (id, tenant_id, name, type, status, owner_id, secret_sealed, secret_digest, expires_at,
