@@ -32,8 +32,16 @@ perEngine(
     });
     await admin.createRole('Keys', ['keys:*']);
     const manager = await actingAs(admin, null, ['Keys']);
+    // A canary with the powers of a key the manager could act on is just as invisible.
+    await admin.createRole('KeyReader', ['keys:read']);
+    const modest = await admin.createKey(keyInput({ name: 'ci-reader', canary: true, roles: ['KeyReader'] }));
+    const plain = await admin.createKey(keyInput({ name: 'ci-plain', roles: ['KeyReader'] }));
     const visible = (await manager.listKeys({})).items.map((k) => k.accessKeyId);
+    t.true(visible.includes(plain.accessKeyId));
     t.false(visible.includes(canary.accessKeyId));
+    t.false(visible.includes(modest.accessKeyId));
+    for (const ref of [modest.accessKeyId, 'ci-reader'])
+      await refusal(t, () => manager.showKey(ref), { instanceOf: NotFoundError, exitCode: 3, code: 'key_not_found' });
     await refusal(t, () => manager.showKey(canary.accessKeyId), {
       instanceOf: NotFoundError,
       exitCode: 3,
