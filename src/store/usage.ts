@@ -60,66 +60,52 @@ export async function addTallies(q: Queryable, slot: Slot): Promise<void> {
   );
 }
 
-/** Every source on record for a key, most recently seen first. */
-export async function sourcesOf(q: Queryable, keyId: string): Promise<SourceRow[]> {
-  const rows = await q.all<{
-    generation: number;
-    kind: UseKind;
-    service: string;
-    address: string;
-    user_agent: string;
-    via: string;
-    first_seen: string;
-    last_seen: string;
-    count: number;
-  }>(
-    `SELECT generation, kind, service, address, user_agent, via, first_seen, last_seen, count
-       FROM key_sources WHERE key_id = @keyId ORDER BY last_seen DESC, count DESC`,
-    { keyId },
-  );
-  return rows.map((r) => ({
+/** A key_sources row as the engines return it. */
+interface StoredSource {
+  generation: number;
+  kind: UseKind;
+  service: string;
+  address: string;
+  user_agent: string;
+  via: string;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+}
+
+const COLUMNS = 'generation, kind, service, address, user_agent, via, first_seen, last_seen, count';
+
+function toSourceRow(r: StoredSource): SourceRow {
+  return {
     generation: r.generation,
     kind: r.kind,
     source: { service: read(r.service), address: read(r.address), userAgent: read(r.user_agent), via: read(r.via) },
     first_seen: r.first_seen,
     last_seen: r.last_seen,
     count: r.count,
-  }));
+  };
+}
+
+/** Every source on record for a key, most recently seen first. */
+export async function sourcesOf(q: Queryable, keyId: string): Promise<SourceRow[]> {
+  const rows = await q.all<StoredSource>(
+    `SELECT ${COLUMNS} FROM key_sources WHERE key_id = @keyId ORDER BY last_seen DESC, count DESC`,
+    { keyId },
+  );
+  return rows.map(toSourceRow);
 }
 
 /** For each key of the tenant with a recorded use of its current secret, the source seen last. */
 export async function latestSources(q: Queryable, tenantId: string): Promise<Map<string, SourceRow>> {
-  const rows = await q.all<{
-    key_id: string;
-    generation: number;
-    service: string;
-    address: string;
-    user_agent: string;
-    via: string;
-    first_seen: string;
-    last_seen: string;
-    count: number;
-  }>(
-    `SELECT key_id, generation, service, address, user_agent, via, first_seen, last_seen, count FROM (
+  const rows = await q.all<StoredSource & { key_id: string }>(
+    `SELECT key_id, ${COLUMNS} FROM (
        SELECT s.*, row_number() OVER (PARTITION BY s.key_id ORDER BY s.last_seen DESC, s.count DESC) AS rank
          FROM key_sources s JOIN keys k ON k.id = s.key_id AND k.secret_generation = s.generation
         WHERE k.tenant_id = @tenantId AND s.kind = 'use') latest
       WHERE rank = 1`,
     { tenantId },
   );
-  return new Map(
-    rows.map((r) => [
-      r.key_id,
-      {
-        generation: r.generation,
-        kind: 'use',
-        source: { service: read(r.service), address: read(r.address), userAgent: read(r.user_agent), via: read(r.via) },
-        first_seen: r.first_seen,
-        last_seen: r.last_seen,
-        count: r.count,
-      },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.key_id, toSourceRow(r)]));
 }
 
 /** After a rotation, uses of secrets older than the previous one are history nobody asks about. */

@@ -10,7 +10,23 @@ import { loadForVerification } from '../../src/service/local/verify.js';
 import { checkCredentials } from '../../src/service/local/verify.js';
 import { UsageBatcher } from '../../src/server/usage.js';
 import type { VerifyResult } from '../../src/service/types.js';
-import type { TempStore } from './store.js';
+import type { LocalService } from '../../src/service/local/service.js';
+import type { Engine } from './engines.js';
+import { Clock } from './service.js';
+import { tempStore, type TempStore } from './store.js';
+
+/** A fresh store on the engine, a clock starting now, and its administrator on that clock. */
+export async function clockedStore(
+  t: ExecutionContext,
+  engine: Engine,
+): Promise<{ store: TempStore; clock: Clock; admin: LocalService }> {
+  const store = await tempStore(engine);
+  t.teardown(store.cleanup);
+  const clock = new Clock(new Date());
+  const admin = await store.open(clock.now);
+  t.teardown(() => admin.close());
+  return { store, clock, admin };
+}
 
 export interface UsageRig {
   backend: LocalBackend;

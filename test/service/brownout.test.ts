@@ -7,20 +7,15 @@
 import { ConflictError, DeniedError, UsageError } from '../../src/core/errors.js';
 import { perEngine } from '../helpers/engines.js';
 import { actingAs } from '../helpers/acting.js';
-import { auditRecords, Clock, keyInput, refusal } from '../helpers/service.js';
-import { tempStore } from '../helpers/store.js';
-import { usageRig } from '../helpers/usage.js';
+import { auditRecords, keyInput, refusal } from '../helpers/service.js';
+import { clockedStore, usageRig } from '../helpers/usage.js';
 
 const MINUTE = 60_000;
 
 perEngine(
   'a brownout refuses until its end, then the key works again by itself; refusals are listed',
   async (t, engine) => {
-    const store = await tempStore(engine);
-    t.teardown(store.cleanup);
-    const clock = new Clock(new Date());
-    const admin = await store.open(clock.now);
-    t.teardown(() => admin.close());
+    const { store, clock, admin } = await clockedStore(t, engine);
     const key = await admin.createKey(keyInput({ name: 'old-ci' }));
     const secret = { accessKeyId: key.accessKeyId, secretKey: key.secretKey };
     const rig = await usageRig(t, store, clock.now);
@@ -69,11 +64,7 @@ perEngine(
 );
 
 perEngine('a brownout only grows; activate ends it early; deactivate makes it permanent', async (t, engine) => {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const clock = new Clock(new Date());
-  const admin = await store.open(clock.now);
-  t.teardown(() => admin.close());
+  const { clock, admin } = await clockedStore(t, engine);
   const key = await admin.createKey(keyInput({ name: 'k' }));
   const long = (await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 60 * MINUTE })).inactiveUntil;
   t.is((await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 5 * MINUTE })).inactiveUntil, long);
@@ -109,11 +100,7 @@ perEngine('a brownout only grows; activate ends it early; deactivate makes it pe
 perEngine(
   "an administrator's brownout is ended early by administrators only; once over, anyone may act",
   async (t, engine) => {
-    const store = await tempStore(engine);
-    t.teardown(store.cleanup);
-    const clock = new Clock(new Date());
-    const admin = await store.open(clock.now);
-    t.teardown(() => admin.close());
+    const { clock, admin } = await clockedStore(t, engine);
     await admin.addUser('bob@acme.test', 'Bob');
     await admin.createRole('KeyWriter', ['keys:read', 'keys:write']);
     const bob = await actingAs(admin, 'bob@acme.test', ['KeyWriter']);

@@ -11,7 +11,7 @@ import { actingAs } from '../helpers/acting.js';
 import { perEngine } from '../helpers/engines.js';
 import { auditRecords, Clock, keyInput, refusal } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
-import { usageRig } from '../helpers/usage.js';
+import { clockedStore, usageRig } from '../helpers/usage.js';
 
 const MINUTE = 60_000;
 
@@ -128,11 +128,7 @@ perEngine(
 perEngine(
   'alerts at most once per key every ten minutes; every attempt is counted and named in the next one',
   async (t, engine) => {
-    const store = await tempStore(engine);
-    t.teardown(store.cleanup);
-    const clock = new Clock(new Date());
-    const admin = await store.open(clock.now);
-    t.teardown(() => admin.close());
+    const { store, clock, admin } = await clockedStore(t, engine);
     const canary = await admin.createKey(keyInput({ name: 'bait', canary: true }));
     const rig = await usageRig(t, store, clock.now);
     const attempt = { accessKeyId: canary.accessKeyId, secretKey: canary.secretKey };

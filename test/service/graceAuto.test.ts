@@ -6,9 +6,8 @@
  */
 import { ConflictError } from '../../src/core/errors.js';
 import { perEngine } from '../helpers/engines.js';
-import { auditRecords, Clock, DAY, HOUR, keyInput, refusal } from '../helpers/service.js';
-import { tempStore } from '../helpers/store.js';
-import { usageRig } from '../helpers/usage.js';
+import { auditRecords, DAY, HOUR, keyInput, refusal } from '../helpers/service.js';
+import { clockedStore, usageRig } from '../helpers/usage.js';
 
 const MINUTE = 60_000;
 const BILLING = {
@@ -18,12 +17,7 @@ const BILLING = {
 };
 
 async function setUp(t: Parameters<Parameters<typeof perEngine>[1]>[0], engine: 'sqlite' | 'postgres') {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  // From the real time on: a raw connection's writes erase ended graces by the real clock.
-  const clock = new Clock(new Date());
-  const admin = await store.open(clock.now);
-  t.teardown(() => admin.close());
+  const { store, clock, admin } = await clockedStore(t, engine);
   await admin.addUser('bob@acme.test', 'Bob');
   const key = await admin.createKey(
     keyInput({ name: 'deploy', owner: 'bob@acme.test', expiry: { kind: 'days', days: 90 } }),

@@ -7,18 +7,13 @@ import { SOURCES_KEPT } from '../../src/core/usage.js';
 import { reading } from '../../src/service/local/context.js';
 import { lastUseSources } from '../../src/service/local/usage.js';
 import { perEngine } from '../helpers/engines.js';
-import { Clock, keyInput } from '../helpers/service.js';
-import { tempStore } from '../helpers/store.js';
-import { usageRig } from '../helpers/usage.js';
+import { keyInput } from '../helpers/service.js';
+import { clockedStore, usageRig } from '../helpers/usage.js';
 
 perEngine(
   'at most 20 sources per secret, the most recent; a rotation starts the new secret afresh',
   async (t, engine) => {
-    const store = await tempStore(engine);
-    t.teardown(store.cleanup);
-    const clock = new Clock(new Date());
-    const admin = await store.open(clock.now);
-    t.teardown(() => admin.close());
+    const { store, clock, admin } = await clockedStore(t, engine);
     const key = await admin.createKey(keyInput({ name: 'busy' }));
     const rig = await usageRig(t, store, clock.now);
     for (let i = 0; i < 30; i++) {

@@ -10,17 +10,14 @@ import { deliverWebhooks } from '../../src/service/local/webhookDelivery.js';
 import type { LocalService } from '../../src/service/local/service.js';
 import { actingAs } from '../helpers/acting.js';
 import { perEngine } from '../helpers/engines.js';
-import { Clock, HOUR, keyInput, refusal } from '../helpers/service.js';
-import { tempStore, type TempStore } from '../helpers/store.js';
+import { type Clock, HOUR, keyInput, refusal } from '../helpers/service.js';
+import { type TempStore } from '../helpers/store.js';
+import { clockedStore } from '../helpers/usage.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
 import type { ExecutionContext } from 'ava';
 
 async function setUp(t: ExecutionContext, engine: 'sqlite' | 'postgres') {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const clock = new Clock(new Date());
-  const admin = await store.open(clock.now);
-  t.teardown(() => admin.close());
+  const { store, clock, admin } = await clockedStore(t, engine);
   const receiver = await WebhookReceiver.start();
   t.teardown(() => receiver.close());
   const hook = await admin.addWebhook({ url: receiver.url, events: ['*'] });
