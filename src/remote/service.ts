@@ -24,6 +24,8 @@ import type {
   KeyDetails,
   KeyFilter,
   KeyView,
+  MasterKeyExport,
+  MasterKeyRotation,
   Page,
   Role,
   User,
@@ -39,6 +41,12 @@ import { expiryToWire, segment } from './wire.js';
 /** A key's path. A <key> shaped like a secret is refused here, before any request (keyReference). */
 const key = (ref: string) => `/v1/keys/${segment(keyReference(ref))}`;
 const group = (name: string) => `/v1/groups/${segment(name)}`;
+
+/** The master key never travels: it is handled where the store is. */
+const masterKeyHere = () =>
+  new UsageError('the master key is handled on a local store only, never through a server', {
+    hint: 'run it where the store is: on the server, or with --store pointing at its SQLite file or PostgreSQL database',
+  });
 
 export class RemoteService implements AkmService {
   readonly client: SignedClient;
@@ -92,6 +100,13 @@ export class RemoteService implements AkmService {
   }
 
   /** A server answers every failed verification alike, on purpose: the reasons stay on the server. */
+  async exportMasterKey(): Promise<MasterKeyExport> {
+    throw masterKeyHere();
+  }
+  async rotateMasterKey(): Promise<MasterKeyRotation> {
+    throw masterKeyHere();
+  }
+
   async explainVerification(): Promise<VerifyExplanation> {
     throw new UsageError('--explain works on a local store only', {
       hint: 'a server answers every failed verification the same way; run it where the store is',
