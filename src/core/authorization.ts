@@ -75,7 +75,9 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
   'role.delete': [PERMISSIONS.manageUsers],
   'inbox.own': [],
   'inbox.other': [PERMISSIONS.manageUsers],
-  'expiry.notify': { administrator: 'only tenant administrators run the expiry mail: it covers every key of the tenant' },
+  'expiry.notify': {
+    administrator: 'only tenant administrators run the expiry mail: it covers every key of the tenant',
+  },
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
   'master-key.export': {

@@ -205,7 +205,11 @@ export async function rotationRecords(
   );
   return rows.map((r) => {
     const details = JSON.parse(r.details) as { previousHead?: unknown };
-    return { seq: r.seq, at: r.at, previousHead: typeof details.previousHead === 'string' ? details.previousHead : null };
+    return {
+      seq: r.seq,
+      at: r.at,
+      previousHead: typeof details.previousHead === 'string' ? details.previousHead : null,
+    };
   });
 }
 
@@ -218,7 +222,7 @@ export async function rekeyChain(q: Queryable, tenantId: string, key: Buffer): P
   let previous = GENESIS_MAC;
   let last: { seq: number; mac: string } | undefined;
   let records = 0;
-  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+  for (let after = Number.MIN_SAFE_INTEGER; ;) {
     const batch = await auditBatch(q, tenantId, after, REKEY_BATCH);
     for (const row of batch) {
       const mac = auditMac(key, { ...row, prev_mac: previous });

@@ -187,7 +187,10 @@ export async function findTamperedRows(q: Queryable, tenantId: string): Promise<
  * Every covered row of one tenant, or of every tenant (null), checked: how many, and those whose
  * MAC does not hold. Needs the key.
  */
-export async function checkRows(q: Queryable, tenantId: string | null): Promise<{ rows: number; tampered: TamperedRow[] }> {
+export async function checkRows(
+  q: Queryable,
+  tenantId: string | null,
+): Promise<{ rows: number; tampered: TamperedRow[] }> {
   const tampered: TamperedRow[] = [];
   let count = 0;
   for (const table of COVERED_TABLES) {

@@ -169,7 +169,10 @@ const ROWS: Row[] = [
   { args: ['users', 'remove', 'bob@acme.test', '--yes'], spec: { removed: VALUE, ...USER } },
   { args: ['show', 'k'], code: 3, spec: ERROR, stderr: true },
   { args: ['logout'], spec: { profile: VALUE, removed: [], stillInEnvironment: [] } },
-  { args: ['master-key', 'export', '--to', `${box.home}/exported.key`, '--yes'], spec: fields('dryRun', 'file', 'source') },
+  {
+    args: ['master-key', 'export', '--to', `${box.home}/exported.key`, '--yes'],
+    spec: fields('dryRun', 'file', 'source'),
+  },
   { args: ['master-key', 'rotate', '--dry-run'], spec: ROTATION },
   // Last: the sandbox's AKM_MASTER_KEY no longer opens the store after this.
   { args: ['master-key', 'rotate', '--new-key-file', `${box.home}/new.key`, '--yes'], spec: ROTATION },

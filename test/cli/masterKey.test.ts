@@ -53,12 +53,20 @@ test('init says once where the master key is and that losing it loses the store;
 
   // As printed, by a person at a terminal who confirms.
   const answers = scripted([/Write the master key of this store to .*\? Whoever reads that file/, true]);
-  const exported = await box.akm(line!.split(' ').slice(1), { ...atTerminal, env: { ...env, CI: undefined }, keychain, answers });
+  const exported = await box.akm(line!.split(' ').slice(1), {
+    ...atTerminal,
+    env: { ...env, CI: undefined },
+    keychain,
+    answers,
+  });
   t.is(exported.code, 0, exported.stderr);
   const file = line!.split(' ').at(-1)!;
   t.is(statSync(file).mode & 0o777, 0o600);
   t.is([...keychain.entries.values()][0], readKey(file), 'the file holds the key in the keychain');
-  const withFile = await box.akm(['audit', 'verify'], { env: { AKM_MASTER_KEY: readKey(file) }, keychain: NO_KEYCHAIN });
+  const withFile = await box.akm(['audit', 'verify'], {
+    env: { AKM_MASTER_KEY: readKey(file) },
+    keychain: NO_KEYCHAIN,
+  });
   t.is(withFile.code, 0, `the exported key opens the store: ${withFile.stderr}`);
 
   const inFile = new Sandbox();
@@ -182,7 +190,9 @@ test('master-key rotate with AKM_MASTER_KEY: the new key goes to a file named fo
   t.is(stale.code, 6);
   t.true(stale.stderr.includes(file), stale.stderr);
 
-  const printed = await box.akm(['master-key', 'rotate', '--yes', '--print-new-key'], { env: { AKM_MASTER_KEY: first } });
+  const printed = await box.akm(['master-key', 'rotate', '--yes', '--print-new-key'], {
+    env: { AKM_MASTER_KEY: first },
+  });
   t.is(printed.code, 0, printed.stderr);
   t.regex(printed.stdout, /^[A-Za-z0-9+/]{43}=\n$/, 'stdout holds the new key alone');
   t.regex(printed.stderr, /put the new key \(printed on stdout\) in AKM_MASTER_KEY/);

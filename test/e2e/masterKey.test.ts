@@ -3,7 +3,6 @@
  * person confirms or declines, with a key file, and with the real OS keychain (gnome-keyring's
  * Secret Service).
  */
-import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +23,9 @@ function storeId(path: string): string {
 }
 
 function lookup(account: string): string {
-  return spawnSync('secret-tool', ['lookup', 'service', 'akm', 'username', account], { encoding: 'utf8' }).stdout.trim();
+  return spawnSync('secret-tool', ['lookup', 'service', 'akm', 'username', account], {
+    encoding: 'utf8',
+  }).stdout.trim();
 }
 
 needing(TMUX)('at a terminal, rotate asks first (default No) and export asks before it writes', async (t) => {
@@ -32,10 +33,18 @@ needing(TMUX)('at a terminal, rotate asks first (default No) and export asks bef
   t.teardown(() => box.cleanup());
   const file = join(box.home, 'master.key');
   const noKey = { AKM_MASTER_KEY: undefined };
-  t.is((await box.run(['init', '--tenant', 'acme', '--admin', 'a@acme.test', '--master-key-file', file], { env: noKey })).code, 0);
+  t.is(
+    (await box.run(['init', '--tenant', 'acme', '--admin', 'a@acme.test', '--master-key-file', file], { env: noKey }))
+      .code,
+    0,
+  );
   const old = readKey(file);
   const terminal = (args: string[]) =>
-    new TmuxSession(box.home, box.env({ ...noKey, CI: undefined, TERM: 'xterm-256color' }), [process.execPath, BIN, ...args]);
+    new TmuxSession(box.home, box.env({ ...noKey, CI: undefined, TERM: 'xterm-256color' }), [
+      process.execPath,
+      BIN,
+      ...args,
+    ]);
 
   const declined = terminal(['master-key', 'rotate']);
   t.teardown(() => declined.kill());

@@ -347,7 +347,10 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
     // Dry runs: the same refusals as the real thing, and a world that stays as the model knows it
     // (the real export and rotation: test/service/masterKeyRotation.test.ts).
     case 'master-key.export':
-      return service.exportMasterKey({ file: join(tmpdir(), `akm-model-${process.pid}-never-written.key`), dryRun: true });
+      return service.exportMasterKey({
+        file: join(tmpdir(), `akm-model-${process.pid}-never-written.key`),
+        dryRun: true,
+      });
     case 'master-key.rotate':
       return service.rotateMasterKey({ dryRun: true });
   }

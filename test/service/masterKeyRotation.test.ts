@@ -93,7 +93,13 @@ perEngine(
 
     const planned = await admin.rotateMasterKey({ dryRun: true });
     const rotation = await admin.rotateMasterKey({});
-    t.like(rotation, { dryRun: false, newKey: options.file, tenants: 2, secrets: 6, auditRecords: planned.auditRecords });
+    t.like(rotation, {
+      dryRun: false,
+      newKey: options.file,
+      tenants: 2,
+      secrets: 6,
+      auditRecords: planned.auditRecords,
+    });
     t.is(rotation.rows, planned.rows);
     t.true(rotation.rows >= 10, `${rotation.rows} rows`);
     const newKey = readKey(options.file);
@@ -102,7 +108,11 @@ perEngine(
 
     // The old key opens nothing any more; the new one opens everything.
     const old = await open(t, store, keyFile(store));
-    await refusal(t, () => old.checkMasterKey(), { instanceOf: UnavailableError, exitCode: 6, code: 'wrong_master_key' });
+    await refusal(t, () => old.checkMasterKey(), {
+      instanceOf: UnavailableError,
+      exitCode: 6,
+      code: 'wrong_master_key',
+    });
     const fresh = await open(t, store, options);
     for (const { key, secret, tenant } of secrets)
       t.true((await fresh.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret, tenantId: tenant })).valid);
@@ -164,119 +174,134 @@ const TAMPERING: Array<[string, (ids: { key: string }) => string, string]> = [
   ['a sealed secret', ({ key }) => `UPDATE keys SET secret_sealed = secret_digest WHERE id = '${key}'`, 'tampered'],
 ];
 
-perEngine('a rotation over altered data refuses (exit 6) and changes nothing: tampering is never re-keyed', async (t, engine) => {
-  for (const [what, statement, code] of TAMPERING) {
+perEngine(
+  'a rotation over altered data refuses (exit 6) and changes nothing: tampering is never re-keyed',
+  async (t, engine) => {
+    for (const [what, statement, code] of TAMPERING) {
+      const { store, secrets } = await seeded(t, engine);
+      const options = keyFile(store);
+      const raw = await store.raw();
+      await raw.run(statement({ key: secrets[0]!.key.accessKeyId }));
+      const before = await raw.dump();
+      const admin = await open(t, store, options);
+      const error = await refusal(t, () => admin.rotateMasterKey({}), { instanceOf: AkmError, exitCode: 6 });
+      t.true(error.code.startsWith(code), `${what}: ${error.code}`);
+      t.deepEqual(await raw.dump(), before, `${what}: nothing changed`);
+      t.is(readKey(options.file), store.masterKey, `${what}: the key file is the old one`);
+      t.false(existsSync(`${options.file}.next`), `${what}: no new key was made`);
+      await raw.close();
+    }
+  },
+);
+
+perEngine(
+  'a process still holding the old key fails closed: it writes nothing, verifies nothing',
+  async (t, engine) => {
     const { store, secrets } = await seeded(t, engine);
     const options = keyFile(store);
+    const stale = await open(t, store, options);
+    await stale.checkMasterKey();
+    const rotator = await open(t, store, options);
+    await rotator.rotateMasterKey({});
+
     const raw = await store.raw();
-    await raw.run(statement({ key: secrets[0]!.key.accessKeyId }));
+    t.teardown(() => raw.close());
     const before = await raw.dump();
-    const admin = await open(t, store, options);
-    const error = await refusal(t, () => admin.rotateMasterKey({}), { instanceOf: AkmError, exitCode: 6 });
-    t.true(error.code.startsWith(code), `${what}: ${error.code}`);
-    t.deepEqual(await raw.dump(), before, `${what}: nothing changed`);
-    t.is(readKey(options.file), store.masterKey, `${what}: the key file is the old one`);
-    t.false(existsSync(`${options.file}.next`), `${what}: no new key was made`);
-    await raw.close();
-  }
-});
+    const rotated = { instanceOf: UnavailableError, exitCode: 6, code: 'master_key_rotated' };
+    const { key, secret } = secrets[0]!;
+    await refusal(t, () => stale.createKey(keyInput({ name: 'under-the-old-key' })), rotated);
+    await refusal(t, () => stale.rotateKey(key.accessKeyId, 0), rotated);
+    await refusal(t, () => stale.setKeyStatus(key.accessKeyId, 'inactive'), rotated);
+    await refusal(t, () => stale.addUser('mallory@acme.test', ''), rotated);
+    await refusal(t, () => stale.showKey(key.accessKeyId), rotated);
+    t.false((await stale.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid);
+    t.deepEqual(await raw.dump(), before, 'the stale process changed nothing');
 
-perEngine('a process still holding the old key fails closed: it writes nothing, verifies nothing', async (t, engine) => {
-  const { store, secrets } = await seeded(t, engine);
-  const options = keyFile(store);
-  const stale = await open(t, store, options);
-  await stale.checkMasterKey();
-  const rotator = await open(t, store, options);
-  await rotator.rotateMasterKey({});
+    const fresh = await open(t, store, options);
+    t.true((await fresh.verifyAudit()).ok);
+    t.true((await fresh.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid);
+  },
+);
 
-  const raw = await store.raw();
-  t.teardown(() => raw.close());
-  const before = await raw.dump();
-  const rotated = { instanceOf: UnavailableError, exitCode: 6, code: 'master_key_rotated' };
-  const { key, secret } = secrets[0]!;
-  await refusal(t, () => stale.createKey(keyInput({ name: 'under-the-old-key' })), rotated);
-  await refusal(t, () => stale.rotateKey(key.accessKeyId, 0), rotated);
-  await refusal(t, () => stale.setKeyStatus(key.accessKeyId, 'inactive'), rotated);
-  await refusal(t, () => stale.addUser('mallory@acme.test', ''), rotated);
-  await refusal(t, () => stale.showKey(key.accessKeyId), rotated);
-  t.false((await stale.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid);
-  t.deepEqual(await raw.dump(), before, 'the stale process changed nothing');
+perEngine(
+  'writes racing a rotation either commit before it (and are re-keyed) or refuse after it',
+  async (t, engine) => {
+    const { store } = await seeded(t, engine);
+    const options = keyFile(store);
+    const writer = await open(t, store, options);
+    const rotator = await open(t, store, options);
+    let n = 0;
+    const create = () =>
+      writer.createKey(keyInput({ name: `racer-${n++}` })).then(
+        (key) => ({ key }),
+        (error: { code?: string }) => ({ refused: error.code }),
+      );
+    const before = [await create(), await create()];
+    let rotated = false;
+    const rotating = rotator.rotateMasterKey({}).finally(() => (rotated = true));
+    const during: Array<Awaited<ReturnType<typeof create>>> = [];
+    while (!rotated) during.push(await create());
+    await rotating;
+    const after = [await create(), await create()];
 
-  const fresh = await open(t, store, options);
-  t.true((await fresh.verifyAudit()).ok);
-  t.true((await fresh.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid);
-});
-
-perEngine('writes racing a rotation either commit before it (and are re-keyed) or refuse after it', async (t, engine) => {
-  const { store } = await seeded(t, engine);
-  const options = keyFile(store);
-  const writer = await open(t, store, options);
-  const rotator = await open(t, store, options);
-  let n = 0;
-  const create = () =>
-    writer.createKey(keyInput({ name: `racer-${n++}` })).then(
-      (key) => ({ key }),
-      (error: { code?: string }) => ({ refused: error.code }),
+    t.true(before.every((o) => 'key' in o));
+    t.deepEqual(after, [{ refused: 'master_key_rotated' }, { refused: 'master_key_rotated' }]);
+    for (const o of during) if ('refused' in o) t.is(o.refused, 'master_key_rotated');
+    const fresh = await open(t, store, options);
+    for (const o of [...before, ...during])
+      if ('key' in o)
+        t.true((await fresh.verifyKey({ accessKeyId: o.key.accessKeyId, secretKey: o.key.secretKey })).valid);
+    const audit = await fresh.verifyAudit();
+    t.true(audit.ok, JSON.stringify(audit.problems));
+    const committed = during.filter((o) => 'key' in o).length;
+    t.log(
+      `during the rotation: ${committed} creates committed before it, ${during.length - committed} refused after it`,
     );
-  const before = [await create(), await create()];
-  let rotated = false;
-  const rotating = rotator.rotateMasterKey({}).finally(() => (rotated = true));
-  const during: Array<Awaited<ReturnType<typeof create>>> = [];
-  while (!rotated) during.push(await create());
-  await rotating;
-  const after = [await create(), await create()];
+  },
+);
 
-  t.true(before.every((o) => 'key' in o));
-  t.deepEqual(after, [{ refused: 'master_key_rotated' }, { refused: 'master_key_rotated' }]);
-  for (const o of during) if ('refused' in o) t.is(o.refused, 'master_key_rotated');
-  const fresh = await open(t, store, options);
-  for (const o of [...before, ...during])
-    if ('key' in o) t.true((await fresh.verifyKey({ accessKeyId: o.key.accessKeyId, secretKey: o.key.secretKey })).valid);
-  const audit = await fresh.verifyAudit();
-  t.true(audit.ok, JSON.stringify(audit.problems));
-  const committed = during.filter((o) => 'key' in o).length;
-  t.log(`during the rotation: ${committed} creates committed before it, ${during.length - committed} refused after it`);
-});
+perEngine(
+  'AKM_MASTER_KEY: the new key goes to a new file named for it; the old key then says where it went',
+  async (t, engine) => {
+    const { store, secrets } = await seeded(t, engine);
+    const admin = await store.open();
+    t.teardown(() => admin.close());
+    await refusal(t, () => admin.rotateMasterKey({}), {
+      instanceOf: UsageError,
+      exitCode: 2,
+      code: 'missing_flag',
+      message: /--new-key-file/,
+    });
+    const taken = join(store.dir, 'taken.key');
+    writeFileSync(taken, 'keep me\n', { mode: 0o600 });
+    await refusal(t, () => admin.rotateMasterKey({ newKeyFile: taken }), {
+      instanceOf: ConflictError,
+      exitCode: 4,
+      code: 'file_exists',
+    });
+    t.is(readFileSync(taken, 'utf8'), 'keep me\n');
 
-perEngine('AKM_MASTER_KEY: the new key goes to a new file named for it; the old key then says where it went', async (t, engine) => {
-  const { store, secrets } = await seeded(t, engine);
-  const admin = await store.open();
-  t.teardown(() => admin.close());
-  await refusal(t, () => admin.rotateMasterKey({}), {
-    instanceOf: UsageError,
-    exitCode: 2,
-    code: 'missing_flag',
-    message: /--new-key-file/,
-  });
-  const taken = join(store.dir, 'taken.key');
-  writeFileSync(taken, 'keep me\n', { mode: 0o600 });
-  await refusal(t, () => admin.rotateMasterKey({ newKeyFile: taken }), {
-    instanceOf: ConflictError,
-    exitCode: 4,
-    code: 'file_exists',
-  });
-  t.is(readFileSync(taken, 'utf8'), 'keep me\n');
+    const file = join(store.dir, 'new.key');
+    const rotation = await admin.rotateMasterKey({ newKeyFile: file });
+    t.is(rotation.newKey, file);
+    const stale = await store.open();
+    t.teardown(() => stale.close());
+    const error = await refusal(t, () => stale.checkMasterKey(), {
+      instanceOf: UnavailableError,
+      exitCode: 6,
+      code: 'wrong_master_key',
+    });
+    t.true(error.hint!.includes(file), error.hint);
+    const fresh = await open(t, store, { env: { AKM_MASTER_KEY: readKey(file) }, keychain: noKeychain });
+    t.true((await fresh.verifyKey({ accessKeyId: secrets[0]!.key.accessKeyId, secretKey: secrets[0]!.secret })).valid);
 
-  const file = join(store.dir, 'new.key');
-  const rotation = await admin.rotateMasterKey({ newKeyFile: file });
-  t.is(rotation.newKey, file);
-  const stale = await store.open();
-  t.teardown(() => stale.close());
-  const error = await refusal(t, () => stale.checkMasterKey(), {
-    instanceOf: UnavailableError,
-    exitCode: 6,
-    code: 'wrong_master_key',
-  });
-  t.true(error.hint!.includes(file), error.hint);
-  const fresh = await open(t, store, { env: { AKM_MASTER_KEY: readKey(file) }, keychain: noKeychain });
-  t.true((await fresh.verifyKey({ accessKeyId: secrets[0]!.key.accessKeyId, secretKey: secrets[0]!.secret })).valid);
-
-  const printed: string[] = [];
-  await fresh.rotateMasterKey({ printNewKey: (key) => printed.push(key) });
-  t.is(printed.length, 1);
-  const third = await open(t, store, { env: { AKM_MASTER_KEY: printed[0]! }, keychain: noKeychain });
-  t.true((await third.verifyAudit()).ok);
-});
+    const printed: string[] = [];
+    await fresh.rotateMasterKey({ printNewKey: (key) => printed.push(key) });
+    t.is(printed.length, 1);
+    const third = await open(t, store, { env: { AKM_MASTER_KEY: printed[0]! }, keychain: noKeychain });
+    t.true((await third.verifyAudit()).ok);
+  },
+);
 
 /** A keychain whose next `set` of `account` fails: the process dies, for the key's purposes, right there. */
 class FailingKeychain extends MemoryKeychain {
@@ -323,59 +348,72 @@ perEngine(
   },
 );
 
-perEngine('an audit head noted just before a rotation still verifies; an older one says why it cannot', async (t, engine) => {
-  const { store } = await seeded(t, engine);
-  const options = keyFile(store);
-  const admin = await open(t, store, options);
-  const older = (await admin.auditHead()).head;
-  await admin.addUser('carol@acme.test', '');
-  const justBefore = (await admin.auditHead()).head;
-  const rotation = await admin.rotateMasterKey({});
-  t.true((await admin.verifyAudit({ expectHead: justBefore })).ok, 'the head the rotation names');
-  t.true((await admin.verifyAudit({ expectHead: rotation.auditHead! })).ok, 'a head noted after it');
-  const stale = await admin.verifyAudit({ expectHead: older });
-  t.false(stale.ok);
-  t.is(stale.problems.length, 1);
-  t.regex(stale.problems[0]!.message, /noted before the master key rotation .* note a new head/);
-  // A forged anchor that merely looks old is not accepted either.
-  const forged = `${justBefore.split(':')[0]}:${'A'.repeat(43)}`;
-  t.false((await admin.verifyAudit({ expectHead: forged })).ok);
-});
+perEngine(
+  'an audit head noted just before a rotation still verifies; an older one says why it cannot',
+  async (t, engine) => {
+    const { store } = await seeded(t, engine);
+    const options = keyFile(store);
+    const admin = await open(t, store, options);
+    const older = (await admin.auditHead()).head;
+    await admin.addUser('carol@acme.test', '');
+    const justBefore = (await admin.auditHead()).head;
+    const rotation = await admin.rotateMasterKey({});
+    t.true((await admin.verifyAudit({ expectHead: justBefore })).ok, 'the head the rotation names');
+    t.true((await admin.verifyAudit({ expectHead: rotation.auditHead! })).ok, 'a head noted after it');
+    const stale = await admin.verifyAudit({ expectHead: older });
+    t.false(stale.ok);
+    t.is(stale.problems.length, 1);
+    t.regex(stale.problems[0]!.message, /noted before the master key rotation .* note a new head/);
+    // A forged anchor that merely looks old is not accepted either.
+    const forged = `${justBefore.split(':')[0]}:${'A'.repeat(43)}`;
+    t.false((await admin.verifyAudit({ expectHead: forged })).ok);
+  },
+);
 
-perEngine('only administrators export or rotate the master key; a refusal is audited and changes nothing', async (t, engine) => {
-  const { store } = await seeded(t, engine);
-  const options = keyFile(store);
-  const admin = await open(t, store, options);
-  const manager = await actingAs(admin, null, ['KeyManager']);
-  const raw = await store.raw();
-  t.teardown(() => raw.close());
-  const denials = (await auditRecords(admin, 'access.denied')).length;
-  const before = await raw.dump();
-  const refused = { instanceOf: DeniedError, exitCode: 5, code: 'admin_required' };
-  const file = join(store.dir, 'stolen.key');
-  await refusal(t, () => manager.exportMasterKey({ file }), refused);
-  await refusal(t, () => manager.rotateMasterKey({}), refused);
-  await refusal(t, () => manager.rotateMasterKey({ dryRun: true }), refused);
-  t.false(existsSync(file));
-  const after = await raw.dump();
-  t.deepEqual({ ...after, audit: [], audit_heads: [] }, { ...before, audit: [], audit_heads: [] });
-  t.is((await auditRecords(admin, 'access.denied')).length, denials + 3);
-});
+perEngine(
+  'only administrators export or rotate the master key; a refusal is audited and changes nothing',
+  async (t, engine) => {
+    const { store } = await seeded(t, engine);
+    const options = keyFile(store);
+    const admin = await open(t, store, options);
+    const manager = await actingAs(admin, null, ['KeyManager']);
+    const raw = await store.raw();
+    t.teardown(() => raw.close());
+    const denials = (await auditRecords(admin, 'access.denied')).length;
+    const before = await raw.dump();
+    const refused = { instanceOf: DeniedError, exitCode: 5, code: 'admin_required' };
+    const file = join(store.dir, 'stolen.key');
+    await refusal(t, () => manager.exportMasterKey({ file }), refused);
+    await refusal(t, () => manager.rotateMasterKey({}), refused);
+    await refusal(t, () => manager.rotateMasterKey({ dryRun: true }), refused);
+    t.false(existsSync(file));
+    const after = await raw.dump();
+    t.deepEqual({ ...after, audit: [], audit_heads: [] }, { ...before, audit: [], audit_heads: [] });
+    t.is((await auditRecords(admin, 'access.denied')).length, denials + 3);
+  },
+);
 
-perEngine('export: a new 0600 file with the key, audited without it; an existing file is never overwritten', async (t, engine) => {
-  const { store } = await seeded(t, engine);
-  const admin = await store.open();
-  t.teardown(() => admin.close());
-  const file = join(store.dir, 'backup.key');
-  const exported = await admin.exportMasterKey({ file });
-  t.deepEqual(exported, { dryRun: false, file, source: 'env' });
-  t.is(readKey(file), store.masterKey);
-  const [record] = await auditRecords(admin, 'master-key.export');
-  t.like(JSON.parse(record!.details), { file, from: 'AKM_MASTER_KEY' });
-  t.false(JSON.stringify(record).includes(store.masterKey));
-  await refusal(t, () => admin.exportMasterKey({ file }), { instanceOf: ConflictError, exitCode: 4, code: 'file_exists' });
-  t.is((await auditRecords(admin, 'master-key.export')).length, 1);
-});
+perEngine(
+  'export: a new 0600 file with the key, audited without it; an existing file is never overwritten',
+  async (t, engine) => {
+    const { store } = await seeded(t, engine);
+    const admin = await store.open();
+    t.teardown(() => admin.close());
+    const file = join(store.dir, 'backup.key');
+    const exported = await admin.exportMasterKey({ file });
+    t.deepEqual(exported, { dryRun: false, file, source: 'env' });
+    t.is(readKey(file), store.masterKey);
+    const [record] = await auditRecords(admin, 'master-key.export');
+    t.like(JSON.parse(record!.details), { file, from: 'AKM_MASTER_KEY' });
+    t.false(JSON.stringify(record).includes(store.masterKey));
+    await refusal(t, () => admin.exportMasterKey({ file }), {
+      instanceOf: ConflictError,
+      exitCode: 4,
+      code: 'file_exists',
+    });
+    t.is((await auditRecords(admin, 'master-key.export')).length, 1);
+  },
+);
 
 perEngine(
   'a key file: a new key left beside it unused is ignored; one the store is already under is moved into place',

@@ -66,7 +66,11 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   );
   const adminName = validate.displayName(options.adminName ?? '');
 
-  const { masterKey: source, newStore, firstTenant } = await initStore({
+  const {
+    masterKey: source,
+    newStore,
+    firstTenant,
+  } = await initStore({
     store: settings.store,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     env: deps.env,

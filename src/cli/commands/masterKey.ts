@@ -28,7 +28,9 @@ export function registerMasterKey(program: Command, ctx: CommandContext): void {
   );
   group
     .command('export')
-    .description('write the master key to a new file (0600) to keep somewhere safe (asks first; --yes without a terminal)')
+    .description(
+      'write the master key to a new file (0600) to keep somewhere safe (asks first; --yes without a terminal)',
+    )
     .requiredOption('--to <file>', 'the new file; an existing file is never overwritten')
     .addHelpText(
       'after',
@@ -65,9 +67,7 @@ Interrupted at any point, the store opens with exactly one of the two keys, and 
 Other akm processes and servers on the store refuse to write until they restart with the new key.
 `,
     )
-    .action(async (flags: RotateMasterKeyOptions, command: Command) =>
-      runRotateMasterKey(flags, ctx.deps(command)),
-    );
+    .action(async (flags: RotateMasterKeyOptions, command: Command) => runRotateMasterKey(flags, ctx.deps(command)));
 }
 
 export async function runExportMasterKey(file: string, deps: Deps): Promise<void> {

@@ -17,7 +17,6 @@ import { addGroupMember, addGroupRole, findRole, insertGroup, insertRole, insert
 import { firstTenant, getTenant, insertTenant, listTenants } from '../../store/tenants.js';
 import type { Store } from '../../store/types.js';
 
-
 /** The store id names the keychain entry of the master key; made once, before the key exists. */
 export function ensureStoreId(store: Store): Promise<string> {
   return store.write(

@@ -96,7 +96,12 @@ function destinationFor(place: MasterKeyPlace, input: MasterKeyRotationInput): N
   const print = input.printNewKey;
   if (input.dryRun && !print) return { description: 'none', pending: 'none', keep: () => {}, settle: () => {} };
   if (print)
-    return { description: 'printed', pending: 'printed', keep: (key) => print(key.toString('base64')), settle: () => {} };
+    return {
+      description: 'printed',
+      pending: 'printed',
+      keep: (key) => print(key.toString('base64')),
+      settle: () => {},
+    };
   throw new UsageError('missing --new-key-file <file> (or --print-new-key)', {
     hint:
       'the master key comes from AKM_MASTER_KEY, which akm cannot change: name a new file for the new key, ' +

@@ -36,7 +36,7 @@ async function eachKey(
   visit: (row: SealedSecretsRow, secret: string, previous: string | null) => Promise<void>,
 ): Promise<number> {
   let secrets = 0;
-  for (let after = ''; ; ) {
+  for (let after = ''; ;) {
     const batch = await sealedSecrets(q, after, BATCH);
     for (const row of batch) {
       const open = (sealed: Buffer, digest: Buffer | null) => {
