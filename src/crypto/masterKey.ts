@@ -3,11 +3,12 @@
  * AKM_MASTER_KEY (base64), the OS keychain entry for this store. The key never enters the
  * database; the store holds only a check value to recognise the right key.
  *
- * A rotation (service/local/masterKeyRotation.ts) keeps the new key *beside* the old one before
- * it writes anything under it — the keychain entry `master-key-next:<store id>`, or the file
+ * A rotation (service/local/masterKey.ts) keeps the new key *beside* the old one before it
+ * writes anything under it — the keychain entry `master-key-next:<store id>`, or the file
  * `<file>.next` — and moves it into the old one's place once the store has committed to it. A
- * run that finds the store under the key beside the old one finishes that move (bootstrap.ts):
- * so at every moment the key the store is under is kept somewhere akm looks.
+ * run that finds the store under the key beside the old one finishes that move
+ * (service/local/storeMasterKey.ts): so at every moment the key the store is under is kept
+ * somewhere akm looks.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';

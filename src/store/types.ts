@@ -90,7 +90,7 @@ export interface Store {
    */
   attachIntegrity(key: Buffer, check: string): Promise<void>;
   /**
-   * One write transaction that moves the store to a new master key (service/local/masterKeyRotation.ts).
+   * One write transaction that moves the store to a new master key (service/local/masterKey.ts).
    * It holds the check value's row for its whole length, so every other keyed write waits and
    * then refuses (keyFence.ts). `work` re-seals and re-keys what depends on the master key and
    * calls `rekeyIntegrity` with the new integrity key (once, after every change to a covered

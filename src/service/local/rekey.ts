@@ -1,6 +1,6 @@
 /**
  * Everything in a store that depends on the master key, and how a rotation moves each part to a
- * new key (masterKeyRotation.ts). Each part is first checked whole under the old keys: a rotation
+ * new key (masterKey.ts). Each part is first checked whole under the old keys: a rotation
  * never re-keys what was altered behind akm's back (that would make the tampering look genuine),
  * it refuses with exit 6 and changes nothing. Then each part is re-keyed, all in the rotation's
  * one transaction.

@@ -2,7 +2,7 @@
  * Which master key opens a store: the one the options point at (keychain, AKM_MASTER_KEY,
  * --master-key-file), recognised by the store's check value. When it is not the store's but the
  * key a rotation keeps beside it is, that rotation committed and was cut short before it moved
- * the new key into the old one's place (masterKeyRotation.ts): the move is finished here, and
+ * the new key into the old one's place (masterKey.ts): the move is finished here, and
  * the run goes on with the new key.
  */
 import { UnavailableError } from '../../core/errors.js';
