@@ -45,7 +45,9 @@ const group = (name: string) => `/v1/groups/${segment(name)}`;
 /** The master key never travels: it is handled where the store is. */
 const masterKeyHere = () =>
   new UsageError('the master key is handled on a local store only, never through a server', {
-    hint: 'run it where the store is: on the server, or with --store pointing at its SQLite file or PostgreSQL database',
+    hint:
+      'run it where the store is: on the server, or with --store pointing at its SQLite file or ' +
+      'PostgreSQL database',
   });
 
 export class RemoteService implements AkmService {
@@ -99,7 +101,6 @@ export class RemoteService implements AkmService {
     throw this.client.errorFrom(response);
   }
 
-  /** A server answers every failed verification alike, on purpose: the reasons stay on the server. */
   async exportMasterKey(): Promise<MasterKeyExport> {
     throw masterKeyHere();
   }
@@ -107,6 +108,7 @@ export class RemoteService implements AkmService {
     throw masterKeyHere();
   }
 
+  /** A server answers every failed verification alike, on purpose: the reasons stay on the server. */
   async explainVerification(): Promise<VerifyExplanation> {
     throw new UsageError('--explain works on a local store only', {
       hint: 'a server answers every failed verification the same way; run it where the store is',

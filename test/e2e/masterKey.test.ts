@@ -6,27 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { BIN, Sandbox } from '../helpers/cli.js';
+import { secretToolLookup as lookup, storeIdOf as storeId } from '../helpers/secretService.js';
 import { needing, SECRET_SERVICE, TMUX } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 const readKey = (file: string) => readFileSync(file, 'utf8').trim();
-
-function storeId(path: string): string {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string }).value;
-  } finally {
-    db.close();
-  }
-}
-
-function lookup(account: string): string {
-  return spawnSync('secret-tool', ['lookup', 'service', 'akm', 'username', account], {
-    encoding: 'utf8',
-  }).stdout.trim();
-}
 
 needing(TMUX)('at a terminal, rotate asks first (default No) and export asks before it writes', async (t) => {
   const box = new Sandbox();

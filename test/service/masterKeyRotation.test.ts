@@ -18,7 +18,7 @@ import { MemoryKeychain } from '../helpers/akm.js';
 import { actingAs } from '../helpers/acting.js';
 import { perEngine, type Engine } from '../helpers/engines.js';
 import { auditRecords, HOUR, keyInput, refusal } from '../helpers/service.js';
-import { tempStore, type TempStore } from '../helpers/store.js';
+import { twoTenants, type TempStore } from '../helpers/store.js';
 
 const noKeychain = () => {
   throw new Error('no keychain in this test');
@@ -50,14 +50,7 @@ interface Seeded {
 
 /** Two tenants; keys tenant-level and owned, one rotated with grace, one rotated at once. */
 async function seeded(t: ExecutionContext, engine: Engine): Promise<Seeded> {
-  const store = await tempStore(engine);
-  t.teardown(store.cleanup);
-  const acme = await store.open();
-  const globex = await store.addTenant('globex');
-  t.teardown(async () => {
-    await acme.close();
-    await globex.close();
-  });
+  const { store, acme, globex } = await twoTenants(t, engine);
   await acme.addUser('bob@acme.test', 'Bob');
   await acme.createRole('Deployer', ['deploy:run']);
   const plain = await acme.createKey(keyInput({ name: 'plain', roles: ['ReadOnly'] }));

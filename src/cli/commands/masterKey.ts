@@ -129,10 +129,10 @@ function printRotation(deps: Deps, rotation: MasterKeyRotation): void {
   else io.out(fields);
   if (rotation.dryRun) return io.info('dry run: the store can be rotated; nothing was changed');
   const fromEnvironment = deps.settings.origins.masterKey === 'env AKM_MASTER_KEY';
+  const newKey = rotation.newKey === 'printed' ? 'printed on stdout' : `in ${printable(rotation.newKey ?? '')}`;
   const next = [
     fromEnvironment
-      ? `put the new key (${rotation.newKey === 'printed' ? 'printed on stdout' : `in ${printable(rotation.newKey ?? '')}`}) ` +
-        'in AKM_MASTER_KEY before the next run: the old one no longer opens the store'
+      ? `put the new key (${newKey}) in AKM_MASTER_KEY before the next run: the old one no longer opens the store`
       : 'back the new key up: akm master-key export --to FILE',
     'note the new audit head above: heads noted before the rotation no longer verify, except the one just before it',
   ];
