@@ -172,15 +172,12 @@ export interface SealedSecretsRow {
   id: string;
   tenant_id: string;
   secret_sealed: Buffer;
-  secret_digest: Buffer;
   previous_sealed: Buffer | null;
-  previous_digest: Buffer | null;
 }
 
 export function sealedSecrets(q: Queryable, afterId: string, limit: number): Promise<SealedSecretsRow[]> {
   return q.all<SealedSecretsRow>(
-    `SELECT id, tenant_id, secret_sealed, secret_digest, previous_sealed, previous_digest
-       FROM keys WHERE id > @afterId ORDER BY id LIMIT @limit`,
+    'SELECT id, tenant_id, secret_sealed, previous_sealed FROM keys WHERE id > @afterId ORDER BY id LIMIT @limit',
     { afterId, limit },
   );
 }
@@ -189,7 +186,12 @@ export function sealedSecrets(q: Queryable, afterId: string, limit: number): Pro
 export async function resealSecrets(
   q: Queryable,
   id: string,
-  sealed: Pick<SealedSecretsRow, 'secret_sealed' | 'secret_digest' | 'previous_sealed' | 'previous_digest'>,
+  sealed: {
+    secret_sealed: Buffer;
+    secret_digest: Buffer;
+    previous_sealed: Buffer | null;
+    previous_digest: Buffer | null;
+  },
 ): Promise<void> {
   await q.run(
     `UPDATE keys SET secret_sealed = @secret_sealed, secret_digest = @secret_digest,

@@ -165,6 +165,19 @@ const TAMPERING: Array<[string, (ids: { key: string }) => string, string]> = [
   ['a group membership', () => `DELETE FROM group_members`, 'tampered_record'],
   ['an audit record', () => `UPDATE audit SET actor = 'eve@acme.test' WHERE seq = 1`, 'audit_tampered'],
   ['a sealed secret', ({ key }) => `UPDATE keys SET secret_sealed = secret_digest WHERE id = '${key}'`, 'tampered'],
+  // A rotation recomputes digests from the secrets: an altered one must stop it, not be healed.
+  [
+    "another key's digest",
+    ({ key }) =>
+      `UPDATE keys SET secret_digest = (SELECT k2.secret_digest FROM keys k2 WHERE k2.id <> '${key}' LIMIT 1)
+        WHERE id = '${key}'`,
+    'tampered_record',
+  ],
+  [
+    'a previous digest',
+    () => `UPDATE keys SET previous_digest = secret_digest WHERE previous_digest IS NOT NULL`,
+    'tampered_record',
+  ],
 ];
 
 perEngine(

@@ -11,7 +11,7 @@
  */
 import { UnavailableError } from '../../core/errors.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
-import { digestMatches, openSecret, sealSecret, secretDigest, TamperedSecretError } from '../../crypto/seal.js';
+import { openSecret, sealSecret, secretDigest } from '../../crypto/seal.js';
 import { rekeyChain } from '../../store/audit.js';
 import { chainReport } from '../../store/auditVerify.js';
 import { checkRows, TamperedRecordError } from '../../store/integrity.js';
@@ -29,7 +29,11 @@ export interface KeyedPart {
 
 const BATCH = 500;
 
-/** Each key's secrets opened under `from`, its digests checked against them. */
+/**
+ * Each key's secrets opened under `from`. Their digests need no check of their own here: the
+ * row's MAC covers them (and the sealed secrets), and `integrityMacs` checks every row under the
+ * old key before anything is re-keyed, in the same transaction.
+ */
 async function eachKey(
   q: Queryable,
   from: DerivedKeys,
@@ -39,13 +43,9 @@ async function eachKey(
   for (let after = ''; ;) {
     const batch = await sealedSecrets(q, after, BATCH);
     for (const row of batch) {
-      const open = (sealed: Buffer, digest: Buffer | null) => {
-        const secret = openSecret(from, row.tenant_id, row.id, sealed);
-        if (!digestMatches(from, row.tenant_id, row.id, secret, digest)) throw new TamperedSecretError(row.id);
-        return secret;
-      };
-      const secret = open(row.secret_sealed, row.secret_digest);
-      const previous = row.previous_sealed ? open(row.previous_sealed, row.previous_digest) : null;
+      const open = (sealed: Buffer) => openSecret(from, row.tenant_id, row.id, sealed);
+      const secret = open(row.secret_sealed);
+      const previous = row.previous_sealed ? open(row.previous_sealed) : null;
       secrets += previous === null ? 1 : 2;
       await visit(row, secret, previous);
     }
