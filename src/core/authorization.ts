@@ -46,10 +46,17 @@ export type Operation =
   | 'webhook.list'
   | 'webhook.remove'
   | 'webhook.test'
-  | 'outbox.deliver';
+  | 'outbox.deliver'
+  | 'master-key.export'
+  | 'master-key.rotate';
 
-/** What an operation needs: one of these permissions (none listed: nothing), or an administrator. */
-const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
+const WEBHOOKS_ONLY = 'only tenant administrators manage webhooks: they receive events about every key of the tenant';
+
+/**
+ * What an operation needs: one of these permissions (none listed: nothing), or an administrator,
+ * for the reason given (each such operation covers far more than one key).
+ */
+const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = {
   'key.create': [PERMISSIONS.write],
   'key.list': [PERMISSIONS.read],
   'key.show': [PERMISSIONS.read],
@@ -77,24 +84,24 @@ const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
   'role.delete': [PERMISSIONS.manageUsers],
   'inbox.own': [],
   'inbox.other': [PERMISSIONS.manageUsers],
-  'expiry.notify': 'administrator',
+  'expiry.notify': {
+    administrator: 'only tenant administrators run the expiry mail: it covers every key of the tenant',
+  },
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
-  'webhook.add': 'administrator',
-  'webhook.list': 'administrator',
-  'webhook.remove': 'administrator',
-  'webhook.test': 'administrator',
-  'outbox.deliver': 'administrator',
-};
-
-/** Why an operation is for administrators only: it reaches every key of the tenant, or sends them out of it. */
-const ADMINISTRATORS_ONLY: Partial<Record<Operation, string>> = {
-  'expiry.notify': 'only tenant administrators run the expiry mail: it covers every key of the tenant',
-  'webhook.add': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
-  'webhook.list': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
-  'webhook.remove': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
-  'webhook.test': 'only tenant administrators manage webhooks: they receive events about every key of the tenant',
-  'outbox.deliver': 'only tenant administrators deliver the queued mail and webhooks: they concern every key',
+  'webhook.add': { administrator: WEBHOOKS_ONLY },
+  'webhook.list': { administrator: WEBHOOKS_ONLY },
+  'webhook.remove': { administrator: WEBHOOKS_ONLY },
+  'webhook.test': { administrator: WEBHOOKS_ONLY },
+  'outbox.deliver': {
+    administrator: 'only tenant administrators deliver the queued mail and webhooks: they concern every key',
+  },
+  'master-key.export': {
+    administrator: 'only tenant administrators export the master key: it opens every secret in the store',
+  },
+  'master-key.rotate': {
+    administrator: 'only tenant administrators rotate the master key: it re-keys everything in the store',
+  },
 };
 
 export interface ActorFacts {
@@ -193,12 +200,7 @@ export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
 
 function permissionCheck(actor: ActorFacts, operation: Operation): Decision {
   const needs = NEEDS[operation];
-  if (needs === 'administrator')
-    return deny(
-      'admin_required',
-      ADMINISTRATORS_ONLY[operation] ?? 'only tenant administrators may do this',
-      'ask a tenant administrator',
-    );
+  if ('administrator' in needs) return deny('admin_required', needs.administrator, 'ask a tenant administrator');
   if (needs.length === 0 || needs.some((p) => allows(actor.permissions, p))) return ALLOWED;
   return deny(
     'permission_denied',

@@ -8,6 +8,12 @@ import type { GraceChoice } from '../core/grace.js';
 import type { PermissionSource } from '../core/permissions.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
 import type {
+  MasterKeyExport,
+  MasterKeyExportInput,
+  MasterKeyRotation,
+  MasterKeyRotationInput,
+} from './masterKeyTypes.js';
+import type {
   NotificationList,
   NotificationQuery,
   NotifyExpiringOptions,
@@ -28,6 +34,7 @@ import type {
 } from './usageTypes.js';
 
 export type * from './auditTypes.js';
+export type * from './masterKeyTypes.js';
 export type * from './notificationTypes.js';
 export type * from './usageTypes.js';
 export type { GraceChoice };
@@ -237,6 +244,14 @@ export interface AkmService {
   testWebhook(id: string): Promise<WebhookTestResult>;
   /** send what is queued (webhooks, mail); for local stores, where no server does it */
   deliver(): Promise<DeliveryReport>;
+
+  /** write the store's master key to a new file (0600); administrators, on a local store only */
+  exportMasterKey(input: MasterKeyExportInput): Promise<MasterKeyExport>;
+  /**
+   * a new master key for the whole store: every secret re-sealed, every MAC re-keyed, in one
+   * transaction; administrators, on a local store only
+   */
+  rotateMasterKey(input: MasterKeyRotationInput): Promise<MasterKeyRotation>;
 
   close(): Promise<void>;
 }

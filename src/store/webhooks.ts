@@ -55,6 +55,15 @@ export function getWebhook(q: Queryable, id: string): Promise<WebhookRow | undef
 }
 
 /** Its queued deliveries go with it. */
+/** Every webhook's sealed signing secret, all tenants (a master key rotation re-seals them). */
+export function sealedWebhookSecrets(q: Queryable): Promise<Pick<WebhookRow, 'id' | 'tenant_id' | 'secret_sealed'>[]> {
+  return q.all('SELECT id, tenant_id, secret_sealed FROM webhooks ORDER BY id');
+}
+
+export async function resealWebhookSecret(q: Queryable, id: string, sealed: Buffer): Promise<void> {
+  await q.run('UPDATE webhooks SET secret_sealed = @sealed WHERE id = @id', { id, sealed });
+}
+
 export async function deleteWebhook(q: Queryable, id: string): Promise<void> {
   await q.run('DELETE FROM webhook_deliveries WHERE webhook_id = @id', { id });
   await q.run('DELETE FROM webhooks WHERE id = @id', { id });

@@ -3,6 +3,8 @@
  * concrete against the world as it is (names and ids), and made through any AkmService.
  */
 import fc from 'fast-check';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AkmService } from '../../src/service/types.js';
 import type { ModelActor } from './authzModel.js';
 import { POOL, type ModelWorld } from './authzWorld.js';
@@ -67,7 +69,8 @@ export type OpSpec =
   | { op: 'roles.create'; permissions: string[] }
   | { op: 'roles.delete'; role: Index }
   | { op: 'notifications'; user: 'self' | Index; markRead: boolean }
-  | { op: PlainOp };
+  | { op: PlainOp }
+  | { op: 'master-key.export' | 'master-key.rotate' };
 
 export interface CaseSpec {
   actor: Index;
@@ -169,6 +172,12 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
       weight: 2,
       arbitrary: fc.record({ op: fc.constantFrom(...PLAIN_OPS) }),
     },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constantFrom<'master-key.export' | 'master-key.rotate'>('master-key.export', 'master-key.rotate'),
+      }),
+    },
   ),
 });
 
@@ -196,6 +205,7 @@ export type Call =
     }
   | { op: 'users.add'; email: string }
   | { op: 'users.list' | 'groups.list' | 'roles.list' | PlainOp }
+  | { op: 'master-key.export' | 'master-key.rotate' }
   | { op: 'users.remove'; email: string }
   | { op: 'groups.create'; name: string }
   | { op: 'groups.delete'; group: string }
@@ -258,6 +268,8 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
     case 'webhooks.remove':
     case 'webhooks.test':
     case 'deliver':
+    case 'master-key.export':
+    case 'master-key.rotate':
       return { op: spec.op };
     case 'users.remove':
       return { op: 'users.remove', email: user(spec.user) };
@@ -386,6 +398,15 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.testWebhook(NO_WEBHOOK);
     case 'deliver':
       return service.deliver();
+    // Dry runs: the same refusals as the real thing, and a world that stays as the model knows it
+    // (the real export and rotation: test/service/masterKeyRotation.test.ts).
+    case 'master-key.export':
+      return service.exportMasterKey({
+        file: join(tmpdir(), `akm-model-${process.pid}-never-written.key`),
+        dryRun: true,
+      });
+    case 'master-key.rotate':
+      return service.rotateMasterKey({ dryRun: true });
   }
 }
 

@@ -103,14 +103,21 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   'webhooks.remove': 'admin',
   'webhooks.test': 'admin',
   deliver: 'admin',
+  'master-key.export': 'admin',
+  'master-key.rotate': 'admin',
 };
 
 const done: Expected = { kind: 'done' };
 const denied = (code: string): Expected => ({ kind: 'denied', code });
 const conflict = (code: string): Expected => ({ kind: 'conflict', code });
 
-/** `remote`: through `akm serve`, where `deliver` is not offered (the server delivers by itself). */
-export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote = false): Expected {
+/**
+ * `remote`: the call goes through `akm serve`, which never handles the master key (a usage error,
+ * before any request) and offers no `deliver` (the server delivers by itself).
+ */
+export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: boolean): Expected {
+  if (remote && (call.op === 'master-key.export' || call.op === 'master-key.rotate' || call.op === 'deliver'))
+    return { kind: 'usage' };
   const admin = actor.permissions.includes('*');
   const has = (p: string) => grants(actor.permissions, p);
   const holdsRole = (name: string) => actor.roles.some((r) => r.toLowerCase() === name.toLowerCase());
@@ -195,6 +202,8 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote =
     case 'webhooks.add':
     case 'webhooks.list':
     case 'deliver':
+    case 'master-key.export':
+    case 'master-key.rotate':
       return done;
     case 'webhooks.remove':
     case 'webhooks.test':

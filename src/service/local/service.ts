@@ -6,7 +6,8 @@ import { hostname, userInfo } from 'node:os';
 import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
-import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
+import type { MasterKeyOptions } from '../../crypto/masterKey.js';
+import { MasterKeyReplacedError } from '../../store/keyFence.js';
 import { openStore } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
@@ -27,6 +28,8 @@ import type {
   CreateKeyInput,
   Identity,
   KeyFilter,
+  MasterKeyExportInput,
+  MasterKeyRotationInput,
   NotificationQuery,
   NotifyExpiringOptions,
   ProgressListener,
@@ -43,6 +46,7 @@ import * as people from './people.js';
 import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
 import * as notifications from './notifications.js';
+import * as masterKey from './masterKey.js';
 import { countWaiting } from '../../store/webhooks.js';
 import { deliverAlertMail } from './alertMail.js';
 import { authorize } from './authorize.js';
@@ -92,6 +96,9 @@ export interface LocalOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const TAMPERING = new Set(['tampered_record', 'tampered_secret', 'audit_tampered']);
+const isTampering = (error: unknown) => TAMPERING.has(String((error as { code?: unknown } | null)?.code));
+
 export function cliSource(): string {
   let user = 'unknown';
   try {
@@ -108,10 +115,7 @@ export function cliSource(): string {
  */
 export function lazyKeys(store: Store, masterKey: MasterKeyOptions): () => Promise<DerivedKeys> {
   let loading: Promise<DerivedKeys> | undefined;
-  const load = async () => {
-    const derived = await storeKeys(store, (storeId) => loadMasterKey(masterKey, storeId));
-    return derived;
-  };
+  const load = () => storeKeys(store, masterKey);
   return () =>
     (loading ??= load().catch((error: unknown) => {
       loading = undefined;
@@ -163,6 +167,7 @@ export class LocalService implements AkmService {
         tenant,
         actor,
         now: options.now ?? (() => new Date()),
+        masterKey: options.masterKey,
         loadKeys: lazyKeys(store, options.masterKey),
         source: options.source ?? cliSource(),
         // The CLI's own verify is a check, not a use: it records no use.
@@ -322,12 +327,27 @@ export class LocalService implements AkmService {
     });
   }
 
-  /** Every operation runs through here: a refusal is audited once its transaction has rolled back. */
+  async exportMasterKey(input: MasterKeyExportInput) {
+    return this.guard(() => masterKey.exportMasterKey(this.ctx, input));
+  }
+  async rotateMasterKey(input: MasterKeyRotationInput) {
+    const { rotation, keys } = await this.guard(() => masterKey.rotateMasterKey(this.ctx, input));
+    // The store goes on with the new keys (Store.rotateKey); so does this service.
+    if (keys) this.ctx.loadKeys = () => Promise.resolve(keys);
+    return rotation;
+  }
+
+  /**
+   * Every operation runs through here: a refusal is audited once its transaction has rolled back.
+   * A row or secret that fails its check under keys another process has since replaced is not
+   * tampering: this process holds an old master key, and says so.
+   */
   private async guard<T>(work: () => T | Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
       if (error instanceof AccessDenied) await recordDenial(this.ctx, error);
+      if (isTampering(error) && (await this.ctx.store.keyReplaced())) throw new MasterKeyReplacedError();
       throw error;
     }
   }
