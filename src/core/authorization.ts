@@ -14,10 +14,12 @@ import { allows, BUILTIN_GROUP, PERMISSIONS } from './permissions.js';
 export type Operation =
   | 'key.create'
   | 'key.list'
+  | 'key.report'
   | 'key.show'
   | 'key.permissions'
   | 'key.copy'
   | 'key.extend'
+  | 'key.edit'
   | 'key.assign'
   | 'key.rotate'
   | 'key.activate'
@@ -40,16 +42,24 @@ export type Operation =
   | 'inbox.other'
   | 'expiry.notify'
   | 'audit.list'
-  | 'audit.verify';
+  | 'audit.verify'
+  | 'policy.show'
+  | 'policy.set'
+  | 'policy.apply';
 
-/** What an operation needs: one of these permissions (none listed: nothing), or an administrator (the expiry mail). */
-const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
+/**
+ * What an operation needs: one of these permissions (none listed: nothing), or an administrator,
+ * with the reason the denial gives (these read or change every key of the tenant).
+ */
+const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = {
   'key.create': [PERMISSIONS.write],
   'key.list': [PERMISSIONS.read],
+  'key.report': [PERMISSIONS.read],
   'key.show': [PERMISSIONS.read],
   'key.permissions': [PERMISSIONS.read],
   'key.copy': [PERMISSIONS.read],
   'key.extend': [PERMISSIONS.write],
+  'key.edit': [PERMISSIONS.write],
   'key.assign': [PERMISSIONS.write],
   'key.rotate': [PERMISSIONS.rotate],
   'key.activate': [PERMISSIONS.write],
@@ -70,9 +80,16 @@ const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
   'role.delete': [PERMISSIONS.manageUsers],
   'inbox.own': [],
   'inbox.other': [PERMISSIONS.manageUsers],
-  'expiry.notify': 'administrator',
+  'expiry.notify': {
+    administrator: 'only tenant administrators run the expiry mail: it covers every key of the tenant',
+  },
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
+  'policy.show': [PERMISSIONS.read],
+  'policy.set': { administrator: "only tenant administrators set the tenant's lifetime policy" },
+  'policy.apply': {
+    administrator: 'only tenant administrators apply the lifetime policy: it changes keys of every owner',
+  },
 };
 
 export interface ActorFacts {
@@ -163,12 +180,7 @@ export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
 
 function permissionCheck(actor: ActorFacts, operation: Operation): Decision {
   const needs = NEEDS[operation];
-  if (needs === 'administrator')
-    return deny(
-      'admin_required',
-      'only tenant administrators run the expiry mail: it covers every key of the tenant',
-      'ask a tenant administrator',
-    );
+  if ('administrator' in needs) return deny('admin_required', needs.administrator, 'ask a tenant administrator');
   if (needs.length === 0 || needs.some((p) => allows(actor.permissions, p))) return ALLOWED;
   return deny(
     'permission_denied',

@@ -50,6 +50,10 @@ export const ERROR_CODES = [
   'tampered_secret',
   'invalid_grace',
   'malformed_key_string',
+  // governance: the lifetime policy, bulk operations
+  'policy_violation',
+  'too_many_keys',
+  'invalid_key_list',
   // people
   'user_not_found',
   'group_not_found',

@@ -120,7 +120,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   const blocked = state.authFailureLimiter.peek(t.ip, Date.now());
   if (!blocked.allowed) throw rateLimited(blocked.retryAfterSeconds);
 
-  const body = await readBody(req, state.bodyLimit);
+  const body = await readBody(req, match.route.bodyLimit ?? state.bodyLimit);
   const mutating = MUTATING.has(t.method);
   let who;
   try {

@@ -62,6 +62,8 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
   return {
     accessKeyId: row.id,
     name: row.name,
+    // Phase 1 of the governance work: the store has no description or secret date yet.
+    description: '',
     type: row.type,
     status: keyStatus(row, now),
     tenantId: row.tenant_id,
@@ -74,5 +76,6 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
     modifiedBy: row.modified_by,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
+    secretCreatedAt: row.created_at,
   };
 }

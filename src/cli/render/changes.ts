@@ -1,0 +1,39 @@
+/** What a bulk command or `policy apply --cap` changed (or, in a dry run, would change), key by key. */
+import type { BulkResult, KeyChange } from '../../service/types.js';
+import { printable, styledExpiry, styledStatus } from '../io/format.js';
+import type { Io } from '../io/io.js';
+import { renderTable, type Column } from '../io/table.js';
+
+const COLUMNS: Column[] = [
+  { header: 'ACCESS KEY ID' },
+  { header: 'NAME', shrinkTo: 12 },
+  { header: 'OWNER', shrinkTo: 12, drop: 'late' },
+  { header: 'CHANGE' },
+];
+
+function describe(io: Io, change: KeyChange, now: Date): string {
+  const { from, to } = change;
+  if (to === null) return io.style.red('deleted');
+  if (!change.changed) return io.style.dim('unchanged');
+  const parts: string[] = [];
+  if (from.status !== to.status)
+    parts.push(
+      `${styledStatus(io, from.status, from.expiresAt, now)} → ${styledStatus(io, to.status, to.expiresAt, now)}`,
+    );
+  if (from.expiresAt !== to.expiresAt)
+    parts.push(`expires ${styledExpiry(io, from.expiresAt, now)} → ${styledExpiry(io, to.expiresAt, now)}`);
+  return parts.join(', ');
+}
+
+export function renderBulkResult(io: Io, result: BulkResult, now: Date): string {
+  return renderTable(
+    io,
+    COLUMNS,
+    result.keys.map((change) => [
+      change.accessKeyId,
+      printable(change.name),
+      change.owner === null ? io.style.dim('(tenant)') : printable(change.owner),
+      describe(io, change, now),
+    ]),
+  );
+}
