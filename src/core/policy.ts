@@ -199,12 +199,14 @@ export function parseDaysOrNone(text: string, flag: string): number | null {
 }
 
 /**
- * `--enforce-on`: `now`, a date (from the start of that local day) or an ISO timestamp. The
- * service checks that it does not lie in the past.
+ * `--enforce-on`: `now`, `30d` (that many days from now), a date (from the start of that local
+ * day) or an ISO timestamp. The service checks that it does not lie in the past.
  */
-export function parseEnforceOn(text: string, flag = '--enforce-on'): string {
+export function parseEnforceOn(text: string, now: Date, flag = '--enforce-on'): string {
   const value = String(text).trim();
   if (value.toLowerCase() === 'now') return 'now';
+  const days = /^(\d{1,4})d$/i.exec(value);
+  if (days) return new Date(now.getTime() + Number(days[1]) * DAY_MS).toISOString();
   const at = parseInstant(value, flag);
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   // parseInstant reads a bare date as valid through that day; enforcement starts at its first moment.

@@ -149,14 +149,15 @@ test('a missed 30-day reminder is settled with the 7-day one: one message, not t
   t.deepEqual(dueReminder(NO_POLICY, NOW.toISOString(), at(1), []), { send: null, settle: [] });
 });
 
-test('the flags: --max-lifetime none lifts the limit; --enforce-on a date starts at its first local moment', (t) => {
+test('the flags: --max-lifetime none lifts the limit; --enforce-on 30d, or a date from its first local moment', (t) => {
   t.is(parseDaysOrNone('none', '--max-lifetime'), null);
   t.is(parseDaysOrNone(' 90 ', '--max-lifetime'), 90);
   t.throws(() => parseDaysOrNone('0', '--max-lifetime'), { message: /at least 1/ });
   t.throws(() => parseDaysOrNone('ninety', '--max-lifetime'), { message: /--max-lifetime needs a whole number/ });
-  t.is(parseEnforceOn('now'), 'now');
-  t.is(parseEnforceOn('2027-01-01'), new Date(2027, 0, 1).toISOString());
-  t.is(parseEnforceOn('2027-01-01T09:30:00Z'), '2027-01-01T09:30:00.000Z');
-  t.throws(() => parseEnforceOn('2027-02-30'), { message: /not a real calendar date/ });
-  t.throws(() => parseEnforceOn('next month'), { message: /--enforce-on: cannot read/ });
+  t.is(parseEnforceOn('now', NOW), 'now');
+  t.is(parseEnforceOn('30d', NOW), at(30).toISOString());
+  t.is(parseEnforceOn('2027-01-01', NOW), new Date(2027, 0, 1).toISOString());
+  t.is(parseEnforceOn('2027-01-01T09:30:00Z', NOW), '2027-01-01T09:30:00.000Z');
+  t.throws(() => parseEnforceOn('2027-02-30', NOW), { message: /not a real calendar date/ });
+  t.throws(() => parseEnforceOn('next month', NOW), { message: /--enforce-on: cannot read/ });
 });

@@ -45,7 +45,7 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
       ]),
     )
     .option('--rotate-every <days>', 'a secret older than this is a finding (1-3650, or none)')
-    .option('--enforce-on <date>', 'refuse create/extend beyond the policy from this date (default: now)')
+    .option('--enforce-on <when>', 'refuse create/extend beyond the policy from then: a date, 30d, or now (default)')
     .option('--dry-run', 'list the keys that would break the policy; change nothing, tell nobody')
     .addHelpText(
       'after',
@@ -57,6 +57,7 @@ the administrators are told (bell and e-mail) now, and 30 and 7 days before enfo
 ${examples(
   'akm policy set --max-lifetime 90 --dry-run          # which keys would break it?',
   'akm policy set --max-lifetime 90 --enforce-on 2027-01-01',
+  'akm policy set --max-lifetime 90 --enforce-on 30d        # staged: enforced in 30 days',
   'akm policy set --never-expires nobody --rotate-every 180',
   'akm policy set --max-lifetime none                   # lift the limit',
 )}`,
@@ -77,14 +78,14 @@ export async function runPolicyShow(deps: Deps): Promise<void> {
   deps.io.out(policyFields(deps.io, policy, deps.now()));
 }
 
-export function policyChanges(options: PolicySetOptions): PolicyChanges {
+export function policyChanges(options: PolicySetOptions, now: Date): PolicyChanges {
   const changes: PolicyChanges = {};
   if (options.maxLifetime !== undefined)
     changes.maxLifetimeDays = parseDaysOrNone(options.maxLifetime, '--max-lifetime');
   if (options.rotateEvery !== undefined)
     changes.rotateEveryDays = parseDaysOrNone(options.rotateEvery, '--rotate-every');
   if (options.neverExpires !== undefined) changes.neverExpires = options.neverExpires;
-  if (options.enforceOn !== undefined) changes.enforceOn = parseEnforceOn(options.enforceOn);
+  if (options.enforceOn !== undefined) changes.enforceOn = parseEnforceOn(options.enforceOn, now);
   if (Object.keys(changes).length === 0)
     throw new UsageError('nothing to set', {
       hint: 'pass --max-lifetime, --never-expires, --rotate-every or --enforce-on',
@@ -109,7 +110,7 @@ function printPreview(deps: Deps, preview: PolicyPreview, dryRun: boolean): void
 }
 
 export async function runPolicySet(options: PolicySetOptions, deps: Deps): Promise<void> {
-  const changes = policyChanges(options);
+  const changes = policyChanges(options, deps.now());
   const dryRun = options.dryRun === true;
   const preview = await (await deps.service()).setPolicy(changes, { dryRun });
   printPreview(deps, preview, dryRun);
