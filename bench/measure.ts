@@ -42,6 +42,22 @@ export function runOnce(
   return { ms, rssKb, stdoutBytes: result.stdout.length };
 }
 
+/** Two variants run alternately, so a change in the machine's load touches both alike. */
+export function timeInterleaved(
+  a: { args: string[]; env: NodeJS.ProcessEnv },
+  b: { args: string[]; env: NodeJS.ProcessEnv },
+  runs: number,
+): [RunStats, RunStats] {
+  runOnce(a.args, a.env);
+  runOnce(b.args, b.env);
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    times[0].push(runOnce(a.args, a.env).ms);
+    times[1].push(runOnce(b.args, b.env).ms);
+  }
+  return times.map((t) => ({ medianMs: median(t), minMs: Math.min(...t), runs })) as [RunStats, RunStats];
+}
+
 export function timeRuns(args: string[], env: NodeJS.ProcessEnv, runs: number): RunStats {
   runOnce(args, env); // warm the page cache
   const times = Array.from({ length: runs }, () => runOnce(args, env).ms);

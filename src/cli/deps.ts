@@ -1,6 +1,7 @@
 /**
- * The dependencies a command's run function receives (DESIGN: deps come in, not from
- * globals). Tests build their own; the real ones are made here from the global options.
+ * The dependencies a command's run function receives: they come in, never from globals, so a
+ * test can run any command in-process with its own streams, environment, clock, keychain,
+ * clipboard and answers to prompts (test/helpers/akm.ts). The real ones are the defaults.
  */
 import { OsKeychain, type Keychain } from '../keychain/keychain.js';
 import type { AkmService } from '../service/types.js';
@@ -11,6 +12,31 @@ import type { ChalkClass } from './io/style.js';
 import { detectTerminal } from './io/terminal.js';
 import { openService, type Access } from './serviceFactory.js';
 import { resolveSettings, type GlobalOptions, type Settings } from './settings.js';
+
+/**
+ * Everything outside the process that a run talks to. Whether the streams are terminals
+ * (isTTY) and how wide (columns) is read from the streams themselves, as Node reports it.
+ */
+export interface Host {
+  streams: Streams;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  clipboard: Clipboard;
+  keychain: Keychain;
+  /** the person at the terminal; `canPrompt` says whether one can answer at all */
+  prompter: (canPrompt: boolean) => Prompter;
+}
+
+export function systemHost(streams: Streams, env: NodeJS.ProcessEnv): Host {
+  return {
+    streams,
+    env,
+    now: () => new Date(),
+    clipboard: new SystemClipboard(),
+    keychain: new OsKeychain(),
+    prompter: (canPrompt) => new InquirerPrompter(canPrompt, { input: streams.stdin, output: streams.stderr }),
+  };
+}
 
 export interface Deps {
   io: Io;
@@ -25,17 +51,10 @@ export interface Deps {
   service: (access?: Access) => Promise<AkmService>;
 }
 
-export function createDeps(
-  global: GlobalOptions,
-  streams: Streams,
-  env: NodeJS.ProcessEnv,
-  opened: AkmService[],
-  chalk?: ChalkClass,
-): Deps {
+export function createDeps(global: GlobalOptions, host: Host, opened: AkmService[], chalk?: ChalkClass): Deps {
+  const { streams, env } = host;
   const terminal = detectTerminal({
-    stdin: streams.stdin,
-    stdout: streams.stdout as { isTTY?: boolean; columns?: number },
-    stderr: streams.stderr as { isTTY?: boolean },
+    ...streams,
     env,
     noColorFlag: global.color === false,
     noInputFlag: global.input === false,
@@ -47,15 +66,14 @@ export function createDeps(
     chalk,
   );
   let settings: Settings | undefined;
-  let keychain: Keychain | undefined;
   let service: Promise<AkmService> | undefined;
   const deps: Deps = {
     io,
-    prompter: new InquirerPrompter(terminal.canPrompt, { input: streams.stdin, output: streams.stderr }),
-    clipboard: new SystemClipboard(),
-    keychain: () => (keychain ??= new OsKeychain()),
+    prompter: host.prompter(terminal.canPrompt),
+    clipboard: host.clipboard,
+    keychain: () => host.keychain,
     env,
-    now: () => new Date(),
+    now: host.now,
     get settings() {
       return (settings ??= resolveSettings(global, env));
     },

@@ -1,42 +1,47 @@
 /**
  * argv → parsed options → service call → rendered result. Returns the exit code; bin/akm.js
- * is the only place that sets it.
+ * is the only place that sets it. Everything the run touches outside the process comes from
+ * the host: the real one by default, a test's own when given (test/helpers/akm.ts).
  */
 import { CommanderError } from 'commander';
 import type { AkmService } from '../service/types.js';
-import type { Deps } from './deps.js';
-import { createDeps } from './deps.js';
+import { createDeps, systemHost, type Deps, type Host } from './deps.js';
 import { colourPossible, loadChalk } from './io/style.js';
 import { reportError, toAkmError } from './errors.js';
-import type { Streams } from './io/io.js';
 import { invocation, runnable } from './nextSteps.js';
 import { buildProgram } from './program.js';
 import type { GlobalOptions } from './settings.js';
 
-export interface MainOptions {
+export interface MainOptions extends Partial<Host> {
   /** from package.json, read by bin/akm.js */
   version: string;
-  streams?: Streams;
-  env?: NodeJS.ProcessEnv;
 }
 
 export async function main(argv: string[], options: MainOptions): Promise<number> {
-  const streams = options.streams ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
-  const env = options.env ?? process.env;
+  const { version, ...given } = options;
+  const streams = given.streams ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  const system = systemHost(streams, given.env ?? process.env);
+  const host: Host = {
+    streams,
+    env: system.env,
+    now: given.now ?? system.now,
+    clipboard: given.clipboard ?? system.clipboard,
+    keychain: given.keychain ?? system.keychain,
+    prompter: given.prompter ?? system.prompter,
+  };
   const opened: AkmService[] = [];
-  const chalk = colourPossible(streams as never, env) ? await loadChalk() : undefined;
+  const chalk = colourPossible(streams, host.env) ? await loadChalk() : undefined;
   let deps: Deps | undefined;
-  const program = buildProgram(options.version, {
-    deps(command) {
-      deps ??= createDeps(command.optsWithGlobals<GlobalOptions>(), streams, env, opened, chalk);
-      return deps;
+  const program = buildProgram(
+    version,
+    {
+      deps(command) {
+        deps ??= createDeps(command.optsWithGlobals<GlobalOptions>(), host, opened, chalk);
+        return deps;
+      },
     },
-  });
-  program.configureOutput({
-    writeOut: (text) => streams.stdout.write(text),
-    writeErr: (text) => streams.stderr.write(text),
-    outputError: () => {},
-  });
+    streams,
+  );
   try {
     await program.parseAsync(argv);
     return 0;
@@ -54,7 +59,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     // A hint's command must work as printed: with the flags that reached this store and tenant.
     const prefix = deps ? invocation(deps.global) : 'akm';
     const commands = program.commands.map((c) => c.name());
-    reportError(akmError, error, streams.stderr, json, env, (hint) => runnable(hint, prefix, commands));
+    reportError(akmError, error, streams.stderr, json, host.env, (hint) => runnable(hint, prefix, commands));
     return akmError.exitCode;
   } finally {
     await Promise.allSettled(opened.map((service) => service.close()));

@@ -1,6 +1,7 @@
 /** The Commander program: global options, then one registration line per command. */
 import { Command } from 'commander';
 import type { CommandContext } from './command.js';
+import type { Streams } from './io/io.js';
 import { hardenParsing, helpOrUnknown } from './parsing.js';
 import { registerActivation } from './commands/activate.js';
 import { registerAssign } from './commands/assign.js';
@@ -30,7 +31,11 @@ import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhoami } from './commands/whoami.js';
 
-export function buildProgram(version: string, ctx: CommandContext): Command {
+export function buildProgram(
+  version: string,
+  ctx: CommandContext,
+  streams: Pick<Streams, 'stdout' | 'stderr'>,
+): Command {
   // Environment variables are read by settings.ts (from the environment main() is given), which
   // also records where each value came from for `akm config show`.
   const program = new Command('akm')
@@ -53,7 +58,13 @@ export function buildProgram(version: string, ctx: CommandContext): Command {
     .helpOption('-h, --help', 'show help')
     // Every subcommand's help lists these too (subcommands copy this setting when created).
     .configureHelp({ showGlobalOptions: true })
-    .configureOutput({ outputError: () => {} });
+    // Before any command exists, so every subcommand shares it: help and Commander's own messages
+    // go to the run's streams (not process.stdout), and errors are reported by main().
+    .configureOutput({
+      writeOut: (text: string) => streams.stdout.write(text),
+      writeErr: (text: string) => streams.stderr.write(text),
+      outputError: () => {},
+    });
   helpOrUnknown(program);
   program.addHelpText(
     'after',

@@ -2,6 +2,7 @@
  * Which implementation of AkmService a command gets: the local store, or a server when the
  * store (flag, AKM_STORE or profile) is an http(s) URL. Commands never know which.
  */
+import { mailSettingsFromEnv } from '../notify/smtp.js';
 import { UsageError } from '../core/errors.js';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
@@ -19,6 +20,7 @@ export async function openService(deps: Deps, access: Access): Promise<AkmServic
     tenantId: settings.tenant,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
+    mail: mailSettingsFromEnv(deps.env),
     readOnly: access === 'read',
     actAs: deps.global.as,
     // SQLite waits for a lock in silence; a person at a terminal is told after a second.

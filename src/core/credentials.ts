@@ -1,5 +1,5 @@
 /**
- * Access key ids and secret keys (SPEC §1).
+ * Access key ids and secret keys.
  *
  * accessKeyId: "AKM" + 17 base32 characters (85 random bits; not secret, but unguessable).
  * secretKey:   "akms_" + 44 base62 characters (261 random bits) + 6 base62 characters of CRC32

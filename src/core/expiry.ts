@@ -128,15 +128,15 @@ const DURATION_PART = /(\d+)\s*(ms|s|m|h|d|w)/g;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
 
 /** "90s", "15m", "1h30m", "2d": a grace period, at most 30 days. */
-export function parseDuration(text: string, flag = '--grace'): number {
+export function parseDuration(text: string): number {
   const value = String(text).trim().toLowerCase();
   if (!/^(\d+\s*(ms|s|m|h|d|w)\s*)+$/.test(value)) {
-    throw new UsageError(`${flag} needs a duration such as 30m, 12h or 7d, got "${value.slice(0, 40)}"`);
+    throw new UsageError(`--grace needs a duration such as 30m, 12h or 7d, got "${value.slice(0, 40)}"`);
   }
   let total = 0;
   for (const part of value.matchAll(DURATION_PART)) total += Number(part[1]) * UNIT_MS[part[2]!]!;
-  if (total <= 0) throw new UsageError(`${flag} must be longer than zero`);
-  if (total > MAX_GRACE_MS) throw new UsageError(`${flag} may be at most 30 days`);
+  if (total <= 0) throw new UsageError('--grace must be longer than zero');
+  if (total > MAX_GRACE_MS) throw new UsageError('--grace may be at most 30 days');
   return total;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The key string: `key:<accessKeyId>::<secretKey>,tenant id:<tenantId>` (SPEC §1).
+ * The key string: `key:<accessKeyId>::<secretKey>,tenant id:<tenantId>`.
  * Output is always exactly that; the parser also accepts one space after "tenant id:" and
  * surrounding white space (a trailing newline from `echo`). `akm copy` puts the sealed
  * secret (ENCRYPTED_PREFIX…) in the secret's place; such a string can never authenticate.

@@ -4,8 +4,9 @@ import { UsageError } from './errors.js';
 export const MAX_NAME_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 500;
 const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-const EMAIL =
-  /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// A local part without spaces, angle brackets or quotes; a domain of dot-separated DNS labels.
+const DNS_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const EMAIL = new RegExp(`^[^\\s@<>()[\\]\\\\,;:"]{1,64}@${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
 const PERMISSION = /^(?:\*|[a-z][a-z0-9-]{0,31}:(?:\*|[a-z][a-z0-9-]{0,31}))$/;
 // What a terminal would act on or that disguises text: control characters (C0, DEL, C1), bidi
 // marks and overrides, zero-width characters, line and paragraph separators, the BOM.

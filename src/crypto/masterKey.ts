@@ -34,7 +34,9 @@ export function loadMasterKey(options: MasterKeyOptions, storeId: string): Buffe
   const stored = options.keychain().get(keychainAccount(storeId));
   if (!stored) {
     throw new UnavailableError('the master key for this store is not in the OS keychain', {
-      hint: 'set AKM_MASTER_KEY or pass --master-key-file, or run akm on the machine where `akm init` created the store',
+      hint:
+        'set AKM_MASTER_KEY or pass --master-key-file, ' +
+        'or run akm on the machine where `akm init` created the store',
       code: 'master_key_missing',
     });
   }

@@ -27,7 +27,9 @@ function loadEntry(): EntryClass {
 function unavailable(error: unknown): UnavailableError {
   const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return new UnavailableError(`the OS keychain is not available (${detail})`, {
-    hint: 'on a server without a keychain use --master-key-file or AKM_MASTER_KEY; for remote credentials use AKM_ACCESS_KEY_ID/AKM_SECRET_ACCESS_KEY',
+    hint:
+      'on a server without a keychain use --master-key-file or AKM_MASTER_KEY; ' +
+      'for remote credentials use AKM_ACCESS_KEY_ID/AKM_SECRET_ACCESS_KEY',
     code: 'keychain_unavailable',
   });
 }

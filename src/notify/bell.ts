@@ -70,10 +70,14 @@ function message(facts: KeyChangeFacts, subject: string): string {
       return `${actor} activated ${subject}: it authenticates again`;
     case 'key.rotate': {
       const until = text(details.previousSecretValidUntil);
-      return `${actor} generated a new secret for ${subject}; the old secret ${until ? `works until ${until}` : 'stopped working at once'}`;
+      const old = until ? `works until ${until}` : 'stopped working at once';
+      return `${actor} generated a new secret for ${subject}; the old secret ${old}`;
     }
     case 'key.extend':
-      return `${actor} changed the expiry of ${subject} from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`;
+      return (
+        `${actor} changed the expiry of ${subject} ` +
+        `from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`
+      );
     default:
       return `${actor} deleted ${subject}`;
   }

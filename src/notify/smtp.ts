@@ -27,7 +27,10 @@ export interface MailSender {
   close(): void;
 }
 
-/** Read at the edge (the local service is built with it); validated only when mail is sent, so a bad value breaks no other command. */
+/**
+ * Read at the edge (the local service is built with it); validated only when mail is sent, so a
+ * bad value breaks no other command.
+ */
 export function mailSettingsFromEnv(env: NodeJS.ProcessEnv): MailSettings | null {
   const url = env.AKM_SMTP_URL?.trim();
   if (!url) return null;

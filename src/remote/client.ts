@@ -13,7 +13,7 @@ import {
   NotFoundError,
   UnavailableError,
   UsageError,
-  type ErrorCode,
+  isErrorCode,
 } from '../core/errors.js';
 import { NONCE_HEADER, SIGV4_SERVICE, TENANT_HEADER, type WireError } from './wire.js';
 
@@ -165,8 +165,9 @@ export class SignedClient {
 /** The same class the local service throws, so callers (and exit codes) cannot tell the difference. */
 export function rebuildError(wire: { code: string; message: string; hint?: string; exitCode: number }): AkmError {
   const { message, hint } = wire;
-  // The server speaks the same list of codes; a newer server's new code is passed on as it is.
-  const code = wire.code as ErrorCode;
+  // The server speaks the same list of codes. One this akm does not know (a newer server's)
+  // becomes the generic code of its exit code: a script only ever sees documented codes.
+  const code = isErrorCode(wire.code) ? wire.code : undefined;
   switch (wire.exitCode) {
     case ExitCode.usage:
       return new UsageError(message, { hint, code });
@@ -179,6 +180,6 @@ export function rebuildError(wire: { code: string; message: string; hint?: strin
     case ExitCode.unavailable:
       return new UnavailableError(message, { hint, code });
     default:
-      return new AkmError(message, ExitCode.unexpected, { hint, code });
+      return new AkmError(message, ExitCode.unexpected, { hint, code: code ?? 'unexpected' });
   }
 }

@@ -60,7 +60,8 @@ export function resolveCredentials(ctx: CredentialContext): ResolvedCredentials 
   if (ctx.profile.credentialsFile) {
     const file = ctx.profile.credentialsFile;
     ctx.warn(
-      `using plaintext credentials from ${file} (stored with --insecure-storage); the OS keychain is safer: akm logout && akm login ${ctx.url}`,
+      `using plaintext credentials from ${file} (stored with --insecure-storage); ` +
+        `the OS keychain is safer: akm logout && akm login ${ctx.url}`,
     );
     return { ...fromKeyString(readInsecureFile(file), file), source: `file ${file} (insecure storage)` };
   }

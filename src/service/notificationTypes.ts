@@ -19,7 +19,10 @@ export interface NotificationQuery {
 export interface Notification {
   id: number;
   at: string;
-  /** the change that caused it: key.assign, key.create, key.rotate, key.extend, key.deactivate, key.activate, key.delete */
+  /**
+   * the change that caused it: key.assign, key.create, key.rotate, key.extend, key.deactivate,
+   * key.activate, key.delete
+   */
   action: string;
   accessKeyId: string | null;
   keyName: string | null;

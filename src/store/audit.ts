@@ -110,7 +110,8 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
   ).run(row);
   sql(
     db,
-    'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag) ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag',
+    `INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag)
+     ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
   ).run({
     seq: row.seq,
     mac: row.mac,

@@ -91,7 +91,10 @@ export function diagnoseChain(rows: AuditRow[], key: Buffer, head: AuditHeadRow 
   return mergeReplaced(problems).map(({ kind, seq, message }) => ({ kind, seq, message }));
 }
 
-/** Find where each row whose MAC fails at its stored seq was written: first from placed neighbours, then by a bounded search. */
+/**
+ * Find where each row whose MAC fails at its stored seq was written: first from placed
+ * neighbours, then by a bounded search.
+ */
 function placeMovedRows(slots: Slot[], key: Buffer, byMac: Map<string, Slot>, followers: Map<string, Slot[]>): void {
   const tryAt = (slot: Slot, seq: number): boolean => {
     if (seq < 1 || !macMatches(key, slot.row, seq)) return false;
@@ -164,7 +167,8 @@ function movedProblems(slots: Slot[]): AuditProblem[] {
       message:
         i === j
           ? `record #${first.written} was moved: it is stored as #${first.row.seq}`
-          : `records #${first.written}-#${last.written} were renumbered: they are stored as #${first.row.seq}-#${last.row.seq}`,
+          : `records #${first.written}-#${last.written} were renumbered: ` +
+            `they are stored as #${first.row.seq}-#${last.row.seq}`,
     });
     i = j;
   }
@@ -233,7 +237,10 @@ function headProblems(
   return [];
 }
 
-/** A row whose content and MAC were both replaced shows as "inserted" plus "deleted" at the same seq: report one edit. */
+/**
+ * A row whose content and MAC were both replaced shows as "inserted" plus "deleted" at the same
+ * seq: report one edit.
+ */
 function mergeReplaced(problems: Finding[]): Finding[] {
   const single = (p: Finding) => p.kind === 'deleted' && p.range !== undefined && p.range[0] === p.range[1];
   const replaced = new Set(

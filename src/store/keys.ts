@@ -81,7 +81,8 @@ export function insertKey(db: Db, row: NewKeyRow): void {
     db,
     `INSERT INTO keys (id, tenant_id, name, type, status, owner_id, secret_sealed, secret_digest, expires_at,
                        created_at, created_by, modified_at, modified_by)
-     VALUES (@id, @tenant_id, @name, @type, 'active', @owner_id, @secret_sealed, @secret_digest, @expires_at, @at, @by, @at, @by)`,
+     VALUES (@id, @tenant_id, @name, @type, 'active', @owner_id, @secret_sealed, @secret_digest, @expires_at,
+             @at, @by, @at, @by)`,
   ).run(row);
 }
 
@@ -182,11 +183,15 @@ export function removeKeyRole(db: Db, keyId: string, roleId: number): boolean {
 export function keyRoleGrants(db: Db, keyId: string): RoleGrant[] {
   const rows = sql(
     db,
-    `SELECT r.name AS role, NULL AS via, (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id) AS perms
+    `SELECT r.name AS role, NULL AS via,
+            (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id) AS perms
        FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = ?
      UNION ALL
      SELECT r.name, g.name, (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id)
-       FROM key_groups kg JOIN groups g ON g.id = kg.group_id JOIN group_roles gr ON gr.group_id = g.id JOIN roles r ON r.id = gr.role_id
+       FROM key_groups kg
+       JOIN groups g ON g.id = kg.group_id
+       JOIN group_roles gr ON gr.group_id = g.id
+       JOIN roles r ON r.id = gr.role_id
       WHERE kg.key_id = ?`,
   ).all(keyId, keyId) as Array<{ role: string; via: string | null; perms: string }>;
   return rows.map((r) => ({ role: r.role, viaGroup: r.via, permissions: JSON.parse(r.perms) as string[] }));
@@ -231,10 +236,14 @@ export function listKeys(db: Db, q: ListQuery): ListedKeyRow[] {
         k.deactivated_by_admin,
         ${q.withPermissions ? EFFECTIVE_PERMISSIONS : ''}
         CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id)
-          THEN (SELECT json_group_array(name) FROM (SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = k.id ORDER BY g.name))
+          THEN (SELECT json_group_array(name) FROM (
+                  SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id
+                   WHERE kg.key_id = k.id ORDER BY g.name))
           ELSE '[]' END AS groups,
         CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id)
-          THEN (SELECT json_group_array(name) FROM (SELECT r.name FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = k.id ORDER BY r.name))
+          THEN (SELECT json_group_array(name) FROM (
+                  SELECT r.name FROM key_roles kr JOIN roles r ON r.id = kr.role_id
+                   WHERE kr.key_id = k.id ORDER BY r.name))
           ELSE '[]' END AS roles
      FROM keys k LEFT JOIN users u ON u.id = k.owner_id
      WHERE ${where.join(' AND ')}

@@ -22,8 +22,10 @@ export function expiringWithoutNotice(db: Db, tenantId: string, now: string, unt
   return sql(
     db,
     `SELECT k.id, k.name, k.expires_at, k.created_by, k.modified_by, u.email AS owner_email,
-            EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.created_by) AS creator_is_user,
-            EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.modified_by) AS modifier_is_user
+            EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.created_by)
+              AS creator_is_user,
+            EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.modified_by)
+              AS modifier_is_user
        FROM keys k LEFT JOIN users u ON u.id = k.owner_id
       WHERE k.tenant_id = @tenantId AND k.status = 'active'
         AND k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @until
@@ -40,7 +42,8 @@ export function insertExpiryNotice(
   return (
     sql(
       db,
-      'INSERT OR IGNORE INTO expiry_notices (key_id, expires_at, tenant_id, planned_at) VALUES (@keyId, @expiresAt, @tenantId, @at)',
+      `INSERT OR IGNORE INTO expiry_notices (key_id, expires_at, tenant_id, planned_at)
+       VALUES (@keyId, @expiresAt, @tenantId, @at)`,
     ).run(n).changes > 0
   );
 }
@@ -85,7 +88,8 @@ export function enqueueMail(db: Db, row: NewOutboxRow): number | null {
   return result.changes > 0 ? Number(result.lastInsertRowid) : null;
 }
 
-const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
+const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
+                              WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
 const DUE = `tenant_id = @tenantId AND (state IN ('pending', 'failed') OR (state = 'sending' AND lease_until < @now))`;
 
 /** Expiry mail whose key was deleted, deactivated or given another date since it was queued goes nowhere. */
@@ -121,8 +125,12 @@ export function claimDue(
 ): OutboxRow[] {
   return sql(
     db,
-    `UPDATE outbox SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1, last_attempt_at = @now
-      WHERE id IN (SELECT id FROM outbox WHERE ${DUE} AND (claim_token IS NULL OR claim_token <> @token) ORDER BY id LIMIT @limit)
+    `UPDATE outbox
+        SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1,
+            last_attempt_at = @now
+      WHERE id IN (SELECT id FROM outbox
+                    WHERE ${DUE} AND (claim_token IS NULL OR claim_token <> @token)
+                    ORDER BY id LIMIT @limit)
      RETURNING *`,
   ).all(q) as OutboxRow[];
 }
@@ -132,7 +140,8 @@ export function markSent(db: Db, id: number, token: string, at: string, messageI
   return (
     sql(
       db,
-      `UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, lease_until = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'`,
+      `UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, lease_until = NULL
+        WHERE id = ? AND claim_token = ? AND state = 'sending'`,
     ).run(at, messageId, id, token).changes > 0
   );
 }
@@ -141,7 +150,8 @@ export function markFailed(db: Db, id: number, token: string, error: string): bo
   return (
     sql(
       db,
-      `UPDATE outbox SET state = 'failed', last_error = ?, lease_until = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'`,
+      `UPDATE outbox SET state = 'failed', last_error = ?, lease_until = NULL
+        WHERE id = ? AND claim_token = ? AND state = 'sending'`,
     ).run(error, id, token).changes > 0
   );
 }

@@ -54,7 +54,8 @@ export function userGroups(db: Db, userId: number): string[] {
 export function isGroupMember(db: Db, tenantId: string, groupName: string, userId: number): boolean {
   return !!sql(
     db,
-    'SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.tenant_id = ? AND g.name = ? AND m.user_id = ?',
+    `SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id
+      WHERE g.tenant_id = ? AND g.name = ? AND m.user_id = ?`,
   ).get(tenantId, groupName, userId);
 }
 
@@ -62,7 +63,10 @@ export function groupMemberEmails(db: Db, tenantId: string, groupName: string): 
   return (
     sql(
       db,
-      'SELECT u.email FROM group_members m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id WHERE g.tenant_id = ? AND g.name = ? ORDER BY u.email',
+      `SELECT u.email FROM group_members m
+         JOIN groups g ON g.id = m.group_id
+         JOIN users u ON u.id = m.user_id
+        WHERE g.tenant_id = ? AND g.name = ? ORDER BY u.email`,
     ).all(tenantId, groupName) as Array<{ email: string }>
   ).map((r) => r.email);
 }
@@ -224,7 +228,8 @@ export function roleUsage(db: Db, roleId: number): number {
   return (
     sql(
       db,
-      'SELECT (SELECT count(*) FROM key_roles WHERE role_id = ?) + (SELECT count(*) FROM group_roles WHERE role_id = ?) AS n',
+      `SELECT (SELECT count(*) FROM key_roles WHERE role_id = ?)
+            + (SELECT count(*) FROM group_roles WHERE role_id = ?) AS n`,
     ).get(roleId, roleId) as {
       n: number;
     }

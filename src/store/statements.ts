@@ -37,7 +37,10 @@ function isBusy(error: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
-/** Every write goes through here: BEGIN IMMEDIATE takes the write lock up front. */
+/**
+ * Every write goes through here: BEGIN IMMEDIATE takes the write lock up front, so a check and
+ * the write that depends on it (the two-key limit, a unique name) see no other writer between them.
+ */
 export function writeTransaction<T>(db: Db, work: () => T): T {
   const transaction = db.transaction(work);
   const wait = lockWaits.get(db);

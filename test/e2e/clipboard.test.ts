@@ -6,8 +6,9 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { until } from '../helpers/children.js';
 import { BIN, Sandbox } from '../helpers/cli.js';
-import { clipboardAvailable, hasCommand, requireService } from '../helpers/services.js';
+import { needing, TMUX, X_CLIPBOARD } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 const display = () => ({ DISPLAY: process.env.DISPLAY, XAUTHORITY: process.env.XAUTHORITY });
@@ -36,22 +37,9 @@ function clearingHelpers(box: Sandbox): number[] {
   return pids;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function needsClipboard(t: import('ava').ExecutionContext): boolean {
-  return requireService(t, 'an X clipboard', clipboardAvailable(), 'apt-get install xvfb xsel; run under xvfb-run');
-}
-
-test.serial(
+needing(X_CLIPBOARD).serial(
   'a pipeline gets no copy unless it asks with --copy; then it is cleared after AKM_CLIPBOARD_SECONDS',
   async (t) => {
-    if (!needsClipboard(t)) return;
     const box = await new Sandbox().init();
     t.teardown(() => box.cleanup());
     copyText('before');
@@ -91,8 +79,7 @@ test.serial(
   },
 );
 
-test.serial('something copied meanwhile is left alone; --quiet never says "copied"', async (t) => {
-  if (!needsClipboard(t)) return;
+needing(X_CLIPBOARD).serial('something copied meanwhile is left alone; --quiet never says "copied"', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
   const created = await box.json(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--copy', '-q'], {
@@ -106,38 +93,39 @@ test.serial('something copied meanwhile is left alone; --quiet never says "copie
   t.is(paste(), 'something else');
 });
 
-test.serial('at a terminal the key string is copied without being asked; with CI set it is not', async (t) => {
-  if (!needsClipboard(t)) return;
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
-  const box = await new Sandbox().init();
-  t.teardown(() => box.cleanup());
-  for (const [name, ci] of [
-    ['by-hand', undefined],
-    ['in-ci', '1'],
-  ] as const) {
-    copyText('before');
-    const env = box.env({ CI: ci, TERM: 'xterm-256color', ...display(), AKM_CLIPBOARD_SECONDS: '0' });
-    const tty = new TmuxSession(box.home, env, [
-      process.execPath,
-      BIN,
-      'create',
-      '--name',
-      name,
-      '--tenant-level',
-      '--expires-in',
-      '5',
-    ]);
-    t.teardown(() => tty.kill());
-    t.is(await tty.exitCode(), 0, tty.screen());
-    const keyString = /key string\s+(key:\S+,tenant id:acme)/.exec(tty.screen())?.[1];
-    t.truthy(keyString, tty.screen());
-    if (ci) t.is(paste(), 'before', 'CI: no copy');
-    else {
-      t.is(paste(), keyString!);
-      t.regex(tty.screen(), /✓ key string copied to the clipboard/);
+needing(X_CLIPBOARD, TMUX).serial(
+  'at a terminal the key string is copied without being asked; with CI set it is not',
+  async (t) => {
+    const box = await new Sandbox().init();
+    t.teardown(() => box.cleanup());
+    for (const [name, ci] of [
+      ['by-hand', undefined],
+      ['in-ci', '1'],
+    ] as const) {
+      copyText('before');
+      const env = box.env({ CI: ci, TERM: 'xterm-256color', ...display(), AKM_CLIPBOARD_SECONDS: '0' });
+      const tty = new TmuxSession(box.home, env, [
+        process.execPath,
+        BIN,
+        'create',
+        '--name',
+        name,
+        '--tenant-level',
+        '--expires-in',
+        '5',
+      ]);
+      t.teardown(() => tty.kill());
+      t.is(await tty.exitCode(), 0, tty.screen());
+      const keyString = /key string\s+(key:\S+,tenant id:acme)/.exec(tty.screen())?.[1];
+      t.truthy(keyString, tty.screen());
+      if (ci) t.is(paste(), 'before', 'CI: no copy');
+      else {
+        t.is(paste(), keyString!);
+        t.regex(tty.screen(), /✓ key string copied to the clipboard/);
+      }
     }
-  }
-});
+  },
+);
 
 test.serial('no clipboard: --copy warns in one line and succeeds; copy fails with a hint to --print', async (t) => {
   const box = await new Sandbox().init();

@@ -3,7 +3,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { Sandbox } from '../helpers/cli.js';
-import { requireService, secretServiceAvailable } from '../helpers/services.js';
+import { needing, SECRET_SERVICE } from '../helpers/services.js';
 
 function keychainEnv(): NodeJS.ProcessEnv {
   return { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS };
@@ -24,11 +24,7 @@ function lookup(account: string): string {
   }).stdout.trim();
 }
 
-test('init puts a new master key in the keychain; later commands read it from there', async (t) => {
-  if (
-    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
-  )
-    return;
+needing(SECRET_SERVICE)('init puts a new master key in the keychain; later commands read it from there', async (t) => {
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
   const env = keychainEnv();
@@ -67,22 +63,4 @@ test('no Secret Service: init says how to go on without one (exit 6)', async (t)
   t.is(result.code, 6, result.stderr);
   t.regex(result.stderr, /OS keychain is not available/);
   t.regex(result.stderr, /--master-key-file/);
-});
-
-test('--master-key-file: created 0600 at init, remembered in the profile', async (t) => {
-  const box = new Sandbox();
-  t.teardown(() => box.cleanup());
-  const file = `${box.home}/keys/master.key`;
-  const env = { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/akm-test-bus' };
-  const init = await box.json(['init', '--tenant', 'acme', '--admin', 'admin@acme.test', '--master-key-file', file], {
-    env,
-  });
-  t.is(init.code, 0, init.stderr);
-  t.is(init.value.masterKey, 'file');
-  const { statSync } = await import('node:fs');
-  t.is(statSync(file).mode & 0o777, 0o600);
-  const created = await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], {
-    env,
-  });
-  t.is(created.code, 0, `the profile remembers the key file: ${created.stderr}`);
 });

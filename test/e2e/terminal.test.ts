@@ -3,10 +3,9 @@
  * relative form beside them, tables that fit the width, a word when another process holds the
  * store, and an interactive `akm init`. Piped runs of the same commands stay exact.
  */
-import test from 'ava';
 import { BIN, Sandbox } from '../helpers/cli.js';
 import { fixture, spawnNode } from '../helpers/children.js';
-import { hasCommand, requireService } from '../helpers/services.js';
+import { needing, TMUX } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 const TZ = 'America/New_York';
@@ -40,10 +39,6 @@ function localIn(timeZone: string, iso: string): string {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
 
-function needsTmux(t: import('ava').ExecutionContext): boolean {
-  return requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux');
-}
-
 async function keysWithLongNames(): Promise<Sandbox> {
   const box = await new Sandbox().init();
   await box.run(['users', 'add', 'someone.with.a.rather.long.address@subdivision.acme.test']);
@@ -67,106 +62,114 @@ async function keysWithLongNames(): Promise<Sandbox> {
   return box;
 }
 
-test('dates on a terminal are local (2030-06-30 23:59), relative beside them where it helps; piped they are ISO', async (t) => {
-  if (!needsTmux(t)) return;
-  const box = await keysWithLongNames();
-  t.teardown(() => box.cleanup());
-  const keys = (await box.json(['list'])).value as Array<{ name: string; expiresAt: string }>;
-  const soon = keys.find((k) => k.name.startsWith('nightly'))!;
+needing(TMUX)(
+  'dates on a terminal are local (2030-06-30 23:59), relative beside them where it helps; piped they are ISO',
+  async (t) => {
+    const box = await keysWithLongNames();
+    t.teardown(() => box.cleanup());
+    const keys = (await box.json(['list'])).value as Array<{ name: string; expiresAt: string }>;
+    const soon = keys.find((k) => k.name.startsWith('nightly'))!;
 
-  const list = await screenOf(t, terminal(box, ['list']));
-  t.regex(list, /2030-06-30 23:59/, 'a key valid through June 30 shows that day, not the next midnight');
-  t.true(list.includes(`${localIn(TZ, soon.expiresAt)} (in 3 days)`), list);
-  t.notRegex(list, /\d{4}-\d\d-\d\dT\d\d:\d\d/, 'no ISO timestamps on a terminal');
+    const list = await screenOf(t, terminal(box, ['list']));
+    t.regex(list, /2030-06-30 23:59/, 'a key valid through June 30 shows that day, not the next midnight');
+    t.true(list.includes(`${localIn(TZ, soon.expiresAt)} (in 3 days)`), list);
+    t.notRegex(list, /\d{4}-\d\d-\d\dT\d\d:\d\d/, 'no ISO timestamps on a terminal');
 
-  const show = await screenOf(t, terminal(box, ['show', 'deploy']));
-  t.regex(show, /expires\s+2030-06-30 23:59 \(in (\d+ years|\d+ months)\)/);
-  t.regex(show, /created\s+\d{4}-\d\d-\d\d \d\d:\d\d \((just now|\d+ seconds ago)\) by admin@acme\.test/);
+    const show = await screenOf(t, terminal(box, ['show', 'deploy']));
+    t.regex(show, /expires\s+2030-06-30 23:59 \(in (\d+ years|\d+ months)\)/);
+    t.regex(show, /created\s+\d{4}-\d\d-\d\d \d\d:\d\d \((just now|\d+ seconds ago)\) by admin@acme\.test/);
 
-  const audit = await screenOf(t, terminal(box, ['audit', '--limit', '1']));
-  t.regex(audit, /\n(\d+\s+)?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+admin@acme\.test\s+key\.create/);
+    const audit = await screenOf(t, terminal(box, ['audit', '--limit', '1']));
+    t.regex(audit, /\n(\d+\s+)?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+admin@acme\.test\s+key\.create/);
 
-  const piped = await box.run(['list'], { env: { TZ } });
-  t.true(piped.stdout.includes(soon.expiresAt), 'piped: the exact ISO-8601 UTC timestamp');
-  t.notRegex(piped.stdout, /\(in \d/);
-});
+    const piped = await box.run(['list'], { env: { TZ } });
+    t.true(piped.stdout.includes(soon.expiresAt), 'piped: the exact ISO-8601 UTC timestamp');
+    t.notRegex(piped.stdout, /\(in \d/);
+  },
+);
 
-test('tables fit the terminal: columns dropped, cells cut with …, no word split; --wide and pipes show everything', async (t) => {
-  if (!needsTmux(t)) return;
-  const box = await keysWithLongNames();
-  t.teardown(() => box.cleanup());
-  for (let i = 0; i < 3; i++) await box.run(['extend', 'deploy', '--days', String(30 + i)]);
+needing(TMUX)(
+  'tables fit the terminal: columns dropped, cells cut with …, no word split; --wide and pipes show everything',
+  async (t) => {
+    const box = await keysWithLongNames();
+    t.teardown(() => box.cleanup());
+    for (let i = 0; i < 3; i++) await box.run(['extend', 'deploy', '--days', String(30 + i)]);
 
-  const medium = await screenOf(t, terminal(box, ['list'], 120));
-  for (const line of medium.split('\n')) t.true(line.length <= 120, `fits 120 columns: ${JSON.stringify(line)}`);
-  t.regex(medium.split('\n')[0]!, /^ACCESS KEY ID\s+NAME\s+STATUS\s+OWNER\s+EXPIRES$/, 'TYPE and LAST USED go first');
-  t.regex(medium, /nightly-export-to-\S*…/);
-  t.regex(medium, /someone\.with\.a\S*…/);
+    const medium = await screenOf(t, terminal(box, ['list'], 120));
+    for (const line of medium.split('\n')) t.true(line.length <= 120, `fits 120 columns: ${JSON.stringify(line)}`);
+    t.regex(medium.split('\n')[0]!, /^ACCESS KEY ID\s+NAME\s+STATUS\s+OWNER\s+EXPIRES$/, 'TYPE and LAST USED go first');
+    t.regex(medium, /nightly-export-to-\S*…/);
+    t.regex(medium, /someone\.with\.a\S*…/);
 
-  const narrow = await screenOf(t, terminal(box, ['list'], 80));
-  const lines = narrow.split('\n');
-  for (const line of lines) t.true(line.length <= 80, `fits 80 columns: ${JSON.stringify(line)}`);
-  t.regex(lines[0]!, /^ACCESS KEY ID\s+NAME\s+STATUS\s+EXPIRES$/, 'then OWNER; every header whole');
-  t.regex(narrow, /nightly-export\S*…\s+active\s+\d{4}-\d\d-\d\d \d\d:\d\d \(in 3 days\)/);
+    const narrow = await screenOf(t, terminal(box, ['list'], 80));
+    const lines = narrow.split('\n');
+    for (const line of lines) t.true(line.length <= 80, `fits 80 columns: ${JSON.stringify(line)}`);
+    t.regex(lines[0]!, /^ACCESS KEY ID\s+NAME\s+STATUS\s+EXPIRES$/, 'then OWNER; every header whole');
+    t.regex(narrow, /nightly-export\S*…\s+active\s+\d{4}-\d\d-\d\d \d\d:\d\d \(in 3 days\)/);
 
-  const audit = await screenOf(t, terminal(box, ['audit'], 100));
-  for (const line of audit.split('\n')) t.true(line.length <= 100, `audit fits 100 columns: ${JSON.stringify(line)}`);
-  t.regex(audit.split('\n')[0]!, /^WHEN\s+ACTOR\s+ACTION\s+TARGET\s+DETAILS\s+FROM$/);
+    const audit = await screenOf(t, terminal(box, ['audit'], 100));
+    for (const line of audit.split('\n')) t.true(line.length <= 100, `audit fits 100 columns: ${JSON.stringify(line)}`);
+    t.regex(audit.split('\n')[0]!, /^WHEN\s+ACTOR\s+ACTION\s+TARGET\s+DETAILS\s+FROM$/);
 
-  const wide = await screenOf(t, terminal(box, ['list', '--wide'], 80));
-  t.regex(wide, /nightly-export-to-the-analytics-warehouse/);
-  t.regex(wide.split('\n')[0]!, /TYPE.*LAST USED/);
-  t.false(wide.includes('…'));
+    const wide = await screenOf(t, terminal(box, ['list', '--wide'], 80));
+    t.regex(wide, /nightly-export-to-the-analytics-warehouse/);
+    t.regex(wide.split('\n')[0]!, /TYPE.*LAST USED/);
+    t.false(wide.includes('…'));
 
-  const piped = await box.run(['list']);
-  t.regex(piped.stdout, /nightly-export-to-the-analytics-warehouse/);
-  t.regex(piped.stdout, /someone\.with\.a\.rather\.long\.address@subdivision\.acme\.test/);
-  t.false(piped.stdout.includes('…'), 'piped output is never cut');
-});
+    const piped = await box.run(['list']);
+    t.regex(piped.stdout, /nightly-export-to-the-analytics-warehouse/);
+    t.regex(piped.stdout, /someone\.with\.a\.rather\.long\.address@subdivision\.acme\.test/);
+    t.false(piped.stdout.includes('…'), 'piped output is never cut');
+  },
+);
 
-test('a locked store: "waiting for another akm process…" on a terminal, then the change goes through', async (t) => {
-  if (!needsTmux(t)) return;
-  const box = await new Sandbox().init();
-  t.teardown(() => box.cleanup());
-  const holder = spawnNode(fixture('lock-holder'), [box.storePath]);
-  t.teardown(() => holder.process.kill());
-  await holder.waitForLine((line) => line === 'locked');
+needing(TMUX)(
+  'a locked store: "waiting for another akm process…" on a terminal, then the change goes through',
+  async (t) => {
+    const box = await new Sandbox().init();
+    t.teardown(() => box.cleanup());
+    const holder = spawnNode(fixture('lock-holder'), [box.storePath]);
+    t.teardown(() => holder.process.kill());
+    await holder.waitForLine((line) => line === 'locked');
 
-  const tty = terminal(box, ['users', 'add', 'waiting@acme.test']);
-  t.teardown(() => tty.kill());
-  await tty.waitFor(/waiting for another akm process to finish with the store…/);
-  const piped = box.run(['users', 'add', 'piped@acme.test']);
-  holder.process.stdin!.end(); // the other process commits and lets go
-  t.is(await tty.exitCode(), 0, tty.screen());
-  t.regex(tty.screen(), /added waiting@acme\.test/);
-  const quiet = await piped;
-  t.is(quiet.code, 0, quiet.stderr);
-  t.notRegex(quiet.stderr, /waiting for/, 'not on a terminal: nothing to say');
-  const users = (await box.json(['users', 'list'])).value.map((u: { email: string }) => u.email);
-  t.deepEqual(users.sort(), ['admin@acme.test', 'piped@acme.test', 'waiting@acme.test']);
-});
+    const tty = terminal(box, ['users', 'add', 'waiting@acme.test']);
+    t.teardown(() => tty.kill());
+    await tty.waitFor(/waiting for another akm process to finish with the store…/);
+    const piped = box.run(['users', 'add', 'piped@acme.test']);
+    holder.process.stdin!.end(); // the other process commits and lets go
+    t.is(await tty.exitCode(), 0, tty.screen());
+    t.regex(tty.screen(), /added waiting@acme\.test/);
+    const quiet = await piped;
+    t.is(quiet.code, 0, quiet.stderr);
+    t.notRegex(quiet.stderr, /waiting for/, 'not on a terminal: nothing to say');
+    const users = (await box.json(['users', 'list'])).value.map((u: { email: string }) => u.email);
+    t.deepEqual(users.sort(), ['admin@acme.test', 'piped@acme.test', 'waiting@acme.test']);
+  },
+);
 
-test('an interactive init asks for the tenant name, suggests an id from it, and asks for the administrator', async (t) => {
-  if (!needsTmux(t)) return;
-  const box = new Sandbox();
-  t.teardown(() => box.cleanup());
-  const tty = terminal(box, ['init']);
-  t.teardown(() => tty.kill());
-  await tty.waitFor(/Tenant name/);
-  tty.type('Ächme Widgets, Inc.');
-  tty.keys('Enter');
-  await tty.waitFor(/Tenant id .*\(achme-widgets-inc\)/);
-  tty.keys('Enter'); // take the suggestion
-  await tty.waitFor(/Email of the first administrator/);
-  tty.type('not an email');
-  tty.keys('Enter');
-  await tty.waitFor(/invalid email address/);
-  for (let i = 0; i < 12; i++) tty.keys('BSpace');
-  tty.type('ops@achme.test');
-  tty.keys('Enter');
-  t.is(await tty.exitCode(), 0, tty.screen());
-  t.regex(tty.screen(), /tenant\s+achme-widgets-inc \(Ächme Widgets, Inc\.\)/);
-  t.notRegex(tty.screen(), /t-[a-z2-7]{8}/, 'no invented id');
-  const me = await box.json(['whoami']);
-  t.like(me.value, { tenantId: 'achme-widgets-inc', tenantName: 'Ächme Widgets, Inc.', actor: 'ops@achme.test' });
-});
+needing(TMUX)(
+  'an interactive init asks for the tenant name, suggests an id from it, and asks for the administrator',
+  async (t) => {
+    const box = new Sandbox();
+    t.teardown(() => box.cleanup());
+    const tty = terminal(box, ['init']);
+    t.teardown(() => tty.kill());
+    await tty.waitFor(/Tenant name/);
+    tty.type('Ächme Widgets, Inc.');
+    tty.keys('Enter');
+    await tty.waitFor(/Tenant id .*\(achme-widgets-inc\)/);
+    tty.keys('Enter'); // take the suggestion
+    await tty.waitFor(/Email of the first administrator/);
+    tty.type('not an email');
+    tty.keys('Enter');
+    await tty.waitFor(/invalid email address/);
+    for (let i = 0; i < 12; i++) tty.keys('BSpace');
+    tty.type('ops@achme.test');
+    tty.keys('Enter');
+    t.is(await tty.exitCode(), 0, tty.screen());
+    t.regex(tty.screen(), /tenant\s+achme-widgets-inc \(Ächme Widgets, Inc\.\)/);
+    t.notRegex(tty.screen(), /t-[a-z2-7]{8}/, 'no invented id');
+    const me = await box.json(['whoami']);
+    t.like(me.value, { tenantId: 'achme-widgets-inc', tenantName: 'Ächme Widgets, Inc.', actor: 'ops@achme.test' });
+  },
+);

@@ -1,7 +1,9 @@
-/** The interactive flows, driven for real in a pseudo-terminal (tmux). */
-import test from 'ava';
+/**
+ * The interactive flows, driven for real in a pseudo-terminal (tmux): what Inquirer draws and
+ * reads, keys, Ctrl-C. Which questions are asked when is tested in-process (test/cli/prompts.test.ts).
+ */
 import { BIN, Sandbox } from '../helpers/cli.js';
-import { hasCommand, requireService } from '../helpers/services.js';
+import { needing, TMUX } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 function session(box: Sandbox, args: string[]): TmuxSession {
@@ -10,8 +12,7 @@ function session(box: Sandbox, args: string[]): TmuxSession {
   return new TmuxSession(box.home, env, [process.execPath, BIN, ...args]);
 }
 
-test('akm create with nothing else walks through every question and confirms a summary', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+needing(TMUX)('akm create with nothing else walks through every question and confirms a summary', async (t) => {
   const box = await new Sandbox().init();
   await box.run(['groups', 'create', 'Deployers']);
   const tty = session(box, ['create', '--no-copy']);
@@ -84,88 +85,75 @@ test('akm create with nothing else walks through every question and confirms a s
   );
 });
 
-test('a missing required value is asked for; the rest come from flags', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
-  const box = await new Sandbox().init();
-  const tty = session(box, ['create', '--name', 'half', '--tenant-level', '--no-copy']);
-  t.teardown(() => {
-    tty.kill();
-    box.cleanup();
-  });
-  await tty.waitFor(/Valid for/);
-  tty.keys('Enter'); // 90 days, the highlighted default
-  t.is(await tty.exitCode(), 0, tty.screen());
-  t.notRegex(tty.screen(), /Type|Groups|Create this key/, 'only the missing value was asked');
-  const [key] = (await box.json(['list'])).value;
-  const days = (Date.parse(key.expiresAt) - Date.now()) / 86_400_000;
-  t.true(days > 89.9 && days <= 90);
-});
+needing(TMUX)(
+  'delete and rotate default to No; declining says "not deleted" / "not rotated" (no error) and exits 130',
+  async (t) => {
+    const box = await new Sandbox().init();
+    t.teardown(() => box.cleanup());
+    const created = await box.json(['create', '--name', 'keep', '--tenant-level', '--expires-in', '5', '--no-copy']);
+    const no = session(box, ['delete', 'keep']);
+    await no.waitFor(/Delete AKM[A-Z2-7]{17} \("keep"\)\? This cannot be undone\. \(y\/N\)/);
+    no.keys('Enter'); // the default
+    t.is(await no.exitCode(), 130);
+    t.regex(no.screen(), /^not deleted$/m);
+    t.notRegex(no.screen(), /error:/);
+    no.kill();
+    t.is((await box.json(['list'])).value.length, 1);
 
-test('delete and rotate default to No; declining says "not deleted" / "not rotated" (no error) and exits 130', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
-  const box = await new Sandbox().init();
-  t.teardown(() => box.cleanup());
-  const created = await box.json(['create', '--name', 'keep', '--tenant-level', '--expires-in', '5', '--no-copy']);
-  const no = session(box, ['delete', 'keep']);
-  await no.waitFor(/Delete AKM[A-Z2-7]{17} \("keep"\)\? This cannot be undone\. \(y\/N\)/);
-  no.keys('Enter'); // the default
-  t.is(await no.exitCode(), 130);
-  t.regex(no.screen(), /^not deleted$/m);
-  t.notRegex(no.screen(), /error:/);
-  no.kill();
-  t.is((await box.json(['list'])).value.length, 1);
+    const rotate = session(box, ['rotate', 'keep', '--no-copy']);
+    await rotate.waitFor(/Issue a new secret for keep\? The old one stops working at once\. \(y\/N\)/);
+    rotate.keys('Enter');
+    t.is(await rotate.exitCode(), 130);
+    t.regex(rotate.screen(), /^not rotated$/m);
+    t.notRegex(rotate.screen(), /error:/);
+    rotate.kill();
+    const stillValid = await box.run(['verify'], { input: created.value.keyString });
+    t.is(stillValid.code, 0, 'declining changed nothing: the secret still works');
 
-  const rotate = session(box, ['rotate', 'keep', '--no-copy']);
-  await rotate.waitFor(/Issue a new secret for keep\? The old one stops working at once\. \(y\/N\)/);
-  rotate.keys('Enter');
-  t.is(await rotate.exitCode(), 130);
-  t.regex(rotate.screen(), /^not rotated$/m);
-  t.notRegex(rotate.screen(), /error:/);
-  rotate.kill();
-  const stillValid = await box.run(['verify'], { input: created.value.keyString });
-  t.is(stillValid.code, 0, 'declining changed nothing: the secret still works');
+    const interrupted = session(box, ['create']);
+    await interrupted.waitFor(/Owner/);
+    interrupted.keys('C-c');
+    t.is(await interrupted.exitCode(), 130);
+    interrupted.kill();
 
-  const interrupted = session(box, ['create']);
-  await interrupted.waitFor(/Owner/);
-  interrupted.keys('C-c');
-  t.is(await interrupted.exitCode(), 130);
-  interrupted.kill();
+    const yes = session(box, ['delete', 'keep']);
+    await yes.waitFor(/This cannot be undone/);
+    yes.type('y');
+    yes.keys('Enter');
+    t.is(await yes.exitCode(), 0);
+    yes.kill();
+    t.is((await box.json(['list'])).value.length, 0);
+  },
+);
 
-  const yes = session(box, ['delete', 'keep']);
-  await yes.waitFor(/This cannot be undone/);
-  yes.type('y');
-  yes.keys('Enter');
-  t.is(await yes.exitCode(), 0);
-  yes.kill();
-  t.is((await box.json(['list'])).value.length, 0);
-});
-
-test('the wizard checks each answer as given: an owner at 2/2 cannot be picked, a taken name is refused at once', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
-  const box = await new Sandbox().init();
-  t.teardown(() => box.cleanup());
-  for (const user of ['full@acme.test', 'free@acme.test']) await box.run(['users', 'add', user]);
-  for (const name of ['one', 'two'])
-    await box.run(['create', '--name', name, '--owner', 'full@acme.test', '--expires-in', '5', '--no-copy']);
-  await box.run(['create', '--name', 'taken', '--owner', 'free@acme.test', '--expires-in', '5', '--no-copy']);
-  const tty = session(box, ['create', '--expires-in', '30', '--no-copy']);
-  t.teardown(() => tty.kill());
-  const owners = await tty.waitFor(/full@acme\.test/);
-  t.regex(owners, /full@acme\.test \(2\/2 keys\).*already owns 2 keys/);
-  // admin@acme.test, free@acme.test, full@acme.test, tenant-level: the cursor skips full
-  tty.keys('Down', 'Down');
-  await tty.waitFor(/❯ \(tenant-level key, no owner\)/);
-  tty.keys('Up');
-  await tty.waitFor(/❯ free@acme\.test/);
-  tty.keys('Enter');
-  await tty.waitFor(/Name/);
-  tty.type('TAKEN');
-  tty.keys('Enter');
-  await tty.waitFor(/a key named "TAKEN" already exists for free@acme\.test/);
-  for (let i = 0; i < 5; i++) tty.keys('BSpace');
-  tty.type('second');
-  tty.keys('Enter');
-  t.is(await tty.exitCode(), 0, tty.screen());
-  const keys = (await box.json(['list', '--owner', 'free@acme.test'])).value;
-  t.deepEqual(keys.map((k: { name: string }) => k.name).sort(), ['second', 'taken']);
-});
+needing(TMUX)(
+  'the wizard checks each answer as given: an owner at 2/2 cannot be picked, a taken name is refused at once',
+  async (t) => {
+    const box = await new Sandbox().init();
+    t.teardown(() => box.cleanup());
+    for (const user of ['full@acme.test', 'free@acme.test']) await box.run(['users', 'add', user]);
+    for (const name of ['one', 'two'])
+      await box.run(['create', '--name', name, '--owner', 'full@acme.test', '--expires-in', '5', '--no-copy']);
+    await box.run(['create', '--name', 'taken', '--owner', 'free@acme.test', '--expires-in', '5', '--no-copy']);
+    const tty = session(box, ['create', '--expires-in', '30', '--no-copy']);
+    t.teardown(() => tty.kill());
+    const owners = await tty.waitFor(/full@acme\.test/);
+    t.regex(owners, /full@acme\.test \(2\/2 keys\).*already owns 2 keys/);
+    // admin@acme.test, free@acme.test, full@acme.test, tenant-level: the cursor skips full
+    tty.keys('Down', 'Down');
+    await tty.waitFor(/❯ \(tenant-level key, no owner\)/);
+    tty.keys('Up');
+    await tty.waitFor(/❯ free@acme\.test/);
+    tty.keys('Enter');
+    await tty.waitFor(/Name/);
+    tty.type('TAKEN');
+    tty.keys('Enter');
+    await tty.waitFor(/a key named "TAKEN" already exists for free@acme\.test/);
+    for (let i = 0; i < 5; i++) tty.keys('BSpace');
+    tty.type('second');
+    tty.keys('Enter');
+    t.is(await tty.exitCode(), 0, tty.screen());
+    const keys = (await box.json(['list', '--owner', 'free@acme.test'])).value;
+    t.deepEqual(keys.map((k: { name: string }) => k.name).sort(), ['second', 'taken']);
+  },
+);

@@ -94,3 +94,34 @@ export function envInt(name: string, fallback: number): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls until `probe` returns something truthy, and returns it; fails after `timeoutMs`.
+ * Waiting on the condition itself, not a fixed time, keeps a check as strong on a slow machine.
+ */
+export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * The most calls in flight at one moment, from their start (t0) and end (t1) times: a race
+ * test asserts it, so a slow start cannot turn the race into calls made one after another.
+ */
+export function mostAtOnce(calls: Array<{ t0: number; t1: number }>): number {
+  const events = calls.flatMap((c) => [
+    { at: c.t0, step: 1 },
+    { at: c.t1, step: -1 },
+  ]);
+  // At equal times an end comes first: touching intervals did not overlap.
+  events.sort((a, b) => a.at - b.at || a.step - b.step);
+  let now = 0;
+  let most = 0;
+  for (const e of events) most = Math.max(most, (now += e.step));
+  return most;
+}

@@ -1,16 +1,17 @@
 /**
- * End-to-end runs of the real binary (bin/akm.js) with a temp HOME, CI=1 and NO_COLOR=1,
- * as DESIGN.md asks: what a script or pipeline would see.
+ * A sandbox for CLI tests: its own HOME, XDG folders and master key, with CI=1 and NO_COLOR=1
+ * (what a script or pipeline sees). `akm()` runs the CLI in this process (test/helpers/akm.ts,
+ * the default for new tests); `run()` spawns the real binary, for what only a process shows.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runAkm, type AkmResult, type RunAkmOptions } from './akm.js';
+import { BIN } from './paths.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const BIN = join(ROOT, 'bin', 'akm.js');
+export { BIN, ROOT } from './paths.js';
 
 export interface RunResult {
   code: number;
@@ -46,7 +47,6 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<RunRe
   });
 }
 
-/** A sandbox: its own HOME/XDG folders and master key, so runs never touch the real user's. */
 export class Sandbox {
   readonly home: string;
   readonly masterKey = randomBytes(32).toString('base64');
@@ -74,11 +74,23 @@ export class Sandbox {
     return merged;
   }
 
+  /** In-process: `env` is merged over the sandbox's (a key set to undefined is removed). */
+  akm(args: string[], options: RunAkmOptions = {}): Promise<AkmResult> {
+    return runAkm(args, { ...options, env: this.env(options.env) });
+  }
+
+  /** In-process with --json: the parsed stdout as `value`. */
+  async akmJson<T = any>(args: string[], options: RunAkmOptions = {}): Promise<AkmResult & { value: T }> {
+    const result = await this.akm([...args, '--json'], options);
+    return { ...result, value: result.json<T>() };
+  }
+
+  /** The real binary in a child process. */
   run(args: string[], options: RunOptions = {}): Promise<RunResult> {
     return runNode([BIN, ...args], { ...options, env: this.env(options.env) });
   }
 
-  /** run and parse stdout as JSON (adds --json) */
+  /** the real binary with --json: the parsed stdout as `value` */
   async json<T = any>(args: string[], options: RunOptions = {}): Promise<{ code: number; value: T; stderr: string }> {
     const result = await this.run([...args, '--json'], options);
     let value: T;
@@ -90,8 +102,9 @@ export class Sandbox {
     return { code: result.code, value, stderr: result.stderr };
   }
 
+  /** tenant acme with admin@acme.test, made in-process */
   async init(): Promise<this> {
-    const result = await this.run(['init', '--tenant', 'acme', '--admin', 'admin@acme.test']);
+    const result = await this.akm(['init', '--tenant', 'acme', '--admin', 'admin@acme.test']);
     if (result.code !== 0) throw new Error(`init failed: ${result.stderr}`);
     return this;
   }

@@ -12,7 +12,7 @@ export class TmuxSession {
   private readonly exitFile: string;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     env: NodeJS.ProcessEnv,
     command: string[],
     /** the terminal's size: 160 × 50 unless a test needs another (a narrow terminal) */

@@ -2,9 +2,8 @@
  * A standard SigV4 client from outside: curl --aws-sigv4 "aws:amz:us-east-1:akm". The
  * credentials go to curl through a config file on stdin (-K -), never through its argv.
  */
-import test from 'ava';
 import { spawn } from 'node:child_process';
-import { hasCommand, requireService } from '../helpers/services.js';
+import { needing, CURL } from '../helpers/services.js';
 import { serverFixture } from '../helpers/server.js';
 
 function curl(args: string[], user: string): Promise<{ code: number; status: number; body: string }> {
@@ -27,8 +26,7 @@ function curl(args: string[], user: string): Promise<{ code: number; status: num
   });
 }
 
-test('curl --aws-sigv4 lists keys, creates a group, and reads a key by a name with a space', async (t) => {
-  if (!requireService(t, 'curl', hasCommand('curl'), 'apt-get install curl')) return;
+needing(CURL)('curl --aws-sigv4 lists keys, creates a group, and reads a key by a name with a space', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
   const user = `${fx.admin.accessKeyId}:${fx.admin.secretKey}`;
@@ -63,8 +61,7 @@ test('curl --aws-sigv4 lists keys, creates a group, and reads a key by a name wi
   t.is(JSON.parse(shown.body).name, 'deploy bot');
 });
 
-test('curl with a wrong secret is refused with 401', async (t) => {
-  if (!requireService(t, 'curl', hasCommand('curl'), 'apt-get install curl')) return;
+needing(CURL)('curl with a wrong secret is refused with 401', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
   const reply = await curl([`${fx.url}/v1/keys`], `${fx.admin.accessKeyId}:${fx.admin.secretKey.slice(0, -1)}x`);

@@ -7,6 +7,7 @@ import test from 'ava';
 import { connect } from 'node:net';
 import { startServer } from '../../src/server/server.js';
 import { assertTransportAllowed, parseListen } from '../../src/server/listen.js';
+import { until } from '../helpers/children.js';
 import { rawRequest, serverFixture, signedHeaders } from '../helpers/server.js';
 
 function signedPost(url: string, key: { accessKeyId: string; secretKey: string }, path: string, body: string) {
@@ -177,18 +178,21 @@ test('a truncated request (client gone mid-body) is settled, and the server keep
   const { port } = new URL(fx.url);
   await new Promise<void>((resolve) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
+      // "100 Continue" comes back once the server has parsed the headers: only then leave mid-body.
       socket.write(
-        'POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"keyStr',
+        'POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n' +
+          'Expect: 100-continue\r\n\r\n',
       );
-      setTimeout(() => socket.destroy(), 100);
+      socket.once('data', () => {
+        socket.write('{"keyStr');
+        socket.destroy();
+      });
     });
     socket.on('error', () => {});
     socket.on('close', () => resolve());
   });
-  await new Promise((r) => setTimeout(r, 100));
-  t.like(
-    fx.logs.find((l) => l.path === '/v1/verify'),
-    { status: 400 },
-  );
+  t.like(await until(() => fx.logs.find((l) => l.path === '/v1/verify'), 'the log line of the truncated request'), {
+    status: 400,
+  });
   t.is((await rawRequest(fx.url, { path: '/healthz' })).status, 200);
 });

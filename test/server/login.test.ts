@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runNode } from '../helpers/cli.js';
 import { spawnServe, type ServeProcess } from '../helpers/serveProcess.js';
-import { hasCommand, requireService, secretServiceAvailable } from '../helpers/services.js';
+import { needing, TMUX, SECRET_SERVICE } from '../helpers/services.js';
 import { TmuxSession } from '../helpers/tmux.js';
 
 const keychainEnv = () => ({ DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS });
@@ -31,110 +31,105 @@ async function json(server: ServeProcess, args: string[], env: NodeJS.ProcessEnv
   return { code: result.code, value, stderr: result.stderr };
 }
 
-test('login into the keychain, then every lifecycle command through the server, then logout', async (t) => {
-  if (
-    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
-  )
-    return;
-  const server = await spawnServe();
-  t.teardown(server.stop);
-  const profile = ['--profile', `login-${process.pid}`];
-  t.teardown(() => void akm(server, [...profile, 'logout']));
+needing(SECRET_SERVICE)(
+  'login into the keychain, then every lifecycle command through the server, then logout',
+  async (t) => {
+    const server = await spawnServe();
+    t.teardown(server.stop);
+    const profile = ['--profile', `login-${process.pid}`];
+    t.teardown(() => void akm(server, [...profile, 'logout']));
 
-  const login = await akm(server, [...profile, 'login', server.url, '--access-key-id', server.admin.accessKeyId], {
-    input: server.admin.secretKey,
-  });
-  t.is(login.code, 0, login.stderr);
-  t.regex(login.stdout, /signed in as\s+admin@acme\.test/);
-  t.regex(login.stdout, /credentials\s+OS keychain/);
-  // The profile names the server; no secret is written to any file.
-  const config = readFileSync(join(server.clientHome, '.config', 'akm', 'config.json'), 'utf8');
-  t.true(config.includes(server.url));
-  t.false(config.includes(server.admin.secretKey));
+    const login = await akm(server, [...profile, 'login', server.url, '--access-key-id', server.admin.accessKeyId], {
+      input: server.admin.secretKey,
+    });
+    t.is(login.code, 0, login.stderr);
+    t.regex(login.stdout, /signed in as\s+admin@acme\.test/);
+    t.regex(login.stdout, /credentials\s+OS keychain/);
+    // The profile names the server; no secret is written to any file.
+    const config = readFileSync(join(server.clientHome, '.config', 'akm', 'config.json'), 'utf8');
+    t.true(config.includes(server.url));
+    t.false(config.includes(server.admin.secretKey));
 
-  const me = await json(server, [...profile, 'whoami']);
-  t.is(me.code, 0, me.stderr);
-  t.like(me.value, { actor: 'admin@acme.test', tenantId: 'acme', mode: 'remote', store: server.url, admin: true });
-  t.regex(me.value.credentials, /OS keychain/);
+    const me = await json(server, [...profile, 'whoami']);
+    t.is(me.code, 0, me.stderr);
+    t.like(me.value, { actor: 'admin@acme.test', tenantId: 'acme', mode: 'remote', store: server.url, admin: true });
+    t.regex(me.value.credentials, /OS keychain/);
 
-  t.is((await akm(server, [...profile, 'users', 'add', 'ops@acme.test', '--name', 'Ops'])).code, 0);
-  t.is((await akm(server, [...profile, 'roles', 'create', 'Deployer', '--permission', 'deploy:run'])).code, 0);
-  t.is((await akm(server, [...profile, 'groups', 'create', 'Release'])).code, 0);
-  t.is((await akm(server, [...profile, 'groups', 'add-member', 'Release', 'ops@acme.test'])).code, 0);
-  t.is((await akm(server, [...profile, 'groups', 'add-role', 'Release', 'Deployer'])).code, 0);
+    t.is((await akm(server, [...profile, 'users', 'add', 'ops@acme.test', '--name', 'Ops'])).code, 0);
+    t.is((await akm(server, [...profile, 'roles', 'create', 'Deployer', '--permission', 'deploy:run'])).code, 0);
+    t.is((await akm(server, [...profile, 'groups', 'create', 'Release'])).code, 0);
+    t.is((await akm(server, [...profile, 'groups', 'add-member', 'Release', 'ops@acme.test'])).code, 0);
+    t.is((await akm(server, [...profile, 'groups', 'add-role', 'Release', 'Deployer'])).code, 0);
 
-  const created = await json(server, [
-    ...profile,
-    'create',
-    '--name',
-    'deploy-bot',
-    '--owner',
-    'ops@acme.test',
-    '--expires-in',
-    '30',
-    '--role',
-    'ReadOnly',
-    '--no-copy',
-  ]);
-  t.is(created.code, 0, created.stderr);
-  t.regex(created.value.secretKey, /^akms_/);
-  const id: string = created.value.accessKeyId;
+    const created = await json(server, [
+      ...profile,
+      'create',
+      '--name',
+      'deploy-bot',
+      '--owner',
+      'ops@acme.test',
+      '--expires-in',
+      '30',
+      '--role',
+      'ReadOnly',
+      '--no-copy',
+    ]);
+    t.is(created.code, 0, created.stderr);
+    t.regex(created.value.secretKey, /^akms_/);
+    const id: string = created.value.accessKeyId;
 
-  const listed = await json(server, [...profile, 'list', '--owner', 'ops@acme.test']);
-  t.deepEqual(
-    listed.value.map((k: { accessKeyId: string }) => k.accessKeyId),
-    [id],
-  );
-  t.is((await json(server, [...profile, 'show', 'deploy-bot'])).value.accessKeyId, id);
-  t.is((await akm(server, [...profile, 'extend', id, '--days', '60'])).code, 0);
-  t.is((await akm(server, [...profile, 'assign', id, '--group', 'Release'])).code, 0);
-  const permissions = await json(server, [...profile, 'permissions', id]);
-  t.true(JSON.stringify(permissions.value).includes('deploy:run'));
-  const rotated = await json(server, [...profile, 'rotate', id, '--no-copy', '--yes']);
-  t.is(rotated.code, 0, rotated.stderr);
-  t.not(rotated.value.secretKey, created.value.secretKey);
-  const copied = await akm(server, [...profile, 'copy', id, '--print']);
-  t.regex(copied.stdout, new RegExp(`^key:${id}::akmenc1_`));
-  t.is((await akm(server, [...profile, 'verify'], { input: rotated.value.keyString })).code, 0);
-  t.is((await akm(server, [...profile, 'deactivate', id])).code, 0);
-  t.is((await akm(server, [...profile, 'verify'], { input: rotated.value.keyString })).code, 5);
-  t.is((await akm(server, [...profile, 'activate', id])).code, 0);
+    const listed = await json(server, [...profile, 'list', '--owner', 'ops@acme.test']);
+    t.deepEqual(
+      listed.value.map((k: { accessKeyId: string }) => k.accessKeyId),
+      [id],
+    );
+    t.is((await json(server, [...profile, 'show', 'deploy-bot'])).value.accessKeyId, id);
+    t.is((await akm(server, [...profile, 'extend', id, '--days', '60'])).code, 0);
+    t.is((await akm(server, [...profile, 'assign', id, '--group', 'Release'])).code, 0);
+    const permissions = await json(server, [...profile, 'permissions', id]);
+    t.true(JSON.stringify(permissions.value).includes('deploy:run'));
+    const rotated = await json(server, [...profile, 'rotate', id, '--no-copy', '--yes']);
+    t.is(rotated.code, 0, rotated.stderr);
+    t.not(rotated.value.secretKey, created.value.secretKey);
+    const copied = await akm(server, [...profile, 'copy', id, '--print']);
+    t.regex(copied.stdout, new RegExp(`^key:${id}::akmenc1_`));
+    t.is((await akm(server, [...profile, 'verify'], { input: rotated.value.keyString })).code, 0);
+    t.is((await akm(server, [...profile, 'deactivate', id])).code, 0);
+    t.is((await akm(server, [...profile, 'verify'], { input: rotated.value.keyString })).code, 5);
+    t.is((await akm(server, [...profile, 'activate', id])).code, 0);
 
-  // The same exit codes as locally: not found 3, conflict 4, usage 2.
-  t.is((await akm(server, [...profile, 'show', 'AKMAAAAAAAAAAAAAAAAB'])).code, 3);
-  t.is((await akm(server, [...profile, 'users', 'add', 'ops@acme.test'])).code, 4);
-  t.is(
-    (
-      await akm(server, [
-        ...profile,
-        'create',
-        '--name',
-        'x',
-        '--tenant-level',
-        '--expires-on',
-        '2001-01-01',
-        '--no-copy',
-      ])
-    ).code,
-    2,
-  );
+    // The same exit codes as locally: not found 3, conflict 4, usage 2.
+    t.is((await akm(server, [...profile, 'show', 'AKMAAAAAAAAAAAAAAAAB'])).code, 3);
+    t.is((await akm(server, [...profile, 'users', 'add', 'ops@acme.test'])).code, 4);
+    t.is(
+      (
+        await akm(server, [
+          ...profile,
+          'create',
+          '--name',
+          'x',
+          '--tenant-level',
+          '--expires-on',
+          '2001-01-01',
+          '--no-copy',
+        ])
+      ).code,
+      2,
+    );
 
-  t.is((await akm(server, [...profile, 'delete', id, '--yes'])).code, 0);
-  t.is((await akm(server, [...profile, 'show', id])).code, 3);
+    t.is((await akm(server, [...profile, 'delete', id, '--yes'])).code, 0);
+    t.is((await akm(server, [...profile, 'show', id])).code, 3);
 
-  const logout = await akm(server, [...profile, 'logout']);
-  t.is(logout.code, 0, logout.stderr);
-  t.regex(logout.stderr, /removed the credentials from OS keychain/);
-  const after = await akm(server, [...profile, 'list']);
-  t.is(after.code, 5);
-  t.regex(after.stderr, /not logged in to http:\/\/127\.0\.0\.1:\d+/);
-});
+    const logout = await akm(server, [...profile, 'logout']);
+    t.is(logout.code, 0, logout.stderr);
+    t.regex(logout.stderr, /removed the credentials from OS keychain/);
+    const after = await akm(server, [...profile, 'list']);
+    t.is(after.code, 5);
+    t.regex(after.stderr, /not logged in to http:\/\/127\.0\.0\.1:\d+/);
+  },
+);
 
-test('login refuses credentials the server refuses, and stores nothing', async (t) => {
-  if (
-    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
-  )
-    return;
+needing(SECRET_SERVICE)('login refuses credentials the server refuses, and stores nothing', async (t) => {
   const server = await spawnServe();
   t.teardown(server.stop);
   const profile = ['--profile', `refused-${process.pid}`];
@@ -202,12 +197,7 @@ test('an unreachable server is exit 6 with its URL in the message', async (t) =>
   await server.stop();
 });
 
-test('interactive login in a terminal: asks for the id and, hidden, the secret', async (t) => {
-  if (
-    !requireService(t, 'Secret Service', secretServiceAvailable(), 'apt-get install gnome-keyring dbus libsecret-tools')
-  )
-    return;
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
+needing(SECRET_SERVICE, TMUX)('interactive login in a terminal: asks for the id and, hidden, the secret', async (t) => {
   const server = await spawnServe();
   const profile = `tty-${process.pid}`;
   // CI set to empty, not unset: tmux would otherwise pass on the CI of the process that started it.
@@ -239,31 +229,33 @@ test('interactive login in a terminal: asks for the id and, hidden, the secret',
   t.is(me.value.actor, 'admin@acme.test');
 });
 
-test('interactive login: a pasted key string is masked as it is typed and split into id and secret', async (t) => {
-  if (!requireService(t, 'tmux', hasCommand('tmux'), 'apt-get install tmux')) return;
-  const server = await spawnServe();
-  const env = server.clientEnv({ CI: '', TERM: 'xterm-256color' });
-  const tty = new TmuxSession(server.clientHome, env, [
-    process.execPath,
-    BIN,
-    'login',
-    server.url,
-    '--insecure-storage',
-  ]);
-  t.teardown(async () => {
-    tty.kill();
-    await server.stop();
-  });
-  await tty.waitFor(/Access key id \(or paste the whole key string\)/);
-  tty.type(server.admin.keyString); // what akm create puts on the clipboard
-  await tty.waitFor(new RegExp(`key:${server.admin.accessKeyId}::\\*{10}`));
-  t.false(tty.screen().includes(server.admin.secretKey), 'masked while typed');
-  tty.keys('Enter');
-  t.is(await tty.exitCode(), 0, tty.screen());
-  const screen = tty.screen();
-  t.regex(screen, /logged in/);
-  t.notRegex(screen, /Secret access key/, 'the secret came with the key string: not asked again');
-  t.false(screen.includes(server.admin.secretKey), 'the secret never shows, not even after Enter');
-  const me = await json(server, ['whoami']);
-  t.is(me.value.actor, 'admin@acme.test');
-});
+needing(TMUX)(
+  'interactive login: a pasted key string is masked as it is typed and split into id and secret',
+  async (t) => {
+    const server = await spawnServe();
+    const env = server.clientEnv({ CI: '', TERM: 'xterm-256color' });
+    const tty = new TmuxSession(server.clientHome, env, [
+      process.execPath,
+      BIN,
+      'login',
+      server.url,
+      '--insecure-storage',
+    ]);
+    t.teardown(async () => {
+      tty.kill();
+      await server.stop();
+    });
+    await tty.waitFor(/Access key id \(or paste the whole key string\)/);
+    tty.type(server.admin.keyString); // what akm create puts on the clipboard
+    await tty.waitFor(new RegExp(`key:${server.admin.accessKeyId}::\\*{10}`));
+    t.false(tty.screen().includes(server.admin.secretKey), 'masked while typed');
+    tty.keys('Enter');
+    t.is(await tty.exitCode(), 0, tty.screen());
+    const screen = tty.screen();
+    t.regex(screen, /logged in/);
+    t.notRegex(screen, /Secret access key/, 'the secret came with the key string: not asked again');
+    t.false(screen.includes(server.admin.secretKey), 'the secret never shows, not even after Enter');
+    const me = await json(server, ['whoami']);
+    t.is(me.value.actor, 'admin@acme.test');
+  },
+);

@@ -3,14 +3,13 @@
  * NODE_EXTRA_CA_CERTS talk to `akm serve --tls-cert/--tls-key`; a client that does not trust
  * the certificate gets exit 6 with a hint, never a silent downgrade.
  */
-import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNode, BIN } from '../helpers/cli.js';
 import { spawnServe } from '../helpers/serveProcess.js';
-import { hasCommand, requireService } from '../helpers/services.js';
+import { needing, CURL, OPENSSL } from '../helpers/services.js';
 
 function makeCertificate(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
@@ -42,45 +41,44 @@ function makeCertificate(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-test('akm serve over HTTPS: curl and the akm CLI talk to it; an untrusted certificate is exit 6', async (t) => {
-  if (
-    !requireService(t, 'openssl and curl', hasCommand('openssl') && hasCommand('curl'), 'apt-get install openssl curl')
-  )
-    return;
-  const dir = mkdtempSync(join(tmpdir(), 'akm-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const { cert, key } = makeCertificate(dir);
-  const server = await spawnServe(['--tls-cert', cert, '--tls-key', key]);
-  t.teardown(server.stop);
-  t.regex(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+needing(OPENSSL, CURL)(
+  'akm serve over HTTPS: curl and the akm CLI talk to it; an untrusted certificate is exit 6',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'akm-tls-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const { cert, key } = makeCertificate(dir);
+    const server = await spawnServe(['--tls-cert', cert, '--tls-key', key]);
+    t.teardown(server.stop);
+    t.regex(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
 
-  const curl = spawnSync(
-    'curl',
-    ['-sS', '--cacert', cert, '-K', '-', '--aws-sigv4', 'aws:amz:us-east-1:akm', `${server.url}/v1/keys`],
-    {
-      input: `user = "${server.admin.accessKeyId}:${server.admin.secretKey}"\n`,
-      encoding: 'utf8',
-      timeout: 20_000,
-    },
-  );
-  t.is(curl.status, 0, curl.stderr);
-  t.is(JSON.parse(curl.stdout).items[0].accessKeyId, server.admin.accessKeyId);
+    const curl = spawnSync(
+      'curl',
+      ['-sS', '--cacert', cert, '-K', '-', '--aws-sigv4', 'aws:amz:us-east-1:akm', `${server.url}/v1/keys`],
+      {
+        input: `user = "${server.admin.accessKeyId}:${server.admin.secretKey}"\n`,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    t.is(curl.status, 0, curl.stderr);
+    t.is(JSON.parse(curl.stdout).items[0].accessKeyId, server.admin.accessKeyId);
 
-  const env = server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString, NODE_EXTRA_CA_CERTS: cert });
-  const whoami = await runNode([BIN, '--store', server.url, 'whoami', '--json'], { env });
-  t.is(whoami.code, 0, whoami.stderr);
-  t.like(JSON.parse(whoami.stdout), {
-    actor: 'admin@acme.test',
-    mode: 'remote',
-    store: server.url,
-    credentials: 'environment (AKM_CREDENTIALS)',
-  });
+    const env = server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString, NODE_EXTRA_CA_CERTS: cert });
+    const whoami = await runNode([BIN, '--store', server.url, 'whoami', '--json'], { env });
+    t.is(whoami.code, 0, whoami.stderr);
+    t.like(JSON.parse(whoami.stdout), {
+      actor: 'admin@acme.test',
+      mode: 'remote',
+      store: server.url,
+      credentials: 'environment (AKM_CREDENTIALS)',
+    });
 
-  const untrusted = await runNode([BIN, '--store', server.url, 'list'], {
-    env: server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString }),
-  });
-  t.is(untrusted.code, 6);
-  t.true(untrusted.stderr.includes(server.url));
-  t.regex(untrusted.stderr, /NODE_EXTRA_CA_CERTS/);
-  t.false(untrusted.stderr.includes(server.admin.secretKey));
-});
+    const untrusted = await runNode([BIN, '--store', server.url, 'list'], {
+      env: server.clientEnv({ AKM_CREDENTIALS: server.admin.keyString }),
+    });
+    t.is(untrusted.code, 6);
+    t.true(untrusted.stderr.includes(server.url));
+    t.regex(untrusted.stderr, /NODE_EXTRA_CA_CERTS/);
+    t.false(untrusted.stderr.includes(server.admin.secretKey));
+  },
+);

@@ -6,7 +6,7 @@ import test from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSecret, digestMatches } from '../../src/crypto/seal.js';
-import { envInt, fixture, spawnNode, type Child } from '../helpers/children.js';
+import { envInt, fixture, mostAtOnce, spawnNode, type Child } from '../helpers/children.js';
 import { rawDb } from '../helpers/db.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
 import { auditRecords, keysOf } from '../helpers/service.js';
@@ -52,6 +52,7 @@ test('8 processes create keys for the same user at the same moment: exactly 2 su
     round: number;
     worker: number;
     t0: number;
+    t1: number;
     ok: boolean;
     id?: string;
     error?: ErrorInfo;
@@ -71,9 +72,13 @@ test('8 processes create keys for the same user at the same moment: exactly 2 su
       t.is(r.error?.code, 'key_limit');
       t.false(/SQLITE_BUSY|locked/i.test(r.error?.message ?? ''), r.error?.message);
     }
+    // Three callers at once is the smallest race for two slots; fewer would test nothing.
+    const together = mostAtOnce(results);
+    t.true(together >= 3, `round ${round}: only ${together} of the 8 calls were in flight at once`);
     const starts = results.map((r) => r.t0);
     t.log(
-      `round ${round}: 2 created, 6 refused (key_limit); the 8 calls started within ${(Math.max(...starts) - Math.min(...starts)).toFixed(2)} ms`,
+      `round ${round}: 2 created, 6 refused (key_limit); the 8 calls started within ` +
+        `${(Math.max(...starts) - Math.min(...starts)).toFixed(2)} ms, ${together} in flight at once`,
     );
   }
   const exits = await Promise.all(children.map((c) => c.exited));
@@ -124,6 +129,13 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
   exits.forEach((e, i) => t.is(e.code, 0, children[i]!.stderr()));
 
   const ops = children.flatMap((c) => parsed<MixOp>(c).filter((o) => 'op' in o));
+  // The workers really ran side by side: a moment when all of them were at work, and calls
+  // waiting on each other (a run where they took turns would test no concurrency at all).
+  const spans = children.map((c) => parsed<MixOp>(c).filter((o) => 'op' in o));
+  const allAtWork = Math.max(...spans.map((s) => s[0]!.t0)) < Math.min(...spans.map((s) => s.at(-1)!.t1));
+  t.true(allAtWork, 'every worker was running at one moment');
+  const together = mostAtOnce(ops);
+  t.true(together >= 4, `at most ${together} calls were in flight at once`);
   const acked = ops.filter((o) => o.ok);
   const failures = ops.filter((o) => !o.ok);
   const bad = failures.filter((o) => unexpected(o.error!));
@@ -226,7 +238,7 @@ test('8 processes mixing create/rotate/deactivate/delete: no SQLITE_BUSY, the li
   const count = (list: MixOp[], op: string) => list.filter((o) => o.op === op).length;
   const refusedLimit = failures.filter((o) => o.error?.code === 'key_limit').length;
   t.log(
-    `${WORKERS} processes × ${SECONDS} s: ${ops.length} operations (${(ops.length / SECONDS).toFixed(0)}/s); acknowledged ${count(acked, 'create')} create, ${count(acked, 'rotate')} rotate, ${count(acked, 'deactivate')} deactivate, ${count(acked, 'delete')} delete; refused ${refusedLimit} by the two-key limit, ${failures.length - refusedLimit} on keys deleted meanwhile; 0 SQLITE_BUSY; ${records.length} audit records replayed, limit peak ${maxOwned}/2, ${rows.length} keys at the end`,
+    `${WORKERS} processes × ${SECONDS} s: ${ops.length} operations (${(ops.length / SECONDS).toFixed(0)}/s); acknowledged ${count(acked, 'create')} create, ${count(acked, 'rotate')} rotate, ${count(acked, 'deactivate')} deactivate, ${count(acked, 'delete')} delete; refused ${refusedLimit} by the two-key limit, up to ${together} calls in flight at once, ${failures.length - refusedLimit} on keys deleted meanwhile; 0 SQLITE_BUSY; ${records.length} audit records replayed, limit peak ${maxOwned}/2, ${rows.length} keys at the end`,
   );
   t.true(
     count(acked, 'create') > 0 && count(acked, 'rotate') > 0 && count(acked, 'delete') > 0,

@@ -10,7 +10,7 @@ import { LocalService } from '../../src/service/local/service.js';
 import type { MailSettings } from '../../src/notify/smtp.js';
 import type { NotifyExpiringResult } from '../../src/service/types.js';
 import { actingAs } from '../helpers/acting.js';
-import { fixture, spawnNode } from '../helpers/children.js';
+import { fixture, mostAtOnce, spawnNode } from '../helpers/children.js';
 import { rawDb } from '../helpers/db.js';
 import { Clock, DAY, HOUR, keyInput, refusal } from '../helpers/service.js';
 import { closedPort, SMTP_PASSWORD, startSmtp, type TestSmtp } from '../helpers/smtp.js';
@@ -326,17 +326,19 @@ test('two runs racing in two processes send every message exactly once', async (
     AKM_MASTER_KEY: store.masterKey,
     AKM_SMTP_URL: smtp.settings.url,
     AKM_MAIL_FROM: 'akm@acme.test',
-    AKM_TEST_START_AT: String(Date.now() + 1500),
   };
   const children = [0, 1].map(() => spawnNode(fixture('notifyExpiring'), [], { env }));
+  await Promise.all(children.map((child) => child.waitForLine((l) => l === 'ready', 60_000)));
+  children.forEach((child) => child.send('go'));
   const results = await Promise.all(
     children.map(async (child) => {
       const line = await child.waitForLine((l) => l.startsWith('{'), 60_000);
       const { code } = await child.exited;
       t.is(code, 0, child.stderr());
-      return JSON.parse(line) as { keys: number; sent: number; failed: number; ids: number[] };
+      return JSON.parse(line) as { keys: number; sent: number; failed: number; ids: number[]; t0: number; t1: number };
     }),
   );
+  t.is(mostAtOnce(results), 2, 'the two runs were sending at the same time');
   const expected = keys.length * (admins.length + 1);
   t.is(smtp.received.length, expected);
   const pairs = new Set(smtp.received.map((m) => `${m.to.join(',')} ${m.subject.match(/\((AKM[A-Z2-7]{17})\)/)![1]}`));
@@ -348,7 +350,9 @@ test('two runs racing in two processes send every message exactly once', async (
     [],
     'no outbox row sent by both',
   );
-  t.log(`run A sent ${results[0]!.sent}, run B sent ${results[1]!.sent} of ${expected}`);
+  t.log(
+    `run A sent ${results[0]!.sent}, run B sent ${results[1]!.sent} of ${expected}; runs took ${results.map((r) => (r.t1 - r.t0).toFixed(0)).join(' and ')} ms`,
+  );
   const again: NotifyExpiringResult = await run(
     new LocalService({ ...admin.ctx, now: () => new Date() }, false, smtp.settings),
   );

@@ -56,7 +56,7 @@ test('allows: exact, resource wildcard and "*"', (t) => {
   t.false(allows(['keys'], 'keys:read'));
 });
 
-test('built-in roles are as SPEC §1 states', (t) => {
+test('the built-in group and roles are the documented ones', (t) => {
   t.is(BUILTIN_GROUP, 'Administrators');
   t.deepEqual(BUILTIN_ROLES.Administrator, ['*']);
   t.deepEqual(BUILTIN_ROLES.Ingestion, ['data:ingest']);

@@ -34,7 +34,8 @@ export async function runDelete(refs: string[], flags: BulkFlags, deps: Deps): P
   const key = await service.showKey(keys[0]!);
   await confirmDestructive(
     deps,
-    `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? This cannot be undone.`,
+    `Delete ${key.accessKeyId} ("${printable(key.name)}")${key.owner ? ` owned by ${key.owner}` : ''}? ` +
+      'This cannot be undone.',
     'not deleted',
   );
   const deleted = await service.deleteKey(key.accessKeyId);

@@ -142,7 +142,8 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
     storeInFile(file, stored);
     updateProfile(env, settings.profileName, { store: url, tenant: identity.tenantId, credentialsFile: file });
     io.warn(
-      `credentials stored in plaintext at ${file} (--insecure-storage); anyone who can read that file can act as ${identity.actor}`,
+      `credentials stored in plaintext at ${file} (--insecure-storage); ` +
+        `anyone who can read that file can act as ${identity.actor}`,
     );
     where = `file ${file}`;
   } else {
@@ -152,7 +153,9 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
       if (!(error instanceof AkmError)) throw error;
       throw new AkmError(error.message, error.exitCode, {
         code: error.code,
-        hint: 'use AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS) instead, or akm login --insecure-storage',
+        hint:
+          'use AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS) instead, ' +
+          'or akm login --insecure-storage',
       });
     }
     // A plaintext file from an earlier --insecure-storage login would win over the keychain: remove it.

@@ -36,8 +36,9 @@ Environment:
   AKM_MAIL_FROM  the sender, e.g. "akm <akm@acme.test>" (default akm@<hostname>)
 
 Cron (hourly; each key and date is mailed once, failures are retried at the next run; cron has
-no keychain session, so give the master key as a file; keep the SMTP password in a 0600 file):
-  0 * * * *  . /etc/akm/mail.env && akm --store /var/lib/akm/akm.db --master-key-file /etc/akm/master.key notify-expiring --quiet
+no keychain session, so give the master key as a file; keep the SMTP password in a 0600 file
+of export lines: AKM_SMTP_URL, AKM_MAIL_FROM, AKM_STORE, AKM_MASTER_KEY_FILE):
+  0 * * * *  . /etc/akm/mail.env && akm notify-expiring --quiet
 `,
     )
     .action(async (flags: NotifyExpiringCliOptions, command: Command) => runNotifyExpiring(flags, ctx.deps(command)));
@@ -57,16 +58,17 @@ export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps:
   else if (result.messages.length > 0) {
     io.out(expiryMailTable(io, result.messages, result.dryRun, deps.now()));
   }
-  const keys = `${result.keys} key${result.keys === 1 ? '' : 's'} newly expiring within ${withinDays} day${withinDays === 1 ? '' : 's'}`;
-  if (result.dryRun)
-    io.info(
-      `dry run: ${keys}; would send ${result.messages.filter((m) => m.state !== 'cancelled').length} message(s); nothing sent or recorded`,
-    );
-  else io.info(`${keys}; sent ${result.sent}, failed ${result.failed}, cancelled ${result.cancelled}`);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const keys = `${plural(result.keys, 'key')} newly expiring within ${plural(withinDays, 'day')}`;
+  if (result.dryRun) {
+    const wouldSend = result.messages.filter((m) => m.state !== 'cancelled').length;
+    io.info(`dry run: ${keys}; would send ${wouldSend} message(s); nothing sent or recorded`);
+  } else io.info(`${keys}; sent ${result.sent}, failed ${result.failed}, cancelled ${result.cancelled}`);
   if (result.failed > 0) {
     const last = result.messages.find((m) => m.state === 'failed')?.error ?? undefined;
     throw new UnavailableError(
-      `${result.failed} of ${result.sent + result.failed} message(s) could not be delivered; they stay queued and the next run retries them`,
+      `${result.failed} of ${result.sent + result.failed} message(s) could not be delivered; ` +
+        'they stay queued and the next run retries them',
       { hint: last ? `the mail server said: ${last}` : undefined, code: 'mail_undelivered' },
     );
   }

@@ -37,7 +37,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       examples(
         'akm serve --store /srv/akm/akm.db --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
         'akm serve --listen 127.0.0.1:7860          # loopback: plain HTTP is fine',
-        'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 2>>/var/log/akm.jsonl',
+        'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 \\\n' +
+          '      2>>/var/log/akm.jsonl',
       ),
     )
     .action(async (flags: ServeOptions, command: Command) => runServe(flags, ctx.deps(command)));
@@ -50,46 +51,58 @@ function positive(text: string | undefined, flag: string): number | undefined {
   return Number(text);
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
-export function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve(signal);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+/**
+ * Resolves on the first SIGTERM or SIGINT, and stops listening then (a second one kills at
+ * once, as an impatient operator expects) or on `dispose`.
+ */
+function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
+  let resolve: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<NodeJS.Signals>((r) => (resolve = r));
+  const stop = (signal: NodeJS.Signals) => {
+    dispose();
+    resolve(signal);
+  };
+  const dispose = () => {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return { stopped, dispose };
 }
 
-export async function runServe(
-  options: ServeOptions,
-  deps: Deps,
-  untilStopped: () => Promise<unknown> = stopSignal,
-): Promise<void> {
+export async function runServe(options: ServeOptions, deps: Deps): Promise<void> {
   const { settings, io } = deps;
   if (settings.remote)
     throw new UsageError('akm serve serves a local store file', {
       hint: 'pass --store /path/to/akm.db on the server machine',
     });
   if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
-  // Loaded here, not at start-up: no other command needs the server.
-  const { startServer } = await import('../../server/server.js');
-  const running = await startServer({
-    storePath: settings.store,
-    masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
-    listen: parseListen(options.listen),
-    ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
-    insecureHttp: options.insecureHttp === true,
-    log: jsonLogger(io.streams.stderr, deps.now),
-    verifyRate: positive(options.verifyRate, '--verify-rate'),
-    verifyBurst: positive(options.verifyBurst, '--verify-burst'),
-    debug: deps.env.AKM_DEBUG === '1',
-    mail: mailSettingsFromEnv(deps.env),
-  });
-  if (io.json) io.outJson({ url: running.url, store: settings.store });
-  else io.out(running.url);
-  await untilStopped();
-  await running.close();
+  const verifyRate = positive(options.verifyRate, '--verify-rate');
+  const verifyBurst = positive(options.verifyBurst, '--verify-burst');
+  // Listening for the stop signal before the URL is printed: a supervisor may send SIGTERM as
+  // soon as it reads it, and an unhandled one would kill the server in the middle of starting.
+  const signal = stopSignal();
+  try {
+    // Loaded here, not at start-up: no other command needs the server.
+    const { startServer } = await import('../../server/server.js');
+    const running = await startServer({
+      storePath: settings.store,
+      masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
+      listen: parseListen(options.listen),
+      ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
+      insecureHttp: options.insecureHttp === true,
+      log: jsonLogger(io.streams.stderr, deps.now),
+      verifyRate,
+      verifyBurst,
+      debug: deps.env.AKM_DEBUG === '1',
+      mail: mailSettingsFromEnv(deps.env),
+    });
+    if (io.json) io.outJson({ url: running.url, store: settings.store });
+    else io.out(running.url);
+    await signal.stopped;
+    await running.close();
+  } finally {
+    signal.dispose();
+  }
 }

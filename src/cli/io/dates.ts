@@ -31,7 +31,10 @@ const STEPS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['month', 30.44 * 86_400_000],
   ['year', 365.25 * 86_400_000],
 ];
-/** Below each limit its unit is used: just short of the next unit, so 59.8 minutes reads "in 1 hour", not "in 60 minutes". */
+/**
+ * Below each limit its unit is used: just short of the next unit, so 59.8 minutes reads "in 1 hour",
+ * not "in 60 minutes".
+ */
 const LIMITS = [59_500, 59.5 * 60_000, 23.5 * 3_600_000, 29.5 * 86_400_000, 11.5 * 30.44 * 86_400_000, Infinity];
 
 let relativeFormat: Intl.RelativeTimeFormat | undefined;

@@ -5,10 +5,21 @@
 import { styleFor, type ChalkClass, type Style } from './style.js';
 import type { Terminal } from './terminal.js';
 
+/** An output stream and what it is connected to: process.stdout fits, and so does a test's capture. */
+export interface OutputStream extends NodeJS.WritableStream {
+  isTTY?: boolean;
+  /** the terminal's width, when it is one */
+  columns?: number;
+}
+
+export interface InputStream extends NodeJS.ReadableStream {
+  isTTY?: boolean;
+}
+
 export interface Streams {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: InputStream;
 }
 
 export interface OutputOptions {

@@ -51,15 +51,22 @@ async function cancellable<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The prompts akm uses from @inquirer/prompts; a test may stand in for a person with scripted answers. */
+export type Inquirer = Pick<
+  typeof import('@inquirer/prompts'),
+  'input' | 'password' | 'select' | 'checkbox' | 'confirm'
+>;
+
 export class InquirerPrompter implements Prompter {
   constructor(
     readonly canPrompt: boolean,
     private readonly streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream },
+    private readonly load: () => Promise<Inquirer> = () => import('@inquirer/prompts'),
   ) {}
 
-  private async inquirer() {
+  private async inquirer(): Promise<Inquirer> {
     if (!this.canPrompt) throw new Error('prompt without a terminal');
-    return import('@inquirer/prompts');
+    return this.load();
   }
 
   private get context() {

@@ -41,8 +41,11 @@ type TableClass = typeof import('cli-table3');
 let Table: TableClass | undefined;
 
 // East Asian wide and fullwidth characters, and most emoji, take two cells of a terminal.
-const WIDE =
-  /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+const WIDE = new RegExp(
+  '[\\u1100-\\u115f\\u2e80-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff\\ufe30-\\ufe4f\\uff00-\\uff60\\uffe0-\\uffe6' +
+    '\\u{1f300}-\\u{1f64f}\\u{1f900}-\\u{1f9ff}\\u{20000}-\\u{3fffd}]',
+  'u',
+);
 
 /** How many terminal cells a (possibly coloured) string takes. */
 export function displayWidth(text: string): number {

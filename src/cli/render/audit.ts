@@ -7,12 +7,15 @@ import { renderFields, renderTable, type Column } from '../io/table.js';
 /** "name=ci roles=ReadOnly,Ingestion to=never": compact, greppable, neutralised. */
 export function detailsText(details: Record<string, unknown>): string {
   return Object.entries(details)
-    .map(
-      ([k, v]) =>
-        `${k}=${Array.isArray(v) ? v.join(',') || '-' : v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`,
-    )
+    .map(([k, v]) => `${k}=${detailValue(v)}`)
     .map((pair) => printable(pair, 200))
     .join(' ');
+}
+
+function detailValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',') || '-';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return v === null ? 'null' : (JSON.stringify(v) ?? 'undefined');
 }
 
 /** Where a change came from: the OS user and host for the CLI ("cli:bob@laptop"), the address for the server. */

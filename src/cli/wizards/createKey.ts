@@ -55,7 +55,10 @@ async function askOwner(prompter: Prompter, service: AkmService, me: string): Pr
     flag: '--owner <email> or --tenant-level',
     choices: [
       ...users.map((u) => ({
-        name: `${validate.printable(u.email)}${u.email === me ? ' (you)' : ''}${u.keyCount > 0 ? ` (${u.keyCount}/${MAX_KEYS_PER_USER} keys)` : ''}`,
+        name:
+          validate.printable(u.email) +
+          (u.email === me ? ' (you)' : '') +
+          (u.keyCount > 0 ? ` (${u.keyCount}/${MAX_KEYS_PER_USER} keys)` : ''),
         value: u.email,
         disabled:
           u.keyCount >= MAX_KEYS_PER_USER

@@ -1,4 +1,7 @@
-/** The questions of an interactive `akm init`: the tenant's name, its id (suggested from the name), the first administrator. */
+/**
+ * The questions of an interactive `akm init`: the tenant's name, its id (suggested from the name),
+ * the first administrator.
+ */
 import { BASE32, randomString } from '../../core/base.js';
 import { ConflictError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
@@ -11,7 +14,10 @@ export interface InitAnswers {
   adminEmail: string;
 }
 
-/** "Acme Inc." → "acme-inc": a tenant id that reads like the name; a random one when the name has no letters to use. */
+/**
+ * "Acme Inc." → "acme-inc": a tenant id that reads like the name; a random one when the name has
+ * no letters to use.
+ */
 export function suggestTenantId(name: string | undefined): string {
   const slug = (name ?? '')
     .normalize('NFKD')

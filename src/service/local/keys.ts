@@ -64,13 +64,15 @@ export function createKey(ctx: LocalContext, input: CreateKeyInput): IssuedKey {
     // Checked and inserted under the same write lock: the limit holds under concurrency.
     if (ownerId !== null && !canOwnAnother(keysTable.countOwnedKeys(ctx.db, ownerId))) {
       throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
-        hint: `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), or rotate an existing key instead`,
+        hint:
+          `delete one first (akm list --owner ${ownerEmail}; akm delete <key>), ` + 'or rotate an existing key instead',
         code: 'key_limit',
       });
     }
     if (keysTable.nameTaken(ctx.db, ctx.tenant.id, ownerId, name)) {
       throw new ConflictError(
-        `a key named "${validate.printable(name)}" already exists${ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'}`,
+        `a key named "${validate.printable(name)}" already exists` +
+          (ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'),
         { hint: 'choose another --name', code: 'duplicate_name' },
       );
     }

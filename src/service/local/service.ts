@@ -39,6 +39,8 @@ export interface LocalOptions {
   masterKey: MasterKeyOptions;
   now?: () => Date;
   source?: string;
+  /** where expiry mail goes; AKM_SMTP_URL / AKM_MAIL_FROM of this process when not given */
+  mail?: MailSettings | null;
   /** only reading (list, show, verify…): the store is opened read-only and may be a read-only file */
   readOnly?: boolean;
   /** told when a write has waited a second for another process's lock */
@@ -122,7 +124,7 @@ export class LocalService implements AkmService {
         source: options.source ?? cliSource(),
         recordUse: () => {},
       };
-      return new LocalService(ctx, true);
+      return new LocalService(ctx, true, options.mail);
     } catch (error) {
       db.close();
       throw error;

@@ -11,10 +11,10 @@ let keyString = '';
 
 test.before(async () => {
   await box.init();
-  await box.run(['users', 'add', 'bob@acme.test']);
-  await box.run(['groups', 'create', 'Ops']);
-  await box.run(['roles', 'create', 'Deployer', '--permission', 'deploy:run']);
-  const created = await box.json(['create', '--name', 'taken', '--tenant-level', '--expires-in', '30', '--no-copy']);
+  await box.akm(['users', 'add', 'bob@acme.test']);
+  await box.akm(['groups', 'create', 'Ops']);
+  await box.akm(['roles', 'create', 'Deployer', '--permission', 'deploy:run']);
+  const created = await box.akmJson(['create', '--name', 'taken', '--tenant-level', '--expires-in', '30', '--no-copy']);
   keyString = created.value.keyString;
 });
 test.after.always(() => box.cleanup());
@@ -128,7 +128,7 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
 for (const [title, args, code, message] of cases) {
   test(`${title} → exit ${code}, one clear line, nothing changed`, async (t) => {
     const before = snapshot(box.storePath);
-    const result = await box.run(args);
+    const result = await box.akm(args);
     t.is(result.code, code, result.stderr);
     t.regex(result.stderr, message);
     const lines = result.stderr.trim().split('\n');
@@ -155,7 +155,7 @@ const malformed: Array<[string, (ks: string) => string]> = [
 for (const [title, mutate] of malformed) {
   test(`verify: malformed key string (${title}) → exit 2`, async (t) => {
     const before = snapshot(box.storePath);
-    const result = await box.run(['verify'], { input: mutate(keyString) });
+    const result = await box.akm(['verify'], { input: mutate(keyString) });
     t.is(result.code, 2, result.stderr);
     t.notRegex(result.stderr, /akms_/, 'the secret is never echoed');
     t.is(snapshot(box.storePath), before);
@@ -164,16 +164,16 @@ for (const [title, mutate] of malformed) {
 
 // A local verify is a check that changes nothing, so it runs beside the "nothing changed" cases.
 test('verify: well-formed but unknown → exit 5; a space after "tenant id:" is accepted', async (t) => {
-  t.is((await box.run(['verify'], { input: keyString.replace('tenant id:', 'tenant id: ') })).code, 0);
+  t.is((await box.akm(['verify'], { input: keyString.replace('tenant id:', 'tenant id: ') })).code, 0);
   t.is(
-    (await box.run(['verify'], { input: keyString.replace(/key:AKM[A-Z2-7]{17}/, 'key:AKMAAAAAAAAAAAAAAAAA') })).code,
+    (await box.akm(['verify'], { input: keyString.replace(/key:AKM[A-Z2-7]{17}/, 'key:AKMAAAAAAAAAAAAAAAAA') })).code,
     5,
   );
-  t.is((await box.run(['verify'], { input: keyString.replace('tenant id:acme', 'tenant id:other') })).code, 5);
+  t.is((await box.akm(['verify'], { input: keyString.replace('tenant id:acme', 'tenant id:other') })).code, 5);
 });
 
 test('errors under --json are one JSON object on stderr', async (t) => {
-  const result = await box.run(['show', 'ghost', '--json']);
+  const result = await box.akm(['show', 'ghost', '--json']);
   t.is(result.code, 3);
   t.is(result.stdout, '');
   const parsed = JSON.parse(result.stderr) as { error: { code: string; message: string } };

@@ -1,93 +1,84 @@
-/** Output conventions: stdout is data, NO_COLOR, ISO dates when piped, user text neutralised. */
+/** Output conventions: stdout is data, colour and dates by terminal, NO_COLOR, user text neutralised. */
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { commandPaths } from '../helpers/akm.js';
 import { Sandbox } from '../helpers/cli.js';
+import { testIo } from '../helpers/io.js';
+
+test('on a terminal: colour, relative dates, the width it reports; piped: none of it', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const person = { env: { NO_COLOR: undefined, CI: undefined }, tty: true, columns: 120 } as const;
+  const shown = await box.akm(['list'], person);
+  t.is(shown.code, 0, shown.stderr);
+  t.regex(shown.stdout, /\u001b\[/, 'colour on a terminal');
+  t.regex(shown.stdout, /in 5 days/);
+  t.notRegex(shown.stdout, /\d{4}-\d\d-\d\dT/);
+  const piped = await box.akm(['list'], { ...person, tty: { stdin: true, stderr: true } });
+  t.notRegex(piped.stdout, /\u001b\[/);
+  t.regex(piped.stdout, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
+  const created = await box.akm(['create', '--name', 'b', '--tenant-level', '--expires-in', '5', '--no-copy'], {
+    ...person,
+    tty: { stdin: true, stderr: true },
+  });
+  t.regex(created.stderr, /\u001b\[.*only time the secret key is shown/, 'stderr on a terminal is coloured on its own');
+  t.notRegex(created.stdout, /\u001b\[/);
+  t.is(testIo({ tty: true, columns: 132 }).io.terminal.columns, 132);
+});
 
 test('piped output: no colour, ISO timestamps, data on stdout and people-talk on stderr', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
-  const listed = await box.run(['list'], { env: { NO_COLOR: undefined } });
+  await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  const listed = await box.akm(['list'], { env: { NO_COLOR: undefined } });
   t.notRegex(listed.stdout, /\u001b\[/, 'no ANSI escapes when piped');
   t.regex(listed.stdout, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
   t.regex(listed.stdout, /^ACCESS KEY ID\s+NAME/);
-  const forced = await box.run(['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  const forced = await box.akm(['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
   t.regex(forced.stdout, /\u001b\[/, 'FORCE_COLOR turns colour on');
-  const noColor = await box.run(['list', '--no-color'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  const noColor = await box.akm(['list', '--no-color'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
   t.notRegex(noColor.stdout, /\u001b\[/, '--no-color wins');
-  const honoured = await box.run(['list'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
+  const honoured = await box.akm(['list'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
   t.notRegex(honoured.stdout, /\u001b\[/, 'NO_COLOR wins');
 });
 
 test('control characters stored by other means are neutralised on output', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
   const db = new Database(box.storePath);
   db.prepare("UPDATE keys SET name = ? WHERE name = 'svc'").run('evil\u001b]0;pwned\u0007\u001b[2J');
   db.close();
-  const listed = await box.run(['list']);
+  const listed = await box.akm(['list']);
   t.false(listed.stdout.includes('\u001b'), 'no raw escape reaches the terminal');
   t.regex(listed.stdout, /evil\\x1b\]0;pwned\\x07\\x1b\[2J/);
-  const json = await box.json(['list']);
+  const json = await box.akmJson(['list']);
   t.is(json.value[0].name, 'evil\u001b]0;pwned\u0007\u001b[2J', 'JSON keeps the exact value, escaped by JSON itself');
 });
 
 test('--quiet leaves data and errors only', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  const result = await box.run(['users', 'add', 'q@acme.test', '--quiet']);
+  const result = await box.akm(['users', 'add', 'q@acme.test', '--quiet']);
   t.is(result.code, 0);
   t.notRegex(result.stderr, /added/);
-  const created = await box.run(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy', '-q']);
+  const created = await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy', '-q']);
   t.regex(created.stderr, /only time the secret key is shown/, 'the once-only notice is never silenced');
 });
 
 test('--help shows examples for every command; --version prints the version', async (t) => {
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
-  const version = await box.run(['--version']);
+  const version = await box.akm(['--version']);
   t.regex(version.stdout, /^\d+\.\d+\.\d+\n$/);
-  const commands = [
-    'init',
-    'create',
-    'list',
-    'show',
-    'extend',
-    'assign',
-    'rotate',
-    'copy',
-    'activate',
-    'deactivate',
-    'delete',
-    'permissions',
-    'verify',
-    'users add',
-    'users list',
-    'users remove',
-    'groups create',
-    'groups list',
-    'groups delete',
-    'groups add-member',
-    'groups remove-member',
-    'groups add-role',
-    'groups remove-role',
-    'roles create',
-    'roles list',
-    'roles delete',
-    'notifications',
-    'notify-expiring',
-    'audit',
-    'audit verify',
-    'serve',
-    'login',
-    'whoami',
-    'logout',
-    'config show',
-    'completion',
-  ];
+  // Every command, and "audit", which is a command with a subcommand; pure groups ("users") list theirs.
+  const commands = commandPaths()
+    .filter((c) => !c.group || c.path === 'audit')
+    .map((c) => c.path);
+  t.true(commands.length > 30);
   for (const command of commands) {
-    const help = await box.run([...command.split(' '), '--help']);
+    const help = await box.akm([...command.split(' '), '--help']);
     t.is(help.code, 0, command);
     t.regex(help.stdout, /Examples:\n\s+\$ .*akm /, `${command} has examples`);
     // Every help lists the global options (delete --help says to pass --yes: it must show it).
@@ -108,18 +99,18 @@ test('bare akm prints its help on stdout and exits 0; a group without a command 
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
   for (const args of [[], ['--no-color']]) {
-    const bare = await box.run(args);
+    const bare = await box.akm(args);
     t.is(bare.code, 0);
     t.regex(bare.stdout, /^Usage: akm \[options\] \[command\]/);
     t.is(bare.stderr, '');
   }
   for (const group of ['users', 'groups', 'roles', 'config']) {
-    const result = await box.run([group]);
+    const result = await box.akm([group]);
     t.is(result.code, 2, group);
     t.is(result.stdout, '', group);
     t.regex(result.stderr, new RegExp(`^Usage: akm ${group} \\[options\\] \\[command\\]`), group);
     t.notRegex(result.stderr, /error:|outputHelp|hint:/, `${group}: the help says it all, no stray line`);
-    const json = await box.run([group, '--json']);
+    const json = await box.akm([group, '--json']);
     t.is(json.code, 2);
     t.deepEqual(JSON.parse(json.stderr), {
       error: { code: 'missing_command', message: `akm ${group} needs a command`, hint: `see akm ${group} --help` },
@@ -131,10 +122,10 @@ test('completion scripts know every command', async (t) => {
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
   for (const shell of ['bash', 'zsh', 'fish']) {
-    const result = await box.run(['completion', shell]);
+    const result = await box.akm(['completion', shell]);
     t.is(result.code, 0);
     for (const word of ['create', 'rotate', 'add-member', '--expires-in'])
       t.true(result.stdout.includes(word.replace(/^--/, '')), `${shell}: ${word}`);
   }
-  t.is((await box.run(['completion', 'tcsh'])).code, 2);
+  t.is((await box.akm(['completion', 'tcsh'])).code, 2);
 });

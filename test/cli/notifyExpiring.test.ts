@@ -1,11 +1,9 @@
 /** The notify-expiring command with fake deps: progress goes to stderr only when stderr is a terminal. */
 import test from 'ava';
-import { PassThrough } from 'node:stream';
 import { runNotifyExpiring } from '../../src/cli/commands/notifyExpiring.js';
 import type { Deps } from '../../src/cli/deps.js';
-import { Io } from '../../src/cli/io/io.js';
-import { detectTerminal } from '../../src/cli/io/terminal.js';
 import type { AkmService, ExpiryMessage, NotifyExpiringOptions, ProgressListener } from '../../src/service/types.js';
+import { testIo } from '../helpers/io.js';
 
 function message(i: number): ExpiryMessage {
   return {
@@ -25,22 +23,7 @@ function message(i: number): ExpiryMessage {
 }
 
 function harness(stderrIsTTY: boolean) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  Object.assign(err, { isTTY: stderrIsTTY });
-  const terminal = detectTerminal({
-    stdin: {},
-    stdout: {},
-    stderr: { isTTY: stderrIsTTY },
-    env: { NO_COLOR: '1' },
-    noColorFlag: false,
-    noInputFlag: true,
-  });
-  const io = new Io({ stdout: out, stderr: err, stdin: new PassThrough() }, terminal, { json: false, quiet: false });
+  const { io, stdout, stderr } = testIo({ tty: { stderr: stderrIsTTY }, env: { NO_COLOR: '1' } });
   const calls: NotifyExpiringOptions[] = [];
   const service = {
     async notifyExpiring(options: NotifyExpiringOptions, onProgress?: ProgressListener) {
@@ -60,7 +43,7 @@ function harness(stderrIsTTY: boolean) {
     },
   } as unknown as AkmService;
   const deps = { io, now: () => new Date('2026-05-01T09:00:00.000Z'), service: async () => service } as unknown as Deps;
-  return { deps, calls, output: () => ({ stdout, stderr }) };
+  return { deps, calls, output: () => ({ stdout: stdout(), stderr: stderr() }) };
 }
 
 test('on a terminal, progress counts up on stderr and is cleared; stdout has only the table', async (t) => {
