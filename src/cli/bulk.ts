@@ -22,7 +22,8 @@ const MAX_STDIN_BYTES = 32 * 1024 * 1024;
 export const BULK_OPTIONS = {
   stdin: [
     '--stdin',
-    `read the keys from stdin: akm list --json or --ndjson output, or one id per line (at most ${MAX_BULK_KEYS.toLocaleString('en')})`,
+    'read the keys from stdin: akm list --json or --ndjson output, or one id per line ' +
+      `(at most ${MAX_BULK_KEYS.toLocaleString('en')})`,
   ],
   dryRun: ['--dry-run', 'check every key and print what would change; change nothing'],
 } as const;
@@ -84,9 +85,10 @@ export async function runBulk(action: BulkAction, keys: string[], flags: BulkFla
       io.notice(renderBulkResult(io, plan, deps.now()));
     }
     const count = keys.length === 1 ? 'this key' : `these ${keys.length} keys`;
+    const verb = `${words.verb[0]!.toUpperCase()}${words.verb.slice(1)}`;
     await confirmDestructive(
       deps,
-      `${words.verb[0]!.toUpperCase()}${words.verb.slice(1)} ${count}?${words.destructive ? ' This cannot be undone.' : ''}`,
+      `${verb} ${count}?${words.destructive ? ' This cannot be undone.' : ''}`,
       `nothing ${words.done}`,
     );
   }

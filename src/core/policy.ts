@@ -111,7 +111,9 @@ export function expiryViolation(policy: LifetimePolicy, expiresAt: Date | null, 
   if (latest !== null && expiresAt.getTime() > latest.getTime())
     return {
       reason: 'lifetime_exceeded',
-      message: `the tenant policy allows keys valid for at most ${policy.maxLifetimeDays} days (until ${latest.toISOString()})`,
+      message:
+        `the tenant policy allows keys valid for at most ${policy.maxLifetimeDays} days ` +
+        `(until ${latest.toISOString()})`,
     };
   return null;
 }

@@ -185,7 +185,7 @@ export interface AkmService {
   extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView & Warned>;
   /** rename a key or change its description */
   editKey(ref: string, edit: KeyEdit): Promise<KeyView>;
-  /** activate, deactivate, delete or extend many keys: every key checked first, then all changed in one transaction, or none */
+  /** activate, deactivate, delete or extend many keys: every key checked first, then all changed at once, or none */
   bulkKeys(request: BulkRequest): Promise<BulkResult>;
   assignKey(ref: string, changes: AssignChanges): Promise<KeyView>;
   rotateKey(ref: string, graceMs: number): Promise<IssuedKey>;

@@ -44,10 +44,10 @@ function mismatches(value: unknown, spec: Spec, path = '$'): string[] {
 
 const fields = (...names: string[]): Fields => Object.fromEntries(names.map((n) => [n, VALUE]));
 const KEY: Fields = {
-  ...fields('accessKeyId', 'name', 'type', 'status', 'tenantId', 'owner'),
+  ...fields('accessKeyId', 'name', 'description', 'type', 'status', 'tenantId', 'owner'),
   groups: [],
   roles: [],
-  ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt'),
+  ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt', 'secretCreatedAt'),
 };
 const ISSUED: Fields = { ...KEY, ...fields('secretKey', 'keyString') };
 const USER: Fields = { ...fields('email', 'name'), groups: [], ...fields('keyCount', 'createdAt') };

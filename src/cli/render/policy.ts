@@ -12,10 +12,12 @@ const REASONS: Record<string, string> = {
 
 export function policyFields(io: Io, policy: LifetimePolicy, now: Date): string {
   const days = (n: number | null, none: string) => (n === null ? io.style.dim(none) : `${n} days`);
+  const staged = policy.enforceOn !== null && Date.parse(policy.enforceOn) > now.getTime();
   const enforced =
     policy.enforceOn === null
       ? io.style.dim('no policy set')
-      : `${when(io, policy.enforceOn, { now, relative: 'always' })}${Date.parse(policy.enforceOn) <= now.getTime() ? '' : io.style.yellow(' (until then: warnings only)')}`;
+      : when(io, policy.enforceOn, { now, relative: 'always' }) +
+        (staged ? io.style.yellow(' (until then: warnings only)') : '');
   return renderFields(io, [
     ['max lifetime', days(policy.maxLifetimeDays, 'no limit')],
     ['never expires', policy.neverExpires === 'admins' ? 'administrators may set it' : 'nobody may set it'],

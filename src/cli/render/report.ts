@@ -59,7 +59,8 @@ export function reportSummary(io: Io, summary: ReportSummary): string {
     FINDINGS.map((f) => [summary.findings[f] > 0 ? f : io.style.dim(f), String(summary.findings[f])]),
   );
   const width = Math.min(io.terminal.columns, 100);
-  const title = `active keys expiring per week, next ${summary.expiriesPerWeek.length} weeks (${summary.keys} keys in the report)`;
+  const weeks = summary.expiriesPerWeek.length;
+  const title = `active keys expiring per week, next ${weeks} weeks (${summary.keys} keys in the report)`;
   const chart = barChart(
     summary.expiriesPerWeek.map((w) => ({ label: localDateTime(new Date(w.weekStart)).slice(0, 10), value: w.count })),
     width,
