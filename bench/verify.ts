@@ -25,7 +25,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.js';
+import { deriveKeys } from '../src/crypto/keys.js';
+import { useKeys } from '../src/service/local/bootstrap.js';
 import { openDatabase } from '../src/store/open.js';
+import { writeTransaction } from '../src/store/statements.js';
 import { updateExpiry, updateStatus } from '../src/store/keys.js';
 import { median } from './measure.js';
 import { seedStore, type SeededStore } from './seed.js';
@@ -165,9 +168,14 @@ async function timing(
 function notValidKinds(store: SeededStore): Record<string, Credential> {
   const [inactive, expired, wrong] = [store.samples[1]!, store.samples[2]!, store.samples[3]!];
   const db = openDatabase(store.path);
+  // With the keys, as akm itself writes: the rows stay sealed (store/integrity.ts), so these are
+  // genuinely inactive and expired keys, not altered ones.
+  useKeys(db, deriveKeys(Buffer.from(store.masterKey, 'base64')));
   const at = new Date().toISOString();
-  updateStatus(db, inactive.accessKeyId, 'inactive', true, at, 'bench');
-  updateExpiry(db, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
+  writeTransaction(db, () => {
+    updateStatus(db, inactive.accessKeyId, 'inactive', true, at, 'bench');
+    updateExpiry(db, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
+  });
   db.close();
   return {
     'unknown key': { accessKeyId: generateAccessKeyId(), secretKey: generateSecretKey() },

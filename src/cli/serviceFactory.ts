@@ -21,6 +21,7 @@ export async function openService(deps: Deps, access: Access): Promise<AkmServic
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
     mail: mailSettingsFromEnv(deps.env),
+    warn: (text) => deps.io.warn(text),
     readOnly: access === 'read',
     actAs: deps.global.as,
     // SQLite waits for a lock in silence; a person at a terminal is told after a second.

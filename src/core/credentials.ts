@@ -43,3 +43,16 @@ export function isWellFormedSecret(text: string): boolean {
 }
 
 export { BASE62, BASE32 };
+
+/** Anything that may be a secret: a secret key (even mistyped or cut short), a key string, or a sealed secret. */
+const SECRET_SHAPED = /akms_[0-9A-Za-z]{8,}|akmenc1_[0-9A-Za-z_-]{8,}|key:\s*AKM[A-Z2-7]{17}::/g;
+
+export function looksSecret(text: string): boolean {
+  SECRET_SHAPED.lastIndex = 0;
+  return SECRET_SHAPED.test(text);
+}
+
+/** The same text with every secret-shaped part replaced: for log lines that carry what a client sent. */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRET_SHAPED, (match) => `${match.slice(0, match.indexOf('_') + 1 || 4)}[redacted]`);
+}

@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'tampered_secret',
   'invalid_grace',
   'malformed_key_string',
+  'secret_in_argument',
+  'tampered_record',
   // governance: the lifetime policy, bulk operations
   'policy_violation',
   'too_many_keys',
@@ -95,6 +97,7 @@ export const ERROR_CODES = [
   'master_key_check_missing',
   'bad_master_key',
   'wrong_master_key',
+  'master_key_exposed',
   'keychain_unavailable',
   // audit, notifications and mail
   'audit_tampered',
@@ -113,12 +116,12 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'server_unreachable',
   'server_timeout',
-  'server_busy',
   'server_bad_response',
   'verify_unavailable',
   // remote mode: the server
   'insecure_listen',
   'listen_failed',
+  'tls_invalid',
   'auth_required',
   'auth_malformed',
   'auth_failed',

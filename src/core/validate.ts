@@ -1,12 +1,11 @@
-/** Validation of names, emails, tenant ids and permissions typed by people. */
+/** Validation of names, emails, tenant ids, key references and permissions typed by people. */
+import { domainToASCII, domainToUnicode } from 'node:url';
+import { looksSecret } from './credentials.js';
 import { UsageError } from './errors.js';
 
 export const MAX_NAME_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 500;
 const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-// A local part without spaces, angle brackets or quotes; a domain of dot-separated DNS labels.
-const DNS_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-const EMAIL = new RegExp(`^[^\\s@<>()[\\]\\\\,;:"]{1,64}@${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
 const PERMISSION = /^(?:\*|[a-z][a-z0-9-]{0,31}:(?:\*|[a-z][a-z0-9-]{0,31}))$/;
 // What a terminal would act on or that disguises text: control characters (C0, DEL, C1), bidi
 // marks and overrides, zero-width characters, line and paragraph separators, the BOM.
@@ -51,10 +50,67 @@ export function description(text: string): string {
   return value;
 }
 
+/**
+ * E-mail addresses: one grammar for every place a person types one (init --admin, users add,
+ * --owner, --user, lookups).
+ *   address  local "@" domain, at most 254 characters
+ *   local    1-64 bytes of letters, marks and digits of any script and ! # $ % & ' * + - / = ? ^ _ ` { | } ~,
+ *            in dot-separated runs (no leading, trailing or doubled dot); no quoting, no comments
+ *   domain   dot-separated labels of letters, marks, digits (any script) and hyphens, or their
+ *            IDNA ASCII form (xn--…); valid under IDNA, each label 1-63 characters in ASCII form
+ *            and not starting or ending with a hyphen
+ * Nowhere: control characters, format characters (bidi marks, zero-width characters), spaces
+ * and separators, or anything else that is invisible. Mail software strips or maps such
+ * characters, so the mail would go to another mailbox than the one shown. The address is
+ * kept lower-cased, NFC-normalised, with its domain in Unicode form (so both spellings of an
+ * IDNA domain are one user).
+ */
 export function email(text: string): string {
-  const value = text.trim();
-  if (value.length > 254 || !EMAIL.test(value)) throw new UsageError(`invalid email address "${printable(value)}"`);
-  return value.toLowerCase();
+  // Only what a paste adds at the ends is trimmed: an invisible character there is refused too.
+  const value = text
+    .normalize('NFC')
+    .replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')
+    .toLowerCase();
+  // Shown with every invisible character spelled out: those are the ones people cannot see.
+  const shown = printable(value.replace(INVISIBLE_ALL, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
+  const invalid = () => new UsageError(`invalid email address "${shown}"`, { hint: EMAIL_HINT });
+  if (value.length > 254 || INVISIBLE.test(value)) throw invalid();
+  const at = value.lastIndexOf('@');
+  const [local, domain] = [value.slice(0, at), value.slice(at + 1)];
+  if (at < 1 || !LOCAL_PART.test(local) || Buffer.byteLength(local) > 64) throw invalid();
+  const ascii = domainToASCII(domain);
+  const unicode = domainToUnicode(ascii);
+  // IDNA maps some characters to others (full-width letters, say): only what needs no mapping is taken.
+  if (!ascii || (ascii !== domain && unicode !== domain) || ascii.length > 253) throw invalid();
+  if (!ascii.split('.').every((label) => DOMAIN_LABEL.test(label))) throw invalid();
+  return `${local}@${unicode}`;
+}
+
+const INVISIBLE_CLASS = '[\\p{Cc}\\p{Cf}\\p{Z}\\p{Co}\\p{Cs}\\p{Cn}\\p{Default_Ignorable_Code_Point}]';
+const INVISIBLE = new RegExp(INVISIBLE_CLASS, 'u');
+const INVISIBLE_ALL = new RegExp(INVISIBLE_CLASS, 'gu');
+const LOCAL_CHAR = "[\\p{L}\\p{M}\\p{N}!#$%&'*+\\-/=?^_`{|}~]";
+const LOCAL_PART = new RegExp(`^${LOCAL_CHAR}+(?:\\.${LOCAL_CHAR}+)*$`, 'u');
+const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const EMAIL_HINT = 'e.g. alice@acme.test; see "E-mail addresses" in the README for what an address may hold';
+
+/**
+ * A `<key>` argument: an access key id or a key name. Something shaped like a secret or a
+ * whole key string is refused before it is looked up or sent anywhere, and never echoed.
+ */
+export function keyReference(text: string): string {
+  if (looksSecret(text)) {
+    throw new UsageError(
+      'the <key> argument looks like a secret key or a key string; it was not used or sent anywhere',
+      {
+        hint:
+          "pass the access key id (AKM…) or the key's name; " +
+          'if the secret is now in your shell history, rotate the key',
+        code: 'secret_in_argument',
+      },
+    );
+  }
+  return text.trim();
 }
 
 export function displayName(text: string): string {

@@ -1,7 +1,7 @@
 /**
  * Everything derived from the master key. One 32-byte master key (outside the database)
  * yields separate subkeys with HKDF, so a digest key can never decrypt and the audit MAC key
- * can never forge a digest.
+ * can never forge a digest or seal an authorization row.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { UnavailableError, UsageError } from '../core/errors.js';
@@ -12,6 +12,8 @@ export interface DerivedKeys {
   seal: Buffer;
   digest: Buffer;
   audit: Buffer;
+  /** MACs over the rows that decide authentication and authorization (store/integrity.ts) */
+  integrity: Buffer;
   check: Buffer;
 }
 
@@ -25,6 +27,7 @@ export function deriveKeys(master: Buffer): DerivedKeys {
     seal: derive(master, 'seal'),
     digest: derive(master, 'digest'),
     audit: derive(master, 'audit'),
+    integrity: derive(master, 'integrity'),
     check: derive(master, 'check'),
   };
 }

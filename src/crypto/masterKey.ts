@@ -4,7 +4,7 @@
  * database; the store holds only a check value to recognise the right key.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../core/errors.js';
 import type { Keychain } from '../keychain/keychain.js';
@@ -43,11 +43,23 @@ export function loadMasterKey(options: MasterKeyOptions, storeId: string): Buffe
   return parseMasterKey(stored, 'the keychain entry');
 }
 
+/** Like ssh with a private key: a key file that group or others can read is refused, not used. */
 function readKeyFile(path: string): Buffer {
   let text: string;
   try {
+    const mode = statSync(path).mode;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new UnavailableError(
+        `the master key file ${path} is open to other users (mode ${(mode & 0o777).toString(8)}); it was not used`,
+        {
+          hint: `chmod 600 ${path}; if others may have read it, treat every secret in the store as exposed`,
+          code: 'master_key_exposed',
+        },
+      );
+    }
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof UnavailableError) throw error;
     throw new UnavailableError(
       `cannot read the master key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       { code: 'master_key_missing' },

@@ -1,6 +1,7 @@
 /**
- * The HTTP side of remote mode: every request signed with SigV4 by aws4 (service "akm"),
- * mutating ones with a fresh signed nonce, and every answer turned back into either data or
+ * The HTTP side of remote mode: every request signed with SigV4 by aws4 (service "akm") with a
+ * fresh signed nonce (reads too: a captured request cannot be sent again, not even a GET, whose
+ * answer may hold what the caller may read), and every answer turned back into either data or
  * the very error the local service would have thrown (same class, code, hint, exit code).
  */
 import aws4 from 'aws4';
@@ -49,8 +50,6 @@ export interface RawResponse {
   json: unknown;
 }
 
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 export class SignedClient {
   readonly baseUrl: string;
   private resolved: (RemoteCredentials & { tenantId?: string }) | undefined;
@@ -81,7 +80,7 @@ export class SignedClient {
     if (!options.unsigned) {
       const tenantId = this.options.tenantId ?? this.credentials().tenantId;
       if (tenantId) headers[TENANT_HEADER] = tenantId;
-      if (MUTATING.has(method)) headers[NONCE_HEADER] = randomBytes(16).toString('base64url');
+      headers[NONCE_HEADER] = randomBytes(16).toString('base64url');
       this.sign(method, url, headers, body);
     }
     let response: Response;

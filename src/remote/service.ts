@@ -17,6 +17,7 @@ import type {
   ReportQuery,
   ReportRow,
   Warned,
+  AuditHead,
   AuditQuery,
   AuditRecord,
   AuditVerification,
@@ -41,10 +42,12 @@ import type {
 } from '../service/types.js';
 import { UsageError } from '../core/errors.js';
 import { formatSort } from '../core/keyFields.js';
+import { keyReference } from '../core/validate.js';
 import { SignedClient, type ClientOptions } from './client.js';
 import { bulkActionToWire, expiryToWire, segment } from './wire.js';
 
-const key = (ref: string) => `/v1/keys/${segment(ref)}`;
+/** A key's path. A <key> shaped like a secret is refused here, before any request (keyReference). */
+const key = (ref: string) => `/v1/keys/${segment(keyReference(ref))}`;
 const group = (name: string) => `/v1/groups/${segment(name)}`;
 
 export class RemoteService implements AkmService {
@@ -171,10 +174,15 @@ export class RemoteService implements AkmService {
     });
   }
   listAudit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
+    // Refused here, before the request: a secret must not travel in a URL or reach the server's log.
+    if (query.key !== undefined) keyReference(query.key);
     return this.client.call('GET', '/v1/audit', { query: { ...query } });
   }
   verifyAudit(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
     return this.client.call('GET', '/v1/audit/verify', { query: { ...options } });
+  }
+  auditHead(): Promise<AuditHead> {
+    return this.client.call('GET', '/v1/audit/head');
   }
 
   getPolicy(): Promise<LifetimePolicy> {

@@ -9,7 +9,7 @@ import type { BulkAction } from '../service/governanceTypes.js';
 
 /** SigV4 service name in the credential scope: `curl --aws-sigv4 "aws:amz:<region>:akm"`. */
 export const SIGV4_SERVICE = 'akm';
-/** A fresh random value on each mutating request, signed, refused when seen twice. */
+/** A fresh random value on each request from the akm client, signed, refused when seen twice. */
 export const NONCE_HEADER = 'x-akm-nonce';
 /** Optional: the tenant the caller expects to act in; a key of another tenant is refused. */
 export const TENANT_HEADER = 'x-akm-tenant';

@@ -4,28 +4,31 @@
  * Authorisation is not decided here: the local service enforces it for every caller alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { redactSecrets } from '../core/credentials.js';
 import { AkmError } from '../core/errors.js';
 import type { LocalContext } from '../service/local/context.js';
 import { LocalService } from '../service/local/service.js';
-import { AuthenticationError, authenticate, type AuthDeps } from './authenticate.js';
+import { AuthenticationError, authenticate, claimedKeyId, type AuthDeps } from './authenticate.js';
 import type { AuthFailureLog } from './authFailures.js';
+import { clientAddress, type TrustedProxies } from './clientAddress.js';
 import { HttpError, INTERNAL_ERROR, errorBody, parseJson, readBody, sendJson, statusFor } from './http.js';
 import { describeError, type Logger, type LogLine } from './log.js';
 import type { RateLimiter } from './rateLimit.js';
-import type { ReplayGuard } from './replay.js';
 import { Reply, type Router } from './router.js';
 import { handleVerify } from './routes/verify.js';
+import type { FailureThrottle } from './throttle.js';
 import type { VerifyCache } from './verifyCache.js';
 
 export interface AppState {
   base: LocalContext;
   auth: AuthDeps;
   router: Router;
-  replay: ReplayGuard;
   /** every /v1/verify request, per client */
   verifyLimiter: RateLimiter;
-  /** failed authentications, per client */
-  authFailureLimiter: RateLimiter;
+  /** failed sign-ins, per client address and per (key, address), shared through the store */
+  throttle: FailureThrottle;
+  /** proxies whose X-Forwarded-For names the client (akm serve --trusted-proxy); null: none */
+  trustedProxies: TrustedProxies | null;
   authFailures: AuthFailureLog;
   /** what /v1/verify knows about keys; cleared after every change made through this server */
   verifyCache: VerifyCache;
@@ -47,13 +50,15 @@ export function createHandler(state: AppState) {
 
 async function handle(state: AppState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
-  const ip = req.socket.remoteAddress ?? 'unknown';
+  const ip = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], state.trustedProxies);
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   // Split by hand: a full URL parse on every request costs more than the hot path can spare.
   const pathname = q < 0 ? url : url.slice(0, q);
-  const line: LogLine = { event: 'request', method, path: pathname.slice(0, 200), ip };
+  // A client may put a secret in a path by mistake (`akm show <key string>` from another tool):
+  // the log keeps its shape, never its value.
+  const line: LogLine = { event: 'request', method, path: loggedPath(pathname), ip };
   if (state.draining) res.setHeader('connection', 'close');
   try {
     if (method === 'GET' && pathname === '/healthz') {
@@ -114,11 +119,23 @@ interface Target {
   line: LogLine;
 }
 
+/**
+ * Throttling (throttle.ts) happens around authentication: a key that keeps failing from this
+ * address is refused before any work, an unsigned request from an address over its limit too;
+ * a failing request from such an address gets 429 instead of 401. A valid signature from a key
+ * that is not itself under attack is always served.
+ */
 async function signedCall(state: AppState, req: IncomingMessage, res: ServerResponse, t: Target): Promise<void> {
   const match = state.router.match(t.method, t.pathname);
   if (!match) throw new HttpError(404, 'no_such_route', `no such endpoint: ${t.method} ${t.pathname.slice(0, 100)}`);
-  const blocked = state.authFailureLimiter.peek(t.ip, Date.now());
-  if (!blocked.allowed) throw rateLimited(blocked.retryAfterSeconds);
+  const authorization = req.headers.authorization;
+  const claimed = claimedKeyId(authorization);
+  const held = claimed
+    ? state.throttle.keyBlocked(claimed, t.ip, Date.now())
+    : authorization
+      ? null
+      : state.throttle.addressBlocked(t.ip, Date.now());
+  if (held !== null) throw rateLimited(held);
 
   const body = await readBody(req, match.route.bodyLimit ?? state.bodyLimit);
   const mutating = MUTATING.has(t.method);
@@ -126,7 +143,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   try {
     who = authenticate(state.auth, { method: t.method, url: req.url ?? '/', headers: req.headers, body }, mutating);
   } catch (error) {
-    if (error instanceof AuthenticationError) noteFailure(state, error, t);
+    if (error instanceof AuthenticationError) throw noteFailure(state, error, t);
     throw error;
   }
   t.line.key = who.key.id;
@@ -147,12 +164,21 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   else sendJson(res, 200, result);
 }
 
-function noteFailure(state: AppState, error: AuthenticationError, t: Target): void {
+/** Count and record the failure; what to answer: the 401, or a 429 once over a limit. */
+function noteFailure(state: AppState, error: AuthenticationError, t: Target): AkmError {
   t.line.reason = error.reason;
   if (error.accessKeyId) t.line.key = error.accessKeyId;
-  state.authFailureLimiter.take(t.ip, Date.now());
+  const nowMs = Date.now();
+  state.throttle.note(error.accessKeyId, t.ip, nowMs);
+  const held =
+    state.throttle.addressBlocked(t.ip, nowMs) ??
+    (error.accessKeyId ? state.throttle.keyBlocked(error.accessKeyId, t.ip, nowMs) : null);
   // A request with no signature at all is a probe, not a sign-in attempt: the log has it.
-  if (error.reason === 'auth_required') return;
+  if (error.reason !== 'auth_required') recordFailure(state, error, t);
+  return held === null ? error : rateLimited(held);
+}
+
+function recordFailure(state: AppState, error: AuthenticationError, t: Target): void {
   // An unknown key belongs to no tenant; its attempt is recorded in the server's home tenant.
   const tenantId = error.tenantId ?? state.base.tenant.id;
   state.authFailures.note(
@@ -162,11 +188,15 @@ function noteFailure(state: AppState, error: AuthenticationError, t: Target): vo
       reason: error.reason,
       ip: t.ip,
       method: t.method,
-      path: t.pathname.slice(0, 200),
+      path: loggedPath(t.pathname),
       at: new Date().toISOString(),
     },
     Date.now(),
   );
+}
+
+function loggedPath(pathname: string): string {
+  return redactSecrets(pathname).slice(0, 200);
 }
 
 function rateLimited(retryAfterSeconds: number): HttpError {

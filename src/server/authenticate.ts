@@ -1,16 +1,17 @@
 /**
  * Who signed this request? SigV4 needs the plaintext secret to derive the signing key, so the
  * sealed secret is opened (AES-GCM: a tampered one fails cleanly, never yields a wrong
- * secret). Unknown key, wrong signature, inactive or expired key all get one answer, and an
- * unknown key still costs a signature computation, so neither body nor timing tells which.
+ * secret). Unknown key, wrong signature, inactive, expired or altered key (its integrity MAC
+ * does not hold: store/integrity.ts) all get one answer, and an unknown key still costs a
+ * signature computation, so neither body nor timing tells which.
  */
 import { isAccessKeyId } from '../core/credentials.js';
-import { DeniedError, UnavailableError, type ErrorCode } from '../core/errors.js';
+import { DeniedError, type ErrorCode } from '../core/errors.js';
 import { inGracePeriod } from '../core/expiry.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
 import { keyActor, type Actor } from '../service/local/actor.js';
-import { usable } from '../service/local/verify.js';
+import { unlessTampered, usable } from '../service/local/verify.js';
 import { getKeyById, type KeyRow } from '../store/keys.js';
 import type { Db } from '../store/open.js';
 import { getTenant, type TenantRow } from '../store/tenants.js';
@@ -54,6 +55,7 @@ const DUMMY_SECRET = 'akms_unknownkeyunknownkeyunknownkeyunknownkey000000';
 const MAX_NONCE_LENGTH = 128;
 
 export interface AuthDeps {
+  /** with its integrity checks armed: the server loads the keys when it starts */
   db: Db;
   keys: () => DerivedKeys;
   now: () => Date;
@@ -80,7 +82,10 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
     throw new AuthenticationError(error.code, error.message, error.code, claimed, null);
   }
 
-  const row = isAccessKeyId(auth.accessKeyId) ? getKeyById(deps.db, auth.accessKeyId) : undefined;
+  const read = isAccessKeyId(auth.accessKeyId)
+    ? unlessTampered(() => getKeyById(deps.db, auth.accessKeyId))
+    : undefined;
+  const row = read ?? undefined;
   const fail = (reason: string) =>
     new AuthenticationError(
       'auth_failed',
@@ -97,6 +102,7 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
     if (secret === null) tampered = true;
     else matched = signatureMatches(request, auth, secret) || matched;
   }
+  if (read === null) throw fail('tampered_record');
   if (!row) throw fail('unknown_key');
   if (tampered && !matched) throw fail('tampered_secret');
   if (!matched) throw fail('bad_signature');
@@ -110,12 +116,13 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
       code: 'tenant_mismatch',
     });
   }
-  if (mutating) checkReplay(deps, request, auth, row.tenant_id, signedAt, now);
-
   const tenant = getTenant(deps.db, row.tenant_id);
   if (!tenant) throw fail('unknown_tenant');
+  const actor = unlessTampered(() => keyActor(deps.db, row));
+  if (actor === null) throw fail('tampered_record');
+  checkReplay(deps, request, auth, row.tenant_id, signedAt, now, mutating);
   deps.recordUse(row.id, now.toISOString());
-  return { key: row, tenant, actor: keyActor(deps.db, row) };
+  return { key: row, tenant, actor };
 }
 
 /** The current secret, and the previous one during a rotation's grace period; null for one that fails to open. */
@@ -134,6 +141,7 @@ function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): A
   return secrets;
 }
 
+/** Every mutating request, and every request with a signed nonce, is seen once only (replay.ts). */
 function checkReplay(
   deps: AuthDeps,
   request: SignedRequest,
@@ -141,12 +149,13 @@ function checkReplay(
   tenantId: string,
   signedAt: Date,
   now: Date,
+  mutating: boolean,
 ): void {
   const nonce = first(request.headers[NONCE_HEADER]);
   const signedNonce = nonce && auth.signedHeaders.includes(NONCE_HEADER) ? nonce.slice(0, MAX_NONCE_LENGTH) : null;
+  if (!mutating && !signedNonce) return;
   const token = signedNonce ? `${auth.accessKeyId}\0n\0${signedNonce}` : `${auth.accessKeyId}\0s\0${auth.signature}`;
-  const verdict = deps.replay.check(token, signedAt, now);
-  if (verdict === 'replayed') {
+  if (deps.replay.check(token, signedAt, now) === 'replayed') {
     throw new AuthenticationError(
       'replayed_request',
       'this signed request was already received once; it is refused as a replay',
@@ -156,18 +165,14 @@ function checkReplay(
       'sign each request afresh (a new x-akm-nonce)',
     );
   }
-  if (verdict === 'full')
-    throw new UnavailableError('the server is too busy to accept more changes right now', {
-      hint: 'try again in a minute',
-      code: 'server_busy',
-    });
 }
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function claimedKeyId(header: string | undefined): string | null {
+/** The access key id a request claims, read without checking anything else. */
+export function claimedKeyId(header: string | undefined): string | null {
   const id = /Credential=([^/\s,]+)\//.exec(header ?? '')?.[1];
   return id && isAccessKeyId(id) ? id : null;
 }

@@ -9,4 +9,6 @@ export const DEFAULTS = {
   drainMs: 10_000,
   /** the expiry mail job (what `akm notify-expiring` does from cron) */
   expiryJobIntervalMs: 3_600_000,
+  /** erasing ended grace periods, old replay tokens and failure counts */
+  sweepIntervalMs: 60_000,
 };

@@ -52,16 +52,6 @@ export class RateLimiter {
     };
   }
 
-  /** Would one more token be granted? Does not take it. */
-  peek(clientIp: string, nowMs: number): RateDecision {
-    const bucket = this.buckets.get(clientKey(clientIp));
-    if (!bucket) return ALLOWED;
-    this.refill(bucket, nowMs);
-    return bucket.tokens >= 1
-      ? ALLOWED
-      : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.options.ratePerSecond)) };
-  }
-
   /** In place: this runs on every verification. */
   private refill(bucket: Bucket, nowMs: number): void {
     const elapsed = Math.max(0, nowMs - bucket.at) / 1000;

@@ -1,53 +1,42 @@
 /**
- * Refusing a mutating request seen before. A signed request is only accepted within the skew
- * window around its x-amz-date, so a replay token needs remembering only until that window
- * has passed for it; after that the clock check refuses the replay anyway.
+ * Refusing a signed request seen before, across restarts and across every server on the store.
+ * A signed request is only accepted within the skew window around its x-amz-date, so a replay
+ * token needs remembering only until that window has passed for it; after that the clock check
+ * refuses the replay anyway.
  *
- * The token is the signed nonce when the client sent one (the akm client always does, so two
- * identical rotations in the same second stay distinct), else the signature itself (so a
- * replay from any SigV4 client is refused too).
+ * Which requests are remembered (authenticate.ts decides): every mutating request, and every
+ * request that carries a signed x-akm-nonce (the akm client sends one on every request, reads
+ * included). A plain SigV4 GET without a nonce (curl) is not: reading is idempotent, and it
+ * stays usable within the skew window.
  *
- * Memory is bounded: when the table is full even after dropping expired tokens, new mutating
- * requests are refused (503) rather than old tokens forgotten, which would reopen replays.
- * Only requests with a valid signature get here, so only key holders can fill it.
+ * The token is the signed nonce when the client sent one (two identical rotations in the same
+ * second stay distinct), else the signature itself (so a replay from any SigV4 client is
+ * refused too). Only its SHA-256 is stored. Only requests with a valid signature get here, so
+ * only key holders add rows, and each row lives about six minutes.
  */
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/open.js';
+import { rememberToken } from '../store/replayTokens.js';
 import { MAX_SKEW_MS } from './sigv4.js';
 
-export const DEFAULT_MAX_TOKENS = 100_000;
+/**
+ * Kept this much longer than the skew window: servers sharing a store may disagree on the time
+ * by up to this much (keep them on NTP), and x-amz-date is rounded to the second.
+ */
+export const CLOCK_MARGIN_MS = 60_000;
 
-export type ReplayVerdict = 'fresh' | 'replayed' | 'full';
+export type ReplayVerdict = 'fresh' | 'replayed';
 
 export class ReplayGuard {
-  /** token → epoch ms after which it can be forgotten; insertion order ≈ expiry order */
-  private readonly seen = new Map<string, number>();
-
   constructor(
-    private readonly maxTokens = DEFAULT_MAX_TOKENS,
+    private readonly db: Db,
     private readonly windowMs = MAX_SKEW_MS,
   ) {}
 
-  get size(): number {
-    return this.seen.size;
-  }
-
   /** Remember the token if new. `signedAt` is the request's x-amz-date. */
   check(token: string, signedAt: Date, now: Date): ReplayVerdict {
-    const forgetAt = this.seen.get(token);
-    if (forgetAt !== undefined && forgetAt > now.getTime()) return 'replayed';
-    if (this.seen.size >= this.maxTokens) {
-      this.sweep(now);
-      if (this.seen.size >= this.maxTokens) return 'full';
-    }
-    this.seen.delete(token);
-    // Valid until signedAt + window; one more second covers clock rounding in x-amz-date.
-    this.seen.set(token, signedAt.getTime() + this.windowMs + 1000);
-    return 'fresh';
-  }
-
-  sweep(now: Date): void {
-    const t = now.getTime();
-    for (const [token, forgetAt] of this.seen) {
-      if (forgetAt <= t) this.seen.delete(token);
-    }
+    const hash = createHash('sha256').update(token).digest();
+    const forgetAt = signedAt.getTime() + this.windowMs + CLOCK_MARGIN_MS;
+    return rememberToken(this.db, hash, forgetAt, now.getTime()) ? 'fresh' : 'replayed';
   }
 }

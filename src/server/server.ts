@@ -6,9 +6,11 @@
  * its default 30. Shutdown stops accepting, lets in-flight requests finish (up to
  * `drainMs`), then writes the pending lastUsedAt notes and closes the store.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import type { MasterKeyOptions } from '../crypto/masterKey.js';
@@ -16,15 +18,20 @@ import { operatorActor } from '../service/local/actor.js';
 import type { LocalContext } from '../service/local/context.js';
 import { lazyKeys, resolveTenant } from '../service/local/service.js';
 import { mailSettingsFromEnv, type MailSettings } from '../notify/smtp.js';
-import { openDatabase, type Db } from '../store/open.js';
+import { purgeFailures } from '../store/failureCounts.js';
+import { openDatabase, storeExposure, type Db } from '../store/open.js';
+import { purgeTokens } from '../store/replayTokens.js';
+import { writeTransaction } from '../store/statements.js';
 import { createHandler, type AppState } from './app.js';
 import { AuthFailureLog } from './authFailures.js';
+import { TrustedProxies } from './clientAddress.js';
 import { LastUsedBatcher } from './lastUsed.js';
 import { assertTransportAllowed, urlFor, type ListenAddress } from './listen.js';
 import { startExpiryJob } from './expiryJob.js';
 import { describeError, type Logger } from './log.js';
 import { RateLimiter } from './rateLimit.js';
 import { ReplayGuard } from './replay.js';
+import { FailureThrottle, type ThrottleLimits } from './throttle.js';
 import { VerifyCache } from './verifyCache.js';
 import { buildRouter } from './routes/index.js';
 import { DEFAULTS } from './defaults.js';
@@ -47,6 +54,13 @@ export interface ServeOptions {
   drainMs?: number;
   now?: () => Date;
   debug?: boolean;
+  /** proxies (CIDR ranges) whose X-Forwarded-For names the client */
+  trustedProxies?: string[];
+  throttle?: ThrottleLimits;
+  /** how often ended graces, old replay tokens and failure counts are swept (default: every minute) */
+  sweepIntervalMs?: number;
+  /** how often the lastUsedAt notes are written (default: every second) */
+  lastUsedIntervalMs?: number;
   /** where the hourly expiry mail goes (default: AKM_SMTP_URL / AKM_MAIL_FROM); null turns it off */
   mail?: MailSettings | null;
   expiryJobIntervalMs?: number;
@@ -62,21 +76,51 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function readPem(file: string, flag: string): Buffer {
+function readPem(file: string, flag: string, parse: (pem: Buffer) => unknown, what: string): Buffer {
+  let pem: Buffer;
   try {
-    return readFileSync(file);
+    pem = readFileSync(file);
   } catch (error) {
-    throw new UsageError(`${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      code: 'tls_invalid',
+    });
   }
+  try {
+    parse(pem);
+  } catch {
+    throw new UsageError(`${flag}: ${file} is not a ${what}`, { code: 'tls_invalid', hint: TLS_HINT });
+  }
+  return pem;
+}
+
+const TLS_HINT = 'pass PEM files, e.g. --tls-cert fullchain.pem --tls-key privkey.pem';
+
+/**
+ * Both files readable, each what it claims to be, and the key the certificate's: else a usage error
+ * naming the file.
+ */
+function loadTls(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const cert = readPem(files.certFile, '--tls-cert', (pem) => new X509Certificate(pem), 'PEM certificate');
+  const key = readPem(files.keyFile, '--tls-key', (pem) => createPrivateKey(pem), 'PEM private key');
+  try {
+    createSecureContext({ cert, key });
+  } catch {
+    throw new UsageError(`--tls-key: ${files.keyFile} is not the private key of the certificate in ${files.certFile}`, {
+      code: 'tls_invalid',
+      hint: TLS_HINT,
+    });
+  }
+  return { cert, key };
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   assertTransportAllowed(options.listen, !!options.tls, !!options.insecureHttp);
-  const tls = options.tls
-    ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') }
-    : undefined;
+  const tls = options.tls ? loadTls(options.tls) : undefined;
+  const trustedProxies = options.trustedProxies?.length ? new TrustedProxies(options.trustedProxies) : null;
   const log = options.log;
   const db = openDatabase(options.storePath, { busyTimeoutMs: 5000 });
+  const exposure = storeExposure(options.storePath);
+  if (exposure) log({ level: 'warn', event: 'store_exposed', message: exposure.message, hint: exposure.hint });
   // A long-running server reads keys at random: map the file and keep a large page cache,
   // so a lookup among 100,000 keys costs no read() system call.
   db.pragma('mmap_size = 268435456');
@@ -88,7 +132,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     keys(); // a wrong or missing master key stops the server now, not at the first request
     const onError = (what: string) => (error: unknown) =>
       log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
-    lastUsed = new LastUsedBatcher(db, onError('last_used_flush_failed'));
+    lastUsed = new LastUsedBatcher(db, onError('last_used_flush_failed'), options.lastUsedIntervalMs);
     const base: LocalContext = {
       db,
       storePath: options.storePath,
@@ -99,17 +143,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       source: 'http',
       recordUse: lastUsed.record,
     };
-    const replay = new ReplayGuard();
     const state: AppState = {
       base,
-      auth: { db, keys, now: base.now, replay, recordUse: lastUsed.record },
+      auth: { db, keys, now: base.now, replay: new ReplayGuard(db), recordUse: lastUsed.record },
       router: buildRouter(),
-      replay,
       verifyLimiter: new RateLimiter({
         ratePerSecond: options.verifyRate ?? DEFAULTS.verifyRate,
         burst: options.verifyBurst ?? DEFAULTS.verifyBurst,
       }),
-      authFailureLimiter: new RateLimiter({ ratePerSecond: 1, burst: 20 }),
+      throttle: new FailureThrottle(db, onError('failure_count_flush_failed'), options.throttle),
+      trustedProxies,
       authFailures: new AuthFailureLog(db, keys, onError('audit_write_failed')),
       verifyCache: new VerifyCache(db),
       log,
@@ -133,10 +176,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const address = { host: options.listen.host, port: bound.port };
 
     const tick = setInterval(() => {
-      state.replay.sweep(base.now());
+      state.throttle.flush(Date.now());
       state.authFailures.flush(Date.now());
     }, 1000);
     tick.unref();
+    const sweep = setInterval(
+      () => sweepStore(db, onError('sweep_failed')),
+      options.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs,
+    );
+    sweep.unref();
     lastUsed.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
     const expiryJob = startExpiryJob(
@@ -152,11 +200,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       (closing ??= (async () => {
         state.draining = true;
         clearInterval(tick);
+        clearInterval(sweep);
         // One more turn of the event loop accepts connections already queued in the kernel.
         await new Promise((resolve) => setImmediate(resolve));
         await drain(server, options.drainMs ?? DEFAULTS.drainMs);
         await expiryJob.stop();
         lastUsed!.stop();
+        state.throttle.flush(Date.now());
         state.authFailures.flush(Date.now(), true);
         db.close();
         log({ event: 'stopped' });
@@ -169,6 +219,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     lastUsed?.stop();
     if (db.open) db.close();
     throw error;
+  }
+}
+
+/**
+ * Once a minute, even when nothing else writes: the write transaction erases previous secrets
+ * whose grace has ended (statements.ts), and replay tokens and failure counts past their use go.
+ */
+function sweepStore(db: Db, onError: (error: unknown) => void): void {
+  if (!db.open) return;
+  const now = Date.now();
+  try {
+    writeTransaction(db, () => {
+      purgeTokens(db, now);
+      purgeFailures(db, Math.floor(now / 60_000) - 60);
+    });
+  } catch (error) {
+    onError(error);
   }
 }
 

@@ -11,6 +11,9 @@
  * connection. Time-based facts (expiry, the end of a grace period) are evaluated against the
  * clock on each call.
  *
+ * Rows are checked against their integrity MAC when they enter the cache (store/integrity.ts);
+ * an altered one is cached as "no such key".
+ *
  * Unknown ids are cached too (as "no such key"), so after its first lookup an unknown key
  * answers on the same path as a known one: neither the answer nor its timing tells them
  * apart. Bounded: least recently used entries go first.
@@ -21,7 +24,7 @@
 import type { Statement } from 'better-sqlite3';
 import { effectivePermissions } from '../core/permissions.js';
 import type { LocalContext } from '../service/local/context.js';
-import { checkCredentials } from '../service/local/verify.js';
+import { checkCredentials, unlessTampered } from '../service/local/verify.js';
 import type { VerifyInput, VerifyResult } from '../service/types.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../store/keys.js';
 import type { Db } from '../store/open.js';
@@ -76,8 +79,12 @@ export class VerifyCache {
       this.entries.set(accessKeyId, cached);
       return cached;
     }
-    const row = getKeyById(this.db, accessKeyId) ?? null;
-    const entry: Entry = row ? { row, permissions: effectivePermissions(keyRoleGrants(this.db, row.id)) } : NO_KEY;
+    // A row (or a role or group it has) altered at rest is cached as no key at all.
+    const entry =
+      unlessTampered((): Entry => {
+        const row = getKeyById(this.db, accessKeyId);
+        return row ? { row, permissions: effectivePermissions(keyRoleGrants(this.db, row.id)) } : NO_KEY;
+      }) ?? NO_KEY;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(accessKeyId, entry);
     return entry;

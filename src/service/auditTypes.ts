@@ -38,11 +38,29 @@ export interface AuditProblem {
   message: string;
 }
 
+/** A row that decides authentication or authorization and whose integrity MAC does not hold. */
+export interface AlteredRow {
+  table: 'keys' | 'roles' | 'groups' | 'users';
+  /** the key's id, the role's or group's name, the user's email */
+  row: string;
+  message: string;
+}
+
 export interface AuditVerification {
+  /** true when the chain is intact and no row was altered */
   ok: boolean;
-  /** records in the store's chain (all tenants share one chain) */
+  tenantId: string;
+  /** records in this tenant's chain (each tenant has its own) */
   records: number;
   /** "<seq>:<mac>" of the newest record: keep it elsewhere and pass it as expectHead later to detect a cut-off tail */
   head: string | null;
   problems: AuditProblem[];
+  alteredRows: AlteredRow[];
+}
+
+/** The sealed head of a tenant's chain, for anchoring outside the store (`akm audit head`). */
+export interface AuditHead {
+  tenantId: string;
+  /** "<seq>:<mac>" */
+  head: string;
 }

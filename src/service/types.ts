@@ -7,7 +7,7 @@ import type { ExpiryChoice } from '../core/expiry.js';
 import type { PermissionSource } from '../core/permissions.js';
 import type { Finding } from '../core/findings.js';
 import type { KeySort } from '../core/keyFields.js';
-import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
+import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
 import type {
   BulkRequest,
   BulkResult,
@@ -221,6 +221,7 @@ export interface AkmService {
   listAudit(query?: AuditQuery): Promise<Page<AuditRecord>>;
   /** check the MAC chain and say which record was edited, deleted, inserted or moved; needs audit:read */
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
+  auditHead(): Promise<AuditHead>;
 
   /** the tenant's lifetime policy; needs keys:read */
   getPolicy(): Promise<LifetimePolicy>;

@@ -1,16 +1,17 @@
 /**
- * The audit trail: append-only records chained by MAC. Each MAC covers the record's own
- * fields (its sequence number included, so reordering shows) and the previous record's MAC
- * (so deleting or inserting shows). The key comes from the master key: with the database
- * alone nobody can forge a record.
+ * The audit trail: one append-only chain of records per tenant, chained by MAC. Each MAC
+ * covers the record's own fields (its tenant and its sequence number in that tenant's chain
+ * included, so moving or reordering shows) and the previous record's MAC (so deleting or
+ * inserting shows). The key comes from the master key: with the database alone nobody can
+ * forge a record.
  *
- * Beside the records sits a sealed head (the newest record's seq and MAC, tagged with the same
- * key). Records cut from the end leave the head pointing past the last one, and new records
- * chain on from the head, not from whatever row happens to be last.
+ * Beside each tenant's records sits its sealed head (the newest record's seq and MAC, tagged
+ * with the same key and the tenant id). Records cut from the end leave the head pointing past
+ * the last one, and new records chain on from the head, not from whatever row happens to be last.
  */
 import { createHmac } from 'node:crypto';
 import type { Db } from './open.js';
-import { sql, writeTransaction } from './statements.js';
+import { sql } from './statements.js';
 
 export const GENESIS_MAC = 'genesis';
 
@@ -58,10 +59,10 @@ export function auditMac(key: Buffer, row: Omit<AuditRow, 'mac'>): string {
   return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 
-export function headTag(key: Buffer, seq: number, mac: string): string {
-  return createHmac('sha256', key)
-    .update(JSON.stringify(['akm audit head', seq, mac]))
-    .digest('base64url');
+/** The seal of a tenant's head; `null` for the single chain of schemas 2 and 3 (see auditUpgrade.ts). */
+export function headTag(key: Buffer, tenantId: string | null, seq: number, mac: string): string {
+  const fields = tenantId === null ? ['akm audit head', seq, mac] : ['akm audit head', tenantId, seq, mac];
+  return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 
 /** Does the row's MAC hold for this seq? (Its stored seq, unless we are looking for where a moved row was written.) */
@@ -70,27 +71,31 @@ export function macMatches(key: Buffer, row: AuditRow, seq = row.seq): boolean {
   return auditMac(key, { ...fields, seq }) === mac;
 }
 
-export function headIsSealed(key: Buffer, head: AuditHeadRow | undefined): head is AuditHeadRow {
-  return head !== undefined && headTag(key, head.seq, head.mac) === head.tag;
+export function headIsSealed(
+  key: Buffer,
+  head: AuditHeadRow | undefined,
+  tenantId: string | null,
+): head is AuditHeadRow {
+  return head !== undefined && headTag(key, tenantId, head.seq, head.mac) === head.tag;
 }
 
-export function readAuditHead(db: Db): AuditHeadRow | undefined {
-  return sql(db, 'SELECT seq, mac, tag FROM audit_head WHERE id = 1').get() as AuditHeadRow | undefined;
+export function readAuditHead(db: Db, tenantId: string): AuditHeadRow | undefined {
+  return sql(db, 'SELECT seq, mac, tag FROM audit_heads WHERE tenant_id = ?').get(tenantId) as AuditHeadRow | undefined;
 }
 
-function lastAuditRow(db: Db): { seq: number; mac: string } | undefined {
-  return sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
+function lastAuditRow(db: Db, tenantId: string): { seq: number; mac: string } | undefined {
+  return sql(db, 'SELECT seq, mac FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').get(tenantId) as
     { seq: number; mac: string } | undefined;
 }
 
 /** Must run inside the caller's write transaction, so the record commits with the change. */
 export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
-  const last = lastAuditRow(db);
-  const head = readAuditHead(db);
+  const last = lastAuditRow(db, entry.tenantId);
+  const head = readAuditHead(db, entry.tenantId);
   // Chain from the sealed head when there is one: a forged row appended behind akm's back is
   // then left out of the chain, and a cut-off tail stays visible as a gap. The seq still goes
   // past every stored row so the insert never collides.
-  const previous = headIsSealed(key, head) ? head : last;
+  const previous = headIsSealed(key, head, entry.tenantId) ? head : last;
   const base = {
     seq: Math.max(last?.seq ?? 0, head?.seq ?? 0) + 1,
     tenant_id: entry.tenantId,
@@ -108,41 +113,16 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
     `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
      VALUES (@seq, @tenant_id, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
   ).run(row);
-  sql(
-    db,
-    `INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, @seq, @mac, @tag)
-     ON CONFLICT (id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
-  ).run({
-    seq: row.seq,
-    mac: row.mac,
-    tag: headTag(key, row.seq, row.mac),
-  });
+  writeAuditHead(db, key, entry.tenantId, row);
   return row;
 }
 
-export const META_HEAD_PENDING = 'audit_head_pending';
-
-/**
- * A store upgraded from schema 1 has a chain but no sealed head. The first akm run that holds
- * the master key seals the head on the chain's last record and drops the marker. Trust on
- * first use: the marker is set only by the migration, in the same transaction as the table.
- */
-export function sealPendingHead(db: Db, key: Buffer): void {
-  // A read-only run leaves it to the next run that writes.
-  if (db.readonly || !sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-  writeTransaction(db, () => {
-    if (!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING)) return;
-    const last = sql(db, 'SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1').get() as
-      { seq: number; mac: string } | undefined;
-    if (last && !readAuditHead(db)) {
-      sql(db, 'INSERT INTO audit_head (id, seq, mac, tag) VALUES (1, ?, ?, ?)').run(
-        last.seq,
-        last.mac,
-        headTag(key, last.seq, last.mac),
-      );
-    }
-    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
-  });
+export function writeAuditHead(db: Db, key: Buffer, tenantId: string, last: { seq: number; mac: string }): void {
+  sql(
+    db,
+    `INSERT INTO audit_heads (tenant_id, seq, mac, tag) VALUES (@tenantId, @seq, @mac, @tag)
+     ON CONFLICT (tenant_id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
+  ).run({ tenantId, seq: last.seq, mac: last.mac, tag: headTag(key, tenantId, last.seq, last.mac) });
 }
 
 export interface AuditQuery {
@@ -179,11 +159,13 @@ export function queryAudit(db: Db, q: AuditQuery): AuditRow[] {
   }) as AuditRow[];
 }
 
-/** Every record in stored order, one at a time: the clean-chain check keeps nothing in memory. */
-export function iterateAudit(db: Db): IterableIterator<AuditRow> {
-  return sql(db, 'SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+/** A tenant's records in stored order, one at a time: the clean-chain check keeps nothing in memory. */
+export function iterateAudit(db: Db, tenantId: string): IterableIterator<AuditRow> {
+  return sql(db, 'SELECT * FROM audit WHERE tenant_id = ? ORDER BY seq').iterate(
+    tenantId,
+  ) as IterableIterator<AuditRow>;
 }
 
-export function allAuditRows(db: Db): AuditRow[] {
-  return sql(db, 'SELECT * FROM audit ORDER BY seq').all() as AuditRow[];
+export function allAuditRows(db: Db, tenantId: string): AuditRow[] {
+  return sql(db, 'SELECT * FROM audit WHERE tenant_id = ? ORDER BY seq').all(tenantId) as AuditRow[];
 }

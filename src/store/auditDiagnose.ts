@@ -8,7 +8,7 @@
  *  - its MAC holds at another seq: it was moved (reordered, or renumbered to hide a gap);
  *  - the MAC it names as its predecessor is nowhere: the record(s) before it were deleted;
  *  - the sealed head names a record past the last one: records were deleted from the end.
- * Pure: rows and key in, problems out.
+ * Pure: one chain's rows and key in, problems out.
  */
 import { GENESIS_MAC, headIsSealed, macMatches, type AuditHeadRow, type AuditRow } from './audit.js';
 
@@ -35,7 +35,13 @@ interface Slot {
 /** How far from its stored seq a moved row is looked for when its neighbours cannot place it. */
 const SEARCH_RADIUS = 16;
 
-export function diagnoseChain(rows: AuditRow[], key: Buffer, head: AuditHeadRow | undefined): AuditProblem[] {
+/** `tenantId` names the chain the head seals (null: the single chain of schemas 2 and 3). */
+export function diagnoseChain(
+  rows: AuditRow[],
+  key: Buffer,
+  head: AuditHeadRow | undefined,
+  tenantId: string | null,
+): AuditProblem[] {
   const slots: Slot[] = rows.map((row) => ({ row, written: macMatches(key, row) ? row.seq : null, copyOf: null }));
   const byMac = new Map<string, Slot>();
   const followers = new Map<string, Slot[]>();
@@ -45,7 +51,7 @@ export function diagnoseChain(rows: AuditRow[], key: Buffer, head: AuditHeadRow 
   }
   placeMovedRows(slots, key, byMac, followers);
   markCopies(slots);
-  const sealed = headIsSealed(key, head) ? head : undefined;
+  const sealed = headIsSealed(key, head, tenantId) ? head : undefined;
   const isReferenced = (slot: Slot) => followers.has(slot.row.mac) || sealed?.mac === slot.row.mac;
   const edited = slots.filter((s) => s.written === null && s.copyOf === null && isReferenced(s));
   const known = [

@@ -1,5 +1,9 @@
-/** Access keys and their assignments. */
+/**
+ * Access keys and their assignments. The lookups that feed decisions check each row's
+ * integrity MAC as they read it (integrity.ts) and refuse an altered one.
+ */
 import type { RoleGrant } from '../core/permissions.js';
+import { checked, intactSql, TamperedRecordError } from './integrity.js';
 import type { Db } from './open.js';
 import { sql } from './statements.js';
 
@@ -34,22 +38,29 @@ export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'pre
   permissions?: string;
 };
 
-const SELECT_KEY = `SELECT k.*, u.email AS owner_email FROM keys k LEFT JOIN users u ON u.id = k.owner_id`;
+/** The key, and its owner's user row (whose email the key reports), checked together. */
+const SELECT_KEY = `SELECT k.*, u.email AS owner_email,
+    (${intactSql('keys', 'k')} AND (u.id IS NULL OR ${intactSql('users', 'u')})) AS intact
+  FROM keys k LEFT JOIN users u ON u.id = k.owner_id`;
+
+type ReadKeyRow = KeyRow & { intact: number | null };
+const checkedKey = (row: ReadKeyRow | undefined): KeyRow | undefined => checked('keys', (r) => r.id, row);
 
 export function getKey(db: Db, tenantId: string, id: string): KeyRow | undefined {
-  return sql(db, `${SELECT_KEY} WHERE k.tenant_id = ? AND k.id = ?`).get(tenantId, id) as KeyRow | undefined;
+  return checkedKey(sql(db, `${SELECT_KEY} WHERE k.tenant_id = ? AND k.id = ?`).get(tenantId, id) as ReadKeyRow);
 }
 
 /** Any tenant: for credential checks, where the id arrives before we know the tenant. */
 export function getKeyById(db: Db, id: string): KeyRow | undefined {
-  return sql(db, `${SELECT_KEY} WHERE k.id = ?`).get(id) as KeyRow | undefined;
+  return checkedKey(sql(db, `${SELECT_KEY} WHERE k.id = ?`).get(id) as ReadKeyRow);
 }
 
 export function findKeysByName(db: Db, tenantId: string, name: string): KeyRow[] {
-  return sql(db, `${SELECT_KEY} WHERE k.tenant_id = ? AND k.name = ? COLLATE NOCASE LIMIT 5`).all(
+  const rows = sql(db, `${SELECT_KEY} WHERE k.tenant_id = ? AND k.name = ? COLLATE NOCASE LIMIT 5`).all(
     tenantId,
     name,
-  ) as KeyRow[];
+  ) as ReadKeyRow[];
+  return rows.map((row) => checkedKey(row)!);
 }
 
 export function nameTaken(db: Db, tenantId: string, ownerId: number | null, name: string): boolean {
@@ -148,22 +159,26 @@ export function setLastUsed(db: Db, id: string, at: string): void {
   );
 }
 
+type NamedCheck = { name: string; intact: number | null };
+
 export function keyGroupNames(db: Db, keyId: string): string[] {
   return (
     sql(
       db,
-      'SELECT g.name FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = ? ORDER BY g.name',
-    ).all(keyId) as Array<{ name: string }>
-  ).map((r) => r.name);
+      `SELECT g.name, ${intactSql('groups', 'g')} AS intact
+         FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = ? ORDER BY g.name`,
+    ).all(keyId) as NamedCheck[]
+  ).map((r) => checked('groups', (g) => g.name, r)!.name);
 }
 
 export function keyRoleNames(db: Db, keyId: string): string[] {
   return (
     sql(
       db,
-      'SELECT r.name FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = ? ORDER BY r.name',
-    ).all(keyId) as Array<{ name: string }>
-  ).map((r) => r.name);
+      `SELECT r.name, ${intactSql('roles', 'r')} AS intact
+         FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = ? ORDER BY r.name`,
+    ).all(keyId) as NamedCheck[]
+  ).map((r) => checked('roles', (x) => x.name, r)!.name);
 }
 
 export function addKeyGroup(db: Db, keyId: string, groupId: number): boolean {
@@ -179,22 +194,38 @@ export function removeKeyRole(db: Db, keyId: string, roleId: number): boolean {
   return sql(db, 'DELETE FROM key_roles WHERE key_id = ? AND role_id = ?').run(keyId, roleId).changes > 0;
 }
 
-/** Direct roles and roles through groups, each with its permissions: the input of core/permissions. */
+/**
+ * Direct roles and roles through groups, each with its permissions: the input of
+ * core/permissions. Every role and group on the way is checked (the key's own row, which
+ * covers which roles and groups it has, is checked where it is read).
+ */
 export function keyRoleGrants(db: Db, keyId: string): RoleGrant[] {
   const rows = sql(
     db,
     `SELECT r.name AS role, NULL AS via,
-            (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id) AS perms
+            (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id) AS perms,
+            ${intactSql('roles', 'r')} AS role_ok, 1 AS group_ok
        FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = ?
      UNION ALL
-     SELECT r.name, g.name, (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id)
+     SELECT r.name, g.name, (SELECT json_group_array(permission) FROM role_permissions WHERE role_id = r.id),
+            ${intactSql('roles', 'r')}, ${intactSql('groups', 'g')}
        FROM key_groups kg
        JOIN groups g ON g.id = kg.group_id
        JOIN group_roles gr ON gr.group_id = g.id
        JOIN roles r ON r.id = gr.role_id
       WHERE kg.key_id = ?`,
-  ).all(keyId, keyId) as Array<{ role: string; via: string | null; perms: string }>;
-  return rows.map((r) => ({ role: r.role, viaGroup: r.via, permissions: JSON.parse(r.perms) as string[] }));
+  ).all(keyId, keyId) as Array<{
+    role: string;
+    via: string | null;
+    perms: string;
+    role_ok: number | null;
+    group_ok: number | null;
+  }>;
+  return rows.map((r) => {
+    if (r.group_ok === 0) throw new TamperedRecordError('groups', r.via ?? '');
+    if (r.role_ok === 0) throw new TamperedRecordError('roles', r.role);
+    return { role: r.role, viaGroup: r.via, permissions: JSON.parse(r.perms) as string[] };
+  });
 }
 
 export interface ListQuery {

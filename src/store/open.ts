@@ -7,8 +7,10 @@ import { createRequire } from 'node:module';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnavailableError } from '../core/errors.js';
+import { oldChainPresent } from './auditUpgrade.js';
+import { installIntegrityFunctions, sealingPending } from './integrity.js';
 import { APPLICATION_ID, LATEST_VERSION, migrations } from './schema.js';
-import { waitForLocks, writeTransaction } from './statements.js';
+import { lockedTransaction, waitForLocks } from './statements.js';
 
 export type Db = Database.Database;
 
@@ -76,23 +78,45 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
       );
     }
     if (options.readonly) {
-      // An older schema needs an upgrade, which is a write: open for writing this once.
-      if (version < LATEST_VERSION) {
+      // An older schema needs an upgrade, which is a write: open for writing this once. So does
+      // what the first run with the master key finishes after one (see useKeys).
+      if (version < LATEST_VERSION || sealingPending(db) || oldChainPresent(db)) {
         db.close();
         return openDatabase(path, { ...options, readonly: false });
       }
       db.pragma('foreign_keys = ON');
+      installIntegrityFunctions(db);
       return db;
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, version);
+    installIntegrityFunctions(db);
     return db;
   } catch (error) {
     db.close();
     throw storeError(error, path);
   }
+}
+
+/**
+ * A store other users of the machine can open: a warning, not a refusal (the secrets in it stay
+ * sealed, and the integrity MACs catch changes), with the fix. Null when only its owner can.
+ */
+export function storeExposure(path: string): { message: string; hint: string } | null {
+  if (process.platform === 'win32') return null;
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return null;
+  }
+  if ((mode & 0o007) === 0) return null;
+  return {
+    message: `the store ${path} is open to other users of this machine (mode ${(mode & 0o777).toString(8)})`,
+    hint: `chmod 600 ${path}`,
+  };
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -146,7 +170,7 @@ function createOwnerOnlyFile(path: string): void {
 
 function migrate(db: Db, from: number): void {
   if (from === LATEST_VERSION) return;
-  writeTransaction(db, () => {
+  lockedTransaction(db, () => {
     // Re-read inside the lock: another process may have migrated meanwhile.
     const current = db.pragma('user_version', { simple: true }) as number;
     for (const step of migrations) {

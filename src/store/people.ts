@@ -1,4 +1,8 @@
-/** Users, groups, roles and their links. */
+/**
+ * Users, groups, roles and their links. Looking one up by name checks its integrity MAC
+ * (integrity.ts); listings for display do not.
+ */
+import { checked, intactSql } from './integrity.js';
 import type { Db } from './open.js';
 import { sql } from './statements.js';
 
@@ -16,8 +20,15 @@ export interface NamedRow {
   created_at: string;
 }
 
+type Checked<T> = T & { intact: number | null };
+
 export function findUser(db: Db, tenantId: string, email: string): UserRow | undefined {
-  return sql(db, 'SELECT * FROM users WHERE tenant_id = ? AND email = ?').get(tenantId, email) as UserRow | undefined;
+  const row = sql(
+    db,
+    `SELECT id, tenant_id, email, name, created_at, ${intactSql('users', 'u')} AS intact
+       FROM users u WHERE tenant_id = ? AND email = ?`,
+  ).get(tenantId, email) as Checked<UserRow> | undefined;
+  return checked('users', (u) => u.email, row);
 }
 
 export function insertUser(db: Db, tenantId: string, email: string, name: string, at: string): number {
@@ -52,32 +63,24 @@ export function userGroups(db: Db, userId: number): string[] {
 }
 
 export function isGroupMember(db: Db, tenantId: string, groupName: string, userId: number): boolean {
-  return !!sql(
-    db,
-    `SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id
-      WHERE g.tenant_id = ? AND g.name = ? AND m.user_id = ?`,
-  ).get(tenantId, groupName, userId);
+  const group = findGroup(db, tenantId, groupName);
+  return !!group && !!sql(db, 'SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').get(group.id, userId);
 }
 
 export function groupMemberEmails(db: Db, tenantId: string, groupName: string): string[] {
-  return (
-    sql(
-      db,
-      `SELECT u.email FROM group_members m
-         JOIN groups g ON g.id = m.group_id
-         JOIN users u ON u.id = m.user_id
-        WHERE g.tenant_id = ? AND g.name = ? ORDER BY u.email`,
-    ).all(tenantId, groupName) as Array<{ email: string }>
-  ).map((r) => r.email);
+  const group = findGroup(db, tenantId, groupName);
+  return group ? groupMembers(db, group.id) : [];
 }
 
 // ---- groups
 
 export function findGroup(db: Db, tenantId: string, name: string): NamedRow | undefined {
-  return sql(db, 'SELECT id, name, builtin, created_at FROM groups WHERE tenant_id = ? AND name = ?').get(
-    tenantId,
-    name,
-  ) as NamedRow | undefined;
+  const row = sql(
+    db,
+    `SELECT id, name, builtin, created_at, ${intactSql('groups', 'g')} AS intact
+       FROM groups g WHERE tenant_id = ? AND name = ?`,
+  ).get(tenantId, name) as Checked<NamedRow> | undefined;
+  return checked('groups', (g) => g.name, row);
 }
 
 export function insertGroup(db: Db, tenantId: string, name: string, builtin: boolean, at: string): number {
@@ -179,10 +182,12 @@ export function keysUsingGroup(db: Db, groupId: number): number {
 // ---- roles
 
 export function findRole(db: Db, tenantId: string, name: string): NamedRow | undefined {
-  return sql(db, 'SELECT id, name, builtin, created_at FROM roles WHERE tenant_id = ? AND name = ?').get(
-    tenantId,
-    name,
-  ) as NamedRow | undefined;
+  const row = sql(
+    db,
+    `SELECT id, name, builtin, created_at, ${intactSql('roles', 'r')} AS intact
+       FROM roles r WHERE tenant_id = ? AND name = ?`,
+  ).get(tenantId, name) as Checked<NamedRow> | undefined;
+  return checked('roles', (r) => r.name, row);
 }
 
 export function insertRole(

@@ -213,6 +213,71 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'integrity MACs on authorization rows, replay tokens, failure counters, audit chains per tenant',
+    up(db) {
+      db.exec(`
+        -- MACs over the rows that decide authentication and authorization (store/integrity.ts).
+        -- The previous secret of a rotation has a MAC of its own, so erasing it after its grace
+        -- needs no key.
+        ALTER TABLE keys ADD COLUMN mac BLOB;
+        ALTER TABLE keys ADD COLUMN grace_mac BLOB;
+        ALTER TABLE users ADD COLUMN mac BLOB;
+        ALTER TABLE groups ADD COLUMN mac BLOB;
+        ALTER TABLE roles ADD COLUMN mac BLOB;
+        -- Every write erases the graces that have ended: this keeps that lookup an index probe.
+        CREATE INDEX keys_grace_end ON keys(previous_valid_until) WHERE previous_valid_until IS NOT NULL;
+        -- Migrations have no master key: the first run that has it seals existing rows.
+        INSERT INTO meta (key, value) SELECT 'integrity_pending', 'v4' WHERE EXISTS (SELECT 1 FROM users);
+
+        -- Accepted signed requests (a hash of the nonce or signature), until the clock check
+        -- would refuse them anyway: shared by every server on the store, and kept across restarts.
+        CREATE TABLE replay_tokens (
+          token      BLOB PRIMARY KEY,
+          expires_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX replay_tokens_expiry ON replay_tokens(expires_at);
+
+        -- Failed sign-ins per minute, per client address and per (access key id, address):
+        -- each server adds its counts in batches, and reads the sum every server wrote.
+        CREATE TABLE auth_failures (
+          scope  TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          count  INTEGER NOT NULL,
+          PRIMARY KEY (scope, minute)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX auth_failures_minute ON auth_failures(minute);
+
+        -- One chain per tenant, each with its own sealed head. The single chain of schema 2
+        -- stays as audit_v2 until the first run with the master key has verified it and
+        -- re-chained its records per tenant (store/auditUpgrade.ts).
+        DROP INDEX audit_tenant_at;
+        ALTER TABLE audit RENAME TO audit_v2;
+        ALTER TABLE audit_head RENAME TO audit_head_v2;
+        CREATE TABLE audit (
+          tenant_id TEXT NOT NULL,
+          seq       INTEGER NOT NULL,
+          at        TEXT NOT NULL,
+          actor     TEXT NOT NULL,
+          action    TEXT NOT NULL,
+          target    TEXT,
+          details   TEXT NOT NULL,
+          source    TEXT NOT NULL,
+          prev_mac  TEXT NOT NULL,
+          mac       TEXT NOT NULL,
+          PRIMARY KEY (tenant_id, seq)
+        ) STRICT;
+        CREATE INDEX audit_tenant_at ON audit(tenant_id, at);
+        CREATE TABLE audit_heads (
+          tenant_id TEXT PRIMARY KEY,
+          seq       INTEGER NOT NULL,
+          mac       TEXT NOT NULL,
+          tag       TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

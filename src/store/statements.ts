@@ -38,10 +38,23 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * Every write goes through here: BEGIN IMMEDIATE takes the write lock up front, so a check and
- * the write that depends on it (the two-key limit, a unique name) see no other writer between them.
+ * Every write goes through here: BEGIN IMMEDIATE takes the write lock up front. Each write also
+ * erases the previous secrets whose grace period has ended (sealed value, digest and end), so
+ * none stays stored past the next write after its end. That needs no key: the grace part has
+ * a MAC of its own (integrity.ts), and erasing it only takes access away.
  */
-export function writeTransaction<T>(db: Db, work: () => T): T {
+export function writeTransaction<T>(db: Db, work: () => T, now: Date = new Date()): T {
+  return lockedTransaction(db, () => {
+    sql(db, ERASE_ENDED_GRACES).run(now.toISOString());
+    return work();
+  });
+}
+
+/**
+ * BEGIN IMMEDIATE, waiting for the lock as the connection says; for migrations, which run before
+ * the tables exist.
+ */
+export function lockedTransaction<T>(db: Db, work: () => T): T {
   const transaction = db.transaction(work);
   const wait = lockWaits.get(db);
   if (!wait) return transaction.immediate();
@@ -58,3 +71,7 @@ export function writeTransaction<T>(db: Db, work: () => T): T {
     db.pragma(`busy_timeout = ${wait.quietMs}`);
   }
 }
+
+const ERASE_ENDED_GRACES = `UPDATE keys
+  SET previous_sealed = NULL, previous_digest = NULL, previous_valid_until = NULL, grace_mac = NULL
+  WHERE previous_valid_until IS NOT NULL AND previous_valid_until <= ?`;

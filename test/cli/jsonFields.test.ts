@@ -155,7 +155,11 @@ const ROWS: Row[] = [
     },
   },
   { args: ['audit'], spec: [AUDIT_RECORD] },
-  { args: ['audit', 'verify'], spec: { ...fields('ok', 'records', 'head'), problems: [] } },
+  {
+    args: ['audit', 'verify'],
+    spec: { ...fields('ok', 'tenantId', 'records', 'head'), problems: [], alteredRows: [] },
+  },
+  { args: ['audit', 'head'], spec: fields('tenantId', 'head') },
   { args: ['whoami'], spec: IDENTITY },
   { args: ['config', 'show'], spec: LOCAL_SETTINGS },
   { args: ['delete', 'k', '--yes'], spec: { deleted: VALUE, ...KEY } },

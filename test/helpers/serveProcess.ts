@@ -21,6 +21,23 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
+/** Another `akm serve` process on an existing store (a restart, or a second server beside the first). */
+export async function serveOn(
+  store: TempStore,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: Child; url: string }> {
+  const child = spawnNode(BIN, ['serve', '--store', store.path, '--listen', '127.0.0.1:0', ...args], {
+    env: { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey, CI: '1', NO_COLOR: '1', ...env },
+  });
+  try {
+    return { child, url: await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000) };
+  } catch (error) {
+    await killHard(child);
+    throw error;
+  }
+}
+
 export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const store = tempStore('akm-serve-');
   const local = store.open();
@@ -33,17 +50,14 @@ export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     roles: [],
   });
   await local.close();
-  const child = spawnNode(BIN, ['serve', '--store', store.path, '--listen', '127.0.0.1:0', ...args], {
-    env: { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey, CI: '1', NO_COLOR: '1', ...env },
-  });
-  let url: string;
+  let started: { child: Child; url: string };
   try {
-    url = await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000);
+    started = await serveOn(store, args, env);
   } catch (error) {
-    await killHard(child);
     store.cleanup();
     throw error;
   }
+  const { child, url } = started;
   const clientHome = mkdtempSync(join(tmpdir(), 'akm-client-'));
   return {
     child,

@@ -59,6 +59,34 @@ export async function serverFixture(options: Partial<ServeOptions> = {}): Promis
   };
 }
 
+/**
+ * A tenant-level ReadOnly key made through the local service, as the operator beside the server
+ * would; `madeAt` dates it back (a one-day key made two days ago has expired, genuinely).
+ */
+export async function localKey(
+  fx: ServerFixture,
+  name: string,
+  options: { days?: number; madeAt?: Date } = {},
+): Promise<IssuedKey> {
+  const local = fx.store.open(options.madeAt ? () => options.madeAt! : undefined);
+  try {
+    return await local.createKey({
+      name,
+      type: 'access',
+      expiry: { kind: 'days', days: options.days ?? 30 },
+      owner: null,
+      groups: [],
+      roles: ['ReadOnly'],
+    });
+  } finally {
+    await local.close();
+  }
+}
+
+export function expiredKey(fx: ServerFixture, name: string): Promise<IssuedKey> {
+  return localKey(fx, name, { days: 1, madeAt: new Date(Date.now() - 2 * 86_400_000) });
+}
+
 export interface RawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { ensureStoreId, initTenant, META_STORE_ID } from '../../src/service/local/bootstrap.js';
+import { ensureStoreId, initTenant, META_STORE_ID, useKeys } from '../../src/service/local/bootstrap.js';
 import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
-import { openDatabase } from '../../src/store/open.js';
+import { openDatabase, type Db } from '../../src/store/open.js';
 
 export interface TempStore {
   dir: string;
@@ -18,6 +18,11 @@ export interface TempStore {
   admin: string;
   tenantId: string;
   open(now?: () => Date): LocalService;
+  /**
+   * A connection as another akm process holds it (keys loaded, integrity checks armed): writes
+   * through the store layer on it are sealed like akm's own. The caller closes it.
+   */
+  connection(): Db;
   /** another tenant in the same store (admin admin@<id>.test), opened as a service */
   addTenant(tenantId: string): LocalService;
   cleanup(): void;
@@ -52,6 +57,11 @@ export function tempStore(prefix = 'akm-test-'): TempStore {
     admin: 'admin@acme.test',
     tenantId: 'acme',
     open: (now) => LocalService.open({ storePath: path, masterKey: masterKeyOptions, now, source: 'test' }),
+    connection: () => {
+      const connection = openDatabase(path);
+      useKeys(connection, deriveKeys(Buffer.from(masterKey, 'base64')));
+      return connection;
+    },
     addTenant: (tenantId) => {
       const db = openDatabase(path);
       try {

@@ -1,35 +1,37 @@
-/** The server's small parts on their own: replay guard, rate limiter, failure budget, lastUsedAt batching. */
+/** The server's small parts on their own: replay guard, rate limiter, failure throttle and budget, lastUsedAt batching. */
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { deriveKeys } from '../../src/crypto/keys.js';
 import { AuthFailureLog } from '../../src/server/authFailures.js';
 import { LastUsedBatcher } from '../../src/server/lastUsed.js';
 import { clientKey, RateLimiter } from '../../src/server/rateLimit.js';
-import { ReplayGuard } from '../../src/server/replay.js';
+import { CLOCK_MARGIN_MS, ReplayGuard } from '../../src/server/replay.js';
+import { FailureThrottle } from '../../src/server/throttle.js';
 import { openDatabase } from '../../src/store/open.js';
 import { tempStore } from '../helpers/store.js';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
-test('replay guard: a token is refused while its request could still pass the clock check', (t) => {
-  const guard = new ReplayGuard(10, 5 * 60_000);
+test('replay guard: a token is refused while its request could still pass the clock check, on any connection', (t) => {
+  const store = tempStore();
+  t.teardown(store.cleanup);
+  const [one, two] = [openDatabase(store.path), openDatabase(store.path)];
+  t.teardown(() => [one, two].forEach((db) => db.close()));
+  const [guard, other] = [new ReplayGuard(one, 5 * 60_000), new ReplayGuard(two, 5 * 60_000)];
   t.is(guard.check('a', T0, T0), 'fresh');
   t.is(guard.check('a', T0, at(1000)), 'replayed');
-  t.is(guard.check('a', T0, at(5 * 60_000)), 'replayed');
-  // Once the window (+1 s) has passed, the clock check would refuse it anyway: the token may go.
-  t.is(guard.check('a', T0, at(5 * 60_000 + 1001)), 'fresh');
-});
-
-test('replay guard: memory is bounded; when full of live tokens it refuses instead of forgetting', (t) => {
-  const guard = new ReplayGuard(3, 60_000);
-  for (const token of ['a', 'b', 'c']) t.is(guard.check(token, T0, T0), 'fresh');
-  t.is(guard.check('d', T0, at(1000)), 'full');
-  t.is(guard.size, 3);
-  t.is(guard.check('a', T0, at(1000)), 'replayed');
-  // After the window the sweep makes room.
-  t.is(guard.check('d', at(61_001), at(61_002)), 'fresh');
-  t.is(guard.size, 1);
+  t.is(other.check('a', T0, at(1000)), 'replayed', 'another server on the store knows it too');
+  t.is(guard.check('a', T0, at(5 * 60_000 + CLOCK_MARGIN_MS)), 'replayed');
+  // Once the window (and the clock margin) has passed, the clock check would refuse it anyway.
+  t.is(other.check('a', T0, at(5 * 60_000 + CLOCK_MARGIN_MS + 1)), 'fresh');
+  // Only a hash of the token is stored.
+  const stored = one.prepare('SELECT token FROM replay_tokens').all() as Array<{ token: Buffer }>;
+  t.deepEqual(
+    stored.map((r) => r.token),
+    [createHash('sha256').update('a').digest()],
+  );
 });
 
 test('rate limiter: burst, then the sustained rate, per client, with Retry-After', (t) => {
@@ -42,8 +44,6 @@ test('rate limiter: burst, then the sustained rate, per client, with Retry-After
   t.true(limiter.take('10.0.0.2', now).allowed, 'another client has its own bucket');
   t.true(limiter.take('10.0.0.1', now + 500).allowed, 'one token back after 1/rate seconds');
   t.false(limiter.take('10.0.0.1', now + 500).allowed);
-  t.false(limiter.peek('10.0.0.1', now + 500).allowed);
-  t.true(limiter.peek('10.0.0.9', now).allowed);
 });
 
 test('rate limiter: the map is bounded, dropping the client seen longest ago', (t) => {
@@ -127,4 +127,47 @@ test('lastUsed batcher: many uses, one row write per key per flush; failures are
   other.exec('ROLLBACK');
   other.close();
   t.is(batcher.flush(), 1);
+});
+
+test('failure throttle: counted in memory, written in one transaction per flush; a failed flush keeps its counts', (t) => {
+  const store = tempStore();
+  t.teardown(store.cleanup);
+  const db = openDatabase(store.path, { busyTimeoutMs: 50 });
+  t.teardown(() => db.close());
+  const errors: unknown[] = [];
+  const throttle = new FailureThrottle(db, (e) => errors.push(e), {
+    perAddress: 5,
+    addressMinutes: 1,
+    perKeyAndAddress: 3,
+    keyMinutes: 1,
+  });
+  const now = T0.getTime();
+  const rows = () => (db.prepare('SELECT count(*) AS n FROM auth_failures').get() as { n: number }).n;
+  for (let i = 0; i < 2; i++) throttle.note('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now);
+  t.is(throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now), null);
+  throttle.note('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now);
+  t.truthy(throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now), 'the third failure of the key from there');
+  t.is(throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.2', now), null, 'not from another address');
+  t.is(throttle.addressBlocked('10.0.0.1', now), null, 'three failures are under the address limit');
+  for (let i = 0; i < 100; i++) throttle.note(null, '10.0.0.3', now);
+  t.is(rows(), 0, 'nothing written on the request path');
+
+  // The store is locked by another process: the flush fails, and the counts wait for the next one.
+  const other = new Database(store.path);
+  other.exec('BEGIN IMMEDIATE');
+  throttle.flush(now);
+  t.is(errors.length, 1);
+  other.exec('ROLLBACK');
+  other.close();
+  throttle.flush(now + 1000);
+  const written = db.prepare('SELECT scope, count FROM auth_failures ORDER BY scope').all();
+  t.deepEqual(written, [
+    { scope: 'address 10.0.0.1', count: 3 },
+    { scope: 'address 10.0.0.3', count: 100 },
+    { scope: 'key AKMAAAAAAAAAAAAAAAAA 10.0.0.1', count: 3 },
+  ]);
+  // Read back from the store (another server would see the same), and forgotten a minute on.
+  const fresh = new FailureThrottle(db, () => {}, throttle.limits);
+  t.truthy(fresh.addressBlocked('10.0.0.3', now + 1500));
+  t.is(fresh.addressBlocked('10.0.0.3', now + 60_000), null);
 });

@@ -82,3 +82,45 @@ needing(OPENSSL, CURL)(
     t.false(untrusted.stderr.includes(server.admin.secretKey));
   },
 );
+
+needing(OPENSSL)(
+  'reproduction 12: TLS files that are not what they claim are usage errors naming the file',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'akm-tls-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const one = makeCertificate(mkdtempSync(join(dir, 'one-')));
+    const two = makeCertificate(mkdtempSync(join(dir, 'two-')));
+    const serve = (cert: string, key: string) =>
+      runNode(
+        [
+          BIN,
+          'serve',
+          '--store',
+          join(dir, 'none.db'),
+          '--listen',
+          '127.0.0.1:0',
+          '--tls-cert',
+          cert,
+          '--tls-key',
+          key,
+        ],
+        {
+          env: { PATH: process.env.PATH, HOME: dir, CI: '1', NO_COLOR: '1' },
+        },
+      );
+    for (const [cert, key, pattern] of [
+      [one.key, one.key, /^error: --tls-cert: \S+one-\w+\/key\.pem is not a PEM certificate$/m],
+      [one.cert, one.cert, /^error: --tls-key: \S+one-\w+\/cert\.pem is not a PEM private key$/m],
+      [
+        one.cert,
+        two.key,
+        /^error: --tls-key: \S+two-\w+\/key\.pem is not the private key of the certificate in \S+one-\w+\/cert\.pem$/m,
+      ],
+    ] as const) {
+      const result = await serve(cert, key);
+      t.is(result.code, 2, result.stderr);
+      t.regex(result.stderr, pattern);
+      t.notRegex(result.stderr, /unexpected error/);
+    }
+  },
+);

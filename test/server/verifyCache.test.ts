@@ -102,19 +102,29 @@ test('a change committed by another process is seen at once', async (t) => {
   t.is(await check(), 200);
   t.is(await check(), 200); // now cached
 
-  // Another process (here: another connection) deactivates it…
-  const other = new Database(fx.store.path);
-  other.prepare("UPDATE keys SET status = 'inactive' WHERE id = ?").run(key.accessKeyId);
-  other.close();
+  // Another process (here: an akm CLI on the same file) deactivates it…
+  const other = fx.store.open();
+  await other.setKeyStatus(key.accessKeyId, 'inactive');
   await sleep(2);
   t.is(await check(), 401);
-
-  // …and a change through the server itself (its own connection) is seen too.
-  const db = new Database(fx.store.path);
-  db.prepare("UPDATE keys SET status = 'active' WHERE id = ?").run(key.accessKeyId);
-  db.close();
+  await other.setKeyStatus(key.accessKeyId, 'active');
+  await other.close();
   await sleep(2);
   t.is(await check(), 200);
+
+  // …so is a change made behind akm's back: the key then fails its integrity check.
+  const raw = new Database(fx.store.path);
+  raw.prepare("UPDATE keys SET expires_at = '2099-01-01T00:00:00.000Z' WHERE id = ?").run(key.accessKeyId);
+  raw.close();
+  await sleep(2);
+  t.is(await check(), 401);
+  const repaired = new Database(fx.store.path);
+  repaired.prepare('UPDATE keys SET expires_at = ? WHERE id = ?').run(key.expiresAt, key.accessKeyId);
+  repaired.close();
+  await sleep(2);
+  t.is(await check(), 200, 'the original bytes verify again');
+
+  // …and a change through the server itself (its own connection) is seen too.
   await admin.assignKey(key.accessKeyId, { addGroups: [], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
   const after = await rawRequest(fx.url, {
     method: 'POST',

@@ -223,7 +223,7 @@ test('a deletion hidden by renumbering the rest is still named', async (t) => {
     'DELETE FROM audit WHERE seq = 3',
     'UPDATE audit SET seq = -seq WHERE seq > 3',
     'UPDATE audit SET seq = -seq - 1 WHERE seq < 0',
-    `UPDATE audit_head SET seq = ${records - 1}`,
+    `UPDATE audit_heads SET seq = ${records - 1}`,
   );
   t.deepEqual(await problems(open()), [
     `deleted@3: record #3 was deleted: record #4 chains to a record that is no longer there`,
@@ -259,7 +259,8 @@ test('an inserted record is named, at the end and in the middle', async (t) => {
 test('a copied record is named as inserted', async (t) => {
   const { open, tamper, records } = await scenario(t);
   tamper(
-    `INSERT INTO audit SELECT ${records + 1}, tenant_id, at, actor, action, target, details, source, prev_mac, mac FROM audit WHERE seq = 2`,
+    `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
+     SELECT ${records + 1}, tenant_id, at, actor, action, target, details, source, prev_mac, mac FROM audit WHERE seq = 2`,
   );
   t.deepEqual(await problems(open()), [
     `inserted@${records + 1}: record #${records + 1} was inserted: it is a copy of record #2`,
@@ -304,7 +305,8 @@ test('tampering stays visible after akm goes on writing', async (t) => {
   await s.close();
 
   tamper(
-    `INSERT INTO audit SELECT ${records + 2}, tenant_id, at, 'mallory@evil.test', action, target, details, source, mac, 'forged' FROM audit WHERE seq = ${records + 1}`,
+    `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
+     SELECT ${records + 2}, tenant_id, at, 'mallory@evil.test', action, target, details, source, mac, 'forged' FROM audit WHERE seq = ${records + 1}`,
   );
   const again = open();
   await again.addUser('carol@acme.test', 'Carol');
@@ -316,13 +318,13 @@ test('tampering stays visible after akm goes on writing', async (t) => {
 
 test('a removed or forged head is reported', async (t) => {
   const { open, tamper, records } = await scenario(t);
-  tamper('DELETE FROM audit_head');
+  tamper('DELETE FROM audit_heads');
   t.deepEqual(await problems(open()), [
     `head@${records}: the sealed head of the chain is missing: records may have been deleted from the end`,
   ]);
   tamper(
     `DELETE FROM audit WHERE seq = ${records}`,
-    `INSERT INTO audit_head (id, seq, mac, tag) SELECT 1, seq, mac, 'made-up' FROM audit WHERE seq = ${records - 1}`,
+    `INSERT INTO audit_heads (tenant_id, seq, mac, tag) SELECT tenant_id, seq, mac, 'made-up' FROM audit WHERE seq = ${records - 1}`,
   );
   t.deepEqual(await problems(open()), [`head@${records - 1}: the sealed head of the chain was altered`]);
 });

@@ -8,7 +8,9 @@ import test, { type ExecutionContext } from 'ava';
 import { DeniedError, UsageError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
 import type { MailSettings } from '../../src/notify/smtp.js';
-import type { NotifyExpiringResult } from '../../src/service/types.js';
+import type { IssuedKey, NotifyExpiringResult } from '../../src/service/types.js';
+import { updateExpiry } from '../../src/store/keys.js';
+import { writeTransaction } from '../../src/store/statements.js';
 import { actingAs } from '../helpers/acting.js';
 import { fixture, mostAtOnce, spawnNode } from '../helpers/children.js';
 import { rawDb } from '../helpers/db.js';
@@ -312,13 +314,16 @@ test('the job is for administrators (it covers every key); the window is checked
 test('two runs racing in two processes send every message exactly once', async (t) => {
   const admins = ['bob', 'carol', 'dave', 'erin'].map((n) => `${n}@acme.test`);
   const { store, smtp, admin } = await setup(t, admins);
-  const keys = [];
+  const keys: IssuedKey[] = [];
   for (let i = 0; i < 12; i++)
     keys.push(await admin.createKey(keyInput({ name: `k${i}`, expiry: { kind: 'days', days: 1 } })));
   // Real time in the children: these keys were created with the clock of the setup, so re-date them.
-  const raw = rawDb(store.path);
-  t.teardown(() => raw.close());
-  raw.prepare('UPDATE keys SET expires_at = ?').run(new Date(Date.now() + DAY).toISOString());
+  const db = store.connection();
+  const at = new Date().toISOString();
+  writeTransaction(db, () => {
+    for (const key of keys) updateExpiry(db, key.accessKeyId, new Date(Date.now() + DAY).toISOString(), at, 'test');
+  });
+  db.close();
   smtp.delayMs = 15; // keep both runs sending at the same time
   const env = {
     ...process.env,

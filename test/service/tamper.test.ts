@@ -1,16 +1,20 @@
 /**
- * Tampering at rest (issue 5 item 5, local store): bytes edited in the database are caught where
- * the secret is next used. `copy` opens the sealed secret and must fail cleanly (exit 6), never
- * hand out a wrong secret; `verify` compares the digest and must answer "not valid".
+ * Tampering at rest with the secrets (local store): bytes edited in the database are caught where
+ * the key is next used. The key row's integrity MAC covers its sealed secret and digests, so
+ * `copy` (and every other command on the key) fails cleanly with tampered_record (exit 6), never
+ * hands out a wrong secret; `verify` answers "not valid". (AES-GCM and the digest binding are
+ * the layer below: test/unit/crypto.test.ts.)
  */
 import test from 'ava';
 import type Database from 'better-sqlite3';
-import { TamperedSecretError } from '../../src/crypto/seal.js';
-import { rawDb } from '../helpers/db.js';
+import { TamperedRecordError } from '../../src/store/integrity.js';
+import { dumpTables, rawDb } from '../helpers/db.js';
 import { tempStore } from '../helpers/store.js';
 import { HOUR, keyInput, refusal } from '../helpers/service.js';
 
 type Column = 'secret_sealed' | 'secret_digest' | 'previous_digest';
+
+const TAMPERED = { instanceOf: TamperedRecordError, exitCode: 6, code: 'tampered_record' };
 
 function readBlob(db: Database.Database, id: string, column: Column): Buffer {
   return (db.prepare(`SELECT ${column} AS v FROM keys WHERE id = ?`).get(id) as { v: Buffer }).v;
@@ -44,11 +48,7 @@ test('every flipped byte of a sealed secret (version, nonce, ciphertext, tag) ma
       const bad = Buffer.from(sealed);
       bad[i]! ^= mask;
       writeBlob(raw, key.accessKeyId, 'secret_sealed', bad);
-      const error = await refusal(t, () => service.copyKey(key.accessKeyId), {
-        instanceOf: TamperedSecretError,
-        exitCode: 6,
-        code: 'tampered_secret',
-      });
+      const error = await refusal(t, () => service.copyKey(key.accessKeyId), TAMPERED);
       t.false(error.message.includes(key.secretKey));
       counts[region(i, sealed.length)] = (counts[region(i, sealed.length)] ?? 0) + 1;
     }
@@ -60,7 +60,7 @@ test('every flipped byte of a sealed secret (version, nonce, ciphertext, tag) ma
     Buffer.concat([sealed, Buffer.from([7])]),
   ]) {
     writeBlob(raw, key.accessKeyId, 'secret_sealed', bad);
-    await refusal(t, () => service.copyKey(key.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
+    await refusal(t, () => service.copyKey(key.accessKeyId), TAMPERED);
   }
   writeBlob(raw, key.accessKeyId, 'secret_sealed', sealed);
   t.is((await service.copyKey(key.accessKeyId)).keyString, good.keyString, 'restored bytes work again (control)');
@@ -71,7 +71,7 @@ test('every flipped byte of a sealed secret (version, nonce, ciphertext, tag) ma
   );
 });
 
-test('a tampered key is repaired by rotation, which needs no old secret', async (t) => {
+test('a tampered key is not resealed by a later change: rotation, deletion and the rest refuse it', async (t) => {
   const store = tempStore();
   t.teardown(store.cleanup);
   const service = store.open();
@@ -82,10 +82,16 @@ test('a tampered key is repaired by rotation, which needs no old secret', async 
   sealed[20]! ^= 0x10;
   writeBlob(raw, key.accessKeyId, 'secret_sealed', sealed);
   raw.close();
-  await refusal(t, () => service.copyKey(key.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
-  const rotated = await service.rotateKey(key.accessKeyId, 0);
-  t.false((await service.copyKey(key.accessKeyId)).keyString.includes(rotated.secretKey));
-  t.true((await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: rotated.secretKey })).valid);
+  const before = dumpTables(store.path);
+  for (const attempt of [
+    () => service.rotateKey(key.accessKeyId, 0),
+    () => service.deleteKey(key.accessKeyId),
+    () => service.extendKey(key.accessKeyId, { kind: 'days', days: 9 }),
+    () => service.setKeyStatus(key.accessKeyId, 'inactive'),
+    () => service.showKey(key.accessKeyId),
+  ])
+    await refusal(t, attempt, TAMPERED);
+  t.deepEqual(dumpTables(store.path), before, 'nothing changed, and the altered row was not resealed');
 });
 
 test('every flipped byte of the verification digest makes verify fail; the grace digest too', async (t) => {
@@ -139,8 +145,8 @@ test('swapping two keys’ sealed secrets or digests fails: the AAD and the dige
   const [sa, sb] = [readBlob(raw, a.accessKeyId, 'secret_sealed'), readBlob(raw, b.accessKeyId, 'secret_sealed')];
   writeBlob(raw, a.accessKeyId, 'secret_sealed', sb);
   writeBlob(raw, b.accessKeyId, 'secret_sealed', sa);
-  await refusal(t, () => service.copyKey(a.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
-  await refusal(t, () => service.copyKey(b.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
+  await refusal(t, () => service.copyKey(a.accessKeyId), TAMPERED);
+  await refusal(t, () => service.copyKey(b.accessKeyId), TAMPERED);
 
   const [da, db] = [readBlob(raw, a.accessKeyId, 'secret_digest'), readBlob(raw, b.accessKeyId, 'secret_digest')];
   writeBlob(raw, a.accessKeyId, 'secret_digest', db);
@@ -170,7 +176,7 @@ test('a sealed secret moved to a key of another tenant fails to open', async (t)
   const raw = rawDb(store.path);
   t.teardown(() => raw.close());
   writeBlob(raw, g.accessKeyId, 'secret_sealed', readBlob(raw, a.accessKeyId, 'secret_sealed'));
-  await refusal(t, () => globex.copyKey(g.accessKeyId), { instanceOf: TamperedSecretError, exitCode: 6 });
+  await refusal(t, () => globex.copyKey(g.accessKeyId), TAMPERED);
   // and the acme key id is not visible from globex at all
   t.false((await globex.verifyKey({ accessKeyId: a.accessKeyId, secretKey: a.secretKey, tenantId: 'globex' })).valid);
 });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { auditMac, GENESIS_MAC, headTag, type AuditHeadRow, type AuditRow } from '../../src/store/audit.js';
 import { diagnoseChain } from '../../src/store/auditDiagnose.js';
+import { streamCheck } from '../../src/store/auditVerify.js';
 import { checkProperty } from '../helpers/property.js';
 
 const key = randomBytes(32);
@@ -31,7 +32,7 @@ function chain(n: number): { rows: AuditRow[]; head: AuditHeadRow } {
     prev = mac;
   }
   const last = rows[n - 1]!;
-  return { rows, head: { seq: last.seq, mac: last.mac, tag: headTag(key, last.seq, last.mac) } };
+  return { rows, head: { seq: last.seq, mac: last.mac, tag: headTag(key, 'acme', last.seq, last.mac) } };
 }
 
 const forged = (seq: number, prev: string): AuditRow => ({
@@ -49,7 +50,7 @@ const forged = (seq: number, prev: string): AuditRow => ({
 
 const bySeq = (rows: AuditRow[]) => [...rows].sort((a, b) => a.seq - b.seq);
 const shape = (rows: AuditRow[], head: AuditHeadRow | undefined) =>
-  diagnoseChain(bySeq(rows), key, head)
+  diagnoseChain(bySeq(rows), key, head, 'acme')
     .map((p) => `${p.kind}@${p.seq}`)
     .sort();
 
@@ -125,12 +126,37 @@ test('every tampering of every kind at every position is named exactly', (t) => 
   );
 });
 
+test('every field a record holds is covered by its MAC: editing any one of them is named', (t) => {
+  const fields = ['tenant_id', 'at', 'actor', 'action', 'target', 'details', 'source'] as const;
+  const edit = fc.record({
+    field: fc.constantFrom(...fields),
+    n: fc.integer({ min: 1, max: 12 }),
+    k: fc.integer({ min: 1, max: 12 }),
+    value: fc.string({ minLength: 1, maxLength: 20 }),
+  });
+  checkProperty(
+    t,
+    'each field under the MAC',
+    fc.property(edit, ({ field, n, k, value }) => {
+      const { rows, head } = chain(n);
+      const row = rows[Math.min(k, n) - 1]!;
+      if (row[field] === value) return;
+      (row as unknown as Record<string, string>)[field] = value;
+      if (streamCheck(rows, key, head, 'acme').clean) throw new Error(`${field} edited, yet the chain reads as clean`);
+      const found = shape(rows, head);
+      if (JSON.stringify(found) !== JSON.stringify([`edited@${row.seq}`]))
+        throw new Error(`${field} of #${row.seq} edited: found ${found.join(', ')}`);
+    }),
+  );
+});
+
 test('messages say which record, in words', (t) => {
   const { rows, head } = chain(6);
   const edited = diagnoseChain(
     rows.map((r) => (r.seq === 3 ? { ...r, actor: 'x@y.test' } : r)),
     key,
     head,
+    'acme',
   );
   t.deepEqual(edited, [
     { kind: 'edited', seq: 3, message: 'record #3 was edited: its content no longer matches its MAC' },
@@ -139,6 +165,7 @@ test('messages say which record, in words', (t) => {
     rows.filter((r) => r.seq !== 2 && r.seq !== 3),
     key,
     head,
+    'acme',
   );
   t.deepEqual(deleted, [
     {
@@ -151,12 +178,14 @@ test('messages say which record, in words', (t) => {
     rows.filter((r) => r.seq < 5),
     key,
     head,
+    'acme',
   );
   t.deepEqual(tail, [{ kind: 'deleted', seq: 5, message: 'records #5-#6 were deleted from the end of the trail' }]);
   const swapped = diagnoseChain(
     bySeq(rows.map((r) => (r.seq === 2 ? { ...r, seq: 5 } : r.seq === 5 ? { ...r, seq: 2 } : r))),
     key,
     head,
+    'acme',
   );
   t.deepEqual(
     swapped.map((p) => p.message),
@@ -169,6 +198,8 @@ test('the sealed head: missing, altered, or rolled back', (t) => {
   t.deepEqual(shape(rows, undefined), ['head@5']);
   t.deepEqual(shape(rows, { ...head, tag: head.tag.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }), ['head@5']);
   const older = rows[2]!;
-  t.deepEqual(shape(rows, { seq: older.seq, mac: older.mac, tag: headTag(key, older.seq, older.mac) }), ['head@3']);
+  t.deepEqual(shape(rows, { seq: older.seq, mac: older.mac, tag: headTag(key, 'acme', older.seq, older.mac) }), [
+    'head@3',
+  ]);
   t.deepEqual(shape([], head), ['deleted@1']);
 });

@@ -42,8 +42,8 @@ interface Rule {
 const RULES: Rule[] = [
   {
     from: 'core/',
-    never: /^(?!core\/|node:crypto$)/,
-    why: 'core is pure rules: it loads only core and node:crypto (no I/O, no packages)',
+    never: /^(?!core\/|node:crypto$|node:url$)/,
+    why: 'core is pure rules: it loads only core, node:crypto and node:url (no I/O, no packages)',
   },
   {
     from: 'store/',

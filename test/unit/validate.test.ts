@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { UsageError } from '../../src/core/errors.js';
 import {
   displayName,
@@ -9,6 +10,7 @@ import {
   printable,
   tenantId,
 } from '../../src/core/validate.js';
+import { checkProperty } from '../helpers/property.js';
 
 function refused(t: import('ava').ExecutionContext, fn: () => unknown, label: string): UsageError {
   const error = t.throws<UsageError>(fn, { instanceOf: UsageError }, label);
@@ -73,6 +75,87 @@ test('email: lower-cased, refused when malformed, and the refusal is printable',
     const error = refused(t, () => email(bad), JSON.stringify(bad));
     t.false(/[\u0000-\u001f]/.test(error.message), error.message);
   }
+});
+
+// Control (C0, DEL, C1), format (bidi marks and overrides, zero-width, soft hyphen, tags), spaces
+// and separators, variation selectors: what mail software strips or maps, or a terminal acts on.
+const INVISIBLE = [
+  ...Array.from({ length: 0x20 }, (_, i) => i),
+  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
+  0xa0,
+  0xad,
+  0x34f,
+  0x61c,
+  0x115f,
+  0x180e,
+  0x2000,
+  0x200a,
+  0x200b,
+  0x200c,
+  0x200d,
+  0x200e,
+  0x200f,
+  0x2028,
+  0x2029,
+  0x202a,
+  0x202d,
+  0x202e,
+  0x2060,
+  0x2066,
+  0x2069,
+  0x3000,
+  0x3164,
+  0xfe00,
+  0xfe0f,
+  0xfeff,
+  0xffa0,
+  0xe0001,
+  0xe0041,
+  0xe0100,
+].map((code) => String.fromCodePoint(code));
+
+test('reproduction 9 (unit): an invisible or control character anywhere in an address is refused', (t) => {
+  const valid = fc.constantFrom('alice@acme.test', 'ops+ci@sub.acme.test', 'zoë@bücher.de', '用户@例子.广告', 'a@b');
+  checkProperty(
+    t,
+    'e-mail with one invisible character',
+    fc.property(valid, fc.constantFrom(...INVISIBLE), fc.nat(), (address, bad, at) => {
+      const i = at % (address.length + 1);
+      const text = address.slice(0, i) + bad + address.slice(i);
+      // Plain spaces, tabs and newlines at the very ends are what a paste adds: those are trimmed.
+      if (/^[ \t\r\n]/.test(text) || /[ \t\r\n]$/.test(text)) return;
+      let refusedIt = false;
+      try {
+        email(text);
+      } catch (error) {
+        refusedIt = error instanceof UsageError && !/[\u0000-\u001f\u007f-\u009f]/.test(error.message);
+      }
+      if (!refusedIt) throw new Error(`accepted or badly refused: ${JSON.stringify(text)}`);
+    }),
+  );
+});
+
+test('email: one grammar; IDNA domains kept in Unicode form, both spellings one address', (t) => {
+  t.is(email('ops@bücher.de'), 'ops@bücher.de');
+  t.is(email('Ops@XN--BCHER-KVA.de'), 'ops@bücher.de');
+  t.is(email('Zoë@Bücher.DE'), 'zoë@bücher.de');
+  t.is(email('用户@例子.广告'), '用户@例子.广告');
+  t.is(email("o'brien.x_y-z!#$%&*+/=?^`{|}~@acme.test"), "o'brien.x_y-z!#$%&*+/=?^`{|}~@acme.test");
+  t.is(email(' admin@acme.test\n'), 'admin@acme.test', 'what a paste adds at the ends');
+  for (const bad of [
+    'ａdmin@ａcme.test', // full-width letters in the domain: IDNA would map them to other ones
+    'a..b@acme.test',
+    '.a@acme.test',
+    'a.@acme.test',
+    '"quoted"@acme.test',
+    'a(comment)@acme.test',
+    'a@acme.test.',
+    'a@xn--zz.test',
+    'a@exa_mple.test',
+    `${'é'.repeat(33)}@acme.test`, // 66 bytes
+    'a@b@acme.test',
+  ])
+    refused(t, () => email(bad), JSON.stringify(bad));
 });
 
 test('tenantId: 1-32 lower-case letters, digits and inner dashes', (t) => {

@@ -1,7 +1,9 @@
 /**
- * akm audit: the audit trail, newest first, with filters. akm audit verify: check the MAC
- * chain, name any edited, deleted, inserted or moved record, and print the head to keep
- * elsewhere (pass it back with --expect-head to detect a cut-off tail or a rolled-back store).
+ * akm audit: the tenant's audit trail, newest first, with filters. akm audit verify: check the
+ * tenant's MAC chain, name any edited, deleted, inserted or moved record, and list every
+ * authorization row (key, role, group, user) whose integrity MAC does not hold. akm audit head:
+ * the sealed head to keep elsewhere (pass it back with --expect-head to detect a cut-off tail
+ * or a rolled-back store).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { UnavailableError } from '../../core/errors.js';
@@ -47,12 +49,16 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
         'akm audit --key deploy-bot --json',
         'akm audit --actor alice@acme.test --limit 20',
         'akm audit verify',
+        'akm audit head',
       ),
     )
     .action(async (flags: AuditOptions, command: Command) => runAudit(flags, ctx.deps(command)));
   audit
     .command('verify')
-    .description('check the tamper-evident chain; exit 6 and name the records if it was altered')
+    .description(
+      'check the tamper-evident chain and the integrity of keys, roles, groups and users; ' +
+        'exit 6 naming what was altered',
+    )
     .option(
       '--expect-head <seq:mac>',
       'a head printed by an earlier verify: fail if it is no longer in the trail',
@@ -66,11 +72,23 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
       'after',
       examples(
         'akm audit verify',
-        'akm audit verify --json | jq -r .head > audit-head.txt',
+        'akm audit head > audit-head.txt',
         'akm audit verify --expect-head "$(cat audit-head.txt)"',
       ),
     )
     .action(async (flags: { expectHead?: string }, command: Command) => runAuditVerify(flags, ctx.deps(command)));
+  audit
+    .command('head')
+    .description("print the sealed head of this tenant's chain (<seq>:<mac>), to keep outside the store")
+    .addHelpText(
+      'after',
+      examples(
+        'akm audit head >> /safe/place/audit-heads.txt',
+        'akm audit head --json',
+        'akm audit verify --expect-head "$(tail -1 /safe/place/audit-heads.txt)"',
+      ),
+    )
+    .action(async (_flags: object, command: Command) => runAuditHead(ctx.deps(command)));
 }
 
 const PAGE = 1000;
@@ -102,14 +120,26 @@ export async function runAuditVerify(options: { expectHead?: string }, deps: Dep
   if (io.json) io.outJson(result);
   else io.out(verificationText(io, result));
   if (!result.ok) {
-    const first = result.problems[0]!;
-    throw new UnavailableError(
-      `the audit trail was tampered with: ${result.problems.length} problem(s), first: ${first.message}`,
-      { hint: 'restore the store from a backup you trust, and find out who could write to it', code: 'audit_tampered' },
-    );
+    const { problems, alteredRows } = result;
+    const chain = problems.length
+      ? `the audit trail was tampered with: ${problems.length} problem(s), first: ${problems[0]!.message}`
+      : null;
+    const rows = alteredRows.length
+      ? `${alteredRows.length} row(s) that decide access were altered, first: ${alteredRows[0]!.message}`
+      : null;
+    throw new UnavailableError([chain, rows].filter(Boolean).join('; '), {
+      hint: 'restore the store from a backup you trust, and find out who could write to it',
+      code: chain ? 'audit_tampered' : 'tampered_record',
+    });
   }
   if (!io.json)
     io.info(
       'keep the head above somewhere else (or pass it to --expect-head next time) to detect records cut from the end',
     );
+}
+
+export async function runAuditHead(deps: Deps): Promise<void> {
+  const head = await (await deps.service()).auditHead();
+  if (deps.io.json) deps.io.outJson(head);
+  else deps.io.out(head.head);
 }

@@ -20,7 +20,10 @@ export interface ServeOptions {
   insecureHttp?: boolean;
   verifyRate?: string;
   verifyBurst?: string;
+  trustedProxy?: string[];
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerServe(program: Command, ctx: CommandContext): void {
   program
@@ -32,11 +35,17 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .option('--insecure-http', 'allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)')
     .option('--verify-rate <n>', `/v1/verify requests per second per client (default ${DEFAULTS.verifyRate})`)
     .option('--verify-burst <n>', `/v1/verify burst per client (default ${DEFAULTS.verifyBurst})`)
+    .option(
+      '--trusted-proxy <cidr>',
+      'a proxy (IP or CIDR, IPv4 or IPv6) whose X-Forwarded-For names the client; repeatable',
+      collect,
+    )
     .addHelpText(
       'after',
       examples(
         'akm serve --store /srv/akm/akm.db --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
         'akm serve --listen 127.0.0.1:7860          # loopback: plain HTTP is fine',
+        'akm serve --listen 10.0.0.5:7860 --insecure-http --trusted-proxy 10.0.0.0/24 --trusted-proxy fd00::/8',
         'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 \\\n' +
           '      2>>/var/log/akm.jsonl',
       ),
@@ -95,6 +104,7 @@ export async function runServe(options: ServeOptions, deps: Deps): Promise<void>
       log: jsonLogger(io.streams.stderr, deps.now),
       verifyRate,
       verifyBurst,
+      trustedProxies: options.trustedProxy ?? [],
       debug: deps.env.AKM_DEBUG === '1',
       mail: mailSettingsFromEnv(deps.env),
     });

@@ -54,14 +54,28 @@ export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
 export function verificationText(io: Io, result: AuditVerification): string {
   const summary = renderFields(io, [
     ['status', result.ok ? io.style.green('intact') : io.style.red('TAMPERED')],
+    ['tenant', result.tenantId],
     ['records', String(result.records)],
     ['head', result.head ?? '-'],
+    ['altered rows', String(result.alteredRows.length)],
   ]);
   if (result.ok) return summary;
-  const problems = renderTable(
-    io,
-    ['KIND', 'RECORD', 'PROBLEM'],
-    result.problems.map((p) => [io.style.red(p.kind), `#${p.seq}`, printable(p.message, 300)]),
-  );
-  return `${summary}\n\n${problems}`;
+  const parts = [summary];
+  if (result.problems.length > 0)
+    parts.push(
+      renderTable(
+        io,
+        ['KIND', 'RECORD', 'PROBLEM'],
+        result.problems.map((p) => [io.style.red(p.kind), `#${p.seq}`, printable(p.message, 300)]),
+      ),
+    );
+  if (result.alteredRows.length > 0)
+    parts.push(
+      renderTable(
+        io,
+        ['TABLE', 'ROW', 'PROBLEM'],
+        result.alteredRows.map((r) => [io.style.red(r.table), printable(r.row), printable(r.message, 300)]),
+      ),
+    );
+  return parts.join('\n\n');
 }

@@ -79,4 +79,12 @@ export const inboxRoutes: Route[] = [
       return service.verifyAudit(q.expectHead !== undefined ? { expectHead: q.expectHead } : {});
     },
   },
+  {
+    method: 'GET',
+    pattern: '/v1/audit/head',
+    handler: async ({ service, query }) => {
+      queryParams(query, []);
+      return service.auditHead();
+    },
+  },
 ];

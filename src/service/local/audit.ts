@@ -1,9 +1,14 @@
-/** Reading and verifying the audit trail on the local store; both need audit:read. */
-import { UsageError } from '../../core/errors.js';
+/**
+ * Reading and verifying the tenant's audit trail on the local store, and checking the
+ * integrity of the rows that decide authentication and authorization; all need audit:read.
+ */
+import { UnavailableError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
-import { queryAudit, type AuditRow } from '../../store/audit.js';
+import { keyReference } from '../../core/validate.js';
+import { headIsSealed, queryAudit, readAuditHead, type AuditRow } from '../../store/audit.js';
 import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
-import type { AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
+import { findTamperedRows } from '../../store/integrity.js';
+import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { authorize } from './authorize.js';
 import { pageLimit, type LocalContext } from './context.js';
 
@@ -37,7 +42,7 @@ function parseCursor(text: string): number {
 export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
   authorize(ctx, { operation: 'audit.list' });
   const limit = pageLimit(query.limit);
-  const key = query.key?.trim();
+  const key = query.key === undefined ? undefined : keyReference(query.key);
   const rows = queryAudit(ctx.db, {
     tenantId: ctx.tenant.id,
     since: query.since === undefined ? undefined : parseSince(query.since),
@@ -54,7 +59,7 @@ export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<Audit
   return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
 }
 
-/** "<seq>:<mac>", as verifyAudit prints the head. */
+/** "<seq>:<mac>", as verifyAudit and auditHead print the head. */
 export function formatAnchor(anchor: ChainAnchor): string {
   return `${anchor.seq}:${anchor.mac}`;
 }
@@ -62,7 +67,7 @@ export function formatAnchor(anchor: ChainAnchor): string {
 export function parseAnchor(text: string): ChainAnchor {
   const match = /^(\d{1,15}):([A-Za-z0-9_-]{43})$/.exec(text.trim());
   if (!match)
-    throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by an earlier `akm audit verify`', {
+    throw new UsageError('--expect-head needs the "<seq>:<mac>" printed by `akm audit head` or `akm audit verify`', {
       code: 'bad_anchor',
     });
   return { seq: Number(match[1]), mac: match[2]! };
@@ -71,11 +76,31 @@ export function parseAnchor(text: string): ChainAnchor {
 export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): AuditVerification {
   authorize(ctx, { operation: 'audit.verify' });
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
-  const report = verifyChain(ctx.db, ctx.keys().audit, expected);
+  const keys = ctx.keys();
+  const report = verifyChain(ctx.db, keys.audit, ctx.tenant.id, expected);
+  const alteredRows = findTamperedRows(ctx.db, ctx.tenant.id);
   return {
-    ok: report.problems.length === 0,
+    ok: report.problems.length === 0 && alteredRows.length === 0,
+    tenantId: ctx.tenant.id,
     records: report.records,
     head: report.head ? formatAnchor(report.head) : null,
     problems: report.problems,
+    alteredRows,
   };
+}
+
+/** The sealed head as it stands, without walking the chain: refused when its seal does not hold. */
+export function auditHead(ctx: LocalContext): AuditHead {
+  authorize(ctx, { operation: 'audit.verify' });
+  const head = readAuditHead(ctx.db, ctx.tenant.id);
+  if (!headIsSealed(ctx.keys().audit, head, ctx.tenant.id)) {
+    throw new UnavailableError(
+      `the sealed head of the audit trail of ${ctx.tenant.id} is ${head ? 'altered' : 'missing'}`,
+      {
+        hint: 'run `akm audit verify` to see what else was changed',
+        code: 'audit_tampered',
+      },
+    );
+  }
+  return { tenantId: ctx.tenant.id, head: formatAnchor(head) };
 }

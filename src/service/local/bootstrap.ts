@@ -7,6 +7,8 @@ import { ConflictError } from '../../core/errors.js';
 import { BUILTIN_GROUP, BUILTIN_ROLES } from '../../core/permissions.js';
 import { assertCheckValue, checkValue, deriveKeys, type DerivedKeys } from '../../crypto/keys.js';
 import { appendAudit } from '../../store/audit.js';
+import { upgradeAuditChains } from '../../store/auditUpgrade.js';
+import { attachIntegrity } from '../../store/integrity.js';
 import { getMeta, setMeta } from '../../store/meta.js';
 import type { Db } from '../../store/open.js';
 import { addGroupMember, addGroupRole, findRole, insertGroup, insertRole, insertUser } from '../../store/people.js';
@@ -34,6 +36,16 @@ export function checkMasterKey(db: Db, storeId: string, master: Buffer): Derived
   return keys;
 }
 
+/**
+ * The connection now holds the keys: finish what migrations could not do without them, then
+ * arm its integrity checks. The audit trail is verified (and re-chained per tenant) first: a
+ * store whose trail does not verify is refused before any of its rows is sealed on trust.
+ */
+export function useKeys(db: Db, keys: DerivedKeys): void {
+  upgradeAuditChains(db, keys.audit);
+  attachIntegrity(db, keys.integrity);
+}
+
 export interface InitInput {
   tenantId: string;
   tenantName: string;
@@ -44,6 +56,7 @@ export interface InitInput {
 }
 
 export function initTenant(db: Db, storeId: string, keys: DerivedKeys, input: InitInput): void {
+  useKeys(db, keys);
   writeTransaction(db, () => {
     if (!getMeta(db, META_MASTER_CHECK)) setMeta(db, META_MASTER_CHECK, checkValue(keys, storeId));
     if (getTenant(db, input.tenantId)) {

@@ -25,8 +25,13 @@ export interface LocalContext {
   recordUse: (accessKeyId: string, at: string) => void;
 }
 
+/**
+ * A change: the keys are loaded first, so every row the change reads or writes is checked
+ * against its integrity MAC (store/integrity.ts) before anything is decided.
+ */
 export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
-  return writeTransaction(ctx.db, work);
+  ctx.keys();
+  return writeTransaction(ctx.db, work, ctx.now());
 }
 
 /**

@@ -1,4 +1,7 @@
-/** Keys, users, groups and roles by id or name, or a NotFoundError (exit 3) that says where to look. */
+/**
+ * Keys, users, groups and roles by id or name, or a NotFoundError (exit 3) that says where to
+ * look. The keys are loaded first, so the row found is checked against its integrity MAC.
+ */
 import { isAccessKeyId } from '../../core/credentials.js';
 import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
@@ -13,7 +16,8 @@ import type { LocalContext } from './context.js';
  * looked up as it is, and the operation then says whether the actor may touch that key.
  */
 export function mustKey(ctx: LocalContext, ref: string): KeyRow {
-  const text = ref.trim();
+  const text = validate.keyReference(ref);
+  ctx.keys();
   if (isAccessKeyId(text)) {
     const row = getKey(ctx.db, ctx.tenant.id, text);
     if (!row)
@@ -40,6 +44,7 @@ export function mustKey(ctx: LocalContext, ref: string): KeyRow {
 }
 
 export function mustUser(ctx: LocalContext, email: string, hint = 'list users with: akm users list'): people.UserRow {
+  ctx.keys();
   const row = people.findUser(ctx.db, ctx.tenant.id, validate.email(email));
   if (!row)
     throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, {
@@ -50,6 +55,7 @@ export function mustUser(ctx: LocalContext, email: string, hint = 'list users wi
 }
 
 export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
+  ctx.keys();
   const row = people.findGroup(ctx.db, ctx.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no group "${validate.printable(name)}"`, {
@@ -60,6 +66,7 @@ export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
 }
 
 export function mustRole(ctx: LocalContext, name: string): people.NamedRow {
+  ctx.keys();
   const row = people.findRole(ctx.db, ctx.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no role "${validate.printable(name)}"`, {

@@ -4,9 +4,8 @@ import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
-import { sealPendingHead } from '../../store/audit.js';
 import { getMeta } from '../../store/meta.js';
-import { openDatabase, type Db } from '../../store/open.js';
+import { openDatabase, storeExposure, type Db } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
 import type {
@@ -24,8 +23,8 @@ import type {
 } from '../types.js';
 import type { Actor } from './actor.js';
 import { AccessDenied, recordDenial } from './authorize.js';
+import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID, useKeys } from './bootstrap.js';
 import { localActor } from './localActor.js';
-import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID } from './bootstrap.js';
 import type { LocalContext } from './context.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
@@ -41,6 +40,8 @@ export interface LocalOptions {
   source?: string;
   /** where expiry mail goes; AKM_SMTP_URL / AKM_MAIL_FROM of this process when not given */
   mail?: MailSettings | null;
+  /** told about a store file other users can open */
+  warn?: (text: string) => void;
   /** only reading (list, show, verify…): the store is opened read-only and may be a read-only file */
   readOnly?: boolean;
   /** told when a write has waited a second for another process's lock */
@@ -59,7 +60,7 @@ export function cliSource(): string {
   return `cli:${user}@${hostname()}`;
 }
 
-/** Derive the keys on first use, checking them against the store's check value. */
+/** Derive the keys on first use, checking them against the store's check value (then useKeys). */
 export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys {
   let derived: DerivedKeys | undefined;
   return () => {
@@ -78,8 +79,9 @@ export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys
         code: 'master_key_check_missing',
       });
     }
-    derived = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
-    sealPendingHead(db, derived.audit);
+    const keys = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
+    useKeys(db, keys);
+    derived = keys;
     return derived;
   };
 }
@@ -112,6 +114,8 @@ export class LocalService implements AkmService {
    */
   static open(options: LocalOptions): LocalService {
     const db = openDatabase(options.storePath, { readonly: options.readOnly, onLockWait: options.onLockWait });
+    const exposure = storeExposure(options.storePath);
+    if (exposure) options.warn?.(`${exposure.message}; fix: ${exposure.hint}`);
     try {
       const tenant = resolveTenant(db, options.tenantId);
       const ctx: LocalContext = {
@@ -245,6 +249,9 @@ export class LocalService implements AkmService {
   }
   async verifyAudit(options?: AuditVerifyOptions) {
     return this.guard(() => audit.verifyAudit(this.ctx, options));
+  }
+  async auditHead() {
+    return this.guard(() => audit.auditHead(this.ctx));
   }
 
   // Governance (policy, report, edit, bulk) is written against the asynchronous store that is

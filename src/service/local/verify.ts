@@ -1,7 +1,8 @@
 /**
  * Checking presented credentials. Every path does the same work (one digest, two fixed-length
  * comparisons) and answers the same "not valid", whether the key is unknown, inactive,
- * expired or the secret wrong, so neither the answer nor its timing tells them apart.
+ * expired, altered at rest (store/integrity.ts) or the secret wrong, so neither the answer nor
+ * its timing tells them apart.
  * The server's cached fast path (server/verifyCache.ts) makes the same decision through
  * checkCredentials() with another lookup.
  */
@@ -10,6 +11,7 @@ import { isAccessKeyId, isWellFormedSecret } from '../../core/credentials.js';
 import { inGracePeriod, isExpired } from '../../core/expiry.js';
 import { effectivePermissions } from '../../core/permissions.js';
 import { secretDigest } from '../../crypto/seal.js';
+import { TamperedRecordError } from '../../store/integrity.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
 import { DeniedError } from '../../core/errors.js';
 import type { VerifyExplanation, VerifyInput, VerifyResult } from '../types.js';
@@ -62,6 +64,8 @@ export function checkCredentials(
   const row = found?.row;
   const matched = secretMatches(ctx, row, input.secretKey, now);
   if (!wellFormed || !matched || !usable(row, input.tenantId, now)) return { valid: false };
+  const permissions = unlessTampered(() => found!.permissions());
+  if (permissions === null) return { valid: false };
   ctx.recordUse(row.id, now.toISOString());
   return {
     valid: true,
@@ -70,16 +74,27 @@ export function checkCredentials(
     owner: row.owner_email,
     name: row.name,
     type: row.type,
-    permissions: found!.permissions(),
+    permissions,
     expiresAt: row.expires_at,
   };
 }
 
+/** An altered row (or role, or group) verifies as nothing: null. */
+export function unlessTampered<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof TamperedRecordError) return null;
+    throw error;
+  }
+}
+
 export function verifyKey(ctx: LocalContext, input: VerifyInput): VerifyResult {
-  return checkCredentials(ctx, input, (id) => {
-    const row = getKeyById(ctx.db, id);
-    return { row, permissions: () => effectivePermissions(keyRoleGrants(ctx.db, id)) };
-  });
+  ctx.keys(); // arms the integrity checks before the key is read
+  return checkCredentials(ctx, input, (id) => ({
+    row: unlessTampered(() => getKeyById(ctx.db, id)),
+    permissions: () => effectivePermissions(keyRoleGrants(ctx.db, id)),
+  }));
 }
 
 type Problem = VerifyExplanation['problems'][number];

@@ -1,0 +1,71 @@
+/**
+ * From one audit chain for the whole store (up to schema 3) to one chain per tenant (schema 4).
+ * The migration cannot re-chain (it has no master key), so it keeps the old chain as
+ * audit_v2 / audit_head_v2, and the first run that holds the key does the rest, in one
+ * transaction: verify the old chain exactly as it was verified before, and only if it is intact,
+ * re-chain each tenant's records in their order (seq 1, 2, … per tenant, new MACs, a sealed
+ * head per tenant) and drop the old tables. A chain that does not verify is not re-chained:
+ * every run refuses with the problems found, and the store is left as it was.
+ *
+ * A store from schema 1 never had a sealed head: its chain is trusted as it ends (trust on
+ * first use, as schema 2 did when it added the head).
+ */
+import { UnavailableError } from '../core/errors.js';
+import { auditMac, GENESIS_MAC, headTag, writeAuditHead, type AuditHeadRow, type AuditRow } from './audit.js';
+import { diagnoseChain } from './auditDiagnose.js';
+import { streamCheck } from './auditVerify.js';
+import type { Db } from './open.js';
+import { sql, writeTransaction } from './statements.js';
+
+/** Set by migration 2 on a store that had records but no sealed head yet. */
+const META_HEAD_PENDING = 'audit_head_pending';
+
+/** The single chain of schemas 2 and 3 waits for the first run with the key to re-chain it. */
+export function oldChainPresent(db: Db): boolean {
+  return !!sql(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'audit_v2'").get();
+}
+
+export function upgradeAuditChains(db: Db, key: Buffer): void {
+  if (!oldChainPresent(db)) return;
+  writeTransaction(db, () => {
+    if (!oldChainPresent(db)) return; // another process finished first
+    const rows = db.prepare('SELECT * FROM audit_v2 ORDER BY seq').all() as AuditRow[];
+    const problems = oldChainProblems(db, key, rows);
+    if (problems.length > 0) {
+      throw new UnavailableError(
+        `the audit trail does not verify, so it was not upgraded to one chain per tenant: ` +
+          `${problems.length} problem(s), first: ${problems[0]}`,
+        { hint: 'restore the store from a backup you trust; it was left unchanged', code: 'audit_tampered' },
+      );
+    }
+    rechain(db, key, rows);
+    db.exec('DROP TABLE audit_v2; DROP TABLE audit_head_v2;');
+    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
+  });
+}
+
+function oldChainProblems(db: Db, key: Buffer, rows: AuditRow[]): string[] {
+  const last = rows[rows.length - 1];
+  const stored = db.prepare('SELECT seq, mac, tag FROM audit_head_v2 WHERE id = 1').get() as AuditHeadRow | undefined;
+  const trustEnd = !stored && last && !!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING);
+  const head = trustEnd ? { seq: last.seq, mac: last.mac, tag: headTag(key, null, last.seq, last.mac) } : stored;
+  if (streamCheck(rows, key, head, null).clean) return [];
+  return diagnoseChain(rows, key, head, null).map((p) => p.message);
+}
+
+function rechain(db: Db, key: Buffer, rows: AuditRow[]): void {
+  const tails = new Map<string, { seq: number; mac: string }>();
+  const insert = sql(
+    db,
+    `INSERT INTO audit (tenant_id, seq, at, actor, action, target, details, source, prev_mac, mac)
+     VALUES (@tenant_id, @seq, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
+  );
+  for (const old of rows) {
+    const tail = tails.get(old.tenant_id);
+    const base = { ...old, seq: (tail?.seq ?? 0) + 1, prev_mac: tail?.mac ?? GENESIS_MAC };
+    const row = { ...base, mac: auditMac(key, base) };
+    insert.run(row);
+    tails.set(old.tenant_id, { seq: row.seq, mac: row.mac });
+  }
+  for (const [tenantId, tail] of tails) writeAuditHead(db, key, tenantId, tail);
+}
