@@ -16,9 +16,9 @@ export interface CliBenchResult {
   rows: BenchRow[];
 }
 
-export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBenchResult {
-  const small = seedStore(1_000);
-  const large = seedStore(100_000);
+export async function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): Promise<CliBenchResult> {
+  const small = await seedStore(1_000);
+  const large = await seedStore(100_000);
   try {
     const env = (store: string, masterKey: string): NodeJS.ProcessEnv => ({
       PATH: process.env.PATH,
@@ -78,4 +78,4 @@ export function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)): CliBe
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url))
-  printBenchRows('CLI start-up and listing (medians of repeated runs)', benchCli().rows);
+  printBenchRows('CLI start-up and listing (medians of repeated runs)', (await benchCli()).rows);

@@ -11,9 +11,9 @@ import { deriveKeys } from '../src/crypto/keys.js';
 import { sealSecret, secretDigest } from '../src/crypto/seal.js';
 import { ensureStoreId, initTenant } from '../src/service/local/bootstrap.js';
 import { addKeyRole, insertKey } from '../src/store/keys.js';
-import { openDatabase } from '../src/store/open.js';
+import { openStore } from '../src/store/open.js';
 import { findRole } from '../src/store/people.js';
-import { writeTransaction } from '../src/store/statements.js';
+import { openDatabase } from '../src/store/sqlite/open.js';
 
 export interface SeededStore {
   dir: string;
@@ -23,14 +23,14 @@ export interface SeededStore {
   samples: Array<{ accessKeyId: string; secretKey: string }>;
 }
 
-export function seedStore(count: number, tenantId = 'bench'): SeededStore {
+export async function seedStore(count: number, tenantId = 'bench'): Promise<SeededStore> {
   const dir = mkdtempSync(join(tmpdir(), 'akm-bench-'));
   const path = join(dir, 'akm.db');
   const masterKey = randomBytes(32).toString('base64');
   const keys = deriveKeys(Buffer.from(masterKey, 'base64'));
-  const db = openDatabase(path, { create: true });
-  const storeId = ensureStoreId(db);
-  initTenant(db, storeId, keys, {
+  const store = await openStore(path, { create: true });
+  const storeId = await ensureStoreId(store);
+  await initTenant(store, storeId, keys, {
     tenantId,
     tenantName: 'Bench',
     adminEmail: 'admin@bench.test',
@@ -38,16 +38,16 @@ export function seedStore(count: number, tenantId = 'bench'): SeededStore {
     now: new Date(),
     source: 'bench',
   });
-  const role = findRole(db, tenantId, 'ReadOnly')!.id;
+  const role = (await store.read((q) => findRole(q, tenantId, 'ReadOnly')))!.id;
   const samples: SeededStore['samples'] = [];
   const start = Date.now() - count * 1000;
-  writeTransaction(db, () => {
+  await store.write(tenantId, async (tx) => {
     for (let i = 0; i < count; i++) {
       const id = generateAccessKeyId();
       const secret = generateSecretKey();
       if (i % Math.max(1, Math.floor(count / 100)) === 0) samples.push({ accessKeyId: id, secretKey: secret });
       const at = new Date(start + i * 1000).toISOString();
-      insertKey(db, {
+      await insertKey(tx, {
         id,
         tenant_id: tenantId,
         name: `key-${i}`,
@@ -59,9 +59,12 @@ export function seedStore(count: number, tenantId = 'bench'): SeededStore {
         at,
         by: 'admin@bench.test',
       });
-      if (i % 2 === 0) addKeyRole(db, id, role);
+      if (i % 2 === 0) await addKeyRole(tx, id, role);
     }
   });
+  await store.close();
+  // Start every run from a checkpointed file, as a store that has been at rest.
+  const db = openDatabase(path);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return { dir, path, masterKey, samples };

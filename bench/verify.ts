@@ -27,8 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.js';
 import { deriveKeys } from '../src/crypto/keys.js';
 import { useKeys } from '../src/service/local/bootstrap.js';
-import { openDatabase } from '../src/store/open.js';
-import { writeTransaction } from '../src/store/statements.js';
+import { openStore } from '../src/store/open.js';
 import { updateExpiry, updateStatus } from '../src/store/keys.js';
 import { median } from './measure.js';
 import { seedStore, type SeededStore } from './seed.js';
@@ -165,18 +164,18 @@ async function timing(
 }
 
 /** Make the "not valid" kinds out of seeded keys: one deactivated, one expired, one with a wrong secret. */
-function notValidKinds(store: SeededStore): Record<string, Credential> {
-  const [inactive, expired, wrong] = [store.samples[1]!, store.samples[2]!, store.samples[3]!];
-  const db = openDatabase(store.path);
+async function notValidKinds(seeded: SeededStore): Promise<Record<string, Credential>> {
+  const [inactive, expired, wrong] = [seeded.samples[1]!, seeded.samples[2]!, seeded.samples[3]!];
+  const store = await openStore(seeded.path);
   // With the keys, as akm itself writes: the rows stay sealed (store/integrity.ts), so these are
   // genuinely inactive and expired keys, not altered ones.
-  useKeys(db, deriveKeys(Buffer.from(store.masterKey, 'base64')));
+  await useKeys(store, deriveKeys(Buffer.from(seeded.masterKey, 'base64')));
   const at = new Date().toISOString();
-  writeTransaction(db, () => {
-    updateStatus(db, inactive.accessKeyId, 'inactive', true, at, 'bench');
-    updateExpiry(db, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
+  await store.write(null, async (q) => {
+    await updateStatus(q, inactive.accessKeyId, 'inactive', true, at, 'bench');
+    await updateExpiry(q, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
   });
-  db.close();
+  await store.close();
   return {
     'unknown key': { accessKeyId: generateAccessKeyId(), secretKey: generateSecretKey() },
     'inactive key': inactive,
@@ -188,9 +187,9 @@ function notValidKinds(store: SeededStore): Record<string, Credential> {
 export async function benchVerify(
   seconds = Number(process.env.AKM_BENCH_SECONDS ?? 4),
 ): Promise<{ throughput: BenchRow[]; timing: BenchRow[] }> {
-  const large = seedStore(100_000);
-  const small = seedStore(1_000);
-  const kinds = notValidKinds(large);
+  const large = await seedStore(100_000);
+  const small = await seedStore(1_000);
+  const kinds = await notValidKinds(large);
   const valid = large.samples.slice(10);
   const servers: Running[] = [];
   try {

@@ -15,7 +15,8 @@ await build({
   platform: 'node',
   target: 'node20',
   // Loaded on demand (dynamic import) or by path, from node_modules: ESM-only packages,
-  // native addons, and packages that find files next to themselves. better-sqlite3's
+  // native addons, packages that find files next to themselves, and the PostgreSQL driver
+  // (only a postgres:// store needs it; bundled, it would be parsed by every run). better-sqlite3's
   // JavaScript is bundled; its compiled addon is loaded by path (store/open.ts), so
   // `bindings` is never called.
   external: [
@@ -27,6 +28,7 @@ await build({
     '@inquirer/prompts',
     'date-fns',
     'date-fns/*',
+    'pg',
   ],
   // Keep import() as it is: Node 20's require() cannot load ES modules, import() can.
   supported: { 'dynamic-import': true },

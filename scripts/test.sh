@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test suite needs real system services: a D-Bus session with gnome-keyring's Secret
-# Service (the OS keychain) and an X display with xsel (the clipboard). This script starts
-# both around ava, so `npm test` is the one command on a developer machine and in CI.
+# Service (the OS keychain), an X display with xsel (the clipboard) and a PostgreSQL cluster
+# (the second store engine). This script starts them around ava, so `npm test` is the one
+# command on a developer machine and in CI.
 set -eu
 if [ -z "${AKM_TEST_SERVICES:-}" ]; then
   if command -v dbus-run-session >/dev/null 2>&1 && command -v xvfb-run >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
@@ -17,4 +18,4 @@ else
   # Unlock (creating if needed) the login keyring so Secret Service accepts writes without a prompt.
   printf 'akm-test-keyring' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 fi
-exec npx ava "$@"
+exec sh "$(dirname "$0")/with-postgres.sh" npx ava "$@"

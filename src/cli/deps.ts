@@ -75,7 +75,14 @@ export function createDeps(global: GlobalOptions, host: Host, opened: AkmService
     env,
     now: host.now,
     get settings() {
-      return (settings ??= resolveSettings(global, env));
+      if (settings) return settings;
+      settings = resolveSettings(global, env);
+      if (settings.passwordInArgv)
+        io.warn(
+          'the password in --store can be read by anyone in the process list; ' +
+            'use --store-env VAR, PGPASSWORD or ~/.pgpass',
+        );
+      return settings;
     },
     global,
     service: (access = 'write') =>

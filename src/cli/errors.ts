@@ -5,23 +5,18 @@
 import { CommanderError } from 'commander';
 import { AkmError, ExitCode, isErrorCode, UsageError, type ErrorCode } from '../core/errors.js';
 import { printable } from '../core/validate.js';
-import { storeError } from '../store/open.js';
 
 /** A command printed its help instead of running (a group without a command): exit 2, nothing more to say. */
 export class HelpShownError extends UsageError {}
 
-export function toAkmError(error: unknown, storePath?: string): AkmError {
+/** The store maps its own failures (SQLite, PostgreSQL) to AkmErrors; anything else left is unexpected. */
+export function toAkmError(error: unknown): AkmError {
   if (error instanceof AkmError) return error;
   if (error instanceof CommanderError) {
     return new UsageError(error.message.replace(/^error:\s*/i, ''), {
       hint: 'see akm --help',
       code: commanderCode(error.code),
     });
-  }
-  const code = (error as { code?: string } | null)?.code;
-  if (storePath && typeof code === 'string' && code.startsWith('SQLITE_')) {
-    const mapped = storeError(error, storePath);
-    if (mapped instanceof AkmError) return mapped;
   }
   const message = error instanceof Error ? error.message : String(error);
   return new AkmError(`unexpected error: ${message}`, ExitCode.unexpected, {

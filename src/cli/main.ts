@@ -48,13 +48,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   } catch (error) {
     // --help and --version end parsing through an exception with exit code 0.
     if (error instanceof CommanderError && error.exitCode === 0) return 0;
-    let storePath: string | undefined;
-    try {
-      storePath = deps?.settings.store;
-    } catch {
-      // settings themselves failed; report the original error
-    }
-    const akmError = toAkmError(error, storePath);
+    const akmError = toAkmError(error);
     const json = deps?.io.json ?? argv.includes('--json');
     // A hint's command must work as printed: with the flags that reached this store and tenant.
     const prefix = deps ? invocation(deps.global) : 'akm';

@@ -3,6 +3,7 @@
  * as printed. A run that reached its store or tenant through flags needs the same flags next
  * time; environment variables the shell still has, and the profile is read again.
  */
+import { displayStore } from '../core/storeUrl.js';
 import type { GlobalOptions } from './settings.js';
 
 /** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
@@ -17,7 +18,9 @@ export function shellQuote(word: string): string {
 export function invocation(global: GlobalOptions): string {
   const flags: Array<[string, string | undefined]> = [
     ['--profile', global.profile],
-    ['--store', global.store],
+    // Never a password: a PostgreSQL URL is repeated without it (PGPASSWORD or ~/.pgpass supply it).
+    ['--store', global.store === undefined ? undefined : displayStore(global.store)],
+    ['--store-env', global.storeEnv],
     ['--tenant', global.tenant],
     ['--master-key-file', global.masterKeyFile],
   ];

@@ -41,7 +41,8 @@ export function buildProgram(
   const program = new Command('akm')
     .description('Create and manage programmatic access keys for your tenant.')
     .version(version, '-V, --version', 'print the version')
-    .option('--store <path|url>', 'the store: a SQLite file, or an akm server URL (env: AKM_STORE)')
+    .option('--store <path|url>', 'the store: a SQLite file, a postgres:// URL, or an akm server URL (env: AKM_STORE)')
+    .option('--store-env <var>', 'read the store from this environment variable (keeps a password out of argv)')
     .option('--profile <name>', 'settings profile to use (env: AKM_PROFILE)')
     .option('--tenant <id>', 'tenant to act in, on a local store holding several (env: AKM_TENANT)')
     .option(

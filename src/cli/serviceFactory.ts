@@ -1,6 +1,7 @@
 /**
- * Which implementation of AkmService a command gets: the local store, or a server when the
- * store (flag, AKM_STORE or profile) is an http(s) URL. Commands never know which.
+ * Which implementation of AkmService a command gets: the local store (a SQLite file or a
+ * PostgreSQL database), or a server when the store (flag, AKM_STORE or profile) is an http(s)
+ * URL. Commands never know which.
  */
 import { mailSettingsFromEnv } from '../notify/smtp.js';
 import { UsageError } from '../core/errors.js';
@@ -13,13 +14,14 @@ export type Access = 'read' | 'write';
 export async function openService(deps: Deps, access: Access): Promise<AkmService> {
   const { settings } = deps;
   if (settings.remote) return openRemoteService(deps);
-  // Loaded on demand: a remote run never needs SQLite, and --help needs neither.
+  // Loaded on demand: a remote run never needs a store, and --help needs neither.
   const { LocalService } = await import('../service/local/service.js');
-  const service = LocalService.open({
-    storePath: settings.store,
+  const service = await LocalService.open({
+    store: settings.store,
     tenantId: settings.tenant,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     now: deps.now,
+    env: deps.env,
     mail: mailSettingsFromEnv(deps.env),
     warn: (text) => deps.io.warn(text),
     readOnly: access === 'read',
@@ -31,7 +33,7 @@ export async function openService(deps: Deps, access: Access): Promise<AkmServic
   // fails before anything runs. The keychain is read on first use: listing needs no key.
   if (settings.masterKeyFile || deps.env.AKM_MASTER_KEY) {
     try {
-      service.checkMasterKey();
+      await service.checkMasterKey();
     } catch (error) {
       await service.close();
       throw error;

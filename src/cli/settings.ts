@@ -5,9 +5,13 @@
  */
 import { defaultStorePath, isRemoteStore } from '../config/paths.js';
 import { readProfile, type Profile } from '../config/profiles.js';
+import { displayStore, storeHasPassword } from '../core/storeUrl.js';
+import { UsageError } from '../core/errors.js';
 
 export interface GlobalOptions {
   store?: string;
+  /** the name of an environment variable holding the store (a URL with a password stays out of argv) */
+  storeEnv?: string;
   profile?: string;
   tenant?: string;
   masterKeyFile?: string;
@@ -33,6 +37,8 @@ export interface Settings {
   /** unset: AKM_MASTER_KEY if set, else the OS keychain */
   masterKeyFile?: string;
   origins: { profile: Origin; store: Origin; tenant: Origin; masterKey: Origin };
+  /** set when --store itself carries a password, which anyone can read in the process list */
+  passwordInArgv: boolean;
 }
 
 type Candidate = [value: string | undefined, origin: Origin];
@@ -57,13 +63,15 @@ export function resolveSettings(options: GlobalOptions, env: NodeJS.ProcessEnv):
   const store = first(
     [
       [options.store, 'flag --store'],
+      storeFromVariable(options, env),
       [env.AKM_STORE, 'env AKM_STORE'],
       [stored.store, fromProfile],
     ],
     [defaultStorePath(env), 'default'],
   );
   // The profile's tenant and key file belong to the profile's store, not to one named by --store.
-  const ofStore = stored.store === undefined || stored.store === store.value ? stored : {};
+  // (A profile remembers a PostgreSQL URL without its password.)
+  const ofStore = stored.store === undefined || stored.store === displayStore(store.value!) ? stored : {};
   const tenant = first(
     [
       [options.tenant, 'flag --tenant'],
@@ -81,7 +89,26 @@ export function resolveSettings(options: GlobalOptions, env: NodeJS.ProcessEnv):
     tenant: tenant.value,
     masterKeyFile: masterKey.file,
     origins: { profile: profile.origin, store: store.origin, tenant: tenant.origin, masterKey: masterKey.origin },
+    passwordInArgv: store.origin === 'flag --store' && storeHasPassword(store.value!),
   };
+}
+
+/** --store-env VAR: the store from that variable, as a flag (it beats AKM_STORE); with --store it is ambiguous. */
+function storeFromVariable(options: GlobalOptions, env: NodeJS.ProcessEnv): Candidate {
+  const name = options.storeEnv;
+  if (name === undefined) return [undefined, 'flag --store-env'];
+  if (options.store !== undefined)
+    throw new UsageError('--store and --store-env both name a store', { hint: 'pass one of them' });
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new UsageError(`--store-env needs the name of an environment variable, got "${name.slice(0, 40)}"`, {
+      hint: 'e.g. --store-env DATABASE_URL',
+    });
+  if (!env[name])
+    throw new UsageError(`--store-env ${name}: the variable ${name} is not set`, {
+      hint: `export ${name}=postgres://USER@HOST:PORT/DATABASE`,
+      code: 'store_env_unset',
+    });
+  return [env[name], `flag --store-env (env ${name})`];
 }
 
 /** The master key file, if a file is what wins; AKM_MASTER_KEY (the key itself) outranks the profile's file. */

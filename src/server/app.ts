@@ -6,8 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { redactSecrets } from '../core/credentials.js';
 import { AkmError } from '../core/errors.js';
-import type { LocalContext } from '../service/local/context.js';
-import { LocalService } from '../service/local/service.js';
+import type { LocalBackend } from '../service/local/backend.js';
 import { AuthenticationError, authenticate, claimedKeyId, type AuthDeps } from './authenticate.js';
 import type { AuthFailureLog } from './authFailures.js';
 import { clientAddress, type TrustedProxies } from './clientAddress.js';
@@ -20,7 +19,7 @@ import type { FailureThrottle } from './throttle.js';
 import type { VerifyCache } from './verifyCache.js';
 
 export interface AppState {
-  base: LocalContext;
+  backend: LocalBackend;
   auth: AuthDeps;
   router: Router;
   /** every /v1/verify request, per client */
@@ -92,7 +91,7 @@ async function verify(
 ): Promise<void> {
   const limited = state.verifyLimiter.take(ip, Date.now());
   if (!limited.allowed) throw rateLimited(limited.retryAfterSeconds);
-  const outcome = await handleVerify(state.base, state.verifyCache, req);
+  const outcome = await handleVerify(state.backend, state.verifyCache, req);
   // The answer goes out at the end of this event-loop turn, together with the others worked
   // out in it: under load, waking the reading side costs the kernel more than the write, and
   // one wake-up then serves a batch (about +25% requests/s). At most one loop turn of delay,
@@ -131,23 +130,27 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
   const authorization = req.headers.authorization;
   const claimed = claimedKeyId(authorization);
   const held = claimed
-    ? state.throttle.keyBlocked(claimed, t.ip, Date.now())
+    ? await state.throttle.keyBlocked(claimed, t.ip, Date.now())
     : authorization
       ? null
-      : state.throttle.addressBlocked(t.ip, Date.now());
+      : await state.throttle.addressBlocked(t.ip, Date.now());
   if (held !== null) throw rateLimited(held);
 
   const body = await readBody(req, match.route.bodyLimit ?? state.bodyLimit);
   const mutating = MUTATING.has(t.method);
   let who;
   try {
-    who = authenticate(state.auth, { method: t.method, url: req.url ?? '/', headers: req.headers, body }, mutating);
+    who = await authenticate(
+      state.auth,
+      { method: t.method, url: req.url ?? '/', headers: req.headers, body },
+      mutating,
+    );
   } catch (error) {
-    if (error instanceof AuthenticationError) throw noteFailure(state, error, t);
+    if (error instanceof AuthenticationError) throw await noteFailure(state, error, t);
     throw error;
   }
   t.line.key = who.key.id;
-  const service = LocalService.withActor(state.base, who.tenant, who.actor, `http:${t.ip}`);
+  const service = state.backend.serviceFor(who.tenant, who.actor, `http:${t.ip}`);
   let result: unknown;
   try {
     result = await match.route.handler({
@@ -157,7 +160,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
       body: parseJson(body, req.headers['content-type']),
     });
   } finally {
-    // Our own commits do not move SQLite's data_version: tell the verify cache ourselves.
+    // The store's change feed does not report our own commits: tell the verify cache ourselves.
     if (mutating) state.verifyCache.invalidate();
   }
   if (result instanceof Reply) sendJson(res, result.status, result.body);
@@ -165,14 +168,14 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
 }
 
 /** Count and record the failure; what to answer: the 401, or a 429 once over a limit. */
-function noteFailure(state: AppState, error: AuthenticationError, t: Target): AkmError {
+async function noteFailure(state: AppState, error: AuthenticationError, t: Target): Promise<AkmError> {
   t.line.reason = error.reason;
   if (error.accessKeyId) t.line.key = error.accessKeyId;
   const nowMs = Date.now();
   state.throttle.note(error.accessKeyId, t.ip, nowMs);
   const held =
-    state.throttle.addressBlocked(t.ip, nowMs) ??
-    (error.accessKeyId ? state.throttle.keyBlocked(error.accessKeyId, t.ip, nowMs) : null);
+    (await state.throttle.addressBlocked(t.ip, nowMs)) ??
+    (error.accessKeyId ? await state.throttle.keyBlocked(error.accessKeyId, t.ip, nowMs) : null);
   // A request with no signature at all is a probe, not a sign-in attempt: the log has it.
   if (error.reason !== 'auth_required') recordFailure(state, error, t);
   return held === null ? error : rateLimited(held);
@@ -180,7 +183,7 @@ function noteFailure(state: AppState, error: AuthenticationError, t: Target): Ak
 
 function recordFailure(state: AppState, error: AuthenticationError, t: Target): void {
   // An unknown key belongs to no tenant; its attempt is recorded in the server's home tenant.
-  const tenantId = error.tenantId ?? state.base.tenant.id;
+  const tenantId = error.tenantId ?? state.backend.base.tenant.id;
   state.authFailures.note(
     {
       tenantId,

@@ -8,10 +8,7 @@
  * on the request path. They hold the claimed access key id, the reason and the client
  * address: never a signature, a header value or a secret.
  */
-import type { DerivedKeys } from '../crypto/keys.js';
-import { appendAudit, type AuditEntry } from '../store/audit.js';
-import type { Db } from '../store/open.js';
-import { writeTransaction } from '../store/statements.js';
+import type { AuditEntry } from '../service/local/backend.js';
 
 export interface AuthFailure {
   tenantId: string;
@@ -34,8 +31,7 @@ export class AuthFailureLog {
   private suppressed = new Map<string, number>();
 
   constructor(
-    private readonly db: Db,
-    private readonly keys: () => DerivedKeys,
+    private readonly write: (entries: AuditEntry[]) => Promise<void>,
     private readonly onError: (error: unknown) => void,
     private readonly perMinute = 20,
   ) {}
@@ -59,16 +55,13 @@ export class AuthFailureLog {
   }
 
   /** Called by the maintenance tick, and with `final` at shutdown. */
-  flush(nowMs: number, final = false): void {
+  async flush(nowMs: number, final = false): Promise<void> {
     this.roll(nowMs, final);
-    if (this.queue.length === 0 || !this.db.open) return;
+    if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
     try {
-      const key = this.keys().audit;
-      writeTransaction(this.db, () => {
-        for (const entry of batch) appendAudit(this.db, key, entry);
-      });
+      await this.write(batch);
     } catch (error) {
       // Dropped rather than retried without end: the request log on stderr still has them.
       this.onError(error);

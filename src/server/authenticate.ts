@@ -10,11 +10,9 @@ import { DeniedError, type ErrorCode } from '../core/errors.js';
 import { inGracePeriod } from '../core/expiry.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
-import { keyActor, type Actor } from '../service/local/actor.js';
-import { unlessTampered, usable } from '../service/local/verify.js';
-import { getKeyById, type KeyRow } from '../store/keys.js';
-import type { Db } from '../store/open.js';
-import { getTenant, type TenantRow } from '../store/tenants.js';
+import type { Actor } from '../service/local/actor.js';
+import type { KeyRow, LocalBackend, TenantRow } from '../service/local/backend.js';
+import { usable } from '../service/local/verify.js';
 import { NONCE_HEADER, TENANT_HEADER } from '../remote/wire.js';
 import type { ReplayGuard } from './replay.js';
 import {
@@ -55,9 +53,9 @@ const DUMMY_SECRET = 'akms_unknownkeyunknownkeyunknownkeyunknownkey000000';
 const MAX_NONCE_LENGTH = 128;
 
 export interface AuthDeps {
-  /** with its integrity checks armed: the server loads the keys when it starts */
-  db: Db;
-  keys: () => DerivedKeys;
+  /** its store armed with the integrity key: the server loads the keys when it starts */
+  backend: Pick<LocalBackend, 'signingKey' | 'actingAs'>;
+  keys: DerivedKeys;
   now: () => Date;
   replay: ReplayGuard;
   recordUse: (accessKeyId: string, at: string) => void;
@@ -69,7 +67,7 @@ export interface Authenticated {
   actor: Actor;
 }
 
-export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Authenticated {
+export async function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Promise<Authenticated> {
   const now = deps.now();
   let auth: ParsedAuthorization;
   let signedAt: Date;
@@ -82,9 +80,8 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
     throw new AuthenticationError(error.code, error.message, error.code, claimed, null);
   }
 
-  const read = isAccessKeyId(auth.accessKeyId)
-    ? unlessTampered(() => getKeyById(deps.db, auth.accessKeyId))
-    : undefined;
+  // null: the key's row was altered at rest (store/integrity.ts).
+  const read = isAccessKeyId(auth.accessKeyId) ? await deps.backend.signingKey(auth.accessKeyId) : undefined;
   const row = read ?? undefined;
   const fail = (reason: string) =>
     new AuthenticationError(
@@ -116,11 +113,10 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
       code: 'tenant_mismatch',
     });
   }
-  const tenant = getTenant(deps.db, row.tenant_id);
+  const { tenant, actor } = await deps.backend.actingAs(row);
   if (!tenant) throw fail('unknown_tenant');
-  const actor = unlessTampered(() => keyActor(deps.db, row));
   if (actor === null) throw fail('tampered_record');
-  checkReplay(deps, request, auth, row.tenant_id, signedAt, now, mutating);
+  await checkReplay(deps, request, auth, row.tenant_id, signedAt, now, mutating);
   deps.recordUse(row.id, now.toISOString());
   return { key: row, tenant, actor };
 }
@@ -128,7 +124,7 @@ export function authenticate(deps: AuthDeps, request: SignedRequest, mutating: b
 /** The current secret, and the previous one during a rotation's grace period; null for one that fails to open. */
 function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): Array<string | null> {
   if (!row) return [DUMMY_SECRET];
-  const keys = deps.keys();
+  const keys = deps.keys;
   const open = (sealed: Buffer) => {
     try {
       return openSecret(keys, row.tenant_id, row.id, sealed);
@@ -142,7 +138,7 @@ function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): A
 }
 
 /** Every mutating request, and every request with a signed nonce, is seen once only (replay.ts). */
-function checkReplay(
+async function checkReplay(
   deps: AuthDeps,
   request: SignedRequest,
   auth: ParsedAuthorization,
@@ -150,12 +146,12 @@ function checkReplay(
   signedAt: Date,
   now: Date,
   mutating: boolean,
-): void {
+): Promise<void> {
   const nonce = first(request.headers[NONCE_HEADER]);
   const signedNonce = nonce && auth.signedHeaders.includes(NONCE_HEADER) ? nonce.slice(0, MAX_NONCE_LENGTH) : null;
   if (!mutating && !signedNonce) return;
   const token = signedNonce ? `${auth.accessKeyId}\0n\0${signedNonce}` : `${auth.accessKeyId}\0s\0${auth.signature}`;
-  if (deps.replay.check(token, signedAt, now) === 'replayed') {
+  if ((await deps.replay.check(token, signedAt, now)) === 'replayed') {
     throw new AuthenticationError(
       'replayed_request',
       'this signed request was already received once; it is refused as a replay',

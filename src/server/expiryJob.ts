@@ -5,11 +5,8 @@
  * cron job side by side send nothing twice. Off when no mail server is configured
  * (AKM_SMTP_URL), which the log says once at start.
  */
+import type { LocalBackend } from '../service/local/backend.js';
 import type { MailSettings } from '../notify/smtp.js';
-import { operatorActor } from '../service/local/actor.js';
-import type { LocalContext } from '../service/local/context.js';
-import { LocalService } from '../service/local/service.js';
-import { listTenants } from '../store/tenants.js';
 import { describeError, type Logger } from './log.js';
 
 export const EXPIRY_JOB_DAYS = 2;
@@ -20,7 +17,7 @@ export interface ExpiryJob {
 }
 
 export function startExpiryJob(
-  base: LocalContext,
+  backend: Pick<LocalBackend, 'tenants' | 'operatorService'>,
   mail: MailSettings | null,
   log: Logger,
   intervalMs: number,
@@ -32,13 +29,16 @@ export function startExpiryJob(
   }
   let running: Promise<void> | undefined;
   const runOnce = async () => {
-    for (const tenant of listTenants(base.db)) {
+    let tenants;
+    try {
+      tenants = await backend.tenants();
+    } catch (error) {
+      log({ level: 'warn', event: 'expiry_mail_failed', ...describeError(error, debug) });
+      return;
+    }
+    for (const tenant of tenants) {
       try {
-        const service = new LocalService(
-          { ...base, tenant, actor: operatorActor(base.db, tenant), source: 'server:expiry-job' },
-          false,
-          mail,
-        );
+        const service = await backend.operatorService(tenant, 'server:expiry-job', mail);
         const result = await service.notifyExpiring({ withinDays: EXPIRY_JOB_DAYS });
         if (result.messages.length > 0)
           log({ event: 'expiry_mail', tenant: tenant.id, keys: result.keys, sent: result.sent, failed: result.failed });

@@ -7,18 +7,17 @@
  * If a flush fails (the store is locked by another process, say), the notes are kept and
  * merged with newer ones for the next attempt; only a crash loses at most one interval.
  */
-import { setLastUsed } from '../store/keys.js';
-import type { Db } from '../store/open.js';
-import { writeTransaction } from '../store/statements.js';
 
-const FLUSH_BUSY_TIMEOUT_MS = 100;
+/** Wait only briefly for the write lock: a bookkeeping timestamp is not worth stalling for. Next tick retries. */
+const FLUSH_WAIT_MS = 100;
 
 export class LastUsedBatcher {
   private pending = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<number> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly write: (notes: Map<string, string>, waitMs: number) => Promise<void>,
     private readonly onError: (error: unknown) => void,
     readonly intervalMs = 1000,
   ) {}
@@ -34,37 +33,37 @@ export class LastUsedBatcher {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => this.flush(), this.intervalMs);
+    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
     // The timer alone must not keep a stopping server alive.
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and writes what is still noted. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.flush();
+    await this.flushing;
+    await this.flush();
   }
 
-  /** Write everything noted so far in one transaction; returns how many keys were written. */
-  flush(): number {
-    if (this.pending.size === 0 || !this.db.open) return 0;
+  /** Write everything noted so far in one transaction; resolves to how many keys were written. */
+  flush(): Promise<number> {
+    // One flush at a time: a slow store must not pile up transactions.
+    this.flushing ??= this.writeBatch().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async writeBatch(): Promise<number> {
+    if (this.pending.size === 0) return 0;
     const batch = this.pending;
     this.pending = new Map();
-    // Wait only briefly for the write lock: the event loop stands still while SQLite waits,
-    // and a bookkeeping timestamp is not worth stalling verifications for. Next tick retries.
-    const usualTimeout = this.db.pragma('busy_timeout', { simple: true }) as number;
-    this.db.pragma(`busy_timeout = ${FLUSH_BUSY_TIMEOUT_MS}`);
     try {
-      writeTransaction(this.db, () => {
-        for (const [id, at] of batch) setLastUsed(this.db, id, at);
-      });
+      await this.write(batch, FLUSH_WAIT_MS);
       return batch.size;
     } catch (error) {
       for (const [id, at] of batch) this.record(id, at);
       this.onError(error);
       return 0;
-    } finally {
-      this.db.pragma(`busy_timeout = ${usualTimeout}`);
     }
   }
 }

@@ -15,8 +15,7 @@
  * only key holders add rows, and each row lives about six minutes.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/open.js';
-import { rememberToken } from '../store/replayTokens.js';
+import type { LocalBackend } from '../service/local/backend.js';
 import { MAX_SKEW_MS } from './sigv4.js';
 
 /**
@@ -29,14 +28,14 @@ export type ReplayVerdict = 'fresh' | 'replayed';
 
 export class ReplayGuard {
   constructor(
-    private readonly db: Db,
+    private readonly backend: Pick<LocalBackend, 'rememberToken'>,
     private readonly windowMs = MAX_SKEW_MS,
   ) {}
 
   /** Remember the token if new. `signedAt` is the request's x-amz-date. */
-  check(token: string, signedAt: Date, now: Date): ReplayVerdict {
+  async check(token: string, signedAt: Date, now: Date): Promise<ReplayVerdict> {
     const hash = createHash('sha256').update(token).digest();
     const forgetAt = signedAt.getTime() + this.windowMs + CLOCK_MARGIN_MS;
-    return rememberToken(this.db, hash, forgetAt, now.getTime()) ? 'fresh' : 'replayed';
+    return (await this.backend.rememberToken(hash, forgetAt, now.getTime())) ? 'fresh' : 'replayed';
   }
 }

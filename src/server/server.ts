@@ -14,14 +14,8 @@ import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import type { MasterKeyOptions } from '../crypto/masterKey.js';
-import { operatorActor } from '../service/local/actor.js';
-import type { LocalContext } from '../service/local/context.js';
-import { lazyKeys, resolveTenant } from '../service/local/service.js';
+import { LocalBackend } from '../service/local/backend.js';
 import { mailSettingsFromEnv, type MailSettings } from '../notify/smtp.js';
-import { purgeFailures } from '../store/failureCounts.js';
-import { openDatabase, storeExposure, type Db } from '../store/open.js';
-import { purgeTokens } from '../store/replayTokens.js';
-import { writeTransaction } from '../store/statements.js';
 import { createHandler, type AppState } from './app.js';
 import { AuthFailureLog } from './authFailures.js';
 import { TrustedProxies } from './clientAddress.js';
@@ -39,7 +33,10 @@ import { DEFAULTS } from './defaults.js';
 export { DEFAULTS };
 
 export interface ServeOptions {
-  storePath: string;
+  /** a SQLite file path or a postgres:// URL */
+  store: string;
+  /** supplies PGPASSWORD, PGPASSFILE and HOME for a PostgreSQL store */
+  env?: NodeJS.ProcessEnv;
   masterKey: MasterKeyOptions;
   listen: ListenAddress;
   tls?: { certFile: string; keyFile: string };
@@ -70,8 +67,8 @@ export interface RunningServer {
   url: string;
   address: ListenAddress;
   server: Server;
-  /** the store connection: tests make it unavailable through this to check that verify fails closed */
-  db: Db;
+  /** the store as the server holds it: tests make it unavailable through this to check that verify fails closed */
+  backend: LocalBackend;
   /** Stop accepting, finish in-flight requests, flush, close the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -118,43 +115,38 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const tls = options.tls ? loadTls(options.tls) : undefined;
   const trustedProxies = options.trustedProxies?.length ? new TrustedProxies(options.trustedProxies) : null;
   const log = options.log;
-  const db = openDatabase(options.storePath, { busyTimeoutMs: 5000 });
-  const exposure = storeExposure(options.storePath);
-  if (exposure) log({ level: 'warn', event: 'store_exposed', message: exposure.message, hint: exposure.hint });
-  // A long-running server reads keys at random: map the file and keep a large page cache,
-  // so a lookup among 100,000 keys costs no read() system call.
-  db.pragma('mmap_size = 268435456');
-  db.pragma('cache_size = -65536');
-  let lastUsed: LastUsedBatcher | undefined;
+  const onError = (what: string) => (error: unknown) =>
+    log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
+  // The batcher writes through the backend, which is opened with the batcher's `record`.
+  const lastUsed = new LastUsedBatcher(
+    (notes, waitMs) => backend.recordLastUsed(notes, waitMs),
+    onError('last_used_flush_failed'),
+    options.lastUsedIntervalMs,
+  );
+  // A wrong or missing master key stops the server here, not at the first request.
+  const backend = await LocalBackend.open({
+    store: options.store,
+    masterKey: options.masterKey,
+    now: options.now,
+    env: options.env,
+    recordUse: lastUsed.record,
+  });
   try {
-    const tenant = resolveTenant(db, undefined);
-    const keys = lazyKeys(db, options.masterKey);
-    keys(); // a wrong or missing master key stops the server now, not at the first request
-    const onError = (what: string) => (error: unknown) =>
-      log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
-    lastUsed = new LastUsedBatcher(db, onError('last_used_flush_failed'), options.lastUsedIntervalMs);
-    const base: LocalContext = {
-      db,
-      storePath: options.storePath,
-      tenant,
-      actor: operatorActor(db, tenant),
-      now: options.now ?? (() => new Date()),
-      keys,
-      source: 'http',
-      recordUse: lastUsed.record,
-    };
+    const exposure = backend.exposure();
+    if (exposure) log({ level: 'warn', event: 'store_exposed', message: exposure.message, hint: exposure.hint });
+    const now = backend.base.now;
     const state: AppState = {
-      base,
-      auth: { db, keys, now: base.now, replay: new ReplayGuard(db), recordUse: lastUsed.record },
+      backend,
+      auth: { backend, keys: backend.keys, now, replay: new ReplayGuard(backend), recordUse: lastUsed.record },
       router: buildRouter(),
       verifyLimiter: new RateLimiter({
         ratePerSecond: options.verifyRate ?? DEFAULTS.verifyRate,
         burst: options.verifyBurst ?? DEFAULTS.verifyBurst,
       }),
-      throttle: new FailureThrottle(db, onError('failure_count_flush_failed'), options.throttle),
+      throttle: new FailureThrottle(backend, onError('failure_count_flush_failed'), options.throttle),
       trustedProxies,
-      authFailures: new AuthFailureLog(db, keys, onError('audit_write_failed')),
-      verifyCache: new VerifyCache(db),
+      authFailures: new AuthFailureLog((entries) => backend.appendAudit(entries), onError('audit_write_failed')),
+      verifyCache: new VerifyCache(backend),
       log,
       bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
       debug: !!options.debug,
@@ -176,19 +168,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const address = { host: options.listen.host, port: bound.port };
 
     const tick = setInterval(() => {
-      state.throttle.flush(Date.now());
-      state.authFailures.flush(Date.now());
+      void state.throttle.flush(Date.now());
+      void state.authFailures.flush(Date.now());
     }, 1000);
     tick.unref();
+    // Once a minute, even when nothing else writes (LocalBackend.sweep).
     const sweep = setInterval(
-      () => sweepStore(db, onError('sweep_failed')),
+      () => void backend.sweep(Date.now()).catch(onError('sweep_failed')),
       options.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs,
     );
     sweep.unref();
     lastUsed.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
     const expiryJob = startExpiryJob(
-      base,
+      backend,
       mail,
       log,
       options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs,
@@ -205,37 +198,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         await new Promise((resolve) => setImmediate(resolve));
         await drain(server, options.drainMs ?? DEFAULTS.drainMs);
         await expiryJob.stop();
-        lastUsed!.stop();
-        state.throttle.flush(Date.now());
-        state.authFailures.flush(Date.now(), true);
-        db.close();
+        await lastUsed.stop();
+        await state.throttle.flush(Date.now());
+        await state.authFailures.flush(Date.now(), true);
+        await backend.close();
         log({ event: 'stopped' });
       })());
 
     const url = urlFor(address, !!tls);
-    log({ event: 'listening', url, tls: !!tls, store: options.storePath });
-    return { url, address, server, db, close };
+    log({ event: 'listening', url, tls: !!tls, store: backend.store.location, engine: backend.store.engine });
+    return { url, address, server, backend, close };
   } catch (error) {
-    lastUsed?.stop();
-    if (db.open) db.close();
+    await lastUsed.stop();
+    await backend.close();
     throw error;
-  }
-}
-
-/**
- * Once a minute, even when nothing else writes: the write transaction erases previous secrets
- * whose grace has ended (statements.ts), and replay tokens and failure counts past their use go.
- */
-function sweepStore(db: Db, onError: (error: unknown) => void): void {
-  if (!db.open) return;
-  const now = Date.now();
-  try {
-    writeTransaction(db, () => {
-      purgeTokens(db, now);
-      purgeFailures(db, Math.floor(now / 60_000) - 60);
-    });
-  } catch (error) {
-    onError(error);
   }
 }
 

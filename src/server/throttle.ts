@@ -10,13 +10,11 @@
  * Counts are shared through the store, so every server on it adds up to one limit, but not one
  * write per failure: each server counts in memory and adds its counts to the store in one
  * write transaction a second (`flush`, from the server's maintenance tick, or early when many
- * new scopes pile up). A flood of unsigned requests thus costs at most one SQLite write per
+ * new scopes pile up). A flood of unsigned requests thus costs at most one store write per
  * second. The store's sums are read at most once a second per scope; the decision is that sum
  * plus what this server has not written yet.
  */
-import type { Db } from '../store/open.js';
-import { addFailures, failuresSince, purgeFailures } from '../store/failureCounts.js';
-import { writeTransaction } from '../store/statements.js';
+import type { LocalBackend } from '../service/local/backend.js';
 import { clientKey } from './rateLimit.js';
 
 export interface ThrottleLimits {
@@ -38,6 +36,8 @@ export const DEFAULT_LIMITS: ThrottleLimits = {
 const MINUTE_MS = 60_000;
 /** How long a sum read from the store is used before it is read again. */
 const READ_EVERY_MS = 1000;
+/** Wait only briefly for the write lock: the counts are kept for the next flush. */
+const FLUSH_WAIT_MS = 100;
 /** Scopes kept in memory; past this many pending, they are written at once. */
 const MAX_SCOPES = 10_000;
 
@@ -50,51 +50,56 @@ export class FailureThrottle {
   /** scope → minute → failures not yet written to the store */
   private pending = new Map<string, Map<number, number>>();
   private readonly known = new Map<string, Known>();
+  private flushing: Promise<void> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly backend: Pick<LocalBackend, 'failuresSince' | 'addFailures'>,
     private readonly onError: (error: unknown) => void,
     readonly limits: ThrottleLimits = DEFAULT_LIMITS,
   ) {}
 
   /** Seconds to wait when this address is over its limit, else null. */
-  addressBlocked(ip: string, nowMs: number): number | null {
-    const scope = addressScope(ip);
-    return this.count(scope, this.limits.addressMinutes, nowMs) >= this.limits.perAddress ? retryAfter(nowMs) : null;
+  async addressBlocked(ip: string, nowMs: number): Promise<number | null> {
+    const count = await this.count(addressScope(ip), this.limits.addressMinutes, nowMs);
+    return count >= this.limits.perAddress ? retryAfter(nowMs) : null;
   }
 
   /** Seconds to wait when this key is over its limit from this address, else null. */
-  keyBlocked(accessKeyId: string, ip: string, nowMs: number): number | null {
-    const scope = keyScope(accessKeyId, ip);
-    return this.count(scope, this.limits.keyMinutes, nowMs) >= this.limits.perKeyAndAddress ? retryAfter(nowMs) : null;
+  async keyBlocked(accessKeyId: string, ip: string, nowMs: number): Promise<number | null> {
+    const count = await this.count(keyScope(accessKeyId, ip), this.limits.keyMinutes, nowMs);
+    return count >= this.limits.perKeyAndAddress ? retryAfter(nowMs) : null;
   }
 
   note(accessKeyId: string | null, ip: string, nowMs: number): void {
     this.add(addressScope(ip), nowMs);
     if (accessKeyId) this.add(keyScope(accessKeyId, ip), nowMs);
-    if (this.pending.size > MAX_SCOPES) this.flush(nowMs);
+    if (this.pending.size > MAX_SCOPES) void this.flush(nowMs);
   }
 
-  /** Write the pending counts in one transaction; drop minutes no limit looks at any more. */
-  flush(nowMs: number): void {
-    if (this.pending.size === 0 || !this.db.open) return;
+  /**
+   * Write the pending counts in one transaction; drop minutes no limit looks at any more. One
+   * flush at a time: a call while one runs waits for it, and writes what piled up meanwhile.
+   */
+  async flush(nowMs: number): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
     const oldest = minuteOf(nowMs) - Math.max(this.limits.addressMinutes, this.limits.keyMinutes);
-    try {
-      writeTransaction(this.db, () => {
-        for (const [scope, minutes] of batch) {
-          for (const [minute, n] of minutes) addFailures(this.db, scope, minute, n);
-        }
-        purgeFailures(this.db, oldest);
-      });
-      // What was just written is in the store's sum now: read it afresh next time.
-      for (const scope of batch.keys()) this.known.delete(scope);
-    } catch (error) {
-      // Kept for the next attempt (the store may be locked by another process for a moment).
-      for (const [scope, minutes] of batch) for (const [minute, n] of minutes) this.add(scope, minute * MINUTE_MS, n);
-      this.onError(error);
-    }
+    this.flushing = (async () => {
+      try {
+        await this.backend.addFailures(batch, oldest, FLUSH_WAIT_MS);
+        // What was just written is in the store's sum now: read it afresh next time.
+        for (const scope of batch.keys()) this.known.delete(scope);
+      } catch (error) {
+        // Kept for the next attempt (the store may be locked by another process for a moment).
+        for (const [scope, minutes] of batch) for (const [minute, n] of minutes) this.add(scope, minute * MINUTE_MS, n);
+        this.onError(error);
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    await this.flushing;
   }
 
   private add(scope: string, nowMs: number, n = 1): void {
@@ -104,11 +109,11 @@ export class FailureThrottle {
     minutes.set(minute, (minutes.get(minute) ?? 0) + n);
   }
 
-  private count(scope: string, windowMinutes: number, nowMs: number): number {
+  private async count(scope: string, windowMinutes: number, nowMs: number): Promise<number> {
     const from = minuteOf(nowMs) - windowMinutes + 1;
     let known = this.known.get(scope);
     if (!known || nowMs - known.readAt >= READ_EVERY_MS) {
-      known = { sum: failuresSince(this.db, scope, from), readAt: nowMs };
+      known = { sum: await this.backend.failuresSince(scope, from), readAt: nowMs };
       // delete + set keeps the map in least-recently-read order, so the oldest goes first.
       this.known.delete(scope);
       this.known.set(scope, known);

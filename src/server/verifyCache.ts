@@ -1,15 +1,16 @@
 /**
  * The server's fast path for POST /v1/verify: what a verification needs to know about a key
  * (its digests, status, expiry, grace period, owner, effective permissions) kept in memory,
- * so a verification costs one HMAC and no SQLite query.
+ * so a verification costs one HMAC and no store query.
  *
- * Never stale: the cache asks SQLite for `PRAGMA data_version`, which changes whenever
- * another connection (an `akm` CLI on the same file) commits, before any lookup that comes
- * 1 ms or more after the previous check (under load, once per millisecond rather than once
- * per request; a change committed elsewhere is seen by every verification that starts 1 ms
- * later). The server clears the cache itself after every change it makes through its own
- * connection. Time-based facts (expiry, the end of a grace period) are evaluated against the
- * clock on each call.
+ * Kept fresh through the store's change feed. On SQLite the feed is `PRAGMA data_version`,
+ * which moves whenever another connection (an `akm` CLI on the same file) commits: it is
+ * asked before any lookup that comes 1 ms or more after the previous check (under load, once
+ * per millisecond rather than once per request), and a move clears the cache. On PostgreSQL
+ * nothing tells this process about commits made elsewhere, so an entry is used for at most
+ * the feed's `maxAgeMs` (about a second) and then read again. The server clears the cache
+ * itself after every change it makes. Time-based facts (expiry, the end of a grace period)
+ * are evaluated against the clock on each call.
  *
  * Rows are checked against their integrity MAC when they enter the cache (store/integrity.ts);
  * an altered one is cached as "no such key".
@@ -21,70 +22,68 @@
  * The decision is service/local/verify.ts's checkCredentials(), fed from the cache (a test
  * compares both paths on every kind of input).
  */
-import type { Statement } from 'better-sqlite3';
-import { effectivePermissions } from '../core/permissions.js';
-import type { LocalContext } from '../service/local/context.js';
-import { checkCredentials, unlessTampered } from '../service/local/verify.js';
+import type { ChangeFeed, KeyForVerification, LocalBackend } from '../service/local/backend.js';
+import { checkCredentials } from '../service/local/verify.js';
 import type { VerifyInput, VerifyResult } from '../service/types.js';
-import { getKeyById, keyRoleGrants, type KeyRow } from '../store/keys.js';
-import type { Db } from '../store/open.js';
 
 const VERSION_CHECK_MS = 1;
 
-interface Entry {
-  /** null: no key with this id */
-  row: KeyRow | null;
-  permissions: string[];
+interface Entry extends KeyForVerification {
+  /** performance.now() when it was read from the store */
+  loadedAt: number;
 }
-
-const NO_KEY: Entry = { row: null, permissions: [] };
 
 export class VerifyCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly dataVersion: Statement;
-  private seenVersion: number;
+  private readonly feed: ChangeFeed;
   private checkedAt = -Infinity;
+  /** counts clears: a read that began before one may hold what it cleared */
+  private generation = 0;
 
   constructor(
-    private readonly db: Db,
+    private readonly backend: Pick<LocalBackend, 'loadForVerification' | 'changes'>,
     private readonly maxEntries = 50_000,
   ) {
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
-    this.seenVersion = this.dataVersion.get() as number;
+    this.feed = backend.changes();
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** After any change made through the server's own connection (data_version does not see those). */
+  /** After any change made through this server (the change feed does not report our own). */
   invalidate(): void {
     this.entries.clear();
+    this.generation += 1;
   }
 
-  lookup(accessKeyId: string): Entry {
+  /** A cached entry answers without a promise; a miss reads the store. */
+  lookup(accessKeyId: string): KeyForVerification | Promise<KeyForVerification> {
     const now = performance.now();
     if (now - this.checkedAt >= VERSION_CHECK_MS) {
       this.checkedAt = now;
-      const version = this.dataVersion.get() as number;
-      if (version !== this.seenVersion) {
-        this.entries.clear();
-        this.seenVersion = version;
-      }
+      if (this.feed.moved()) this.invalidate();
     }
     const cached = this.entries.get(accessKeyId);
-    if (cached) {
+    if (cached && now - cached.loadedAt < this.feed.maxAgeMs) {
       // delete + set keeps the map in least-recently-used order.
       this.entries.delete(accessKeyId);
       this.entries.set(accessKeyId, cached);
       return cached;
     }
-    // A row (or a role or group it has) altered at rest is cached as no key at all.
-    const entry =
-      unlessTampered((): Entry => {
-        const row = getKeyById(this.db, accessKeyId);
-        return row ? { row, permissions: effectivePermissions(keyRoleGrants(this.db, row.id)) } : NO_KEY;
-      }) ?? NO_KEY;
+    return this.load(accessKeyId);
+  }
+
+  private async load(accessKeyId: string): Promise<KeyForVerification> {
+    const generation = this.generation;
+    const loadedAt = performance.now();
+    // A row (or a role or group it has) altered at rest comes back as null: it verifies as nothing.
+    const found = await this.backend.loadForVerification(accessKeyId);
+    const entry: Entry = { row: found.row ?? null, permissions: found.permissions, loadedAt };
+    // A change that cleared the cache while this read was on its way may be missing from it:
+    // answer with it, but do not keep it.
+    if (this.generation !== generation) return entry;
+    this.entries.delete(accessKeyId);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(accessKeyId, entry);
     return entry;
@@ -92,9 +91,10 @@ export class VerifyCache {
 }
 
 /** Same answers as verifyKey() in service/local/verify.ts (one decision function), from the cache. */
-export function verifyCached(ctx: LocalContext, cache: VerifyCache, input: VerifyInput): VerifyResult {
-  return checkCredentials(ctx, input, (id) => {
-    const entry = cache.lookup(id);
-    return { row: entry.row, permissions: () => entry.permissions };
-  });
+export function verifyCached(
+  backend: Pick<LocalBackend, 'base'>,
+  cache: VerifyCache,
+  input: VerifyInput,
+): Promise<VerifyResult> {
+  return checkCredentials(backend.base, input, (id) => cache.lookup(id));
 }

@@ -10,8 +10,7 @@
  * the last one, and new records chain on from the head, not from whatever row happens to be last.
  */
 import { createHmac } from 'node:crypto';
-import type { Db } from './open.js';
-import { sql } from './statements.js';
+import type { Queryable } from './types.js';
 
 export const GENESIS_MAC = 'genesis';
 
@@ -79,19 +78,26 @@ export function headIsSealed(
   return head !== undefined && headTag(key, tenantId, head.seq, head.mac) === head.tag;
 }
 
-export function readAuditHead(db: Db, tenantId: string): AuditHeadRow | undefined {
-  return sql(db, 'SELECT seq, mac, tag FROM audit_heads WHERE tenant_id = ?').get(tenantId) as AuditHeadRow | undefined;
+/** The tenant's sealed head; locked (PostgreSQL) when `forUpdate`, so appends queue up behind it. */
+export function readAuditHead(q: Queryable, tenantId: string, forUpdate = false): Promise<AuditHeadRow | undefined> {
+  return q.get<AuditHeadRow>(
+    `SELECT seq, mac, tag FROM audit_heads WHERE tenant_id = @tenantId${forUpdate ? q.dialect.forUpdate : ''}`,
+    { tenantId },
+  );
 }
 
-function lastAuditRow(db: Db, tenantId: string): { seq: number; mac: string } | undefined {
-  return sql(db, 'SELECT seq, mac FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').get(tenantId) as
-    { seq: number; mac: string } | undefined;
+function lastAuditRow(q: Queryable, tenantId: string): Promise<{ seq: number; mac: string } | undefined> {
+  return q.get<{ seq: number; mac: string }>(
+    'SELECT seq, mac FROM audit WHERE tenant_id = @tenantId ORDER BY seq DESC LIMIT 1',
+    { tenantId },
+  );
 }
 
 /** Must run inside the caller's write transaction, so the record commits with the change. */
-export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
-  const last = lastAuditRow(db, entry.tenantId);
-  const head = readAuditHead(db, entry.tenantId);
+export async function appendAudit(q: Queryable, key: Buffer, entry: AuditEntry): Promise<AuditRow> {
+  // The head row is locked first: appends to one chain queue up behind it, so it stays a chain.
+  const head = await readAuditHead(q, entry.tenantId, true);
+  const last = await lastAuditRow(q, entry.tenantId);
   // Chain from the sealed head when there is one: a forged row appended behind akm's back is
   // then left out of the chain, and a cut-off tail stays visible as a gap. The seq still goes
   // past every stored row so the insert never collides.
@@ -108,21 +114,26 @@ export function appendAudit(db: Db, key: Buffer, entry: AuditEntry): AuditRow {
     prev_mac: previous?.mac ?? GENESIS_MAC,
   };
   const row: AuditRow = { ...base, mac: auditMac(key, base) };
-  sql(
-    db,
+  await q.run(
     `INSERT INTO audit (seq, tenant_id, at, actor, action, target, details, source, prev_mac, mac)
      VALUES (@seq, @tenant_id, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
-  ).run(row);
-  writeAuditHead(db, key, entry.tenantId, row);
+    { ...row },
+  );
+  await writeAuditHead(q, key, entry.tenantId, row);
   return row;
 }
 
-export function writeAuditHead(db: Db, key: Buffer, tenantId: string, last: { seq: number; mac: string }): void {
-  sql(
-    db,
+export async function writeAuditHead(
+  q: Queryable,
+  key: Buffer,
+  tenantId: string,
+  last: { seq: number; mac: string },
+): Promise<void> {
+  await q.run(
     `INSERT INTO audit_heads (tenant_id, seq, mac, tag) VALUES (@tenantId, @seq, @mac, @tag)
      ON CONFLICT (tenant_id) DO UPDATE SET seq = @seq, mac = @mac, tag = @tag`,
-  ).run({ tenantId, seq: last.seq, mac: last.mac, tag: headTag(key, tenantId, last.seq, last.mac) });
+    { tenantId, seq: last.seq, mac: last.mac, tag: headTag(key, tenantId, last.seq, last.mac) },
+  );
 }
 
 export interface AuditQuery {
@@ -139,33 +150,41 @@ export interface AuditQuery {
 }
 
 /** Newest first. Key records carry the key's name in their details, so a deleted key's history is found by name too. */
-export function queryAudit(db: Db, q: AuditQuery): AuditRow[] {
+export function queryAudit(q: Queryable, query: AuditQuery): Promise<AuditRow[]> {
   const where = ['tenant_id = @tenantId'];
-  if (q.since !== undefined) where.push('at >= @since');
-  if (q.keyId !== undefined) where.push('target = @keyId');
-  if (q.keyName !== undefined)
-    where.push("action LIKE 'key.%' AND json_extract(details, '$.name') = @keyName COLLATE NOCASE");
-  if (q.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
-  if (q.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+  if (query.since !== undefined) where.push('at >= @since');
+  if (query.keyId !== undefined) where.push('target = @keyId');
+  if (query.keyName !== undefined)
+    where.push(`action LIKE 'key.%' AND ${q.dialect.jsonField('details', 'name')} = @keyName COLLATE NOCASE`);
+  if (query.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
+  if (query.beforeSeq !== undefined) where.push('seq < @beforeSeq');
   const text = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`;
-  return sql(db, text).all({
-    tenantId: q.tenantId,
-    since: q.since,
-    keyId: q.keyId,
-    keyName: q.keyName,
-    actor: q.actor,
-    beforeSeq: q.beforeSeq,
-    limit: q.limit,
-  }) as AuditRow[];
+  return q.all<AuditRow>(text, {
+    tenantId: query.tenantId,
+    since: query.since,
+    keyId: query.keyId,
+    keyName: query.keyName,
+    actor: query.actor,
+    beforeSeq: query.beforeSeq,
+    limit: query.limit,
+  });
 }
 
-/** A tenant's records in stored order, one at a time: the clean-chain check keeps nothing in memory. */
-export function iterateAudit(db: Db, tenantId: string): IterableIterator<AuditRow> {
-  return sql(db, 'SELECT * FROM audit WHERE tenant_id = ? ORDER BY seq').iterate(
-    tenantId,
-  ) as IterableIterator<AuditRow>;
+/**
+ * A tenant's records after `afterSeq` in stored order, a batch at a time: the clean-chain check
+ * keeps little in memory.
+ */
+export function auditBatch(q: Queryable, tenantId: string, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  return q.all<AuditRow>(
+    'SELECT * FROM audit WHERE tenant_id = @tenantId AND seq > @afterSeq ORDER BY seq LIMIT @limit',
+    { tenantId, afterSeq, limit },
+  );
 }
 
-export function allAuditRows(db: Db, tenantId: string): AuditRow[] {
-  return sql(db, 'SELECT * FROM audit WHERE tenant_id = ? ORDER BY seq').all(tenantId) as AuditRow[];
+export function allAuditRows(q: Queryable, tenantId: string): Promise<AuditRow[]> {
+  return q.all<AuditRow>('SELECT * FROM audit WHERE tenant_id = @tenantId ORDER BY seq', { tenantId });
+}
+
+export function auditRowAt(q: Queryable, tenantId: string, seq: number): Promise<AuditRow | undefined> {
+  return q.get<AuditRow>('SELECT * FROM audit WHERE tenant_id = @tenantId AND seq = @seq', { tenantId, seq });
 }

@@ -14,58 +14,71 @@ import { UnavailableError } from '../core/errors.js';
 import { auditMac, GENESIS_MAC, headTag, writeAuditHead, type AuditHeadRow, type AuditRow } from './audit.js';
 import { diagnoseChain } from './auditDiagnose.js';
 import { streamCheck } from './auditVerify.js';
-import type { Db } from './open.js';
-import { sql, writeTransaction } from './statements.js';
+import { deleteMeta, getMeta } from './meta.js';
+import type { Queryable, Store } from './types.js';
 
 /** Set by migration 2 on a store that had records but no sealed head yet. */
 const META_HEAD_PENDING = 'audit_head_pending';
 
 /** The single chain of schemas 2 and 3 waits for the first run with the key to re-chain it. */
-export function oldChainPresent(db: Db): boolean {
-  return !!sql(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'audit_v2'").get();
+export async function oldChainPresent(q: Queryable): Promise<boolean> {
+  return (await q.get(q.dialect.tableExists, { name: 'audit_v2' })) !== undefined;
 }
 
-export function upgradeAuditChains(db: Db, key: Buffer): void {
-  if (!oldChainPresent(db)) return;
-  writeTransaction(db, () => {
-    if (!oldChainPresent(db)) return; // another process finished first
-    const rows = db.prepare('SELECT * FROM audit_v2 ORDER BY seq').all() as AuditRow[];
-    const problems = oldChainProblems(db, key, rows);
-    if (problems.length > 0) {
-      throw new UnavailableError(
-        `the audit trail does not verify, so it was not upgraded to one chain per tenant: ` +
-          `${problems.length} problem(s), first: ${problems[0]}`,
-        { hint: 'restore the store from a backup you trust; it was left unchanged', code: 'audit_tampered' },
-      );
-    }
-    rechain(db, key, rows);
-    db.exec('DROP TABLE audit_v2; DROP TABLE audit_head_v2;');
-    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_HEAD_PENDING);
-  });
+export async function upgradeAuditChains(store: Store, key: Buffer): Promise<void> {
+  if (!(await store.read(oldChainPresent))) return;
+  try {
+    await store.write(null, (tx) => upgrade(tx, key));
+  } catch (error) {
+    // PostgreSQL: another process upgraded it meanwhile (its DROP TABLE went first).
+    if (!(await store.read(oldChainPresent))) return;
+    throw error;
+  }
 }
 
-function oldChainProblems(db: Db, key: Buffer, rows: AuditRow[]): string[] {
+async function upgrade(tx: Queryable, key: Buffer): Promise<void> {
+  if (!(await oldChainPresent(tx))) return; // another process finished first
+  const stored = await tx.get<AuditHeadRow>('SELECT seq, mac, tag FROM audit_head_v2 WHERE id = 1');
+  const rows = await tx.all<AuditRow>('SELECT * FROM audit_v2 ORDER BY seq');
+  const problems = await oldChainProblems(tx, key, rows, stored);
+  if (problems.length > 0) {
+    throw new UnavailableError(
+      `the audit trail does not verify, so it was not upgraded to one chain per tenant: ` +
+        `${problems.length} problem(s), first: ${problems[0]}`,
+      { hint: 'restore the store from a backup you trust; it was left unchanged', code: 'audit_tampered' },
+    );
+  }
+  await rechain(tx, key, rows);
+  await tx.run('DROP TABLE audit_v2');
+  await tx.run('DROP TABLE audit_head_v2');
+  await deleteMeta(tx, META_HEAD_PENDING);
+}
+
+async function oldChainProblems(
+  q: Queryable,
+  key: Buffer,
+  rows: AuditRow[],
+  stored: AuditHeadRow | undefined,
+): Promise<string[]> {
   const last = rows[rows.length - 1];
-  const stored = db.prepare('SELECT seq, mac, tag FROM audit_head_v2 WHERE id = 1').get() as AuditHeadRow | undefined;
-  const trustEnd = !stored && last && !!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_HEAD_PENDING);
+  const trustEnd = !stored && last && (await getMeta(q, META_HEAD_PENDING)) !== undefined;
   const head = trustEnd ? { seq: last.seq, mac: last.mac, tag: headTag(key, null, last.seq, last.mac) } : stored;
   if (streamCheck(rows, key, head, null).clean) return [];
   return diagnoseChain(rows, key, head, null).map((p) => p.message);
 }
 
-function rechain(db: Db, key: Buffer, rows: AuditRow[]): void {
+async function rechain(q: Queryable, key: Buffer, rows: AuditRow[]): Promise<void> {
   const tails = new Map<string, { seq: number; mac: string }>();
-  const insert = sql(
-    db,
-    `INSERT INTO audit (tenant_id, seq, at, actor, action, target, details, source, prev_mac, mac)
-     VALUES (@tenant_id, @seq, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
-  );
   for (const old of rows) {
     const tail = tails.get(old.tenant_id);
     const base = { ...old, seq: (tail?.seq ?? 0) + 1, prev_mac: tail?.mac ?? GENESIS_MAC };
     const row = { ...base, mac: auditMac(key, base) };
-    insert.run(row);
+    await q.run(
+      `INSERT INTO audit (tenant_id, seq, at, actor, action, target, details, source, prev_mac, mac)
+       VALUES (@tenant_id, @seq, @at, @actor, @action, @target, @details, @source, @prev_mac, @mac)`,
+      { ...row },
+    );
     tails.set(old.tenant_id, { seq: row.seq, mac: row.mac });
   }
-  for (const [tenantId, tail] of tails) writeAuditHead(db, key, tenantId, tail);
+  for (const [tenantId, tail] of tails) await writeAuditHead(q, key, tenantId, tail);
 }

@@ -2,15 +2,17 @@
  * Integrity at rest for the rows that decide authentication and authorization: keys (with
  * their role and group assignments), roles (with their permissions), groups (with their roles
  * and members) and users. Each such row carries a MAC under a key derived from the master
- * key, so someone who can write the database file but does not hold the master key cannot
- * flip a status, move an expiry, add a role or a permission, or join Administrators unseen.
+ * key, so someone who can write the database but does not hold the master key cannot flip a
+ * status, move an expiry, add a role or a permission, or join Administrators unseen.
  *
  * The MAC covers the row's own columns and the sets of link rows that belong to it, so
- * deleting a link shows as well as adding one. The database keeps the MACs current itself:
- * once a connection holds the key (attachIntegrity), temporary triggers on it check a row's
- * MAC before any change to it and reseal it after. A change to a row that was already altered
- * is refused, so akm never "launders" tampering by resealing it. Connections without the key
- * have no triggers: whatever they write stays unsealed and shows as tampered.
+ * deleting a link shows as well as adding one. Once a store holds the key
+ * (`Store.attachIntegrity`), every write transaction checks the MAC of each covered row it
+ * changes as the row was before, and reseals the row after: a change to a row that was already
+ * altered is refused, so akm never "launders" tampering by resealing it. Each engine does this
+ * its own way (sqlite/integrity.ts: SQL functions and temporary triggers on the connection;
+ * postgres/integrity.ts: triggers note what changed, the MACs are checked and written before
+ * COMMIT). A process without the key changes no MAC: what it writes shows as tampered.
  *
  * Reads check too: the store's lookups select `intactSql(…)` beside each row and refuse a row
  * whose MAC does not hold (TamperedRecordError, exit 6). Before the key is loaded the check
@@ -18,26 +20,27 @@
  * first.
  *
  * The previous secret of a rotation has a MAC of its own (bound to the current secret), so the
- * write that erases it once its grace has ended needs no key (statements.ts).
+ * write that erases it once its grace has ended needs no key (see `eraseEndedGraces`).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AkmError, ExitCode } from '../core/errors.js';
 import { printable } from '../core/validate.js';
-import type { Db } from './open.js';
-import { sql, writeTransaction } from './statements.js';
+import { getMeta } from './meta.js';
+import type { Dialect, Queryable } from './types.js';
 
-interface LinkedSet {
+export interface LinkedSet {
   /** the link table, its column naming the covered row, and its column naming the member */
   table: string;
   parent: string;
   member: string;
 }
 
-interface CoveredTable {
+export interface CoveredTable {
   /** the column that names a row in messages */
   label: string;
   /**
-   * The columns the MAC covers: adding one is this one line. A NULL value is left out of the
+   * The columns the MAC covers: adding one is this one line (and, on PostgreSQL, a migration
+   * that makes the triggers again: postgres/integrity.ts). A NULL value is left out of the
    * MAC, so a new nullable column (NULL meaning "as before") leaves existing MACs valid.
    */
   columns: readonly string[];
@@ -79,11 +82,10 @@ export const COVERED = {
 } as const satisfies Record<string, CoveredTable>;
 
 export type CoveredName = keyof typeof COVERED;
-const TABLES = Object.keys(COVERED) as CoveredName[];
+export const COVERED_TABLES = Object.keys(COVERED) as CoveredName[];
 
 /** The previous secret of a rotation and its end, bound to the secret that replaced it. */
-const GRACE_COLUMNS = ['secret_digest', 'previous_sealed', 'previous_digest', 'previous_valid_until'];
-const HAS_GRACE = (q: string) => `coalesce(${q}.previous_sealed, ${q}.previous_digest, ${q}.previous_valid_until)`;
+export const GRACE_COLUMNS = ['secret_digest', 'previous_sealed', 'previous_digest', 'previous_valid_until'];
 
 const NOUNS: Record<CoveredName, string> = { keys: 'key', roles: 'role', groups: 'group', users: 'user' };
 
@@ -104,39 +106,32 @@ export class TamperedRecordError extends AkmError {
   }
 }
 
-// ---- the SQL side: argument lists for the MAC functions, generated from COVERED
-
-function macArgs(table: CoveredName, q: string): string {
-  const spec: CoveredTable = COVERED[table];
-  const columns = spec.columns.map((c) => `'${c}', ${q}.${c}`);
-  const sets = Object.entries(spec.sets).map(
-    ([name, s]) =>
-      `'set:${name}', nullif((SELECT json_group_array(${s.member} ORDER BY ${s.member})
-                              FROM ${s.table} WHERE ${s.parent} = ${q}.id), '[]')`,
-  );
-  return [`'${table}'`, `${q}.id`, ...columns, ...sets].join(', ');
-}
-
-function graceArgs(q: string): string {
-  return [`'keys.grace'`, `${q}.id`, ...GRACE_COLUMNS.map((c) => `'${c}', ${q}.${c}`)].join(', ');
-}
+/**
+ * One row to check in a query: the table, its alias, and (for a row an outer join may leave
+ * out) the condition under which it is there.
+ */
+export type IntactPart = readonly [table: CoveredName, alias: string, present?: string];
 
 /**
- * An expression that is 1 when the row `q` of `table` (and, for a key, its grace part) is
- * intact, 0 when it is not, and NULL while this connection does not hold the key.
+ * An expression that is 1 when every row named is intact (for a key, its grace part too), 0
+ * when one is not, and NULL while the store does not hold the key. Select it as a column and
+ * pass the row through `checked`.
  */
-export function intactSql(table: CoveredName, q: string): string {
-  const row = `akm_intact(${q}.mac, ${macArgs(table, q)})`;
-  if (table !== 'keys') return row;
-  return `(${row} AND (${HAS_GRACE(q)} IS NULL OR akm_intact(${q}.grace_mac, ${graceArgs(q)})))`;
+export function intactSql(dialect: Dialect, ...parts: IntactPart[]): string {
+  const key = `${dialect.engine} ${JSON.stringify(parts)}`;
+  let text = generated.get(key);
+  if (text === undefined) generated.set(key, (text = dialect.intact(parts)));
+  return text;
 }
+const generated = new Map<string, string>();
 
-// ---- the JavaScript side: the canonical form and the MAC
+// ---- the MAC itself, the same for both engines
 
-type SqlValue = string | number | bigint | Buffer | null;
+/** A value as an engine hands it over: SQLite's own types, or (PostgreSQL) parsed JSON. */
+export type MacValue = string | number | bigint | Buffer | null | readonly unknown[];
 
 /** kind, id, then name/value pairs; NULL values are left out (see CoveredTable.columns). */
-function canonical(args: SqlValue[]): string {
+function canonical(args: readonly MacValue[]): string {
   const parts: string[] = [String(args[0]), tagged(args[1] ?? null)];
   for (let i = 2; i + 1 < args.length; i += 2) {
     const value = args[i + 1] ?? null;
@@ -145,103 +140,25 @@ function canonical(args: SqlValue[]): string {
   return JSON.stringify(parts);
 }
 
-function tagged(value: SqlValue): string {
+function tagged(value: MacValue): string {
   if (Buffer.isBuffer(value)) return `b:${value.toString('hex')}`;
   if (typeof value === 'string') return `s:${value}`;
+  if (Array.isArray(value)) return `j:${JSON.stringify(value)}`;
   return `n:${String(value)}`;
 }
 
-function rowMac(key: Buffer, args: SqlValue[]): Buffer {
+export function rowMac(key: Buffer, args: readonly MacValue[]): Buffer {
   return createHmac('sha256', key)
     .update(`akm row v1\n${canonical(args)}`)
     .digest();
 }
 
-interface Slot {
-  key: Buffer | null;
-}
-const slots = new WeakMap<Db, Slot>();
-
-/** Called by openDatabase for every connection: the functions exist from the start, keyless. */
-export function installIntegrityFunctions(db: Db): void {
-  const slot: Slot = { key: null };
-  slots.set(db, slot);
-  db.function('akm_row_mac', { varargs: true }, (...args: SqlValue[]) => (slot.key ? rowMac(slot.key, args) : null));
-  db.function('akm_intact', { varargs: true }, (stored: SqlValue, ...args: SqlValue[]) => {
-    if (!slot.key) return null;
-    const expected = rowMac(slot.key, args);
-    return Buffer.isBuffer(stored) && stored.length === expected.length && timingSafeEqual(stored, expected) ? 1 : 0;
-  });
-  db.function('akm_refuse', (table: SqlValue, row: SqlValue) => {
-    throw new TamperedRecordError(table as CoveredName, String(row));
-  });
+export function macHolds(key: Buffer, stored: unknown, args: readonly MacValue[]): boolean {
+  const expected = rowMac(key, args);
+  return Buffer.isBuffer(stored) && stored.length === expected.length && timingSafeEqual(stored, expected);
 }
 
-const META_INTEGRITY_PENDING = 'integrity_pending';
-
-/**
- * Give this connection the key: from now on its reads are checked and its writes checked and
- * resealed by the database. A store upgraded from before integrity MACs gets them now, on its
- * first run with the master key: trust on first use, like the audit head.
- */
-export function attachIntegrity(db: Db, key: Buffer): void {
-  const slot = slots.get(db);
-  if (!slot) throw new Error('attachIntegrity: the connection was not opened by openDatabase');
-  if (slot.key) return;
-  slot.key = key;
-  db.exec(TABLES.map(triggersFor).join('\n') + graceTrigger());
-  sealPending(db);
-}
-
-function triggersFor(table: CoveredName): string {
-  const spec: CoveredTable = COVERED[table];
-  const columns = spec.columns.join(', ');
-  const reseal = (id: string) => `UPDATE ${table} SET mac = akm_row_mac(${macArgs(table, table)}) WHERE id = ${id};`;
-  const refuseUnless = (q: string) =>
-    `SELECT akm_refuse('${table}', ${q}.${spec.label}) WHERE NOT ${intactSql(table, q)};`;
-  const own = `
-    CREATE TEMP TRIGGER akm_${table}_check BEFORE UPDATE OF ${columns} ON main.${table}
-      BEGIN ${refuseUnless('OLD')} END;
-    CREATE TEMP TRIGGER akm_${table}_seal AFTER UPDATE OF ${columns} ON main.${table}
-      BEGIN ${reseal('NEW.id')} END;
-    CREATE TEMP TRIGGER akm_${table}_new AFTER INSERT ON main.${table}
-      BEGIN ${reseal('NEW.id')} END;`;
-  const links = Object.values(spec.sets).map((s) => {
-    const parentOf = (q: string) =>
-      `SELECT akm_refuse('${table}', p.${spec.label}) FROM ${table} p
-        WHERE p.id = ${q}.${s.parent} AND NOT ${intactSql(table, 'p')};`;
-    return `
-    CREATE TEMP TRIGGER akm_${s.table}_check_add BEFORE INSERT ON main.${s.table} BEGIN ${parentOf('NEW')} END;
-    CREATE TEMP TRIGGER akm_${s.table}_check_remove BEFORE DELETE ON main.${s.table} BEGIN ${parentOf('OLD')} END;
-    CREATE TEMP TRIGGER akm_${s.table}_seal_add AFTER INSERT ON main.${s.table}
-      BEGIN ${reseal(`NEW.${s.parent}`)} END;
-    CREATE TEMP TRIGGER akm_${s.table}_seal_remove AFTER DELETE ON main.${s.table}
-      BEGIN ${reseal(`OLD.${s.parent}`)} END;`;
-  });
-  return own + links.join('');
-}
-
-function graceTrigger(): string {
-  return `
-    CREATE TEMP TRIGGER akm_keys_grace AFTER UPDATE OF ${GRACE_COLUMNS.join(', ')} ON main.keys
-      WHEN ${HAS_GRACE('NEW')} IS NOT NULL
-      BEGIN UPDATE keys SET grace_mac = akm_row_mac(${graceArgs('keys')}) WHERE id = NEW.id; END;`;
-}
-
-/** Rows of a store upgraded from before these MACs wait for the first run with the key. */
-export function sealingPending(db: Db): boolean {
-  return !!sql(db, 'SELECT 1 FROM meta WHERE key = ?').get(META_INTEGRITY_PENDING);
-}
-
-function sealPending(db: Db): void {
-  if (!sealingPending(db)) return;
-  writeTransaction(db, () => {
-    if (!sealingPending(db)) return;
-    for (const table of TABLES) db.exec(`UPDATE ${table} SET mac = akm_row_mac(${macArgs(table, table)})`);
-    db.exec(`UPDATE keys SET grace_mac = akm_row_mac(${graceArgs('keys')}) WHERE ${HAS_GRACE('keys')} IS NOT NULL`);
-    sql(db, 'DELETE FROM meta WHERE key = ?').run(META_INTEGRITY_PENDING);
-  });
-}
+// ---- reading
 
 /** A row as read with its `intact` column: refuse it when the check failed (0), pass it otherwise. */
 export function checked<T extends { intact?: number | null }>(
@@ -262,18 +179,46 @@ export interface TamperedRow {
 }
 
 /** Every row of the tenant whose MAC does not hold (for `akm audit verify`). Needs the key. */
-export function findTamperedRows(db: Db, tenantId: string): TamperedRow[] {
-  if (!slots.get(db)?.key) throw new Error('findTamperedRows: the connection holds no integrity key');
-  return TABLES.flatMap((table) =>
-    (
-      sql(
-        db,
-        `SELECT q.${COVERED[table].label} AS row FROM ${table} q
-          WHERE q.tenant_id = ? AND NOT ${intactSql(table, 'q')} ORDER BY 1`,
-      ).all(tenantId) as Array<{ row: string | number }>
-    ).map((r) => {
-      const error = new TamperedRecordError(table, String(r.row));
-      return { table, row: String(r.row), message: error.message };
-    }),
+export async function findTamperedRows(q: Queryable, tenantId: string): Promise<TamperedRow[]> {
+  const found: TamperedRow[] = [];
+  for (const table of COVERED_TABLES) {
+    const rows = await q.all<{ row: string | number; intact: number | null }>(
+      `SELECT t.${COVERED[table].label} AS row, ${intactSql(q.dialect, [table, 't'])} AS intact
+         FROM ${table} t WHERE t.tenant_id = @tenantId ORDER BY 1`,
+      { tenantId },
+    );
+    for (const r of rows) {
+      if (r.intact === null) throw new Error('findTamperedRows: the store holds no integrity key');
+      if (r.intact === 0) {
+        const error = new TamperedRecordError(table, String(r.row));
+        found.push({ table, row: String(r.row), message: error.message });
+      }
+    }
+  }
+  return found;
+}
+
+// ---- what migrations leave for the first run with the key
+
+/** Set by migration 4 on a store with rows: they are sealed by the first run with the key (trust on first use). */
+export const META_INTEGRITY_PENDING = 'integrity_pending';
+
+export async function sealingPending(q: Queryable): Promise<boolean> {
+  return (await getMeta(q, META_INTEGRITY_PENDING)) !== undefined;
+}
+
+/**
+ * Every write erases the previous secrets whose grace period has ended (sealed value, digest
+ * and end), so none stays stored past the next write after its end. That needs no key: the
+ * grace part has a MAC of its own, and erasing it only takes access away. `tenantId` limits it
+ * to one tenant's keys (PostgreSQL: a write locks no other tenant's rows); null: every tenant.
+ */
+export function eraseEndedGraces(q: Queryable, now: Date, tenantId: string | null): Promise<number> {
+  return q.run(
+    `UPDATE keys
+        SET previous_sealed = NULL, previous_digest = NULL, previous_valid_until = NULL, grace_mac = NULL
+      WHERE previous_valid_until IS NOT NULL AND previous_valid_until <= @now
+        AND (CAST(@tenantId AS TEXT) IS NULL OR tenant_id = @tenantId)`,
+    { now: now.toISOString(), tenantId },
   );
 }

@@ -1,13 +1,19 @@
-import type { Db } from './open.js';
-import { sql } from './statements.js';
+import type { Queryable } from './types.js';
 
-export function getMeta(db: Db, key: string): string | undefined {
-  return (sql(db, 'SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+export async function getMeta(q: Queryable, key: string): Promise<string | undefined> {
+  return (await q.get<{ value: string }>('SELECT value FROM meta WHERE key = @key', { key }))?.value;
 }
 
-export function setMeta(db: Db, key: string, value: string): void {
-  sql(db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-    key,
-    value,
-  );
+export async function deleteMeta(q: Queryable, key: string): Promise<void> {
+  await q.run('DELETE FROM meta WHERE key = @key', { key });
+}
+
+/**
+ * Sets the value unless one is there already, and returns the one that stays. Safe when two
+ * processes race (PostgreSQL has no store-wide write lock): the second waits for the first
+ * one's insert to commit, then finds its value.
+ */
+export async function settleMeta(q: Queryable, key: string, value: string): Promise<string> {
+  await q.run('INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING', { key, value });
+  return (await getMeta(q, key))!;
 }

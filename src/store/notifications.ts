@@ -1,6 +1,5 @@
 /** The bell inbox: one row per recipient and change, written in the change's own transaction. */
-import type { Db } from './open.js';
-import { sql } from './statements.js';
+import type { Queryable } from './types.js';
 
 export interface NotificationRow {
   id: number;
@@ -27,33 +26,40 @@ export interface NewNotification {
  * One row for the user with this email, if the tenant has one (a label that names nobody, such
  * as a removed user, writes nothing). Returns whether a row was written.
  */
-export function insertNotification(db: Db, email: string, n: NewNotification): boolean {
-  return (
-    sql(
-      db,
-      `INSERT INTO notifications (tenant_id, user_id, at, action, key_id, key_name, actor, message)
-       SELECT @tenantId, u.id, @at, @action, @keyId, @keyName, @actor, @message FROM users u
-        WHERE u.tenant_id = @tenantId AND u.email = @email`,
-    ).run({ ...n, email }).changes > 0
+export async function insertNotification(q: Queryable, email: string, n: NewNotification): Promise<boolean> {
+  const written = await q.run(
+    `INSERT INTO notifications (tenant_id, user_id, at, action, key_id, key_name, actor, message)
+     SELECT u.tenant_id, u.id, @at, @action, @keyId, @keyName, @actor, @message FROM users u
+      WHERE u.tenant_id = @tenantId AND u.email = @email`,
+    { ...n, email },
   );
+  return written > 0;
 }
 
 /** Newest first. */
-export function listInbox(db: Db, userId: number, q: { unreadOnly: boolean; limit: number }): NotificationRow[] {
+export function listInbox(
+  q: Queryable,
+  userId: number,
+  query: { unreadOnly: boolean; limit: number },
+): Promise<NotificationRow[]> {
   const text = `SELECT id, at, action, key_id, key_name, actor, message, read_at FROM notifications
-     WHERE user_id = ? ${q.unreadOnly ? 'AND read_at IS NULL' : ''} ORDER BY id DESC LIMIT ?`;
-  return sql(db, text).all(userId, q.limit) as NotificationRow[];
+     WHERE user_id = @userId ${query.unreadOnly ? 'AND read_at IS NULL' : ''} ORDER BY id DESC LIMIT @limit`;
+  return q.all<NotificationRow>(text, { userId, limit: query.limit });
 }
 
-export function markRead(db: Db, userId: number, ids: number[], at: string): void {
-  const statement = sql(db, 'UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL');
-  for (const id of ids) statement.run(at, id, userId);
+export async function markRead(q: Queryable, userId: number, ids: number[], at: string): Promise<void> {
+  for (const id of ids)
+    await q.run('UPDATE notifications SET read_at = @at WHERE id = @id AND user_id = @userId AND read_at IS NULL', {
+      at,
+      id,
+      userId,
+    });
 }
 
-export function countUnread(db: Db, userId: number): number {
-  return (
-    sql(db, 'SELECT count(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as {
-      n: number;
-    }
-  ).n;
+export async function countUnread(q: Queryable, userId: number): Promise<number> {
+  const row = await q.get<{ n: number }>(
+    'SELECT count(*) AS n FROM notifications WHERE user_id = @userId AND read_at IS NULL',
+    { userId },
+  );
+  return row!.n;
 }

@@ -1,10 +1,9 @@
 /**
  * Expiry notices and the mail outbox. Planning (a notice per key and expiry date, a row per
  * recipient) and claiming (rows handed to one sender under a lease) each happen in a
- * BEGIN IMMEDIATE transaction, so concurrent runs never plan or send the same mail twice.
+ * write transaction of the tenant, so concurrent runs never plan or send the same mail twice.
  */
-import type { Db } from './open.js';
-import { sql } from './statements.js';
+import type { Queryable } from './types.js';
 
 export interface ExpiringKeyRow {
   id: string;
@@ -18,34 +17,40 @@ export interface ExpiringKeyRow {
 }
 
 /** Active keys expiring in (now, until] that have no notice yet for their current expiry date. */
-export function expiringWithoutNotice(db: Db, tenantId: string, now: string, until: string): ExpiringKeyRow[] {
-  return sql(
-    db,
+export function expiringWithoutNotice(
+  q: Queryable,
+  tenantId: string,
+  now: string,
+  until: string,
+): Promise<ExpiringKeyRow[]> {
+  return q.all<ExpiringKeyRow>(
     `SELECT k.id, k.name, k.expires_at, k.created_by, k.modified_by, u.email AS owner_email,
-            EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.created_by)
-              AS creator_is_user,
-            EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = k.tenant_id AND x.email = k.modified_by)
-              AS modifier_is_user
+            CASE WHEN EXISTS (SELECT 1 FROM users x
+                               WHERE x.tenant_id = k.tenant_id AND x.email = k.created_by COLLATE NOCASE)
+              THEN 1 ELSE 0 END AS creator_is_user,
+            CASE WHEN EXISTS (SELECT 1 FROM users x
+                               WHERE x.tenant_id = k.tenant_id AND x.email = k.modified_by COLLATE NOCASE)
+              THEN 1 ELSE 0 END AS modifier_is_user
        FROM keys k LEFT JOIN users u ON u.id = k.owner_id
       WHERE k.tenant_id = @tenantId AND k.status = 'active'
         AND k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @until
         AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.key_id = k.id AND n.expires_at = k.expires_at)
       ORDER BY k.expires_at, k.id`,
-  ).all({ tenantId, now, until }) as ExpiringKeyRow[];
+    { tenantId, now, until },
+  );
 }
 
 /** False when the notice already exists: another run planned this key and date first. */
-export function insertExpiryNotice(
-  db: Db,
+export async function insertExpiryNotice(
+  q: Queryable,
   n: { keyId: string; expiresAt: string; tenantId: string; at: string },
-): boolean {
-  return (
-    sql(
-      db,
-      `INSERT OR IGNORE INTO expiry_notices (key_id, expires_at, tenant_id, planned_at)
-       VALUES (@keyId, @expiresAt, @tenantId, @at)`,
-    ).run(n).changes > 0
+): Promise<boolean> {
+  const written = await q.run(
+    `INSERT INTO expiry_notices (key_id, expires_at, tenant_id, planned_at) VALUES (@keyId, @expiresAt, @tenantId, @at)
+     ON CONFLICT DO NOTHING`,
+    { ...n },
   );
+  return written > 0;
 }
 
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
@@ -79,13 +84,14 @@ export interface NewOutboxRow {
   at: string;
 }
 
-export function enqueueMail(db: Db, row: NewOutboxRow): number | null {
-  const result = sql(
-    db,
-    `INSERT OR IGNORE INTO outbox (tenant_id, kind, key_id, expires_at, recipient, payload, state, created_at)
-     VALUES (@tenantId, @kind, @keyId, @expiresAt, @recipient, @payload, 'pending', @at)`,
-  ).run(row);
-  return result.changes > 0 ? Number(result.lastInsertRowid) : null;
+export async function enqueueMail(q: Queryable, row: NewOutboxRow): Promise<number | null> {
+  const inserted = await q.get<{ id: number }>(
+    `INSERT INTO outbox (tenant_id, kind, key_id, expires_at, recipient, payload, state, created_at)
+     VALUES (@tenantId, @kind, @keyId, @expiresAt, @recipient, @payload, 'pending', @at)
+     ON CONFLICT DO NOTHING RETURNING id`,
+    { ...row },
+  );
+  return inserted?.id ?? null;
 }
 
 const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
@@ -93,26 +99,26 @@ const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
 const DUE = `tenant_id = @tenantId AND (state IN ('pending', 'failed') OR (state = 'sending' AND lease_until < @now))`;
 
 /** Expiry mail whose key was deleted, deactivated or given another date since it was queued goes nowhere. */
-export function cancelObsolete(db: Db, tenantId: string, now: string): OutboxRow[] {
-  return sql(
-    db,
+export function cancelObsolete(q: Queryable, tenantId: string, now: string): Promise<OutboxRow[]> {
+  return q.all<OutboxRow>(
     `UPDATE outbox SET state = 'cancelled', lease_until = NULL,
             last_error = 'not sent: the key was deleted, deactivated or given another expiry date'
       WHERE ${DUE} AND kind = 'key.expiring' AND ${OBSOLETE}
      RETURNING *`,
-  ).all({ tenantId, now }) as OutboxRow[];
+    { tenantId, now },
+  );
 }
 
-export function countDue(db: Db, tenantId: string, now: string): number {
-  return (sql(db, `SELECT count(*) AS n FROM outbox WHERE ${DUE}`).get({ tenantId, now }) as { n: number }).n;
+export async function countDue(q: Queryable, tenantId: string, now: string): Promise<number> {
+  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${DUE}`, { tenantId, now }))!.n;
 }
 
 /** What a dry run would (re)try, with whether the key still warrants the mail. */
-export function listDue(db: Db, tenantId: string, now: string): Array<OutboxRow & { obsolete: number }> {
-  return sql(db, `SELECT *, ${OBSOLETE} AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`).all({
+export function listDue(q: Queryable, tenantId: string, now: string): Promise<Array<OutboxRow & { obsolete: number }>> {
+  return q.all(`SELECT *, CASE WHEN ${OBSOLETE} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`, {
     tenantId,
     now,
-  }) as Array<OutboxRow & { obsolete: number }>;
+  });
 }
 
 /**
@@ -120,11 +126,10 @@ export function listDue(db: Db, tenantId: string, now: string): Array<OutboxRow 
  * already tried is not handed back to it: a failure waits for the next run.
  */
 export function claimDue(
-  db: Db,
-  q: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number },
-): OutboxRow[] {
-  return sql(
-    db,
+  q: Queryable,
+  claim: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number },
+): Promise<OutboxRow[]> {
+  return q.all<OutboxRow>(
     `UPDATE outbox
         SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1,
             last_attempt_at = @now
@@ -132,30 +137,35 @@ export function claimDue(
                     WHERE ${DUE} AND (claim_token IS NULL OR claim_token <> @token)
                     ORDER BY id LIMIT @limit)
      RETURNING *`,
-  ).all(q) as OutboxRow[];
+    { ...claim },
+  );
 }
 
 /** Only the run that holds the claim may settle it (a run whose lease lapsed changes nothing). */
-export function markSent(db: Db, id: number, token: string, at: string, messageId: string): boolean {
-  return (
-    sql(
-      db,
-      `UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, lease_until = NULL
-        WHERE id = ? AND claim_token = ? AND state = 'sending'`,
-    ).run(at, messageId, id, token).changes > 0
+export async function markSent(
+  q: Queryable,
+  id: number,
+  token: string,
+  at: string,
+  messageId: string,
+): Promise<boolean> {
+  const settled = await q.run(
+    `UPDATE outbox SET state = 'sent', sent_at = @at, message_id = @messageId, last_error = NULL, lease_until = NULL
+      WHERE id = @id AND claim_token = @token AND state = 'sending'`,
+    { at, messageId, id, token },
   );
+  return settled > 0;
 }
 
-export function markFailed(db: Db, id: number, token: string, error: string): boolean {
-  return (
-    sql(
-      db,
-      `UPDATE outbox SET state = 'failed', last_error = ?, lease_until = NULL
-        WHERE id = ? AND claim_token = ? AND state = 'sending'`,
-    ).run(error, id, token).changes > 0
+export async function markFailed(q: Queryable, id: number, token: string, error: string): Promise<boolean> {
+  const settled = await q.run(
+    `UPDATE outbox SET state = 'failed', last_error = @error, lease_until = NULL
+      WHERE id = @id AND claim_token = @token AND state = 'sending'`,
+    { error, id, token },
   );
+  return settled > 0;
 }
 
-export function getOutboxRow(db: Db, id: number): OutboxRow | undefined {
-  return sql(db, 'SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+export function getOutboxRow(q: Queryable, id: number): Promise<OutboxRow | undefined> {
+  return q.get<OutboxRow>('SELECT * FROM outbox WHERE id = @id', { id });
 }

@@ -1,5 +1,4 @@
-import type { Db } from './open.js';
-import { sql } from './statements.js';
+import type { Queryable } from './types.js';
 
 export interface TenantRow {
   id: string;
@@ -8,18 +7,20 @@ export interface TenantRow {
   created_at: string;
 }
 
-export function getTenant(db: Db, id: string): TenantRow | undefined {
-  return sql(db, 'SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined;
+export function getTenant(q: Queryable, id: string): Promise<TenantRow | undefined> {
+  return q.get<TenantRow>('SELECT * FROM tenants WHERE id = @id', { id });
 }
 
-export function firstTenant(db: Db): TenantRow | undefined {
-  return sql(db, 'SELECT * FROM tenants ORDER BY created_at, id LIMIT 1').get() as TenantRow | undefined;
+export function firstTenant(q: Queryable): Promise<TenantRow | undefined> {
+  return q.get<TenantRow>('SELECT * FROM tenants ORDER BY created_at, id LIMIT 1');
 }
 
-export function insertTenant(db: Db, row: TenantRow): void {
-  sql(db, 'INSERT INTO tenants (id, name, operator, created_at) VALUES (@id, @name, @operator, @created_at)').run(row);
+export async function insertTenant(q: Queryable, row: TenantRow): Promise<void> {
+  await q.run('INSERT INTO tenants (id, name, operator, created_at) VALUES (@id, @name, @operator, @created_at)', {
+    ...row,
+  });
 }
 
-export function listTenants(db: Db): TenantRow[] {
-  return sql(db, 'SELECT * FROM tenants ORDER BY created_at, id').all() as TenantRow[];
+export function listTenants(q: Queryable): Promise<TenantRow[]> {
+  return q.all<TenantRow>('SELECT * FROM tenants ORDER BY created_at, id');
 }

@@ -25,8 +25,8 @@ test('--version is answered by bin/akm.js itself, from package.json', async (t) 
 test('a reader that leaves early (akm list --json | head) ends akm quietly with exit 0', async (t) => {
   const box = await new Sandbox().init();
   t.teardown(() => box.cleanup());
-  const service = LocalService.open({
-    storePath: box.storePath,
+  const service = await LocalService.open({
+    store: box.storePath,
     masterKey: { env: { AKM_MASTER_KEY: box.masterKey }, keychain: () => ({}) as never },
   });
   // Far more than a pipe holds (64 KiB), so akm is still writing when head is gone.

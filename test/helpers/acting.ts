@@ -24,6 +24,8 @@ export async function actingAs(
     groups: [],
     roles,
   });
-  const row = getKey(admin.ctx.db, admin.ctx.tenant.id, issued.accessKeyId)!;
-  return new LocalService({ ...admin.ctx, actor: keyActor(admin.ctx.db, row), source: 'test' }, false, mail);
+  const actor = await admin.ctx.store.read(async (q) =>
+    keyActor(q, (await getKey(q, admin.ctx.tenant.id, issued.accessKeyId))!),
+  );
+  return new LocalService({ ...admin.ctx, actor, source: 'test' }, false, mail);
 }

@@ -8,7 +8,7 @@ import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import type { AkmError } from '../../src/core/errors.js';
 import type { AkmService } from '../../src/service/types.js';
-import type { Db } from '../../src/store/open.js';
+import type { Store } from '../../src/store/types.js';
 import { caseArb, concretize, perform, type Call, type CaseSpec } from './authzCalls.js';
 import { actorsOf, judge, type Expected, type ModelActor } from './authzModel.js';
 import { auditLines, readWorld, tenantDump, worldArb, type WorldSpec } from './authzWorld.js';
@@ -17,14 +17,14 @@ import { checkAsyncProperty, propertyConfig } from './property.js';
 const EXIT: Record<Expected['kind'], number> = { done: 0, denied: 5, 'not found': 3, conflict: 4, usage: 2 };
 
 export interface CaseEnv {
-  /** reads the store as it is now (the same connection, or another one on the same file) */
-  db: Db;
+  /** reads the store as it is now (the same connection, or another one on the same store) */
+  store: Store;
   tenantId: string;
   now: () => Date;
   withOperator: boolean;
   /** the id of a key in another tenant */
   foreignKey: string;
-  serviceFor(actor: ModelActor): AkmService;
+  serviceFor(actor: ModelActor): AkmService | Promise<AkmService>;
   /** the world's secrets, by access key id: none may appear in a denial's audit record */
   secrets: ReadonlyMap<string, string>;
 }
@@ -47,20 +47,20 @@ function describe(actor: ModelActor, call: Call, expected: Expected): string {
  * disagrees. Null when nobody is left to act (every key of the world deactivated, expired or gone).
  */
 export async function runCase(env: CaseEnv, spec: CaseSpec): Promise<CaseOutcome | null> {
-  const world = readWorld(env.db, env.tenantId, env.now());
+  const world = await readWorld(env.store, env.tenantId, env.now());
   const actors = actorsOf(world, env.withOperator);
   if (actors.length === 0) return null;
   const actor = actors[spec.actor % actors.length]!;
   const call = concretize(world, actor, spec.call, env.foreignKey);
   const expected = judge(world, actor, call);
   const story = describe(actor, call, expected);
-  const before = tenantDump(env.db, env.tenantId);
-  const auditBefore = auditLines(env.db, env.tenantId);
+  const before = await tenantDump(env.store, env.tenantId);
+  const auditBefore = await auditLines(env.store, env.tenantId);
 
   let value: unknown;
   let error: AkmError | undefined;
   try {
-    value = await perform(env.serviceFor(actor), call);
+    value = await perform(await env.serviceFor(actor), call);
   } catch (thrown) {
     if (typeof (thrown as AkmError).exitCode !== 'number') throw thrown;
     error = thrown as AkmError;
@@ -77,9 +77,9 @@ export async function runCase(env: CaseEnv, spec: CaseSpec): Promise<CaseOutcome
       throw fail(`the list shows ${JSON.stringify(listed)}`);
   }
   if (expected.kind !== 'done') {
-    if (JSON.stringify(tenantDump(env.db, env.tenantId)) !== JSON.stringify(before))
+    if (JSON.stringify(await tenantDump(env.store, env.tenantId)) !== JSON.stringify(before))
       throw fail('a refused call changed the tenant');
-    const added = auditLines(env.db, env.tenantId).slice(auditBefore.length);
+    const added = (await auditLines(env.store, env.tenantId)).slice(auditBefore.length);
     const denial = expected.kind === 'denied';
     if (added.length !== (denial ? 1 : 0)) throw fail(`${added.length} audit records added`);
     if (denial) {

@@ -8,11 +8,12 @@ import fc from 'fast-check';
 import { keyActor, operatorActor } from '../../src/service/local/actor.js';
 import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
 import type { LocalContext } from '../../src/service/local/context.js';
+import { createKey } from '../../src/service/local/createKey.js';
 import * as keys from '../../src/service/local/keys.js';
 import * as people from '../../src/service/local/people.js';
 import { getKey } from '../../src/store/keys.js';
-import type { Db } from '../../src/store/open.js';
 import { getTenant } from '../../src/store/tenants.js';
+import type { Queryable, Store } from '../../src/store/types.js';
 
 /** Permissions the worlds draw from: akm's own, the wildcards, and a tenant's custom ones. */
 export const POOL = [
@@ -98,14 +99,14 @@ let worlds = 0;
 
 /**
  * A new tenant in the store, seeded through the service functions as its operator (and, for the
- * keys "deactivated by someone else", as a powerful non-administrator key). Synchronous, so a
- * caller can wrap it in one transaction: one commit, or none when rolled back.
+ * keys "deactivated by someone else", as a powerful non-administrator key). On SQLite a caller
+ * can wrap it in a transaction opened on the connection: one commit, or none when rolled back.
  */
-export function seedWorld(base: LocalContext, spec: WorldSpec, now: Date): SeededWorld {
-  const db = base.db;
+export async function seedWorld(base: LocalContext, spec: WorldSpec, now: Date): Promise<SeededWorld> {
+  const store = base.store;
   const tenantId = `w${++worlds}-${process.pid}`;
   const operator = `admin@${tenantId}.test`;
-  initTenant(db, ensureStoreId(db), base.keys(), {
+  await initTenant(store, await ensureStoreId(store), await base.loadKeys(), {
     tenantId,
     tenantName: tenantId,
     adminEmail: operator,
@@ -113,28 +114,32 @@ export function seedWorld(base: LocalContext, spec: WorldSpec, now: Date): Seede
     now,
     source: 'seed',
   });
-  const tenant = getTenant(db, tenantId)!;
-  const ctx: LocalContext = { ...base, tenant, actor: operatorActor(db, tenant), now: () => now, source: 'seed' };
+  const { tenant, actor } = await store.read(async (q) => {
+    const tenant = (await getTenant(q, tenantId))!;
+    return { tenant, actor: await operatorActor(q, tenant) };
+  });
+  const ctx: LocalContext = { ...base, tenant, actor, now: () => now, source: 'seed' };
   const past: LocalContext = { ...ctx, now: () => new Date(now.getTime() - 30 * DAY) };
   const secrets = new Map<string, string>();
 
   const emails = [operator, ...spec.users.map((_, i) => `u${i}@${tenantId}.test`)];
-  spec.users.forEach((user, i) => {
-    people.addUser(ctx, emails[i + 1]!, `User ${i}`);
-    if (user.admin) people.addGroupMember(ctx, 'Administrators', emails[i + 1]!);
-  });
-  if (spec.operatorLeaves && spec.users.some((u) => u.admin)) people.removeGroupMember(ctx, 'Administrators', operator);
+  for (const [i, user] of spec.users.entries()) {
+    await people.addUser(ctx, emails[i + 1]!, `User ${i}`);
+    if (user.admin) await people.addGroupMember(ctx, 'Administrators', emails[i + 1]!);
+  }
+  if (spec.operatorLeaves && spec.users.some((u) => u.admin))
+    await people.removeGroupMember(ctx, 'Administrators', operator);
   const roleNames = [...BUILTIN_ROLES, ...spec.roles.map((_, i) => `Role${i}`)];
-  spec.roles.forEach((permissions, i) => people.createRole(ctx, `Role${i}`, permissions));
+  for (const [i, permissions] of spec.roles.entries()) await people.createRole(ctx, `Role${i}`, permissions);
   const groupNames = ['Administrators', ...spec.groups.map((_, i) => `Group${i}`)];
-  spec.groups.forEach((group, i) => {
-    people.createGroup(ctx, `Group${i}`);
-    for (const r of group.roles) people.addGroupRole(ctx, `Group${i}`, roleNames[r % roleNames.length]!);
-    for (const m of group.members) people.addGroupMember(ctx, `Group${i}`, emails[m % emails.length]!);
-  });
+  for (const [i, group] of spec.groups.entries()) {
+    await people.createGroup(ctx, `Group${i}`);
+    for (const r of group.roles) await people.addGroupRole(ctx, `Group${i}`, roleNames[r % roleNames.length]!);
+    for (const m of group.members) await people.addGroupMember(ctx, `Group${i}`, emails[m % emails.length]!);
+  }
 
-  people.createRole(ctx, 'Seeder', SEEDER_PERMISSIONS);
-  const seeder = keys.createKey(ctx, {
+  await people.createRole(ctx, 'Seeder', SEEDER_PERMISSIONS);
+  const seeder = await createKey(ctx, {
     name: 'seeder',
     type: 'access',
     expiry: { kind: 'days', days: 30 },
@@ -143,15 +148,16 @@ export function seedWorld(base: LocalContext, spec: WorldSpec, now: Date): Seede
     roles: ['Seeder'],
   });
   secrets.set(seeder.accessKeyId, seeder.secretKey);
-  const asSeeder: LocalContext = { ...ctx, actor: keyActor(db, getKey(db, tenantId, seeder.accessKeyId)!) };
+  const seederActor = await store.read(async (q) => keyActor(q, (await getKey(q, tenantId, seeder.accessKeyId))!));
+  const asSeeder: LocalContext = { ...ctx, actor: seederActor };
 
   const customGroup = (g: number) => groupNames[1 + ((g - 1) % spec.groups.length)]!;
   const owned = new Map<string, number>();
-  spec.keys.forEach((key, i) => {
+  for (const [i, key] of spec.keys.entries()) {
     let owner = key.owner === null ? null : emails[key.owner % emails.length]!;
     if (owner !== null && (owned.get(owner) ?? 0) >= 2) owner = null; // two keys per user at most
     if (owner !== null) owned.set(owner, (owned.get(owner) ?? 0) + 1);
-    const issued = keys.createKey(key.expiry === 'expired' ? past : ctx, {
+    const issued = await createKey(key.expiry === 'expired' ? past : ctx, {
       name: `key${i}`,
       type: 'access',
       expiry: key.expiry === 'never' ? { kind: 'never' } : { kind: 'days', days: key.expiry === 'expired' ? 1 : 30 },
@@ -160,12 +166,12 @@ export function seedWorld(base: LocalContext, spec: WorldSpec, now: Date): Seede
       roles: key.roles.map((r) => roleNames[r % roleNames.length]!).filter(unique()),
     });
     secrets.set(issued.accessKeyId, issued.secretKey);
-    if (key.status === 'active') return;
+    if (key.status === 'active') continue;
     // Only an administrator acts on an administrator's key: those are deactivated by one.
     const byOther =
-      key.status === 'inactive-by-other' && !keys.showKey(ctx, issued.accessKeyId).permissions.includes('*');
-    keys.setKeyStatus(byOther ? asSeeder : ctx, issued.accessKeyId, 'inactive');
-  });
+      key.status === 'inactive-by-other' && !(await keys.showKey(ctx, issued.accessKeyId)).permissions.includes('*');
+    await keys.setKeyStatus(byOther ? asSeeder : ctx, issued.accessKeyId, 'inactive');
+  }
   return { tenantId, ctx, secrets };
 }
 
@@ -214,72 +220,73 @@ export interface ModelWorld {
   keys: ModelKey[];
 }
 
-export function readWorld(db: Db, tenantId: string, now: Date): ModelWorld {
-  const all = <T>(text: string, ...params: unknown[]) => db.prepare(text).all(...params) as T[];
-  const operator = (db.prepare('SELECT operator FROM tenants WHERE id = ?').get(tenantId) as { operator: string })
-    .operator;
-  const groupRoles = all<{ group_id: number; role_id: number }>(
-    'SELECT gr.* FROM group_roles gr JOIN groups g ON g.id = gr.group_id WHERE g.tenant_id = ?',
-    tenantId,
-  );
-  const members = all<{ group_id: number; user_id: number }>(
-    'SELECT m.* FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.tenant_id = ?',
-    tenantId,
-  );
-  const groups = all<{ id: number; name: string; builtin: number }>(
-    'SELECT id, name, builtin FROM groups WHERE tenant_id = ?',
-    tenantId,
-  ).map((g) => ({
-    id: g.id,
-    name: g.name,
-    builtin: g.builtin === 1,
-    roleIds: groupRoles.filter((r) => r.group_id === g.id).map((r) => r.role_id),
-    memberIds: members.filter((m) => m.group_id === g.id).map((m) => m.user_id),
-  }));
-  const administrators = groups.find((g) => g.builtin && g.name === 'Administrators')!;
-  const users = all<{ id: number; email: string }>('SELECT id, email FROM users WHERE tenant_id = ?', tenantId).map(
-    (u) => ({ ...u, admin: administrators.memberIds.includes(u.id) }),
-  );
-  const permissions = all<{ role_id: number; permission: string }>(
-    'SELECT rp.* FROM role_permissions rp JOIN roles r ON r.id = rp.role_id WHERE r.tenant_id = ?',
-    tenantId,
-  );
-  const roles = all<{ id: number; name: string; builtin: number }>(
-    'SELECT id, name, builtin FROM roles WHERE tenant_id = ?',
-    tenantId,
-  ).map((r) => ({
-    id: r.id,
-    name: r.name,
-    builtin: r.builtin === 1,
-    permissions: permissions.filter((p) => p.role_id === r.id).map((p) => p.permission),
-  }));
-  const keyRoles = all<{ key_id: string; role_id: number }>(
-    'SELECT kr.* FROM key_roles kr JOIN keys k ON k.id = kr.key_id WHERE k.tenant_id = ?',
-    tenantId,
-  );
-  const keyGroups = all<{ key_id: string; group_id: number }>(
-    'SELECT kg.* FROM key_groups kg JOIN keys k ON k.id = kg.key_id WHERE k.tenant_id = ?',
-    tenantId,
-  );
-  const keyRows = all<{
-    id: string;
-    owner_id: number | null;
-    status: string;
-    expires_at: string | null;
-    deactivated_by_admin: number;
-  }>('SELECT id, owner_id, status, expires_at, deactivated_by_admin FROM keys WHERE tenant_id = ?', tenantId);
-  const keys = keyRows
-    .map((k) => ({
-      id: k.id,
-      ownerId: k.owner_id,
-      active: k.status === 'active',
-      expired: k.expires_at !== null && Date.parse(k.expires_at) <= now.getTime(),
-      deactivatedByAdmin: k.deactivated_by_admin === 1,
-      roleIds: keyRoles.filter((r) => r.key_id === k.id).map((r) => r.role_id),
-      groupIds: keyGroups.filter((g) => g.key_id === k.id).map((g) => g.group_id),
-    }))
-    .sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { tenantId, operator, users, roles, groups, keys };
+/** The tenant as the model sees it, read in one snapshot of the store (on the caller's connection). */
+export function readWorld(store: Store, tenantId: string, now: Date): Promise<ModelWorld> {
+  return store.read(async (q) => {
+    const all = <T>(text: string) => q.all<T>(text, { tenantId });
+    const { operator } = (await q.get<{ operator: string }>('SELECT operator FROM tenants WHERE id = @tenantId', {
+      tenantId,
+    }))!;
+    const groupRoles = await all<{ group_id: number; role_id: number }>(
+      'SELECT gr.* FROM group_roles gr JOIN groups g ON g.id = gr.group_id WHERE g.tenant_id = @tenantId',
+    );
+    const members = await all<{ group_id: number; user_id: number }>(
+      'SELECT m.* FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.tenant_id = @tenantId',
+    );
+    const groups = (
+      await all<{ id: number; name: string; builtin: number }>(
+        'SELECT id, name, builtin FROM groups WHERE tenant_id = @tenantId',
+      )
+    ).map((g) => ({
+      id: g.id,
+      name: g.name,
+      builtin: g.builtin === 1,
+      roleIds: groupRoles.filter((r) => r.group_id === g.id).map((r) => r.role_id),
+      memberIds: members.filter((m) => m.group_id === g.id).map((m) => m.user_id),
+    }));
+    const administrators = groups.find((g) => g.builtin && g.name === 'Administrators')!;
+    const users = (
+      await all<{ id: number; email: string }>('SELECT id, email FROM users WHERE tenant_id = @tenantId')
+    ).map((u) => ({ ...u, admin: administrators.memberIds.includes(u.id) }));
+    const permissions = await all<{ role_id: number; permission: string }>(
+      'SELECT rp.* FROM role_permissions rp JOIN roles r ON r.id = rp.role_id WHERE r.tenant_id = @tenantId',
+    );
+    const roles = (
+      await all<{ id: number; name: string; builtin: number }>(
+        'SELECT id, name, builtin FROM roles WHERE tenant_id = @tenantId',
+      )
+    ).map((r) => ({
+      id: r.id,
+      name: r.name,
+      builtin: r.builtin === 1,
+      permissions: permissions.filter((p) => p.role_id === r.id).map((p) => p.permission),
+    }));
+    const keyRoles = await all<{ key_id: string; role_id: number }>(
+      'SELECT kr.* FROM key_roles kr JOIN keys k ON k.id = kr.key_id WHERE k.tenant_id = @tenantId',
+    );
+    const keyGroups = await all<{ key_id: string; group_id: number }>(
+      'SELECT kg.* FROM key_groups kg JOIN keys k ON k.id = kg.key_id WHERE k.tenant_id = @tenantId',
+    );
+    const keyRows = await all<{
+      id: string;
+      owner_id: number | null;
+      status: string;
+      expires_at: string | null;
+      deactivated_by_admin: number;
+    }>('SELECT id, owner_id, status, expires_at, deactivated_by_admin FROM keys WHERE tenant_id = @tenantId');
+    const keys = keyRows
+      .map((k) => ({
+        id: k.id,
+        ownerId: k.owner_id,
+        active: k.status === 'active',
+        expired: k.expires_at !== null && Date.parse(k.expires_at) <= now.getTime(),
+        deactivatedByAdmin: k.deactivated_by_admin === 1,
+        roleIds: keyRoles.filter((r) => r.key_id === k.id).map((r) => r.role_id),
+        groupIds: keyGroups.filter((g) => g.key_id === k.id).map((g) => g.group_id),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    return { tenantId, operator, users, roles, groups, keys };
+  });
 }
 
 // ---- "nothing changed": every row that belongs to the tenant
@@ -288,46 +295,87 @@ function cell(value: unknown): unknown {
   return Buffer.isBuffer(value) ? `x'${value.toString('hex')}'` : value;
 }
 
+/** The store's tables, their columns, and the foreign key (if any) of each: from either engine's catalog. */
+async function catalog(q: Queryable): Promise<Array<{ name: string; columns: string[]; parents: ForeignKey[] }>> {
+  const tables =
+    q.dialect.engine === 'sqlite'
+      ? await q.all<{ name: string }>(
+          "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+      : await q.all<{ name: string }>(
+          'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1',
+        );
+  const out = [];
+  for (const { name } of tables) {
+    const columns =
+      q.dialect.engine === 'sqlite'
+        ? (await q.all<{ name: string }>(`PRAGMA table_info("${name}")`)).map((c) => c.name)
+        : (
+            await q.all<{ name: string }>(
+              `SELECT column_name AS name FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = @name`,
+              { name },
+            )
+          ).map((c) => c.name);
+    const parents =
+      q.dialect.engine === 'sqlite'
+        ? await q.all<ForeignKey>(`PRAGMA foreign_key_list("${name}")`)
+        : await q.all<ForeignKey>(
+            `SELECT ccu.table_name AS "table", kcu.column_name AS "from", ccu.column_name AS "to"
+               FROM information_schema.table_constraints tc
+               JOIN information_schema.key_column_usage kcu
+                 ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema
+               JOIN information_schema.constraint_column_usage ccu
+                 ON ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema
+              WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema() AND tc.table_name = @name`,
+            { name },
+          );
+    out.push({ name, columns, parents });
+  }
+  return out;
+}
+
+interface ForeignKey {
+  table: string;
+  from: string;
+  to: string;
+}
+
 /**
  * Every row of the tenant, table by table: rows with its tenant_id, rows whose parent (by foreign
  * key) has it, and the tenant itself. The audit trail is left to the caller (a refusal adds its own
  * record); lastUsedAt is left out (the server stamps it, a bit later, for any authenticated request).
  */
-export function tenantDump(db: Db, tenantId: string): Record<string, string[]> {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .all() as Array<{ name: string }>;
-  const hasTenant = (table: string) =>
-    (db.pragma(`table_info("${table}")`) as Array<{ name: string }>).some((c) => c.name === 'tenant_id');
-  const dump: Record<string, string[]> = {};
-  for (const { name } of tables) {
-    if (name.startsWith('audit')) continue;
-    let rows: Array<Record<string, unknown>>;
-    if (name === 'tenants') rows = db.prepare('SELECT * FROM tenants WHERE id = ?').all(tenantId) as typeof rows;
-    else if (hasTenant(name))
-      rows = db.prepare(`SELECT * FROM "${name}" WHERE tenant_id = ?`).all(tenantId) as typeof rows;
-    else {
-      const parent = (
-        db.pragma(`foreign_key_list("${name}")`) as Array<{ table: string; from: string; to: string }>
-      ).find((fk) => hasTenant(fk.table));
-      if (!parent) continue; // store-wide bookkeeping, no tenant's data
-      rows = db
-        .prepare(
-          `SELECT * FROM "${name}" WHERE "${parent.from}" IN (SELECT "${parent.to}" FROM "${parent.table}" WHERE tenant_id = ?)`,
+export function tenantDump(store: Store, tenantId: string): Promise<Record<string, string[]>> {
+  return store.read(async (q) => {
+    const tables = await catalog(q);
+    const hasTenant = (table: string) => tables.find((t) => t.name === table)?.columns.includes('tenant_id') ?? false;
+    const dump: Record<string, string[]> = {};
+    for (const { name, parents } of tables) {
+      if (name.startsWith('audit')) continue;
+      let rows: Array<Record<string, unknown>>;
+      if (name === 'tenants') rows = await q.all('SELECT * FROM tenants WHERE id = @tenantId', { tenantId });
+      else if (hasTenant(name)) rows = await q.all(`SELECT * FROM "${name}" WHERE tenant_id = @tenantId`, { tenantId });
+      else {
+        const parent = parents.find((fk) => hasTenant(fk.table));
+        if (!parent) continue; // store-wide bookkeeping, no tenant's data
+        rows = await q.all(
+          `SELECT * FROM "${name}" WHERE "${parent.from}" IN (SELECT "${parent.to}" FROM "${parent.table}" WHERE tenant_id = @tenantId)`,
+          { tenantId },
+        );
+      }
+      dump[name] = rows
+        .map((row) =>
+          JSON.stringify(
+            Object.entries(row)
+              .filter(([k]) => k !== 'last_used_at')
+              .map(([k, v]) => [k, cell(v)]),
+          ),
         )
-        .all(tenantId) as typeof rows;
+        .sort();
     }
-    dump[name] = rows
-      .map((row) =>
-        JSON.stringify(
-          Object.entries(row)
-            .filter(([k]) => k !== 'last_used_at')
-            .map(([k, v]) => [k, cell(v)]),
-        ),
-      )
-      .sort();
-  }
-  return dump;
+    return dump;
+  });
 }
 
 export interface AuditLine {
@@ -338,8 +386,10 @@ export interface AuditLine {
   details: string;
 }
 
-export function auditLines(db: Db, tenantId: string): AuditLine[] {
-  return db
-    .prepare('SELECT seq, actor, action, target, details FROM audit WHERE tenant_id = ? ORDER BY seq')
-    .all(tenantId) as AuditLine[];
+export function auditLines(store: Store, tenantId: string): Promise<AuditLine[]> {
+  return store.read((q) =>
+    q.all<AuditLine>('SELECT seq, actor, action, target, details FROM audit WHERE tenant_id = @tenantId ORDER BY seq', {
+      tenantId,
+    }),
+  );
 }

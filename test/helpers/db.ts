@@ -1,15 +1,16 @@
-/** Looking at a store from outside akm: table dumps, file hashes, raw edits. */
+/** Looking at a SQLite store file from outside akm: table dumps, its schema, file hashes, raw connections. */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export type TableDump = Record<string, string[]>;
 
-function cell(value: unknown): unknown {
+/** A cell as a dump shows it: bytes as hex. */
+export function cell(value: unknown): unknown {
   return Buffer.isBuffer(value) ? `x'${value.toString('hex')}'` : value;
 }
 
-/** Every row of every table, canonical (rows sorted), BLOBs as hex: equal dumps mean equal data. */
+/** Every row of every table of a SQLite file, canonical (rows sorted): equal dumps mean equal data. */
 export function dumpTables(path: string): TableDump {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {

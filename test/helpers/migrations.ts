@@ -11,7 +11,7 @@ import { BUILTIN_ROLES } from '../../src/core/permissions.js';
 import { checkValue, deriveKeys } from '../../src/crypto/keys.js';
 import { sealSecret, secretDigest } from '../../src/crypto/seal.js';
 import { auditMac, GENESIS_MAC } from '../../src/store/audit.js';
-import { APPLICATION_ID, migrations } from '../../src/store/schema.js';
+import { APPLICATION_ID, migrations } from '../../src/store/sqlite/schema.js';
 
 export interface SeededKey {
   accessKeyId: string;

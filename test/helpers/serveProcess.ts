@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { IssuedKey } from '../../src/service/types.js';
 import { killHard, spawnNode, type Child } from './children.js';
 import { BIN } from './cli.js';
+import type { Engine } from './engines.js';
 import { tempStore, type TempStore } from './store.js';
 
 export interface ServeProcess {
@@ -21,14 +22,25 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Another `akm serve` process on an existing store (a restart, or a second server beside the first). */
+/**
+ * Another `akm serve` process on an existing store (a restart, or a second server beside the
+ * first). The store comes in AKM_STORE: a PostgreSQL URL carries the test cluster's password.
+ */
 export async function serveOn(
   store: TempStore,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ child: Child; url: string }> {
-  const child = spawnNode(BIN, ['serve', '--store', store.path, '--listen', '127.0.0.1:0', ...args], {
-    env: { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey, CI: '1', NO_COLOR: '1', ...env },
+  const child = spawnNode(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: store.dir,
+      AKM_STORE: store.location,
+      AKM_MASTER_KEY: store.masterKey,
+      CI: '1',
+      NO_COLOR: '1',
+      ...env,
+    },
   });
   try {
     return { child, url: await child.waitForLine((line) => /^https?:\/\//.test(line), 15_000) };
@@ -38,9 +50,13 @@ export async function serveOn(
   }
 }
 
-export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const store = tempStore('akm-serve-');
-  const local = store.open();
+export async function spawnServe(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  engine: Engine = 'sqlite',
+): Promise<ServeProcess> {
+  const store = await tempStore(engine, 'akm-serve-');
+  const local = await store.open();
   const admin = await local.createKey({
     name: 'admin',
     type: 'access',
@@ -54,7 +70,7 @@ export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {
   try {
     started = await serveOn(store, args, env);
   } catch (error) {
-    store.cleanup();
+    await store.cleanup();
     throw error;
   }
   const { child, url } = started;
@@ -81,7 +97,7 @@ export async function spawnServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     },
     stop: async () => {
       await killHard(child);
-      store.cleanup();
+      await store.cleanup();
       rmSync(clientHome, { recursive: true, force: true });
     },
   };

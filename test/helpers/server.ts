@@ -1,5 +1,6 @@
 /**
- * A real `akm serve` in-process on 127.0.0.1 (port 0) over a real temp store, with an admin
+ * A real `akm serve` in-process on 127.0.0.1 (port 0) over a real temp store (SQLite unless
+ * the engine says otherwise), with an admin
  * key minted through the local service, and remote clients signing as any key.
  */
 import aws4 from 'aws4';
@@ -8,6 +9,7 @@ import type { LogLine } from '../../src/server/log.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server/server.js';
 import { RemoteService } from '../../src/remote/service.js';
 import type { IssuedKey } from '../../src/service/types.js';
+import type { Engine } from './engines.js';
 import { tempStore, type TempStore } from './store.js';
 
 export interface ServerFixture {
@@ -20,9 +22,12 @@ export interface ServerFixture {
   close(): Promise<void>;
 }
 
-export async function serverFixture(options: Partial<ServeOptions> = {}): Promise<ServerFixture> {
-  const store = tempStore('akm-server-');
-  const local = store.open();
+export async function serverFixture(
+  options: Partial<ServeOptions> = {},
+  engine: Engine = 'sqlite',
+): Promise<ServerFixture> {
+  const store = await tempStore(engine, 'akm-server-');
+  const local = await store.open();
   const admin = await local.createKey({
     name: 'admin',
     type: 'access',
@@ -34,7 +39,7 @@ export async function serverFixture(options: Partial<ServeOptions> = {}): Promis
   await local.close();
   const logs: LogLine[] = [];
   const server = await startServer({
-    storePath: store.path,
+    store: store.location,
     masterKey: store.masterKeyOptions,
     listen: { host: '127.0.0.1', port: 0 },
     log: (line) => logs.push(line),
@@ -54,7 +59,7 @@ export async function serverFixture(options: Partial<ServeOptions> = {}): Promis
       }),
     close: async () => {
       await server.close();
-      store.cleanup();
+      await store.cleanup();
     },
   };
 }
@@ -68,7 +73,7 @@ export async function localKey(
   name: string,
   options: { days?: number; madeAt?: Date } = {},
 ): Promise<IssuedKey> {
-  const local = fx.store.open(options.madeAt ? () => options.madeAt! : undefined);
+  const local = await fx.store.open(options.madeAt ? () => options.madeAt! : undefined);
   try {
     return await local.createKey({
       name,
@@ -139,6 +144,17 @@ export function rawRequest(
 }
 
 /** SigV4 headers for a request, as any standard client would make them (optionally at another time). */
+/** POST /v1/verify with a JSON body, as a verifying service would. */
+export function postVerify(url: string, body: unknown, localAddress?: string): Promise<RawReply> {
+  return rawRequest(url, {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(localAddress ? { localAddress } : {}),
+  });
+}
+
 export function signedHeaders(
   url: string,
   key: { accessKeyId: string; secretKey: string },

@@ -2,7 +2,8 @@
 import type { ExecutionContext } from 'ava';
 import { type AkmError } from '../../src/core/errors.js';
 import { deriveKeys, type DerivedKeys } from '../../src/crypto/keys.js';
-import { createKey } from '../../src/service/local/keys.js';
+import { writing } from '../../src/service/local/context.js';
+import { insertPlannedKey, planKey } from '../../src/service/local/createKey.js';
 import type { LocalService } from '../../src/service/local/service.js';
 import type { CreateKeyInput, IssuedKey } from '../../src/service/types.js';
 import type { TempStore } from './store.js';
@@ -66,19 +67,23 @@ export interface AuditRecord {
   details: string;
 }
 
-export function auditRecords(service: LocalService, action?: string): AuditRecord[] {
-  const db = service.ctx.db;
-  const rows = db
-    .prepare('SELECT seq, action, target, actor, source, details FROM audit ORDER BY seq')
-    .all() as AuditRecord[];
+export async function auditRecords(service: LocalService, action?: string): Promise<AuditRecord[]> {
+  const rows = await service.ctx.store.read((q) =>
+    q.all<AuditRecord>('SELECT seq, action, target, actor, source, details FROM audit ORDER BY seq'),
+  );
   return action ? rows.filter((r) => r.action === action) : rows;
 }
 
-/** Many keys in one transaction (one fsync): the real create path, nested as savepoints. */
-export function createMany(service: LocalService, count: number, input: (i: number) => CreateKeyInput): IssuedKey[] {
-  const out: IssuedKey[] = [];
-  service.ctx.db.transaction(() => {
-    for (let i = 0; i < count; i++) out.push(createKey(service.ctx, input(i)));
-  })();
-  return out;
+/** Many keys in one transaction (one commit): the real create path, planned and inserted as createKey does. */
+export async function createMany(
+  service: LocalService,
+  count: number,
+  input: (i: number) => CreateKeyInput,
+): Promise<IssuedKey[]> {
+  const keys = await service.ctx.loadKeys();
+  return writing(service.ctx, async (s) => {
+    const out: IssuedKey[] = [];
+    for (let i = 0; i < count; i++) out.push(await insertPlannedKey(s, planKey(s, keys, input(i))));
+    return out;
+  });
 }

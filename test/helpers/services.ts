@@ -47,6 +47,13 @@ export const X_CLIPBOARD: SystemService = {
   install: 'apt-get install xvfb xsel; run under xvfb-run',
 };
 
+/** A PostgreSQL cluster for the second store engine: scripts/test.sh starts one and exports its URL. */
+export const POSTGRES: SystemService = {
+  name: 'PostgreSQL',
+  available: () => !!process.env.AKM_TEST_PG_URL,
+  install: 'apt-get install postgresql',
+};
+
 type Body = (t: ExecutionContext) => Promise<void> | void;
 type Register = (title: string, body: Body) => void;
 

@@ -10,7 +10,7 @@ import { deriveKeys } from '../../src/crypto/keys.js';
 import { initTenant } from '../../src/service/local/bootstrap.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { getMeta } from '../../src/store/meta.js';
-import { openDatabase } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
 import {
   expiredKey,
   localKey,
@@ -189,8 +189,9 @@ test('a replayed mutating request is refused: same nonce, or (without a nonce) s
 test("another tenant's key acts only in its own tenant", async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
-  const db = openDatabase(fx.store.path);
-  initTenant(db, getMeta(db, 'store_id')!, deriveKeys(Buffer.from(fx.store.masterKey, 'base64')), {
+  const store = await openStore(fx.store.location);
+  const storeId = (await store.read((q) => getMeta(q, 'store_id')))!;
+  await initTenant(store, storeId, deriveKeys(Buffer.from(fx.store.masterKey, 'base64')), {
     tenantId: 'globex',
     tenantName: 'Globex',
     adminEmail: 'root@globex.test',
@@ -198,9 +199,9 @@ test("another tenant's key acts only in its own tenant", async (t) => {
     now: new Date(),
     source: 'test',
   });
-  db.close();
-  const globexLocal = LocalService.open({
-    storePath: fx.store.path,
+  await store.close();
+  const globexLocal = await LocalService.open({
+    store: fx.store.location,
     tenantId: 'globex',
     masterKey: fx.store.masterKeyOptions,
   });
@@ -256,7 +257,7 @@ test('failed sign-ins are audited within a budget, and a key failing from one ad
     .prepare("SELECT actor, action, target, details, source FROM audit WHERE action LIKE 'auth.%'")
     .all() as Array<Record<string, string>>;
   db.close();
-  fx.store.cleanup();
+  await fx.store.cleanup();
   t.is(rows.length, refused + 1, 'the failures that were checked are recorded; the ones refused unread are not');
   t.like(rows[0], {
     actor: `key:${fx.admin.accessKeyId}`,

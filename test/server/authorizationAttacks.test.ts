@@ -16,7 +16,7 @@ import { keyInput } from '../helpers/service.js';
 async function setUp(t: ExecutionContext) {
   const fx = await serverFixture();
   const sandbox = new Sandbox('akm-attack-');
-  const reader = fx.store.open();
+  const reader = await fx.store.open();
   t.teardown(async () => {
     await reader.close();
     sandbox.cleanup();
@@ -42,17 +42,17 @@ async function setUp(t: ExecutionContext) {
   };
   /** Every attempt refused with its exit code and code, the tenant unchanged, each denial audited. */
   const refused = async (key: IssuedKey, attempts: Array<[string[], number, string]>) => {
-    const db = reader.ctx.db;
-    const before = tenantDump(db, 'acme');
-    const trail = auditLines(db, 'acme').length;
+    const store = reader.ctx.store;
+    const before = await tenantDump(store, 'acme');
+    const trail = (await auditLines(store, 'acme')).length;
     for (const [args, exit, code] of attempts) {
       const result = await akm(key, args);
       t.is(result.code, exit, `akm ${args.join(' ')}: ${result.stderr}`);
       t.is(result.error, code, `akm ${args.join(' ')}`);
       t.false(result.stdout.includes('akms_'), 'no secret handed out');
     }
-    t.deepEqual(tenantDump(db, 'acme'), before, 'the tenant is unchanged');
-    const added = auditLines(db, 'acme').slice(trail);
+    t.deepEqual(await tenantDump(store, 'acme'), before, 'the tenant is unchanged');
+    const added = (await auditLines(store, 'acme')).slice(trail);
     const denials = attempts.filter(([, exit]) => exit === 5).map(([, , code]) => code);
     t.deepEqual(
       added.map((r) => [r.action, (JSON.parse(r.details) as { code: string }).code]),
@@ -139,7 +139,7 @@ test('reproduction 4: a non-administrator cannot mint a never-expiring key, nor 
 
 test('a denial reaches the remote client as the very error the local service throws', async (t) => {
   const { fx, alice, robot } = await setUp(t);
-  const local = fx.store.open();
+  const local = await fx.store.open();
   t.teardown(() => local.close());
   const viaServer = await t.throwsAsync(fx.remote(robot).rotateKey(alice.accessKeyId, 0), { instanceOf: DeniedError });
   const localRobot = await actingAs(local, null, ['KeyManager']);

@@ -15,19 +15,18 @@ const WORLDS = Number(process.env.AKM_AUTHZ_SERVER_WORLDS) || 32;
 
 test(`akm serve decides as the reference model, over signed requests (${WORLDS} worlds)`, async (t) => {
   const fx = await serverFixture();
-  const seeding = fx.store.open();
+  const seeding = await fx.store.open();
   t.teardown(async () => {
     await seeding.close();
     await fx.close();
   });
-  const db = seeding.ctx.db;
   // A failure is reported as found: shrinking would replay whole worlds through the server.
   const run = { worlds: WORLDS, minimum: 500, scaled: !!process.env.AKM_AUTHZ_SERVER_WORLDS, shrink: false };
   const tally = await checkModel(t, 'authorization model, server', run, async (spec, cases, tally) => {
-    const world = db.transaction(() => seedWorld(seeding.ctx, spec, new Date()))();
+    const world = await seedWorld(seeding.ctx, spec, new Date());
     const secrets = world.secrets;
     const env: CaseEnv = {
-      db,
+      store: seeding.ctx.store,
       tenantId: world.tenantId,
       now: () => new Date(),
       withOperator: false,

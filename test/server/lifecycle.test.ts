@@ -160,7 +160,7 @@ test('errors arrive as the same typed errors, with the same exit codes as locall
   const fx = await serverFixture();
   t.teardown(fx.close);
   const remote = fx.remote(fx.admin);
-  const local = fx.store.open();
+  const local = await fx.store.open();
   t.teardown(() => local.close());
 
   const yesterday = new Date(Date.now() - 86_400_000);

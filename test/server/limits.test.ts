@@ -155,7 +155,7 @@ test('plain HTTP is refused off loopback unless --insecure-http', async (t) => {
   // startServer applies the rule before binding anything.
   await t.throwsAsync(
     startServer({
-      storePath: '/nonexistent',
+      store: '/nonexistent',
       masterKey: {
         env: {},
         keychain: () => {

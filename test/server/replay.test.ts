@@ -6,7 +6,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { killHard } from '../helpers/children.js';
-import { rawDb } from '../helpers/db.js';
+import { perEngine } from '../helpers/engines.js';
 import { serveOn, spawnServe } from '../helpers/serveProcess.js';
 import { rawRequest, signedHeaders } from '../helpers/server.js';
 
@@ -25,72 +25,75 @@ function captured(
 const send = (url: string, request: { method: string; path: string; headers: Record<string, string>; body?: string }) =>
   rawRequest(url, request);
 
-test('reproduction 5: a replayed request is refused after a restart and by a second server on the same store', async (t) => {
-  const first = await spawnServe();
-  t.teardown(first.stop);
-  const second = await serveOn(first.store);
-  t.teardown(() => killHard(second.child));
+perEngine(
+  'reproduction 5: a replayed request is refused after a restart and by a second server on the same store',
+  async (t, engine) => {
+    const first = await spawnServe([], {}, engine);
+    t.teardown(first.stop);
+    const second = await serveOn(first.store);
+    t.teardown(() => killHard(second.child));
 
-  // The victim creates a key and later rotates it; the attacker captures the rotate request.
-  const created = captured(
-    first.url,
-    first.admin,
-    'POST',
-    '/v1/keys',
-    JSON.stringify({
-      name: 'victim',
-      type: 'access',
-      expiry: { kind: 'days', days: 30 },
-      owner: null,
-      groups: [],
-      roles: [],
-    }),
-  );
-  const victim = (await send(first.url, created)).json;
-  t.truthy(victim.accessKeyId);
-  const rotate = captured(first.url, first.admin, 'POST', `/v1/keys/${victim.accessKeyId}/rotate`, '{"graceMs":0}');
-  const genuine = await send(first.url, rotate);
-  t.is(genuine.status, 200);
+    // The victim creates a key and later rotates it; the attacker captures the rotate request.
+    const created = captured(
+      first.url,
+      first.admin,
+      'POST',
+      '/v1/keys',
+      JSON.stringify({
+        name: 'victim',
+        type: 'access',
+        expiry: { kind: 'days', days: 30 },
+        owner: null,
+        groups: [],
+        roles: [],
+      }),
+    );
+    const victim = (await send(first.url, created)).json;
+    t.truthy(victim.accessKeyId);
+    const rotate = captured(first.url, first.admin, 'POST', `/v1/keys/${victim.accessKeyId}/rotate`, '{"graceMs":0}');
+    const genuine = await send(first.url, rotate);
+    t.is(genuine.status, 200);
 
-  const replayedToSecond = await send(second.url, rotate);
-  t.is(replayedToSecond.status, 401, 'the second server knows the token: it is in the store');
-  t.like(replayedToSecond.json, { error: { code: 'replayed_request', exitCode: 5 } });
-  t.falsy(replayedToSecond.json.secretKey);
+    const replayedToSecond = await send(second.url, rotate);
+    t.is(replayedToSecond.status, 401, 'the second server knows the token: it is in the store');
+    t.like(replayedToSecond.json, { error: { code: 'replayed_request', exitCode: 5 } });
+    t.falsy(replayedToSecond.json.secretKey);
 
-  // Restart the first server: the token survives, in the store.
-  await killHard(first.child);
-  const restarted = await serveOn(first.store);
-  t.teardown(() => killHard(restarted.child));
-  for (const url of [restarted.url, second.url]) {
-    const again = await send(url, rotate);
-    t.is(again.status, 401, url);
-    t.like(again.json, { error: { code: 'replayed_request' } });
-  }
-  t.is((await send(restarted.url, created)).status, 401, 'the create is not replayed either');
+    // Restart the first server: the token survives, in the store.
+    await killHard(first.child);
+    const restarted = await serveOn(first.store);
+    t.teardown(() => killHard(restarted.child));
+    for (const url of [restarted.url, second.url]) {
+      const again = await send(url, rotate);
+      t.is(again.status, 401, url);
+      t.like(again.json, { error: { code: 'replayed_request' } });
+    }
+    t.is((await send(restarted.url, created)).status, 401, 'the create is not replayed either');
 
-  // Reads signed with a nonce (the akm client signs one on every request) are seen once too.
-  const read = captured(restarted.url, first.admin, 'GET', `/v1/keys/${victim.accessKeyId}`);
-  t.is((await send(restarted.url, read)).status, 200);
-  t.is((await send(second.url, read)).status, 401);
-  // A plain SigV4 GET without a nonce (curl) stays usable within the skew window: reading is idempotent.
-  const plain = {
-    method: 'GET',
-    path: '/v1/keys',
-    headers: signedHeaders(second.url, first.admin, { path: '/v1/keys' }),
-  };
-  t.is((await send(second.url, plain)).status, 200);
-  t.is((await send(restarted.url, plain)).status, 200);
+    // Reads signed with a nonce (the akm client signs one on every request) are seen once too.
+    const read = captured(restarted.url, first.admin, 'GET', `/v1/keys/${victim.accessKeyId}`);
+    t.is((await send(restarted.url, read)).status, 200);
+    t.is((await send(second.url, read)).status, 401);
+    // A plain SigV4 GET without a nonce (curl) stays usable within the skew window: reading is idempotent.
+    const plain = {
+      method: 'GET',
+      path: '/v1/keys',
+      headers: signedHeaders(second.url, first.admin, { path: '/v1/keys' }),
+    };
+    t.is((await send(second.url, plain)).status, 200);
+    t.is((await send(restarted.url, plain)).status, 200);
 
-  // What the store keeps is a hash per token, never the nonce or the signature.
-  const raw = rawDb(first.store.path);
-  const tokens = raw.prepare('SELECT token FROM replay_tokens').all() as Array<{ token: Buffer }>;
-  raw.close();
-  t.true(tokens.length >= 3);
-  t.true(tokens.every((r) => r.token.length === 32));
-  const stored = Buffer.concat(tokens.map((r) => r.token)).toString('latin1');
-  t.false(stored.includes(rotate.headers['x-akm-nonce']!));
-  t.false(stored.includes(rotate.headers.Authorization!.split('Signature=')[1]!));
-});
+    // What the store keeps is a hash per token, never the nonce or the signature.
+    const raw = await first.store.raw();
+    const tokens = await raw.all<{ token: Buffer }>('SELECT token FROM replay_tokens');
+    await raw.close();
+    t.true(tokens.length >= 3);
+    t.true(tokens.every((r) => r.token.length === 32));
+    const stored = Buffer.concat(tokens.map((r) => r.token)).toString('latin1');
+    t.false(stored.includes(rotate.headers['x-akm-nonce']!));
+    t.false(stored.includes(rotate.headers.Authorization!.split('Signature=')[1]!));
+  },
+);
 
 test('the akm client signs a nonce on every request, reads included', async (t) => {
   const serve = await spawnServe();

@@ -11,6 +11,7 @@ import { generateSecretKey } from '../../src/core/credentials.js';
 import { clientAddress, parseCidr, TrustedProxies } from '../../src/server/clientAddress.js';
 import { startServer } from '../../src/server/server.js';
 import { sleep } from '../helpers/children.js';
+import { perEngine } from '../helpers/engines.js';
 import { localKey, rawRequest, serverFixture, signedHeaders } from '../helpers/server.js';
 
 type Key = { accessKeyId: string; secretKey: string };
@@ -52,11 +53,11 @@ test('reproduction 6: a flood from one address does not lock out a valid key the
   t.is((await signedGet(fx.url, fx.admin, '127.0.0.2')).status, 200, 'another key from that address');
 });
 
-test('the counts are shared by every server on the store, written in batches', async (t) => {
-  const fx = await serverFixture();
+perEngine('the counts are shared by every server on the store, written in batches', async (t, engine) => {
+  const fx = await serverFixture({}, engine);
   t.teardown(fx.close);
   const other = await startServer({
-    storePath: fx.store.path,
+    store: fx.store.location,
     masterKey: fx.store.masterKeyOptions,
     listen: { host: '127.0.0.1', port: 0 },
     log: () => {},
@@ -67,15 +68,15 @@ test('the counts are shared by every server on the store, written in batches', a
 
   // Five failures on the first server, written to the store within a second…
   t.deepEqual(await statuses(5, () => signedGet(fx.url, wrong, '127.0.0.4')), Array<number>(5).fill(401));
-  const outside = new Database(fx.store.path, { readonly: true });
+  const outside = await fx.store.raw();
   t.teardown(() => outside.close());
-  const stored = () =>
-    (
-      outside.prepare("SELECT coalesce(sum(count), 0) AS n FROM auth_failures WHERE scope LIKE 'key %'").get() as {
-        n: number;
-      }
-    ).n;
-  t.true(await eventually(async () => stored() === 5), 'the first server wrote its count');
+  const stored = async () =>
+    Number(
+      (await outside.get<{ n: number }>(
+        "SELECT coalesce(sum(count), 0) AS n FROM auth_failures WHERE scope LIKE 'key %'",
+      ))!.n,
+    );
+  t.true(await eventually(async () => (await stored()) === 5), 'the first server wrote its count');
   // …then five on the second: the tenth failure of that key from that address is the limit on both.
   t.deepEqual(await statuses(5, () => signedGet(other.url, wrong, '127.0.0.4')), [401, 401, 401, 401, 429]);
   t.is((await signedGet(other.url, reader, '127.0.0.4')).status, 429);
@@ -86,7 +87,11 @@ test('the counts are shared by every server on the store, written in batches', a
   t.is((await signedGet(fx.url, reader, '127.0.0.5')).status, 200);
 
   // A flood of unsigned requests is counted in memory: at most about one write a second.
-  const version = () => outside.pragma('data_version', { simple: true }) as number;
+  // (SQLite's data_version counts the commits of other connections; PostgreSQL has no such count per store.)
+  if (engine !== 'sqlite') return;
+  const file = new Database(fx.store.path, { readonly: true });
+  t.teardown(() => file.close());
+  const version = () => file.pragma('data_version', { simple: true }) as number;
   const before = version();
   const started = Date.now();
   await Promise.all(Array.from({ length: 10 }, () => statuses(30, () => unsigned(fx.url, '127.0.0.6'))));

@@ -6,16 +6,10 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { generateSecretKey } from '../../src/core/credentials.js';
-import { expiredKey, rawRequest, serverFixture, type ServerFixture } from '../helpers/server.js';
+import { expiredKey, postVerify, rawRequest, serverFixture, type ServerFixture } from '../helpers/server.js';
 
 function verify(fx: ServerFixture, body: unknown, localAddress?: string) {
-  return rawRequest(fx.url, {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    ...(localAddress ? { localAddress } : {}),
-  });
+  return postVerify(fx.url, body, localAddress);
 }
 
 async function keys(fx: ServerFixture) {
@@ -141,7 +135,7 @@ test('with the store unavailable, verify answers "not valid" (503), never valid'
   t.teardown(fx.close);
   const { good } = await keys(fx);
   t.is((await verify(fx, { keyString: good.keyString })).status, 200);
-  fx.server.db.close();
+  await fx.server.backend.store.close();
   const reply = await verify(fx, { keyString: good.keyString });
   t.is(reply.status, 503);
   t.is(reply.json.valid, false);

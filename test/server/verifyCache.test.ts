@@ -1,23 +1,38 @@
 /**
  * The server's cached verification must answer exactly as the local service does, for every
- * kind of input, and must never serve a stale answer after a change made elsewhere.
+ * kind of input, and must not serve a stale answer after a change made elsewhere: on SQLite
+ * from the next request on, on PostgreSQL once the re-validation interval has passed.
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { generateAccessKeyId, generateSecretKey } from '../../src/core/credentials.js';
+import type { LocalContext } from '../../src/service/local/context.js';
+import { loadForVerification } from '../../src/service/local/verify.js';
 import { VerifyCache, verifyCached } from '../../src/server/verifyCache.js';
 import type { VerifyInput } from '../../src/service/types.js';
-import { openDatabase } from '../../src/store/open.js';
-import { rawRequest, serverFixture } from '../helpers/server.js';
+import { REVALIDATE_MS } from '../../src/store/postgres/store.js';
+import { perEngine } from '../helpers/engines.js';
+import { postVerify, serverFixture, type ServerFixture } from '../helpers/server.js';
 import { tempStore } from '../helpers/store.js';
+
+/** What the cache needs from the server's backend, over a service's context. */
+function backendOf(ctx: LocalContext) {
+  return {
+    base: ctx,
+    loadForVerification: (id: string) => loadForVerification(ctx, id),
+    changes: () => ctx.store.changes(),
+  };
+}
+
+const verifyStatus = async (fx: ServerFixture, keyString: string) => (await postVerify(fx.url, { keyString })).status;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('same answers as the local service on every kind of input', async (t) => {
+perEngine('same answers as the local service on every kind of input', async (t, engine) => {
   let clock = new Date();
-  const store = tempStore();
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const local = store.open(() => clock);
+  const local = await store.open(() => clock);
   t.teardown(() => local.close());
   await local.addUser('u@acme.test', 'U');
   const make = (name: string, owner: string | null = null) =>
@@ -59,15 +74,17 @@ test('same answers as the local service on every kind of input', async (t) => {
     ['old secret, no grace', { accessKeyId: cut.accessKeyId, secretKey: cut.secretKey }],
     ['new secret, no grace', { accessKeyId: cut.accessKeyId, secretKey: cutFresh.secretKey }],
   ];
-  const db = openDatabase(store.path);
-  t.teardown(() => db.close());
-  const cache = new VerifyCache(db);
-  const ctx = { ...local.ctx, db, recordUse: () => {} };
+  // A second connection, as the server has its own.
+  const server = await store.open(() => clock);
+  t.teardown(() => server.close());
+  const ctx = { ...server.ctx, recordUse: () => {} };
+  const backend = backendOf(ctx);
+  const cache = new VerifyCache(backend);
   const compare = async (when: string) => {
     for (const [what, input] of inputs) {
       const expected = await local.verifyKey(input);
-      t.deepEqual(verifyCached(ctx, cache, input), expected, `${what} (${when})`);
-      t.deepEqual(verifyCached(ctx, cache, input), expected, `${what} (${when}, cached)`);
+      t.deepEqual(await verifyCached(backend, cache, input), expected, `${what} (${when})`);
+      t.deepEqual(await verifyCached(backend, cache, input), expected, `${what} (${when}, cached)`);
     }
   };
   await compare('now');
@@ -78,7 +95,7 @@ test('same answers as the local service on every kind of input', async (t) => {
   await compare('after expiry');
 });
 
-test('a change committed by another process is seen at once', async (t) => {
+test('SQLite: a change committed by another process is seen at once', async (t) => {
   const fx = await serverFixture();
   t.teardown(fx.close);
   const admin = fx.remote(fx.admin);
@@ -90,20 +107,12 @@ test('a change committed by another process is seen at once', async (t) => {
     groups: [],
     roles: ['Ingestion'],
   });
-  const check = async () =>
-    (
-      await rawRequest(fx.url, {
-        method: 'POST',
-        path: '/v1/verify',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ keyString: key.keyString }),
-      })
-    ).status;
+  const check = () => verifyStatus(fx, key.keyString);
   t.is(await check(), 200);
   t.is(await check(), 200); // now cached
 
   // Another process (here: an akm CLI on the same file) deactivates it…
-  const other = fx.store.open();
+  const other = await fx.store.open();
   await other.setKeyStatus(key.accessKeyId, 'inactive');
   await sleep(2);
   t.is(await check(), 401);
@@ -126,23 +135,79 @@ test('a change committed by another process is seen at once', async (t) => {
 
   // …and a change through the server itself (its own connection) is seen too.
   await admin.assignKey(key.accessKeyId, { addGroups: [], addRoles: ['ReadOnly'], removeGroups: [], removeRoles: [] });
-  const after = await rawRequest(fx.url, {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ keyString: key.keyString }),
-  });
+  const after = await postVerify(fx.url, { keyString: key.keyString });
   t.deepEqual(after.json.permissions, ['audit:read', 'data:ingest', 'keys:read']);
   await admin.setKeyStatus(key.accessKeyId, 'inactive');
   t.is(await check(), 401);
 });
 
-test('the cache is bounded', (t) => {
-  const store = tempStore();
+perEngine(
+  'PostgreSQL: a change committed by another process is seen once the re-validation interval has passed',
+  async (t, engine) => {
+    const fx = await serverFixture({}, engine);
+    t.teardown(fx.close);
+    const key = await fx.remote(fx.admin).createKey({
+      name: 'svc',
+      type: 'api',
+      expiry: { kind: 'days', days: 3 },
+      owner: null,
+      groups: [],
+      roles: ['Ingestion'],
+    });
+    t.is(await verifyStatus(fx, key.keyString), 200);
+    t.is(await verifyStatus(fx, key.keyString), 200); // now cached
+    // Another process (an akm CLI, or another server) deactivates it…
+    const other = await fx.store.open();
+    t.teardown(() => other.close());
+    await other.setKeyStatus(key.accessKeyId, 'inactive');
+    await sleep(REVALIDATE_MS + 50);
+    t.is(await verifyStatus(fx, key.keyString), 401);
+    await other.setKeyStatus(key.accessKeyId, 'active');
+    await sleep(REVALIDATE_MS + 50);
+    t.is(await verifyStatus(fx, key.keyString), 200);
+    // …and a change behind akm's back makes it fail its integrity check.
+    const raw = await fx.store.raw();
+    t.teardown(() => raw.close());
+    await raw.run("UPDATE keys SET expires_at = '2099-01-01T00:00:00.000Z' WHERE id = @id", { id: key.accessKeyId });
+    await sleep(REVALIDATE_MS + 50);
+    t.is(await verifyStatus(fx, key.keyString), 401);
+  },
+  ['postgres'],
+);
+
+perEngine('the cache is bounded', async (t, engine) => {
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const db = openDatabase(store.path);
-  t.teardown(() => db.close());
-  const cache = new VerifyCache(db, 100);
-  for (let i = 0; i < 1000; i += 1) cache.lookup(generateAccessKeyId());
+  const service = await store.open();
+  t.teardown(() => service.close());
+  const cache = new VerifyCache(backendOf(service.ctx), 100);
+  for (let i = 0; i < 1000; i += 1) await cache.lookup(generateAccessKeyId());
   t.is(cache.size, 100);
+});
+
+test('a read that began before a change is answered once but not kept', async (t) => {
+  const keyRow = (status: 'active' | 'inactive') => ({ id: 'AKMAAAAAAAAAAAAAAAAB', status }) as never;
+  let status: 'active' | 'inactive' = 'active';
+  let hold: (() => void) | undefined;
+  let loads = 0;
+  const backend = {
+    changes: () => ({ moved: () => false, maxAgeMs: Infinity }),
+    loadForVerification: async () => {
+      loads += 1;
+      const seen = status; // the snapshot is taken when the read starts
+      if (hold === undefined) await new Promise<void>((resolve) => (hold = resolve));
+      return { row: keyRow(seen), permissions: [] };
+    },
+  };
+  const cache = new VerifyCache(backend);
+  const first = cache.lookup('AKMAAAAAAAAAAAAAAAAB');
+  await new Promise((resolve) => setImmediate(resolve));
+  // The key is deactivated and the server clears the cache while that read is still on its way.
+  status = 'inactive';
+  cache.invalidate();
+  hold!();
+  t.is((await first).row?.status, 'active', 'the request that started first gets what it read');
+  t.is(cache.size, 0, 'but it is not kept');
+  t.is((await cache.lookup('AKMAAAAAAAAAAAAAAAAB')).row?.status, 'inactive');
+  t.is(loads, 2);
 });

@@ -14,21 +14,16 @@ import { UnavailableError } from '../../src/core/errors.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { auditMac, headTag } from '../../src/store/audit.js';
-import { openDatabase } from '../../src/store/open.js';
+import { openDatabase } from '../../src/store/sqlite/open.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { dumpTables, rawDb } from '../helpers/db.js';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { buildAtVersion } from '../helpers/migrations.js';
 import { keyInput, refusal } from '../helpers/service.js';
-import { tempStore } from '../helpers/store.js';
+import { twoTenants } from '../helpers/store.js';
 
-async function twoTenants(t: ExecutionContext) {
-  const store = tempStore();
-  t.teardown(store.cleanup);
-  const globex = store.addTenant('globex');
-  const acme = store.open();
-  t.teardown(async () => {
-    await acme.close();
-    await globex.close();
-  });
+async function interleaved(t: ExecutionContext, engine: Engine) {
+  const { store, acme, globex } = await twoTenants(t, engine);
   // Interleaved, so a single chain would weave the two together.
   await acme.addUser('a1@acme.test', '');
   await globex.addUser('g1@globex.test', '');
@@ -38,8 +33,8 @@ async function twoTenants(t: ExecutionContext) {
   return { store, acme, globex, acmeKey: key };
 }
 
-test('reproduction 8: each tenant verifies and counts its own chain only', async (t) => {
-  const { store, acme, globex } = await twoTenants(t);
+perEngine('reproduction 8: each tenant verifies and counts its own chain only', async (t, engine) => {
+  const { store, acme, globex } = await interleaved(t, engine);
   const [a, g] = [await acme.verifyAudit(), await globex.verifyAudit()];
   t.like(a, { ok: true, tenantId: 'acme', records: 4 });
   t.like(g, { ok: true, tenantId: 'globex', records: 3 });
@@ -48,9 +43,9 @@ test('reproduction 8: each tenant verifies and counts its own chain only', async
   t.deepEqual(await acme.auditHead(), { tenantId: 'acme', head: a.head });
 
   // Editing one of acme's records: acme names it, globex is not concerned.
-  const raw = rawDb(store.path);
-  raw.prepare("UPDATE audit SET actor = 'mallory@evil.test' WHERE tenant_id = 'acme' AND seq = 2").run();
-  raw.close();
+  const raw = await store.raw();
+  await raw.run("UPDATE audit SET actor = 'mallory@evil.test' WHERE tenant_id = 'acme' AND seq = 2");
+  await raw.close();
   t.deepEqual(
     (await acme.verifyAudit()).problems.map((p) => `${p.kind}@${p.seq}`),
     ['edited@2'],
@@ -58,11 +53,12 @@ test('reproduction 8: each tenant verifies and counts its own chain only', async
   t.like(await globex.verifyAudit(), { ok: true, records: 3, problems: [] });
 });
 
-test('reproduction 8: a trail wiped whole, records and head, is reported as tampered', async (t) => {
-  const { store, acme, globex } = await twoTenants(t);
-  const raw = rawDb(store.path);
-  raw.exec("DELETE FROM audit WHERE tenant_id = 'globex'; DELETE FROM audit_heads WHERE tenant_id = 'globex';");
-  raw.close();
+perEngine('reproduction 8: a trail wiped whole, records and head, is reported as tampered', async (t, engine) => {
+  const { store, acme, globex } = await interleaved(t, engine);
+  const raw = await store.raw();
+  await raw.run("DELETE FROM audit WHERE tenant_id = 'globex'");
+  await raw.run("DELETE FROM audit_heads WHERE tenant_id = 'globex'");
+  await raw.close();
   const wiped = await globex.verifyAudit();
   t.false(wiped.ok);
   t.is(wiped.records, 0);
@@ -77,8 +73,8 @@ test('reproduction 8: a trail wiped whole, records and head, is reported as tamp
   t.true((await acme.verifyAudit()).ok, "the other tenant's trail is intact");
 });
 
-test("the audit query never returns another tenant's records, whatever the filters", async (t) => {
-  const { acme, globex, acmeKey } = await twoTenants(t);
+perEngine("the audit query never returns another tenant's records, whatever the filters", async (t, engine) => {
+  const { acme, globex, acmeKey } = await interleaved(t, engine);
   const tenantsOf = async (s: LocalService, query = {}) => [
     ...new Set((await s.listAudit({ ...query, limit: 1000 })).items.map((r) => r.tenantId)),
   ];
@@ -92,7 +88,7 @@ test("the audit query never returns another tenant's records, whatever the filte
   t.is((await globex.listAudit({ limit: 1000 })).items.length, 3);
 });
 
-// ---- the single chain of schema 2
+// ---- the single chain of schema 2 (SQLite: no PostgreSQL store had it)
 
 function scratch(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'akm-rechain-'));
@@ -145,7 +141,7 @@ function oldStoreWithTwoTenants(path: string, masterKey: Buffer): void {
 
 const openAs = (path: string, masterKey: Buffer, tenantId: string) =>
   LocalService.open({
-    storePath: path,
+    store: path,
     tenantId,
     masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
     source: 'test',
@@ -155,7 +151,7 @@ test('the single chain of schema 2 is verified, then re-chained per tenant in it
   const path = join(scratch(t), 'akm.db');
   const masterKey = randomBytes(32);
   oldStoreWithTwoTenants(path, masterKey);
-  const acme = openAs(path, masterKey, 'acme');
+  const acme = await openAs(path, masterKey, 'acme');
   t.teardown(() => acme.close());
   const a = await acme.verifyAudit();
   t.like(a, { ok: true, records: 4 }, JSON.stringify(a.problems)); // init, two keys, then user.add
@@ -163,7 +159,7 @@ test('the single chain of schema 2 is verified, then re-chained per tenant in it
     (await acme.listAudit()).items.map((r) => `${r.seq} ${r.action}`),
     ['4 user.add', '3 key.create', '2 key.create', '1 tenant.init'],
   );
-  const globex = openAs(path, masterKey, 'globex');
+  const globex = await openAs(path, masterKey, 'globex');
   t.teardown(() => globex.close());
   t.like(await globex.verifyAudit(), { ok: true, records: 2 });
   const tables = Object.keys(dumpTables(path));
@@ -181,7 +177,7 @@ test('an old chain that does not verify is not re-chained: every keyed run refus
   raw.prepare("UPDATE audit_v2 SET actor = 'mallory@evil.test' WHERE seq = 2").run();
   raw.close();
   const before = dumpTables(path);
-  const acme = openAs(path, masterKey, 'acme');
+  const acme = await openAs(path, masterKey, 'acme');
   t.teardown(() => acme.close());
   const error = await refusal(t, () => acme.createKey(keyInput()), {
     instanceOf: UnavailableError,
@@ -198,22 +194,22 @@ test('a read-only run on an upgraded store that awaits its first keyed run opens
   const masterKey = randomBytes(32);
   const old = buildAtVersion(path, 2, masterKey);
   openDatabase(path).close(); // the migration (keyless): rows unsealed, the old chain kept
-  const reader = LocalService.open({
-    storePath: path,
+  const reader = await LocalService.open({
+    store: path,
     readOnly: true,
     masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
   });
   t.teardown(() => reader.close());
-  t.false(reader.ctx.db.readonly, 'opened for writing this once');
+  t.false((reader.ctx.store as SqliteStore).db.readonly, 'opened for writing this once');
   t.true((await reader.verifyKey(old.keys[0]!)).valid, 'sealed on this first keyed run, so it verifies');
   t.like(await reader.verifyAudit(), { ok: true, records: old.auditRecords, alteredRows: [] });
   await reader.close();
-  const later = LocalService.open({
-    storePath: path,
+  const later = await LocalService.open({
+    store: path,
     readOnly: true,
     masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
   });
   t.teardown(() => later.close());
-  t.true(later.ctx.db.readonly, 'nothing left to do: read-only again');
+  t.true((later.ctx.store as SqliteStore).db.readonly, 'nothing left to do: read-only again');
   t.true((await later.verifyKey(old.keys[1]!)).valid);
 });

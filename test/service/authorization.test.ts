@@ -3,7 +3,8 @@
  * lose (each of these turns red when its check is removed or loosened), denials and their audit
  * records, listing and names within reach, and keys deactivated before migration 3.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ConflictError, DeniedError } from '../../src/core/errors.js';
@@ -16,20 +17,20 @@ import { buildAtVersion } from '../helpers/migrations.js';
 import { auditRecords, Clock, createMany, DAY, keyInput, refusal } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
 
-function setup(t: ExecutionContext, clock = new Clock()) {
-  const store = tempStore('akm-authz-');
-  const admin = store.open(clock.now);
+async function setup(t: ExecutionContext, engine: Engine, clock = new Clock()) {
+  const store = await tempStore(engine, 'akm-authz-');
+  const admin = await store.open(clock.now);
   t.teardown(async () => {
     await admin.close();
-    store.cleanup();
+    await store.cleanup();
   });
   return { store, admin, clock };
 }
 
 const denied = (code: string) => ({ instanceOf: DeniedError, exitCode: 5, code });
 
-test('delete needs keys:delete: keys:write is not enough, and keys:delete alone is', async (t) => {
-  const { admin } = setup(t);
+perEngine('delete needs keys:delete: keys:write is not enough, and keys:delete alone is', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   await admin.createRole('Writer', ['keys:read', 'keys:write']);
   await admin.createRole('Deleter', ['keys:read', 'keys:delete']);
   const writer = await actingAs(admin, null, ['Writer']);
@@ -40,33 +41,36 @@ test('delete needs keys:delete: keys:write is not enough, and keys:delete alone 
   t.is((await deleter.deleteKey(target.accessKeyId)).accessKeyId, target.accessKeyId);
 });
 
-test('a user key never acts on tenant-level keys, not even weaker ones, and does not list them', async (t) => {
-  const { admin } = setup(t);
-  await admin.addUser('bob@acme.test', 'Bob');
-  const bob = await actingAs(admin, 'bob@acme.test', ['KeyManager']);
-  const weaker = await admin.createKey(keyInput({ name: 'bare', roles: [] }));
-  const id = weaker.accessKeyId;
-  const before = tenantDump(admin.ctx.db, 'acme');
-  const attempts: Array<() => Promise<unknown>> = [
-    () => bob.showKey(id),
-    () => bob.keyPermissions(id),
-    () => bob.copyKey(id),
-    () => bob.rotateKey(id, 0),
-    () => bob.extendKey(id, { kind: 'days', days: 1 }),
-    () => bob.assignKey(id, { addGroups: [], addRoles: [], removeGroups: [], removeRoles: ['KeyManager'] }),
-    () => bob.setKeyStatus(id, 'inactive'),
-    () => bob.deleteKey(id),
-  ];
-  for (const attempt of attempts) await refusal(t, attempt, denied('not_your_key'));
-  t.deepEqual(tenantDump(admin.ctx.db, 'acme'), before);
-  t.false((await bob.listKeys({})).items.some((k) => k.accessKeyId === id));
-  // A tenant-level key of the same strength reaches it: the owner rule is what refused Bob.
-  const robot = await actingAs(admin, null, ['KeyManager']);
-  t.is((await robot.showKey(id)).accessKeyId, id);
-});
+perEngine(
+  'a user key never acts on tenant-level keys, not even weaker ones, and does not list them',
+  async (t, engine) => {
+    const { admin } = await setup(t, engine);
+    await admin.addUser('bob@acme.test', 'Bob');
+    const bob = await actingAs(admin, 'bob@acme.test', ['KeyManager']);
+    const weaker = await admin.createKey(keyInput({ name: 'bare', roles: [] }));
+    const id = weaker.accessKeyId;
+    const before = await tenantDump(admin.ctx.store, 'acme');
+    const attempts: Array<() => Promise<unknown>> = [
+      () => bob.showKey(id),
+      () => bob.keyPermissions(id),
+      () => bob.copyKey(id),
+      () => bob.rotateKey(id, 0),
+      () => bob.extendKey(id, { kind: 'days', days: 1 }),
+      () => bob.assignKey(id, { addGroups: [], addRoles: [], removeGroups: [], removeRoles: ['KeyManager'] }),
+      () => bob.setKeyStatus(id, 'inactive'),
+      () => bob.deleteKey(id),
+    ];
+    for (const attempt of attempts) await refusal(t, attempt, denied('not_your_key'));
+    t.deepEqual(await tenantDump(admin.ctx.store, 'acme'), before);
+    t.false((await bob.listKeys({})).items.some((k) => k.accessKeyId === id));
+    // A tenant-level key of the same strength reaches it: the owner rule is what refused Bob.
+    const robot = await actingAs(admin, null, ['KeyManager']);
+    t.is((await robot.showKey(id)).accessKeyId, id);
+  },
+);
 
-test('expired keys count toward the two-key limit', async (t) => {
-  const { admin, clock } = setup(t);
+perEngine('expired keys count toward the two-key limit', async (t, engine) => {
+  const { admin, clock } = await setup(t, engine);
   await admin.addUser('bob@acme.test', 'Bob');
   await admin.createKey(keyInput({ name: 'short', owner: 'bob@acme.test', expiry: { kind: 'days', days: 1 } }));
   clock.advance(2 * DAY);
@@ -77,13 +81,13 @@ test('expired keys count toward the two-key limit', async (t) => {
   await refusal(t, () => admin.createKey(third()), { instanceOf: ConflictError, exitCode: 4, code: 'key_limit' });
 });
 
-test('a denial is audited once, after its transaction rolled back, and names no secret', async (t) => {
-  const { admin } = setup(t);
+perEngine('a denial is audited once, after its transaction rolled back, and names no secret', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const robot = await actingAs(admin, null, ['KeyManager']);
   const target = await admin.createKey(keyInput({ name: 'root', roles: ['Administrator'] }));
-  const trail = auditRecords(admin).length;
+  const trail = (await auditRecords(admin)).length;
   await refusal(t, () => robot.rotateKey(target.accessKeyId, 0), denied('admin_key_protected'));
-  const added = auditRecords(admin).slice(trail);
+  const added = (await auditRecords(admin)).slice(trail);
   t.is(added.length, 1);
   t.like(added[0], { action: 'access.denied', target: target.accessKeyId, actor: robot.ctx.actor.label });
   t.deepEqual(JSON.parse(added[0]!.details), { operation: 'key.rotate', code: 'admin_key_protected' });
@@ -93,8 +97,8 @@ test('a denial is audited once, after its transaction rolled back, and names no 
   t.true((await admin.verifyAudit()).ok);
 });
 
-test('a non-administrator lists the keys in its reach, every one once, page by page', async (t) => {
-  const { admin, clock } = setup(t);
+perEngine('a non-administrator lists the keys in its reach, every one once, page by page', async (t, engine) => {
+  const { admin, clock } = await setup(t, engine);
   const robot = await actingAs(admin, null, ['KeyManager']);
   const expected: string[] = [robot.ctx.actor.keyId!];
   for (let i = 0; i < 30; i++) {
@@ -123,28 +127,31 @@ test('a non-administrator lists the keys in its reach, every one once, page by p
   t.is((await admin.listKeys({})).items.length, 31);
 });
 
-test('listing past a thousand keys, most of them out of reach, still shows each key in reach once', async (t) => {
-  const { admin, clock } = setup(t);
-  const robot = await actingAs(admin, null, ['KeyManager']);
-  const created = createMany(admin, 2500, (i) => {
-    if (i % 3 === 0) clock.advance(1000);
-    return keyInput({ name: `k${i}`, roles: i % 3 === 2 ? ['KeyManager'] : ['Administrator'] });
-  });
-  const expected = [robot.ctx.actor.keyId!, ...created.filter((_, i) => i % 3 === 2).map((k) => k.accessKeyId)];
-  for (const limit of [1000, 97]) {
-    const seen: string[] = [];
-    let after: string | undefined;
-    do {
-      const page = await robot.listKeys({}, { limit, ...(after ? { after } : {}) });
-      seen.push(...page.items.map((k) => k.accessKeyId));
-      after = page.next;
-    } while (after && seen.length <= expected.length);
-    t.deepEqual(seen, expected, `limit ${limit}`);
-  }
-});
+perEngine(
+  'listing past a thousand keys, most of them out of reach, still shows each key in reach once',
+  async (t, engine) => {
+    const { admin, clock } = await setup(t, engine);
+    const robot = await actingAs(admin, null, ['KeyManager']);
+    const created = await createMany(admin, 2500, (i) => {
+      if (i % 3 === 0) clock.advance(1000);
+      return keyInput({ name: `k${i}`, roles: i % 3 === 2 ? ['KeyManager'] : ['Administrator'] });
+    });
+    const expected = [robot.ctx.actor.keyId!, ...created.filter((_, i) => i % 3 === 2).map((k) => k.accessKeyId)];
+    for (const limit of [1000, 97]) {
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await robot.listKeys({}, { limit, ...(after ? { after } : {}) });
+        seen.push(...page.items.map((k) => k.accessKeyId));
+        after = page.next;
+      } while (after && seen.length <= expected.length);
+      t.deepEqual(seen, expected, `limit ${limit}`);
+    }
+  },
+);
 
-test('a name is looked up among the keys in reach', async (t) => {
-  const { admin } = setup(t);
+perEngine('a name is looked up among the keys in reach', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   await admin.addUser('alice@acme.test', 'Alice');
   await admin.addUser('bob@acme.test', 'Bob');
   await admin.createKey(keyInput({ name: 'laptop', owner: 'alice@acme.test' }));
@@ -155,8 +162,8 @@ test('a name is looked up among the keys in reach', async (t) => {
   await refusal(t, () => robot.showKey('laptop'), { instanceOf: ConflictError, exitCode: 4, code: 'ambiguous_key' });
 });
 
-test('a change to a group or role is judged on every key it reaches', async (t) => {
-  const { admin } = setup(t);
+perEngine('a change to a group or role is judged on every key it reaches', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   await admin.createRole('People', ['users:manage', 'keys:*', 'data:ingest']);
   await admin.createRole('PeopleOnly', ['users:manage']);
   const manager = await actingAs(admin, null, ['People']);
@@ -183,38 +190,46 @@ test('a change to a group or role is judged on every key it reaches', async (t) 
   t.like(await admin.showKey(adminKey.accessKeyId), { groups: ['Deployers'] });
 });
 
-test('an administrator who deactivates a key someone else deactivated takes the deactivation over', async (t) => {
-  const { admin } = setup(t);
-  const robot = await actingAs(admin, null, ['KeyManager']);
-  const key = await admin.createKey(keyInput({ name: 'svc', roles: ['KeyManager'] }));
-  await robot.setKeyStatus(key.accessKeyId, 'inactive');
-  await robot.setKeyStatus(key.accessKeyId, 'active');
-  await robot.setKeyStatus(key.accessKeyId, 'inactive');
-  await admin.setKeyStatus(key.accessKeyId, 'inactive');
-  await refusal(t, () => robot.setKeyStatus(key.accessKeyId, 'active'), denied('reactivation_denied'));
-  t.is((await admin.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
-  // Activating clears it: what the robot deactivates next, the robot may undo.
-  await robot.setKeyStatus(key.accessKeyId, 'inactive');
-  t.is((await robot.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
-});
+perEngine(
+  'an administrator who deactivates a key someone else deactivated takes the deactivation over',
+  async (t, engine) => {
+    const { admin } = await setup(t, engine);
+    const robot = await actingAs(admin, null, ['KeyManager']);
+    const key = await admin.createKey(keyInput({ name: 'svc', roles: ['KeyManager'] }));
+    await robot.setKeyStatus(key.accessKeyId, 'inactive');
+    await robot.setKeyStatus(key.accessKeyId, 'active');
+    await robot.setKeyStatus(key.accessKeyId, 'inactive');
+    await admin.setKeyStatus(key.accessKeyId, 'inactive');
+    await refusal(t, () => robot.setKeyStatus(key.accessKeyId, 'active'), denied('reactivation_denied'));
+    t.is((await admin.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
+    // Activating clears it: what the robot deactivates next, the robot may undo.
+    await robot.setKeyStatus(key.accessKeyId, 'inactive');
+    t.is((await robot.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
+  },
+);
 
-test('a key deactivated before migration 3 is re-activated only by an administrator', async (t) => {
-  const store = tempStore('akm-authz-');
-  t.teardown(() => store.cleanup());
-  const path = join(store.dir, 'old.db');
-  const master = randomBytes(32);
-  const old = buildAtVersion(path, 2, master);
-  const raw = rawDb(path);
-  raw.prepare("UPDATE keys SET status = 'inactive' WHERE id = ?").run(old.keys[0]!.accessKeyId);
-  raw.close();
-  const service = LocalService.open({
-    storePath: path,
-    masterKey: { ...store.masterKeyOptions, env: { AKM_MASTER_KEY: master.toString('base64') } },
-    source: 'test',
-  });
-  t.teardown(() => service.close());
-  await service.addUser('bob@acme.test', 'Bob');
-  const robot = await actingAs(service, null, ['KeyManager', 'ReadOnly']);
-  await refusal(t, () => robot.setKeyStatus(old.keys[0]!.accessKeyId, 'active'), denied('reactivation_denied'));
-  t.is((await service.setKeyStatus(old.keys[0]!.accessKeyId, 'active')).status, 'active');
-});
+// A SQLite store of the version before (PostgreSQL stores start at the latest version).
+perEngine(
+  'a key deactivated before migration 3 is re-activated only by an administrator',
+  async (t, engine) => {
+    const store = await tempStore(engine, 'akm-authz-');
+    t.teardown(() => store.cleanup());
+    const path = join(store.dir, 'old.db');
+    const master = randomBytes(32);
+    const old = buildAtVersion(path, 2, master);
+    const raw = rawDb(path);
+    raw.prepare("UPDATE keys SET status = 'inactive' WHERE id = ?").run(old.keys[0]!.accessKeyId);
+    raw.close();
+    const service = await LocalService.open({
+      store: path,
+      masterKey: { ...store.masterKeyOptions, env: { AKM_MASTER_KEY: master.toString('base64') } },
+      source: 'test',
+    });
+    t.teardown(() => service.close());
+    await service.addUser('bob@acme.test', 'Bob');
+    const robot = await actingAs(service, null, ['KeyManager', 'ReadOnly']);
+    await refusal(t, () => robot.setKeyStatus(old.keys[0]!.accessKeyId, 'active'), denied('reactivation_denied'));
+    t.is((await service.setKeyStatus(old.keys[0]!.accessKeyId, 'active')).status, 'active');
+  },
+  ['sqlite'],
+);

@@ -1,40 +1,41 @@
 /**
  * Reproduction 7 of the authorization issue: rows that decide authentication and authorization,
- * edited in the real SQLite file by a second connection that has no master key. Before, the
+ * edited in the real store (the SQLite file, or the PostgreSQL tables) by a second connection
+ * that has no master key. Before, the
  * edits took effect and `audit verify` said intact. Now each one fails closed: the key does not
  * verify, a command touching the row exits 6 with tampered_record naming it, and `audit verify`
  * lists exactly the altered rows. A property applies random combinations of edits.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { copyFileSync, rmSync } from 'node:fs';
 import type { LocalService } from '../../src/service/local/service.js';
 import type { IssuedKey } from '../../src/service/types.js';
 import { TamperedRecordError } from '../../src/store/integrity.js';
 import { addKeyGroup, updateStatus } from '../../src/store/keys.js';
 import { addGroupMember, removeGroupRole } from '../../src/store/people.js';
-import { writeTransaction } from '../../src/store/statements.js';
-import { dumpTables, rawDb } from '../helpers/db.js';
+import type { Queryable } from '../../src/store/types.js';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
 import { Clock, HOUR, keyInput, refusal } from '../helpers/service.js';
-import { tempStore, type TempStore } from '../helpers/store.js';
+import { snapshot, tempStore, type TempStore } from '../helpers/store.js';
 
 interface World {
   store: TempStore;
   clock: Clock;
-  pristine: string;
+  /** puts the store back as the world made it */
+  restore: () => Promise<void>;
   /** K1: tenant-level, ReadOnly, active, rotated with an hour of grace; K2: bob's, inactive */
   k1: IssuedKey;
   k1Previous: string;
   k2: IssuedKey;
-  open(): LocalService;
+  open(): Promise<LocalService>;
 }
 
-async function world(t: ExecutionContext): Promise<World> {
-  const store = tempStore();
+async function world(t: ExecutionContext, engine: Engine): Promise<World> {
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
   const clock = new Clock(new Date());
-  const s = store.open(clock.now);
+  const s = await store.open(clock.now);
   await s.addUser('bob@acme.test', 'Bob');
   await s.addUser('eve@acme.test', 'Eve');
   await s.createGroup('Deployers');
@@ -46,28 +47,22 @@ async function world(t: ExecutionContext): Promise<World> {
   const k2 = await s.createKey(keyInput({ name: 'k2', owner: 'bob@acme.test', groups: ['Deployers'] }));
   await s.setKeyStatus(k2.accessKeyId, 'inactive');
   await s.close();
-  const pristine = `${store.path}.pristine`;
-  copyFileSync(store.path, pristine); // closed, so the -wal was checkpointed into the file
-  const open = () => {
-    const service = store.open(clock.now);
+  const restore = await snapshot(store);
+  const open = async () => {
+    const service = await store.open(clock.now);
     t.teardown(() => service.close());
     return service;
   };
-  return { store, clock, pristine, k1, k1Previous: first.secretKey, k2, open };
-}
-
-function restore(w: World): void {
-  for (const suffix of ['-wal', '-shm']) rmSync(`${w.store.path}${suffix}`, { force: true });
-  copyFileSync(w.pristine, w.store.path);
+  return { store, clock, restore, k1, k1Previous: first.secretKey, k2, open };
 }
 
 /** Behind akm's back: a second connection, no master key. */
-function tamper(w: World, ...statements: string[]): void {
-  const raw = rawDb(w.store.path);
+async function tamper(w: World, ...statements: string[]): Promise<void> {
+  const raw = await w.store.raw();
   try {
-    for (const statement of statements) raw.exec(statement);
+    for (const statement of statements) await raw.run(statement);
   } finally {
-    raw.close();
+    await raw.close();
   }
 }
 
@@ -219,62 +214,71 @@ async function touches(t: ExecutionContext, w: World, s: LocalService, rows: str
   t.false(await valid(id(w, 'k2'), w.k2.secretKey), `${label}: k2 stays not valid`);
 }
 
-test('reproduction 7: every edit of an authorization row without the master key fails closed and is listed', async (t) => {
-  const w = await world(t);
-  const control = w.open();
-  t.deepEqual(await altered(control), [], 'clean before (control)');
-  await control.close();
-  for (const edit of EDITS) {
-    restore(w);
-    tamper(w, ...edit.sql(w));
-    const s = w.open();
-    const expected = edit.altered(w).sort();
-    t.deepEqual(await altered(s), expected, edit.name);
-    t.false((await s.verifyAudit()).ok, edit.name);
-    await touches(t, w, s, expected, edit.name);
-    await s.close();
-  }
-  restore(w);
-  t.deepEqual(await altered(w.open()), [], 'clean after restoring (control)');
-});
-
-test('reproduction 7, property: any combination of edits is listed exactly, and nothing else', async (t) => {
-  const w = await world(t);
-  const runs = Math.min(propertyConfig().numRuns, 40);
-  const property = fc.asyncProperty(fc.subarray(EDITS, { minLength: 1 }), async (edits) => {
-    restore(w);
-    // Each edit touches its own rows, except the ones that touch k1 or k2: those count once.
-    tamper(w, ...edits.flatMap((e) => e.sql(w)));
-    const s = w.open();
-    try {
-      const expected = [...new Set(edits.flatMap((e) => e.altered(w)))].sort();
-      return JSON.stringify(await altered(s)) === JSON.stringify(expected);
-    } finally {
+perEngine(
+  'reproduction 7: every edit of an authorization row without the master key fails closed and is listed',
+  async (t, engine) => {
+    const w = await world(t, engine);
+    const control = await w.open();
+    t.deepEqual(await altered(control), [], 'clean before (control)');
+    await control.close();
+    for (const edit of EDITS) {
+      await w.restore();
+      await tamper(w, ...edit.sql(w));
+      const s = await w.open();
+      const expected = edit.altered(w).sort();
+      t.deepEqual(await altered(s), expected, edit.name);
+      t.false((await s.verifyAudit()).ok, edit.name);
+      await touches(t, w, s, expected, edit.name);
       await s.close();
     }
-  });
-  await checkAsyncProperty(t, 'random edits listed exactly', property, { ...propertyConfig(), numRuns: runs });
-});
+    await w.restore();
+    t.deepEqual(await altered(await w.open()), [], 'clean after restoring (control)');
+  },
+);
 
-test('a previous secret is never accepted after its grace, and is erased by the next write', async (t) => {
-  const w = await world(t);
-  const s = w.open();
-  const previous = () => {
-    const raw = rawDb(w.store.path);
+perEngine(
+  'reproduction 7, property: any combination of edits is listed exactly, and nothing else',
+  async (t, engine) => {
+    const w = await world(t, engine);
+    const runs = Math.min(propertyConfig().numRuns, 40);
+    const property = fc.asyncProperty(fc.subarray(EDITS, { minLength: 1 }), async (edits) => {
+      await w.restore();
+      // Each edit touches its own rows, except the ones that touch k1 or k2: those count once.
+      await tamper(w, ...edits.flatMap((e) => e.sql(w)));
+      const s = await w.open();
+      try {
+        const expected = [...new Set(edits.flatMap((e) => e.altered(w)))].sort();
+        return JSON.stringify(await altered(s)) === JSON.stringify(expected);
+      } finally {
+        await s.close();
+      }
+    });
+    await checkAsyncProperty(t, 'random edits listed exactly', property, { ...propertyConfig(), numRuns: runs });
+  },
+);
+
+perEngine('a previous secret is never accepted after its grace, and is erased by the next write', async (t, engine) => {
+  const w = await world(t, engine);
+  const s = await w.open();
+  const previous = async () => {
+    const raw = await w.store.raw();
     try {
-      return raw
-        .prepare('SELECT previous_sealed, previous_digest, previous_valid_until, grace_mac FROM keys WHERE id = ?')
-        .get(id(w, 'k1')) as Record<string, unknown>;
+      return await raw.get(
+        'SELECT previous_sealed, previous_digest, previous_valid_until, grace_mac FROM keys WHERE id = @id',
+        {
+          id: id(w, 'k1'),
+        },
+      );
     } finally {
-      raw.close();
+      await raw.close();
     }
   };
   t.true((await s.verifyKey({ accessKeyId: id(w, 'k1'), secretKey: w.k1Previous })).valid, 'within its grace');
   w.clock.advance(HOUR + 1);
   t.false((await s.verifyKey({ accessKeyId: id(w, 'k1'), secretKey: w.k1Previous })).valid, 'after its grace');
-  t.not(previous().previous_digest, null, 'not erased yet: nothing was written since');
+  t.not((await previous())!.previous_digest, null, 'not erased yet: nothing was written since');
   await s.addUser('zoe@acme.test', ''); // any write at all
-  t.deepEqual(previous(), {
+  t.deepEqual(await previous(), {
     previous_sealed: null,
     previous_digest: null,
     previous_valid_until: null,
@@ -284,48 +288,64 @@ test('a previous secret is never accepted after its grace, and is erased by the 
   t.true((await s.verifyKey({ accessKeyId: id(w, 'k1'), secretKey: w.k1.secretKey })).valid);
 });
 
-test('a change through akm never reseals a row altered behind its back, not even by a cascade', async (t) => {
-  const w = await world(t);
-  tamper(w, `INSERT INTO group_members (group_id, user_id) VALUES (${group('Deployers')}, ${user('bob@acme.test')})`);
-  const s = w.open();
-  // Removing a user who is in the altered group cascades into its member set: refused, nothing changes.
-  await s.addUser('tmp@acme.test', '');
-  await refusal(t, () => s.addGroupMember('Deployers', 'tmp@acme.test'), {
-    instanceOf: TamperedRecordError,
-    exitCode: 6,
-    code: 'tampered_record',
-  });
-  await refusal(t, () => s.removeUser('eve@acme.test'), {
-    instanceOf: TamperedRecordError,
-    exitCode: 6,
-    code: 'tampered_record',
-  });
-  t.deepEqual(await altered(s), ['groups:Deployers']);
-  t.true((await s.listUsers()).some((u) => u.email === 'eve@acme.test'));
-});
+perEngine(
+  'a change through akm never reseals a row altered behind its back, not even by a cascade',
+  async (t, engine) => {
+    const w = await world(t, engine);
+    await tamper(
+      w,
+      `INSERT INTO group_members (group_id, user_id) VALUES (${group('Deployers')}, ${user('bob@acme.test')})`,
+    );
+    const s = await w.open();
+    // Removing a user who is in the altered group cascades into its member set: refused, nothing changes.
+    await s.addUser('tmp@acme.test', '');
+    await refusal(t, () => s.addGroupMember('Deployers', 'tmp@acme.test'), {
+      instanceOf: TamperedRecordError,
+      exitCode: 6,
+      code: 'tampered_record',
+    });
+    await refusal(t, () => s.removeUser('eve@acme.test'), {
+      instanceOf: TamperedRecordError,
+      exitCode: 6,
+      code: 'tampered_record',
+    });
+    t.deepEqual(await altered(s), ['groups:Deployers']);
+    t.true((await s.listUsers()).some((u) => u.email === 'eve@acme.test'));
+  },
+);
 
-test('the database itself refuses to change an altered row, whatever code path writes it', async (t) => {
-  const w = await world(t);
-  tamper(
+perEngine('the store itself refuses to change an altered row, whatever code path writes it', async (t, engine) => {
+  const w = await world(t, engine);
+  await tamper(
     w,
     `UPDATE keys SET expires_at = '2099-01-01T00:00:00.000Z' WHERE id = '${id(w, 'k1')}'`,
     `INSERT INTO group_members (group_id, user_id) VALUES (${group('Deployers')}, ${user('bob@acme.test')})`,
   );
-  const before = dumpTables(w.store.path);
-  // Store functions called directly on a keyed connection, with no checked read before them.
-  const db = w.store.connection();
-  t.teardown(() => db.close());
+  const raw = await w.store.raw();
+  t.teardown(() => raw.close());
+  const before = await raw.dump();
+  // Store functions called directly on a keyed store, with no checked read before them.
+  const keyed = await w.store.connection();
+  t.teardown(() => keyed.close());
   const at = new Date().toISOString();
-  const ids = (table: string, name: string) =>
-    (db.prepare(`SELECT id FROM ${table} WHERE name = ?`).get(name) as { id: number }).id;
+  const ids = async (q: Queryable, table: string, name: string) =>
+    (await q.get<{ id: number }>(`SELECT id FROM ${table} WHERE name = @name`, { name }))!.id;
   for (const [what, write] of [
-    ['a key update', () => updateStatus(db, id(w, 'k1'), 'inactive', true, at, 'test')],
-    ['a key link', () => addKeyGroup(db, id(w, 'k1'), ids('groups', 'Deployers'))],
-    ['a member added', () => addGroupMember(db, ids('groups', 'Deployers'), 1)],
-    ['a group link', () => removeGroupRole(db, ids('groups', 'Deployers'), ids('roles', 'ReadOnly'))],
+    ['a key update', (q: Queryable) => updateStatus(q, id(w, 'k1'), 'inactive', true, at, 'test')],
+    ['a key link', async (q: Queryable) => addKeyGroup(q, id(w, 'k1'), await ids(q, 'groups', 'Deployers'))],
+    ['a member added', async (q: Queryable) => addGroupMember(q, await ids(q, 'groups', 'Deployers'), 1)],
+    [
+      'a group link',
+      async (q: Queryable) =>
+        removeGroupRole(q, await ids(q, 'groups', 'Deployers'), await ids(q, 'roles', 'ReadOnly')),
+    ],
   ] as const) {
-    const error = t.throws(() => writeTransaction(db, write), { instanceOf: TamperedRecordError }, what);
+    const error = await t.throwsAsync(
+      keyed.write('acme', async (q) => void (await write(q))),
+      { instanceOf: TamperedRecordError },
+      what,
+    );
     t.is(error?.code, 'tampered_record', what);
   }
-  t.deepEqual(dumpTables(w.store.path), before, 'nothing written, nothing resealed');
+  t.deepEqual(await raw.dump(), before, 'nothing written, nothing resealed');
 });

@@ -1,16 +1,16 @@
 /** The whole key lifecycle on a real store, with the clock moved by hand where time matters. */
-import test from 'ava';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { ConflictError, NotFoundError } from '../../src/core/errors.js';
 import { ENCRYPTED_PREFIX, formatKeyString, parseKeyString } from '../../src/core/keyString.js';
 import { tempStore } from '../helpers/store.js';
 import { auditRecords, Clock, DAY, HOUR, keyInput, refusal } from '../helpers/service.js';
 
-function setup(t: import('ava').ExecutionContext, clock = new Clock()) {
-  const store = tempStore();
-  const service = store.open(clock.now);
+async function setup(t: import('ava').ExecutionContext, engine: Engine, clock = new Clock()) {
+  const store = await tempStore(engine);
+  const service = await store.open(clock.now);
   t.teardown(async () => {
     await service.close();
-    store.cleanup();
+    await store.cleanup();
   });
   return { store, service, clock };
 }
@@ -22,8 +22,8 @@ const valid = async (
   tenantId?: string,
 ) => (await service.verifyKey({ accessKeyId, secretKey, tenantId })).valid;
 
-test('create with groups and roles: the issued key, its key string, show, list and verify', async (t) => {
-  const { service, clock } = setup(t);
+perEngine('create with groups and roles: the issued key, its key string, show, list and verify', async (t, engine) => {
+  const { service, clock } = await setup(t, engine);
   await service.createRole('Deployer', ['deploy:run']);
   await service.createGroup('Deployers');
   await service.addGroupRole('Deployers', 'Deployer');
@@ -75,38 +75,45 @@ test('create with groups and roles: the issued key, its key string, show, list a
     permissions: ['audit:read', 'deploy:run', 'keys:read'],
   });
 
-  const created = auditRecords(service, 'key.create');
+  const created = await auditRecords(service, 'key.create');
   t.is(created.length, 1);
   t.is(created[0]!.target, key.accessKeyId);
   t.false(created[0]!.details.includes(key.secretKey));
 });
 
-test('user-level keys carry their owner; a name is unique per owner, and an ambiguous name must be given as an id', async (t) => {
-  const { service } = setup(t);
-  await service.addUser('dev@acme.test', 'Dev');
-  const mine = await service.createKey(keyInput({ name: 'laptop', owner: 'DEV@acme.test' }));
-  t.is(mine.owner, 'dev@acme.test');
-  const tenantLevel = await service.createKey(keyInput({ name: 'laptop' }));
-  await refusal(t, () => service.showKey('laptop'), { instanceOf: ConflictError, exitCode: 4, code: 'ambiguous_key' });
-  t.is((await service.showKey(mine.accessKeyId)).owner, 'dev@acme.test');
-  t.is((await service.showKey(tenantLevel.accessKeyId)).owner, null);
-  await refusal(t, () => service.createKey(keyInput({ name: 'LAPTOP', owner: 'dev@acme.test' })), {
-    instanceOf: ConflictError,
-    exitCode: 4,
-    code: 'duplicate_name',
-  });
-});
+perEngine(
+  'user-level keys carry their owner; a name is unique per owner, and an ambiguous name must be given as an id',
+  async (t, engine) => {
+    const { service } = await setup(t, engine);
+    await service.addUser('dev@acme.test', 'Dev');
+    const mine = await service.createKey(keyInput({ name: 'laptop', owner: 'DEV@acme.test' }));
+    t.is(mine.owner, 'dev@acme.test');
+    const tenantLevel = await service.createKey(keyInput({ name: 'laptop' }));
+    await refusal(t, () => service.showKey('laptop'), {
+      instanceOf: ConflictError,
+      exitCode: 4,
+      code: 'ambiguous_key',
+    });
+    t.is((await service.showKey(mine.accessKeyId)).owner, 'dev@acme.test');
+    t.is((await service.showKey(tenantLevel.accessKeyId)).owner, null);
+    await refusal(t, () => service.createKey(keyInput({ name: 'LAPTOP', owner: 'dev@acme.test' })), {
+      instanceOf: ConflictError,
+      exitCode: 4,
+      code: 'duplicate_name',
+    });
+  },
+);
 
-test('type api is kept and reported', async (t) => {
-  const { service } = setup(t);
+perEngine('type api is kept and reported', async (t, engine) => {
+  const { service } = await setup(t, engine);
   const key = await service.createKey(keyInput({ name: 'ingest', type: 'api', roles: ['Ingestion'] }));
   t.is(key.type, 'api');
   const verdict = await service.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey });
   t.like(verdict, { valid: true, type: 'api', permissions: ['data:ingest'] });
 });
 
-test('extend: days, a date, never; and an expired key revives with the same id', async (t) => {
-  const { service, clock } = setup(t);
+perEngine('extend: days, a date, never; and an expired key revives with the same id', async (t, engine) => {
+  const { service, clock } = await setup(t, engine);
   const key = await service.createKey(keyInput({ expiry: { kind: 'days', days: 1 } }));
   clock.advance(2 * DAY);
   t.is((await service.showKey(key.accessKeyId)).status, 'expired');
@@ -126,13 +133,13 @@ test('extend: days, a date, never; and an expired key revives with the same id',
   clock.advance(5000 * DAY);
   t.true(await valid(service, key.accessKeyId, key.secretKey), 'a key that never expires stays valid');
   t.deepEqual(
-    auditRecords(service, 'key.extend').map((r) => JSON.parse(r.details).to),
+    (await auditRecords(service, 'key.extend')).map((r) => JSON.parse(r.details).to),
     [revived.expiresAt, until.toISOString(), null],
   );
 });
 
-test('assign: add and remove groups and roles; permissions report their source', async (t) => {
-  const { service } = setup(t);
+perEngine('assign: add and remove groups and roles; permissions report their source', async (t, engine) => {
+  const { service } = await setup(t, engine);
   await service.createRole('Deployer', ['deploy:run', 'keys:read']);
   await service.createGroup('Deployers');
   await service.addGroupRole('Deployers', 'Deployer');
@@ -158,14 +165,18 @@ test('assign: add and remove groups and roles; permissions report their source',
     { permission: 'keys:read', role: 'ReadOnly', viaGroup: 'Deployers' },
   ]);
 
-  const auditBefore = auditRecords(service, 'key.assign').length;
+  const auditBefore = (await auditRecords(service, 'key.assign')).length;
   await service.assignKey(key.accessKeyId, {
     addGroups: ['Deployers'],
     addRoles: [],
     removeGroups: [],
     removeRoles: ['KeyManager'],
   });
-  t.is(auditRecords(service, 'key.assign').length, auditBefore, 'a change that changes nothing is not recorded');
+  t.is(
+    (await auditRecords(service, 'key.assign')).length,
+    auditBefore,
+    'a change that changes nothing is not recorded',
+  );
 
   const removed = await service.assignKey(key.accessKeyId, {
     addGroups: [],
@@ -183,8 +194,8 @@ test('assign: add and remove groups and roles; permissions report their source',
   t.like(verdict, { valid: true, permissions: ['audit:read', 'keys:read'] });
 });
 
-test('rotate: the old secret stops working at once, the new one works, the id stays', async (t) => {
-  const { service } = setup(t);
+perEngine('rotate: the old secret stops working at once, the new one works, the id stays', async (t, engine) => {
+  const { service } = await setup(t, engine);
   const key = await service.createKey(keyInput());
   const rotated = await service.rotateKey(key.accessKeyId, 0);
   t.is(rotated.accessKeyId, key.accessKeyId);
@@ -197,42 +208,48 @@ test('rotate: the old secret stops working at once, the new one works, the id st
   const again = await service.rotateKey(key.accessKeyId, 0);
   t.false(await valid(service, key.accessKeyId, rotated.secretKey));
   t.true(await valid(service, key.accessKeyId, again.secretKey));
-  t.is(auditRecords(service, 'key.rotate').length, 2);
+  t.is((await auditRecords(service, 'key.rotate')).length, 2);
 });
 
-test('rotate with grace: the old secret works until the grace period ends, then never again', async (t) => {
-  const { service, clock } = setup(t);
-  const key = await service.createKey(keyInput({ expiry: { kind: 'days', days: 30 } }));
-  const rotated = await service.rotateKey(key.accessKeyId, 2 * HOUR);
-  const end = new Date(clock.now().getTime() + 2 * HOUR).toISOString();
-  t.is(rotated.previousSecretValidUntil, end);
-  t.is((await service.showKey(key.accessKeyId)).previousSecretValidUntil, end);
-  t.true(await valid(service, key.accessKeyId, key.secretKey), 'old secret inside the grace period');
-  t.true(await valid(service, key.accessKeyId, rotated.secretKey), 'new secret at once');
-  clock.advance(2 * HOUR - 1);
-  t.true(await valid(service, key.accessKeyId, key.secretKey), 'old secret one millisecond before the end');
-  clock.advance(1);
-  t.false(await valid(service, key.accessKeyId, key.secretKey), 'old secret at the end of the grace period');
-  t.true(await valid(service, key.accessKeyId, rotated.secretKey));
-  t.is((await service.showKey(key.accessKeyId)).previousSecretValidUntil, null);
-});
+perEngine(
+  'rotate with grace: the old secret works until the grace period ends, then never again',
+  async (t, engine) => {
+    const { service, clock } = await setup(t, engine);
+    const key = await service.createKey(keyInput({ expiry: { kind: 'days', days: 30 } }));
+    const rotated = await service.rotateKey(key.accessKeyId, 2 * HOUR);
+    const end = new Date(clock.now().getTime() + 2 * HOUR).toISOString();
+    t.is(rotated.previousSecretValidUntil, end);
+    t.is((await service.showKey(key.accessKeyId)).previousSecretValidUntil, end);
+    t.true(await valid(service, key.accessKeyId, key.secretKey), 'old secret inside the grace period');
+    t.true(await valid(service, key.accessKeyId, rotated.secretKey), 'new secret at once');
+    clock.advance(2 * HOUR - 1);
+    t.true(await valid(service, key.accessKeyId, key.secretKey), 'old secret one millisecond before the end');
+    clock.advance(1);
+    t.false(await valid(service, key.accessKeyId, key.secretKey), 'old secret at the end of the grace period');
+    t.true(await valid(service, key.accessKeyId, rotated.secretKey));
+    t.is((await service.showKey(key.accessKeyId)).previousSecretValidUntil, null);
+  },
+);
 
-test('a grace period never outlives the key, and a second rotation drops the first old secret', async (t) => {
-  const { service, clock } = setup(t);
-  const key = await service.createKey(keyInput({ expiry: { kind: 'days', days: 1 } }));
-  const rotated = await service.rotateKey(key.accessKeyId, 7 * DAY);
-  t.is(rotated.previousSecretValidUntil, key.expiresAt, 'capped at the key expiry');
-  const second = await service.rotateKey(key.accessKeyId, HOUR);
-  t.false(await valid(service, key.accessKeyId, key.secretKey), 'the first secret is gone');
-  t.true(await valid(service, key.accessKeyId, rotated.secretKey), 'the second is in grace');
-  t.true(await valid(service, key.accessKeyId, second.secretKey));
-  clock.advance(DAY);
-  t.false(await valid(service, key.accessKeyId, rotated.secretKey));
-  t.false(await valid(service, key.accessKeyId, second.secretKey), 'expired key: no secret works');
-});
+perEngine(
+  'a grace period never outlives the key, and a second rotation drops the first old secret',
+  async (t, engine) => {
+    const { service, clock } = await setup(t, engine);
+    const key = await service.createKey(keyInput({ expiry: { kind: 'days', days: 1 } }));
+    const rotated = await service.rotateKey(key.accessKeyId, 7 * DAY);
+    t.is(rotated.previousSecretValidUntil, key.expiresAt, 'capped at the key expiry');
+    const second = await service.rotateKey(key.accessKeyId, HOUR);
+    t.false(await valid(service, key.accessKeyId, key.secretKey), 'the first secret is gone');
+    t.true(await valid(service, key.accessKeyId, rotated.secretKey), 'the second is in grace');
+    t.true(await valid(service, key.accessKeyId, second.secretKey));
+    clock.advance(DAY);
+    t.false(await valid(service, key.accessKeyId, rotated.secretKey));
+    t.false(await valid(service, key.accessKeyId, second.secretKey), 'expired key: no secret works');
+  },
+);
 
-test('copy returns the key string with the sealed secret, which never verifies', async (t) => {
-  const { service } = setup(t);
+perEngine('copy returns the key string with the sealed secret, which never verifies', async (t, engine) => {
+  const { service } = await setup(t, engine);
   const key = await service.createKey(keyInput());
   const copied = await service.copyKey(key.accessKeyId);
   t.is(copied.accessKeyId, key.accessKeyId);
@@ -251,21 +268,24 @@ test('copy returns the key string with the sealed secret, which never verifies',
   t.false((await service.copyKey(key.accessKeyId)).keyString.includes(rotated.secretKey));
 });
 
-test('deactivate and activate: inactive keys fail verification; repeating a status records nothing', async (t) => {
-  const { service } = setup(t);
-  const key = await service.createKey(keyInput());
-  t.is((await service.setKeyStatus(key.accessKeyId, 'inactive')).status, 'inactive');
-  t.false(await valid(service, key.accessKeyId, key.secretKey));
-  t.is((await service.listKeys({ status: 'inactive' })).items.length, 1);
-  await service.setKeyStatus(key.accessKeyId, 'inactive');
-  t.is(auditRecords(service, 'key.deactivate').length, 1);
-  t.is((await service.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
-  t.true(await valid(service, key.accessKeyId, key.secretKey));
-  t.is(auditRecords(service, 'key.activate').length, 1);
-});
+perEngine(
+  'deactivate and activate: inactive keys fail verification; repeating a status records nothing',
+  async (t, engine) => {
+    const { service } = await setup(t, engine);
+    const key = await service.createKey(keyInput());
+    t.is((await service.setKeyStatus(key.accessKeyId, 'inactive')).status, 'inactive');
+    t.false(await valid(service, key.accessKeyId, key.secretKey));
+    t.is((await service.listKeys({ status: 'inactive' })).items.length, 1);
+    await service.setKeyStatus(key.accessKeyId, 'inactive');
+    t.is((await auditRecords(service, 'key.deactivate')).length, 1);
+    t.is((await service.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
+    t.true(await valid(service, key.accessKeyId, key.secretKey));
+    t.is((await auditRecords(service, 'key.activate')).length, 1);
+  },
+);
 
-test('delete removes the key for good', async (t) => {
-  const { service } = setup(t);
+perEngine('delete removes the key for good', async (t, engine) => {
+  const { service } = await setup(t, engine);
   const key = await service.createKey(keyInput({ roles: ['ReadOnly'] }));
   const gone = await service.deleteKey(key.accessKeyId);
   t.is(gone.accessKeyId, key.accessKeyId);
@@ -277,39 +297,40 @@ test('delete removes the key for good', async (t) => {
   await refusal(t, () => service.deleteKey(key.accessKeyId), { instanceOf: NotFoundError, exitCode: 3 });
   t.false(await valid(service, key.accessKeyId, key.secretKey));
   t.is((await service.listKeys({})).items.length, 0);
-  const n = (
-    service.ctx.db
-      .prepare('SELECT (SELECT count(*) FROM key_roles) + (SELECT count(*) FROM key_groups) AS n')
-      .get() as { n: number }
-  ).n;
+  const { n } = (await service.ctx.store.read((q) =>
+    q.get<{ n: number }>('SELECT (SELECT count(*) FROM key_roles) + (SELECT count(*) FROM key_groups) AS n'),
+  ))!;
   t.is(n, 0, 'assignments go with the key');
-  t.is(auditRecords(service, 'key.delete')[0]?.target, key.accessKeyId);
+  t.is((await auditRecords(service, 'key.delete'))[0]?.target, key.accessKeyId);
 });
 
-test('verify: unknown, wrong, swapped, other-tenant, inactive and expired all answer "not valid"; a local check is not a use', async (t) => {
-  const { service, clock } = setup(t);
-  const a = await service.createKey(keyInput({ name: 'a', expiry: { kind: 'days', days: 2 } }));
-  const b = await service.createKey(keyInput({ name: 'b' }));
-  const unknownId = 'AKM' + 'A'.repeat(17);
-  const cases: Array<[string, string, string, string?]> = [
-    ['unknown id', unknownId, a.secretKey],
-    ['wrong secret', a.accessKeyId, b.secretKey.slice(0, 5) + 'x'.repeat(44) + b.secretKey.slice(-6)],
-    ['another key’s secret', a.accessKeyId, b.secretKey],
-    ['another tenant', a.accessKeyId, a.secretKey, 'globex'],
-    ['empty secret', a.accessKeyId, ''],
-    ['malformed id', 'akm' + a.accessKeyId.slice(3), a.secretKey],
-  ];
-  for (const [label, accessKeyId, secretKey, tenantId] of cases)
-    t.deepEqual(await service.verifyKey({ accessKeyId, secretKey, tenantId }), { valid: false }, label);
-  t.is((await service.showKey(a.accessKeyId)).lastUsedAt, null, 'failures do not count as use');
+perEngine(
+  'verify: unknown, wrong, swapped, other-tenant, inactive and expired all answer "not valid"; a local check is not a use',
+  async (t, engine) => {
+    const { service, clock } = await setup(t, engine);
+    const a = await service.createKey(keyInput({ name: 'a', expiry: { kind: 'days', days: 2 } }));
+    const b = await service.createKey(keyInput({ name: 'b' }));
+    const unknownId = 'AKM' + 'A'.repeat(17);
+    const cases: Array<[string, string, string, string?]> = [
+      ['unknown id', unknownId, a.secretKey],
+      ['wrong secret', a.accessKeyId, b.secretKey.slice(0, 5) + 'x'.repeat(44) + b.secretKey.slice(-6)],
+      ['another key’s secret', a.accessKeyId, b.secretKey],
+      ['another tenant', a.accessKeyId, a.secretKey, 'globex'],
+      ['empty secret', a.accessKeyId, ''],
+      ['malformed id', 'akm' + a.accessKeyId.slice(3), a.secretKey],
+    ];
+    for (const [label, accessKeyId, secretKey, tenantId] of cases)
+      t.deepEqual(await service.verifyKey({ accessKeyId, secretKey, tenantId }), { valid: false }, label);
+    t.is((await service.showKey(a.accessKeyId)).lastUsedAt, null, 'failures do not count as use');
 
-  clock.advance(HOUR);
-  t.true(await valid(service, a.accessKeyId, a.secretKey, 'acme'));
-  // The server's /v1/verify and signed requests stamp lastUsedAt (test/server/verify.test.ts).
-  t.is((await service.showKey(a.accessKeyId)).lastUsedAt, null, 'an administrator checking a key does not use it');
+    clock.advance(HOUR);
+    t.true(await valid(service, a.accessKeyId, a.secretKey, 'acme'));
+    // The server's /v1/verify and signed requests stamp lastUsedAt (test/server/verify.test.ts).
+    t.is((await service.showKey(a.accessKeyId)).lastUsedAt, null, 'an administrator checking a key does not use it');
 
-  await service.setKeyStatus(b.accessKeyId, 'inactive');
-  t.false(await valid(service, b.accessKeyId, b.secretKey), 'inactive');
-  clock.advance(2 * DAY);
-  t.false(await valid(service, a.accessKeyId, a.secretKey), 'expired');
-});
+    await service.setKeyStatus(b.accessKeyId, 'inactive');
+    t.false(await valid(service, b.accessKeyId, b.secretKey), 'inactive');
+    clock.advance(2 * DAY);
+    t.false(await valid(service, a.accessKeyId, a.secretKey), 'expired');
+  },
+);

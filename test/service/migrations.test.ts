@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnavailableError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
-import { openDatabase } from '../../src/store/open.js';
-import { APPLICATION_ID, LATEST_VERSION, migrations } from '../../src/store/schema.js';
+import { openDatabase } from '../../src/store/sqlite/open.js';
+import { APPLICATION_ID, LATEST_VERSION, migrations } from '../../src/store/sqlite/schema.js';
 import { envInt, fixture, killHard, sleep, spawnNode, type Child } from '../helpers/children.js';
 import { listDir, schemaOf, sha256File } from '../helpers/db.js';
 import { buildAtVersion, missingRows, tableRows } from '../helpers/migrations.js';
@@ -89,8 +89,8 @@ for (const from of older) {
     if (from === 0) return;
 
     // The upgraded store serves the old keys and takes new ones.
-    const service = LocalService.open({
-      storePath: path,
+    const service = await LocalService.open({
+      store: path,
       masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
       source: 'test',
     });
@@ -122,8 +122,8 @@ for (const from of older.filter((v) => v >= 1)) {
     const masterKey = randomBytes(32);
     const path = join(dir, 'akm.db');
     const old = buildAtVersion(path, from, masterKey);
-    const service = LocalService.open({
-      storePath: path,
+    const service = await LocalService.open({
+      store: path,
       masterKey: { env: { AKM_MASTER_KEY: masterKey.toString('base64') }, keychain: () => ({}) as never },
       source: 'test',
     });

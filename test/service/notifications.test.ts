@@ -3,7 +3,7 @@
  * assignments given at create, an owner's key changed by someone else), each person once, in
  * the change's own transaction; and the inbox (newest first, unread, mark read, permissions).
  */
-import test from 'ava';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { DeniedError, NotFoundError, UsageError } from '../../src/core/errors.js';
 import type { LocalService } from '../../src/service/local/service.js';
 import type { Notification } from '../../src/service/types.js';
@@ -11,11 +11,11 @@ import { actingAs } from '../helpers/acting.js';
 import { Clock, HOUR, keyInput, refusal } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
 
-async function setup(t: import('ava').ExecutionContext) {
-  const store = tempStore();
+async function setup(t: import('ava').ExecutionContext, engine: Engine) {
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
   const clock = new Clock();
-  const admin = store.open(clock.now);
+  const admin = await store.open(clock.now);
   t.teardown(() => admin.close());
   for (const who of ['alice', 'bob', 'carol', 'dave']) await admin.addUser(`${who}@acme.test`, who);
   await admin.createGroup('Deployers');
@@ -30,61 +30,69 @@ async function about(service: LocalService, user: string, keyId: string): Promis
   return (await service.listNotifications({ user })).items.filter((n) => n.accessKeyId === keyId);
 }
 
-test('a change notifies the owner, the administrators, the creator and the last modifier, each once, never the actor', async (t) => {
-  const { clock, admin, carol, dave } = await setup(t);
-  const key = await carol.createKey(keyInput({ name: 'deploy', owner: 'alice@acme.test' }));
-  clock.advance(HOUR);
-  await dave.extendKey(key.accessKeyId, { kind: 'days', days: 60 }); // dave becomes the last modifier
-  clock.advance(HOUR);
-  await admin.assignKey(key.accessKeyId, {
-    addGroups: ['Deployers'],
-    addRoles: ['ReadOnly'],
-    removeGroups: [],
-    removeRoles: [],
-  });
+perEngine(
+  'a change notifies the owner, the administrators, the creator and the last modifier, each once, never the actor',
+  async (t, engine) => {
+    const { clock, admin, carol, dave } = await setup(t, engine);
+    const key = await carol.createKey(keyInput({ name: 'deploy', owner: 'alice@acme.test' }));
+    clock.advance(HOUR);
+    await dave.extendKey(key.accessKeyId, { kind: 'days', days: 60 }); // dave becomes the last modifier
+    clock.advance(HOUR);
+    await admin.assignKey(key.accessKeyId, {
+      addGroups: ['Deployers'],
+      addRoles: ['ReadOnly'],
+      removeGroups: [],
+      removeRoles: [],
+    });
 
-  const assigns = async (user: string) =>
-    (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
-  t.is(
-    (await assigns('alice@acme.test'))[0]?.message,
-    `admin@acme.test changed the assignments of your key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
-  );
-  for (const user of ['carol@acme.test', 'dave@acme.test']) {
-    const got = await assigns(user);
-    t.is(got.length, 1, user);
+    const assigns = async (user: string) =>
+      (await about(admin, user, key.accessKeyId)).filter((n) => n.action === 'key.assign');
     t.is(
-      got[0]!.message,
-      `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}) of alice@acme.test: added group Deployers and role ReadOnly`,
+      (await assigns('alice@acme.test'))[0]?.message,
+      `admin@acme.test changed the assignments of your key "deploy" (${key.accessKeyId}): added group Deployers and role ReadOnly`,
     );
-    t.is(got[0]!.actor, 'admin@acme.test');
-    t.is(got[0]!.keyName, 'deploy');
-    t.false(got[0]!.read);
-  }
-  // the admin made the change: told of the others' changes (as an administrator), not of their own
-  t.deepEqual(
-    (await about(admin, 'admin@acme.test', key.accessKeyId)).map((n) => n.action),
-    ['key.extend', 'key.create'],
-  );
-  t.deepEqual(await about(admin, 'bob@acme.test', key.accessKeyId), [], 'bob has nothing to do with the key');
-  t.deepEqual(
-    (await about(admin, 'carol@acme.test', key.accessKeyId)).map((n) => n.action),
-    ['key.assign', 'key.extend'],
-    'carol created it: told of the others, not of her own create',
-  );
+    for (const user of ['carol@acme.test', 'dave@acme.test']) {
+      const got = await assigns(user);
+      t.is(got.length, 1, user);
+      t.is(
+        got[0]!.message,
+        `admin@acme.test changed the assignments of the key "deploy" (${key.accessKeyId}) of alice@acme.test: added group Deployers and role ReadOnly`,
+      );
+      t.is(got[0]!.actor, 'admin@acme.test');
+      t.is(got[0]!.keyName, 'deploy');
+      t.false(got[0]!.read);
+    }
+    // the admin made the change: told of the others' changes (as an administrator), not of their own
+    t.deepEqual(
+      (await about(admin, 'admin@acme.test', key.accessKeyId)).map((n) => n.action),
+      ['key.extend', 'key.create'],
+    );
+    t.deepEqual(await about(admin, 'bob@acme.test', key.accessKeyId), [], 'bob has nothing to do with the key');
+    t.deepEqual(
+      (await about(admin, 'carol@acme.test', key.accessKeyId)).map((n) => n.action),
+      ['key.assign', 'key.extend'],
+      'carol created it: told of the others, not of her own create',
+    );
 
-  // now the admin is the last modifier, and dave no longer concerned
-  await carol.assignKey(key.accessKeyId, { addGroups: [], addRoles: [], removeGroups: [], removeRoles: ['ReadOnly'] });
-  t.is((await assigns('admin@acme.test')).length, 1);
-  t.is((await assigns('dave@acme.test')).length, 1);
-  t.is((await assigns('carol@acme.test')).length, 1);
-  t.regex(
-    (await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message,
-    /^carol@acme\.test changed the assignments of your key .*: removed role ReadOnly$/,
-  );
-});
+    // now the admin is the last modifier, and dave no longer concerned
+    await carol.assignKey(key.accessKeyId, {
+      addGroups: [],
+      addRoles: [],
+      removeGroups: [],
+      removeRoles: ['ReadOnly'],
+    });
+    t.is((await assigns('admin@acme.test')).length, 1);
+    t.is((await assigns('dave@acme.test')).length, 1);
+    t.is((await assigns('carol@acme.test')).length, 1);
+    t.regex(
+      (await about(admin, 'alice@acme.test', key.accessKeyId))[0]!.message,
+      /^carol@acme\.test changed the assignments of your key .*: removed role ReadOnly$/,
+    );
+  },
+);
 
-test('nobody is told of their own change, even as owner, creator and last modifier', async (t) => {
-  const { admin } = await setup(t);
+perEngine('nobody is told of their own change, even as owner, creator and last modifier', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   const own = await alice.createKey(keyInput({ name: 'mine', owner: 'alice@acme.test', roles: ['KeyManager'] }));
   await alice.assignKey(own.accessKeyId, {
@@ -105,8 +113,8 @@ test('nobody is told of their own change, even as owner, creator and last modifi
   );
 });
 
-test('a create tells the owner and the administrators, with or without groups and roles', async (t) => {
-  const { admin, carol } = await setup(t);
+perEngine('a create tells the owner and the administrators, with or without groups and roles', async (t, engine) => {
+  const { admin, carol } = await setup(t, engine);
   const plain = await carol.createKey(keyInput({ name: 'plain', owner: 'bob@acme.test' }));
   t.is(
     (await about(admin, 'bob@acme.test', plain.accessKeyId))[0]?.message,
@@ -130,8 +138,8 @@ test('a create tells the owner and the administrators, with or without groups an
   );
 });
 
-test('a tenant-level key that acts has no inbox: only the people concerned are notified', async (t) => {
-  const { admin } = await setup(t);
+perEngine('a tenant-level key that acts has no inbox: only the people concerned are notified', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const robot = await actingAs(admin, null, ['Administrator']);
   const key = await robot.createKey(keyInput({ name: 'by-robot', owner: 'alice@acme.test', roles: ['ReadOnly'] }));
   const got = await about(admin, 'alice@acme.test', key.accessKeyId);
@@ -141,54 +149,57 @@ test('a tenant-level key that acts has no inbox: only the people concerned are n
   t.is((await robot.listNotifications({ user: 'alice@acme.test' })).user, 'alice@acme.test');
 });
 
-test('the owner hears when someone else deactivates, activates, rotates, extends or deletes their key', async (t) => {
-  const { clock, admin, dave } = await setup(t);
-  const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
-  const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
-    [
-      'key.deactivate',
-      () => dave.setKeyStatus(key.accessKeyId, 'inactive'),
-      /^dave@acme\.test deactivated your key "svc" \(AKM[A-Z2-7]{17}\): it no longer authenticates$/,
-    ],
-    ['key.activate', () => dave.setKeyStatus(key.accessKeyId, 'active'), /^dave@acme\.test activated your key "svc"/],
-    [
-      'key.rotate',
-      () => dave.rotateKey(key.accessKeyId, 2 * HOUR),
-      /new secret for your key "svc" .*; the old secret works until \d{4}-/,
-    ],
-    [
-      'key.extend',
-      () => dave.extendKey(key.accessKeyId, { kind: 'never' }),
-      /changed the expiry of your key "svc" .* from \d{4}-\S+ to never$/,
-    ],
-    ['key.delete', () => dave.deleteKey(key.accessKeyId), /^dave@acme\.test deleted your key "svc"/],
-  ];
-  const secrets = [key.secretKey];
-  for (const [action, step, message] of steps) {
-    clock.advance(HOUR);
-    const result = await step();
-    if (result && typeof result === 'object' && 'secretKey' in result) secrets.push(String(result.secretKey));
-    const newest = (await about(admin, 'alice@acme.test', key.accessKeyId))[0];
-    t.is(newest?.action, action);
-    t.regex(newest?.message ?? '', message, action);
-    t.is(newest?.at, clock.now().toISOString());
-  }
-  const all = await about(admin, 'alice@acme.test', key.accessKeyId);
-  t.deepEqual(
-    all.map((n) => n.action),
-    ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate', 'key.create'],
-  );
-  // the administrator who created it hears of dave's changes; dave of none; no message carries a secret
-  t.deepEqual(await about(admin, 'dave@acme.test', key.accessKeyId), []);
-  const adminInbox = await about(admin, 'admin@acme.test', key.accessKeyId);
-  t.is(adminInbox.length, 5);
-  t.true(adminInbox.every((n) => n.message.includes('of alice@acme.test')));
-  for (const n of [...all, ...adminInbox]) for (const secret of secrets) t.false(n.message.includes(secret));
-  t.true(all.every((n) => !/akms_/.test(n.message)));
-});
+perEngine(
+  'the owner hears when someone else deactivates, activates, rotates, extends or deletes their key',
+  async (t, engine) => {
+    const { clock, admin, dave } = await setup(t, engine);
+    const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
+    const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
+      [
+        'key.deactivate',
+        () => dave.setKeyStatus(key.accessKeyId, 'inactive'),
+        /^dave@acme\.test deactivated your key "svc" \(AKM[A-Z2-7]{17}\): it no longer authenticates$/,
+      ],
+      ['key.activate', () => dave.setKeyStatus(key.accessKeyId, 'active'), /^dave@acme\.test activated your key "svc"/],
+      [
+        'key.rotate',
+        () => dave.rotateKey(key.accessKeyId, 2 * HOUR),
+        /new secret for your key "svc" .*; the old secret works until \d{4}-/,
+      ],
+      [
+        'key.extend',
+        () => dave.extendKey(key.accessKeyId, { kind: 'never' }),
+        /changed the expiry of your key "svc" .* from \d{4}-\S+ to never$/,
+      ],
+      ['key.delete', () => dave.deleteKey(key.accessKeyId), /^dave@acme\.test deleted your key "svc"/],
+    ];
+    const secrets = [key.secretKey];
+    for (const [action, step, message] of steps) {
+      clock.advance(HOUR);
+      const result = await step();
+      if (result && typeof result === 'object' && 'secretKey' in result) secrets.push(String(result.secretKey));
+      const newest = (await about(admin, 'alice@acme.test', key.accessKeyId))[0];
+      t.is(newest?.action, action);
+      t.regex(newest?.message ?? '', message, action);
+      t.is(newest?.at, clock.now().toISOString());
+    }
+    const all = await about(admin, 'alice@acme.test', key.accessKeyId);
+    t.deepEqual(
+      all.map((n) => n.action),
+      ['key.delete', 'key.extend', 'key.rotate', 'key.activate', 'key.deactivate', 'key.create'],
+    );
+    // the administrator who created it hears of dave's changes; dave of none; no message carries a secret
+    t.deepEqual(await about(admin, 'dave@acme.test', key.accessKeyId), []);
+    const adminInbox = await about(admin, 'admin@acme.test', key.accessKeyId);
+    t.is(adminInbox.length, 5);
+    t.true(adminInbox.every((n) => n.message.includes('of alice@acme.test')));
+    for (const n of [...all, ...adminInbox]) for (const secret of secrets) t.false(n.message.includes(secret));
+    t.true(all.every((n) => !/akms_/.test(n.message)));
+  },
+);
 
-test('a tenant-level key has no owner to tell; its administrators and creator are told', async (t) => {
-  const { admin, dave } = await setup(t);
+perEngine('a tenant-level key has no owner to tell; its administrators and creator are told', async (t, engine) => {
+  const { admin, dave } = await setup(t, engine);
   const shared = await admin.createKey(keyInput({ name: 'shared', owner: null }));
   await dave.setKeyStatus(shared.accessKeyId, 'inactive');
   await dave.deleteKey(shared.accessKeyId);
@@ -201,8 +212,8 @@ test('a tenant-level key has no owner to tell; its administrators and creator ar
   t.regex(told[0]!.message, /^dave@acme\.test deleted the tenant-level key "shared"/);
 });
 
-test('a change that fails writes no notification: notices share the change transaction', async (t) => {
-  const { admin } = await setup(t);
+perEngine('a change that fails writes no notification: notices share the change transaction', async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
   const before = await admin.listNotifications({ user: 'alice@acme.test' });
   await refusal(
@@ -227,8 +238,8 @@ test('a change that fails writes no notification: notices share the change trans
   t.deepEqual((await admin.showKey(key.accessKeyId)).groups, []);
 });
 
-test('the inbox: newest first, unread filter, mark read, counts', async (t) => {
-  const { clock, admin, dave } = await setup(t);
+perEngine('the inbox: newest first, unread filter, mark read, counts', async (t, engine) => {
+  const { clock, admin, dave } = await setup(t, engine);
   const key = await admin.createKey(keyInput({ name: 'svc', owner: 'alice@acme.test' }));
   for (let i = 0; i < 2; i++) {
     clock.advance(HOUR);
@@ -270,8 +281,8 @@ test('the inbox: newest first, unread filter, mark read, counts', async (t) => {
   });
 });
 
-test("another user's inbox needs users:manage; an unknown user is not found", async (t) => {
-  const { admin } = await setup(t);
+perEngine("another user's inbox needs users:manage; an unknown user is not found", async (t, engine) => {
+  const { admin } = await setup(t, engine);
   const alice = await actingAs(admin, 'alice@acme.test', ['KeyManager']);
   t.is((await alice.listNotifications()).user, 'alice@acme.test');
   t.is((await alice.listNotifications({ user: 'ALICE@acme.test' })).user, 'alice@acme.test');

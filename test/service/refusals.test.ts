@@ -2,10 +2,9 @@
  * Every refusal has its documented exit code and changes nothing: the whole database is dumped
  * before and after each refused call and compared row by row.
  */
-import test from 'ava';
+import { perEngine } from '../helpers/engines.js';
 import { ConflictError, NotFoundError, UsageError, type ErrorCode } from '../../src/core/errors.js';
 import type { LocalService } from '../../src/service/local/service.js';
-import { dumpTables } from '../helpers/db.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
 import { DAY, keyInput } from '../helpers/service.js';
 
@@ -251,7 +250,7 @@ const cases: Case[] = [
 ];
 
 async function populate(store: TempStore): Promise<{ service: LocalService; ids: Record<string, string> }> {
-  const service = store.open();
+  const service = await store.open();
   await service.addUser('full@acme.test', 'Full');
   const taken = await service.createKey(keyInput({ name: 'Taken', roles: ['ReadOnly'] }));
   await service.createKey(keyInput({ name: 'one', owner: 'full@acme.test' }));
@@ -260,14 +259,16 @@ async function populate(store: TempStore): Promise<{ service: LocalService; ids:
   return { service, ids: { taken: taken.accessKeyId } };
 }
 
-test('each refused call has its exit code and leaves every table as it was', async (t) => {
-  const store = tempStore();
+perEngine('each refused call has its exit code and leaves every table as it was', async (t, engine) => {
+  const store = await tempStore(engine);
   const { service, ids } = await populate(store);
   t.teardown(async () => {
     await service.close();
-    store.cleanup();
+    await store.cleanup();
   });
-  const before = dumpTables(store.path);
+  const raw = await store.raw();
+  t.teardown(() => raw.close());
+  const before = await raw.dump();
   for (const c of cases) {
     const error = await t.throwsAsync(() => c.run(service, ids), undefined, c.label);
     if (!(error instanceof c.error)) {
@@ -277,34 +278,37 @@ test('each refused call has its exit code and leaves every table as it was', asy
     t.is(error.exitCode, c.exitCode, c.label);
     if (c.code) t.is(error.code, c.code, c.label);
     t.false(/[\u0000-\u001f\u007f-\u009f]/.test(error.message), `${c.label}: control characters in "${error.message}"`);
-    t.deepEqual(dumpTables(store.path), before, `${c.label} changed the store`);
+    t.deepEqual(await raw.dump(), before, `${c.label} changed the store`);
   }
   t.log(`${cases.length} refused calls, store unchanged after each`);
 });
 
-test('the two-key limit: a third key is refused with exit 4 and a message that says how to make room', async (t) => {
-  const store = tempStore();
-  const service = store.open();
-  t.teardown(async () => {
-    await service.close();
-    store.cleanup();
-  });
-  await service.addUser('dev@acme.test', '');
-  const first = await service.createKey(keyInput({ name: 'a', owner: 'dev@acme.test' }));
-  await service.createKey(keyInput({ name: 'b', owner: 'dev@acme.test', type: 'api' }));
-  await service.setKeyStatus(first.accessKeyId, 'inactive');
-  const error = await t.throwsAsync(() => service.createKey(keyInput({ name: 'c', owner: 'dev@acme.test' })), {
-    instanceOf: ConflictError,
-  });
-  t.is(error?.exitCode, 4);
-  t.is(error?.code, 'key_limit');
-  t.regex(error?.message ?? '', /dev@acme\.test already owns 2 keys/);
-  t.regex(error?.hint ?? '', /akm delete/, 'says how to make room');
-  t.regex(error?.hint ?? '', /akm list --owner dev@acme\.test/);
-  // inactive and expired keys still count; deleting one makes room
-  await service.deleteKey(first.accessKeyId);
-  t.is((await service.createKey(keyInput({ name: 'c', owner: 'dev@acme.test' }))).owner, 'dev@acme.test');
-  // tenant-level keys have no limit
-  for (let i = 0; i < 5; i++) await service.createKey(keyInput({ name: `t${i}` }));
-  t.is((await service.listKeys({})).items.length, 7);
-});
+perEngine(
+  'the two-key limit: a third key is refused with exit 4 and a message that says how to make room',
+  async (t, engine) => {
+    const store = await tempStore(engine);
+    const service = await store.open();
+    t.teardown(async () => {
+      await service.close();
+      await store.cleanup();
+    });
+    await service.addUser('dev@acme.test', '');
+    const first = await service.createKey(keyInput({ name: 'a', owner: 'dev@acme.test' }));
+    await service.createKey(keyInput({ name: 'b', owner: 'dev@acme.test', type: 'api' }));
+    await service.setKeyStatus(first.accessKeyId, 'inactive');
+    const error = await t.throwsAsync(() => service.createKey(keyInput({ name: 'c', owner: 'dev@acme.test' })), {
+      instanceOf: ConflictError,
+    });
+    t.is(error?.exitCode, 4);
+    t.is(error?.code, 'key_limit');
+    t.regex(error?.message ?? '', /dev@acme\.test already owns 2 keys/);
+    t.regex(error?.hint ?? '', /akm delete/, 'says how to make room');
+    t.regex(error?.hint ?? '', /akm list --owner dev@acme\.test/);
+    // inactive and expired keys still count; deleting one makes room
+    await service.deleteKey(first.accessKeyId);
+    t.is((await service.createKey(keyInput({ name: 'c', owner: 'dev@acme.test' }))).owner, 'dev@acme.test');
+    // tenant-level keys have no limit
+    for (let i = 0; i < 5; i++) await service.createKey(keyInput({ name: `t${i}` }));
+    t.is((await service.listKeys({})).items.length, 7);
+  },
+);

@@ -1,11 +1,16 @@
 /**
- * No secret in clear at rest: the database file and its -wal/-shm companions are scanned for
- * every secret akm issued, in every encoding a careless implementation might have used.
+ * No secret in clear at rest: the store's files are scanned for every secret akm issued, in
+ * every encoding a careless implementation might have used. SQLite: the database file and its
+ * -wal/-shm companions. PostgreSQL: after a checkpoint, the files of the test's database and
+ * the write-ahead log segments written during the test (the cluster's data folder comes from
+ * scripts/test.sh as AKM_TEST_PG_DATA).
  */
-import test from 'ava';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomString, BASE62 } from '../../src/core/base.js';
 import { storeFiles } from '../helpers/db.js';
-import { tempStore } from '../helpers/store.js';
+import { perEngine } from '../helpers/engines.js';
+import { tempStore, type RawStore, type TempStore } from '../helpers/store.js';
 import { Clock, HOUR, keyInput } from '../helpers/service.js';
 
 /** The forms a secret could take on disk. */
@@ -21,9 +26,31 @@ function encodings(secret: string): Array<[string, Buffer]> {
   ];
 }
 
-function findings(path: string, secrets: string[]): string[] {
+interface StoreFile {
+  path: string;
+  bytes: Buffer;
+}
+
+function filesUnder(dir: string, since: number): StoreFile[] {
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile() && statSync(path).mtimeMs >= since)
+    .map((path) => ({ path, bytes: readFileSync(path) }));
+}
+
+/** What the store keeps on disk: the SQLite file and companions, or this database's files and the recent WAL. */
+async function filesOf(store: TempStore, raw: RawStore, since: number): Promise<StoreFile[]> {
+  if (store.engine === 'sqlite') return storeFiles(store.path);
+  const data = process.env.AKM_TEST_PG_DATA;
+  if (!data) throw new Error('AKM_TEST_PG_DATA is not set: run the tests through npm test (scripts/test.sh)');
+  await raw.run('CHECKPOINT');
+  const { oid } = (await raw.get<{ oid: number }>('SELECT oid FROM pg_database WHERE datname = current_database()'))!;
+  return [...filesUnder(join(data, 'base', String(oid)), 0), ...filesUnder(join(data, 'pg_wal'), since)];
+}
+
+function findings(files: StoreFile[], secrets: string[]): string[] {
   const found: string[] = [];
-  for (const file of storeFiles(path)) {
+  for (const file of files) {
     for (const secret of secrets) {
       for (const [how, needle] of encodings(secret))
         if (file.bytes.includes(needle)) found.push(`${file.path}: ${how} of ${secret.slice(0, 9)}…`);
@@ -32,11 +59,14 @@ function findings(path: string, secrets: string[]): string[] {
   return found;
 }
 
-test('no secret, current or previous, appears in the database, WAL or shared-memory file', async (t) => {
+perEngine("no secret, current or previous, appears in the store's files on disk", async (t, engine) => {
+  const since = Date.now() - 1000;
   const clock = new Clock();
-  const store = tempStore();
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const service = store.open(clock.now);
+  const raw = await store.raw();
+  t.teardown(() => raw.close());
+  const service = await store.open(clock.now);
   await service.addUser('dev@acme.test', '');
   const secrets: string[] = [];
   const keys = [];
@@ -57,18 +87,19 @@ test('no secret, current or previous, appears in the database, WAL or shared-mem
   // Positive control: a secret-shaped string that akm was told to store as a name IS found.
   const canary = `akms_${randomString(BASE62, 44)}abcdef`;
   await service.createKey(keyInput({ name: canary.slice(5, 49) }));
-  const open = storeFiles(store.path);
-  t.true(
-    open.some((f) => f.path.endsWith('-wal')),
-    'the WAL is scanned while the store is open',
-  );
-  t.true(findings(store.path, [canary]).length > 0, 'the scanner finds a string that is stored');
+  const open = await filesOf(store, raw, since);
+  if (engine === 'sqlite')
+    t.true(
+      open.some((f) => f.path.endsWith('-wal')),
+      'the WAL is scanned while the store is open',
+    );
+  t.true(findings(open, [canary]).length > 0, 'the scanner finds a string that is stored');
 
-  const whileOpen = findings(store.path, secrets);
+  const whileOpen = findings(open, secrets);
   t.deepEqual(whileOpen, [], 'while open');
   const bytes = open.reduce((n, f) => n + f.bytes.length, 0);
   await service.close();
-  const afterClose = findings(store.path, secrets);
+  const afterClose = findings(await filesOf(store, raw, since), secrets);
   t.deepEqual(afterClose, [], 'after close (checkpointed)');
   t.log(
     `${secrets.length} secrets × ${encodings(secrets[0]!).length} encodings searched in ${open.length} files (${bytes} bytes), none found`,

@@ -1,10 +1,10 @@
-import test from 'ava';
+import { perEngine } from '../helpers/engines.js';
 import { tempStore } from '../helpers/store.js';
 
-test('create, list and verify a key on a real store', async (t) => {
-  const store = tempStore();
+perEngine('create, list and verify a key on a real store', async (t, engine) => {
+  const store = await tempStore(engine);
   t.teardown(store.cleanup);
-  const service = store.open();
+  const service = await store.open();
   const key = await service.createKey({
     name: 'ci',
     type: 'access',

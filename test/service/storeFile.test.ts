@@ -1,7 +1,7 @@
 /**
- * The store file itself: files that are not akm stores, stores from a newer akm, missing and
- * unwritable folders, and the wrong master key. Each is one clear exit-6 error, and the file is
- * left exactly as it was.
+ * The SQLite store file itself: files that are not akm stores, stores from a newer akm, missing
+ * and unwritable folders. Each is one clear exit-6 error, and the file is left exactly as it
+ * was. (The wrong master key, on both engines: masterKey.test.ts; PostgreSQL's own: postgres.test.ts.)
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UnavailableError, type ErrorCode } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
-import { openDatabase } from '../../src/store/open.js';
-import { LATEST_VERSION } from '../../src/store/schema.js';
+import { openDatabase } from '../../src/store/sqlite/open.js';
+import { LATEST_VERSION } from '../../src/store/sqlite/schema.js';
 import { fixture } from '../helpers/children.js';
-import { dumpTables, listDir, sha256File } from '../helpers/db.js';
+import { listDir, sha256File } from '../helpers/db.js';
 import { tempStore } from '../helpers/store.js';
-import { keyInput, refusal } from '../helpers/service.js';
+import { keyInput } from '../helpers/service.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -74,21 +74,26 @@ async function probe(
   return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
 }
 
-function refusedToOpen(t: import('ava').ExecutionContext, path: string, code: ErrorCode, message: RegExp): void {
+async function refusedToOpen(
+  t: import('ava').ExecutionContext,
+  path: string,
+  code: ErrorCode,
+  message: RegExp,
+): Promise<void> {
   for (const open of [() => openDatabase(path), () => openDatabase(path, { create: true })]) {
     const error = t.throws(open, { instanceOf: UnavailableError });
     t.is(error?.exitCode, 6);
     t.is(error?.code, code);
     t.regex(error?.message ?? '', message);
   }
-  const viaService = t.throws(
-    () => LocalService.open({ storePath: path, masterKey: { env: {}, keychain: () => ({}) as never } }),
+  const viaService = await t.throwsAsync(
+    () => LocalService.open({ store: path, masterKey: { env: {}, keychain: () => ({}) as never } }),
     { instanceOf: UnavailableError },
   );
   t.is(viaService?.code, code);
 }
 
-test('a file that is not SQLite is refused with exit 6, byte for byte unchanged', (t) => {
+test('a file that is not SQLite is refused with exit 6, byte for byte unchanged', async (t) => {
   const dir = scratch(t);
   for (const [name, bytes] of [
     ['notes.db', Buffer.from('these are my notes, not a database\n'.repeat(100))],
@@ -100,13 +105,13 @@ test('a file that is not SQLite is refused with exit 6, byte for byte unchanged'
     const path = join(dir, name);
     writeFileSync(path, bytes);
     const before = sha256File(path);
-    refusedToOpen(t, path, 'store_invalid', /not an akm store \(not a SQLite database\)/);
+    await refusedToOpen(t, path, 'store_invalid', /not an akm store \(not a SQLite database\)/);
     t.is(sha256File(path), before, name);
   }
   t.deepEqual(listDir(dir), ['notes.db', 'random.db', 'short.db', 'todo.txt'], 'no -wal, -shm or -journal left behind');
 });
 
-test('a SQLite database of another application is refused untouched', (t) => {
+test('a SQLite database of another application is refused untouched', async (t) => {
   const dir = scratch(t);
   const withTable = join(dir, 'photos.db');
   const db = new Database(withTable);
@@ -124,15 +129,15 @@ test('a SQLite database of another application is refused untouched', (t) => {
   for (const path of [withTable, walMode, otherApp]) {
     const before = sha256File(path);
     const files = listDir(dir);
-    refusedToOpen(t, path, 'store_foreign', /SQLite database but not an akm store/);
+    await refusedToOpen(t, path, 'store_foreign', /SQLite database but not an akm store/);
     t.is(sha256File(path), before);
     t.deepEqual(listDir(dir), files);
   }
 });
 
 for (const mode of ['wal', 'delete'] as const) {
-  test(`a store from a newer akm (journal mode ${mode}) is refused with exit 6, byte for byte unchanged`, (t) => {
-    const store = tempStore();
+  test(`a store from a newer akm (journal mode ${mode}) is refused with exit 6, byte for byte unchanged`, async (t) => {
+    const store = await tempStore();
     t.teardown(store.cleanup);
     const db = new Database(store.path);
     db.pragma('wal_checkpoint(TRUNCATE)');
@@ -141,7 +146,7 @@ for (const mode of ['wal', 'delete'] as const) {
     db.close();
     const before = sha256File(store.path);
     const files = listDir(store.dir);
-    refusedToOpen(
+    await refusedToOpen(
       t,
       store.path,
       'store_too_new',
@@ -190,12 +195,12 @@ test('a store folder that is not writable: init fails with exit 6 and creates no
 });
 
 test('a read-only store (file 0444 in a 0555 folder): writes fail with exit 6, nothing changes', async (t) => {
-  const store = tempStore();
+  const store = await tempStore();
   t.teardown(() => {
     chmodRecursive(store.dir);
-    store.cleanup();
+    return store.cleanup();
   });
-  const service = store.open();
+  const service = await store.open();
   await service.createKey(keyInput({ name: 'existing' }));
   await service.close();
   handOver(store.dir);
@@ -214,101 +219,4 @@ test('a read-only store (file 0444 in a 0555 folder): writes fail with exit 6, n
   t.log(
     `read-only store: create → ${create.error?.code}; list → ${list.ok ? `ok (${String(list.result)} key)` : list.error?.code}`,
   );
-});
-
-test('a wrong master key fails with exit 6 at first use, never garbage, and changes nothing', async (t) => {
-  const store = tempStore();
-  t.teardown(store.cleanup);
-  const right = store.open();
-  const key = await right.createKey(keyInput({ name: 'k' }));
-  await right.close();
-  const before = dumpTables(store.path);
-  const wrong = LocalService.open({
-    storePath: store.path,
-    masterKey: { env: { AKM_MASTER_KEY: randomBytes(32).toString('base64') }, keychain: () => ({}) as never },
-    source: 'test',
-  });
-  t.teardown(() => wrong.close());
-  const expected = {
-    instanceOf: UnavailableError,
-    exitCode: 6,
-    code: 'wrong_master_key',
-    message: /master key does not match this store/,
-  };
-  await refusal(t, () => wrong.createKey(keyInput({ name: 'other' })), expected);
-  await refusal(t, () => wrong.copyKey(key.accessKeyId), expected);
-  await refusal(t, () => wrong.rotateKey(key.accessKeyId, 0), expected);
-  await refusal(t, () => wrong.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey }), expected);
-  t.deepEqual(dumpTables(store.path), before);
-
-  const malformed = LocalService.open({
-    storePath: store.path,
-    masterKey: { env: { AKM_MASTER_KEY: 'not-base64!' }, keychain: () => ({}) as never },
-  });
-  t.teardown(() => malformed.close());
-  await refusal(t, () => malformed.copyKey(key.accessKeyId), {
-    instanceOf: UnavailableError,
-    exitCode: 6,
-    code: 'bad_master_key',
-  });
-});
-
-test('an edited master-key check value or store id is caught as a wrong key (exit 6)', async (t) => {
-  for (const meta of ['master_key_check', 'store_id']) {
-    const store = tempStore();
-    t.teardown(store.cleanup);
-    const service = store.open();
-    const key = await service.createKey(keyInput());
-    await service.close();
-    const db = new Database(store.path);
-    db.prepare("UPDATE meta SET value = value || 'x' WHERE key = ?").run(meta);
-    db.close();
-    const again = store.open();
-    await refusal(t, () => again.copyKey(key.accessKeyId), {
-      instanceOf: UnavailableError,
-      exitCode: 6,
-      code: 'wrong_master_key',
-    });
-    await again.close();
-  }
-});
-
-test('a store whose master-key check value was removed refuses to run with an unchecked key (exit 6)', async (t) => {
-  const store = tempStore();
-  t.teardown(store.cleanup);
-  const service = store.open();
-  const key = await service.createKey(keyInput());
-  await service.close();
-  const db = new Database(store.path);
-  db.exec("DELETE FROM meta WHERE key = 'master_key_check'");
-  db.close();
-  const before = dumpTables(store.path);
-  const wrongKey = { env: { AKM_MASTER_KEY: randomBytes(32).toString('base64') }, keychain: () => ({}) as never };
-  const wrong = LocalService.open({ storePath: store.path, masterKey: wrongKey, source: 'test' });
-  t.teardown(() => wrong.close());
-  // Without the check a wrong key would seal new secrets under a key nobody has.
-  await refusal(t, () => wrong.createKey(keyInput({ name: 'sealed-with-the-wrong-key' })), {
-    instanceOf: UnavailableError,
-    exitCode: 6,
-  });
-  await refusal(t, () => wrong.copyKey(key.accessKeyId), { instanceOf: UnavailableError, exitCode: 6 });
-  t.deepEqual(dumpTables(store.path), before);
-});
-
-test('a store with its meta rows gone is reported as uninitialised (exit 6)', async (t) => {
-  const store = tempStore();
-  t.teardown(store.cleanup);
-  const service = store.open();
-  const key = await service.createKey(keyInput());
-  await service.close();
-  const db = new Database(store.path);
-  db.exec('DELETE FROM meta');
-  db.close();
-  const again = store.open();
-  t.teardown(() => again.close());
-  await refusal(t, () => again.copyKey(key.accessKeyId), {
-    instanceOf: UnavailableError,
-    exitCode: 6,
-    code: 'store_uninitialised',
-  });
 });

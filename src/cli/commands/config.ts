@@ -9,6 +9,7 @@ import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderTable } from '../io/table.js';
 import { helpOrUnknown } from '../parsing.js';
+import { displayStore } from '../../core/storeUrl.js';
 
 export function registerConfig(program: Command, ctx: CommandContext): void {
   const config = helpOrUnknown(
@@ -52,7 +53,7 @@ export function describeSettings(deps: Deps): Record<string, Shown> {
   const { origins } = settings;
   const shown: Record<string, Shown> = {
     profile: { value: settings.profileName, from: origins.profile },
-    store: { value: settings.store, from: origins.store },
+    store: { value: displayStore(settings.store), from: origins.store },
     tenant: {
       value: settings.tenant ?? null,
       from:

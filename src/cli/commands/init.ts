@@ -1,14 +1,9 @@
 /** akm init: a store (or one more tenant in it), its built-in groups and roles, and the first admin. */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
-import { provisionMasterKey } from '../../crypto/masterKey.js';
-import { checkMasterKey, ensureStoreId, initTenant } from '../../service/local/bootstrap.js';
-import { cliSource } from '../../service/local/service.js';
-import { openDatabase, type Db } from '../../store/open.js';
-import { firstTenant, listTenants } from '../../store/tenants.js';
+import { displayStore } from '../../core/storeUrl.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderFields } from '../io/table.js';
@@ -40,6 +35,8 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         'akm init --tenant acme --admin alice@acme.test',
         'akm init --tenant acme --admin alice@acme.test --master-key-file ~/.config/akm/master.key',
         'akm init --store ./staging.db --tenant acme --admin alice@acme.test --profile staging',
+        'DATABASE_URL=postgres://akm@db.internal/akm akm --store-env DATABASE_URL init \\\n' +
+          '      --tenant acme --admin ops@acme.test',
       )}
 The first store you set up becomes your default (remembered in the profile, with its master key
 file if you gave one). A later init leaves the default alone unless you pass --profile NAME or
@@ -49,74 +46,64 @@ file if you gave one). A later init leaves the default alone unless you pass --p
     .action(async (flags: InitOptions, command: Command) => runInit(flags, ctx.deps(command)));
 }
 
-function tenantIds(store: string): string[] {
-  if (!existsSync(store)) return [];
-  const db = openDatabase(store, { readonly: true });
-  try {
-    return listTenants(db).map((t) => t.id);
-  } finally {
-    db.close();
-  }
-}
-
 export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   const { io, prompter, settings } = deps;
   if (settings.remote)
     throw new UsageError('akm init sets up a local store', {
       hint: 'on a server, run akm init there; from here use akm login <url>',
     });
+  // Loaded here: the only command that creates a store.
+  const { existingTenants, initStore } = await import('../../service/local/bootstrap.js');
+  const { cliSource } = await import('../../service/local/service.js');
   // --tenant may also come as the global option (it is the same flag name).
   const answers = await askInit(
     { tenantId: options.tenant ?? settings.tenant, tenantName: options.tenantName, adminEmail: options.admin },
     prompter,
-    tenantIds(settings.store),
+    await existingTenants(settings.store, deps.env),
   );
   const adminName = validate.displayName(options.adminName ?? '');
 
-  const onLockWait = io.terminal.stderrIsTTY ? () => io.info(LOCK_WAIT_NOTICE) : undefined;
-  const db = openDatabase(settings.store, { create: true, onLockWait });
-  try {
-    const storeId = ensureStoreId(db);
-    const masterKeyOptions = { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain };
-    const { key, source } = provisionMasterKey(masterKeyOptions, storeId);
-    initTenant(db, storeId, checkMasterKey(db, storeId, key), {
-      ...answers,
-      adminName,
-      now: deps.now(),
-      source: cliSource(),
-    });
-    const remembered = rememberAsDefault(options, answers.tenantId, deps);
-    const next = nextSteps(db, answers, remembered, deps);
-    const result = {
-      tenantId: answers.tenantId,
-      tenantName: answers.tenantName,
-      admin: answers.adminEmail,
-      store: settings.store,
-      masterKey: source,
-      profile: remembered ? settings.profileName : null,
-      next,
-    };
-    if (io.json) return io.outJson(result);
-    io.out(
-      renderFields(io, [
-        ['tenant', `${answers.tenantId} (${validate.printable(answers.tenantName)})`],
-        ['admin', answers.adminEmail],
-        ['store', settings.store],
-        [
-          'master key',
-          source === 'keychain' ? 'OS keychain' : source === 'file' ? settings.masterKeyFile! : 'AKM_MASTER_KEY',
-        ],
-      ]),
+  const { masterKey: source, firstTenant } = await initStore({
+    store: settings.store,
+    masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
+    env: deps.env,
+    onLockWait: io.terminal.stderrIsTTY ? () => io.info(LOCK_WAIT_NOTICE) : undefined,
+    ...answers,
+    adminName,
+    now: deps.now(),
+    source: cliSource(),
+  });
+  // Shown and remembered without a password: a PostgreSQL URL's comes from PGPASSWORD or ~/.pgpass.
+  const store = displayStore(settings.store);
+  const remembered = rememberAsDefault(options, answers.tenantId, deps);
+  const next = nextSteps(firstTenant, answers, remembered, deps);
+  const result = {
+    tenantId: answers.tenantId,
+    tenantName: answers.tenantName,
+    admin: answers.adminEmail,
+    store,
+    masterKey: source,
+    profile: remembered ? settings.profileName : null,
+    next,
+  };
+  if (io.json) return io.outJson(result);
+  io.out(
+    renderFields(io, [
+      ['tenant', `${answers.tenantId} (${validate.printable(answers.tenantName)})`],
+      ['admin', answers.adminEmail],
+      ['store', store],
+      [
+        'master key',
+        source === 'keychain' ? 'OS keychain' : source === 'file' ? settings.masterKeyFile! : 'AKM_MASTER_KEY',
+      ],
+    ]),
+  );
+  io.info(`${io.errStyle.green('✓ ready')}. Next:\n${next.map((line) => `  ${line}`).join('\n')}`);
+  if (!remembered && settings.profile.store !== undefined && settings.profile.store !== store)
+    io.info(
+      `Your default store is still ${settings.profile.store} (profile ${settings.profileName}): this one needs ` +
+        `the options above, or export AKM_STORE=${shellQuote(store)}`,
     );
-    io.info(`${io.errStyle.green('✓ ready')}. Next:\n${next.map((line) => `  ${line}`).join('\n')}`);
-    if (!remembered && settings.profile.store !== undefined && settings.profile.store !== settings.store)
-      io.info(
-        `Your default store is still ${settings.profile.store} (profile ${settings.profileName}): this one needs ` +
-          `the options above, or export AKM_STORE=${shellQuote(settings.store)}`,
-      );
-  } finally {
-    db.close();
-  }
 }
 
 /**
@@ -128,7 +115,7 @@ function rememberAsDefault(options: InitOptions, tenantId: string, deps: Deps): 
   const first = settings.profile.store === undefined;
   if (!first && settings.origins.profile === 'default' && !options.makeDefault) return false;
   updateProfile(deps.env, settings.profileName, {
-    store: settings.store,
+    store: displayStore(settings.store),
     tenant: tenantId,
     ...(settings.masterKeyFile ? { masterKeyFile: settings.masterKeyFile } : {}),
   });
@@ -136,18 +123,27 @@ function rememberAsDefault(options: InitOptions, tenantId: string, deps: Deps): 
 }
 
 /** What to run next, exactly as it must be typed: with the options later commands will need. */
-function nextSteps(db: Db, answers: { tenantId: string; adminEmail: string }, remembered: boolean, deps: Deps) {
+function nextSteps(
+  firstTenant: string | undefined,
+  answers: { tenantId: string; adminEmail: string },
+  remembered: boolean,
+  deps: Deps,
+) {
   const { settings, global } = deps;
   const flags: string[] = [];
   if (global.profile !== undefined) flags.push('--profile', shellQuote(global.profile));
-  if (!remembered && settings.origins.store.startsWith('flag')) flags.push('--store', shellQuote(settings.store));
+  if (!remembered && settings.origins.store.startsWith('flag --store-env'))
+    flags.push('--store-env', shellQuote(deps.global.storeEnv!));
+  else if (!remembered && settings.origins.store.startsWith('flag'))
+    flags.push('--store', shellQuote(displayStore(settings.store)));
   if (!remembered && settings.origins.masterKey.startsWith('flag'))
     flags.push('--master-key-file', shellQuote(settings.masterKeyFile!));
   // Which tenant a later command gets without a flag: the remembered one, the environment's, or the store's first.
   const later = remembered
     ? answers.tenantId
-    : (deps.env.AKM_TENANT ?? (settings.profile.store === settings.store ? settings.profile.tenant : undefined));
-  if ((later ?? firstTenant(db)?.id) !== answers.tenantId) flags.push('--tenant', answers.tenantId);
+    : (deps.env.AKM_TENANT ??
+      (settings.profile.store === displayStore(settings.store) ? settings.profile.tenant : undefined));
+  if ((later ?? firstTenant) !== answers.tenantId) flags.push('--tenant', answers.tenantId);
   const akm = ['akm', ...flags].join(' ');
   return [`${akm} create --name first-key --owner ${answers.adminEmail} --expires-in 90`, `${akm} list`];
 }

@@ -48,6 +48,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         'akm serve --listen 10.0.0.5:7860 --insecure-http --trusted-proxy 10.0.0.0/24 --trusted-proxy fd00::/8',
         'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 \\\n' +
           '      2>>/var/log/akm.jsonl',
+        'DATABASE_URL=postgres://akm@db.internal/akm akm serve --store-env DATABASE_URL \\\n' +
+          '      --listen 10.0.0.5:8443 --tls-cert cert.pem --tls-key key.pem',
       ),
     )
     .action(async (flags: ServeOptions, command: Command) => runServe(flags, ctx.deps(command)));
@@ -83,8 +85,8 @@ function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
 export async function runServe(options: ServeOptions, deps: Deps): Promise<void> {
   const { settings, io } = deps;
   if (settings.remote)
-    throw new UsageError('akm serve serves a local store file', {
-      hint: 'pass --store /path/to/akm.db on the server machine',
+    throw new UsageError('akm serve serves a local store: a SQLite file or a PostgreSQL database', {
+      hint: 'pass --store /path/to/akm.db, or --store-env VAR naming a variable that holds a postgres:// URL',
     });
   if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   const verifyRate = positive(options.verifyRate, '--verify-rate');
@@ -96,7 +98,8 @@ export async function runServe(options: ServeOptions, deps: Deps): Promise<void>
     // Loaded here, not at start-up: no other command needs the server.
     const { startServer } = await import('../../server/server.js');
     const running = await startServer({
-      storePath: settings.store,
+      store: settings.store,
+      env: deps.env,
       masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
       listen: parseListen(options.listen),
       ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
@@ -108,7 +111,7 @@ export async function runServe(options: ServeOptions, deps: Deps): Promise<void>
       debug: deps.env.AKM_DEBUG === '1',
       mail: mailSettingsFromEnv(deps.env),
     });
-    if (io.json) io.outJson({ url: running.url, store: settings.store });
+    if (io.json) io.outJson({ url: running.url, store: running.backend.store.location });
     else io.out(running.url);
     await signal.stopped;
     await running.close();

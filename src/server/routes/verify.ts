@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { parseKeyString } from '../../core/keyString.js';
-import type { LocalContext } from '../../service/local/context.js';
+import type { LocalBackend } from '../../service/local/backend.js';
 import type { VerifyInput, VerifyResult } from '../../service/types.js';
 import { Fields } from '../fields.js';
 import { HttpError, parseJson, readBody } from '../http.js';
@@ -55,7 +55,7 @@ export function verifyInput(value: unknown): VerifyInput {
 
 /** Never throws: every path ends in an answer, and only a real match ends in "valid". */
 export async function handleVerify(
-  base: LocalContext,
+  backend: Pick<LocalBackend, 'base'>,
   cache: VerifyCache,
   req: IncomingMessage,
 ): Promise<VerifyOutcome> {
@@ -69,7 +69,7 @@ export async function handleVerify(
     return { status, body: JSON.stringify({ valid: false, error: { code, message, exitCode: 2 } }) };
   }
   try {
-    const result = verifyCached(base, cache, input);
+    const result = await verifyCached(backend, cache, input);
     return result.valid === true ? { status: 200, result } : { status: 401, body: INVALID_BODY };
   } catch {
     return { status: 503, body: UNAVAILABLE_BODY };

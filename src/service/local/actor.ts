@@ -6,9 +6,9 @@
 import { isAdministrator } from '../../core/authorization.js';
 import { effectivePermissions, type RoleGrant } from '../../core/permissions.js';
 import { keyGroupNames, keyRoleGrants, type KeyRow } from '../../store/keys.js';
-import type { Db } from '../../store/open.js';
 import { findUser } from '../../store/people.js';
 import type { TenantRow } from '../../store/tenants.js';
+import type { Queryable } from '../../store/types.js';
 
 export interface Actor {
   /** what the audit trail and bookkeeping record: an email, or "key:AKM…" for a tenant-level key */
@@ -22,8 +22,8 @@ export interface Actor {
   groups: string[];
 }
 
-export function operatorActor(db: Db, tenant: TenantRow): Actor {
-  const user = findUser(db, tenant.id, tenant.operator);
+export async function operatorActor(q: Queryable, tenant: TenantRow): Promise<Actor> {
+  const user = await findUser(q, tenant.id, tenant.operator);
   return {
     label: tenant.operator,
     userId: user?.id ?? null,
@@ -35,8 +35,8 @@ export function operatorActor(db: Db, tenant: TenantRow): Actor {
   };
 }
 
-export function keyActor(db: Db, key: KeyRow): Actor {
-  const grants = keyRoleGrants(db, key.id);
+export async function keyActor(q: Queryable, key: KeyRow): Promise<Actor> {
+  const grants = await keyRoleGrants(q, key.id);
   const permissions = effectivePermissions(grants);
   return {
     label: key.owner_email ?? `key:${key.id}`,
@@ -45,6 +45,6 @@ export function keyActor(db: Db, key: KeyRow): Actor {
     admin: isAdministrator(permissions),
     permissions,
     grants,
-    groups: keyGroupNames(db, key.id),
+    groups: await keyGroupNames(q, key.id),
   };
 }

@@ -10,7 +10,7 @@ import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import { findTamperedRows } from '../../store/integrity.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { authorize } from './authorize.js';
-import { pageLimit, type LocalContext } from './context.js';
+import { checking, pageLimit, reading, type LocalContext } from './context.js';
 
 function toRecord(row: AuditRow): AuditRecord {
   return {
@@ -39,11 +39,11 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
-export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<AuditRecord> {
+export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Promise<Page<AuditRecord>> {
   authorize(ctx, { operation: 'audit.list' });
   const limit = pageLimit(query.limit);
   const key = query.key === undefined ? undefined : keyReference(query.key);
-  const rows = queryAudit(ctx.db, {
+  const filter = {
     tenantId: ctx.tenant.id,
     since: query.since === undefined ? undefined : parseSince(query.since),
     // An id matches the record's target; a name matches what the key was called when it changed,
@@ -53,7 +53,8 @@ export function listAudit(ctx: LocalContext, query: AuditQuery = {}): Page<Audit
     actor: query.actor?.trim(),
     beforeSeq: query.after === undefined ? undefined : parseCursor(query.after),
     limit,
-  });
+  };
+  const rows = await reading(ctx, (s) => queryAudit(s.q, filter));
   const items = rows.map(toRecord);
   const last = rows[rows.length - 1];
   return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
@@ -73,12 +74,12 @@ export function parseAnchor(text: string): ChainAnchor {
   return { seq: Number(match[1]), mac: match[2]! };
 }
 
-export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): AuditVerification {
+export async function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {}): Promise<AuditVerification> {
   authorize(ctx, { operation: 'audit.verify' });
   const expected = options.expectHead === undefined ? undefined : parseAnchor(options.expectHead);
-  const keys = ctx.keys();
-  const report = verifyChain(ctx.db, keys.audit, ctx.tenant.id, expected);
-  const alteredRows = findTamperedRows(ctx.db, ctx.tenant.id);
+  const keys = await ctx.loadKeys();
+  const report = await verifyChain(ctx.store, keys.audit, ctx.tenant.id, expected);
+  const alteredRows = await checking(ctx, (s) => findTamperedRows(s.q, ctx.tenant.id));
   return {
     ok: report.problems.length === 0 && alteredRows.length === 0,
     tenantId: ctx.tenant.id,
@@ -90,10 +91,11 @@ export function verifyAudit(ctx: LocalContext, options: AuditVerifyOptions = {})
 }
 
 /** The sealed head as it stands, without walking the chain: refused when its seal does not hold. */
-export function auditHead(ctx: LocalContext): AuditHead {
+export async function auditHead(ctx: LocalContext): Promise<AuditHead> {
   authorize(ctx, { operation: 'audit.verify' });
-  const head = readAuditHead(ctx.db, ctx.tenant.id);
-  if (!headIsSealed(ctx.keys().audit, head, ctx.tenant.id)) {
+  const keys = await ctx.loadKeys();
+  const head = await reading(ctx, (s) => readAuditHead(s.q, ctx.tenant.id));
+  if (!headIsSealed(keys.audit, head, ctx.tenant.id)) {
     throw new UnavailableError(
       `the sealed head of the audit trail of ${ctx.tenant.id} is ${head ? 'altered' : 'missing'}`,
       {

@@ -19,7 +19,7 @@ import { getKey, keyRoleGrants, type KeyRow, type ListedKeyRow } from '../../sto
 import { isGroupMember, type UserRow } from '../../store/people.js';
 import type { Actor } from './actor.js';
 import { recordChange } from './changes.js';
-import { inTransaction, type LocalContext } from './context.js';
+import { writing, type LocalContext, type Scope } from './context.js';
 
 export class AccessDenied extends DeniedError {
   constructor(
@@ -42,11 +42,11 @@ function actorFacts(actor: Actor): ActorFacts {
   };
 }
 
-export function keyFacts(ctx: LocalContext, row: KeyRow): KeyFacts {
+export async function keyFacts(s: Scope, row: KeyRow): Promise<KeyFacts> {
   return {
     id: row.id,
     ownerId: row.owner_id,
-    permissions: effectivePermissions(keyRoleGrants(ctx.db, row.id)),
+    permissions: effectivePermissions(await keyRoleGrants(s.q, row.id)),
     deactivatedByAdmin: row.deactivated_by_admin === 1,
   };
 }
@@ -61,16 +61,22 @@ export function listedKeyFacts(row: ListedKeyRow): KeyFacts {
   };
 }
 
-export function userFacts(ctx: LocalContext, row: UserRow): UserFacts {
-  return { email: row.email, administrator: isGroupMember(ctx.db, ctx.tenant.id, BUILTIN_GROUP, row.id) };
+export async function userFacts(s: Scope, row: UserRow): Promise<UserFacts> {
+  return { email: row.email, administrator: await isGroupMember(s.q, s.tenant.id, BUILTIN_GROUP, row.id) };
 }
 
-/** The keys a change to a group or role reaches, looked up only if the rule gets that far. */
-export function* reachedKeys(ctx: LocalContext, ids: string[]): Generator<KeyFacts> {
-  for (const id of ids) {
-    const row = getKey(ctx.db, ctx.tenant.id, id);
-    if (row) yield keyFacts(ctx, row);
+/**
+ * The keys a change to a group or role reaches. Administrators may change any, so their
+ * changes skip the lookups.
+ */
+export async function reachedKeys(s: Scope, ids: () => Promise<string[]>): Promise<KeyFacts[]> {
+  if (s.actor.admin) return [];
+  const facts: KeyFacts[] = [];
+  for (const id of await ids()) {
+    const row = await getKey(s.q, s.tenant.id, id);
+    if (row) facts.push(await keyFacts(s, row));
   }
+  return facts;
 }
 
 /** Throws AccessDenied unless the rule allows the request. */
@@ -86,9 +92,9 @@ export function inReach(ctx: LocalContext, key: KeyFacts): boolean {
 }
 
 /** One audit record per refusal, in a transaction of its own: the refused one has rolled back. */
-export function recordDenial(ctx: LocalContext, denial: AccessDenied): void {
-  inTransaction(ctx, () =>
-    recordChange(ctx, {
+export function recordDenial(ctx: LocalContext, denial: AccessDenied): Promise<void> {
+  return writing(ctx, (s) =>
+    recordChange(s, {
       action: 'access.denied',
       target: denial.target,
       details: { operation: denial.operation, code: denial.code },

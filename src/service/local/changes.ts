@@ -5,7 +5,7 @@
  */
 import { appendAudit } from '../../store/audit.js';
 import type { KeyRow } from '../../store/keys.js';
-import type { LocalContext } from './context.js';
+import type { WriteScope } from './context.js';
 import { notifyKeyChange } from './notifications.js';
 
 export interface Change {
@@ -17,16 +17,16 @@ export interface Change {
   key?: Pick<KeyRow, 'id' | 'name' | 'owner_id' | 'owner_email' | 'created_by' | 'modified_by' | 'tenant_id'>;
 }
 
-export function recordChange(ctx: LocalContext, change: Change): void {
-  const at = ctx.now().toISOString();
-  appendAudit(ctx.db, ctx.keys().audit, {
-    tenantId: ctx.tenant.id,
+export async function recordChange(s: WriteScope, change: Change): Promise<void> {
+  const at = s.now().toISOString();
+  await appendAudit(s.q, s.keys.audit, {
+    tenantId: s.tenant.id,
     at,
-    actor: ctx.actor.label,
+    actor: s.actor.label,
     action: change.action,
     target: change.target,
     details: change.details,
-    source: ctx.source,
+    source: s.source,
   });
-  notifyKeyChange(ctx, change, at);
+  await notifyKeyChange(s, change, at);
 }

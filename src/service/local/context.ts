@@ -1,37 +1,70 @@
 /**
- * What every local operation needs: the open store, the tenant, the actor, the clock and the
- * keys derived from the master key (loaded on first use: listing needs no key at all).
+ * What every local operation needs: the store, the tenant, the actor, the clock and the keys
+ * derived from the master key (loaded on first use: listing needs no key at all).
+ *
+ * Every query runs inside `reading` or `writing`, through the scope they hand over: a
+ * transaction's queries all go through its `q`, and nothing inside one opens another.
  */
 import { UsageError } from '../../core/errors.js';
 import { isExpired } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import type { KeyRow, ListedKeyRow } from '../../store/keys.js';
-import type { Db } from '../../store/open.js';
-import { writeTransaction } from '../../store/statements.js';
 import type { TenantRow } from '../../store/tenants.js';
+import type { Queryable, Store } from '../../store/types.js';
 import type { KeyView } from '../types.js';
 import type { Actor } from './actor.js';
 
 export interface LocalContext {
-  db: Db;
-  storePath: string;
+  store: Store;
   tenant: TenantRow;
   actor: Actor;
   now: () => Date;
-  keys: () => DerivedKeys;
+  /** the keys derived from the master key, checked against the store (loaded once, on first use) */
+  loadKeys: () => Promise<DerivedKeys>;
   /** recorded in the audit trail: "cli:<os user>@<host>" or "http:<address>" */
   source: string;
   /** how a successful verification stamps lastUsedAt; the server batches these */
-  recordUse: (accessKeyId: string, at: string) => void;
+  recordUse: (accessKeyId: string, at: string) => void | Promise<void>;
+}
+
+/** Inside one transaction: every query goes through `q`. */
+export interface Scope extends LocalContext {
+  q: Queryable;
 }
 
 /**
- * A change: the keys are loaded first, so every row the change reads or writes is checked
- * against its integrity MAC (store/integrity.ts) before anything is decided.
+ * With the keys loaded before the transaction began: every covered row read through `q` is
+ * checked against its integrity MAC (store/integrity.ts). The lookups that feed decisions
+ * (lookups.ts) take only this.
  */
-export function inTransaction<T>(ctx: LocalContext, work: () => T): T {
-  ctx.keys();
-  return writeTransaction(ctx.db, work, ctx.now());
+export interface CheckedScope extends Scope {
+  keys: DerivedKeys;
+}
+
+/** A write transaction: checked, and recording a change needs the keys too. */
+export interface WriteScope extends CheckedScope {
+  readonly writable: true;
+}
+
+/** One consistent snapshot of the store, unchecked: listings for display, which need no master key. */
+export function reading<T>(ctx: LocalContext, work: (s: Scope) => Promise<T>): Promise<T> {
+  return ctx.store.read((q) => work({ ...ctx, q }));
+}
+
+/** One consistent snapshot, with the keys loaded first so that what is read is checked. */
+export async function checking<T>(ctx: LocalContext, work: (s: CheckedScope) => Promise<T>): Promise<T> {
+  const keys = await ctx.loadKeys();
+  return ctx.store.read((q) => work({ ...ctx, q, keys }));
+}
+
+/**
+ * One write transaction of the tenant: no other writer of the tenant runs until it ends. The
+ * keys are loaded first, so every row the change reads or writes is checked against its
+ * integrity MAC before anything is decided.
+ */
+export async function writing<T>(ctx: LocalContext, work: (s: WriteScope) => Promise<T>): Promise<T> {
+  const keys = await ctx.loadKeys();
+  return ctx.store.write(ctx.tenant.id, (q) => work({ ...ctx, q, keys, writable: true }), { now: ctx.now() });
 }
 
 /**

@@ -12,10 +12,11 @@ import { renderExpiryMail, type ExpiryMailPayload } from '../../notify/expiryMes
 import { expiryRecipients, windowEnd } from '../../notify/expiryPlan.js';
 import { requireMailSettings, smtpSender, type MailSender, type MailSettings } from '../../notify/smtp.js';
 import * as outbox from '../../store/outbox.js';
+import type { Queryable } from '../../store/types.js';
 import { groupMemberEmails } from '../../store/people.js';
 import type { ExpiryMessage, NotifyExpiringOptions, NotifyExpiringResult, ProgressListener } from '../types.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type LocalContext } from './context.js';
+import { reading, writing, type LocalContext, type Scope } from './context.js';
 
 export const EXPIRY_KIND = 'key.expiring';
 const BATCH = 10;
@@ -28,14 +29,14 @@ interface PlannedMail {
 }
 
 /** Keys expiring in the window without a notice for their date, and who hears about each. */
-function planMail(ctx: LocalContext, now: Date, withinDays: number): { keys: number; mail: PlannedMail[] } {
-  const rows = outbox.expiringWithoutNotice(
-    ctx.db,
-    ctx.tenant.id,
+async function planMail(s: Scope, now: Date, withinDays: number): Promise<{ keys: number; mail: PlannedMail[] }> {
+  const rows = await outbox.expiringWithoutNotice(
+    s.q,
+    s.tenant.id,
     now.toISOString(),
     windowEnd(now, withinDays).toISOString(),
   );
-  const administrators = groupMemberEmails(ctx.db, ctx.tenant.id, BUILTIN_GROUP);
+  const administrators = await groupMemberEmails(s.q, s.tenant.id, BUILTIN_GROUP);
   const mail = rows.flatMap((row) =>
     expiryRecipients(
       {
@@ -51,8 +52,8 @@ function planMail(ctx: LocalContext, now: Date, withinDays: number): { keys: num
       payload: {
         accessKeyId: row.id,
         keyName: row.name,
-        tenantId: ctx.tenant.id,
-        tenantName: ctx.tenant.name,
+        tenantId: s.tenant.id,
+        tenantName: s.tenant.name,
         owner: row.owner_email,
         expiresAt: row.expires_at,
         reasons: r.reasons,
@@ -63,17 +64,17 @@ function planMail(ctx: LocalContext, now: Date, withinDays: number): { keys: num
 }
 
 /** Returns the keys planned and the outbox ids this run queued. */
-function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): { keys: number; ids: Set<number> } {
-  return inTransaction(ctx, () => {
+function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): Promise<{ keys: number; ids: Set<number> }> {
+  return writing(ctx, async (s) => {
     const at = now.toISOString();
     // Planned under the write lock: a run that got here first has already written the notices.
-    const plan = planMail(ctx, now, withinDays);
+    const plan = await planMail(s, now, withinDays);
     const ids = new Set<number>();
     for (const m of plan.mail) {
       const { accessKeyId: keyId, expiresAt } = m.payload;
-      outbox.insertExpiryNotice(ctx.db, { keyId, expiresAt, tenantId: ctx.tenant.id, at });
-      const id = outbox.enqueueMail(ctx.db, {
-        tenantId: ctx.tenant.id,
+      await outbox.insertExpiryNotice(s.q, { keyId, expiresAt, tenantId: s.tenant.id, at });
+      const id = await outbox.enqueueMail(s.q, {
+        tenantId: s.tenant.id,
         kind: EXPIRY_KIND,
         keyId,
         expiresAt,
@@ -85,6 +86,11 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): { keys:
     }
     return { keys: plan.keys, ids };
   });
+}
+
+/** Outbox bookkeeping records no change (the audit has the key's own records), so it needs no master key. */
+function bookkeeping<T>(ctx: LocalContext, work: (q: Queryable) => Promise<T>): Promise<T> {
+  return ctx.store.write(ctx.tenant.id, work);
 }
 
 type DeliveryFacts = Pick<ExpiryMessage, 'id' | 'state' | 'attempts' | 'error' | 'sentAt' | 'retry'>;
@@ -133,8 +139,11 @@ function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number
   return days;
 }
 
-function dryRun(ctx: LocalContext, now: Date, withinDays: number): NotifyExpiringResult {
-  const plan = planMail(ctx, now, withinDays);
+async function dryRun(ctx: LocalContext, now: Date, withinDays: number): Promise<NotifyExpiringResult> {
+  const { plan, due } = await reading(ctx, async (s) => ({
+    plan: await planMail(s, now, withinDays),
+    due: await outbox.listDue(s.q, s.tenant.id, now.toISOString()),
+  }));
   const fresh = plan.mail.map((m) =>
     expiryMessage(m.payload, m.recipient, now, {
       id: null,
@@ -145,10 +154,8 @@ function dryRun(ctx: LocalContext, now: Date, withinDays: number): NotifyExpirin
       retry: false,
     }),
   );
-  const due = outbox
-    .listDue(ctx.db, ctx.tenant.id, now.toISOString())
-    .map((row) => messageView(row, now, true, row.obsolete ? 'cancelled' : 'pending'));
-  const messages = [...due, ...fresh];
+  const retried = due.map((row) => messageView(row, now, true, row.obsolete ? 'cancelled' : 'pending'));
+  const messages = [...retried, ...fresh];
   return {
     dryRun: true,
     withinDays,
@@ -157,7 +164,7 @@ function dryRun(ctx: LocalContext, now: Date, withinDays: number): NotifyExpirin
     messages,
     sent: 0,
     failed: 0,
-    cancelled: due.filter((m) => m.state === 'cancelled').length,
+    cancelled: retried.filter((m) => m.state === 'cancelled').length,
   };
 }
 
@@ -174,12 +181,12 @@ async function deliver(
   const { subject, text } = renderExpiryMail(payload, now);
   try {
     const { messageId } = await sender.send({ to: row.recipient, subject, text });
-    inTransaction(ctx, () => outbox.markSent(ctx.db, row.id, token, ctx.now().toISOString(), messageId));
+    await bookkeeping(ctx, (q) => outbox.markSent(q, row.id, token, ctx.now().toISOString(), messageId));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    inTransaction(ctx, () => outbox.markFailed(ctx.db, row.id, token, message));
+    await bookkeeping(ctx, (q) => outbox.markFailed(q, row.id, token, message));
   }
-  return messageView(outbox.getOutboxRow(ctx.db, row.id)!, now, retry);
+  return messageView((await reading(ctx, (s) => outbox.getOutboxRow(s.q, row.id)))!, now, retry);
 }
 
 export async function notifyExpiring(
@@ -192,8 +199,8 @@ export async function notifyExpiring(
   const startedAt = ctx.now();
   if (options.dryRun) return dryRun(ctx, startedAt, withinDays);
   const mail = requireMailSettings(settings);
-  const planned = queuePlanned(ctx, startedAt, withinDays);
-  const total = outbox.countDue(ctx.db, ctx.tenant.id, startedAt.toISOString());
+  const planned = await queuePlanned(ctx, startedAt, withinDays);
+  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString()));
   // One token for the whole run: rows it has tried carry it, so a failure is not retried until the next run.
   const token = randomUUID();
   const messages: ExpiryMessage[] = [];
@@ -202,9 +209,9 @@ export async function notifyExpiring(
     for (;;) {
       const now = ctx.now().toISOString();
       const leaseUntil = new Date(Date.parse(now) + LEASE_MS).toISOString();
-      const { cancelled, claimed } = inTransaction(ctx, () => ({
-        cancelled: outbox.cancelObsolete(ctx.db, ctx.tenant.id, now),
-        claimed: outbox.claimDue(ctx.db, { tenantId: ctx.tenant.id, token, now, leaseUntil, limit: BATCH }),
+      const { cancelled, claimed } = await bookkeeping(ctx, async (q) => ({
+        cancelled: await outbox.cancelObsolete(q, ctx.tenant.id, now),
+        claimed: await outbox.claimDue(q, { tenantId: ctx.tenant.id, token, now, leaseUntil, limit: BATCH }),
       }));
       messages.push(...cancelled.map((row) => messageView(row, startedAt, !planned.ids.has(row.id))));
       if (claimed.length === 0) break;

@@ -1,8 +1,8 @@
 /** Minting and sealing a fresh secret: shared by create and rotate. */
 import { generateSecretKey } from '../../core/credentials.js';
 import { formatKeyString } from '../../core/keyString.js';
+import type { DerivedKeys } from '../../crypto/keys.js';
 import { sealSecret, secretDigest } from '../../crypto/seal.js';
-import type { LocalContext } from './context.js';
 
 export interface FreshSecret {
   secretKey: string;
@@ -10,16 +10,15 @@ export interface FreshSecret {
   digest: Buffer;
 }
 
-export function mintSecret(ctx: LocalContext, accessKeyId: string): FreshSecret {
-  const keys = ctx.keys();
+export function mintSecret(keys: DerivedKeys, tenantId: string, accessKeyId: string): FreshSecret {
   const secretKey = generateSecretKey();
   return {
     secretKey,
-    sealed: sealSecret(keys, ctx.tenant.id, accessKeyId, secretKey),
-    digest: secretDigest(keys, ctx.tenant.id, accessKeyId, secretKey),
+    sealed: sealSecret(keys, tenantId, accessKeyId, secretKey),
+    digest: secretDigest(keys, tenantId, accessKeyId, secretKey),
   };
 }
 
-export function keyStringFor(ctx: LocalContext, accessKeyId: string, secretKey: string): string {
-  return formatKeyString(accessKeyId, secretKey, ctx.tenant.id);
+export function keyStringFor(tenantId: string, accessKeyId: string, secretKey: string): string {
+  return formatKeyString(accessKeyId, secretKey, tenantId);
 }

@@ -7,20 +7,20 @@
 import { DeniedError } from '../../core/errors.js';
 import { BUILTIN_GROUP } from '../../core/permissions.js';
 import * as validate from '../../core/validate.js';
-import type { Db } from '../../store/open.js';
 import { findUser, isGroupMember } from '../../store/people.js';
 import type { TenantRow } from '../../store/tenants.js';
+import type { Queryable } from '../../store/types.js';
 import { operatorActor, type Actor } from './actor.js';
 
-export function localActor(db: Db, tenant: TenantRow, actAs: string | undefined): Actor {
-  if (actAs === undefined) return operatorActor(db, tenant);
+export async function localActor(q: Queryable, tenant: TenantRow, actAs: string | undefined): Promise<Actor> {
+  if (actAs === undefined) return operatorActor(q, tenant);
   const email = validate.email(actAs);
-  const user = findUser(db, tenant.id, email);
-  if (!user || !isGroupMember(db, tenant.id, BUILTIN_GROUP, user.id)) {
+  const user = await findUser(q, tenant.id, email);
+  if (!user || !(await isGroupMember(q, tenant.id, BUILTIN_GROUP, user.id))) {
     throw new DeniedError(`--as ${email}: not an administrator of tenant ${tenant.id}`, {
       hint: `an administrator can make them one: akm groups add-member ${BUILTIN_GROUP} ${email}`,
       code: 'permission_denied',
     });
   }
-  return { ...operatorActor(db, tenant), label: user.email, userId: user.id };
+  return { ...(await operatorActor(q, tenant)), label: user.email, userId: user.id };
 }

@@ -1,6 +1,7 @@
 /**
  * Keys, users, groups and roles by id or name, or a NotFoundError (exit 3) that says where to
- * look. The keys are loaded first, so the row found is checked against its integrity MAC.
+ * look. They run in a checked scope (the keys loaded first), so the row found is checked
+ * against its integrity MAC.
  */
 import { isAccessKeyId } from '../../core/credentials.js';
 import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
@@ -8,27 +9,28 @@ import * as validate from '../../core/validate.js';
 import { findKeysByName, getKey, type KeyRow } from '../../store/keys.js';
 import * as people from '../../store/people.js';
 import { inReach, keyFacts } from './authorize.js';
-import type { LocalContext } from './context.js';
+import type { CheckedScope } from './context.js';
 
 /**
  * `<key>` is an access key id, or a name unique among the keys the actor can act on: names are
  * unique per owner only, so Bob's "laptop" is his own even when Alice has one too. An id is
  * looked up as it is, and the operation then says whether the actor may touch that key.
  */
-export function mustKey(ctx: LocalContext, ref: string): KeyRow {
+export async function mustKey(s: CheckedScope, ref: string): Promise<KeyRow> {
   const text = validate.keyReference(ref);
-  ctx.keys();
   if (isAccessKeyId(text)) {
-    const row = getKey(ctx.db, ctx.tenant.id, text);
+    const row = await getKey(s.q, s.tenant.id, text);
     if (!row)
-      throw new NotFoundError(`no key ${text} in tenant ${ctx.tenant.id}`, {
+      throw new NotFoundError(`no key ${text} in tenant ${s.tenant.id}`, {
         hint: 'list keys with: akm list',
         code: 'key_not_found',
       });
     return row;
   }
   if (text.length === 0) throw new UsageError('a key id or name is required');
-  const rows = findKeysByName(ctx.db, ctx.tenant.id, text).filter((row) => inReach(ctx, keyFacts(ctx, row)));
+  const rows: KeyRow[] = [];
+  for (const row of await findKeysByName(s.q, s.tenant.id, text))
+    if (inReach(s, await keyFacts(s, row))) rows.push(row);
   if (rows.length === 0)
     throw new NotFoundError(`no key named "${validate.printable(text)}"`, {
       hint: 'list keys with: akm list',
@@ -43,20 +45,22 @@ export function mustKey(ctx: LocalContext, ref: string): KeyRow {
   return rows[0]!;
 }
 
-export function mustUser(ctx: LocalContext, email: string, hint = 'list users with: akm users list'): people.UserRow {
-  ctx.keys();
-  const row = people.findUser(ctx.db, ctx.tenant.id, validate.email(email));
+export async function mustUser(
+  s: CheckedScope,
+  email: string,
+  hint = 'list users with: akm users list',
+): Promise<people.UserRow> {
+  const row = await people.findUser(s.q, s.tenant.id, validate.email(email));
   if (!row)
-    throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${ctx.tenant.id}`, {
+    throw new NotFoundError(`no user ${validate.printable(email)} in tenant ${s.tenant.id}`, {
       hint,
       code: 'user_not_found',
     });
   return row;
 }
 
-export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
-  ctx.keys();
-  const row = people.findGroup(ctx.db, ctx.tenant.id, name);
+export async function mustGroup(s: CheckedScope, name: string): Promise<people.NamedRow> {
+  const row = await people.findGroup(s.q, s.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no group "${validate.printable(name)}"`, {
       hint: 'list groups with: akm groups list',
@@ -65,9 +69,8 @@ export function mustGroup(ctx: LocalContext, name: string): people.NamedRow {
   return row;
 }
 
-export function mustRole(ctx: LocalContext, name: string): people.NamedRow {
-  ctx.keys();
-  const row = people.findRole(ctx.db, ctx.tenant.id, name);
+export async function mustRole(s: CheckedScope, name: string): Promise<people.NamedRow> {
+  const row = await people.findRole(s.q, s.tenant.id, name);
   if (!row)
     throw new NotFoundError(`no role "${validate.printable(name)}"`, {
       hint: 'list roles with: akm roles list',

@@ -7,59 +7,59 @@ import { groupMemberEmails, type UserRow } from '../../store/people.js';
 import type { NotificationList, NotificationQuery } from '../types.js';
 import { authorize, userFacts } from './authorize.js';
 import type { Change } from './changes.js';
-import { inTransaction, pageLimit, type LocalContext } from './context.js';
+import { checking, pageLimit, writing, type CheckedScope, type LocalContext, type Scope } from './context.js';
 import { mustUser } from './lookups.js';
 
 /** Called by recordChange inside the change's transaction: the notices commit with the change or not at all. */
-export function notifyKeyChange(ctx: LocalContext, change: Change, at: string): void {
+export async function notifyKeyChange(s: Scope, change: Change, at: string): Promise<void> {
   if (!change.key) return;
   const notices = bellNotices({
     action: change.action,
-    actor: ctx.actor.label,
+    actor: s.actor.label,
     key: change.key,
     details: change.details,
-    administrators: groupMemberEmails(ctx.db, ctx.tenant.id, BUILTIN_GROUP),
+    administrators: await groupMemberEmails(s.q, s.tenant.id, BUILTIN_GROUP),
   });
   for (const { recipient, message } of notices) {
-    insertNotification(ctx.db, recipient, {
-      tenantId: ctx.tenant.id,
+    await insertNotification(s.q, recipient, {
+      tenantId: s.tenant.id,
       at,
       action: change.action,
       keyId: change.key.id,
       keyName: change.key.name,
-      actor: ctx.actor.label,
+      actor: s.actor.label,
       message,
     });
   }
 }
 
-function inboxOwner(ctx: LocalContext, user: string | undefined): UserRow {
+async function inboxOwner(s: CheckedScope, user: string | undefined): Promise<UserRow> {
   if (user === undefined) {
-    if (ctx.actor.userId === null) {
+    if (s.actor.userId === null) {
       throw new UsageError('a tenant-level key has no inbox of its own', {
         hint: 'name one with --user EMAIL',
         code: 'no_inbox',
       });
     }
   }
-  const row = mustUser(ctx, user ?? ctx.actor.label);
+  const row = await mustUser(s, user ?? s.actor.label);
   // Reading someone else's inbox is managing users (and an administrator's, for administrators).
-  if (row.id === ctx.actor.userId) authorize(ctx, { operation: 'inbox.own' });
-  else authorize(ctx, { operation: 'inbox.other', users: [userFacts(ctx, row)] }, row.email);
+  if (row.id === s.actor.userId) authorize(s, { operation: 'inbox.own' });
+  else authorize(s, { operation: 'inbox.other', users: [await userFacts(s, row)] }, row.email);
   return row;
 }
 
-export function listNotifications(ctx: LocalContext, query: NotificationQuery = {}): NotificationList {
+export async function listNotifications(ctx: LocalContext, query: NotificationQuery = {}): Promise<NotificationList> {
   const limit = pageLimit(query.limit);
-  const read = () => {
-    const owner = inboxOwner(ctx, query.user);
-    const rows = listInbox(ctx.db, owner.id, { unreadOnly: query.unread === true, limit });
+  const read = async (s: CheckedScope) => {
+    const owner = await inboxOwner(s, query.user);
+    const rows = await listInbox(s.q, owner.id, { unreadOnly: query.unread === true, limit });
     if (query.markRead)
-      markRead(
-        ctx.db,
+      await markRead(
+        s.q,
         owner.id,
         rows.map((r) => r.id),
-        ctx.now().toISOString(),
+        s.now().toISOString(),
       );
     return {
       user: owner.email,
@@ -74,9 +74,9 @@ export function listNotifications(ctx: LocalContext, query: NotificationQuery = 
         read: r.read_at !== null,
         readAt: r.read_at,
       })),
-      unread: countUnread(ctx.db, owner.id),
+      unread: await countUnread(s.q, owner.id),
     };
   };
   // Marking read is a write: read and mark under one lock, so nothing arriving meanwhile is marked unseen.
-  return query.markRead ? inTransaction(ctx, read) : read();
+  return query.markRead ? writing(ctx, read) : checking(ctx, read);
 }

@@ -1,12 +1,15 @@
-/** The local implementation of AkmService: the SQLite store, sealed secrets and the audit trail in-process. */
+/**
+ * The local implementation of AkmService: the store (SQLite or PostgreSQL), sealed secrets and
+ * the audit trail in-process.
+ */
 import { hostname, userInfo } from 'node:os';
 import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
-import { getMeta } from '../../store/meta.js';
-import { openDatabase, storeExposure, type Db } from '../../store/open.js';
+import { openStore } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
+import type { Queryable, Store } from '../../store/types.js';
 import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
 import type {
   AkmService,
@@ -23,9 +26,10 @@ import type {
 } from '../types.js';
 import type { Actor } from './actor.js';
 import { AccessDenied, recordDenial } from './authorize.js';
-import { checkMasterKey, META_MASTER_CHECK, META_STORE_ID, useKeys } from './bootstrap.js';
+import { storeKeys } from './bootstrap.js';
 import { localActor } from './localActor.js';
 import type { LocalContext } from './context.js';
+import { createKey } from './createKey.js';
 import * as keys from './keys.js';
 import * as people from './people.js';
 import { explainVerification, verifyKey } from './verify.js';
@@ -33,7 +37,8 @@ import * as audit from './audit.js';
 import * as notifications from './notifications.js';
 
 export interface LocalOptions {
-  storePath: string;
+  /** a SQLite file path or a postgres:// URL */
+  store: string;
   tenantId?: string;
   masterKey: MasterKeyOptions;
   now?: () => Date;
@@ -48,6 +53,8 @@ export interface LocalOptions {
   onLockWait?: () => void;
   /** an administrator of the tenant acting instead of the operator named at init (--as) */
   actAs?: string;
+  /** supplies PGPASSWORD, PGPASSFILE and HOME for a PostgreSQL store */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function cliSource(): string {
@@ -60,34 +67,25 @@ export function cliSource(): string {
   return `cli:${user}@${hostname()}`;
 }
 
-/** Derive the keys on first use, checking them against the store's check value (then useKeys). */
-export function lazyKeys(db: Db, masterKey: MasterKeyOptions): () => DerivedKeys {
-  let derived: DerivedKeys | undefined;
-  return () => {
-    if (derived) return derived;
-    const storeId = getMeta(db, META_STORE_ID);
-    if (!storeId)
-      throw new UnavailableError('this store has not been initialised', {
-        hint: 'run `akm init`',
-        code: 'store_uninitialised',
-      });
-    // init writes the check value with the tenant; without it any key would pass unchecked and
-    // new secrets would be sealed under a key nobody has.
-    if (!getMeta(db, META_MASTER_CHECK)) {
-      throw new UnavailableError('this store has no check value for its master key', {
-        hint: 'the store was modified outside akm; restore it from a backup',
-        code: 'master_key_check_missing',
-      });
-    }
-    const keys = checkMasterKey(db, storeId, loadMasterKey(masterKey, storeId));
-    useKeys(db, keys);
-    derived = keys;
+/**
+ * Derive the keys on first use (once), checking them against the store's check value; the store
+ * is then armed with them (bootstrap.ts, useKeys).
+ */
+export function lazyKeys(store: Store, masterKey: MasterKeyOptions): () => Promise<DerivedKeys> {
+  let loading: Promise<DerivedKeys> | undefined;
+  const load = async () => {
+    const derived = await storeKeys(store, (storeId) => loadMasterKey(masterKey, storeId));
     return derived;
   };
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
 }
 
-export function resolveTenant(db: Db, tenantId: string | undefined): TenantRow {
-  const tenant = tenantId ? getTenant(db, tenantId) : firstTenant(db);
+export async function resolveTenant(q: Queryable, tenantId: string | undefined): Promise<TenantRow> {
+  const tenant = tenantId ? await getTenant(q, tenantId) : await firstTenant(q);
   if (!tenant) {
     if (tenantId)
       throw new NotFoundError(`no tenant ${tenantId} in this store`, {
@@ -102,47 +100,53 @@ export function resolveTenant(db: Db, tenantId: string | undefined): TenantRow {
 export class LocalService implements AkmService {
   constructor(
     readonly ctx: LocalContext,
-    private readonly ownsDatabase: boolean,
+    private readonly ownsStore: boolean,
     /** where expiry mail goes: AKM_SMTP_URL / AKM_MAIL_FROM unless given */
     readonly mail: MailSettings | null = mailSettingsFromEnv(process.env),
   ) {}
 
   /**
-   * The CLI's way in: open the file and act as the operator named at init. A verification here
+   * The CLI's way in: open the store and act as the operator named at init. A verification here
    * is an administrator's check, not a use of the key: it leaves lastUsedAt alone (the server's
    * /v1/verify and signed requests are the uses).
    */
-  static open(options: LocalOptions): LocalService {
-    const db = openDatabase(options.storePath, { readonly: options.readOnly, onLockWait: options.onLockWait });
-    const exposure = storeExposure(options.storePath);
+  static async open(options: LocalOptions): Promise<LocalService> {
+    const store = await openStore(options.store, {
+      env: options.env,
+      readonly: options.readOnly,
+      onLockWait: options.onLockWait,
+    });
+    const exposure = store.exposure();
     if (exposure) options.warn?.(`${exposure.message}; fix: ${exposure.hint}`);
     try {
-      const tenant = resolveTenant(db, options.tenantId);
+      const { tenant, actor } = await store.read(async (q) => {
+        const tenant = await resolveTenant(q, options.tenantId);
+        return { tenant, actor: await localActor(q, tenant, options.actAs) };
+      });
       const ctx: LocalContext = {
-        db,
-        storePath: options.storePath,
+        store,
         tenant,
-        actor: localActor(db, tenant, options.actAs),
+        actor,
         now: options.now ?? (() => new Date()),
-        keys: lazyKeys(db, options.masterKey),
+        loadKeys: lazyKeys(store, options.masterKey),
         source: options.source ?? cliSource(),
         recordUse: () => {},
       };
       return new LocalService(ctx, true, options.mail);
     } catch (error) {
-      db.close();
+      await store.close();
       throw error;
     }
   }
 
-  /** The server's way in: a shared connection, another tenant and actor per request. */
+  /** The server's way in: a shared store, another tenant and actor per request. */
   static withActor(base: LocalContext, tenant: TenantRow, actor: Actor, source: string): LocalService {
     return new LocalService({ ...base, tenant, actor, source }, false);
   }
 
   /** Derive the keys now (normally done on first use), failing with exit 6 if the master key is wrong. */
-  checkMasterKey(): void {
-    this.ctx.keys();
+  async checkMasterKey(): Promise<void> {
+    await this.ctx.loadKeys();
   }
 
   async whoami(): Promise<Identity> {
@@ -154,13 +158,13 @@ export class LocalService implements AkmService {
       accessKeyId: actor.keyId,
       admin: actor.admin,
       permissions: actor.permissions,
-      store: this.ctx.storePath,
+      store: this.ctx.store.location,
       mode: 'local',
     };
   }
 
   async createKey(input: CreateKeyInput) {
-    return this.guard(() => keys.createKey(this.ctx, input));
+    return this.guard(() => createKey(this.ctx, input));
   }
   async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
     return this.guard(() => keys.listKeys(this.ctx, filter, page));
@@ -283,12 +287,12 @@ export class LocalService implements AkmService {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof AccessDenied) recordDenial(this.ctx, error);
+      if (error instanceof AccessDenied) await recordDenial(this.ctx, error);
       throw error;
     }
   }
 
   async close(): Promise<void> {
-    if (this.ownsDatabase && this.ctx.db.open) this.ctx.db.close();
+    if (this.ownsStore) await this.ctx.store.close();
   }
 }

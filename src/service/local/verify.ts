@@ -10,12 +10,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { isAccessKeyId, isWellFormedSecret } from '../../core/credentials.js';
 import { inGracePeriod, isExpired } from '../../core/expiry.js';
 import { effectivePermissions } from '../../core/permissions.js';
+import type { DerivedKeys } from '../../crypto/keys.js';
 import { secretDigest } from '../../crypto/seal.js';
 import { TamperedRecordError } from '../../store/integrity.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
 import { DeniedError } from '../../core/errors.js';
 import type { VerifyExplanation, VerifyInput, VerifyResult } from '../types.js';
-import type { LocalContext } from './context.js';
+import { checking, type LocalContext } from './context.js';
 
 const DIGEST_BYTES = 32;
 const PLACEHOLDER_ID = 'AKMAAAAAAAAAAAAAAAAA';
@@ -23,9 +24,10 @@ const PLACEHOLDER_DIGEST = Buffer.alloc(DIGEST_BYTES);
 
 /** What a verification needs to know about a key, however it was looked up. */
 export interface KeyForVerification {
-  /** null or undefined: no key with this id */
+  /** undefined: no key with this id; null: its row was altered at rest (it verifies as nothing) */
   row: KeyRow | null | undefined;
-  permissions(): string[];
+  /** null: a role or group on the way was altered at rest (the key verifies as nothing) */
+  permissions: string[] | null;
 }
 
 function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolean {
@@ -35,8 +37,14 @@ function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolea
 }
 
 /** Does the secret match the current secret, or the previous one within its grace period? */
-export function secretMatches(ctx: LocalContext, row: KeyRow | null | undefined, secret: string, now: Date): boolean {
-  const digest = secretDigest(ctx.keys(), row?.tenant_id ?? ctx.tenant.id, row?.id ?? PLACEHOLDER_ID, secret);
+export function secretMatches(
+  keys: DerivedKeys,
+  fallbackTenant: string,
+  row: KeyRow | null | undefined,
+  secret: string,
+  now: Date,
+): boolean {
+  const digest = secretDigest(keys, row?.tenant_id ?? fallbackTenant, row?.id ?? PLACEHOLDER_ID, secret);
   const inGrace = !!row && inGracePeriod(row.previous_valid_until, now);
   const current = sameDigest(digest, row?.secret_digest);
   const previous = sameDigest(digest, inGrace ? row?.previous_digest : null);
@@ -53,20 +61,21 @@ export function usable(row: KeyRow | null | undefined, tenantId: string | undefi
   );
 }
 
-export function checkCredentials(
+/** The one decision, however the key was looked up; a valid answer stamps lastUsedAt. */
+export async function checkCredentials(
   ctx: LocalContext,
   input: VerifyInput,
-  lookup: (accessKeyId: string) => KeyForVerification,
-): VerifyResult {
+  lookup: (accessKeyId: string) => KeyForVerification | Promise<KeyForVerification>,
+): Promise<VerifyResult> {
   const now = ctx.now();
+  const keys = await ctx.loadKeys();
   const wellFormed = isAccessKeyId(input.accessKeyId) && isWellFormedSecret(input.secretKey);
-  const found = wellFormed ? lookup(input.accessKeyId) : undefined;
+  const found = wellFormed ? await lookup(input.accessKeyId) : undefined;
   const row = found?.row;
-  const matched = secretMatches(ctx, row, input.secretKey, now);
+  const matched = secretMatches(keys, ctx.tenant.id, row, input.secretKey, now);
   if (!wellFormed || !matched || !usable(row, input.tenantId, now)) return { valid: false };
-  const permissions = unlessTampered(() => found!.permissions());
-  if (permissions === null) return { valid: false };
-  ctx.recordUse(row.id, now.toISOString());
+  if (found!.permissions === null) return { valid: false };
+  await ctx.recordUse(row.id, now.toISOString());
   return {
     valid: true,
     accessKeyId: row.id,
@@ -74,27 +83,38 @@ export function checkCredentials(
     owner: row.owner_email,
     name: row.name,
     type: row.type,
-    permissions,
+    permissions: found!.permissions,
     expiresAt: row.expires_at,
   };
 }
 
 /** An altered row (or role, or group) verifies as nothing: null. */
-export function unlessTampered<T>(read: () => T): T | null {
+export async function unlessTampered<T>(read: () => Promise<T>): Promise<T | null> {
   try {
-    return read();
+    return await read();
   } catch (error) {
     if (error instanceof TamperedRecordError) return null;
     throw error;
   }
 }
 
-export function verifyKey(ctx: LocalContext, input: VerifyInput): VerifyResult {
-  ctx.keys(); // arms the integrity checks before the key is read
-  return checkCredentials(ctx, input, (id) => ({
-    row: unlessTampered(() => getKeyById(ctx.db, id)),
-    permissions: () => effectivePermissions(keyRoleGrants(ctx.db, id)),
-  }));
+/**
+ * A key and its effective permissions, in one snapshot (what a verification needs), with the
+ * keys loaded first so that the key, its owner, and every role and group on the way are checked.
+ */
+export function loadForVerification(ctx: LocalContext, accessKeyId: string): Promise<KeyForVerification> {
+  return checking(ctx, async (s) => {
+    const row = await unlessTampered(() => getKeyById(s.q, accessKeyId));
+    if (!row) return { row, permissions: [] };
+    return {
+      row,
+      permissions: await unlessTampered(async () => effectivePermissions(await keyRoleGrants(s.q, row.id))),
+    };
+  });
+}
+
+export function verifyKey(ctx: LocalContext, input: VerifyInput): Promise<VerifyResult> {
+  return checkCredentials(ctx, input, (id) => loadForVerification(ctx, id));
 }
 
 type Problem = VerifyExplanation['problems'][number];
@@ -103,13 +123,14 @@ type Problem = VerifyExplanation['problems'][number];
  * For an administrator on a local store, who can read every key anyway: which of the checks
  * above failed. The uniform "not valid" stays the only answer anywhere else.
  */
-export function explainVerification(ctx: LocalContext, input: VerifyInput): VerifyExplanation {
+export async function explainVerification(ctx: LocalContext, input: VerifyInput): Promise<VerifyExplanation> {
   if (!ctx.actor.admin)
     throw new DeniedError('permission denied: only tenant administrators may see why a key is not valid', {
       code: 'permission_denied',
     });
   const now = ctx.now();
-  const found = getKeyById(ctx.db, input.accessKeyId);
+  const keys = await ctx.loadKeys();
+  const found = await checking(ctx, (s) => getKeyById(s.q, input.accessKeyId));
   // Another tenant's key is as unknown to this tenant's administrator as a key that does not exist.
   const row = found?.tenant_id === ctx.tenant.id ? found : undefined;
   const problems: Problem[] = [];
@@ -122,8 +143,8 @@ export function explainVerification(ctx: LocalContext, input: VerifyInput): Veri
       kind: 'other_tenant',
       message: `wrong tenant: the key string names tenant ${input.tenantId}, the key is in ${row.tenant_id}`,
     });
-  if (!secretMatches(ctx, row, input.secretKey, now)) {
-    const digest = secretDigest(ctx.keys(), row.tenant_id, row.id, input.secretKey);
+  if (!secretMatches(keys, ctx.tenant.id, row, input.secretKey, now)) {
+    const digest = secretDigest(keys, row.tenant_id, row.id, input.secretKey);
     const old = row.previous_digest?.length === DIGEST_BYTES && timingSafeEqual(digest, row.previous_digest);
     problems.push(
       old

@@ -1,6 +1,5 @@
 /** Prepared statements are compiled once per connection and reused (the server runs hot paths). */
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './open.js';
+import type { Database as Db, Statement } from 'better-sqlite3';
 
 const caches = new WeakMap<Db, Map<string, Statement>>();
 
@@ -38,40 +37,32 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * Every write goes through here: BEGIN IMMEDIATE takes the write lock up front. Each write also
- * erases the previous secrets whose grace period has ended (sealed value, digest and end), so
- * none stays stored past the next write after its end. That needs no key: the grace part has
- * a MAC of its own (integrity.ts), and erasing it only takes access away.
+ * `take` takes the write lock (BEGIN IMMEDIATE); on a connection that says when it waits, a
+ * first try waits in silence, then the waiter is told and the rest of the wait follows.
  */
-export function writeTransaction<T>(db: Db, work: () => T, now: Date = new Date()): T {
-  return lockedTransaction(db, () => {
-    sql(db, ERASE_ENDED_GRACES).run(now.toISOString());
-    return work();
-  });
-}
-
-/**
- * BEGIN IMMEDIATE, waiting for the lock as the connection says; for migrations, which run before
- * the tables exist.
- */
-export function lockedTransaction<T>(db: Db, work: () => T): T {
-  const transaction = db.transaction(work);
+export function takeWriteLock<T>(db: Db, take: () => T): T {
   const wait = lockWaits.get(db);
-  if (!wait) return transaction.immediate();
+  if (!wait) return take();
   try {
-    return transaction.immediate();
+    return take();
   } catch (error) {
     if (!isBusy(error)) throw error;
   }
   wait.onWait();
   db.pragma(`busy_timeout = ${Math.max(wait.totalMs - wait.quietMs, 0)}`);
   try {
-    return transaction.immediate();
+    return take();
   } finally {
     db.pragma(`busy_timeout = ${wait.quietMs}`);
   }
 }
 
-const ERASE_ENDED_GRACES = `UPDATE keys
-  SET previous_sealed = NULL, previous_digest = NULL, previous_valid_until = NULL, grace_mac = NULL
-  WHERE previous_valid_until IS NOT NULL AND previous_valid_until <= ?`;
+/**
+ * A synchronous write transaction, for what runs outside the store's own transactions: the
+ * migrations, and sealing the rows a migration left unsealed. BEGIN IMMEDIATE takes the write
+ * lock up front.
+ */
+export function lockedTransaction<T>(db: Db, work: () => T): T {
+  const transaction = db.transaction(work);
+  return takeWriteLock(db, () => transaction.immediate());
+}

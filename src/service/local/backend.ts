@@ -1,0 +1,192 @@
+/**
+ * The local service as `akm serve` holds it: one store for every request, and the few things
+ * the server does besides calling AkmService (looking up the key that signed a request,
+ * feeding the verify cache, writing lastUsedAt notes and failed sign-ins in batches, replay
+ * tokens and failure counts shared by every server on the store, the periodic sweep, running
+ * the expiry job per tenant). The server reaches the store only through here. The keys are
+ * loaded when it opens, so every row it reads is checked against its integrity MAC.
+ */
+import type { DerivedKeys } from '../../crypto/keys.js';
+import type { MasterKeyOptions } from '../../crypto/masterKey.js';
+import type { MailSettings } from '../../notify/smtp.js';
+import { appendAudit, type AuditEntry } from '../../store/audit.js';
+import { addFailures, failuresSince, purgeFailures } from '../../store/failureCounts.js';
+import { eraseEndedGraces } from '../../store/integrity.js';
+import { getKeyById, setLastUsed, type KeyRow } from '../../store/keys.js';
+import { openStore } from '../../store/open.js';
+import { purgeTokens, rememberToken } from '../../store/replayTokens.js';
+import { getTenant, listTenants, type TenantRow } from '../../store/tenants.js';
+import type { ChangeFeed, Store } from '../../store/types.js';
+import { keyActor, operatorActor, type Actor } from './actor.js';
+import type { LocalContext } from './context.js';
+import { lazyKeys, LocalService, resolveTenant } from './service.js';
+import { loadForVerification, unlessTampered, type KeyForVerification } from './verify.js';
+
+export type { KeyForVerification } from './verify.js';
+export type { KeyRow } from '../../store/keys.js';
+export type { TenantRow } from '../../store/tenants.js';
+export type { AuditEntry } from '../../store/audit.js';
+export type { ChangeFeed } from '../../store/types.js';
+
+export interface BackendOptions {
+  store: string;
+  masterKey: MasterKeyOptions;
+  now?: () => Date;
+  env?: NodeJS.ProcessEnv;
+  /** how successful verifications and sign-ins stamp lastUsedAt (the server batches them) */
+  recordUse: (accessKeyId: string, at: string) => void;
+}
+
+export class LocalBackend {
+  private constructor(
+    readonly base: LocalContext,
+    /** loaded at start: a wrong or missing master key stops the server before it listens */
+    readonly keys: DerivedKeys,
+  ) {}
+
+  static async open(options: BackendOptions): Promise<LocalBackend> {
+    const store = await openStore(options.store, { busyTimeoutMs: 5000, server: true, env: options.env });
+    try {
+      const { tenant, actor } = await store.read(async (q) => {
+        const tenant = await resolveTenant(q, undefined);
+        return { tenant, actor: await operatorActor(q, tenant) };
+      });
+      const loadKeys = lazyKeys(store, options.masterKey);
+      const base: LocalContext = {
+        store,
+        tenant,
+        actor,
+        now: options.now ?? (() => new Date()),
+        loadKeys,
+        source: 'http',
+        recordUse: options.recordUse,
+      };
+      return new LocalBackend(base, await loadKeys());
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  get store(): Store {
+    return this.base.store;
+  }
+
+  /** The service acting as the key that signed a request. */
+  serviceFor(tenant: TenantRow, actor: Actor, source: string): LocalService {
+    return LocalService.withActor(this.base, tenant, actor, source);
+  }
+
+  /** The service acting as a tenant's operator, for jobs the server runs itself. */
+  async operatorService(tenant: TenantRow, source: string, mail: MailSettings | null): Promise<LocalService> {
+    const actor = await this.base.store.read((q) => operatorActor(q, tenant));
+    return new LocalService({ ...this.base, tenant, actor, source }, false, mail);
+  }
+
+  tenants(): Promise<TenantRow[]> {
+    return this.base.store.read((q) => listTenants(q));
+  }
+
+  /**
+   * The key a request claims to be signed by (any tenant: the id arrives before the tenant is
+   * known); null when its row was altered at rest.
+   */
+  signingKey(accessKeyId: string): Promise<KeyRow | null | undefined> {
+    return this.base.store.read((q) => unlessTampered(() => getKeyById(q, accessKeyId)));
+  }
+
+  /**
+   * The tenant and the acting identity of a key whose signature has been checked; the actor is
+   * null when a row it depends on (its owner, a role, a group) was altered at rest.
+   */
+  actingAs(key: KeyRow): Promise<{ tenant: TenantRow | undefined; actor: Actor | null }> {
+    return this.base.store.read(async (q) => ({
+      tenant: await getTenant(q, key.tenant_id),
+      actor: await unlessTampered(() => keyActor(q, key)),
+    }));
+  }
+
+  loadForVerification(accessKeyId: string): Promise<KeyForVerification> {
+    return loadForVerification(this.base, accessKeyId);
+  }
+
+  /** How the verify cache learns that what it holds may have changed. */
+  changes(): ChangeFeed {
+    return this.base.store.changes();
+  }
+
+  /** lastUsedAt notes, one transaction for all of them; waits for other writers at most `waitMs`. */
+  async recordLastUsed(notes: Map<string, string>, waitMs: number): Promise<void> {
+    // In id order: two servers flushing overlapping notes lock the rows in the same order.
+    const ordered = [...notes].sort(([a], [b]) => (a < b ? -1 : 1));
+    await this.base.store.write(
+      null,
+      async (tx) => {
+        for (const [id, at] of ordered) await setLastUsed(tx, id, at);
+      },
+      { waitMs },
+    );
+  }
+
+  /** Audit records the server writes on its own behalf (failed sign-ins), in one transaction. */
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    await this.base.store.write(null, async (tx) => {
+      for (const entry of entries) await appendAudit(tx, this.keys.audit, entry);
+    });
+  }
+
+  /** Remember a replay token unless it is remembered and live: true when the request is fresh (replayTokens.ts). */
+  rememberToken(token: Buffer, expiresAtMs: number, nowMs: number): Promise<boolean> {
+    return rememberToken(this.base.store, token, expiresAtMs, nowMs);
+  }
+
+  /** Failed sign-ins of a scope since a minute, summed over every server on the store. */
+  failuresSince(scope: string, fromMinute: number): Promise<number> {
+    return this.base.store.read((q) => failuresSince(q, scope, fromMinute));
+  }
+
+  /**
+   * A server's failure counts (scope → minute → count), in one transaction; older minutes go.
+   * Waits for other writers at most `waitMs`.
+   */
+  async addFailures(
+    counts: Map<string, Map<number, number>>,
+    purgeBeforeMinute: number,
+    waitMs: number,
+  ): Promise<void> {
+    // In scope order: two servers adding overlapping counts lock the rows in the same order.
+    const scopes = [...counts].sort(([a], [b]) => (a < b ? -1 : 1));
+    await this.base.store.write(
+      null,
+      async (tx) => {
+        for (const [scope, minutes] of scopes) {
+          for (const [minute, n] of minutes) await addFailures(tx, scope, minute, n);
+        }
+        await purgeFailures(tx, purgeBeforeMinute);
+      },
+      { waitMs },
+    );
+  }
+
+  /**
+   * Once a minute, even when nothing else writes: previous secrets whose grace has ended are
+   * erased in every tenant (store/integrity.ts), and replay tokens and failure counts past
+   * their use go.
+   */
+  async sweep(nowMs: number): Promise<void> {
+    await this.base.store.write(null, async (tx) => {
+      await eraseEndedGraces(tx, new Date(nowMs), null);
+      await purgeTokens(tx, nowMs);
+      await purgeFailures(tx, Math.floor(nowMs / 60_000) - 60);
+    });
+  }
+
+  /** A warning when others on this machine can open the store, else null. */
+  exposure(): { message: string; hint: string } | null {
+    return this.base.store.exposure();
+  }
+
+  close(): Promise<void> {
+    return this.base.store.close();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The PostgreSQL engine: a connection pool, shared by every request of the process, and by
+ * every process on the database (several `akm serve` replicas, admins' CLIs).
+ *
+ * A write transaction first locks its tenant's row (SELECT … FOR UPDATE), so writes within a
+ * tenant are serialized exactly as SQLite's single writer serializes them: a check and the
+ * write it guards (the two-key limit, the audit chain) hold across replicas. Rows shared by
+ * tenants rely on unique constraints. A read is one REPEATABLE READ snapshot.
+ */
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { eraseEndedGraces, sealingPending, META_INTEGRITY_PENDING } from '../integrity.js';
+import { deleteMeta } from '../meta.js';
+import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
+import { parsePostgresUrl, poolConfig } from './connect.js';
+import { isRetryable, postgresError } from './errors.js';
+import { checkRows, DIRTY_TABLE, noteEveryRow, postgresIntact, selectsCheck, settle } from './integrity.js';
+import { prepareSchema } from './migrate.js';
+
+const POSTGRES: Dialect = {
+  engine: 'postgres',
+  forUpdate: ' FOR UPDATE',
+  jsonList: (select) => `(SELECT coalesce(json_agg(s.v ORDER BY s.v), '[]')::text FROM (${select}) s)`,
+  jsonField: (column, field) => `(${column}::jsonb ->> '${field}')`,
+  isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
+  intact: postgresIntact,
+  tableExists: 'SELECT 1 WHERE to_regclass(@name) IS NOT NULL',
+};
+
+/** How long a row read from PostgreSQL may be served from a cache (see ChangeFeed). */
+export const REVALIDATE_MS = 1000;
+const WRITE_ATTEMPTS = 3;
+
+interface Translated {
+  name: string;
+  text: string;
+  names: string[];
+  /** selects an integrity check (postgres/integrity.ts) */
+  checks: boolean;
+  /** changes rows: in a write transaction, covered rows may need resealing before the next check */
+  writes: boolean;
+}
+
+const translations = new Map<string, Translated>();
+
+/**
+ * `@name` → `$n`, once per SQL text. Each text becomes a named prepared statement, parsed and
+ * planned once per connection. Quoted strings are left alone.
+ */
+function translate(sql: string): Translated {
+  let found = translations.get(sql);
+  if (found) return found;
+  const names: string[] = [];
+  const text = sql.replace(/'(?:[^']|'')*'|@([A-Za-z_][A-Za-z0-9_]*)/g, (match, name?: string) => {
+    if (name === undefined) return match;
+    const at = names.indexOf(name);
+    if (at >= 0) return `$${at + 1}`;
+    names.push(name);
+    return `$${names.length}`;
+  });
+  found = {
+    name: `akm_${translations.size + 1}`,
+    text,
+    names,
+    checks: selectsCheck(text),
+    writes: /^\s*(INSERT|UPDATE|DELETE)\b/i.test(text),
+  };
+  translations.set(sql, found);
+  return found;
+}
+
+function query(translated: Translated, params: Params | undefined): QueryConfig {
+  const { name, text, names } = translated;
+  const values = names.map((n) => {
+    if (!params || !(n in params)) throw new Error(`missing named parameter @${n}`);
+    return params[n] ?? null;
+  });
+  return { name, text, values };
+}
+
+/**
+ * The queries of one transaction. With the integrity key, a write transaction settles the
+ * integrity notes of the covered rows it changed (postgres/integrity.ts) before it reads a
+ * checked row again and before it commits, as SQLite's triggers reseal a row at once.
+ */
+class PostgresQueries implements Queryable {
+  readonly dialect = POSTGRES;
+  /** a statement has changed rows since the notes were last settled */
+  private unsettled = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    /** the integrity key, in a write transaction of a store that holds it */
+    private readonly sealing: Buffer | null,
+    private readonly checking: Buffer | null,
+  ) {}
+
+  async all<T>(sql: string, params?: Params): Promise<T[]> {
+    return (await this.execute(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.execute(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params?: Params): Promise<number> {
+    return (await this.execute(sql, params)).rowCount ?? 0;
+  }
+
+  /** Before COMMIT: the MACs of what this transaction changed. */
+  async settle(): Promise<void> {
+    if (!this.sealing || !this.unsettled) return;
+    this.unsettled = false;
+    await settle(this.client, this.sealing);
+  }
+
+  private async execute(sql: string, params: Params | undefined) {
+    const translated = translate(sql);
+    if (translated.checks) await this.settle();
+    if (translated.writes) this.unsettled = true;
+    const result = await this.client.query(query(translated, params));
+    if (translated.checks) checkRows(this.checking, result.rows as Array<Record<string, unknown>>);
+    return result;
+  }
+}
+
+export class PostgresStore implements Store {
+  readonly engine = 'postgres';
+  readonly dialect = POSTGRES;
+  private closing: Promise<void> | undefined;
+  /** the integrity key (attachIntegrity), and the connections that have the table for its notes */
+  private integrityKey: Buffer | null = null;
+  private readonly noting = new WeakSet<PoolClient>();
+
+  constructor(
+    private readonly pool: Pool,
+    readonly location: string,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', null, work);
+  }
+
+  /**
+   * A write in a tenant first erases the previous secrets of that tenant's keys whose grace has
+   * ended (integrity.ts); the server's sweep erases every tenant's (`eraseEndedGraces` with null).
+   */
+  async write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    const waitMs = Math.max(1, Math.floor(options.waitMs ?? this.lockTimeoutMs));
+    // lock_timeout bounds the wait for the tenant's lock (and any row lock): store_locked, not a hang.
+    const begin = `BEGIN; SET LOCAL lock_timeout = ${waitMs}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transaction(begin, tenantId, work, options.now ?? new Date());
+      } catch (error) {
+        // A deadlock or serialization failure undid the whole transaction: it can simply run again.
+        if (attempt >= WRITE_ATTEMPTS || !isRetryable(error)) throw postgresError(error, this.location);
+      }
+    }
+  }
+
+  async attachIntegrity(key: Buffer): Promise<void> {
+    if (this.integrityKey) return;
+    this.integrityKey = key;
+    if (!(await this.read(sealingPending))) return;
+    // A store upgraded from before the MACs: every row is noted, and sealed as the write commits.
+    await this.write(null, async (tx) => {
+      if (!(await sealingPending(tx))) return;
+      for (const statement of noteEveryRow()) await tx.run(statement);
+      await deleteMeta(tx, META_INTEGRITY_PENDING);
+    });
+  }
+
+  /** A PostgreSQL store is not a file on this machine. */
+  exposure(): null {
+    return null;
+  }
+
+  /** PostgreSQL has no cheap "did anything change" to ask; cached rows expire instead. */
+  changes(): ChangeFeed {
+    return { moved: () => false, maxAgeMs: REVALIDATE_MS };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+
+  /** `writing`: the time for erasing ended graces; undefined for a read. */
+  private async transaction<T>(
+    begin: string,
+    lockTenant: string | null,
+    work: (q: Queryable) => Promise<T>,
+    writing?: Date,
+  ): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw postgresError(error, this.location);
+    }
+    let broken = false;
+    try {
+      const sealing = writing && this.integrityKey;
+      if (sealing && !this.noting.has(client)) {
+        await client.query(DIRTY_TABLE);
+        this.noting.add(client);
+      }
+      await client.query(begin);
+      if (lockTenant !== null) {
+        await client.query({
+          name: 'akm_lock_tenant',
+          text: 'SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE',
+          values: [lockTenant],
+        });
+      }
+      // (Erasing touches no covered column: nothing to reseal.)
+      if (writing && lockTenant !== null)
+        await eraseEndedGraces(new PostgresQueries(client, null, null), writing, lockTenant);
+      const queries = new PostgresQueries(client, sealing || null, this.integrityKey);
+      const result = await work(queries);
+      await queries.settle();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw isRetryable(error) ? error : postgresError(error, this.location);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+export async function openPostgresStore(url: string, options: OpenStoreOptions = {}): Promise<PostgresStore> {
+  const env = options.env ?? process.env;
+  const target = parsePostgresUrl(url, env);
+  // Loaded here: a SQLite run never pays for the driver.
+  const pg = await import('pg');
+  // count(*) and bigint columns come back as numbers (they stay far below 2^53).
+  const types = new pg.default.TypeOverrides();
+  types.setTypeParser(pg.default.types.builtins.INT8, Number);
+  const pool = new pg.default.Pool({ ...poolConfig(target, env, options.server ? 10 : 2), types });
+  // An idle connection that the server drops (a restart) must not take the process down;
+  // the next query reconnects or fails with a clear error.
+  pool.on('error', () => {});
+  // Likewise a connection the server ends while the pool is closing it, or while it is checked out:
+  // the query in flight (if any) fails with the error, nothing else may throw it.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  try {
+    await prepareSchema(pool, target.display, options.create === true);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw postgresError(error, target.display);
+  }
+  return new PostgresStore(pool, target.display, options.busyTimeoutMs ?? 15_000);
+}

@@ -1,0 +1,103 @@
+/**
+ * The store as the service sees it: one asynchronous interface, two engines (SQLite, the
+ * embedded default, and PostgreSQL, shared by replicated servers).
+ *
+ * Query modules (keys.ts, people.ts, audit.ts, …) are written once against `Queryable`: SQL
+ * text with named parameters (`@name`), plus the few differences between the engines in
+ * `Dialect`. Each engine has its own DDL (sqlite/schema.ts, postgres/schema.ts), one
+ * migration history each, versioned together.
+ *
+ * Transactions: `write(tenantId, work)` runs `work` in a transaction that excludes every
+ * other writer of that tenant (SQLite: BEGIN IMMEDIATE, which excludes every writer; PostgreSQL:
+ * a row lock on the tenant), so a check and the write it guards (the two-key limit, the
+ * audit chain) hold across processes and servers. `read(work)` sees one consistent snapshot.
+ * Nothing inside `work` may call `read` or `write` again: pass the queryable down instead.
+ */
+
+import type { IntactPart } from './integrity.js';
+
+/** What a query binds by name: `@name` in the SQL text. Absent and undefined bind NULL. */
+export type Params = Record<string, string | number | Buffer | null | undefined>;
+
+export interface Queryable {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: Params): Promise<T[]>;
+  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  /** Returns the number of rows inserted, updated or deleted. */
+  run(sql: string, params?: Params): Promise<number>;
+}
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** The SQL that differs between the engines; everything else is written once. */
+export interface Dialect {
+  readonly engine: Engine;
+  /**
+   * Appended to a SELECT whose rows the transaction goes on to change: PostgreSQL locks them
+   * (" FOR UPDATE"); SQLite's write transaction already excludes every other writer.
+   */
+  readonly forUpdate: string;
+  /** A JSON array, as text, of the column `v` of `select` (a subquery that orders its rows by v). */
+  jsonList(select: string): string;
+  /** The text of a top-level field of a column holding a JSON object as text. */
+  jsonField(column: string, field: string): string;
+  /** Did this statement fail on a UNIQUE constraint? */
+  isUniqueViolation(error: unknown): boolean;
+  /** The integrity check of rows in a query (integrity.ts: use `intactSql`). */
+  intact(parts: readonly IntactPart[]): string;
+  /** A query that returns a row when the table `@name` exists. */
+  readonly tableExists: string;
+}
+
+export interface WriteOptions {
+  /** How long to wait for another writer before giving up with store_locked (default: the engine's). */
+  waitMs?: number;
+  /** the time against which ended grace periods are erased (default: the clock) */
+  now?: Date;
+}
+
+/**
+ * How a cache of store rows learns that they may have changed. SQLite: `moved()` sees every
+ * commit by another connection. PostgreSQL (for now): nothing tells, so a row read from the
+ * store is used for at most `maxAgeMs`.
+ */
+export interface ChangeFeed {
+  /** True when another connection may have committed since the last call. */
+  moved(): boolean;
+  /** How long a cached row stays usable without asking the store again (Infinity: until `moved`). */
+  readonly maxAgeMs: number;
+}
+
+export interface Store {
+  readonly engine: Engine;
+  readonly dialect: Dialect;
+  /** Where the store is, fit for messages and logs: a file path, or a URL without its password. */
+  readonly location: string;
+  read<T>(work: (q: Queryable) => Promise<T>): Promise<T>;
+  write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options?: WriteOptions): Promise<T>;
+  changes(): ChangeFeed;
+  /**
+   * Arm the integrity checks with the key derived from the master key (integrity.ts): reads
+   * check each covered row, writes check and reseal the rows they change. Rows a migration left
+   * unsealed are sealed now. Once per store; later calls do nothing.
+   */
+  attachIntegrity(key: Buffer): Promise<void>;
+  /** A warning when others on this machine can open the store (a SQLite file's mode), else null. */
+  exposure(): { message: string; hint: string } | null;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** create the store (file, or schema in an empty database) when missing: only `akm init` does this */
+  create?: boolean;
+  /** how long a writer waits for another before store_locked */
+  busyTimeoutMs?: number;
+  /** a long-running server: keep more of the store in memory, hold more connections */
+  server?: boolean;
+  /** only reading (SQLite: the file may be read-only; nothing is written, not even a migration) */
+  readonly?: boolean;
+  /** told once when a write has waited a second for another process's lock, and goes on waiting */
+  onLockWait?: () => void;
+  /** the environment that supplies PGPASSWORD, PGPASSFILE and HOME for PostgreSQL */
+  env?: NodeJS.ProcessEnv;
+}
