@@ -11,7 +11,15 @@ const COLUMNS: Column[] = [
   { header: 'CHANGE' },
 ];
 
-function describe(io: Io, change: KeyChange, now: Date): string {
+const DONE: Record<BulkResult['action'], string> = {
+  activate: 'activated',
+  deactivate: 'deactivated',
+  delete: 'deleted',
+  extend: 'extended',
+  cap: 'capped',
+};
+
+function describe(io: Io, action: BulkResult['action'], change: KeyChange, now: Date): string {
   const { from, to } = change;
   if (to === null) return io.style.red('deleted');
   if (!change.changed) return io.style.dim('unchanged');
@@ -22,7 +30,8 @@ function describe(io: Io, change: KeyChange, now: Date): string {
     );
   if (from.expiresAt !== to.expiresAt)
     parts.push(`expires ${styledExpiry(io, from.expiresAt, now)} → ${styledExpiry(io, to.expiresAt, now)}`);
-  return parts.join(', ');
+  // e.g. an expired key deactivated: it shows as expired before and after.
+  return parts.length > 0 ? parts.join(', ') : DONE[action];
 }
 
 export function renderBulkResult(io: Io, result: BulkResult, now: Date): string {
@@ -33,7 +42,7 @@ export function renderBulkResult(io: Io, result: BulkResult, now: Date): string 
       change.accessKeyId,
       printable(change.name),
       change.owner === null ? io.style.dim('(tenant)') : printable(change.owner),
-      describe(io, change, now),
+      describe(io, result.action, change, now),
     ]),
   );
 }

@@ -100,8 +100,7 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
   return {
     accessKeyId: row.id,
     name: row.name,
-    // Phase 1 of the governance work: the store has no description or secret date yet.
-    description: '',
+    description: row.description,
     type: row.type,
     status: keyStatus(row, now),
     tenantId: row.tenant_id,
@@ -114,6 +113,6 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
     modifiedBy: row.modified_by,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
-    secretCreatedAt: row.created_at,
+    secretCreatedAt: row.secret_created_at ?? row.created_at,
   };
 }

@@ -16,12 +16,16 @@ import type {
   AssignChanges,
   AuditQuery,
   AuditVerifyOptions,
+  BulkRequest,
   CreateKeyInput,
   Identity,
+  KeyEdit,
   KeyFilter,
   NotificationQuery,
   NotifyExpiringOptions,
+  PolicyChanges,
   ProgressListener,
+  ReportQuery,
   VerifyInput,
 } from '../types.js';
 import type { Actor } from './actor.js';
@@ -31,6 +35,9 @@ import { localActor } from './localActor.js';
 import type { LocalContext } from './context.js';
 import { createKey } from './createKey.js';
 import * as keys from './keys.js';
+import * as listing from './listing.js';
+import * as policy from './policy.js';
+import { bulkKeys } from './bulk.js';
 import * as people from './people.js';
 import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
@@ -167,7 +174,7 @@ export class LocalService implements AkmService {
     return this.guard(() => createKey(this.ctx, input));
   }
   async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
-    return this.guard(() => keys.listKeys(this.ctx, filter, page));
+    return this.guard(() => listing.listKeys(this.ctx, filter, page));
   }
   async showKey(ref: string) {
     return this.guard(() => keys.showKey(this.ctx, ref));
@@ -258,28 +265,23 @@ export class LocalService implements AkmService {
     return this.guard(() => audit.auditHead(this.ctx));
   }
 
-  // Governance (policy, report, edit, bulk) is written against the asynchronous store that is
-  // about to replace this one; until then the local service says so.
-  private async notYet(): Promise<never> {
-    throw new UnavailableError('this store does not support policies, reports, edits or bulk changes yet');
+  async editKey(ref: string, edit: KeyEdit) {
+    return this.guard(() => keys.editKey(this.ctx, ref, edit));
   }
-  async editKey(): Promise<never> {
-    return this.notYet();
+  async bulkKeys(request: BulkRequest) {
+    return this.guard(() => bulkKeys(this.ctx, request));
   }
-  async bulkKeys(): Promise<never> {
-    return this.notYet();
+  async getPolicy() {
+    return this.guard(() => policy.getPolicy(this.ctx));
   }
-  async getPolicy(): Promise<never> {
-    return this.notYet();
+  async setPolicy(changes: PolicyChanges, options: { dryRun: boolean }) {
+    return this.guard(() => policy.setPolicy(this.ctx, changes, options));
   }
-  async setPolicy(): Promise<never> {
-    return this.notYet();
+  async applyPolicy(options: { dryRun: boolean }) {
+    return this.guard(() => policy.applyPolicy(this.ctx, options));
   }
-  async applyPolicy(): Promise<never> {
-    return this.notYet();
-  }
-  async reportKeys(): Promise<never> {
-    return this.notYet();
+  async reportKeys(query: ReportQuery, page?: { after?: string; limit?: number }) {
+    return this.guard(() => listing.reportKeys(this.ctx, query, page));
   }
 
   /** Every operation runs through here: a refusal is audited once its transaction has rolled back. */
