@@ -27,8 +27,8 @@ export interface FindingFacts {
   expiresAt: string | null;
   lastUsedAt: string | null;
   secretCreatedAt: string;
-  /** effective permissions */
-  permissions: readonly string[];
+  /** does the key hold any permission at all (through a role, directly or through a group)? */
+  anyPermission: boolean;
 }
 
 export interface FindingContext {
@@ -56,7 +56,7 @@ export function keyFindings(key: FindingFacts, context: FindingContext): Finding
     expires_soon: expiresSoon(key, now),
     secret_too_old: secretTooOld(policy, key, now),
     policy_violation: expiryViolation(policy, key.expiresAt === null ? null : new Date(key.expiresAt), now) !== null,
-    no_permissions: key.permissions.length === 0,
+    no_permissions: !key.anyPermission,
     // deactivated or expired: either way it authenticates nothing
     inactive: key.status !== 'active',
   };

@@ -39,6 +39,8 @@ export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'pre
   roles: string;
   /** effective permissions as a JSON array, when the query asked for them */
   permissions?: string;
+  /** 1 when the key holds any permission, when the query asked (cheaper than the list) */
+  any_permission?: number;
 };
 
 /** The key, and its owner's user row (whose email the key reports), checked together. */
@@ -291,6 +293,8 @@ export interface ListQuery {
   limit: number;
   /** add each key's effective permissions (what keyRoleGrants resolves, as one JSON array) */
   withPermissions?: boolean;
+  /** add whether each key holds any permission at all */
+  withAnyPermission?: boolean;
 }
 
 /** Every permission a key holds, directly or through a group, as the column `v` ordered: for jsonList. */
@@ -342,7 +346,10 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]
     where.push('k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @expiringBefore');
   if (query.unusedBefore) where.push('coalesce(k.last_used_at, k.created_at) <= @unusedBefore');
   if (query.neverExpires) where.push('k.expires_at IS NULL');
-  if (query.after) where.push(`(${order}, k.id) ${descending ? '<' : '>'} (@afterValue, @afterId)`);
+  // Written so that the first term is a range on the sort index: each page starts where the last ended.
+  const [past, pastOrAt] = descending ? ['<', '<='] : ['>', '>='];
+  if (query.after)
+    where.push(`${order} ${pastOrAt} @afterValue AND (${order} ${past} @afterValue OR k.id ${past} @afterId)`);
   const groups = q.dialect.jsonList(
     'SELECT g.name AS v FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = k.id ORDER BY g.name',
   );
@@ -350,16 +357,24 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]
     'SELECT r.name AS v FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = k.id ORDER BY r.name',
   );
   const permissions = query.withPermissions ? `${q.dialect.jsonList(EFFECTIVE_PERMISSIONS)} AS permissions,` : '';
+  const any = query.withAnyPermission
+    ? `CASE WHEN EXISTS (${EFFECTIVE_PERMISSIONS}) THEN 1 ELSE 0 END AS any_permission,`
+    : '';
   const direction = descending ? 'DESC' : 'ASC';
+  // The page is chosen first, from the ids and the sort values alone; only its rows then get
+  // their assignments and permissions (a sorted query would otherwise work them out for every key).
   const text = `SELECT k.id, k.tenant_id, k.name, k.description, k.type, k.status, k.owner_id, u.email AS owner_email,
         k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
-        k.secret_created_at, k.deactivated_by_admin, ${permissions} ${order} AS sort_value,
+        k.secret_created_at, k.deactivated_by_admin, ${permissions} ${any} page.sort_value,
         CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id) THEN ${groups} ELSE '[]' END AS groups,
         CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id) THEN ${roles} ELSE '[]' END AS roles
-     FROM keys k LEFT JOIN users u ON u.id = k.owner_id
-     WHERE ${where.join(' AND ')}
-     ORDER BY ${order} ${direction}, k.id ${direction}
-     LIMIT @limit`;
+     FROM (SELECT k.id, ${order} AS sort_value
+             FROM keys k LEFT JOIN users u ON u.id = k.owner_id
+            WHERE ${where.join(' AND ')}
+            ORDER BY ${order} ${direction}, k.id ${direction}
+            LIMIT @limit) page
+     JOIN keys k ON k.id = page.id LEFT JOIN users u ON u.id = k.owner_id
+     ORDER BY page.sort_value ${direction}, page.id ${direction}`;
   return q.all<SortedKeyRow>(text, {
     tenantId: query.tenantId,
     now: query.now,

@@ -27,12 +27,25 @@ async function sandbox(t: import('ava').ExecutionContext, clock?: Clock): Promis
     ['ops, "quoted"\nnot', 60],
   ] as const) {
     const made = await box.akm(
-      ['create', '--name', name.replace('\n', ' '), '--tenant-level', '--expires-in', String(days), '--no-copy', '--description', `+about ${name.slice(0, 3)}`],
+      [
+        'create',
+        '--name',
+        name.replace('\n', ' '),
+        '--tenant-level',
+        '--expires-in',
+        String(days),
+        '--no-copy',
+        '--description',
+        `+about ${name.slice(0, 3)}`,
+      ],
       { now },
     );
     if (made.code !== 0) throw new Error(made.stderr);
   }
-  await box.akm(['create', '--name', 'forever', '--tenant-level', '--never-expires', '--role', 'ReadOnly', '--no-copy'], { now });
+  await box.akm(
+    ['create', '--name', 'forever', '--tenant-level', '--never-expires', '--role', 'ReadOnly', '--no-copy'],
+    { now },
+  );
   return box;
 }
 
@@ -52,7 +65,13 @@ test('list --format csv: RFC 4180 with a header, formulas neutralised; --columns
   const picked = await box.akm(['list', '--columns', 'name,expiresAt', '--format', 'csv', '--sort', 'expiresAt:desc']);
   t.deepEqual(
     csv(picked.stdout).map((r) => Object.keys(r).join() + ':' + r.name),
-    ['name,expiresAt:forever', 'name,expiresAt:ci-deploy', 'name,expiresAt:ops, "quoted" not', `name,expiresAt:'=HYPERLINK("http://evil")`, 'name,expiresAt:ci-backup'],
+    [
+      'name,expiresAt:forever',
+      'name,expiresAt:ci-deploy',
+      'name,expiresAt:ops, "quoted" not',
+      `name,expiresAt:'=HYPERLINK("http://evil")`,
+      'name,expiresAt:ci-backup',
+    ],
   );
   const json = await box.akmJson(['list', '--columns', 'accessKeyId,name', '--name', 'ci-*']);
   t.deepEqual(
@@ -64,7 +83,10 @@ test('list --format csv: RFC 4180 with a header, formulas neutralised; --columns
   );
   const ndjson = await box.akm(['list', '--ndjson', '--never-expires']);
   t.deepEqual(
-    ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l).name),
+    ndjson.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).name),
     ['forever'],
   );
   const table = await box.akm(['list', '--columns', 'name,description', '--finding', 'no_permissions']);
@@ -130,11 +152,7 @@ test('bulk: arguments, the JSON array, NDJSON and plain ids on stdin all work; -
   t.regex(dry.stdout, /active → inactive/);
   t.regex(dry.stderr, /dry run: would have deactivated 2 of 2 keys; nothing changed/);
   t.is(snapshot(box.storePath), before);
-  const inputs = [
-    list.stdout,
-    (await box.akm(['list', '--name', 'ci-*', '--ndjson'])).stdout,
-    `${ids.join('\n')}\n`,
-  ];
+  const inputs = [list.stdout, (await box.akm(['list', '--name', 'ci-*', '--ndjson'])).stdout, `${ids.join('\n')}\n`];
   for (const [i, input] of inputs.entries()) {
     const verb = i % 2 === 0 ? 'deactivate' : 'activate';
     const result = await box.akmJson([verb, '--stdin', '--yes'], { input });
@@ -157,7 +175,12 @@ test('bulk refusals change nothing: no --yes without a terminal, bad input, too 
     [['delete', '--stdin'], 'ci-deploy\n', 2, 'missing_flag'],
     [['deactivate', '--stdin', '--yes'], '[{"name": "ci-deploy"}]', 2, 'invalid_key_list'],
     [['deactivate', '--stdin', '--yes'], '', 2, 'missing_input'],
-    [['deactivate', '--stdin', '--yes'], Array.from({ length: 10_001 }, (_, i) => `k${i}`).join('\n'), 2, 'too_many_keys'],
+    [
+      ['deactivate', '--stdin', '--yes'],
+      Array.from({ length: 10_001 }, (_, i) => `k${i}`).join('\n'),
+      2,
+      'too_many_keys',
+    ],
     [['deactivate', 'ci-deploy', '--stdin', '--yes'], 'ci-backup\n', 2, 'conflicting_option'],
     [['deactivate', '--yes'], undefined, 2, 'missing_argument'],
     [['deactivate', 'ci-deploy', 'nope', '--yes'], undefined, 3, 'key_not_found'],
@@ -243,7 +266,11 @@ test('edit and --description: shown by show, refused when empty or unprintable',
   const shown = await box.akm(['show', 'ci-deploy-eu']);
   t.regex(shown.stdout, /description\s+EU deploys/);
   t.regex(shown.stdout, /secret created/);
-  for (const args of [['edit', 'ci-backup'], ['edit', 'ci-backup', '--description', 'a\u0007b'], ['edit', 'ci-backup', '--name', '']])
+  for (const args of [
+    ['edit', 'ci-backup'],
+    ['edit', 'ci-backup', '--description', 'a\u0007b'],
+    ['edit', 'ci-backup', '--name', ''],
+  ])
     t.is((await box.akm(args)).code, 2, args.join(' '));
   const taken = await box.akm(['edit', 'ci-backup', '--name', 'CI-DEPLOY-EU']);
   t.is(taken.code, 4);

@@ -276,7 +276,12 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
         ...(spec.user === 'self' ? {} : { user: user(spec.user) }),
       };
     case 'edit':
-      return { op: 'edit', key: key(spec.key), name: freshName(), description: spec.description ? 'edited' : undefined };
+      return {
+        op: 'edit',
+        key: key(spec.key),
+        name: freshName(),
+        description: spec.description ? 'edited' : undefined,
+      };
     case 'report':
     case 'policy.show':
       return { op: spec.op };
@@ -378,7 +383,10 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
     case 'audit.verify':
       return service.verifyAudit();
     case 'edit':
-      return service.editKey(call.key, { name: call.name, ...(call.description ? { description: call.description } : {}) });
+      return service.editKey(call.key, {
+        name: call.name,
+        ...(call.description ? { description: call.description } : {}),
+      });
     case 'report': {
       const ids: string[] = [];
       let after: string | undefined;

@@ -46,13 +46,22 @@ test('policy: keys:read shows it; only administrators set or apply it (403, same
     exitCode: 5,
     code: 'admin_required',
   });
-  await refusal(t, () => manager.applyPolicy({ dryRun: false }), { instanceOf: DeniedError, code: 'admin_required', exitCode: 5 });
+  await refusal(t, () => manager.applyPolicy({ dryRun: false }), {
+    instanceOf: DeniedError,
+    code: 'admin_required',
+    exitCode: 5,
+  });
   const preview = await admin.setPolicy({ maxLifetimeDays: 90 }, { dryRun: true });
   t.deepEqual(preview.violations.map((v) => v.name).sort(), ['ci-a', 'ci-b', 'ci-c']);
   t.is((await admin.getPolicy()).maxLifetimeDays, null, 'a dry run over the wire too');
   const enforceOn = new Date(Date.now() + 10 * 86_400_000).toISOString();
   await admin.setPolicy({ maxLifetimeDays: 90, rotateEveryDays: null, enforceOn }, { dryRun: false });
-  t.deepEqual(await manager.getPolicy(), { maxLifetimeDays: 90, neverExpires: 'admins', rotateEveryDays: null, enforceOn });
+  t.deepEqual(await manager.getPolicy(), {
+    maxLifetimeDays: 90,
+    neverExpires: 'admins',
+    rotateEveryDays: null,
+    enforceOn,
+  });
   const extended = await admin.extendKey('ci-a', { kind: 'days', days: 100 });
   t.regex(extended.warnings![0]!, /at most 90 days/);
   const capped = await admin.applyPolicy({ dryRun: false });
@@ -68,7 +77,11 @@ test('report and list filters over the wire, paged; edit; bad query values are 4
     rows.push(...page.items);
     after = page.next;
   } while (after);
-  t.deepEqual(rows.map((r) => r.name).sort(), ['ci-a', 'ci-b', 'ci-c', 'manager'], 'the keys in its reach, not the admin key');
+  t.deepEqual(
+    rows.map((r) => r.name).sort(),
+    ['ci-a', 'ci-b', 'ci-c', 'manager'],
+    'the keys in its reach, not the admin key',
+  );
   t.is(rows.find((r) => r.name === 'ci-a')!.description, 'about ci-a');
   const sorted = await admin.listKeys({ name: 'ci-*', sort: { field: 'name', descending: true } });
   t.deepEqual(
@@ -91,7 +104,8 @@ test('bulk over the wire: one key out of reach refuses all (403, nothing changed
   const { fx, admin, manager } = await fixture(t);
   await refusal(
     t,
-    () => manager.bulkKeys({ action: { kind: 'deactivate' }, keys: ['ci-a', fx.admin.accessKeyId, 'ci-b'], dryRun: false }),
+    () =>
+      manager.bulkKeys({ action: { kind: 'deactivate' }, keys: ['ci-a', fx.admin.accessKeyId, 'ci-b'], dryRun: false }),
     { instanceOf: DeniedError, exitCode: 5, code: 'admin_key_protected' },
   );
   const listed = await admin.listKeys({ status: 'inactive' });

@@ -18,7 +18,7 @@ const fresh: FindingFacts = {
   expiresAt: iso(60),
   lastUsedAt: iso(-1),
   secretCreatedAt: iso(-10),
-  permissions: ['keys:read'],
+  anyPermission: true,
 };
 const strict: LifetimePolicy = {
   maxLifetimeDays: 90,
@@ -42,7 +42,7 @@ test('each finding, alone', (t) => {
   t.deepEqual(findings({ expiresAt: iso(7.01) }), []);
   t.deepEqual(findings({ secretCreatedAt: iso(-31) }), ['secret_too_old']);
   t.deepEqual(findings({ expiresAt: iso(91) }), ['policy_violation']);
-  t.deepEqual(findings({ permissions: [] }), ['no_permissions']);
+  t.deepEqual(findings({ anyPermission: false }), ['no_permissions']);
   t.deepEqual(findings({ status: 'inactive' }), ['inactive']);
   t.deepEqual(
     findings({ status: 'expired', expiresAt: iso(-1) }),
@@ -89,7 +89,7 @@ test('a report row: ages and days left in whole days (negative once expired), fi
       createdAt: iso(-100.2),
       secretCreatedAt: iso(-40.9),
       lastUsedAt: null,
-      permissions: [],
+      anyPermission: false,
     },
     { policy: strict, now: NOW, unusedForDays: 90 },
   );

@@ -35,7 +35,7 @@ function decodeCursor(text: string): { value: string; id: string } {
 
 interface Judged {
   row: keysTable.SortedKeyRow;
-  permissions: string[];
+  anyPermission: boolean;
   policy: LifetimePolicy;
   now: Date;
   unusedForDays: number;
@@ -49,7 +49,7 @@ function findingFacts(j: Judged) {
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     secretCreatedAt: row.secret_created_at ?? row.created_at,
-    permissions: j.permissions,
+    anyPermission: j.anyPermission,
   };
 }
 
@@ -99,7 +99,9 @@ async function pageOfKeys<T>(
       after,
       // Read a thousand at a time when rows may be skipped, even for a small page.
       limit: skips ? PAGE_SIZE : limit,
-      withPermissions: !everyKey || judged,
+      // Reach needs every permission of a key; a finding only whether it has any.
+      withPermissions: !everyKey,
+      withAnyPermission: everyKey && judged,
     };
     const items: T[] = [];
     for (;;) {
@@ -107,8 +109,8 @@ async function pageOfKeys<T>(
       for (const row of rows) {
         if (!everyKey && !inReach(s, listedKeyFacts(row))) continue;
         if (nameMatches && !nameMatches(row.name)) continue;
-        const permissions = JSON.parse(row.permissions ?? '[]') as string[];
-        const j: Judged = { row, permissions, policy, now, unusedForDays: options.unusedForDays };
+        const anyPermission = row.permissions ? row.permissions !== '[]' : row.any_permission === 1;
+        const j: Judged = { row, anyPermission, policy, now, unusedForDays: options.unusedForDays };
         if (filter.finding && !keyFindings(findingFacts(j), j).includes(filter.finding)) continue;
         items.push(shape(j));
         if (items.length === limit) return { items, next: encodeCursor(row) };

@@ -300,6 +300,10 @@ export const migrations: Migration[] = [
           set_by            TEXT NOT NULL,
           reminded          TEXT NOT NULL DEFAULT '[]'
         ) STRICT;
+
+        -- \`akm list --sort\` by expiry or last use reads these in order instead of sorting every key.
+        CREATE INDEX keys_sort_expiry ON keys(tenant_id, coalesce(expires_at, '9999-12-31T23:59:59.999Z'), id);
+        CREATE INDEX keys_sort_last_use ON keys(tenant_id, coalesce(last_used_at, ''), id);
       `);
       // The best known date of each existing secret: its key's last rotation in the audit trail
       // (still in audit_v2 until the first run with the master key re-chains it), else creation.
