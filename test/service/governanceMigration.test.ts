@@ -1,7 +1,7 @@
 /**
  * Migration 5 on PostgreSQL with data (SQLite's is in migrations.test.ts): a store taken back
  * to version 4 by hand, with keys created and rotated by akm, upgrades to dates for each secret
- * from the audit trail, empty descriptions and the policies table.
+ * from the audit trail, empty descriptions, the policies table and the sort indexes.
  */
 import { LocalService } from '../../src/service/local/service.js';
 import { POSTGRES_LATEST_VERSION } from '../../src/store/postgres/schema.js';
@@ -24,6 +24,7 @@ postgresOnly('a version 4 store gets each secret dated by its last rotation in t
 
   const raw = await store.raw();
   await raw.run('DROP TABLE policies');
+  await raw.run('DROP INDEX keys_sort_expiry, keys_sort_last_use');
   await raw.run('ALTER TABLE keys DROP COLUMN description, DROP COLUMN secret_created_at');
   await raw.run('UPDATE akm_schema SET version = 4');
   await raw.close();
