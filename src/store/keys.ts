@@ -295,6 +295,8 @@ export interface ListQuery {
   withPermissions?: boolean;
   /** add whether each key holds any permission at all */
   withAnyPermission?: boolean;
+  /** leave out each key's groups and roles (they come back as empty lists): the report shows neither */
+  withoutAssignments?: boolean;
 }
 
 /** Every permission a key holds, directly or through a group, as the column `v` ordered: for jsonList. */
@@ -360,14 +362,17 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]
   const any = query.withAnyPermission
     ? `CASE WHEN EXISTS (${EFFECTIVE_PERMISSIONS}) THEN 1 ELSE 0 END AS any_permission,`
     : '';
+  const assignments = query.withoutAssignments
+    ? `'[]' AS groups, '[]' AS roles`
+    : `CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id) THEN ${groups} ELSE '[]' END AS groups,
+       CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id) THEN ${roles} ELSE '[]' END AS roles`;
   const direction = descending ? 'DESC' : 'ASC';
   // The page is chosen first, from the ids and the sort values alone; only its rows then get
   // their assignments and permissions (a sorted query would otherwise work them out for every key).
   const text = `SELECT k.id, k.tenant_id, k.name, k.description, k.type, k.status, k.owner_id, u.email AS owner_email,
         k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
         k.secret_created_at, k.deactivated_by_admin, ${permissions} ${any} page.sort_value,
-        CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id) THEN ${groups} ELSE '[]' END AS groups,
-        CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id) THEN ${roles} ELSE '[]' END AS roles
+        ${assignments}
      FROM (SELECT k.id, ${order} AS sort_value
              FROM keys k LEFT JOIN users u ON u.id = k.owner_id
             WHERE ${where.join(' AND ')}

@@ -102,6 +102,7 @@ async function pageOfKeys<T>(
       // Reach needs every permission of a key; a finding only whether it has any.
       withPermissions: !everyKey,
       withAnyPermission: everyKey && judged,
+      withoutAssignments: options.judged,
     };
     const items: T[] = [];
     for (;;) {
