@@ -95,10 +95,12 @@ export function policyBell(p: PolicyNoticePayload, actor: string, now: Date): st
     .slice(0, 3)
     .map((k) => `"${printable(k.name, 64)}" (${k.accessKeyId})`);
   const more = p.total > named.length ? ` and ${p.total - named.length} more` : '';
+  const policy = describePolicy(p.policy);
+  const enforced = when(p.occasion, p.policy.enforceOn!, now);
   const opening =
     p.occasion === 'set'
-      ? `${actor} set the key lifetime policy (${describePolicy(p.policy)}; ${when(p.occasion, p.policy.enforceOn!, now)})`
-      : `The key lifetime policy (${describePolicy(p.policy)}) is ${when(p.occasion, p.policy.enforceOn!, now)}`;
+      ? `${actor} set the key lifetime policy (${policy}; ${enforced})`
+      : `The key lifetime policy (${policy}) is ${enforced}`;
   return `${opening}: ${whose(p)}: ${named.join(', ')}${more}`;
 }
 
