@@ -11,7 +11,7 @@ import type { LocalService } from '../../src/service/local/service.js';
 import type { KeyFilter, KeyView, ReportRow } from '../../src/service/types.js';
 import { setLastUsed } from '../../src/store/keys.js';
 import { actingAs } from '../helpers/acting.js';
-import { perEngine } from '../helpers/engines.js';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
 import { Clock, DAY, HOUR, keyInput } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
@@ -54,6 +54,26 @@ async function seed(admin: LocalService, clock: Clock, specs: KeySpec[]) {
   }
   // Time passes: some keys expire, some were last used long ago.
   clock.advance(200 * DAY);
+}
+
+/** A fresh store with two users and the keys of `specs`, handed to `work`, then removed. */
+async function withSeededStore(
+  engine: Engine,
+  specs: KeySpec[],
+  work: (admin: LocalService, clock: Clock) => Promise<boolean>,
+): Promise<boolean> {
+  const store = await tempStore(engine);
+  const clock = new Clock();
+  const admin = await store.open(clock.now);
+  try {
+    await admin.addUser('bob@acme.test', '');
+    await admin.addUser('carol@acme.test', '');
+    await seed(admin, clock, specs);
+    return await work(admin, clock);
+  } finally {
+    await admin.close();
+    await store.cleanup();
+  }
 }
 
 /** The documented order: never-expiring after every date, never-used before every date; ties by id. */
@@ -108,14 +128,8 @@ perEngine('every order, paged a few keys at a time, is the reference order of al
     fc.asyncProperty(
       fc.array(keySpec, { minLength: 1, maxLength: 14 }),
       fc.integer({ min: 1, max: 5 }),
-      async (specs, limit) => {
-        const store = await tempStore(engine);
-        const clock = new Clock();
-        const admin = await store.open(clock.now);
-        try {
-          await admin.addUser('bob@acme.test', '');
-          await admin.addUser('carol@acme.test', '');
-          await seed(admin, clock, specs);
+      async (specs, limit) =>
+        withSeededStore(engine, specs, async (admin) => {
           const all = await listAll(admin, {}, 1000);
           for (const field of SORT_FIELDS)
             for (const descending of [false, true]) {
@@ -125,11 +139,7 @@ perEngine('every order, paged a few keys at a time, is the reference order of al
                 throw new Error(`--sort ${field}${descending ? ':desc' : ''}, ${limit} a page: ${listed.join(' ')}`);
             }
           return true;
-        } finally {
-          await admin.close();
-          await store.cleanup();
-        }
-      },
+        }),
     ),
     { ...config, numRuns: Math.min(config.numRuns, engine === 'sqlite' ? 25 : 8) },
   );
@@ -146,15 +156,9 @@ perEngine(
         fc.array(keySpec, { minLength: 1, maxLength: 14 }),
         fc.constantFrom(30, 90, 250),
         fc.constantFrom('ci-*', '*-1?', '[bd]*', 'OPS-*'),
-        async (specs, unused, glob) => {
-          const store = await tempStore(engine);
-          const clock = new Clock();
-          const admin = await store.open(clock.now);
-          try {
-            await admin.addUser('bob@acme.test', '');
-            await admin.addUser('carol@acme.test', '');
+        async (specs, unused, glob) =>
+          withSeededStore(engine, specs, async (admin, clock) => {
             const manager = await actingAs(admin, null, ['KeyManager']);
-            await seed(admin, clock, specs);
             const now = clock.now().getTime();
             for (const [who, service] of [
               ['administrator', admin],
@@ -215,11 +219,7 @@ perEngine(
               }
             }
             return true;
-          } finally {
-            await admin.close();
-            await store.cleanup();
-          }
-        },
+          }),
       ),
       { ...config, numRuns: Math.min(config.numRuns, engine === 'sqlite' ? 25 : 8) },
     );

@@ -2,20 +2,14 @@
  * The tenant's lifetime policy on the local store: read, set (telling the people whose keys
  * break it), applied by capping, and judged when a key is created or extended.
  */
-import {
-  cappedExpiry,
-  latestAllowedExpiry,
-  mergePolicy,
-  type LifetimePolicy,
-  type PolicyChanges,
-} from '../../core/policy.js';
+import { cappedExpiry, mergePolicy, type LifetimePolicy, type PolicyChanges } from '../../core/policy.js';
 import * as keysTable from '../../store/keys.js';
 import * as policies from '../../store/policies.js';
 import type { BulkResult, KeyChange, PolicyPreview } from '../types.js';
 import { authorize } from './authorize.js';
 import { recordChange } from './changes.js';
 import { checking, keyStatus, writing, type LocalContext, type Scope, type WriteScope } from './context.js';
-import { currentPolicy, policyOf, violationsOf } from './policyCheck.js';
+import { currentPolicy, policyCandidates, policyOf, violationsOf } from './policyCheck.js';
 import { tellPolicyBreakers } from './policyNotices.js';
 
 export function getPolicy(ctx: LocalContext): Promise<LifetimePolicy> {
@@ -65,12 +59,7 @@ export function setPolicy(
 async function capPlan(s: Scope): Promise<Array<{ row: keysTable.ListedKeyRow; to: string }>> {
   const policy = await currentPolicy(s.q, s.tenant.id);
   const now = s.now();
-  const rows = await keysTable.policyCandidates(s.q, {
-    tenantId: s.tenant.id,
-    now: now.toISOString(),
-    latest: latestAllowedExpiry(policy, now)?.toISOString(),
-    neverToo: policy.neverExpires === 'nobody',
-  });
+  const rows = await policyCandidates(s, policy, now, false);
   return rows.flatMap((row) => {
     const to = cappedExpiry(policy, row.expires_at, now);
     return to === null ? [] : [{ row, to: to.toISOString() }];

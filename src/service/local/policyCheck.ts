@@ -52,19 +52,32 @@ export async function judgeNewExpiry(s: Scope, expiresAt: string | null): Promis
   });
 }
 
-/** Every key of the tenant that breaks `policy`, once per reason, oldest key first. */
-export async function violationsOf(s: Scope, policy: LifetimePolicy): Promise<PolicyViolation[]> {
-  const now = s.now();
-  const rows = await keysTable.policyCandidates(s.q, {
+/**
+ * The keys that may break `policy`'s expiry rules (and, with `secrets`, its rotation rule):
+ * the store narrows the scan, the caller judges each row.
+ */
+export function policyCandidates(
+  s: Scope,
+  policy: LifetimePolicy,
+  now: Date,
+  secrets: boolean,
+): Promise<keysTable.ListedKeyRow[]> {
+  return keysTable.policyCandidates(s.q, {
     tenantId: s.tenant.id,
     now: now.toISOString(),
     latest: latestAllowedExpiry(policy, now)?.toISOString(),
     neverToo: policy.neverExpires === 'nobody',
     secretBefore:
-      policy.rotateEveryDays === null
+      !secrets || policy.rotateEveryDays === null
         ? undefined
         : new Date(now.getTime() - policy.rotateEveryDays * DAY_MS).toISOString(),
   });
+}
+
+/** Every key of the tenant that breaks `policy`, once per reason, oldest key first. */
+export async function violationsOf(s: Scope, policy: LifetimePolicy): Promise<PolicyViolation[]> {
+  const now = s.now();
+  const rows = await policyCandidates(s, policy, now, true);
   return rows.flatMap((row) =>
     keyViolations(
       policy,
