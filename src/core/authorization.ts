@@ -45,11 +45,13 @@ export type Operation =
   | 'audit.verify'
   | 'policy.show'
   | 'policy.set'
-  | 'policy.apply';
+  | 'policy.apply'
+  | 'master-key.export'
+  | 'master-key.rotate';
 
 /**
  * What an operation needs: one of these permissions (none listed: nothing), or an administrator,
- * with the reason the denial gives (these read or change every key of the tenant).
+ * for the reason given (each such operation covers far more than one key).
  */
 const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = {
   'key.create': [PERMISSIONS.write],
@@ -89,6 +91,12 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
   'policy.set': { administrator: "only tenant administrators set the tenant's lifetime policy" },
   'policy.apply': {
     administrator: 'only tenant administrators apply the lifetime policy: it changes keys of every owner',
+  },
+  'master-key.export': {
+    administrator: 'only tenant administrators export the master key: it opens every secret in the store',
+  },
+  'master-key.rotate': {
+    administrator: 'only tenant administrators rotate the master key: it re-keys everything in the store',
   },
 };
 

@@ -20,6 +20,12 @@ import type {
   Warned,
 } from './governanceTypes.js';
 import type {
+  MasterKeyExport,
+  MasterKeyExportInput,
+  MasterKeyRotation,
+  MasterKeyRotationInput,
+} from './masterKeyTypes.js';
+import type {
   NotificationList,
   NotificationQuery,
   NotifyExpiringOptions,
@@ -28,6 +34,7 @@ import type {
 } from './notificationTypes.js';
 
 export type * from './auditTypes.js';
+export type * from './masterKeyTypes.js';
 export type * from './notificationTypes.js';
 export type * from './governanceTypes.js';
 
@@ -231,6 +238,13 @@ export interface AkmService {
   applyPolicy(options: { dryRun: boolean }): Promise<BulkResult>;
   /** the credential report, a page at a time, of the keys in the actor's reach; needs keys:read */
   reportKeys(query: ReportQuery, page?: { after?: string; limit?: number }): Promise<Page<ReportRow>>;
+  /** write the store's master key to a new file (0600); administrators, on a local store only */
+  exportMasterKey(input: MasterKeyExportInput): Promise<MasterKeyExport>;
+  /**
+   * a new master key for the whole store: every secret re-sealed, every MAC re-keyed, in one
+   * transaction; administrators, on a local store only
+   */
+  rotateMasterKey(input: MasterKeyRotationInput): Promise<MasterKeyRotation>;
 
   close(): Promise<void>;
 }

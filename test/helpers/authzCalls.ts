@@ -3,6 +3,8 @@
  * concrete against the world as it is (names and ids), and made through any AkmService.
  */
 import fc from 'fast-check';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AkmService } from '../../src/service/types.js';
 import type { ModelActor } from './authzModel.js';
 import { POOL, type ModelWorld } from './authzWorld.js';
@@ -32,7 +34,8 @@ export type OpSpec =
   | { op: 'report' | 'policy.show' }
   | { op: 'policy.set'; maxLifetimeDays: number; dryRun: boolean }
   | { op: 'policy.apply'; dryRun: boolean }
-  | { op: 'bulk'; action: BulkKind; keys: KeyPick[]; never: boolean; dryRun: boolean };
+  | { op: 'bulk'; action: BulkKind; keys: KeyPick[]; never: boolean; dryRun: boolean }
+  | { op: 'master-key.export' | 'master-key.rotate' };
 
 export type BulkKind = 'activate' | 'deactivate' | 'delete' | 'extend';
 
@@ -174,6 +177,12 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
         dryRun: fc.boolean(),
       }),
     },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constantFrom<'master-key.export' | 'master-key.rotate'>('master-key.export', 'master-key.rotate'),
+      }),
+    },
   ),
 });
 
@@ -193,6 +202,7 @@ export type Call =
     }
   | { op: 'users.add'; email: string }
   | { op: 'users.list' | 'groups.list' | 'roles.list' | 'notify-expiring' | 'audit.list' | 'audit.verify' }
+  | { op: 'master-key.export' | 'master-key.rotate' }
   | { op: 'users.remove'; email: string }
   | { op: 'groups.create'; name: string }
   | { op: 'groups.delete'; group: string }
@@ -254,6 +264,8 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
     case 'notify-expiring':
     case 'audit.list':
     case 'audit.verify':
+    case 'master-key.export':
+    case 'master-key.rotate':
       return { op: spec.op };
     case 'users.remove':
       return { op: 'users.remove', email: user(spec.user) };
@@ -408,5 +420,14 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
         call.action === 'extend' ? { kind: 'extend' as const, expiry: expiry(call.never, 60) } : { kind: call.action };
       return service.bulkKeys({ action, keys: call.keys, dryRun: call.dryRun });
     }
+    // Dry runs: the same refusals as the real thing, and a world that stays as the model knows it
+    // (the real export and rotation: test/service/masterKeyRotation.test.ts).
+    case 'master-key.export':
+      return service.exportMasterKey({
+        file: join(tmpdir(), `akm-model-${process.pid}-never-written.key`),
+        dryRun: true,
+      });
+    case 'master-key.rotate':
+      return service.rotateMasterKey({ dryRun: true });
   }
 }

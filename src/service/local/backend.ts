@@ -57,6 +57,7 @@ export class LocalBackend {
         tenant,
         actor,
         now: options.now ?? (() => new Date()),
+        masterKey: options.masterKey,
         loadKeys,
         source: 'http',
         recordUse: options.recordUse,
