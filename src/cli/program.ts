@@ -11,6 +11,7 @@ import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
+import { registerEdit } from './commands/edit.js';
 import { registerExtend } from './commands/extend.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInit } from './commands/init.js';
@@ -21,6 +22,8 @@ import { registerMasterKey } from './commands/masterKey.js';
 import { registerNotifications } from './commands/notifications.js';
 import { registerNotifyExpiring } from './commands/notifyExpiring.js';
 import { registerPermissions } from './commands/permissions.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerReport } from './commands/report.js';
 import { registerRoles } from './commands/roles.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerServe } from './commands/serve.js';
@@ -83,12 +86,15 @@ Get started:
     registerList,
     registerShow,
     registerExtend,
+    registerEdit,
     registerAssign,
     registerRotate,
     registerCopy,
     registerActivation,
     registerDelete,
     registerPermissions,
+    registerReport,
+    registerPolicy,
     registerVerify,
     registerUsers,
     registerGroups,

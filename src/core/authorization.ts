@@ -14,10 +14,12 @@ import { allows, BUILTIN_GROUP, PERMISSIONS } from './permissions.js';
 export type Operation =
   | 'key.create'
   | 'key.list'
+  | 'key.report'
   | 'key.show'
   | 'key.permissions'
   | 'key.copy'
   | 'key.extend'
+  | 'key.edit'
   | 'key.assign'
   | 'key.rotate'
   | 'key.activate'
@@ -41,6 +43,9 @@ export type Operation =
   | 'expiry.notify'
   | 'audit.list'
   | 'audit.verify'
+  | 'policy.show'
+  | 'policy.set'
+  | 'policy.apply'
   | 'master-key.export'
   | 'master-key.rotate';
 
@@ -51,10 +56,12 @@ export type Operation =
 const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = {
   'key.create': [PERMISSIONS.write],
   'key.list': [PERMISSIONS.read],
+  'key.report': [PERMISSIONS.read],
   'key.show': [PERMISSIONS.read],
   'key.permissions': [PERMISSIONS.read],
   'key.copy': [PERMISSIONS.read],
   'key.extend': [PERMISSIONS.write],
+  'key.edit': [PERMISSIONS.write],
   'key.assign': [PERMISSIONS.write],
   'key.rotate': [PERMISSIONS.rotate],
   'key.activate': [PERMISSIONS.write],
@@ -80,6 +87,11 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
   },
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
+  'policy.show': [PERMISSIONS.read],
+  'policy.set': { administrator: "only tenant administrators set the tenant's lifetime policy" },
+  'policy.apply': {
+    administrator: 'only tenant administrators apply the lifetime policy: it changes keys of every owner',
+  },
   'master-key.export': {
     administrator: 'only tenant administrators export the master key: it opens every secret in the store',
   },

@@ -52,6 +52,10 @@ export const ERROR_CODES = [
   'malformed_key_string',
   'secret_in_argument',
   'tampered_record',
+  // governance: the lifetime policy, bulk operations
+  'policy_violation',
+  'too_many_keys',
+  'invalid_key_list',
   // people
   'user_not_found',
   'group_not_found',

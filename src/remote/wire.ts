@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { ExpiryChoice } from '../core/expiry.js';
+import type { BulkAction } from '../service/governanceTypes.js';
 
 /** SigV4 service name in the credential scope: `curl --aws-sigv4 "aws:amz:<region>:akm"`. */
 export const SIGV4_SERVICE = 'akm';
@@ -52,4 +53,25 @@ export function expiryFromWire(value: unknown): ExpiryChoice {
 /** One path segment: a key name may hold spaces or slashes, an email an "@". */
 export function segment(value: string): string {
   return encodeURIComponent(value);
+}
+
+export type WireBulkAction = Exclude<BulkAction, { kind: 'extend' }> | { kind: 'extend'; expiry: WireExpiry };
+
+export function bulkActionToWire(action: BulkAction): WireBulkAction {
+  return action.kind === 'extend' ? { kind: 'extend', expiry: expiryToWire(action.expiry) } : action;
+}
+
+export function bulkActionFromWire(value: unknown): BulkAction {
+  const v = value as Partial<{ kind: unknown; expiry: unknown }> | null;
+  if (v && typeof v === 'object') {
+    const extra = Object.keys(v).filter((k) => k !== 'kind' && !(v.kind === 'extend' && k === 'expiry'));
+    if (extra.length === 0) {
+      if (v.kind === 'activate' || v.kind === 'deactivate' || v.kind === 'delete') return { kind: v.kind };
+      if (v.kind === 'extend') return { kind: 'extend', expiry: expiryFromWire(v.expiry) };
+    }
+  }
+  throw new UsageError(
+    'invalid action: expected {"kind":"activate"|"deactivate"|"delete"} or {"kind":"extend","expiry":…}',
+    { code: 'invalid_body' },
+  );
 }

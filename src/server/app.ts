@@ -136,7 +136,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
       : await state.throttle.addressBlocked(t.ip, Date.now());
   if (held !== null) throw rateLimited(held);
 
-  const body = await readBody(req, state.bodyLimit);
+  const body = await readBody(req, match.route.bodyLimit ?? state.bodyLimit);
   const mutating = MUTATING.has(t.method);
   let who;
   try {

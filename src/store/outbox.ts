@@ -59,6 +59,7 @@ export interface OutboxRow {
   id: number;
   tenant_id: string;
   kind: string;
+  /** what the mail is about: a key's id, or for a lifetime policy notice `policy:v<version>:<occasion>` */
   key_id: string;
   expires_at: string;
   recipient: string;
@@ -115,7 +116,8 @@ export async function countDue(q: Queryable, tenantId: string, now: string): Pro
 
 /** What a dry run would (re)try, with whether the key still warrants the mail. */
 export function listDue(q: Queryable, tenantId: string, now: string): Promise<Array<OutboxRow & { obsolete: number }>> {
-  return q.all(`SELECT *, CASE WHEN ${OBSOLETE} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`, {
+  const obsolete = `kind = 'key.expiring' AND ${OBSOLETE}`;
+  return q.all(`SELECT *, CASE WHEN ${obsolete} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`, {
     tenantId,
     now,
   });

@@ -44,10 +44,10 @@ function mismatches(value: unknown, spec: Spec, path = '$'): string[] {
 
 const fields = (...names: string[]): Fields => Object.fromEntries(names.map((n) => [n, VALUE]));
 const KEY: Fields = {
-  ...fields('accessKeyId', 'name', 'type', 'status', 'tenantId', 'owner'),
+  ...fields('accessKeyId', 'name', 'description', 'type', 'status', 'tenantId', 'owner'),
   groups: [],
   roles: [],
-  ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt'),
+  ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt', 'secretCreatedAt'),
 };
 const ISSUED: Fields = { ...KEY, ...fields('secretKey', 'keyString') };
 const USER: Fields = { ...fields('email', 'name'), groups: [], ...fields('keyCount', 'createdAt') };
@@ -84,6 +84,18 @@ const EXPIRY_MESSAGE: Fields = {
   reasons: [],
 };
 const ERROR: Fields = { error: fields('code', 'message', 'hint') };
+const POLICY: Fields = fields('maxLifetimeDays', 'neverExpires', 'rotateEveryDays', 'enforceOn');
+const STATE = fields('status', 'expiresAt');
+const BULK: Fields = {
+  ...fields('action', 'dryRun'),
+  keys: [{ ...fields('accessKeyId', 'name', 'owner', 'changed'), from: STATE, to: STATE }],
+  warnings: [],
+};
+const REPORT_ROW: Fields = {
+  ...fields('accessKeyId', 'name', 'description', 'owner', 'type', 'status', 'createdAt', 'ageDays', 'expiresAt'),
+  ...fields('daysLeft', 'lastUsedAt', 'lastUsedFrom', 'secretCreatedAt', 'secretAgeDays'),
+  findings: [],
+};
 const ROTATION = fields('dryRun', 'newKey', 'tenants', 'secrets', 'rows', 'auditRecords', 'auditHead', 'rotatedAt');
 
 interface Row {
@@ -123,6 +135,23 @@ const ROWS: Row[] = [
   { args: ['list'], spec: [KEY] },
   { args: ['show', 'k'], spec: { ...KEY, permissions: [], previousSecretValidUntil: VALUE } },
   { args: ['extend', 'k', '--days', '1'], spec: KEY },
+  { args: ['edit', 'k', '--description', 'deploys'], spec: KEY },
+  { args: ['policy', 'show'], spec: POLICY },
+  {
+    args: ['policy', 'set', '--max-lifetime', '20', '--dry-run'],
+    spec: { policy: POLICY, violations: [fields('accessKeyId', 'name', 'owner', 'expiresAt', 'reason')] },
+  },
+  { args: ['policy', 'apply', '--cap', '--dry-run'], spec: { ...BULK, keys: [] } },
+  {
+    args: ['report'],
+    spec: {
+      ...fields('generatedAt', 'unusedForDays'),
+      policy: POLICY,
+      keys: [REPORT_ROW],
+      summary: { keys: VALUE, findings: ANY, expiriesPerWeek: [fields('weekStart', 'count')] },
+    },
+  },
+  { args: ['deactivate', 'k', 'c', '--dry-run'], spec: BULK },
   { args: ['assign', 'k', '--group', 'Ops'], spec: KEY },
   { args: ['rotate', 'k', '--no-copy', '--yes'], spec: { ...ISSUED, previousSecretValidUntil: VALUE } },
   { args: ['copy', 'k'], spec: fields('accessKeyId', 'tenantId', 'keyString') },
