@@ -24,6 +24,7 @@ import { registerRoles } from './commands/roles.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
+import { registerStore } from './commands/store.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhoami } from './commands/whoami.js';
@@ -81,6 +82,7 @@ Get started:
     registerCreate,
     registerList,
     registerShow,
+    registerStore,
     registerExtend,
     registerAssign,
     registerRotate,

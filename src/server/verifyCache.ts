@@ -3,14 +3,15 @@
  * (its digests, status, expiry, grace period, owner, effective permissions) kept in memory,
  * so a verification costs one HMAC and no store query.
  *
- * Kept fresh through the store's change feed. On SQLite the feed is `PRAGMA data_version`,
- * which moves whenever another connection (an `akm` CLI on the same file) commits: it is
- * asked before any lookup that comes 1 ms or more after the previous check (under load, once
- * per millisecond rather than once per request), and a move clears the cache. On PostgreSQL
- * nothing tells this process about commits made elsewhere, so an entry is used for at most
- * the feed's `maxAgeMs` (about a second) and then read again. The server clears the cache
- * itself after every change it makes. Time-based facts (expiry, the end of a grace period)
- * are evaluated against the clock on each call.
+ * Kept fresh through the store's change feed, asked before any lookup that comes 1 ms or more
+ * after the previous check (under load, once per millisecond rather than once per request); a
+ * move clears the cache. On SQLite the feed is `PRAGMA data_version`, which moves whenever
+ * another connection (an `akm` CLI on the same file) commits. On PostgreSQL it is the change
+ * notifications the server's LISTEN connection receives from every other process on the
+ * database (replicas, CLIs), and an entry is used for at most the feed's `maxAgeMs` (a second)
+ * in any case, so a lost notification delays a change by that much at most. The server clears
+ * the cache itself after every change it makes. Time-based facts (expiry, the end of a grace
+ * period) are evaluated against the clock on each call.
  *
  * Rows are checked against their integrity MAC when they enter the cache (store/integrity.ts);
  * an altered one is cached as "no such key".
@@ -39,6 +40,7 @@ export class VerifyCache {
   private checkedAt = -Infinity;
   /** counts clears: a read that began before one may hold what it cleared */
   private generation = 0;
+  private clearedAt = performance.now();
 
   constructor(
     private readonly backend: Pick<LocalBackend, 'loadForVerification' | 'changes'>,
@@ -55,6 +57,19 @@ export class VerifyCache {
   invalidate(): void {
     this.entries.clear();
     this.generation += 1;
+    this.clearedAt = performance.now();
+  }
+
+  /** For /metrics: how many entries, the age of the oldest, and the time since the last clear. */
+  stats(): { entries: number; oldestAgeSeconds: number; sinceClearedSeconds: number } {
+    const now = performance.now();
+    let oldest = now;
+    for (const entry of this.entries.values()) oldest = Math.min(oldest, entry.loadedAt);
+    return {
+      entries: this.entries.size,
+      oldestAgeSeconds: (now - oldest) / 1000,
+      sinceClearedSeconds: (now - this.clearedAt) / 1000,
+    };
   }
 
   /** A cached entry answers without a promise; a miss reads the store. */

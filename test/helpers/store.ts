@@ -82,11 +82,14 @@ export async function rawStore(location: string): Promise<RawStore> {
   return raw;
 }
 
-/** A fresh store with tenant "acme" and admin admin@acme.test, keyed by a random master key. */
-export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-'): Promise<TempStore> {
+/**
+ * A fresh store with tenant "acme" and admin admin@acme.test, keyed by a random master key. A
+ * PostgreSQL store is a new schema in the test file's database, unless `at` names another place.
+ */
+export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-', at?: string): Promise<TempStore> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, 'akm.db');
-  const location = engine === 'sqlite' ? path : await postgresStoreUrl();
+  const location = engine === 'sqlite' ? path : (at ?? (await postgresStoreUrl()));
   const masterKey = randomBytes(32).toString('base64');
   const masterKeyOptions: MasterKeyOptions = { env: { AKM_MASTER_KEY: masterKey }, keychain: noKeychain };
   const store = await openStore(location, { create: true });

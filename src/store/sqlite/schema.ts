@@ -278,6 +278,12 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'change notifications for the caches of other servers (PostgreSQL)',
+    // Nothing on SQLite: a server learns of other processes' commits from PRAGMA data_version.
+    up() {},
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -12,14 +12,33 @@ import type { Statement } from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { eraseEndedGraces } from '../integrity.js';
 import { Mutex } from '../mutex.js';
-import type { ChangeFeed, Dialect, OpenStoreOptions, Params, Queryable, Store, WriteOptions } from '../types.js';
+import { checkReady } from '../readiness.js';
+import type {
+  ChangeFeed,
+  Dialect,
+  OpenStoreOptions,
+  Params,
+  Queryable,
+  Store,
+  StoreStatus,
+  WriteOptions,
+} from '../types.js';
 import { attachIntegrity, sqliteIntact } from './integrity.js';
 import { openDatabase, sqliteError, storeExposure, type Db } from './open.js';
+import { LATEST_VERSION } from './schema.js';
 import { sql, takeWriteLock } from './statements.js';
 
 const SQLITE: Dialect = {
   engine: 'sqlite',
   forUpdate: '',
+  skipLocked: '',
+  schemaVersion: 'SELECT user_version AS version FROM pragma_user_version',
+  dataTables: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  foreignKeys: `SELECT m.name AS tbl, f."table" AS ref FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+                 WHERE m.type = 'table'`,
+  tableColumns: 'SELECT name, pk, 0 AS "identity" FROM pragma_table_info(@name) ORDER BY cid',
+  // An INTEGER PRIMARY KEY goes on from the largest id there is.
+  followIds: () => null,
   jsonList: (select) => `(SELECT json_group_array(v) FROM (${select}))`,
   jsonField: (column, field) => `json_extract(${column}, '$.${field}')`,
   isUniqueViolation: (error) => {
@@ -124,6 +143,15 @@ export class SqliteStore implements Store {
         return true;
       },
     };
+  }
+
+  /** One machine: whoever serves the file runs its jobs (claims keep two servers on it apart). */
+  status(): StoreStatus {
+    return { listening: null, notifications: 0, leading: true };
+  }
+
+  ready(): Promise<void> {
+    return checkReady(this, LATEST_VERSION);
   }
 
   close(): Promise<void> {
