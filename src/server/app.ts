@@ -42,7 +42,7 @@ export interface AppState {
   metricsHere: boolean;
   bodyLimit: number;
   debug: boolean;
-  /** set while shutting down: answers then ask clients to close the connection, /readyz says 503 */
+  /** set while shutting down: answers then ask clients to close the connection */
   draining: boolean;
   /** the counts of POST /v1/verify, looked up once */
   verifyStats?: RouteStats;
@@ -57,7 +57,7 @@ export function createHandler(state: AppState) {
   };
 }
 
-/** Per route, made once: the unsigned ones, and every path no route has. */
+/** Route labels in /metrics that no router pattern gives: the hot path, and every path no route has. */
 const VERIFY = 'POST /v1/verify';
 const UNMATCHED = 'unmatched';
 
@@ -110,7 +110,7 @@ function unsigned(state: AppState, pathname: string): boolean {
 
 async function answerUnsigned(state: AppState, res: ServerResponse, pathname: string): Promise<void> {
   if (pathname === '/healthz') sendHealthy(res);
-  else if (pathname === '/readyz') await sendReadiness(res, state.backend, state.draining, state.log);
+  else if (pathname === '/readyz') await sendReadiness(res, state.backend, state.log);
   else await sendMetrics(res, state.metrics, state.metricSources);
 }
 

@@ -1,7 +1,8 @@
 /**
  * What load balancers, orchestrators and Prometheus ask, unsigned:
  *   GET /healthz   the process is up (nothing else is checked: restarting it would not help)
- *   GET /readyz    the store answers and its schema is current: send it traffic
+ *   GET /readyz    the store answers and its schema is current: send it traffic (a server shutting
+ *                  down stops accepting connections, which tells a load balancer just as well)
  *   GET /metrics   Prometheus text format (metrics.ts)
  * A not-ready answer names the reason by its code only: the store's location stays out of
  * unauthenticated answers (the log has the whole message).
@@ -23,13 +24,8 @@ export function sendHealthy(res: ServerResponse): void {
 export async function sendReadiness(
   res: ServerResponse,
   backend: Pick<LocalBackend, 'ready'>,
-  draining: boolean,
   log: Logger,
 ): Promise<void> {
-  if (draining) {
-    sendJson(res, 503, { status: 'not_ready', reason: 'shutting_down' });
-    return;
-  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
