@@ -127,7 +127,10 @@ test('--metrics-listen moves /metrics to an address of its own', async (t) => {
   t.is((await rawRequest(fx.url, { path: '/healthz' })).status, 200);
   t.is((await rawRequest(metricsUrl, { path: '/metrics' })).status, 200);
   t.is((await rawRequest(metricsUrl, { path: '/v1/keys' })).status, 404, 'nothing else there');
-  t.like(fx.logs.find((l) => l.event === 'listening'), { metrics: `${metricsUrl}/metrics` });
+  t.like(
+    fx.logs.find((l) => l.event === 'listening'),
+    { metrics: `${metricsUrl}/metrics` },
+  );
   // A taken port is a usage error naming the flag.
   const port = Number(new URL(metricsUrl).port);
   const error = await t.throwsAsync(
@@ -139,5 +142,5 @@ test('--metrics-listen moves /metrics to an address of its own', async (t) => {
       log: () => {},
     }),
   );
-  t.regex(error!.message, /^--metrics-listen: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
+  t.regex(error.message, /^--metrics-listen: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
 });
