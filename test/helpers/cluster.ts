@@ -16,7 +16,7 @@ import { killHard, type Child } from './children.js';
 import { ROOT } from './paths.js';
 import { serveOn } from './serveProcess.js';
 import { rawRequest } from './server.js';
-import { tempStore, type TempStore } from './store.js';
+import { adminKey, tempStore, type TempStore } from './store.js';
 
 const run = promisify(execFile);
 
@@ -48,16 +48,7 @@ export interface ClusterOptions {
 /** A store with tenant acme and an administrator key, and `replicas` servers on it (3 by default). */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const store = options.store ?? (await tempStore('postgres', 'akm-cluster-'));
-  const local = await store.open();
-  const admin = await local.createKey({
-    name: 'admin',
-    type: 'access',
-    expiry: { kind: 'never' },
-    owner: store.admin,
-    groups: ['Administrators'],
-    roles: [],
-  });
-  await local.close();
+  const admin = await adminKey(store);
   const replicas: Replica[] = [];
   const add = async () => {
     const started = await serveOn(store, options.args ?? [], options.env ?? {});

@@ -12,6 +12,7 @@ import { deriveKeys } from '../../src/crypto/keys.js';
 import { ensureStoreId, initTenant, META_STORE_ID, useKeys } from '../../src/service/local/bootstrap.js';
 import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
+import type { IssuedKey } from '../../src/service/types.js';
 import { openStore } from '../../src/store/open.js';
 import type { Engine, Params, Store } from '../../src/store/types.js';
 import { cell, type TableDump } from './db.js';
@@ -141,6 +142,23 @@ export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-',
     raw: () => rawStore(location),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A never-expiring tenant-level key in the Administrators group: what a server's tests sign with. */
+export async function adminKey(store: TempStore): Promise<IssuedKey> {
+  const local = await store.open();
+  try {
+    return await local.createKey({
+      name: 'admin',
+      type: 'access',
+      expiry: { kind: 'never' },
+      owner: store.admin,
+      groups: ['Administrators'],
+      roles: [],
+    });
+  } finally {
+    await local.close();
+  }
 }
 
 /** Tenant acme and a second tenant, globex, in one new store, both opened as services (closed at the end of the test). */
