@@ -23,8 +23,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.js';
-import { deriveKeys } from '../src/crypto/keys.js';
-import { useKeys } from '../src/service/local/bootstrap.js';
+import { storeKeys } from '../src/service/local/bootstrap.js';
 import { openStore } from '../src/store/open.js';
 import { updateExpiry, updateStatus } from '../src/store/keys.js';
 import { median } from './measure.js';
@@ -92,7 +91,7 @@ async function notValidKinds(seeded: SeededStore): Promise<Record<string, Creden
   const store = await openStore(seeded.path);
   // With the keys, as akm itself writes: the rows stay sealed (store/integrity.ts), so these are
   // genuinely inactive and expired keys, not altered ones.
-  await useKeys(store, deriveKeys(Buffer.from(seeded.masterKey, 'base64')));
+  await storeKeys(store, { env: { AKM_MASTER_KEY: seeded.masterKey }, keychain: () => ({}) as never });
   const at = new Date().toISOString();
   await store.write(null, async (q) => {
     await updateStatus(q, inactive.accessKeyId, 'inactive', true, at, 'bench');

@@ -17,6 +17,7 @@ import { registerInit } from './commands/init.js';
 import { registerList } from './commands/list.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
+import { registerMasterKey } from './commands/masterKey.js';
 import { registerNotifications } from './commands/notifications.js';
 import { registerNotifyExpiring } from './commands/notifyExpiring.js';
 import { registerPermissions } from './commands/permissions.js';
@@ -97,6 +98,7 @@ Get started:
     registerNotifications,
     registerNotifyExpiring,
     registerAudit,
+    registerMasterKey,
     registerServe,
     registerLogin,
     registerWhoami,

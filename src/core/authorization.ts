@@ -40,10 +40,15 @@ export type Operation =
   | 'inbox.other'
   | 'expiry.notify'
   | 'audit.list'
-  | 'audit.verify';
+  | 'audit.verify'
+  | 'master-key.export'
+  | 'master-key.rotate';
 
-/** What an operation needs: one of these permissions (none listed: nothing), or an administrator (the expiry mail). */
-const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
+/**
+ * What an operation needs: one of these permissions (none listed: nothing), or an administrator,
+ * for the reason given (each such operation covers far more than one key).
+ */
+const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = {
   'key.create': [PERMISSIONS.write],
   'key.list': [PERMISSIONS.read],
   'key.show': [PERMISSIONS.read],
@@ -70,9 +75,17 @@ const NEEDS: Record<Operation, readonly string[] | 'administrator'> = {
   'role.delete': [PERMISSIONS.manageUsers],
   'inbox.own': [],
   'inbox.other': [PERMISSIONS.manageUsers],
-  'expiry.notify': 'administrator',
+  'expiry.notify': {
+    administrator: 'only tenant administrators run the expiry mail: it covers every key of the tenant',
+  },
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
+  'master-key.export': {
+    administrator: 'only tenant administrators export the master key: it opens every secret in the store',
+  },
+  'master-key.rotate': {
+    administrator: 'only tenant administrators rotate the master key: it re-keys everything in the store',
+  },
 };
 
 export interface ActorFacts {
@@ -163,12 +176,7 @@ export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
 
 function permissionCheck(actor: ActorFacts, operation: Operation): Decision {
   const needs = NEEDS[operation];
-  if (needs === 'administrator')
-    return deny(
-      'admin_required',
-      'only tenant administrators run the expiry mail: it covers every key of the tenant',
-      'ask a tenant administrator',
-    );
+  if ('administrator' in needs) return deny('admin_required', needs.administrator, 'ask a tenant administrator');
   if (needs.length === 0 || needs.some((p) => allows(actor.permissions, p))) return ALLOWED;
   return deny(
     'permission_denied',

@@ -102,7 +102,10 @@ export const ERROR_CODES = [
   'bad_master_key',
   'wrong_master_key',
   'master_key_exposed',
+  'master_key_rotated',
   'keychain_unavailable',
+  'file_exists',
+  'file_unwritable',
   // audit, notifications and mail
   'audit_tampered',
   'bad_anchor',

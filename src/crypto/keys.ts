@@ -37,8 +37,12 @@ export function checkValue(keys: DerivedKeys, storeId: string): string {
   return createHmac('sha256', keys.check).update(`akm master key check ${storeId}`).digest('base64');
 }
 
+export function checkMatches(keys: DerivedKeys, storeId: string, stored: string): boolean {
+  return constantTimeEqual(Buffer.from(checkValue(keys, storeId)), Buffer.from(stored));
+}
+
 export function assertCheckValue(keys: DerivedKeys, storeId: string, stored: string): void {
-  if (!constantTimeEqual(Buffer.from(checkValue(keys, storeId)), Buffer.from(stored))) {
+  if (!checkMatches(keys, storeId, stored)) {
     throw new UnavailableError('the master key does not match this store', {
       hint: 'use the master key this store was initialised with (keychain, AKM_MASTER_KEY or --master-key-file)',
       code: 'wrong_master_key',

@@ -24,6 +24,8 @@ import type {
   KeyDetails,
   KeyFilter,
   KeyView,
+  MasterKeyExport,
+  MasterKeyRotation,
   Page,
   Role,
   User,
@@ -39,6 +41,14 @@ import { expiryToWire, segment } from './wire.js';
 /** A key's path. A <key> shaped like a secret is refused here, before any request (keyReference). */
 const key = (ref: string) => `/v1/keys/${segment(keyReference(ref))}`;
 const group = (name: string) => `/v1/groups/${segment(name)}`;
+
+/** The master key never travels: it is handled where the store is. */
+const masterKeyHere = () =>
+  new UsageError('the master key is handled on a local store only, never through a server', {
+    hint:
+      'run it where the store is: on the server, or with --store pointing at its SQLite file or ' +
+      'PostgreSQL database',
+  });
 
 export class RemoteService implements AkmService {
   readonly client: SignedClient;
@@ -89,6 +99,13 @@ export class RemoteService implements AkmService {
     if (response.status === 200) return response.json as VerifyResult;
     if (response.status === 401) return { valid: false };
     throw this.client.errorFrom(response);
+  }
+
+  async exportMasterKey(): Promise<MasterKeyExport> {
+    throw masterKeyHere();
+  }
+  async rotateMasterKey(): Promise<MasterKeyRotation> {
+    throw masterKeyHere();
   }
 
   /** A server answers every failed verification alike, on purpose: the reasons stay on the server. */

@@ -7,6 +7,12 @@ import type { ExpiryChoice } from '../core/expiry.js';
 import type { PermissionSource } from '../core/permissions.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
 import type {
+  MasterKeyExport,
+  MasterKeyExportInput,
+  MasterKeyRotation,
+  MasterKeyRotationInput,
+} from './masterKeyTypes.js';
+import type {
   NotificationList,
   NotificationQuery,
   NotifyExpiringOptions,
@@ -15,6 +21,7 @@ import type {
 } from './notificationTypes.js';
 
 export type * from './auditTypes.js';
+export type * from './masterKeyTypes.js';
 export type * from './notificationTypes.js';
 
 export type KeyType = 'access' | 'api';
@@ -189,6 +196,14 @@ export interface AkmService {
   /** check the MAC chain and say which record was edited, deleted, inserted or moved; needs audit:read */
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
   auditHead(): Promise<AuditHead>;
+
+  /** write the store's master key to a new file (0600); administrators, on a local store only */
+  exportMasterKey(input: MasterKeyExportInput): Promise<MasterKeyExport>;
+  /**
+   * a new master key for the whole store: every secret re-sealed, every MAC re-keyed, in one
+   * transaction; administrators, on a local store only
+   */
+  rotateMasterKey(input: MasterKeyRotationInput): Promise<MasterKeyRotation>;
 
   close(): Promise<void>;
 }

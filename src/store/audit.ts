@@ -188,3 +188,58 @@ export function allAuditRows(q: Queryable, tenantId: string): Promise<AuditRow[]
 export function auditRowAt(q: Queryable, tenantId: string, seq: number): Promise<AuditRow | undefined> {
   return q.get<AuditRow>('SELECT * FROM audit WHERE tenant_id = @tenantId AND seq = @seq', { tenantId, seq });
 }
+
+/**
+ * The record a master key rotation appends to every tenant's chain; `previousHead` is the head
+ * ("<seq>:<mac>") the chain had under the old key, before the rotation re-keyed it.
+ */
+export const KEY_ROTATION_ACTION = 'master-key.rotate';
+
+export async function rotationRecords(
+  q: Queryable,
+  tenantId: string,
+): Promise<Array<{ seq: number; at: string; previousHead: string | null }>> {
+  const rows = await q.all<{ seq: number; at: string; details: string }>(
+    'SELECT seq, at, details FROM audit WHERE tenant_id = @tenantId AND action = @action ORDER BY seq',
+    { tenantId, action: KEY_ROTATION_ACTION },
+  );
+  return rows.map((r) => {
+    const details = JSON.parse(r.details) as { previousHead?: unknown };
+    return {
+      seq: r.seq,
+      at: r.at,
+      previousHead: typeof details.previousHead === 'string' ? details.previousHead : null,
+    };
+  });
+}
+
+/**
+ * Every record of the tenant's chain MAC'd again under `key`, in order, each linked to the one
+ * before it as re-keyed, and the head sealed with it: the chain as it would be had `key` written
+ * it. The caller has verified the chain under the old key in the same transaction.
+ */
+export async function rekeyChain(q: Queryable, tenantId: string, key: Buffer): Promise<number> {
+  let previous = GENESIS_MAC;
+  let last: { seq: number; mac: string } | undefined;
+  let records = 0;
+  for (let after = Number.MIN_SAFE_INTEGER; ;) {
+    const batch = await auditBatch(q, tenantId, after, REKEY_BATCH);
+    for (const row of batch) {
+      const mac = auditMac(key, { ...row, prev_mac: previous });
+      await q.run('UPDATE audit SET prev_mac = @prev, mac = @mac WHERE tenant_id = @tenantId AND seq = @seq', {
+        prev: previous,
+        mac,
+        tenantId,
+        seq: row.seq,
+      });
+      previous = mac;
+      last = { seq: row.seq, mac };
+      records++;
+    }
+    if (batch.length < REKEY_BATCH) break;
+    after = last!.seq;
+  }
+  if (last) await writeAuditHead(q, key, tenantId, last);
+  return records;
+}
+const REKEY_BATCH = 5000;

@@ -8,6 +8,7 @@ import {
   allAuditRows,
   auditBatch,
   auditRowAt,
+  rotationRecords,
   GENESIS_MAC,
   headIsSealed,
   macMatches,
@@ -25,6 +26,11 @@ export interface ChainAnchor {
   mac: string;
 }
 
+/** "<seq>:<mac>", as `akm audit head` and `akm audit verify` print a head. */
+export function formatAnchor(anchor: ChainAnchor): string {
+  return `${anchor.seq}:${anchor.mac}`;
+}
+
 export interface ChainReport {
   records: number;
   /** the newest record as the sealed head names it: write it down elsewhere to detect a cut-off tail later */
@@ -40,15 +46,23 @@ const KIND_ORDER: AuditProblem['kind'][] = ['edited', 'deleted', 'inserted', 're
  * trail with no head means records and head were both wiped.
  */
 export function verifyChain(store: Store, key: Buffer, tenantId: string, expected?: ChainAnchor): Promise<ChainReport> {
-  return store.read(async (q) => {
-    const head = await readAuditHead(q, tenantId);
-    const quick = await batchedCheck(q, key, head, tenantId);
-    const problems = quick.clean ? [] : diagnoseChain(await allAuditRows(q, tenantId), key, head, tenantId);
-    if (quick.records === 0 && head === undefined) problems.push(WIPED);
-    if (expected) problems.push(...(await anchorProblems(q, key, tenantId, expected, quick.clean)));
-    problems.sort((a, b) => a.seq - b.seq || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
-    return { records: quick.records, head: head ? { seq: head.seq, mac: head.mac } : null, problems };
-  });
+  return store.read((q) => chainReport(q, key, tenantId, expected));
+}
+
+/** The same, inside a transaction the caller holds (a master key rotation checks every chain first). */
+export async function chainReport(
+  q: Queryable,
+  key: Buffer,
+  tenantId: string,
+  expected?: ChainAnchor,
+): Promise<ChainReport> {
+  const head = await readAuditHead(q, tenantId);
+  const quick = await batchedCheck(q, key, head, tenantId);
+  const problems = quick.clean ? [] : diagnoseChain(await allAuditRows(q, tenantId), key, head, tenantId);
+  if (quick.records === 0 && head === undefined) problems.push(WIPED);
+  if (expected) problems.push(...(await anchorProblems(q, key, tenantId, expected, quick.clean)));
+  problems.sort((a, b) => a.seq - b.seq || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
+  return { records: quick.records, head: head ? { seq: head.seq, mac: head.mac } : null, problems };
 }
 
 const WIPED: AuditProblem = {
@@ -129,6 +143,8 @@ async function anchorProblems(
     ? await auditRowAt(q, tenantId, expected.seq)
     : (await allAuditRows(q, tenantId)).find((r) => r.mac === expected.mac);
   if (match && match.mac === expected.mac && macMatches(key, match, expected.seq)) return [];
+  const rotation = await rotationSince(q, tenantId, expected);
+  if (rotation) return rotation.problems;
   if (!match) {
     return [
       {
@@ -145,4 +161,34 @@ async function anchorProblems(
       message: `record #${expected.seq} does not match the expected head: the trail was rewritten`,
     },
   ];
+}
+
+/**
+ * A master key rotation re-keys every record (store/audit.ts, rekeyChain), so an anchor noted
+ * before it names a MAC the chain no longer has. The rotation's own record, under the new key,
+ * names the head it re-keyed: that anchor still holds (the rotation verified the chain up to it
+ * under the old key). Any older anchor cannot be checked any more, and says so.
+ */
+async function rotationSince(
+  q: Queryable,
+  tenantId: string,
+  expected: ChainAnchor,
+): Promise<{ problems: AuditProblem[] } | null> {
+  const rotations = (await rotationRecords(q, tenantId)).filter((r) => r.seq > expected.seq);
+  if (rotations.length === 0) return null;
+  const anchor = formatAnchor(expected);
+  if (rotations.some((r) => r.previousHead === anchor)) return { problems: [] };
+  const first = rotations[0]!;
+  return {
+    problems: [
+      {
+        kind: 'head',
+        seq: expected.seq,
+        message:
+          `the expected head #${expected.seq} was noted before the master key rotation of ${first.at} ` +
+          `(record #${first.seq}), which re-keyed every record before it; only the head it names ` +
+          `(${first.previousHead ?? 'none'}) can still be checked: note a new head with akm audit head`,
+      },
+    ],
+  };
 }

@@ -180,22 +180,35 @@ export interface TamperedRow {
 
 /** Every row of the tenant whose MAC does not hold (for `akm audit verify`). Needs the key. */
 export async function findTamperedRows(q: Queryable, tenantId: string): Promise<TamperedRow[]> {
-  const found: TamperedRow[] = [];
+  return (await checkRows(q, tenantId)).tampered;
+}
+
+/**
+ * Every covered row of one tenant, or of every tenant (null), checked: how many, and those whose
+ * MAC does not hold. Needs the key.
+ */
+export async function checkRows(
+  q: Queryable,
+  tenantId: string | null,
+): Promise<{ rows: number; tampered: TamperedRow[] }> {
+  const tampered: TamperedRow[] = [];
+  let count = 0;
   for (const table of COVERED_TABLES) {
     const rows = await q.all<{ row: string | number; intact: number | null }>(
       `SELECT t.${COVERED[table].label} AS row, ${intactSql(q.dialect, [table, 't'])} AS intact
-         FROM ${table} t WHERE t.tenant_id = @tenantId ORDER BY 1`,
+         FROM ${table} t WHERE CAST(@tenantId AS TEXT) IS NULL OR t.tenant_id = @tenantId ORDER BY 1`,
       { tenantId },
     );
+    count += rows.length;
     for (const r of rows) {
-      if (r.intact === null) throw new Error('findTamperedRows: the store holds no integrity key');
+      if (r.intact === null) throw new Error('checkRows: the store holds no integrity key');
       if (r.intact === 0) {
         const error = new TamperedRecordError(table, String(r.row));
-        found.push({ table, row: String(r.row), message: error.message });
+        tampered.push({ table, row: String(r.row), message: error.message });
       }
     }
   }
-  return found;
+  return { rows: count, tampered };
 }
 
 // ---- what migrations leave for the first run with the key

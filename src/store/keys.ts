@@ -164,6 +164,43 @@ export async function replaceSecret(
   );
 }
 
+/**
+ * What a master key rotation re-seals: every tenant's keys in id order, a batch at a time. (No
+ * row locks: the rotation holds the master key's check value, which every writer waits for.)
+ */
+export interface SealedSecretsRow {
+  id: string;
+  tenant_id: string;
+  secret_sealed: Buffer;
+  previous_sealed: Buffer | null;
+}
+
+export function sealedSecrets(q: Queryable, afterId: string, limit: number): Promise<SealedSecretsRow[]> {
+  return q.all<SealedSecretsRow>(
+    'SELECT id, tenant_id, secret_sealed, previous_sealed FROM keys WHERE id > @afterId ORDER BY id LIMIT @limit',
+    { afterId, limit },
+  );
+}
+
+/** The same secrets sealed and digested under another master key. */
+export async function resealSecrets(
+  q: Queryable,
+  id: string,
+  sealed: {
+    secret_sealed: Buffer;
+    secret_digest: Buffer;
+    previous_sealed: Buffer | null;
+    previous_digest: Buffer | null;
+  },
+): Promise<void> {
+  await q.run(
+    `UPDATE keys SET secret_sealed = @secret_sealed, secret_digest = @secret_digest,
+                     previous_sealed = @previous_sealed, previous_digest = @previous_digest
+      WHERE id = @id`,
+    { id, ...sealed },
+  );
+}
+
 export async function deleteKey(q: Queryable, id: string): Promise<void> {
   await q.run('DELETE FROM keys WHERE id = @id', { id });
 }

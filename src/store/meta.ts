@@ -17,3 +17,11 @@ export async function settleMeta(q: Queryable, key: string, value: string): Prom
   await q.run('INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING', { key, value });
   return (await getMeta(q, key))!;
 }
+
+/** Sets the value, whatever was there. */
+export async function setMeta(q: Queryable, key: string, value: string): Promise<void> {
+  await q.run('INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT (key) DO UPDATE SET value = @value', {
+    key,
+    value,
+  });
+}

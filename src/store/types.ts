@@ -37,6 +37,8 @@ export interface Dialect {
    * (" FOR UPDATE"); SQLite's write transaction already excludes every other writer.
    */
   readonly forUpdate: string;
+  /** Likewise, but others may hold the same lock: PostgreSQL " FOR SHARE" (store/keyFence.ts). */
+  readonly forShare: string;
   /**
    * Appended to the SELECT of a claim (claims.ts): PostgreSQL locks the rows it picks and passes
    * over rows another transaction holds (" FOR UPDATE SKIP LOCKED"), so claimers on several
@@ -67,6 +69,9 @@ export interface Dialect {
   /** A query that returns a row when the table `@name` exists. */
   readonly tableExists: string;
 }
+
+/** Re-MAC every covered row under `key`; returns how many rows (link rows not counted). */
+export type RekeyIntegrity = (key: Buffer) => Promise<number>;
 
 export interface WriteOptions {
   /** How long to wait for another writer before giving up with store_locked (default: the engine's). */
@@ -118,9 +123,23 @@ export interface Store {
   /**
    * Arm the integrity checks with the key derived from the master key (integrity.ts): reads
    * check each covered row, writes check and reseal the rows they change. Rows a migration left
-   * unsealed are sealed now. Once per store; later calls do nothing.
+   * unsealed are sealed now. `check` is the master key check value those keys belong to: from
+   * now on every write first confirms the store still has it (keyFence.ts). Once per store;
+   * later calls do nothing.
    */
-  attachIntegrity(key: Buffer): Promise<void>;
+  attachIntegrity(key: Buffer, check: string): Promise<void>;
+  /**
+   * One write transaction that moves the store to a new master key (service/local/masterKey.ts).
+   * It holds the check value's row for its whole length, so every other keyed write waits and
+   * then refuses (keyFence.ts). `work` re-seals and re-keys what depends on the master key and
+   * calls `rekeyIntegrity` with the new integrity key (once, after every change to a covered
+   * row): that re-MACs every covered row of every tenant, and the rest of the transaction seals
+   * with the new key. The check value becomes `check` as it commits, and the store goes on with
+   * the new keys; if it does not commit, with the old ones.
+   */
+  rotateKey<T>(check: string, work: (tx: Queryable, rekeyIntegrity: RekeyIntegrity) => Promise<T>): Promise<T>;
+  /** Has another process rotated the master key since this store was given its keys? */
+  keyReplaced(): Promise<boolean>;
   /** A warning when others on this machine can open the store (a SQLite file's mode), else null. */
   exposure(): { message: string; hint: string } | null;
   close(): Promise<void>;

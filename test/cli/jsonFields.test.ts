@@ -84,6 +84,7 @@ const EXPIRY_MESSAGE: Fields = {
   reasons: [],
 };
 const ERROR: Fields = { error: fields('code', 'message', 'hint') };
+const ROTATION = fields('dryRun', 'newKey', 'tenants', 'secrets', 'rows', 'auditRecords', 'auditHead', 'rotatedAt');
 
 interface Row {
   /** the command as typed, without --json */
@@ -168,6 +169,13 @@ const ROWS: Row[] = [
   { args: ['users', 'remove', 'bob@acme.test', '--yes'], spec: { removed: VALUE, ...USER } },
   { args: ['show', 'k'], code: 3, spec: ERROR, stderr: true },
   { args: ['logout'], spec: { profile: VALUE, removed: [], stillInEnvironment: [] } },
+  {
+    args: ['master-key', 'export', '--to', `${box.home}/exported.key`, '--yes'],
+    spec: fields('dryRun', 'file', 'source'),
+  },
+  { args: ['master-key', 'rotate', '--dry-run'], spec: ROTATION },
+  // Last: the sandbox's AKM_MASTER_KEY no longer opens the store after this.
+  { args: ['master-key', 'rotate', '--new-key-file', `${box.home}/new.key`, '--yes'], spec: ROTATION },
 ];
 
 // In order, on one store: each row finds what the rows before it made.

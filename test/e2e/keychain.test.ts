@@ -1,27 +1,12 @@
 /** The real OS keychain (gnome-keyring's Secret Service under dbus-run-session) holds the master key. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import Database from 'better-sqlite3';
 import { Sandbox } from '../helpers/cli.js';
+import { secretToolLookup as lookup, storeIdOf as storeId } from '../helpers/secretService.js';
 import { needing, SECRET_SERVICE } from '../helpers/services.js';
 
 function keychainEnv(): NodeJS.ProcessEnv {
   return { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS };
-}
-
-function storeId(path: string): string {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string }).value;
-  } finally {
-    db.close();
-  }
-}
-
-function lookup(account: string): string {
-  return spawnSync('secret-tool', ['lookup', 'service', 'akm', 'username', account], {
-    encoding: 'utf8',
-  }).stdout.trim();
 }
 
 needing(SECRET_SERVICE)('init puts a new master key in the keychain; later commands read it from there', async (t) => {

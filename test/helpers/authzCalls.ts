@@ -3,6 +3,8 @@
  * concrete against the world as it is (names and ids), and made through any AkmService.
  */
 import fc from 'fast-check';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AkmService } from '../../src/service/types.js';
 import type { ModelActor } from './authzModel.js';
 import { POOL, type ModelWorld } from './authzWorld.js';
@@ -27,7 +29,8 @@ export type OpSpec =
   | { op: 'roles.create'; permissions: string[] }
   | { op: 'roles.delete'; role: Index }
   | { op: 'notifications'; user: 'self' | Index; markRead: boolean }
-  | { op: 'notify-expiring' | 'audit.list' | 'audit.verify' };
+  | { op: 'notify-expiring' | 'audit.list' | 'audit.verify' }
+  | { op: 'master-key.export' | 'master-key.rotate' };
 
 export interface CaseSpec {
   actor: Index;
@@ -145,6 +148,12 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
         ),
       }),
     },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constantFrom<'master-key.export' | 'master-key.rotate'>('master-key.export', 'master-key.rotate'),
+      }),
+    },
   ),
 });
 
@@ -164,6 +173,7 @@ export type Call =
     }
   | { op: 'users.add'; email: string }
   | { op: 'users.list' | 'groups.list' | 'roles.list' | 'notify-expiring' | 'audit.list' | 'audit.verify' }
+  | { op: 'master-key.export' | 'master-key.rotate' }
   | { op: 'users.remove'; email: string }
   | { op: 'groups.create'; name: string }
   | { op: 'groups.delete'; group: string }
@@ -220,6 +230,8 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
     case 'notify-expiring':
     case 'audit.list':
     case 'audit.verify':
+    case 'master-key.export':
+    case 'master-key.rotate':
       return { op: spec.op };
     case 'users.remove':
       return { op: 'users.remove', email: user(spec.user) };
@@ -332,5 +344,14 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.listAudit({ limit: 5 });
     case 'audit.verify':
       return service.verifyAudit();
+    // Dry runs: the same refusals as the real thing, and a world that stays as the model knows it
+    // (the real export and rotation: test/service/masterKeyRotation.test.ts).
+    case 'master-key.export':
+      return service.exportMasterKey({
+        file: join(tmpdir(), `akm-model-${process.pid}-never-written.key`),
+        dryRun: true,
+      });
+    case 'master-key.rotate':
+      return service.rotateMasterKey({ dryRun: true });
   }
 }

@@ -22,6 +22,8 @@ export interface CaseEnv {
   tenantId: string;
   now: () => Date;
   withOperator: boolean;
+  /** the calls go through `akm serve` */
+  remote: boolean;
   /** the id of a key in another tenant */
   foreignKey: string;
   serviceFor(actor: ModelActor): AkmService | Promise<AkmService>;
@@ -52,7 +54,7 @@ export async function runCase(env: CaseEnv, spec: CaseSpec): Promise<CaseOutcome
   if (actors.length === 0) return null;
   const actor = actors[spec.actor % actors.length]!;
   const call = concretize(world, actor, spec.call, env.foreignKey);
-  const expected = judge(world, actor, call);
+  const expected = judge(world, actor, call, env.remote);
   const story = describe(actor, call, expected);
   const before = await tenantDump(env.store, env.tenantId);
   const auditBefore = await auditLines(env.store, env.tenantId);

@@ -96,13 +96,17 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   'notify-expiring': 'admin',
   'audit.list': ['audit:read'],
   'audit.verify': ['audit:read'],
+  'master-key.export': 'admin',
+  'master-key.rotate': 'admin',
 };
 
 const done: Expected = { kind: 'done' };
 const denied = (code: string): Expected => ({ kind: 'denied', code });
 const conflict = (code: string): Expected => ({ kind: 'conflict', code });
 
-export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expected {
+/** `remote`: the call goes through `akm serve`, which never handles the master key (a usage error, before any request). */
+export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: boolean): Expected {
+  if (remote && (call.op === 'master-key.export' || call.op === 'master-key.rotate')) return { kind: 'usage' };
   const admin = actor.permissions.includes('*');
   const has = (p: string) => grants(actor.permissions, p);
   const holdsRole = (name: string) => actor.roles.some((r) => r.toLowerCase() === name.toLowerCase());
@@ -178,6 +182,8 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call): Expecte
     case 'notify-expiring':
     case 'audit.list':
     case 'audit.verify':
+    case 'master-key.export':
+    case 'master-key.rotate':
       return done;
     case 'users.remove': {
       const user = userOf(call.email);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterKeyOptions } from '../../src/crypto/masterKey.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
-import { ensureStoreId, initTenant, META_STORE_ID, useKeys } from '../../src/service/local/bootstrap.js';
+import { ensureStoreId, initTenant, storeKeys } from '../../src/service/local/bootstrap.js';
+import { META_STORE_ID } from '../../src/service/local/storeMasterKey.js';
 import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
 import type { IssuedKey } from '../../src/service/types.js';
@@ -119,7 +120,7 @@ export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-',
     open: (now) => LocalService.open({ store: location, masterKey: masterKeyOptions, now, source: 'test' }),
     connection: async () => {
       const connection = await openStore(location);
-      await useKeys(connection, deriveKeys(Buffer.from(masterKey, 'base64')));
+      await storeKeys(connection, masterKeyOptions);
       return connection;
     },
     addTenant: async (tenantId) => {
@@ -220,4 +221,22 @@ export async function snapshot(store: TempStore): Promise<() => Promise<void>> {
       await again.close();
     }
   };
+}
+
+/**
+ * After a killed child (PostgreSQL outlives its client): once no other session of this database
+ * is running a statement or holding a transaction open, whatever the child had sent has been
+ * committed or undone.
+ */
+export async function settled(db: RawStore): Promise<void> {
+  for (let tries = 0; tries < 500; tries++) {
+    const busy = await db.get<{ n: number }>(
+      `SELECT count(*) AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+          AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')`,
+    );
+    if (busy!.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('PostgreSQL sessions of the killed child did not end');
 }

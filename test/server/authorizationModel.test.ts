@@ -30,6 +30,7 @@ test(`akm serve decides as the reference model, over signed requests (${WORLDS} 
       tenantId: world.tenantId,
       now: () => new Date(),
       withOperator: false,
+      remote: true,
       foreignKey: fx.admin.accessKeyId,
       secrets,
       serviceFor: (actor) => fx.remote({ accessKeyId: actor.keyId!, secretKey: secrets.get(actor.keyId!)! }),

@@ -60,6 +60,7 @@ perEngine(`the local service decides as the reference model`, async (t, engine) 
         tenantId: world.tenantId,
         now: () => now,
         withOperator: true,
+        remote: false,
         foreignKey: foreign.accessKeyId,
         secrets: world.secrets,
         serviceFor: async (actor) =>

@@ -11,7 +11,7 @@
 import { perEngine } from '../helpers/engines.js';
 import { digestMatches, openSecret } from '../../src/crypto/seal.js';
 import { envInt, fixture, killHard, sleep, spawnNode, type Child } from '../helpers/children.js';
-import { tempStore, type RawStore, type TempStore } from '../helpers/store.js';
+import { settled, tempStore, type TempStore } from '../helpers/store.js';
 import { keysOf } from '../helpers/service.js';
 
 const KILLS = envInt('AKM_CRASH_KILLS', process.env.CI ? 200 : 40);
@@ -42,23 +42,6 @@ interface Row {
   secret_digest: Buffer;
   previous_sealed: Buffer | null;
   previous_digest: Buffer | null;
-}
-
-/**
- * PostgreSQL outlives its client: once no other session of this database is running a statement
- * or holding a transaction open, whatever the killed child had sent has been committed or undone.
- */
-async function settled(db: RawStore): Promise<void> {
-  for (let tries = 0; tries < 500; tries++) {
-    const busy = await db.get<{ n: number }>(
-      `SELECT count(*) AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-          AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')`,
-    );
-    if (busy!.n === 0) return;
-    await sleep(10);
-  }
-  throw new Error('PostgreSQL sessions of the killed child did not end');
 }
 
 function spawnCrasher(store: TempStore): Child {

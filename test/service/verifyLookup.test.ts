@@ -25,7 +25,9 @@ function recording(store: Store): { store: Store; statements: string[] } {
     changes: () => store.changes(),
     status: () => store.status(),
     ready: () => store.ready(),
-    attachIntegrity: (key) => store.attachIntegrity(key),
+    attachIntegrity: (key, check) => store.attachIntegrity(key, check),
+    rotateKey: (check, work) => store.rotateKey(check, (q, rekey) => work(wrap(q), rekey)),
+    keyReplaced: () => store.keyReplaced(),
     exposure: () => store.exposure(),
     close: () => store.close(),
   };

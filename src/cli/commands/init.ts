@@ -1,9 +1,12 @@
 /** akm init: a store (or one more tenant in it), its built-in groups and roles, and the first admin. */
 import type { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
 import { displayStore } from '../../core/storeUrl.js';
+import type { MasterKeySourceName } from '../../crypto/masterKey.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderFields } from '../io/table.js';
@@ -63,7 +66,11 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   );
   const adminName = validate.displayName(options.adminName ?? '');
 
-  const { masterKey: source, firstTenant } = await initStore({
+  const {
+    masterKey: source,
+    newStore,
+    firstTenant,
+  } = await initStore({
     store: settings.store,
     masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
     env: deps.env,
@@ -76,7 +83,8 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   // Shown and remembered without a password: a PostgreSQL URL's comes from PGPASSWORD or ~/.pgpass.
   const store = displayStore(settings.store);
   const remembered = rememberAsDefault(options, answers.tenantId, deps);
-  const next = nextSteps(firstTenant, answers, remembered, deps);
+  const akm = akmAsTyped(firstTenant, answers.tenantId, remembered, deps);
+  const next = [`${akm} create --name first-key --owner ${answers.adminEmail} --expires-in 90`, `${akm} list`];
   const result = {
     tenantId: answers.tenantId,
     tenantName: answers.tenantName,
@@ -99,6 +107,7 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
     ]),
   );
   io.info(`${io.errStyle.green('✓ ready')}. Next:\n${next.map((line) => `  ${line}`).join('\n')}`);
+  if (newStore) io.notice(masterKeyWarning(source, settings.masterKeyFile, akm, answers.tenantId, deps.env));
   if (!remembered && settings.profile.store !== undefined && settings.profile.store !== store)
     io.info(
       `Your default store is still ${settings.profile.store} (profile ${settings.profileName}): this one needs ` +
@@ -122,13 +131,8 @@ function rememberAsDefault(options: InitOptions, tenantId: string, deps: Deps): 
   return true;
 }
 
-/** What to run next, exactly as it must be typed: with the options later commands will need. */
-function nextSteps(
-  firstTenant: string | undefined,
-  answers: { tenantId: string; adminEmail: string },
-  remembered: boolean,
-  deps: Deps,
-) {
+/** `akm` with the options later commands will need, exactly as it must be typed. */
+function akmAsTyped(firstTenant: string | undefined, tenantId: string, remembered: boolean, deps: Deps): string {
   const { settings, global } = deps;
   const flags: string[] = [];
   if (global.profile !== undefined) flags.push('--profile', shellQuote(global.profile));
@@ -140,10 +144,34 @@ function nextSteps(
     flags.push('--master-key-file', shellQuote(settings.masterKeyFile!));
   // Which tenant a later command gets without a flag: the remembered one, the environment's, or the store's first.
   const later = remembered
-    ? answers.tenantId
+    ? tenantId
     : (deps.env.AKM_TENANT ??
       (settings.profile.store === displayStore(settings.store) ? settings.profile.tenant : undefined));
-  if ((later ?? firstTenant) !== answers.tenantId) flags.push('--tenant', answers.tenantId);
-  const akm = ['akm', ...flags].join(' ');
-  return [`${akm} create --name first-key --owner ${answers.adminEmail} --expires-in 90`, `${akm} list`];
+  if ((later ?? firstTenant) !== tenantId) flags.push('--tenant', tenantId);
+  return ['akm', ...flags].join(' ');
+}
+
+/**
+ * Said once, when a store gets its master key: where the key is, that nothing opens the store
+ * without it, and how to keep a copy.
+ */
+function masterKeyWarning(
+  source: MasterKeySourceName,
+  file: string | undefined,
+  akm: string,
+  tenantId: string,
+  env: NodeJS.ProcessEnv,
+): string {
+  const where = {
+    keychain: 'in the OS keychain of this machine, and nowhere else',
+    file: `in the file ${validate.printable(file ?? '')}, and nowhere else`,
+    env: 'in AKM_MASTER_KEY: akm keeps no copy of it',
+  }[source];
+  const backup = join(env.HOME || homedir(), `akm-master-key-${tenantId}.backup`);
+  return [
+    `The master key of this store is ${where}. Without it nobody can read the store, you included:`,
+    'lose it (a new machine, a reset keychain, a deleted file) and every secret in it is gone for good.',
+    'Back it up now, and keep the copy offline:',
+    `    ${akm} master-key export --to ${shellQuote(backup)}`,
+  ].join('\n');
 }

@@ -8,6 +8,7 @@ import { UnavailableError } from '../../core/errors.js';
 import { parseDays } from '../../core/expiry.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
+import { plural } from '../io/format.js';
 import { expiryMailTable } from '../render/inbox.js';
 
 export interface NotifyExpiringCliOptions {
@@ -58,7 +59,6 @@ export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps:
   else if (result.messages.length > 0) {
     io.out(expiryMailTable(io, result.messages, result.dryRun, deps.now()));
   }
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const keys = `${plural(result.keys, 'key')} newly expiring within ${plural(withinDays, 'day')}`;
   if (result.dryRun) {
     const wouldSend = result.messages.filter((m) => m.state !== 'cancelled').length;

@@ -60,3 +60,8 @@ export function styledExpiry(
 export function list(values: string[]): string {
   return values.length === 0 ? '-' : values.map((v) => printable(v)).join(', ');
 }
+
+/** "1 key", "3 keys" */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -6,7 +6,7 @@ import { UnavailableError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
 import { keyReference } from '../../core/validate.js';
 import { headIsSealed, queryAudit, readAuditHead, type AuditRow } from '../../store/audit.js';
-import { verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
+import { formatAnchor, verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import { findTamperedRows } from '../../store/integrity.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { authorize } from './authorize.js';
@@ -58,11 +58,6 @@ export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Prom
   const items = rows.map(toRecord);
   const last = rows[rows.length - 1];
   return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
-}
-
-/** "<seq>:<mac>", as verifyAudit and auditHead print the head. */
-export function formatAnchor(anchor: ChainAnchor): string {
-  return `${anchor.seq}:${anchor.mac}`;
 }
 
 export function parseAnchor(text: string): ChainAnchor {

@@ -58,6 +58,7 @@ export class LocalBackend {
         tenant,
         actor,
         now: options.now ?? (() => new Date()),
+        masterKey: options.masterKey,
         loadKeys,
         source: 'http',
         recordUse: options.recordUse,

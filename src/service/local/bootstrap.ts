@@ -3,20 +3,19 @@
  * first init of a store also fixes the store id and the check value of its master key.
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, UnavailableError } from '../../core/errors.js';
+import { ConflictError } from '../../core/errors.js';
 import { BUILTIN_GROUP, BUILTIN_ROLES } from '../../core/permissions.js';
 import { assertCheckValue, checkValue, deriveKeys, type DerivedKeys } from '../../crypto/keys.js';
+import { META_STORE_ID, storeMasterKey } from './storeMasterKey.js';
 import { provisionMasterKey, type MasterKeyOptions, type MasterKeySourceName } from '../../crypto/masterKey.js';
 import { appendAudit } from '../../store/audit.js';
 import { upgradeAuditChains } from '../../store/auditUpgrade.js';
+import { META_MASTER_CHECK } from '../../store/keyFence.js';
 import { getMeta, settleMeta } from '../../store/meta.js';
 import { openStore } from '../../store/open.js';
 import { addGroupMember, addGroupRole, findRole, insertGroup, insertRole, insertUser } from '../../store/people.js';
 import { firstTenant, getTenant, insertTenant, listTenants } from '../../store/tenants.js';
 import type { Store } from '../../store/types.js';
-
-export const META_STORE_ID = 'store_id';
-export const META_MASTER_CHECK = 'master_key_check';
 
 /** The store id names the keychain entry of the master key; made once, before the key exists. */
 export function ensureStoreId(store: Store): Promise<string> {
@@ -26,21 +25,15 @@ export function ensureStoreId(store: Store): Promise<string> {
   );
 }
 
-/** The keys of this master key, refused (wrong_master_key) when the store's check value names another. */
-export function checkMasterKey(storeId: string, storedCheck: string | undefined, master: Buffer): DerivedKeys {
-  const keys = deriveKeys(master);
-  if (storedCheck) assertCheckValue(keys, storeId, storedCheck);
-  return keys;
-}
-
 /**
- * The connection now holds the keys: finish what migrations could not do without them, then
- * arm its integrity checks. The audit trail is verified (and re-chained per tenant) first: a
- * store whose trail does not verify is refused before any of its rows is sealed on trust.
+ * The connection now holds the keys (whose check value is `check`): finish what migrations could
+ * not do without them, then arm its integrity checks. The audit trail is verified (and re-chained
+ * per tenant) first: a store whose trail does not verify is refused before any of its rows is
+ * sealed on trust.
  */
-export async function useKeys(store: Store, keys: DerivedKeys): Promise<void> {
+export async function useKeys(store: Store, keys: DerivedKeys, check: string): Promise<void> {
   await upgradeAuditChains(store, keys.audit);
-  await store.attachIntegrity(keys.integrity);
+  await store.attachIntegrity(keys.integrity, check);
 }
 
 export interface InitInput {
@@ -60,7 +53,7 @@ function alreadySetUp(tenantId: string): ConflictError {
 }
 
 export async function initTenant(store: Store, storeId: string, keys: DerivedKeys, input: InitInput): Promise<void> {
-  await useKeys(store, keys);
+  await useKeys(store, keys, checkValue(keys, storeId));
   try {
     await store.write(
       input.tenantId,
@@ -111,6 +104,8 @@ export interface InitStoreOptions extends InitInput {
 
 export interface InitStoreResult {
   masterKey: MasterKeySourceName;
+  /** this init set up the store and its master key (the first init of the store) */
+  newStore: boolean;
   /** the store's first tenant: what a later command acts in when it names none */
   firstTenant: string | undefined;
 }
@@ -120,14 +115,21 @@ export async function initStore(options: InitStoreOptions): Promise<InitStoreRes
   const store = await openStore(options.store, { create: true, env: options.env, onLockWait: options.onLockWait });
   try {
     const storeId = await ensureStoreId(store);
-    const { key, source } = provisionMasterKey(options.masterKey, storeId);
-    const check = await store.read((q) => getMeta(q, META_MASTER_CHECK));
-    const keys = checkMasterKey(storeId, check, key);
+    const newStore = (await store.read((q) => getMeta(q, META_MASTER_CHECK))) === undefined;
+    // A store set up already is opened with its own key, as every command opens it; a new one gets its key now.
+    const { keys, source } = newStore
+      ? provisioned(options.masterKey, storeId)
+      : await storeMasterKey(store, options.masterKey).then((found) => ({ ...found, source: found.place.source }));
     await initTenant(store, storeId, keys, options);
-    return { masterKey: source, firstTenant: (await store.read((q) => firstTenant(q)))?.id };
+    return { masterKey: source, newStore, firstTenant: (await store.read((q) => firstTenant(q)))?.id };
   } finally {
     await store.close();
   }
+}
+
+function provisioned(options: MasterKeyOptions, storeId: string): { keys: DerivedKeys; source: MasterKeySourceName } {
+  const { key, source } = provisionMasterKey(options, storeId);
+  return { keys: deriveKeys(key), source };
 }
 
 /** The tenants a store holds already, none when there is no store yet: what the init wizard must not reuse. */
@@ -147,25 +149,8 @@ export async function existingTenants(location: string, env: NodeJS.ProcessEnv):
 }
 
 /** Derive the keys, check them against the store's check value, then arm the store with them (useKeys). */
-export async function storeKeys(store: Store, master: (storeId: string) => Buffer): Promise<DerivedKeys> {
-  const { storeId, check } = await store.read(async (q) => ({
-    storeId: await getMeta(q, META_STORE_ID),
-    check: await getMeta(q, META_MASTER_CHECK),
-  }));
-  if (!storeId)
-    throw new UnavailableError('this store has not been initialised', {
-      hint: 'run `akm init`',
-      code: 'store_uninitialised',
-    });
-  // init writes the check value with the tenant; without it any key would pass unchecked and
-  // new secrets would be sealed under a key nobody has.
-  if (!check) {
-    throw new UnavailableError('this store has no check value for its master key', {
-      hint: 'the store was modified outside akm; restore it from a backup',
-      code: 'master_key_check_missing',
-    });
-  }
-  const keys = checkMasterKey(storeId, check, master(storeId));
-  await useKeys(store, keys);
+export async function storeKeys(store: Store, masterKey: MasterKeyOptions): Promise<DerivedKeys> {
+  const { keys, check } = await storeMasterKey(store, masterKey);
+  await useKeys(store, keys, check);
   return keys;
 }

@@ -8,6 +8,7 @@
 import { UsageError } from '../../core/errors.js';
 import { isExpired } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
+import type { MasterKeyOptions } from '../../crypto/masterKey.js';
 import type { KeyRow, ListedKeyRow } from '../../store/keys.js';
 import type { TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
@@ -19,6 +20,8 @@ export interface LocalContext {
   tenant: TenantRow;
   actor: Actor;
   now: () => Date;
+  /** where the master key comes from (keychain, AKM_MASTER_KEY, a file) */
+  masterKey: MasterKeyOptions;
   /** the keys derived from the master key, checked against the store (loaded once, on first use) */
   loadKeys: () => Promise<DerivedKeys>;
   /** recorded in the audit trail: "cli:<os user>@<host>" or "http:<address>" */

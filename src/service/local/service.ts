@@ -6,7 +6,8 @@ import { hostname, userInfo } from 'node:os';
 import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { ExpiryChoice } from '../../core/expiry.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
-import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
+import type { MasterKeyOptions } from '../../crypto/masterKey.js';
+import { MasterKeyReplacedError } from '../../store/keyFence.js';
 import { openStore } from '../../store/open.js';
 import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
@@ -19,6 +20,8 @@ import type {
   CreateKeyInput,
   Identity,
   KeyFilter,
+  MasterKeyExportInput,
+  MasterKeyRotationInput,
   NotificationQuery,
   NotifyExpiringOptions,
   ProgressListener,
@@ -35,6 +38,7 @@ import * as people from './people.js';
 import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
 import * as notifications from './notifications.js';
+import * as masterKey from './masterKey.js';
 
 export interface LocalOptions {
   /** a SQLite file path or a postgres:// URL */
@@ -57,6 +61,9 @@ export interface LocalOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const TAMPERING = new Set(['tampered_record', 'tampered_secret', 'audit_tampered']);
+const isTampering = (error: unknown) => TAMPERING.has(String((error as { code?: unknown } | null)?.code));
+
 export function cliSource(): string {
   let user = 'unknown';
   try {
@@ -73,10 +80,7 @@ export function cliSource(): string {
  */
 export function lazyKeys(store: Store, masterKey: MasterKeyOptions): () => Promise<DerivedKeys> {
   let loading: Promise<DerivedKeys> | undefined;
-  const load = async () => {
-    const derived = await storeKeys(store, (storeId) => loadMasterKey(masterKey, storeId));
-    return derived;
-  };
+  const load = () => storeKeys(store, masterKey);
   return () =>
     (loading ??= load().catch((error: unknown) => {
       loading = undefined;
@@ -128,6 +132,7 @@ export class LocalService implements AkmService {
         tenant,
         actor,
         now: options.now ?? (() => new Date()),
+        masterKey: options.masterKey,
         loadKeys: lazyKeys(store, options.masterKey),
         source: options.source ?? cliSource(),
         recordUse: () => {},
@@ -258,12 +263,27 @@ export class LocalService implements AkmService {
     return this.guard(() => audit.auditHead(this.ctx));
   }
 
-  /** Every operation runs through here: a refusal is audited once its transaction has rolled back. */
+  async exportMasterKey(input: MasterKeyExportInput) {
+    return this.guard(() => masterKey.exportMasterKey(this.ctx, input));
+  }
+  async rotateMasterKey(input: MasterKeyRotationInput) {
+    const { rotation, keys } = await this.guard(() => masterKey.rotateMasterKey(this.ctx, input));
+    // The store goes on with the new keys (Store.rotateKey); so does this service.
+    if (keys) this.ctx.loadKeys = () => Promise.resolve(keys);
+    return rotation;
+  }
+
+  /**
+   * Every operation runs through here: a refusal is audited once its transaction has rolled back.
+   * A row or secret that fails its check under keys another process has since replaced is not
+   * tampering: this process holds an old master key, and says so.
+   */
   private async guard<T>(work: () => T | Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
       if (error instanceof AccessDenied) await recordDenial(this.ctx, error);
+      if (isTampering(error) && (await this.ctx.store.keyReplaced())) throw new MasterKeyReplacedError();
       throw error;
     }
   }

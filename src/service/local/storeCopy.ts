@@ -12,7 +12,7 @@
 import { UsageError, UnavailableError } from '../../core/errors.js';
 import { displayStore } from '../../core/storeUrl.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
-import { loadMasterKey, type MasterKeyOptions } from '../../crypto/masterKey.js';
+import type { MasterKeyOptions } from '../../crypto/masterKey.js';
 import { copyRows, countRows, type CopiedTable } from '../../store/copy.js';
 import { verifyChain } from '../../store/auditVerify.js';
 import { findTamperedRows } from '../../store/integrity.js';
@@ -76,7 +76,7 @@ export async function copyStore(options: StoreCopyOptions): Promise<StoreCopyRep
   const source = await openStore(options.from, { env: options.env });
   try {
     // The master key is checked against the source's check value; the target gets that value with the rows.
-    const keys = await storeKeys(source, (storeId) => loadMasterKey(options.masterKey, storeId));
+    const keys = await storeKeys(source, options.masterKey);
     const before = await verifiedTenants(source, keys, 'source');
     const target = await openStore(options.to, { create: true, env: options.env });
     try {
@@ -86,7 +86,7 @@ export async function copyStore(options: StoreCopyOptions): Promise<StoreCopyRep
       for (const { table, rows } of tables)
         if (had!.get(table) !== rows || has!.get(table) !== rows)
           throw mismatch(to, `${table} has ${has!.get(table)} rows, the source ${had!.get(table)}`);
-      await storeKeys(target, (storeId) => loadMasterKey(options.masterKey, storeId));
+      await storeKeys(target, options.masterKey);
       const after = await verifiedTenants(target, keys, 'target');
       if (JSON.stringify(after) !== JSON.stringify(before)) throw mismatch(to, 'the audit trails differ');
       return { from, to, tables, tenants: after };

@@ -204,6 +204,35 @@ async function resealGraces(client: PoolClient, key: Buffer, ids: string[]): Pro
   });
 }
 
+const RESEAL_BATCH = 1000;
+
+/**
+ * Every covered row (and grace part) sealed under `key`, a batch at a time (a master key
+ * rotation); the number of rows. The caller has settled the transaction's notes first.
+ */
+export async function resealEveryRow(client: PoolClient, key: Buffer): Promise<number> {
+  let rows = 0;
+  for (const table of COVERED_TABLES) {
+    const { rows: ids } = await client.query<{ id: string }>(`SELECT id::text AS id FROM ${table} ORDER BY id`);
+    for (let i = 0; i < ids.length; i += RESEAL_BATCH)
+      await reseal(
+        client,
+        key,
+        table,
+        ids.slice(i, i + RESEAL_BATCH).map((r) => r.id),
+      );
+    rows += ids.length;
+  }
+  const { rows: graces } = await client.query<{ id: string }>(`SELECT q.id FROM keys q WHERE ${hasGrace('q')}`);
+  for (let i = 0; i < graces.length; i += RESEAL_BATCH)
+    await resealGraces(
+      client,
+      key,
+      graces.slice(i, i + RESEAL_BATCH).map((r) => r.id),
+    );
+  return rows;
+}
+
 /** Notes for every covered row: a store whose rows a migration left unsealed (trust on first use). */
 export function noteEveryRow(): string[] {
   return [

@@ -9,7 +9,8 @@
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { eraseEndedGraces, sealingPending, META_INTEGRITY_PENDING } from '../integrity.js';
-import { deleteMeta } from '../meta.js';
+import { KeyFence, META_MASTER_CHECK } from '../keyFence.js';
+import { deleteMeta, setMeta } from '../meta.js';
 import { checkReady } from '../readiness.js';
 import type {
   ChangeFeed,
@@ -17,13 +18,22 @@ import type {
   OpenStoreOptions,
   Params,
   Queryable,
+  RekeyIntegrity,
   Store,
   StoreStatus,
   WriteOptions,
 } from '../types.js';
 import { clientConfig, parsePostgresUrl, poolConfig } from './connect.js';
 import { connectionLost, isRetryable, postgresError } from './errors.js';
-import { checkRows, DIRTY_TABLE, noteEveryRow, postgresIntact, selectsCheck, settle } from './integrity.js';
+import {
+  checkRows,
+  DIRTY_TABLE,
+  noteEveryRow,
+  postgresIntact,
+  resealEveryRow,
+  selectsCheck,
+  settle,
+} from './integrity.js';
 import { prepareSchema } from './migrate.js';
 import { POSTGRES_LATEST_VERSION } from './schema.js';
 import { StoreSession } from './session.js';
@@ -31,6 +41,7 @@ import { StoreSession } from './session.js';
 const POSTGRES: Dialect = {
   engine: 'postgres',
   forUpdate: ' FOR UPDATE',
+  forShare: ' FOR SHARE',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   schemaVersion: 'SELECT version FROM akm_schema',
   dataTables: `SELECT table_name AS name FROM information_schema.tables
@@ -126,8 +137,8 @@ class PostgresQueries implements Queryable {
   constructor(
     private readonly client: PoolClient,
     /** the integrity key, in a write transaction of a store that holds it */
-    private readonly sealing: Buffer | null,
-    private readonly checking: Buffer | null,
+    private sealing: Buffer | null,
+    private checking: Buffer | null,
   ) {}
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -140,6 +151,15 @@ class PostgresQueries implements Queryable {
 
   async run(sql: string, params?: Params): Promise<number> {
     return (await this.execute(sql, params)).rowCount ?? 0;
+  }
+
+  /** A master key rotation: every covered row under `key`, which the rest of the transaction uses. */
+  async rekey(key: Buffer): Promise<number> {
+    await this.settle();
+    const rows = await resealEveryRow(this.client, key);
+    this.sealing = key;
+    this.checking = key;
+    return rows;
   }
 
   /** Before COMMIT: the MACs of what this transaction changed. */
@@ -166,6 +186,7 @@ export class PostgresStore implements Store {
   /** the integrity key (attachIntegrity), and the connections that have the table for its notes */
   private integrityKey: Buffer | null = null;
   private readonly noting = new WeakSet<PoolClient>();
+  private readonly fence = new KeyFence();
 
   constructor(
     private readonly pool: Pool,
@@ -176,30 +197,24 @@ export class PostgresStore implements Store {
   ) {}
 
   read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', null, work);
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', work, { lockTenant: null });
   }
 
   /**
    * A write in a tenant first erases the previous secrets of that tenant's keys whose grace has
    * ended (integrity.ts); the server's sweep erases every tenant's (`eraseEndedGraces` with null).
    */
-  async write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    const waitMs = Math.max(1, Math.floor(options.waitMs ?? this.lockTimeoutMs));
-    // lock_timeout bounds the wait for the tenant's lock (and any row lock): store_locked, not a hang.
-    const begin = `BEGIN; SET LOCAL lock_timeout = ${waitMs}`;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.transaction(begin, tenantId, work, options.now ?? new Date());
-      } catch (error) {
-        // A deadlock or serialization failure undid the whole transaction: it can simply run again.
-        if (attempt >= WRITE_ATTEMPTS || !isRetryable(error)) throw postgresError(error, this.location);
-      }
-    }
+  write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    const writing = options.now ?? new Date();
+    return this.retrying(options.waitMs, (begin) =>
+      this.transaction(begin, work, { lockTenant: tenantId, writing, fence: 'share' }),
+    );
   }
 
-  async attachIntegrity(key: Buffer): Promise<void> {
+  async attachIntegrity(key: Buffer, check: string): Promise<void> {
     if (this.integrityKey) return;
     this.integrityKey = key;
+    this.fence.arm(check);
     if (!(await this.read(sealingPending))) return;
     // A store upgraded from before the MACs: every row is noted, and sealed as the write commits.
     await this.write(null, async (tx) => {
@@ -207,6 +222,35 @@ export class PostgresStore implements Store {
       for (const statement of noteEveryRow()) await tx.run(statement);
       await deleteMeta(tx, META_INTEGRITY_PENDING);
     });
+  }
+
+  async rotateKey<T>(check: string, work: (tx: Queryable, rekey: RekeyIntegrity) => Promise<T>): Promise<T> {
+    if (!this.fence.armed) throw new Error('rotateKey: the store holds no keys');
+    let adopted: Buffer | null = null;
+    const result = await this.retrying(undefined, (begin) =>
+      this.transaction(
+        begin,
+        async (tx) => {
+          adopted = null;
+          const result = await work(tx, async (key) => {
+            const rows = await tx.rekey(key);
+            adopted = key;
+            return rows;
+          });
+          if (!adopted) throw new Error('rotateKey: the integrity MACs were not re-keyed');
+          await setMeta(tx, META_MASTER_CHECK, check);
+          return result;
+        },
+        { lockTenant: null, writing: new Date(), fence: 'exclusive' },
+      ),
+    );
+    this.integrityKey = adopted;
+    this.fence.arm(check);
+    return result;
+  }
+
+  keyReplaced(): Promise<boolean> {
+    return this.read((q) => this.fence.replaced(q));
   }
 
   /** A PostgreSQL store is not a file on this machine. */
@@ -237,6 +281,20 @@ export class PostgresStore implements Store {
     return this.closing;
   }
 
+  /** A write transaction, run again when a deadlock or serialization failure undid it whole. */
+  private async retrying<T>(waitMs: number | undefined, run: (begin: string) => Promise<T>): Promise<T> {
+    const timeout = Math.max(1, Math.floor(waitMs ?? this.lockTimeoutMs));
+    // lock_timeout bounds the wait for the tenant's lock (and any row lock): store_locked, not a hang.
+    const begin = `BEGIN; SET LOCAL lock_timeout = ${timeout}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(begin);
+      } catch (error) {
+        if (attempt >= WRITE_ATTEMPTS || !isRetryable(error)) throw postgresError(error, this.location);
+      }
+    }
+  }
+
   /**
    * A pooled connection inside a fresh transaction. A connection the server dropped while it sat
    * in the pool (a restart of PostgreSQL) fails before the transaction began: it is thrown away
@@ -265,17 +323,22 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** `writing`: the time for erasing ended graces; undefined for a read. */
+  /**
+   * `writing`: the time for erasing ended graces (a write); `fence`: how a write holds the master
+   * key check value's row (keyFence.ts), before any other lock.
+   */
   private async transaction<T>(
     begin: string,
-    lockTenant: string | null,
-    work: (q: Queryable) => Promise<T>,
-    writing?: Date,
+    work: (q: PostgresQueries) => Promise<T>,
+    options: { lockTenant: string | null; writing?: Date; fence?: 'share' | 'exclusive' },
   ): Promise<T> {
+    const { lockTenant, writing } = options;
     const sealing = writing && this.integrityKey;
     const client = await this.begin(begin, !!sealing);
     let broken = false;
     try {
+      const queries = new PostgresQueries(client, sealing || null, this.integrityKey);
+      if (options.fence) await this.fence.pass(queries, options.fence);
       if (lockTenant !== null) {
         await client.query({
           name: 'akm_lock_tenant',
@@ -286,7 +349,6 @@ export class PostgresStore implements Store {
       // (Erasing touches no covered column: nothing to reseal.)
       if (writing && lockTenant !== null)
         await eraseEndedGraces(new PostgresQueries(client, null, null), writing, lockTenant);
-      const queries = new PostgresQueries(client, sealing || null, this.integrityKey);
       const result = await work(queries);
       await queries.settle();
       await client.query('COMMIT');

@@ -132,8 +132,33 @@ function sealPending(db: Db): void {
   if (db.readonly || !sealingPendingSync(db)) return;
   lockedTransaction(db, () => {
     if (!sealingPendingSync(db)) return;
-    for (const table of COVERED_TABLES) db.exec(`UPDATE ${table} SET mac = akm_row_mac(${macArgs(table, table)})`);
-    db.exec(`UPDATE keys SET grace_mac = akm_row_mac(${graceArgs('keys')}) WHERE ${HAS_GRACE('keys')} IS NOT NULL`);
+    sealEveryRow(db);
     sql(db, 'DELETE FROM meta WHERE key = ?').run(META_INTEGRITY_PENDING);
   });
+}
+
+/** Every covered row's MAC (and each grace part's) under the connection's key; the number of rows. */
+function sealEveryRow(db: Db): number {
+  let rows = 0;
+  for (const table of COVERED_TABLES)
+    rows += sql(db, `UPDATE ${table} SET mac = akm_row_mac(${macArgs(table, table)})`).run().changes;
+  db.exec(`UPDATE keys SET grace_mac = akm_row_mac(${graceArgs('keys')}) WHERE ${HAS_GRACE('keys')} IS NOT NULL`);
+  return rows;
+}
+
+/**
+ * Inside a write transaction (a master key rotation): from now on this connection checks and
+ * seals with `key`, and every covered row is sealed with it now. Returns the key it held before,
+ * which the caller puts back (`setIntegrityKey`) if the transaction does not commit.
+ */
+export function rekeyIntegrity(db: Db, key: Buffer): { previous: Buffer; rows: number } {
+  const slot = slots.get(db);
+  if (!slot?.key) throw new Error('rekeyIntegrity: the connection holds no integrity key');
+  const previous = slot.key;
+  slot.key = key;
+  return { previous, rows: sealEveryRow(db) };
+}
+
+export function setIntegrityKey(db: Db, key: Buffer): void {
+  slots.get(db)!.key = key;
 }

@@ -11,6 +11,8 @@
 import type { Statement } from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { eraseEndedGraces } from '../integrity.js';
+import { KeyFence, META_MASTER_CHECK } from '../keyFence.js';
+import { setMeta } from '../meta.js';
 import { Mutex } from '../mutex.js';
 import { checkReady } from '../readiness.js';
 import type {
@@ -19,11 +21,12 @@ import type {
   OpenStoreOptions,
   Params,
   Queryable,
+  RekeyIntegrity,
   Store,
   StoreStatus,
   WriteOptions,
 } from '../types.js';
-import { attachIntegrity, sqliteIntact } from './integrity.js';
+import { attachIntegrity, rekeyIntegrity, setIntegrityKey, sqliteIntact } from './integrity.js';
 import { openDatabase, sqliteError, storeExposure, type Db } from './open.js';
 import { LATEST_VERSION } from './schema.js';
 import { sql, takeWriteLock } from './statements.js';
@@ -31,6 +34,7 @@ import { sql, takeWriteLock } from './statements.js';
 const SQLITE: Dialect = {
   engine: 'sqlite',
   forUpdate: '',
+  forShare: '',
   skipLocked: '',
   schemaVersion: 'SELECT user_version AS version FROM pragma_user_version',
   dataTables: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -88,6 +92,7 @@ export class SqliteStore implements Store {
   readonly dialect = SQLITE;
   private readonly mutex: Mutex;
   private readonly queries: SqliteQueries;
+  private readonly fence = new KeyFence();
 
   constructor(
     /** the connection itself: SQLite-only tests and tools look at it directly */
@@ -110,20 +115,55 @@ export class SqliteStore implements Store {
   write<T>(_tenantId: string | null, work: (tx: Queryable) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     const now = options.now ?? new Date();
     const erasing = async (tx: Queryable) => {
+      await this.fence.pass(tx, 'share');
       await eraseEndedGraces(tx, now, null);
       return work(tx);
     };
     return this.mutex.run(() => this.transaction('BEGIN IMMEDIATE', erasing, options.waitMs));
   }
 
-  attachIntegrity(key: Buffer): Promise<void> {
+  attachIntegrity(key: Buffer, check: string): Promise<void> {
     return this.mutex.run(async () => {
       try {
         attachIntegrity(this.db, key);
+        this.fence.arm(check);
       } catch (error) {
         throw sqliteError(error, this.location);
       }
     });
+  }
+
+  rotateKey<T>(check: string, work: (tx: Queryable, rekey: RekeyIntegrity) => Promise<T>): Promise<T> {
+    if (!this.fence.armed) throw new Error('rotateKey: the store holds no keys');
+    return this.mutex.run(async () => {
+      // A transaction someone opened on the connection (tests) could still be rolled back after
+      // this one "committed" as its savepoint, and the connection would keep the new key.
+      if (this.db.inTransaction) throw new Error('rotateKey: not inside another transaction');
+      let previous: Buffer | undefined;
+      const rekey: RekeyIntegrity = async (key) => {
+        const done = rekeyIntegrity(this.db, key);
+        previous ??= done.previous;
+        return done.rows;
+      };
+      try {
+        const result = await this.transaction('BEGIN IMMEDIATE', async (tx) => {
+          await this.fence.pass(tx, 'exclusive');
+          const result = await work(tx, rekey);
+          if (!previous) throw new Error('rotateKey: the integrity MACs were not re-keyed');
+          await setMeta(tx, META_MASTER_CHECK, check);
+          return result;
+        });
+        this.fence.arm(check);
+        return result;
+      } catch (error) {
+        if (previous) setIntegrityKey(this.db, previous);
+        throw error;
+      }
+    });
+  }
+
+  keyReplaced(): Promise<boolean> {
+    return this.read((q) => this.fence.replaced(q));
   }
 
   exposure(): { message: string; hint: string } | null {
