@@ -28,6 +28,7 @@ import { registerRoles } from './commands/roles.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
+import { registerStore } from './commands/store.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhoami } from './commands/whoami.js';
@@ -85,6 +86,7 @@ Get started:
     registerCreate,
     registerList,
     registerShow,
+    registerStore,
     registerExtend,
     registerEdit,
     registerAssign,

@@ -269,6 +269,21 @@ test('akm serve --json (the real binary: it runs until a signal)', async (t) => 
   t.is((await serve.exited).code, 0);
 });
 
+test('akm store copy --json', async (t) => {
+  const own = await new Sandbox().init();
+  t.teardown(() => own.cleanup());
+  const result = await own.akm(['store', 'copy', own.storePath, `${own.home}/copy.db`, '--json']);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(
+    mismatches(result.json(), {
+      ...fields('from', 'to'),
+      tables: [fields('table', 'rows')],
+      tenants: [fields('tenantId', 'records', 'head')],
+    }),
+    [],
+  );
+});
+
 test('every command that prints JSON is in the table', (t) => {
   const tested = new Set([
     ...ROWS.map((r) =>
@@ -280,6 +295,7 @@ test('every command that prints JSON is in the table', (t) => {
     'init',
     'login',
     'serve',
+    'store copy',
     'completion', // prints a shell script, never JSON
   ]);
   const commands = commandPaths().map((c) => c.path);

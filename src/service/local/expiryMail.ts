@@ -92,9 +92,13 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): Promise
   });
 }
 
-/** Outbox bookkeeping records no change (the audit has the key's own records), so it needs no master key. */
+/**
+ * Outbox bookkeeping records no change (the audit has the key's own records), so it needs no
+ * master key; and no tenant lock: claims keep senders apart by themselves (store/claims.ts), so
+ * they do not queue behind the tenant's key changes.
+ */
 function bookkeeping<T>(ctx: LocalContext, work: (q: Queryable) => Promise<T>): Promise<T> {
-  return ctx.store.write(ctx.tenant.id, work);
+  return ctx.store.write(null, work);
 }
 
 type DeliveryFacts = Pick<ExpiryMessage, 'id' | 'state' | 'attempts' | 'error' | 'sentAt' | 'retry'>;

@@ -12,6 +12,7 @@
  *  - The audit record's details stay text (not jsonb), for the same reason.
  *  - Generated ids are identity columns; the audit sequence is written by akm, as on SQLite.
  */
+import { changeTriggers } from './changes.js';
 import { integrityTriggers } from './integrity.js';
 
 export interface PostgresMigration {
@@ -310,6 +311,14 @@ export const postgresMigrations: PostgresMigration[] = [
             (SELECT max(at) FROM audit_v2 a WHERE a.action = 'key.rotate' AND a.target = keys.id));
         END IF;
       END $$;
+    `,
+  },
+  {
+    version: 6,
+    description: 'change notifications for the caches of other servers (PostgreSQL)',
+    sql: `
+      -- NOTIFY akm_changes when a row a verify cache may hold changes (postgres/changes.ts).
+      ${changeTriggers()}
     `,
   },
 ];

@@ -317,6 +317,12 @@ export const migrations: Migration[] = [
       db.exec(`UPDATE keys SET secret_created_at = max(created_at, ${rotated.join(', ')})`);
     },
   },
+  {
+    version: 6,
+    description: 'change notifications for the caches of other servers (PostgreSQL)',
+    // Nothing on SQLite: a server learns of other processes' commits from PRAGMA data_version.
+    up() {},
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
