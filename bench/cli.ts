@@ -3,6 +3,7 @@
  *   akm --version            target ≤ 2.0× `node -e 0`
  *   akm list --json (1,000)  target ≤ 3.0× `node -e 0`; the V8 code cache must save > 10% of it
  *   akm list --json (100,000) target ≤ 3 s and peak RSS ≤ 200 MB
+ *   akm report --format csv (100,000) target ≤ 3 s and peak RSS ≤ 200 MB
  */
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,10 @@ export async function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)):
     const big = [0, 1, 2].map(() => runOnce([BIN, 'list', '--json'], env(large.path, large.masterKey), true));
     const bigMs = Math.min(...big.map((b) => b.ms));
     const bigRss = Math.max(...big.map((b) => b.rssKb ?? 0)) / 1024;
+    const reportArgs = [BIN, 'report', '--format', 'csv'];
+    const report = [0, 1, 2].map(() => runOnce(reportArgs, env(large.path, large.masterKey), true));
+    const reportMs = Math.min(...report.map((r) => r.ms));
+    const reportRss = Math.max(...report.map((r) => r.rssKb ?? 0)) / 1024;
     const ratio = (x: number) => x / bare.medianMs;
     return {
       rows: [
@@ -69,6 +74,13 @@ export async function benchCli(runs = Number(process.env.AKM_BENCH_RUNS ?? 15)):
           ok: bigMs <= 3000,
         },
         { what: '  peak RSS', value: `${bigRss.toFixed(0)} MB`, target: '≤ 200 MB', ok: bigRss <= 200 },
+        {
+          what: 'akm report --format csv, 100,000 keys',
+          value: `${(reportMs / 1000).toFixed(2)} s (${(report[0]!.stdoutBytes / 1e6).toFixed(1)} MB of CSV)`,
+          target: '≤ 3 s',
+          ok: reportMs <= 3000,
+        },
+        { what: '  peak RSS', value: `${reportRss.toFixed(0)} MB`, target: '≤ 200 MB', ok: reportRss <= 200 },
       ],
     };
   } finally {

@@ -37,7 +37,7 @@ async function timed(count: number, work: (i: number) => Promise<unknown>): Prom
 }
 
 /** A store for the engine and a way to drop it afterwards. */
-async function benchStore(engine: Engine): Promise<{ location: string; drop: () => Promise<void> } | null> {
+export async function benchStore(engine: Engine): Promise<{ location: string; drop: () => Promise<void> } | null> {
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'akm-bench-'));
     return { location: join(dir, 'akm.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) };

@@ -51,6 +51,7 @@ export async function seedStore(count: number, tenantId = 'bench'): Promise<Seed
         id,
         tenant_id: tenantId,
         name: `key-${i}`,
+        description: i % 5 === 0 ? `bench key ${i}, for the report` : '',
         type: 'access',
         owner_id: null,
         secret_sealed: sealSecret(keys, tenantId, id, secret),

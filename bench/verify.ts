@@ -20,10 +20,8 @@
  * Run: node dist/bench/verify.js
  */
 import { printBenchRows, type BenchRow } from './report.js';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.js';
@@ -32,96 +30,20 @@ import { openStore } from '../src/store/open.js';
 import { updateExpiry, updateStatus } from '../src/store/keys.js';
 import { median } from './measure.js';
 import { seedStore, type SeededStore } from './seed.js';
-
-const BIN = fileURLToPath(new URL('../../bin/akm.js', import.meta.url));
-const BARE = fileURLToPath(new URL('./bareServer.js', import.meta.url));
-
-interface AutocannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-interface Credential {
-  accessKeyId: string;
-  secretKey: string;
-  source?: { service: string; address: string };
-}
+import { BARE, load, startAkm, startChild, type AutocannonResult, type Credential, type Running } from './servers.js';
 
 /** The same credentials, each body naming the verifier's caller: 8 services from 64 addresses. */
 function forwarding(credentials: Credential[]): Credential[] {
   return credentials.map((c, i) => ({ ...c, source: { service: `svc-${i % 8}`, address: `10.0.${i % 4}.${i % 64}` } }));
 }
 
-interface Running {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-function startChild(args: string[], env: NodeJS.ProcessEnv, logFile?: string): Promise<Running> {
-  const errFd = logFile ? openSync(logFile, 'a') : 'ignore';
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', errFd] });
-  if (typeof errFd === 'number') closeSync(errFd);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => /^https?:\/\//.test(l));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({
-        url: line.trim(),
-        child,
-        stop: () =>
-          new Promise<void>((done) => {
-            child.once('close', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+function startSeeded(store: SeededStore): Promise<Running> {
+  return startAkm({
+    store: store.path,
+    masterKey: store.masterKey,
+    home: store.dir,
+    logFile: join(store.dir, 'serve.log'),
   });
-}
-
-function startAkm(store: SeededStore, logFile: string): Promise<Running> {
-  // The rate limit is lifted: every request of the benchmark comes from one address.
-  const args = [
-    BIN,
-    'serve',
-    '--store',
-    store.path,
-    '--listen',
-    '127.0.0.1:0',
-    '--verify-rate',
-    '1000000000',
-    '--verify-burst',
-    '1000000000',
-  ];
-  return startChild(args, { PATH: process.env.PATH, HOME: store.dir, AKM_MASTER_KEY: store.masterKey }, logFile);
-}
-
-async function load(url: string, credentials: Credential[], seconds: number): Promise<AutocannonResult> {
-  const bodies = credentials.map((c) => JSON.stringify(c));
-  let next = 0;
-  const options = {
-    url: `${url}/v1/verify`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    connections: 10,
-    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-  };
-  await autocannon({ ...options, duration: 1 }); // warm-up: JIT, page cache, connections
-  const result = await autocannon({ ...options, duration: seconds });
-  if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
-  }
-  return result;
 }
 
 /** One request at a time, on one connection: latency in microseconds. */
@@ -208,9 +130,9 @@ export async function benchVerify(
   try {
     const bare = await startChild([BARE], { PATH: process.env.PATH });
     servers.push(bare);
-    const akmLarge = await startAkm(large, join(large.dir, 'serve.log'));
+    const akmLarge = await startSeeded(large);
     servers.push(akmLarge);
-    const akmSmall = await startAkm(small, join(small.dir, 'serve.log'));
+    const akmSmall = await startSeeded(small);
     servers.push(akmSmall);
 
     // Interleaved rounds: each round measures the four back to back, under the same load

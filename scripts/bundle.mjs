@@ -1,7 +1,7 @@
 // Bundles the CLI into one CommonJS file, dist/cli/main.js. Start-up time is dominated by
 // module loading: resolving and linking ~120 ES modules one by one (and the ES module loader
 // itself) costs more than the work of most commands. One CommonJS file, with the rarely used
-// heavy packages (prompts, dates, mail, clipboard) still loaded on demand from node_modules,
+// heavy packages (prompts, dates, mail, clipboard, metrics) still loaded on demand from node_modules,
 // starts several times faster. The tests run the same bundle through bin/akm.js.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -29,6 +29,7 @@ await build({
     'date-fns',
     'date-fns/*',
     'pg',
+    'prom-client',
   ],
   // Keep import() as it is: Node 20's require() cannot load ES modules, import() can.
   supported: { 'dynamic-import': true },

@@ -3,6 +3,8 @@
 #
 #   sh scripts/pg-cluster.sh start DIR   prints the URL of a running cluster: postgres://akm:…@127.0.0.1:PORT/postgres
 #   sh scripts/pg-cluster.sh stop DIR    stops it and removes DIR
+#   sh scripts/pg-cluster.sh halt DIR    stops it (as a restart would), keeping DIR
+#   sh scripts/pg-cluster.sh resume DIR  starts a halted cluster again, on the same port
 #
 # DIR must be an empty temporary folder. PostgreSQL refuses to run as root: as root the
 # cluster runs as the `postgres` system user the Debian package creates (DIR is handed to it),
@@ -35,7 +37,7 @@ free_port() {
 
 command=${1:-}
 dir=${2:-}
-[ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[ -n "$dir" ] || { echo "usage: $0 start|stop|halt|resume DIR" >&2; exit 2; }
 
 case "$command" in
   start)
@@ -49,10 +51,20 @@ case "$command" in
       -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     rm -f "$dir/pwfile"
     port=$(free_port)
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${AKM_PG_FSYNC:-off} -c max_connections=300" \
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${AKM_PG_FSYNC:-off} -c max_connections=300" \
+      > "$dir/options"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://akm:$password@127.0.0.1:$port/postgres"
+    ;;
+  halt)
+    bin=$(bindir) || exit 1
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
+    bin=$(bindir) || exit 1
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" \
+      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     ;;
   stop)
     if bin=$(bindir) && [ -d "$dir/data" ]; then
@@ -61,7 +73,7 @@ case "$command" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|halt|resume DIR" >&2
     exit 2
     ;;
 esac

@@ -12,6 +12,7 @@ import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDeliver } from './commands/deliver.js';
+import { registerEdit } from './commands/edit.js';
 import { registerExtend } from './commands/extend.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInit } from './commands/init.js';
@@ -22,10 +23,13 @@ import { registerMasterKey } from './commands/masterKey.js';
 import { registerNotifications } from './commands/notifications.js';
 import { registerNotifyExpiring } from './commands/notifyExpiring.js';
 import { registerPermissions } from './commands/permissions.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerReport } from './commands/report.js';
 import { registerRoles } from './commands/roles.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
+import { registerStore } from './commands/store.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -84,13 +88,17 @@ Get started:
     registerCreate,
     registerList,
     registerShow,
+    registerStore,
     registerExtend,
+    registerEdit,
     registerAssign,
     registerRotate,
     registerCopy,
     registerActivation,
     registerDelete,
     registerPermissions,
+    registerReport,
+    registerPolicy,
     registerVerify,
     registerUsers,
     registerGroups,

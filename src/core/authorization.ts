@@ -14,10 +14,12 @@ import { allows, BUILTIN_GROUP, PERMISSIONS } from './permissions.js';
 export type Operation =
   | 'key.create'
   | 'key.list'
+  | 'key.report'
   | 'key.show'
   | 'key.permissions'
   | 'key.copy'
   | 'key.extend'
+  | 'key.edit'
   | 'key.assign'
   | 'key.rotate'
   | 'key.finish-grace'
@@ -47,6 +49,9 @@ export type Operation =
   | 'webhook.remove'
   | 'webhook.test'
   | 'outbox.deliver'
+  | 'policy.show'
+  | 'policy.set'
+  | 'policy.apply'
   | 'master-key.export'
   | 'master-key.rotate';
 
@@ -59,10 +64,12 @@ const WEBHOOKS_ONLY = 'only tenant administrators manage webhooks: they receive 
 const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = {
   'key.create': [PERMISSIONS.write],
   'key.list': [PERMISSIONS.read],
+  'key.report': [PERMISSIONS.read],
   'key.show': [PERMISSIONS.read],
   'key.permissions': [PERMISSIONS.read],
   'key.copy': [PERMISSIONS.read],
   'key.extend': [PERMISSIONS.write],
+  'key.edit': [PERMISSIONS.write],
   'key.assign': [PERMISSIONS.write],
   'key.rotate': [PERMISSIONS.rotate],
   'key.finish-grace': [PERMISSIONS.rotate],
@@ -95,6 +102,11 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
   'webhook.test': { administrator: WEBHOOKS_ONLY },
   'outbox.deliver': {
     administrator: 'only tenant administrators deliver the queued mail and webhooks: they concern every key',
+  },
+  'policy.show': [PERMISSIONS.read],
+  'policy.set': { administrator: "only tenant administrators set the tenant's lifetime policy" },
+  'policy.apply': {
+    administrator: 'only tenant administrators apply the lifetime policy: it changes keys of every owner',
   },
   'master-key.export': {
     administrator: 'only tenant administrators export the master key: it opens every secret in the store',

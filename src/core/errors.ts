@@ -52,6 +52,10 @@ export const ERROR_CODES = [
   'malformed_key_string',
   'secret_in_argument',
   'tampered_record',
+  // governance: the lifetime policy, bulk operations
+  'policy_violation',
+  'too_many_keys',
+  'invalid_key_list',
   // people
   'user_not_found',
   'group_not_found',
@@ -84,6 +88,10 @@ export const ERROR_CODES = [
   'store_invalid',
   'store_foreign',
   'store_too_new',
+  'store_outdated',
+  'store_not_empty',
+  'store_mismatch',
+  'copy_mismatch',
   'store_corrupt',
   'store_locked',
   'store_unwritable',

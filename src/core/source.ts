@@ -27,6 +27,13 @@ export interface UseSource {
   via: string | null;
 }
 
+/** "billing (10.0.0.5)", "10.0.0.5", or the user agent when that is all there is; null when nothing is known. */
+export function sourceLabel(source: UseSource): string | null {
+  if (source.service !== null)
+    return source.address === null ? source.service : `${source.service} (${source.address})`;
+  return source.address ?? source.userAgent;
+}
+
 function refuse(message: string): UsageError {
   return new UsageError(message, {
     hint: 'source is {"service": a name of at most 64 characters, "address": an IPv4 or IPv6 address}; both optional',

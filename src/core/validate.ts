@@ -4,6 +4,7 @@ import { looksSecret } from './credentials.js';
 import { UsageError } from './errors.js';
 
 export const MAX_NAME_LENGTH = 64;
+export const MAX_DESCRIPTION_LENGTH = 500;
 const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const PERMISSION = /^(?:\*|[a-z][a-z0-9-]{0,31}:(?:\*|[a-z][a-z0-9-]{0,31}))$/;
 // What a terminal would act on or that disguises text: control characters (C0, DEL, C1), bidi
@@ -38,6 +39,15 @@ export function entityName(text: string, what = 'name'): string {
     throw new UsageError(`${what} must not be "${name}"`, { hint: 'a URL path cannot carry it to a server' });
   if (/^AKM[A-Z2-7]{17}$/.test(name)) throw new UsageError(`${what} must not look like an access key id`);
   return name;
+}
+
+/** A key's description: one line of up to 500 printable characters; empty clears it. */
+export function description(text: string): string {
+  const value = text.normalize('NFC').trim();
+  if (value.length > MAX_DESCRIPTION_LENGTH)
+    throw new UsageError(`description is too long (${value.length} characters; at most ${MAX_DESCRIPTION_LENGTH})`);
+  if (UNPRINTABLE.test(value)) throw new UsageError('description must not contain control or invisible characters');
+  return value;
 }
 
 /**

@@ -30,6 +30,7 @@ const KEY_ACTIONS = new Set([
   'key.activate',
   'key.rotate',
   'key.extend',
+  'key.edit',
   'key.delete',
   'key.grace_ended',
 ]);
@@ -85,6 +86,14 @@ function message(facts: KeyChangeFacts, subject: string): string {
         `${actor} changed the expiry of ${subject} ` +
         `from ${text(details.from) ?? 'never'} to ${text(details.to) ?? 'never'}`
       );
+    case 'key.edit': {
+      const from = details.from as { name?: unknown } | undefined;
+      const to = details.to as { name?: unknown } | undefined;
+      const renamed = text(to?.name) !== null && text(to?.name) !== text(from?.name);
+      return renamed
+        ? `${actor} renamed ${subject} to "${text(to?.name)}"`
+        : `${actor} changed the description of ${subject}`;
+    }
     default:
       return `${actor} deleted ${subject}`;
   }

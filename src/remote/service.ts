@@ -8,6 +8,15 @@ import type { PermissionSource } from '../core/permissions.js';
 import type {
   AkmService,
   AssignChanges,
+  BulkRequest,
+  BulkResult,
+  KeyEdit,
+  LifetimePolicy,
+  PolicyChanges,
+  PolicyPreview,
+  ReportQuery,
+  ReportRow,
+  Warned,
   AuditHead,
   AuditQuery,
   AuditRecord,
@@ -41,9 +50,10 @@ import type {
   VerifyResult,
 } from '../service/types.js';
 import { UsageError } from '../core/errors.js';
+import { formatSort } from '../core/keyFields.js';
 import { keyReference } from '../core/validate.js';
 import { SignedClient, type ClientOptions } from './client.js';
-import { expiryToWire, graceToWire, segment } from './wire.js';
+import { bulkActionToWire, expiryToWire, graceToWire, segment } from './wire.js';
 
 /** A key's path. A <key> shaped like a secret is refused here, before any request (keyReference). */
 const key = (ref: string) => `/v1/keys/${segment(keyReference(ref))}`;
@@ -73,13 +83,24 @@ export class RemoteService implements AkmService {
     return this.client.call('POST', '/v1/keys', { body: { ...input, expiry: expiryToWire(input.expiry) } });
   }
   listKeys(filter: KeyFilter, page: { after?: string; limit?: number } = {}): Promise<Page<KeyView>> {
-    return this.client.call('GET', '/v1/keys', { query: { ...filter, ...page } });
+    const { sort, ...rest } = filter;
+    return this.client.call('GET', '/v1/keys', {
+      query: { ...rest, ...(sort ? { sort: formatSort(sort) } : {}), ...page },
+    });
   }
   showKey(ref: string): Promise<KeyDetails> {
     return this.client.call('GET', key(ref));
   }
-  extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView> {
+  extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView & Warned> {
     return this.client.call('POST', `${key(ref)}/extend`, { body: { expiry: expiryToWire(expiry) } });
+  }
+  editKey(ref: string, edit: KeyEdit): Promise<KeyView> {
+    return this.client.call('POST', `${key(ref)}/edit`, { body: edit });
+  }
+  bulkKeys(request: BulkRequest): Promise<BulkResult> {
+    return this.client.call('POST', '/v1/keys/bulk', {
+      body: { action: bulkActionToWire(request.action), keys: request.keys, dryRun: request.dryRun },
+    });
   }
   assignKey(ref: string, changes: AssignChanges): Promise<KeyView> {
     return this.client.call('POST', `${key(ref)}/assign`, { body: changes });
@@ -191,6 +212,18 @@ export class RemoteService implements AkmService {
     return this.client.call('GET', '/v1/audit/head');
   }
 
+  getPolicy(): Promise<LifetimePolicy> {
+    return this.client.call('GET', '/v1/policy');
+  }
+  setPolicy(changes: PolicyChanges, options: { dryRun: boolean }): Promise<PolicyPreview> {
+    return this.client.call('POST', '/v1/policy', { body: { ...changes, dryRun: options.dryRun } });
+  }
+  applyPolicy(options: { dryRun: boolean }): Promise<BulkResult> {
+    return this.client.call('POST', '/v1/policy/apply', { body: { cap: true, dryRun: options.dryRun } });
+  }
+  reportKeys(query: ReportQuery, page: { after?: string; limit?: number } = {}): Promise<Page<ReportRow>> {
+    return this.client.call('GET', '/v1/report', { query: { ...query, ...page } });
+  }
   addWebhook(input: AddWebhookInput): Promise<NewWebhook> {
     return this.client.call('POST', '/v1/webhooks', { body: input });
   }

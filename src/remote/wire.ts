@@ -6,6 +6,7 @@
 import { UsageError } from '../core/errors.js';
 import type { ExpiryChoice } from '../core/expiry.js';
 import { DEFAULT_QUIET_MS, type GraceChoice } from '../core/grace.js';
+import type { BulkAction } from '../service/governanceTypes.js';
 
 /** SigV4 service name in the credential scope: `curl --aws-sigv4 "aws:amz:<region>:akm"`. */
 export const SIGV4_SERVICE = 'akm';
@@ -78,4 +79,31 @@ export function graceFromWire(body: { graceMs?: unknown; grace?: unknown; quietF
 /** One path segment: a key name may hold spaces or slashes, an email an "@". */
 export function segment(value: string): string {
   return encodeURIComponent(value);
+}
+
+export type WireBulkAction = Exclude<BulkAction, { kind: 'extend' }> | { kind: 'extend'; expiry: WireExpiry };
+
+export function bulkActionToWire(action: BulkAction): WireBulkAction {
+  return action.kind === 'extend' ? { kind: 'extend', expiry: expiryToWire(action.expiry) } : action;
+}
+
+export function bulkActionFromWire(value: unknown): BulkAction {
+  const v = value as Partial<{ kind: unknown; expiry: unknown; forMs: unknown }> | null;
+  if (v && typeof v === 'object') {
+    const allowed: Record<string, string | undefined> = { extend: 'expiry', deactivate: 'forMs' };
+    const extra = Object.keys(v).filter((k) => k !== 'kind' && allowed[String(v.kind)] !== k);
+    if (extra.length === 0) {
+      if (v.kind === 'activate' || v.kind === 'delete') return { kind: v.kind };
+      // The brownout's bounds are the service's to check; only the shape is checked here.
+      if (v.kind === 'deactivate' && v.forMs === undefined) return { kind: 'deactivate' };
+      if (v.kind === 'deactivate' && Number.isSafeInteger(v.forMs))
+        return { kind: 'deactivate', forMs: v.forMs as number };
+      if (v.kind === 'extend') return { kind: 'extend', expiry: expiryFromWire(v.expiry) };
+    }
+  }
+  throw new UsageError(
+    'invalid action: expected {"kind":"activate"|"deactivate"|"delete"}, {"kind":"deactivate","forMs":…} ' +
+      'or {"kind":"extend","expiry":…}',
+    { code: 'invalid_body' },
+  );
 }

@@ -12,8 +12,11 @@ import type { AuthFailureLog } from './authFailures.js';
 import { clientAddress, type TrustedProxies } from './clientAddress.js';
 import { HttpError, INTERNAL_ERROR, errorBody, parseJson, readBody, sendJson, statusFor } from './http.js';
 import { describeError, type Logger, type LogLine } from './log.js';
+import type { MetricSources, RouteStats, ServerMetrics, VerifyResult } from './metrics.js';
 import type { RateLimiter } from './rateLimit.js';
+import type { RequestIds } from './requestId.js';
 import { Reply, type Router } from './router.js';
+import { sendHealthy, sendMetrics, sendReadiness } from './routes/ops.js';
 import { handleVerify } from './routes/verify.js';
 import type { FailureThrottle } from './throttle.js';
 import type { VerifyCache } from './verifyCache.js';
@@ -34,10 +37,17 @@ export interface AppState {
   /** after every change made through this server: webhook events may be queued */
   afterChange?: () => void;
   log: Logger;
+  requestIds: RequestIds;
+  metrics: ServerMetrics;
+  metricSources: MetricSources;
+  /** false when --metrics-listen serves /metrics on an address of its own */
+  metricsHere: boolean;
   bodyLimit: number;
   debug: boolean;
   /** set while shutting down: answers then ask clients to close the connection */
   draining: boolean;
+  /** the counts of POST /v1/verify, looked up once */
+  verifyStats?: RouteStats;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -49,6 +59,10 @@ export function createHandler(state: AppState) {
   };
 }
 
+/** Route labels in /metrics that no router pattern gives: the hot path, and every path no route has. */
+const VERIFY = 'POST /v1/verify';
+const UNMATCHED = 'unmatched';
+
 async function handle(state: AppState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   const ip = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], state.trustedProxies);
@@ -57,31 +71,49 @@ async function handle(state: AppState, req: IncomingMessage, res: ServerResponse
   const q = url.indexOf('?');
   // Split by hand: a full URL parse on every request costs more than the hot path can spare.
   const pathname = q < 0 ? url : url.slice(0, q);
+  const requestId = state.requestIds.for(req.headers['x-request-id']);
+  res.setHeader('x-request-id', requestId);
   // A client may put a secret in a path by mistake (`akm show <key string>` from another tool):
   // the log keeps its shape, never its value.
-  const line: LogLine = { event: 'request', method, path: loggedPath(pathname), ip };
+  const line: LogLine = { event: 'request', requestId, method, path: loggedPath(pathname), ip };
+  const target: Target = { method, pathname, searchParams: undefined, ip, line, route: UNMATCHED };
   if (state.draining) res.setHeader('connection', 'close');
   try {
-    if (method === 'GET' && pathname === '/healthz') {
-      sendJson(res, 200, { status: 'ok' });
-    } else if (method === 'POST' && pathname === '/v1/verify') {
+    if (method === 'POST' && pathname === '/v1/verify') {
+      target.route = VERIFY;
       await verify(state, req, res, ip, line);
+    } else if (method === 'GET' && unsigned(state, pathname)) {
+      target.route = `GET ${pathname}`;
+      await answerUnsigned(state, res, pathname);
     } else {
-      await signedCall(state, req, res, {
-        method,
-        pathname,
-        searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-        ip,
-        line,
-      });
+      target.searchParams = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      await signedCall(state, req, res, target);
     }
   } catch (error) {
     fail(state, res, error, line);
   } finally {
+    const ms = performance.now() - started;
     line.status = res.statusCode;
-    line.ms = Math.round((performance.now() - started) * 10) / 10;
+    line.ms = Math.round(ms * 10) / 10;
     state.log(line);
+    routeStats(state, target.route).observe(res.statusCode, ms / 1000);
   }
+}
+
+/** The stats of the route just answered: /v1/verify's are kept at hand, it is the hot path. */
+function routeStats(state: AppState, route: string): RouteStats {
+  if (route === VERIFY) return (state.verifyStats ??= state.metrics.route(VERIFY));
+  return state.metrics.route(route);
+}
+
+function unsigned(state: AppState, pathname: string): boolean {
+  return pathname === '/healthz' || pathname === '/readyz' || (pathname === '/metrics' && state.metricsHere);
+}
+
+async function answerUnsigned(state: AppState, res: ServerResponse, pathname: string): Promise<void> {
+  if (pathname === '/healthz') sendHealthy(res);
+  else if (pathname === '/readyz') await sendReadiness(res, state.backend, state.log);
+  else await sendMetrics(res, state.metrics, state.metricSources);
 }
 
 async function verify(
@@ -92,8 +124,12 @@ async function verify(
   line: LogLine,
 ): Promise<void> {
   const limited = state.verifyLimiter.take(ip, Date.now());
-  if (!limited.allowed) throw rateLimited(limited.retryAfterSeconds);
+  if (!limited.allowed) {
+    state.metrics.verify.rate_limited += 1;
+    throw rateLimited(limited.retryAfterSeconds);
+  }
   const outcome = await handleVerify(state.backend, state.verifyCache, req, ip);
+  state.metrics.verify[verifyResult(outcome.status)] += 1;
   // The answer goes out at the end of this event-loop turn, together with the others worked
   // out in it: under load, waking the reading side costs the kernel more than the write, and
   // one wake-up then serves a batch (about +25% requests/s). At most one loop turn of delay,
@@ -112,12 +148,20 @@ async function verify(
   }
 }
 
+function verifyResult(status: number): VerifyResult {
+  if (status === 200) return 'valid';
+  if (status === 401) return 'invalid';
+  return status === 503 ? 'unavailable' : 'malformed';
+}
+
 interface Target {
   method: string;
   pathname: string;
-  searchParams: URLSearchParams;
+  searchParams: URLSearchParams | undefined;
   ip: string;
   line: LogLine;
+  /** the route's label in /metrics: its pattern, set once the request matched one */
+  route: string;
 }
 
 /**
@@ -129,6 +173,7 @@ interface Target {
 async function signedCall(state: AppState, req: IncomingMessage, res: ServerResponse, t: Target): Promise<void> {
   const match = state.router.match(t.method, t.pathname);
   if (!match) throw new HttpError(404, 'no_such_route', `no such endpoint: ${t.method} ${t.pathname.slice(0, 100)}`);
+  t.route = `${match.route.method} ${match.route.pattern}`;
   const authorization = req.headers.authorization;
   const claimed = claimedKeyId(authorization);
   const held = claimed
@@ -138,7 +183,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
       : await state.throttle.addressBlocked(t.ip, Date.now());
   if (held !== null) throw rateLimited(held);
 
-  const body = await readBody(req, state.bodyLimit);
+  const body = await readBody(req, match.route.bodyLimit ?? state.bodyLimit);
   const mutating = MUTATING.has(t.method);
   let who;
   try {
@@ -159,7 +204,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
     result = await match.route.handler({
       service,
       params: match.params,
-      query: t.searchParams,
+      query: t.searchParams ?? new URLSearchParams(),
       body: parseJson(body, req.headers['content-type']),
     });
   } finally {

@@ -2,8 +2,9 @@
  * `akm serve` does what `akm notify-expiring` does from cron: once an hour, for every tenant
  * in the store and acting as that tenant's operator, it mails about keys expiring within two
  * days. Each key and expiry date is mailed once however often this runs, so a server and a
- * cron job side by side send nothing twice. Off when no mail server is configured
- * (AKM_SMTP_URL), which the log says once at start.
+ * cron job side by side send nothing twice. Of several servers on one PostgreSQL store, only
+ * the job leader runs it (the others would find nothing left to do). Off when no mail server
+ * is configured (AKM_SMTP_URL), which the log says once at start.
  */
 import type { LocalBackend } from '../service/local/backend.js';
 import type { MailSettings } from '../notify/smtp.js';
@@ -20,7 +21,7 @@ export function startExpiryJob(
   backend: Pick<LocalBackend, 'tenants' | 'operatorService'>,
   mail: MailSettings | null,
   log: Logger,
-  intervalMs: number,
+  schedule: { intervalMs: number; leading: () => boolean },
   debug = false,
 ): ExpiryJob {
   if (!mail) {
@@ -48,9 +49,10 @@ export function startExpiryJob(
     }
   };
   const timer = setInterval(() => {
+    if (!schedule.leading()) return;
     // A slow mail server must not pile runs up: skip a tick while the last run is still going.
     running ??= runOnce().finally(() => (running = undefined));
-  }, intervalMs);
+  }, schedule.intervalMs);
   timer.unref();
   return {
     stop: async () => {

@@ -44,17 +44,23 @@ export class Fields {
     return this.take(name) === null ? null : this.string(name);
   }
 
-  stringList(name: string): string[] {
+  stringList(name: string, maxItems = MAX_LIST): string[] {
     const value = this.take(name);
     if (value === undefined) return [];
     if (
       !Array.isArray(value) ||
-      value.length > MAX_LIST ||
+      value.length > maxItems ||
       !value.every((v) => typeof v === 'string' && v.length <= MAX_STRING)
     ) {
-      throw invalid(`"${name}" must be a list of at most ${MAX_LIST} strings`);
+      throw invalid(`"${name}" must be a list of at most ${maxItems} strings`);
     }
     return value as string[];
+  }
+
+  boolean(name: string): boolean {
+    const value = this.take(name);
+    if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
+    return value;
   }
 
   integer(name: string, min: number, max: number): number {
@@ -118,4 +124,11 @@ export function queryInteger(value: string | undefined, name: string, min: numbe
     });
   }
   return Number(value);
+}
+
+export function queryBoolean(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false')
+    throw new UsageError(`query parameter "${name}" must be true or false`, { code: 'invalid_query' });
+  return value === 'true';
 }

@@ -10,7 +10,7 @@ export interface ListenAddress {
 export const DEFAULT_LISTEN = '127.0.0.1:7860';
 
 /** "HOST:PORT", "[v6]:PORT", or a bare "PORT" (loopback). */
-export function parseListen(text: string): ListenAddress {
+export function parseListen(text: string, flag = '--listen'): ListenAddress {
   const value = text.trim();
   const bare = /^\d{1,5}$/.exec(value);
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(value);
@@ -23,8 +23,8 @@ export function parseListen(text: string): ListenAddress {
         ? [named[1]!, named[2]!]
         : [undefined, undefined];
   if (host === undefined || port === undefined || Number(port) > 65535 || (v6 && isIP(host) !== 6)) {
-    throw new UsageError(`--listen: cannot read "${value.slice(0, 60)}" as HOST:PORT`, {
-      hint: 'e.g. --listen 127.0.0.1:7860, --listen 0.0.0.0:443 or --listen [::1]:7860',
+    throw new UsageError(`${flag}: cannot read "${value.slice(0, 60)}" as HOST:PORT`, {
+      hint: `e.g. ${flag} 127.0.0.1:7860, ${flag} 0.0.0.0:443 or ${flag} [::1]:7860`,
     });
   }
   return { host, port: Number(port) };

@@ -26,6 +26,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   pattern: string;
   handler: Handler;
+  /** a larger body than the server's default limit (bulk changes) */
+  bodyLimit?: number;
 }
 
 export interface Match {

@@ -24,8 +24,11 @@ import { UsageBatcher } from './usage.js';
 import { assertTransportAllowed, urlFor, type ListenAddress } from './listen.js';
 import { startExpiryJob } from './expiryJob.js';
 import { describeError, type Logger } from './log.js';
+import { ServerMetrics, type MetricSources } from './metrics.js';
+import { listenForMetrics } from './metricsListener.js';
 import { RateLimiter } from './rateLimit.js';
 import { ReplayGuard } from './replay.js';
+import { RequestIds } from './requestId.js';
 import { FailureThrottle, type ThrottleLimits } from './throttle.js';
 import { VerifyCache } from './verifyCache.js';
 import { buildRouter } from './routes/index.js';
@@ -64,6 +67,8 @@ export interface ServeOptions {
   /** where the hourly expiry mail goes (default: AKM_SMTP_URL / AKM_MAIL_FROM); null turns it off */
   mail?: MailSettings | null;
   expiryJobIntervalMs?: number;
+  /** serve /metrics here instead of on the main listener */
+  metricsListen?: ListenAddress;
 }
 
 export interface RunningServer {
@@ -72,6 +77,8 @@ export interface RunningServer {
   server: Server;
   /** the store as the server holds it: tests make it unavailable through this to check that verify fails closed */
   backend: LocalBackend;
+  /** where /metrics is served when --metrics-listen moved it */
+  metricsUrl?: string;
   /** Stop accepting, finish in-flight requests, flush, close the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -150,6 +157,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const exposure = backend.exposure();
     if (exposure) log({ level: 'warn', event: 'store_exposed', message: exposure.message, hint: exposure.hint });
     const now = backend.base.now;
+    const verifyCache = (cache = new VerifyCache(backend));
+    const metrics = new ServerMetrics();
+    const metricSources: MetricSources = {
+      outboxDepth: () => backend.outboxDepth(),
+      store: () => backend.status(),
+      cache: () => verifyCache.stats(),
+    };
     const state: AppState = {
       backend,
       auth: {
@@ -168,9 +182,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       throttle: new FailureThrottle(backend, onError('failure_count_flush_failed'), options.throttle),
       trustedProxies,
       authFailures: new AuthFailureLog((entries) => backend.appendAudit(entries), onError('audit_write_failed')),
-      verifyCache: (cache = new VerifyCache(backend)),
+      verifyCache,
       afterChange: () => delivery?.kick(),
       log,
+      requestIds: new RequestIds(),
+      metrics,
+      metricSources,
+      metricsHere: !options.metricsListen,
       bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
       debug: !!options.debug,
       draining: false,
@@ -189,17 +207,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await listen(server, options.listen);
     const bound = server.address() as AddressInfo;
     const address = { host: options.listen.host, port: bound.port };
+    const metricsServer = options.metricsListen
+      ? await listenForMetrics(options.metricsListen, metrics, metricSources).catch(async (error: unknown) => {
+          server.close();
+          throw error;
+        })
+      : undefined;
 
+    const leader = leadership(backend, log);
     const tick = setInterval(() => {
       void state.throttle.flush(Date.now());
       void state.authFailures.flush(Date.now());
+      leader.check();
     }, 1000);
     tick.unref();
-    // Once a minute, even when nothing else writes (LocalBackend.sweep).
-    const sweep = setInterval(
-      () => void backend.sweep(Date.now()).catch(onError('sweep_failed')),
-      options.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs,
-    );
+    // Once a minute, even when nothing else writes (LocalBackend.sweep); by the job leader only.
+    const sweep = setInterval(() => {
+      if (leader.check()) void backend.sweep(Date.now()).catch(onError('sweep_failed'));
+    }, options.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs);
     sweep.unref();
     usage.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
@@ -214,7 +239,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       backend,
       mail,
       log,
-      options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs,
+      { intervalMs: options.expiryJobIntervalMs ?? DEFAULTS.expiryJobIntervalMs, leading: () => leader.check() },
       !!options.debug,
     );
 
@@ -227,6 +252,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         // One more turn of the event loop accepts connections already queued in the kernel.
         await new Promise((resolve) => setImmediate(resolve));
         await drain(server, options.drainMs ?? DEFAULTS.drainMs);
+        metricsServer?.closeAllConnections();
+        await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
         await expiryJob.stop();
         await usage.stop();
         await delivery!.stop();
@@ -237,14 +264,41 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       })());
 
     const url = urlFor(address, !!tls);
-    log({ event: 'listening', url, tls: !!tls, store: backend.store.location, engine: backend.store.engine });
-    return { url, address, server, backend, close };
+    const metricsUrl = metricsServer
+      ? urlFor({ host: options.metricsListen!.host, port: (metricsServer.address() as AddressInfo).port }, false)
+      : undefined;
+    log({
+      event: 'listening',
+      url,
+      tls: !!tls,
+      store: backend.store.location,
+      engine: backend.store.engine,
+      ...(metricsUrl ? { metrics: `${metricsUrl}/metrics` } : {}),
+    });
+    return { url, address, server, backend, close, ...(metricsUrl ? { metricsUrl } : {}) };
   } catch (error) {
     await usage.stop();
     await delivery?.stop();
     await backend.close();
     throw error;
   }
+}
+
+/**
+ * Whether this server runs the store's periodic jobs (the sweep, the expiry mail): on
+ * PostgreSQL the one replica holding the store's job lock, on SQLite always. A change is logged.
+ */
+function leadership(backend: LocalBackend, log: Logger): { check(): boolean } {
+  let known: boolean | undefined;
+  return {
+    check() {
+      const leading = backend.status().leading;
+      if (leading !== known && (known !== undefined || backend.store.engine === 'postgres'))
+        log({ event: 'job_leader', leading });
+      known = leading;
+      return leading;
+    },
+  };
 }
 
 function listen(server: Server, address: ListenAddress): Promise<void> {

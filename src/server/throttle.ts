@@ -49,6 +49,8 @@ interface Known {
 export class FailureThrottle {
   /** scope → minute → failures not yet written to the store */
   private pending = new Map<string, Map<number, number>>();
+  /** the batch a flush is writing: counted until the store's sum holds it (or it is back in pending) */
+  private writing: Map<string, Map<number, number>> | undefined;
   private readonly known = new Map<string, Known>();
   private flushing: Promise<void> | undefined;
 
@@ -85,6 +87,7 @@ export class FailureThrottle {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.writing = batch;
     const oldest = minuteOf(nowMs) - Math.max(this.limits.addressMinutes, this.limits.keyMinutes);
     this.flushing = (async () => {
       try {
@@ -96,6 +99,7 @@ export class FailureThrottle {
         for (const [scope, minutes] of batch) for (const [minute, n] of minutes) this.add(scope, minute * MINUTE_MS, n);
         this.onError(error);
       } finally {
+        this.writing = undefined;
         this.flushing = undefined;
       }
     })();
@@ -119,8 +123,11 @@ export class FailureThrottle {
       this.known.set(scope, known);
       if (this.known.size > MAX_SCOPES) this.known.delete(this.known.keys().next().value!);
     }
+    // While a flush writes, its batch is in neither the sum read before nor pending: count it too
+    // (a sum read while it commits may hold it already: counted twice, the safe way, until re-read).
     let sum = known.sum;
-    for (const [minute, n] of this.pending.get(scope) ?? []) if (minute >= from) sum += n;
+    for (const counts of [this.pending, this.writing])
+      for (const [minute, n] of counts?.get(scope) ?? []) if (minute >= from) sum += n;
     return sum;
   }
 }

@@ -57,8 +57,9 @@ export type MailReason = 'owner' | 'administrator' | 'creator' | 'modifier';
 export interface ExpiryMessage {
   /** the outbox id; null in a dry run for mail that would be queued now */
   id: number | null;
-  accessKeyId: string;
-  keyName: string;
+  /** null for a notice about the lifetime policy (its expiresAt is then the enforcement date) */
+  accessKeyId: string | null;
+  keyName: string | null;
   expiresAt: string;
   recipient: string;
   reasons: MailReason[];

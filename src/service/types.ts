@@ -6,7 +6,20 @@
 import type { ExpiryChoice } from '../core/expiry.js';
 import type { GraceChoice } from '../core/grace.js';
 import type { PermissionSource } from '../core/permissions.js';
+import type { Finding } from '../core/findings.js';
+import type { KeySort } from '../core/keyFields.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions } from './auditTypes.js';
+import type {
+  BulkRequest,
+  BulkResult,
+  KeyEdit,
+  LifetimePolicy,
+  PolicyChanges,
+  PolicyPreview,
+  ReportQuery,
+  ReportRow,
+  Warned,
+} from './governanceTypes.js';
 import type {
   MasterKeyExport,
   MasterKeyExportInput,
@@ -36,6 +49,7 @@ import type {
 export type * from './auditTypes.js';
 export type * from './masterKeyTypes.js';
 export type * from './notificationTypes.js';
+export type * from './governanceTypes.js';
 export type * from './usageTypes.js';
 export type { GraceChoice };
 
@@ -45,6 +59,8 @@ export type KeyStatus = 'active' | 'inactive' | 'expired';
 export interface KeyView {
   accessKeyId: string;
   name: string;
+  /** free text for people; empty when none */
+  description: string;
   type: KeyType;
   status: KeyStatus;
   tenantId: string;
@@ -61,10 +77,12 @@ export interface KeyView {
   canary: boolean;
   /** in a brownout: when the key comes back by itself */
   inactiveUntil: string | null;
+  /** when the current secret was made: at creation, or at the last rotation */
+  secretCreatedAt: string;
 }
 
 /** Returned once, by create and rotate: the only time the secret leaves akm. */
-export interface IssuedKey extends KeyView {
+export interface IssuedKey extends KeyView, Warned {
   secretKey: string;
   keyString: string;
   /** after a rotation with grace: when the previous secret stops working (auto: unless it is used) */
@@ -87,6 +105,7 @@ export interface KeyDetails extends KeyView {
 
 export interface CreateKeyInput {
   name: string;
+  description?: string;
   type: KeyType;
   expiry: ExpiryChoice;
   /** owner email; null for a tenant-level key; absent: the acting user, when not an administrator */
@@ -103,6 +122,16 @@ export interface KeyFilter {
   owner?: string;
   /** only keys that expire within this many days (and have not expired yet) */
   expiringWithinDays?: number;
+  /** only keys not used for this many days (never used: counted from creation) */
+  unusedForDays?: number;
+  /** only keys whose name matches this glob (`*`, `?`, `[…]`), case-insensitively */
+  name?: string;
+  /** only keys that never expire */
+  neverExpires?: boolean;
+  /** only keys with this finding of the credential report (`unused` counts `unusedForDays`, default 90) */
+  finding?: Finding;
+  /** the order of the whole listing (default: creation, oldest first); the cursor follows it */
+  sort?: KeySort;
 }
 
 export interface Page<T> {
@@ -197,7 +226,11 @@ export interface AkmService {
   createKey(input: CreateKeyInput): Promise<IssuedKey>;
   listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }): Promise<Page<KeyView>>;
   showKey(ref: string): Promise<KeyDetails>;
-  extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView>;
+  extendKey(ref: string, expiry: ExpiryChoice): Promise<KeyView & Warned>;
+  /** rename a key or change its description */
+  editKey(ref: string, edit: KeyEdit): Promise<KeyView>;
+  /** activate, deactivate, delete or extend many keys: every key checked first, then all changed at once, or none */
+  bulkKeys(request: BulkRequest): Promise<BulkResult>;
   assignKey(ref: string, changes: AssignChanges): Promise<KeyView>;
   /** grace: a number of milliseconds (0: none), or a choice (`auto`: until the old secret goes quiet) */
   rotateKey(ref: string, grace: number | GraceChoice): Promise<IssuedKey>;
@@ -245,6 +278,14 @@ export interface AkmService {
   /** send what is queued (webhooks, mail); for local stores, where no server does it */
   deliver(): Promise<DeliveryReport>;
 
+  /** the tenant's lifetime policy; needs keys:read */
+  getPolicy(): Promise<LifetimePolicy>;
+  /** administrators: change the policy (or, with dryRun, only say which keys would break it) */
+  setPolicy(changes: PolicyChanges, options: { dryRun: boolean }): Promise<PolicyPreview>;
+  /** administrators: cap the expiry of every key that outlives the policy */
+  applyPolicy(options: { dryRun: boolean }): Promise<BulkResult>;
+  /** the credential report, a page at a time, of the keys in the actor's reach; needs keys:read */
+  reportKeys(query: ReportQuery, page?: { after?: string; limit?: number }): Promise<Page<ReportRow>>;
   /** write the store's master key to a new file (0600); administrators, on a local store only */
   exportMasterKey(input: MasterKeyExportInput): Promise<MasterKeyExport>;
   /**

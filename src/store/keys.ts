@@ -2,6 +2,7 @@
  * Access keys and their assignments. The lookups that feed decisions check each row's
  * integrity MAC as they read it (integrity.ts) and refuse an altered one.
  */
+import type { KeySort, SortField } from '../core/keyFields.js';
 import type { RoleGrant } from '../core/permissions.js';
 import { checked, intactSql, TamperedRecordError } from './integrity.js';
 import type { Dialect, Queryable } from './types.js';
@@ -10,6 +11,7 @@ export interface KeyRow {
   id: string;
   tenant_id: string;
   name: string;
+  description: string;
   type: 'access' | 'api';
   status: 'active' | 'inactive';
   owner_id: number | null;
@@ -25,6 +27,8 @@ export interface KeyRow {
   modified_at: string;
   modified_by: string;
   last_used_at: string | null;
+  /** when the current secret was made; null only for a row written by an akm from before it was kept */
+  secret_created_at: string | null;
   /** 1 when an administrator deactivated it (and it has not been activated since) */
   deactivated_by_admin: 0 | 1;
   /** 1: a canary key, which never authenticates; null: an ordinary key */
@@ -33,8 +37,7 @@ export interface KeyRow {
   inactive_until: string | null;
   /** which secret this is: 1 at creation, +1 per rotation */
   secret_generation: number;
-  /** the last rotation: when, and by whom */
-  rotated_at: string | null;
+  /** who made the last rotation (when: secret_created_at) */
   rotated_by: string | null;
   /** an automatic grace: the quiet period, and when it runs out unless the old secret is used */
   grace_quiet_ms: number | null;
@@ -47,6 +50,8 @@ export type ListedKeyRow = Omit<KeyRow, 'secret_sealed' | 'secret_digest' | 'pre
   roles: string;
   /** effective permissions as a JSON array, when the query asked for them */
   permissions?: string;
+  /** 1 when the key holds any permission, when the query asked (cheaper than the list) */
+  any_permission?: number;
 };
 
 /** The key, and its owner's user row (whose email the key reports), checked together. */
@@ -98,6 +103,7 @@ export interface NewKeyRow {
   id: string;
   tenant_id: string;
   name: string;
+  description: string;
   type: 'access' | 'api';
   owner_id: number | null;
   secret_sealed: Buffer;
@@ -111,10 +117,10 @@ export interface NewKeyRow {
 
 export async function insertKey(q: Queryable, row: NewKeyRow): Promise<void> {
   await q.run(
-    `INSERT INTO keys (id, tenant_id, name, type, status, owner_id, secret_sealed, secret_digest, expires_at, canary,
-                       created_at, created_by, modified_at, modified_by)
-     VALUES (@id, @tenant_id, @name, @type, 'active', @owner_id, @secret_sealed, @secret_digest, @expires_at, @canary,
-             @at, @by, @at, @by)`,
+    `INSERT INTO keys (id, tenant_id, name, description, type, status, owner_id, secret_sealed, secret_digest,
+                       expires_at, canary, created_at, created_by, modified_at, modified_by, secret_created_at)
+     VALUES (@id, @tenant_id, @name, @description, @type, 'active', @owner_id, @secret_sealed, @secret_digest,
+             @expires_at, @canary, @at, @by, @at, @by, @at)`,
     { ...row },
   );
 }
@@ -132,6 +138,21 @@ export async function updateExpiry(
     by,
     id,
   });
+}
+
+/** A new name or description (each for people only): what is absent stays. */
+export async function updateLabels(
+  q: Queryable,
+  id: string,
+  labels: { name: string; description: string },
+  at: string,
+  by: string,
+): Promise<void> {
+  await q.run(
+    `UPDATE keys SET name = @name, description = @description, modified_at = @at, modified_by = @by
+      WHERE id = @id`,
+    { ...labels, at, by, id },
+  );
 }
 
 /**
@@ -193,8 +214,8 @@ export async function replaceSecret(
        previous_valid_until = @until,
        grace_quiet_ms       = @quietMs,
        previous_quiet_until = @quietUntil,
-       secret_sealed = @sealed, secret_digest = @digest, secret_generation = secret_generation + 1,
-       rotated_at = @at, rotated_by = @by, modified_at = @at, modified_by = @by
+       secret_sealed = @sealed, secret_digest = @digest, secret_created_at = @at,
+       secret_generation = secret_generation + 1, rotated_by = @by, modified_at = @at, modified_by = @by
      WHERE id = @id`,
     {
       id,
@@ -404,11 +425,21 @@ export interface ListQuery {
   type?: 'access' | 'api';
   ownerId?: number;
   expiringBefore?: string;
-  /** keyset cursor: (created_at, id) of the last row of the previous page */
-  after?: { createdAt: string; id: string };
+  /** keys last used (or, never used, created) at or before this instant */
+  unusedBefore?: string;
+  /** keys without an expiry */
+  neverExpires?: boolean;
+  /** the order; default: creation, oldest first */
+  sort?: KeySort;
+  /** keyset cursor: the sort value and id of the last row of the previous page */
+  after?: { value: string; id: string };
   limit: number;
   /** add each key's effective permissions (what keyRoleGrants resolves, as one JSON array) */
   withPermissions?: boolean;
+  /** add whether each key holds any permission at all */
+  withAnyPermission?: boolean;
+  /** leave out each key's groups and roles (they come back as empty lists): the report shows neither */
+  withoutAssignments?: boolean;
 }
 
 /** Every permission a key holds, directly or through a group, as the column `v` ordered: for jsonList. */
@@ -424,10 +455,37 @@ const STATUS_NOW = `CASE WHEN k.status = 'inactive' AND k.inactive_until IS NOT 
                      THEN 'active' ELSE k.status END`;
 
 /**
- * One page of keys in (created_at, id) order. Keyset paging keeps each page an index range
- * scan, so listing 100,000 keys costs the same per page as listing 100.
+ * Each sortable field as SQL text. A key that never expires sorts after every date and a key
+ * never used before every date: the stand-ins are text that every collation orders that way.
  */
-export function listKeys(q: Queryable, query: ListQuery): Promise<ListedKeyRow[]> {
+const SORT_SQL: Record<SortField, string> = {
+  accessKeyId: 'k.id',
+  name: 'lower(k.name)',
+  description: 'lower(k.description)',
+  type: 'k.type',
+  status: `CASE WHEN k.expires_at IS NOT NULL AND k.expires_at <= @now THEN 'expired' ELSE ${STATUS_NOW} END`,
+  tenantId: 'k.tenant_id',
+  owner: "coalesce(u.email, '')",
+  createdAt: 'k.created_at',
+  createdBy: 'k.created_by',
+  modifiedAt: 'k.modified_at',
+  modifiedBy: 'k.modified_by',
+  expiresAt: "coalesce(k.expires_at, '9999-12-31T23:59:59.999Z')",
+  lastUsedAt: "coalesce(k.last_used_at, '')",
+  secretCreatedAt: 'coalesce(k.secret_created_at, k.created_at)',
+};
+
+/** A listed row and the value it was sorted by (for the cursor). */
+export type SortedKeyRow = ListedKeyRow & { sort_value: string };
+
+/**
+ * One page of keys, by default in (created_at, id) order. Keyset paging keeps each page an
+ * index range scan, so listing 100,000 keys costs the same per page as listing 100; another
+ * order sorts the matching rows for each page.
+ */
+export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]> {
+  const order = SORT_SQL[query.sort?.field ?? 'createdAt'];
+  const descending = query.sort?.descending === true;
   const where = ['k.tenant_id = @tenantId'];
   if (query.status === 'expired') where.push('k.expires_at IS NOT NULL AND k.expires_at <= @now');
   else if (query.status) where.push(`${STATUS_NOW} = @status AND (k.expires_at IS NULL OR k.expires_at > @now)`);
@@ -435,7 +493,12 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<ListedKeyRow[]
   if (query.ownerId !== undefined) where.push('k.owner_id = @ownerId');
   if (query.expiringBefore)
     where.push('k.expires_at IS NOT NULL AND k.expires_at > @now AND k.expires_at <= @expiringBefore');
-  if (query.after) where.push('(k.created_at, k.id) > (@afterAt, @afterId)');
+  if (query.unusedBefore) where.push('coalesce(k.last_used_at, k.created_at) <= @unusedBefore');
+  if (query.neverExpires) where.push('k.expires_at IS NULL');
+  // Written so that the first term is a range on the sort index: each page starts where the last ended.
+  const [past, pastOrAt] = descending ? ['<', '<='] : ['>', '>='];
+  if (query.after)
+    where.push(`${order} ${pastOrAt} @afterValue AND (${order} ${past} @afterValue OR k.id ${past} @afterId)`);
   const groups = q.dialect.jsonList(
     'SELECT g.name AS v FROM key_groups kg JOIN groups g ON g.id = kg.group_id WHERE kg.key_id = k.id ORDER BY g.name',
   );
@@ -443,25 +506,65 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<ListedKeyRow[]
     'SELECT r.name AS v FROM key_roles kr JOIN roles r ON r.id = kr.role_id WHERE kr.key_id = k.id ORDER BY r.name',
   );
   const permissions = query.withPermissions ? `${q.dialect.jsonList(EFFECTIVE_PERMISSIONS)} AS permissions,` : '';
-  const text = `SELECT k.id, k.tenant_id, k.name, k.type, k.status, k.owner_id, u.email AS owner_email,
+  const any = query.withAnyPermission
+    ? `CASE WHEN EXISTS (${EFFECTIVE_PERMISSIONS}) THEN 1 ELSE 0 END AS any_permission,`
+    : '';
+  const assignments = query.withoutAssignments
+    ? `'[]' AS groups, '[]' AS roles`
+    : `CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id) THEN ${groups} ELSE '[]' END AS groups,
+       CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id) THEN ${roles} ELSE '[]' END AS roles`;
+  const direction = descending ? 'DESC' : 'ASC';
+  // The page is chosen first, from the ids and the sort values alone; only its rows then get
+  // their assignments and permissions (a sorted query would otherwise work them out for every key).
+  const text = `SELECT k.id, k.tenant_id, k.name, k.description, k.type, k.status, k.owner_id, u.email AS owner_email,
         k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
-        k.deactivated_by_admin, k.canary, k.inactive_until, k.secret_generation, k.rotated_at, k.rotated_by,
-        k.grace_quiet_ms, k.previous_quiet_until, ${permissions}
-        CASE WHEN EXISTS (SELECT 1 FROM key_groups WHERE key_id = k.id) THEN ${groups} ELSE '[]' END AS groups,
-        CASE WHEN EXISTS (SELECT 1 FROM key_roles WHERE key_id = k.id) THEN ${roles} ELSE '[]' END AS roles
-     FROM keys k LEFT JOIN users u ON u.id = k.owner_id
-     WHERE ${where.join(' AND ')}
-     ORDER BY k.created_at, k.id
-     LIMIT @limit`;
-  return q.all<ListedKeyRow>(text, {
+        k.secret_created_at, k.deactivated_by_admin, k.canary, k.inactive_until, k.secret_generation,
+        k.rotated_by, k.grace_quiet_ms, k.previous_quiet_until, ${permissions} ${any} page.sort_value,
+        ${assignments}
+     FROM (SELECT k.id, ${order} AS sort_value
+             FROM keys k LEFT JOIN users u ON u.id = k.owner_id
+            WHERE ${where.join(' AND ')}
+            ORDER BY ${order} ${direction}, k.id ${direction}
+            LIMIT @limit) page
+     JOIN keys k ON k.id = page.id LEFT JOIN users u ON u.id = k.owner_id
+     ORDER BY page.sort_value ${direction}, page.id ${direction}`;
+  return q.all<SortedKeyRow>(text, {
     tenantId: query.tenantId,
     now: query.now,
     status: query.status,
     type: query.type,
     ownerId: query.ownerId,
     expiringBefore: query.expiringBefore,
-    afterAt: query.after?.createdAt,
+    unusedBefore: query.unusedBefore,
+    afterValue: query.after?.value,
     afterId: query.after?.id,
     limit: query.limit,
   });
+}
+
+/**
+ * The keys that may break a lifetime policy: expiring after `latest`, never expiring (under
+ * `nobody`), or with a secret made before `secretBefore` and not yet expired. The caller judges
+ * each (core/policy.ts); this only keeps the scan to the candidates.
+ */
+export function policyCandidates(
+  q: Queryable,
+  c: { tenantId: string; now: string; latest?: string; neverToo: boolean; secretBefore?: string },
+): Promise<ListedKeyRow[]> {
+  const reasons = ['1 = 0'];
+  if (c.latest) reasons.push('k.expires_at > @latest');
+  if (c.neverToo) reasons.push('k.expires_at IS NULL');
+  if (c.secretBefore)
+    reasons.push(
+      `(coalesce(k.secret_created_at, k.created_at) < @secretBefore AND (k.expires_at IS NULL OR k.expires_at > @now))`,
+    );
+  return q.all<ListedKeyRow>(
+    `SELECT k.id, k.tenant_id, k.name, k.description, k.type, k.status, k.owner_id, u.email AS owner_email,
+            k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by,
+            k.last_used_at, k.secret_created_at, k.deactivated_by_admin, '[]' AS groups, '[]' AS roles
+       FROM keys k LEFT JOIN users u ON u.id = k.owner_id
+      WHERE k.tenant_id = @tenantId AND (${reasons.join(' OR ')})
+      ORDER BY k.created_at, k.id`,
+    { tenantId: c.tenantId, now: c.now, latest: c.latest, secretBefore: c.secretBefore },
+  );
 }

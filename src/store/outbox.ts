@@ -1,9 +1,10 @@
 /**
  * Expiry notices and the mail outbox. Planning (a notice per key and expiry date, a row per
- * recipient) and claiming (rows handed to one sender under a lease) each happen in a
- * write transaction of the tenant, so concurrent runs never plan or send the same mail twice.
+ * recipient) happens in a write transaction of the tenant, so concurrent runs never plan the
+ * same mail twice; sending goes through claims (claims.ts), so they never send it twice.
  */
-import type { Queryable } from './types.js';
+import { claimRows, DUE, settleClaim } from './claims.js';
+import type { Params, Queryable } from './types.js';
 
 export interface ExpiringKeyRow {
   id: string;
@@ -59,6 +60,7 @@ export interface OutboxRow {
   id: number;
   tenant_id: string;
   kind: string;
+  /** what the mail is about: a key's id, or for a lifetime policy notice `policy:v<version>:<occasion>` */
   key_id: string;
   expires_at: string;
   recipient: string;
@@ -96,77 +98,86 @@ export async function enqueueMail(q: Queryable, row: NewOutboxRow): Promise<numb
 
 const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
                               WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
-/** Due mail of one kind (expiry notices and canary alerts are sent by different jobs). */
-const DUE = `tenant_id = @tenantId AND kind = @kind
-  AND (state IN ('pending', 'failed') OR (state = 'sending' AND lease_until < @now))`;
+/**
+ * Rows of a tenant, of the kinds one job sends: expiry and policy notices go out together,
+ * canary alerts by a job of their own.
+ */
+function ofKinds(tenantId: string, kinds: readonly string[]): { where: string; params: Params } {
+  const names = kinds.map((_, i) => `@kind${i}`);
+  return {
+    where: `tenant_id = @tenantId AND kind IN (${names.join(', ')})`,
+    params: { tenantId, ...Object.fromEntries(kinds.map((kind, i) => [`kind${i}`, kind])) },
+  };
+}
+
+/** Due rows of a tenant, of some kinds. */
+function tenantDue(tenantId: string, kinds: readonly string[]): { sql: string; params: Params } {
+  const { where, params } = ofKinds(tenantId, kinds);
+  return { sql: `${where} AND ${DUE}`, params };
+}
 
 /** Expiry mail whose key was deleted, deactivated or given another date since it was queued goes nowhere. */
 export function cancelObsolete(q: Queryable, tenantId: string, now: string): Promise<OutboxRow[]> {
+  const due = tenantDue(tenantId, ['key.expiring']);
   return q.all<OutboxRow>(
     `UPDATE outbox SET state = 'cancelled', lease_until = NULL,
             last_error = 'not sent: the key was deleted, deactivated or given another expiry date'
-      WHERE ${DUE} AND ${OBSOLETE}
+      WHERE ${due.sql} AND ${OBSOLETE}
      RETURNING *`,
-    { tenantId, now, kind: 'key.expiring' },
+    { ...due.params, now },
   );
 }
 
-export async function countDue(q: Queryable, tenantId: string, now: string, kind: string): Promise<number> {
-  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${DUE}`, { tenantId, now, kind }))!.n;
+export async function countDue(q: Queryable, tenantId: string, now: string, kinds: readonly string[]): Promise<number> {
+  const due = tenantDue(tenantId, kinds);
+  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${due.sql}`, { ...due.params, now }))!.n;
 }
 
 /** What a dry run would (re)try, with whether the key still warrants the mail. */
-export function listDue(q: Queryable, tenantId: string, now: string): Promise<Array<OutboxRow & { obsolete: number }>> {
-  return q.all(`SELECT *, CASE WHEN ${OBSOLETE} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${DUE} ORDER BY id`, {
-    tenantId,
-    now,
-    kind: 'key.expiring',
-  });
+export function listDue(
+  q: Queryable,
+  tenantId: string,
+  now: string,
+  kinds: readonly string[],
+): Promise<Array<OutboxRow & { obsolete: number }>> {
+  const due = tenantDue(tenantId, kinds);
+  const obsolete = `kind = 'key.expiring' AND ${OBSOLETE}`;
+  return q.all(
+    `SELECT *, CASE WHEN ${obsolete} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${due.sql} ORDER BY id`,
+    { ...due.params, now },
+  );
+}
+
+/** Rows of every tenant waiting to be sent, by kind (for the server's /metrics). */
+export function depthByKind(q: Queryable, now: string): Promise<Array<{ kind: string; n: number }>> {
+  return q.all(`SELECT kind, count(*) AS n FROM outbox WHERE ${DUE} GROUP BY kind ORDER BY kind`, { now });
 }
 
 /**
- * Hand up to `limit` due rows to the run holding `token` until `leaseUntil`. A row this run
- * already tried is not handed back to it: a failure waits for the next run.
+ * Hand up to `limit` due rows of the tenant to the run holding `token` until `leaseUntil`
+ * (claims.ts). A row this run already tried is not handed back to it: a failure waits for the
+ * next run.
  */
 export function claimDue(
   q: Queryable,
-  claim: { tenantId: string; kind: string; token: string; now: string; leaseUntil: string; limit: number },
+  claim: { tenantId: string; kinds: readonly string[]; token: string; now: string; leaseUntil: string; limit: number },
 ): Promise<OutboxRow[]> {
-  return q.all<OutboxRow>(
-    `UPDATE outbox
-        SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1,
-            last_attempt_at = @now
-      WHERE id IN (SELECT id FROM outbox
-                    WHERE ${DUE} AND (claim_token IS NULL OR claim_token <> @token)
-                    ORDER BY id LIMIT @limit)
-     RETURNING *`,
-    { ...claim },
-  );
+  const { tenantId, kinds, ...rest } = claim;
+  return claimRows<OutboxRow>(q, { table: 'outbox', ...ofKinds(tenantId, kinds) }, rest);
 }
 
 /** Only the run that holds the claim may settle it (a run whose lease lapsed changes nothing). */
-export async function markSent(
-  q: Queryable,
-  id: number,
-  token: string,
-  at: string,
-  messageId: string,
-): Promise<boolean> {
-  const settled = await q.run(
-    `UPDATE outbox SET state = 'sent', sent_at = @at, message_id = @messageId, last_error = NULL, lease_until = NULL
-      WHERE id = @id AND claim_token = @token AND state = 'sending'`,
-    { at, messageId, id, token },
+export function markSent(q: Queryable, id: number, token: string, at: string, messageId: string): Promise<boolean> {
+  return settleClaim(
+    q,
+    'outbox',
+    { id, token },
+    { state: 'sent', sent_at: at, message_id: messageId, last_error: null },
   );
-  return settled > 0;
 }
 
-export async function markFailed(q: Queryable, id: number, token: string, error: string): Promise<boolean> {
-  const settled = await q.run(
-    `UPDATE outbox SET state = 'failed', last_error = @error, lease_until = NULL
-      WHERE id = @id AND claim_token = @token AND state = 'sending'`,
-    { error, id, token },
-  );
-  return settled > 0;
+export function markFailed(q: Queryable, id: number, token: string, error: string): Promise<boolean> {
+  return settleClaim(q, 'outbox', { id, token }, { state: 'failed', last_error: error });
 }
 
 export function getOutboxRow(q: Queryable, id: number): Promise<OutboxRow | undefined> {

@@ -39,6 +39,25 @@ export interface Dialect {
   readonly forUpdate: string;
   /** Likewise, but others may hold the same lock: PostgreSQL " FOR SHARE" (store/keyFence.ts). */
   readonly forShare: string;
+  /**
+   * Appended to the SELECT of a claim (claims.ts): PostgreSQL locks the rows it picks and passes
+   * over rows another transaction holds (" FOR UPDATE SKIP LOCKED"), so claimers on several
+   * servers take different rows without waiting for each other; SQLite has one writer anyway.
+   */
+  readonly skipLocked: string;
+  /** A query for the store's schema version, as `version`. */
+  readonly schemaVersion: string;
+  /** akm's tables (the engine's own bookkeeping left out), as `name` (store copy: copy.ts). */
+  readonly dataTables: string;
+  /** Foreign keys between akm's tables, as `tbl` (the referring table) and `ref` (the referred one). */
+  readonly foreignKeys: string;
+  /**
+   * The columns of the table `@name` in order, as `name`, `pk` (place in the primary key, 0 when
+   * not in it) and `identity` (1 for a generated id).
+   */
+  readonly tableColumns: string;
+  /** After rows were written with explicit ids: a statement that makes new ids follow them, or null (SQLite does). */
+  followIds(table: string, column: string): string | null;
   /** A JSON array, as text, of the column `v` of `select` (a subquery that orders its rows by v). */
   jsonList(select: string): string;
   /** The text of a top-level field of a column holding a JSON object as text. */
@@ -63,14 +82,28 @@ export interface WriteOptions {
 
 /**
  * How a cache of store rows learns that they may have changed. SQLite: `moved()` sees every
- * commit by another connection. PostgreSQL (for now): nothing tells, so a row read from the
- * store is used for at most `maxAgeMs`.
+ * commit by another connection. PostgreSQL: `moved()` reports the change notifications a
+ * server's LISTEN connection receives (postgres/session.ts), and a row read from the store is
+ * used for at most `maxAgeMs` in any case, in case a notification was lost.
  */
 export interface ChangeFeed {
   /** True when another connection may have committed since the last call. */
   moved(): boolean;
   /** How long a cached row stays usable without asking the store again (Infinity: until `moved`). */
   readonly maxAgeMs: number;
+}
+
+/** What a server reports about its store connection (for /metrics and the periodic jobs). */
+export interface StoreStatus {
+  /** PostgreSQL: the LISTEN connection of a server is up; null where there is none (SQLite, a CLI) */
+  listening: boolean | null;
+  /** change notifications received so far */
+  notifications: number;
+  /**
+   * Whether this process runs the store's periodic jobs: on PostgreSQL the one server holding
+   * the store's job lock; on SQLite (one machine) always.
+   */
+  leading: boolean;
 }
 
 export interface Store {
@@ -81,6 +114,12 @@ export interface Store {
   read<T>(work: (q: Queryable) => Promise<T>): Promise<T>;
   write<T>(tenantId: string | null, work: (tx: Queryable) => Promise<T>, options?: WriteOptions): Promise<T>;
   changes(): ChangeFeed;
+  status(): StoreStatus;
+  /**
+   * Resolves when the store answers and its schema is the one this akm knows (for /readyz);
+   * otherwise throws an exit-6 error saying why.
+   */
+  ready(): Promise<void>;
   /**
    * Arm the integrity checks with the key derived from the master key (integrity.ts): reads
    * check each covered row, writes check and reseal the rows they change. Rows a migration left
@@ -111,7 +150,10 @@ export interface OpenStoreOptions {
   create?: boolean;
   /** how long a writer waits for another before store_locked */
   busyTimeoutMs?: number;
-  /** a long-running server: keep more of the store in memory, hold more connections */
+  /**
+   * a long-running server: keep more of the store in memory, hold more connections; on
+   * PostgreSQL, listen for other processes' changes and take part in electing the job leader
+   */
   server?: boolean;
   /** only reading (SQLite: the file may be read-only; nothing is written, not even a migration) */
   readonly?: boolean;

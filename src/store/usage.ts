@@ -96,14 +96,19 @@ export async function sourcesOf(q: Queryable, keyId: string): Promise<SourceRow[
 }
 
 /** For each key of the tenant with a recorded use of its current secret, the source seen last. */
-export async function latestSources(q: Queryable, tenantId: string): Promise<Map<string, SourceRow>> {
+export async function latestSources(q: Queryable, tenantId: string, keyIds: string[]): Promise<Map<string, SourceRow>> {
+  if (keyIds.length === 0) return new Map();
+  const ids = Object.fromEntries(keyIds.map((id, i) => [`id${i}`, id]));
   const rows = await q.all<StoredSource & { key_id: string }>(
     `SELECT key_id, ${COLUMNS} FROM (
        SELECT s.*, row_number() OVER (PARTITION BY s.key_id ORDER BY s.last_seen DESC, s.count DESC) AS rank
          FROM key_sources s JOIN keys k ON k.id = s.key_id AND k.secret_generation = s.generation
-        WHERE k.tenant_id = @tenantId AND s.kind = 'use') latest
+        WHERE k.tenant_id = @tenantId AND s.kind = 'use'
+          AND s.key_id IN (${Object.keys(ids)
+            .map((name) => `@${name}`)
+            .join(', ')})) latest
       WHERE rank = 1`,
-    { tenantId },
+    { tenantId, ...ids },
   );
   return new Map(rows.map((r) => [r.key_id, toSourceRow(r)]));
 }

@@ -1,10 +1,10 @@
 /**
  * Webhook endpoints and their delivery outbox. Deliveries are queued in the transaction of the
- * change they report and claimed under a lease to be sent, like the mail outbox (outbox.ts):
- * a claim is one UPDATE … RETURNING of the due rows, and only the holder of a claim settles it,
- * so two senders never send the same row at once and a crashed sender's rows come back when its
- * lease runs out.
+ * change they report and sent through claims, like the mail outbox (claims.ts): only the holder
+ * of a claim settles it, so two senders (on any replicas) never send the same row at once, and a
+ * crashed sender's rows come back when its lease runs out.
  */
+import { claimRows, settleClaim } from './claims.js';
 import type { Queryable } from './types.js';
 
 export interface WebhookRow {
@@ -121,23 +121,19 @@ export async function enqueueDelivery(
   );
 }
 
-const DUE = `(CAST(@tenantId AS TEXT) IS NULL OR tenant_id = @tenantId)
-  AND ((state IN ('pending', 'failed') AND next_attempt_at <= @now) OR (state = 'sending' AND lease_until < @now))`;
-
-/** Hand up to `limit` due deliveries (of a tenant; null: any) to the sender holding `token` until `leaseUntil`. */
+/**
+ * Hand up to `limit` due deliveries (of a tenant; null: any) to the sender holding `token` until
+ * `leaseUntil` (claims.ts: on PostgreSQL, replicas skip the rows another is claiming). A failed
+ * delivery is due again at its `next_attempt_at` (the backoff).
+ */
 export function claimDeliveries(
   q: Queryable,
   claim: { tenantId: string | null; token: string; now: string; leaseUntil: string; limit: number },
 ): Promise<DeliveryRow[]> {
-  return q.all<DeliveryRow>(
-    `UPDATE webhook_deliveries
-        SET state = 'sending', claim_token = @token, lease_until = @leaseUntil, attempts = attempts + 1,
-            last_attempt_at = @now
-      WHERE id IN (SELECT id FROM webhook_deliveries WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT @limit)
-     RETURNING id, tenant_id, webhook_id, event_id, event_type, payload, state, attempts, created_at,
-               next_attempt_at, claim_token, lease_until`,
-    { ...claim },
-  );
+  const { tenantId, ...rest } = claim;
+  const where = `(CAST(@tenantId AS TEXT) IS NULL OR tenant_id = @tenantId)
+    AND (state = 'sending' OR next_attempt_at <= @now)`;
+  return claimRows<DeliveryRow>(q, { table: 'webhook_deliveries', where, params: { tenantId } }, rest);
 }
 
 export interface Settlement {
@@ -150,16 +146,19 @@ export interface Settlement {
 }
 
 /** Only the holder of the claim settles it: a sender whose lease ran out changes nothing. */
-export async function settleDelivery(q: Queryable, id: number, token: string, s: Settlement): Promise<boolean> {
-  const settled = await q.run(
-    `UPDATE webhook_deliveries
-        SET state = @state, lease_until = NULL, last_status = @status, last_error = @error,
-            sent_at = CASE WHEN @state = 'sent' THEN @at ELSE sent_at END,
-            next_attempt_at = CASE WHEN @state = 'failed' THEN @next ELSE next_attempt_at END
-      WHERE id = @id AND claim_token = @token AND state = 'sending'`,
-    { id, token, state: s.state, at: s.at, status: s.status, error: s.error, next: s.nextAttemptAt },
+export function settleDelivery(q: Queryable, id: number, token: string, s: Settlement): Promise<boolean> {
+  return settleClaim(
+    q,
+    'webhook_deliveries',
+    { id, token },
+    {
+      state: s.state,
+      last_status: s.status,
+      last_error: s.error,
+      ...(s.state === 'sent' ? { sent_at: s.at } : {}),
+      ...(s.state === 'failed' ? { next_attempt_at: s.nextAttemptAt } : {}),
+    },
   );
-  return settled > 0;
 }
 
 /** Deliveries still to send (pending, being sent, or waiting for a retry), of a tenant or (null) every tenant. */

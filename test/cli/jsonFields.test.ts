@@ -44,10 +44,11 @@ function mismatches(value: unknown, spec: Spec, path = '$'): string[] {
 
 const fields = (...names: string[]): Fields => Object.fromEntries(names.map((n) => [n, VALUE]));
 const KEY: Fields = {
-  ...fields('accessKeyId', 'name', 'type', 'status', 'tenantId', 'owner'),
+  ...fields('accessKeyId', 'name', 'description', 'type', 'status', 'tenantId', 'owner'),
   groups: [],
   roles: [],
-  ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt', 'canary', 'inactiveUntil'),
+  ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt', 'secretCreatedAt'),
+  ...fields('canary', 'inactiveUntil'),
 };
 const ISSUED: Fields = { ...KEY, ...fields('secretKey', 'keyString') };
 const USER: Fields = { ...fields('email', 'name'), groups: [], ...fields('keyCount', 'createdAt') };
@@ -91,6 +92,18 @@ const WEBHOOK: Fields = {
   lastAttempt: ANY,
 };
 const DELIVERY_ATTEMPT: Fields = fields('at', 'eventType', 'ok', 'status', 'error');
+const POLICY: Fields = fields('maxLifetimeDays', 'neverExpires', 'rotateEveryDays', 'enforceOn');
+const STATE = fields('status', 'expiresAt');
+const BULK: Fields = {
+  ...fields('action', 'dryRun'),
+  keys: [{ ...fields('accessKeyId', 'name', 'owner', 'changed'), from: STATE, to: STATE }],
+  warnings: [],
+};
+const REPORT_ROW: Fields = {
+  ...fields('accessKeyId', 'name', 'description', 'owner', 'type', 'status', 'createdAt', 'ageDays', 'expiresAt'),
+  ...fields('daysLeft', 'lastUsedAt', 'lastUsedFrom', 'secretCreatedAt', 'secretAgeDays'),
+  findings: [],
+};
 const ROTATION = fields('dryRun', 'newKey', 'tenants', 'secrets', 'rows', 'auditRecords', 'auditHead', 'rotatedAt');
 
 interface Row {
@@ -145,6 +158,23 @@ const ROWS: Row[] = [
   // From here on, each change to a key queues an event for it.
   { args: ['webhooks', 'add', 'https://127.0.0.1:1/akm'], spec: { ...WEBHOOK, secret: VALUE } },
   { args: ['extend', 'k', '--days', '1'], spec: KEY },
+  { args: ['edit', 'k', '--description', 'deploys'], spec: KEY },
+  { args: ['policy', 'show'], spec: POLICY },
+  {
+    args: ['policy', 'set', '--max-lifetime', '20', '--dry-run'],
+    spec: { policy: POLICY, violations: [fields('accessKeyId', 'name', 'owner', 'expiresAt', 'reason')] },
+  },
+  { args: ['policy', 'apply', '--cap', '--dry-run'], spec: { ...BULK, keys: [] } },
+  {
+    args: ['report'],
+    spec: {
+      ...fields('generatedAt', 'unusedForDays'),
+      policy: POLICY,
+      keys: [REPORT_ROW],
+      summary: { keys: VALUE, findings: ANY, expiriesPerWeek: [fields('weekStart', 'count')] },
+    },
+  },
+  { args: ['deactivate', 'k', 'c', '--dry-run'], spec: BULK },
   { args: ['assign', 'k', '--group', 'Ops'], spec: KEY },
   { args: ['rotate', 'k', '--no-copy', '--yes'], spec: { ...ISSUED, previousSecretValidUntil: VALUE, grace: VALUE } },
   {
@@ -288,6 +318,21 @@ test('akm serve --json (the real binary: it runs until a signal)', async (t) => 
   t.is((await serve.exited).code, 0);
 });
 
+test('akm store copy --json', async (t) => {
+  const own = await new Sandbox().init();
+  t.teardown(() => own.cleanup());
+  const result = await own.akm(['store', 'copy', own.storePath, `${own.home}/copy.db`, '--json']);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(
+    mismatches(result.json(), {
+      ...fields('from', 'to'),
+      tables: [fields('table', 'rows')],
+      tenants: [fields('tenantId', 'records', 'head')],
+    }),
+    [],
+  );
+});
+
 test('every command that prints JSON is in the table', (t) => {
   const tested = new Set([
     ...ROWS.map((r) =>
@@ -299,6 +344,7 @@ test('every command that prints JSON is in the table', (t) => {
     'init',
     'login',
     'serve',
+    'store copy',
     'completion', // prints a shell script, never JSON
   ]);
   const commands = commandPaths().map((c) => c.path);

@@ -4,6 +4,7 @@ import { Sandbox } from '../helpers/cli.js';
 const KEY_FIELDS = [
   'accessKeyId',
   'name',
+  'description',
   'type',
   'status',
   'tenantId',
@@ -16,6 +17,7 @@ const KEY_FIELDS = [
   'modifiedBy',
   'expiresAt',
   'lastUsedAt',
+  'secretCreatedAt',
   'canary',
   'inactiveUntil',
 ];

@@ -70,7 +70,14 @@ export type OpSpec =
   | { op: 'roles.delete'; role: Index }
   | { op: 'notifications'; user: 'self' | Index; markRead: boolean }
   | { op: PlainOp }
+  | { op: 'edit'; key: KeyPick; description: boolean }
+  | { op: 'report' | 'policy.show' }
+  | { op: 'policy.set'; maxLifetimeDays: number; dryRun: boolean }
+  | { op: 'policy.apply'; dryRun: boolean }
+  | { op: 'bulk'; action: BulkKind; keys: KeyPick[]; never: boolean; dryRun: boolean }
   | { op: 'master-key.export' | 'master-key.rotate' };
+
+export type BulkKind = 'activate' | 'deactivate' | 'delete' | 'extend';
 
 export interface CaseSpec {
   actor: Index;
@@ -172,6 +179,28 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
       weight: 2,
       arbitrary: fc.record({ op: fc.constantFrom(...PLAIN_OPS) }),
     },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('edit' as const), key: keyPick, description: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constantFrom<'report' | 'policy.show'>('report', 'policy.show') }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('policy.set' as const),
+        // Never below the 30 and 60 days the other calls ask for: the model judges the rule, not the policy.
+        maxLifetimeDays: fc.constantFrom(90, 365),
+        dryRun: fc.boolean(),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('policy.apply' as const), dryRun: fc.boolean() }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        op: fc.constant('bulk' as const),
+        action: fc.constantFrom<BulkKind>('activate', 'deactivate', 'delete', 'extend'),
+        keys: fc.array(keyPick, { minLength: 1, maxLength: 3 }),
+        never: fc.boolean(),
+        dryRun: fc.boolean(),
+      }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -213,7 +242,12 @@ export type Call =
   | { op: 'groups.add-role' | 'groups.remove-role'; group: string; role: string }
   | { op: 'roles.create'; name: string; permissions: string[] }
   | { op: 'roles.delete'; role: string }
-  | { op: 'notifications'; user?: string; markRead: boolean };
+  | { op: 'notifications'; user?: string; markRead: boolean }
+  | { op: 'edit'; key: string; name: string; description: string | undefined }
+  | { op: 'report' | 'policy.show' }
+  | { op: 'policy.set'; maxLifetimeDays: number; dryRun: boolean }
+  | { op: 'policy.apply'; dryRun: boolean }
+  | { op: 'bulk'; action: BulkKind; keys: string[]; never: boolean; dryRun: boolean };
 
 let fresh = 0;
 const freshName = () => `new${++fresh}`;
@@ -291,6 +325,22 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
         markRead: spec.markRead,
         ...(spec.user === 'self' ? {} : { user: user(spec.user) }),
       };
+    case 'edit':
+      return {
+        op: 'edit',
+        key: key(spec.key),
+        name: freshName(),
+        description: spec.description ? 'edited' : undefined,
+      };
+    case 'report':
+    case 'policy.show':
+      return { op: spec.op };
+    case 'policy.set':
+      return { op: 'policy.set', maxLifetimeDays: spec.maxLifetimeDays, dryRun: spec.dryRun };
+    case 'policy.apply':
+      return { op: 'policy.apply', dryRun: spec.dryRun };
+    case 'bulk':
+      return { op: 'bulk', action: spec.action, keys: spec.keys.map(key), never: spec.never, dryRun: spec.dryRun };
     default:
       return { op: spec.op, key: key(spec.key) };
   }
@@ -398,6 +448,32 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.testWebhook(NO_WEBHOOK);
     case 'deliver':
       return service.deliver();
+    case 'edit':
+      return service.editKey(call.key, {
+        name: call.name,
+        ...(call.description ? { description: call.description } : {}),
+      });
+    case 'report': {
+      const ids: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await service.reportKeys({}, { limit: 3, ...(after ? { after } : {}) });
+        ids.push(...page.items.map((r) => r.accessKeyId));
+        after = page.next;
+      } while (after);
+      return ids;
+    }
+    case 'policy.show':
+      return service.getPolicy();
+    case 'policy.set':
+      return service.setPolicy({ maxLifetimeDays: call.maxLifetimeDays }, { dryRun: call.dryRun });
+    case 'policy.apply':
+      return service.applyPolicy({ dryRun: call.dryRun });
+    case 'bulk': {
+      const action =
+        call.action === 'extend' ? { kind: 'extend' as const, expiry: expiry(call.never, 60) } : { kind: call.action };
+      return service.bulkKeys({ action, keys: call.keys, dryRun: call.dryRun });
+    }
     // Dry runs: the same refusals as the real thing, and a world that stays as the model knows it
     // (the real export and rotation: test/service/masterKeyRotation.test.ts).
     case 'master-key.export':

@@ -43,7 +43,8 @@ export function actorsOf(world: ModelWorld, withOperator: boolean): ModelActor[]
 
 export type Expected =
   | { kind: 'done'; keys?: string[] }
-  | { kind: 'denied'; code: string }
+  /** `codes`: a bulk call refused for several keys leaves one record each, with these codes in order */
+  | { kind: 'denied'; code: string; codes?: string[] }
   | { kind: 'not found' }
   | { kind: 'conflict'; code: string }
   | { kind: 'usage' };
@@ -103,6 +104,12 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   'webhooks.remove': 'admin',
   'webhooks.test': 'admin',
   deliver: 'admin',
+  edit: ['keys:write'],
+  report: ['keys:read'],
+  'policy.show': ['keys:read'],
+  'policy.set': 'admin',
+  'policy.apply': 'admin',
+  bulk: [], // the permission of the action on each key: see below
   'master-key.export': 'admin',
   'master-key.rotate': 'admin',
 };
@@ -156,6 +163,14 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
     if (users.some((u) => u.admin)) return 'admin_user_protected';
     return null;
   };
+  /** One key acted on: out of reach, then what only administrators do. */
+  const keyVerdict = (op: string, key: ModelKey, never: boolean): string | null => {
+    const reach = outOfReach(key);
+    if (reach || admin) return reach;
+    if (op === 'extend' && never) return 'never_expiry_denied';
+    if (op === 'activate' && key.deactivatedByAdmin) return 'reactivation_denied';
+    return null;
+  };
   const first = (...reasons: Array<string | null>): Expected => {
     const reason = reasons.find((r) => r !== null);
     return reason ? denied(reason) : done;
@@ -169,7 +184,7 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
     call.addRoles.length + call.addGroups.length + call.removeRoles.length + call.removeGroups.length === 0
   )
     return { kind: 'usage' };
-  const needs = NEEDS[call.op];
+  const needs = call.op === 'bulk' ? NEEDS[call.action] : NEEDS[call.op];
   if (!admin && needs === 'admin') return denied('admin_required');
   if (!admin && needs !== 'admin' && needs.length > 0 && !needs.some(has)) return denied('permission_denied');
 
@@ -191,6 +206,20 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
       const visible = world.keys.filter((k) => !outOfReach(k) && (owner === undefined || k.ownerId === owner.id));
       return { kind: 'done', keys: visible.map((k) => k.id) };
     }
+    case 'report':
+      return { kind: 'done', keys: world.keys.filter((k) => !outOfReach(k)).map((k) => k.id) };
+    case 'bulk': {
+      const keys = call.keys.map(keyOf);
+      if (keys.some((k) => k === undefined || (k.canary && !admin))) return { kind: 'not found' };
+      const unique = [...new Map(keys.map((k) => [k!.id, k!])).values()];
+      const codes = unique
+        .map((k) => keyVerdict(call.action, k, call.action === 'extend' && call.never))
+        .filter((c): c is string => c !== null);
+      return codes.length > 0 ? { kind: 'denied', code: codes[0]!, codes } : done;
+    }
+    case 'policy.show':
+    case 'policy.set':
+    case 'policy.apply':
     case 'users.add':
     case 'users.list':
     case 'groups.create':
@@ -281,15 +310,11 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
       const key = keyOf(call.key);
       // A canary does not exist to anyone but an administrator.
       if (!key || (key.canary && !admin)) return { kind: 'not found' };
-      const reach = outOfReach(key);
-      if (reach) return denied(reach);
-      const state = keyState(call.op, key);
-      if (admin) return state;
-      if (call.op === 'extend' && call.never) return denied('never_expiry_denied');
-      if (call.op === 'activate' && key.deactivatedByAdmin) return denied('reactivation_denied');
-      if (call.op === 'assign' && (!call.addRoles.every(holdsRole) || !call.addGroups.every(holdsGroup)))
+      const verdict = first(keyVerdict(call.op, key, call.op === 'extend' && call.never));
+      if (verdict.kind !== 'done') return verdict;
+      if (call.op === 'assign' && !admin && (!call.addRoles.every(holdsRole) || !call.addGroups.every(holdsGroup)))
         return denied('escalation_denied');
-      return state;
+      return keyState(call.op, key);
     }
   }
 }

@@ -36,4 +36,8 @@ export function postgresOnly(title: string, body: (t: ExecutionContext) => Promi
   register(false, title, (t) => body(t), ['postgres']);
 }
 
+/** One at a time: for tests that start several server processes each. */
+postgresOnly.serial = (title: string, body: (t: ExecutionContext) => Promise<void> | void): void =>
+  register(true, title, (t) => body(t), ['postgres']);
+
 if (postgresAvailable) test.after.always("drop this file's PostgreSQL database", dropTestDatabase);

@@ -10,11 +10,12 @@ import { commandPaths } from './akm.js';
 export type Arg = Buffer;
 
 // Every command but those that reach outside the sandbox: serve runs until a signal, login
-// talks to a server, logout would clear the keychain entry of the real "default" profile.
+// talks to a server, logout would clear the keychain entry of the real "default" profile,
+// store copy writes a new store wherever its second argument says.
 const COMMANDS = [
   ...commandPaths()
     .map((c) => c.path)
-    .filter((c) => !['serve', 'login', 'logout'].includes(c)),
+    .filter((c) => !['serve', 'login', 'logout', 'store copy'].includes(c)),
   '',
 ];
 const FLAGS = [

@@ -48,11 +48,15 @@ export function buildAtVersion(path: string, version: number, masterKey: Buffer)
   }
 }
 
+/** When the seeded audit trail says the tenant key's secret was rotated (its secret's best known date). */
+export const ROTATED_AT = '2026-02-03T04:05:06.000Z';
+export const SEEDED_AT = '2026-01-02T03:04:05.000Z';
+
 /** A tenant, people, roles, groups, two keys with sealed secrets and a valid audit chain, in the v1 tables. */
 function seedVersion1(db: Database.Database, masterKey: Buffer): { keys: SeededKey[]; auditRecords: number } {
   const keys = deriveKeys(masterKey);
   const storeId = randomUUID();
-  const at = '2026-01-02T03:04:05.000Z';
+  const at = SEEDED_AT;
   const run = (text: string, ...params: unknown[]) => db.prepare(text).run(...params);
   run(
     'INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)',
@@ -118,7 +122,7 @@ function seedVersion1(db: Database.Database, masterKey: Buffer): { keys: SeededK
   run('INSERT INTO group_members (group_id, user_id) VALUES (?, ?), (?, ?)', admins, admin, deployers, dev);
 
   const seeded: SeededKey[] = [];
-  const audit: Array<[string, string]> = [['tenant.init', 'acme']];
+  const audit: Array<[string, string, string?]> = [['tenant.init', 'acme']];
   for (const [name, owner] of [
     ['tenant-key', null],
     ['dev-key', dev],
@@ -141,12 +145,14 @@ function seedVersion1(db: Database.Database, masterKey: Buffer): { keys: SeededK
     seeded.push({ accessKeyId, secretKey });
     audit.push(['key.create', accessKeyId]);
   }
+  // A rotation recorded in the trail: migration 5 dates the tenant key's secret by it.
+  audit.push(['key.rotate', seeded[0]!.accessKeyId, ROTATED_AT]);
   let prev = GENESIS_MAC;
-  audit.forEach(([action, target], i) => {
+  audit.forEach(([action, target, when], i) => {
     const row = {
       seq: i + 1,
       tenant_id: 'acme',
-      at,
+      at: when ?? at,
       actor: 'admin@acme.test',
       action,
       target,

@@ -9,7 +9,7 @@ import type { IssuedKey } from '../../src/service/types.js';
 import { killHard, spawnNode, type Child } from './children.js';
 import { BIN } from './cli.js';
 import type { Engine } from './engines.js';
-import { tempStore, type TempStore } from './store.js';
+import { adminKey, tempStore, type TempStore } from './store.js';
 
 export interface ServeProcess {
   child: Child;
@@ -56,16 +56,7 @@ export async function spawnServe(
   engine: Engine = 'sqlite',
 ): Promise<ServeProcess> {
   const store = await tempStore(engine, 'akm-serve-');
-  const local = await store.open();
-  const admin = await local.createKey({
-    name: 'admin',
-    type: 'access',
-    expiry: { kind: 'never' },
-    owner: store.admin,
-    groups: ['Administrators'],
-    roles: [],
-  });
-  await local.close();
+  const admin = await adminKey(store);
   let started: { child: Child; url: string };
   try {
     started = await serveOn(store, args, env);

@@ -10,7 +10,7 @@ import { startServer, type RunningServer, type ServeOptions } from '../../src/se
 import { RemoteService } from '../../src/remote/service.js';
 import type { IssuedKey } from '../../src/service/types.js';
 import type { Engine } from './engines.js';
-import { tempStore, type TempStore } from './store.js';
+import { adminKey, tempStore, type TempStore } from './store.js';
 
 export interface ServerFixture {
   store: TempStore;
@@ -27,16 +27,7 @@ export async function serverFixture(
   engine: Engine = 'sqlite',
 ): Promise<ServerFixture> {
   const store = await tempStore(engine, 'akm-server-');
-  const local = await store.open();
-  const admin = await local.createKey({
-    name: 'admin',
-    type: 'access',
-    expiry: { kind: 'never' },
-    owner: store.admin,
-    groups: ['Administrators'],
-    roles: [],
-  });
-  await local.close();
+  const admin = await adminKey(store);
   const logs: LogLine[] = [];
   const server = await startServer({
     store: store.location,

@@ -13,6 +13,7 @@ import { ensureStoreId, initTenant, storeKeys } from '../../src/service/local/bo
 import { META_STORE_ID } from '../../src/service/local/storeMasterKey.js';
 import { getMeta } from '../../src/store/meta.js';
 import { LocalService } from '../../src/service/local/service.js';
+import type { IssuedKey } from '../../src/service/types.js';
 import { openStore } from '../../src/store/open.js';
 import type { Engine, Params, Store } from '../../src/store/types.js';
 import { cell, type TableDump } from './db.js';
@@ -83,11 +84,14 @@ export async function rawStore(location: string): Promise<RawStore> {
   return raw;
 }
 
-/** A fresh store with tenant "acme" and admin admin@acme.test, keyed by a random master key. */
-export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-'): Promise<TempStore> {
+/**
+ * A fresh store with tenant "acme" and admin admin@acme.test, keyed by a random master key. A
+ * PostgreSQL store is a new schema in the test file's database, unless `at` names another place.
+ */
+export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-', at?: string): Promise<TempStore> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, 'akm.db');
-  const location = engine === 'sqlite' ? path : await postgresStoreUrl();
+  const location = engine === 'sqlite' ? path : (at ?? (await postgresStoreUrl()));
   const masterKey = randomBytes(32).toString('base64');
   const masterKeyOptions: MasterKeyOptions = { env: { AKM_MASTER_KEY: masterKey }, keychain: noKeychain };
   const store = await openStore(location, { create: true });
@@ -139,6 +143,23 @@ export async function tempStore(engine: Engine = 'sqlite', prefix = 'akm-test-')
     raw: () => rawStore(location),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A never-expiring tenant-level key in the Administrators group: what a server's tests sign with. */
+export async function adminKey(store: TempStore): Promise<IssuedKey> {
+  const local = await store.open();
+  try {
+    return await local.createKey({
+      name: 'admin',
+      type: 'access',
+      expiry: { kind: 'never' },
+      owner: store.admin,
+      groups: ['Administrators'],
+      roles: [],
+    });
+  } finally {
+    await local.close();
+  }
 }
 
 /** Tenant acme and a second tenant, globex, in one new store, both opened as services (closed at the end of the test). */

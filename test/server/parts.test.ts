@@ -183,6 +183,34 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
   t.is(await lastUsed(b.accessKeyId), '2030-01-02T00:00:00.000Z');
 });
 
+test('failure throttle: the counts a flush is writing still count until the store holds them', async (t) => {
+  let stored = 0;
+  let release: (() => void) | undefined;
+  const backend = {
+    failuresSince: async () => stored,
+    addFailures: async (batch: Map<string, Map<number, number>>) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      for (const [scope, minutes] of batch) if (scope.startsWith('key ')) for (const n of minutes.values()) stored += n;
+    },
+  };
+  const throttle = new FailureThrottle(backend, () => {}, {
+    perAddress: 100,
+    addressMinutes: 1,
+    perKeyAndAddress: 3,
+    keyMinutes: 1,
+  });
+  const now = T0.getTime();
+  const blocked = () => throttle.keyBlocked('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now);
+  t.is(await blocked(), null, 'the store read once: nothing yet');
+  for (let i = 0; i < 3; i++) throttle.note('AKMAAAAAAAAAAAAAAAAA', '10.0.0.1', now);
+  t.truthy(await blocked());
+  const flushed = throttle.flush(now);
+  t.truthy(await blocked(), 'while the flush writes: the failures on their way still count');
+  release!();
+  await flushed;
+  t.truthy(await blocked(), 'and once written, the store has them');
+});
+
 perEngine(
   'failure throttle: counted in memory, written in one transaction per flush; a failed flush keeps its counts',
   async (t, engine) => {

@@ -213,3 +213,53 @@ test('a read that began before a change is answered once but not kept', async (t
   t.is((await cache.lookup('AKMAAAAAAAAAAAAAAAAB')).row?.status, 'inactive');
   t.is(loads, 2);
 });
+
+test('an entry in use is re-read in the background before it is too old, once, and never used past its age', async (t) => {
+  const id = 'AKMAAAAAAAAAAAAAAAAB';
+  let clock = 0;
+  const pending: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  let loads = 0;
+  const backend = {
+    changes: () => ({ moved: () => false, maxAgeMs: 1000 }),
+    loadForVerification: async () => {
+      loads += 1;
+      await new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
+      return { row: { id, status: 'active' } as never, permissions: [] };
+    },
+  };
+  const cache = new VerifyCache(backend, 100, () => clock);
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+  const first = cache.lookup(id);
+  t.true(first instanceof Promise, 'nothing cached: the store is read');
+  pending.shift()!.resolve();
+  await first;
+
+  clock = 500;
+  t.false(cache.lookup(id) instanceof Promise);
+  t.is(loads, 1, 'a young entry is used as it is');
+
+  clock = 800;
+  t.false(cache.lookup(id) instanceof Promise, 'an entry three quarters old still answers…');
+  t.is(loads, 2, '…and is read again meanwhile');
+  clock = 900;
+  t.false(cache.lookup(id) instanceof Promise);
+  t.is(loads, 2, 'once, however many ask while the read is on its way');
+  pending.shift()!.resolve();
+  await settled();
+
+  // The re-read began at 800: the entry is that old. A re-read that fails leaves it to expire.
+  clock = 1700;
+  t.false(cache.lookup(id) instanceof Promise);
+  t.is(loads, 3);
+  pending.shift()!.reject(new Error('store unreachable'));
+  await settled();
+  clock = 1799;
+  t.false(cache.lookup(id) instanceof Promise, 'still young enough');
+  pending.shift()?.reject(new Error('store unreachable'));
+  await settled();
+  clock = 1800;
+  const late = cache.lookup(id);
+  t.true(late instanceof Promise, 'an entry as old as maxAgeMs is never used: the store is read');
+  pending.shift()!.reject(new Error('store unreachable'));
+  await t.throwsAsync(late as Promise<unknown>, { message: 'store unreachable' });
+});

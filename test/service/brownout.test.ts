@@ -117,3 +117,56 @@ perEngine(
     t.is((await bob.setKeyStatus(target.accessKeyId, 'active')).status, 'active');
   },
 );
+
+perEngine('deactivate --for on several keys browns out each, all or none', async (t, engine) => {
+  const { clock, admin } = await clockedStore(t, engine);
+  const [a, b, c] = [
+    await admin.createKey(keyInput({ name: 'a' })),
+    await admin.createKey(keyInput({ name: 'b' })),
+    await admin.createKey(keyInput({ name: 'c' })),
+  ];
+  const brownout = { kind: 'deactivate' as const, forMs: 30 * MINUTE };
+  const end = new Date(clock.now().getTime() + 30 * MINUTE).toISOString();
+
+  // One key deactivated until activated: a brownout would end that by itself, so nothing changes.
+  await admin.setKeyStatus(c.accessKeyId, 'inactive');
+  const keysOf = () => admin.ctx.store.read((q) => q.all('SELECT id, status, inactive_until FROM keys ORDER BY id'));
+  const before = await keysOf();
+  for (const dryRun of [true, false])
+    await refusal(t, () => admin.bulkKeys({ action: brownout, keys: ['a', 'b', 'c'], dryRun }), {
+      instanceOf: ConflictError,
+      exitCode: 4,
+      code: 'already_inactive',
+    });
+  t.deepEqual(await keysOf(), before);
+  await refusal(t, () => admin.bulkKeys({ action: { kind: 'deactivate', forMs: 1 }, keys: ['a'], dryRun: false }), {
+    instanceOf: UsageError,
+    exitCode: 2,
+    code: 'invalid_brownout',
+  });
+
+  const preview = await admin.bulkKeys({ action: brownout, keys: ['a', 'b'], dryRun: true });
+  t.deepEqual(
+    preview.keys.map((k) => [k.name, k.to?.status, k.changed]),
+    [
+      ['a', 'inactive', true],
+      ['b', 'inactive', true],
+    ],
+  );
+  t.deepEqual(await keysOf(), before);
+  const done = await admin.bulkKeys({ action: brownout, keys: ['a', 'b'], dryRun: false });
+  t.true(done.keys.every((k) => k.changed));
+  for (const key of [a, b]) t.is((await admin.showKey(key.accessKeyId)).inactiveUntil, end);
+  const audited = (await auditRecords(admin, 'key.deactivate')).map((r) => JSON.parse(r.details).inactiveUntil);
+  t.deepEqual(audited.filter(Boolean), [end, end]);
+
+  // A bulk activate ends the brownouts; a bulk deactivate would have made them last until activated.
+  clock.advance(MINUTE);
+  await admin.bulkKeys({ action: { kind: 'activate' }, keys: ['a'], dryRun: false });
+  t.is((await admin.showKey(a.accessKeyId)).status, 'active');
+  await admin.bulkKeys({ action: { kind: 'deactivate' }, keys: ['b'], dryRun: false });
+  clock.advance(60 * MINUTE);
+  const shown = await admin.showKey(b.accessKeyId);
+  t.deepEqual([shown.status, shown.inactiveUntil], ['inactive', null]);
+  t.false((await admin.verifyKey({ accessKeyId: b.accessKeyId, secretKey: b.secretKey })).valid);
+});

@@ -15,7 +15,7 @@ import { openDatabase } from '../../src/store/sqlite/open.js';
 import { APPLICATION_ID, LATEST_VERSION, migrations } from '../../src/store/sqlite/schema.js';
 import { envInt, fixture, killHard, sleep, spawnNode, type Child } from '../helpers/children.js';
 import { listDir, schemaOf, sha256File } from '../helpers/db.js';
-import { buildAtVersion, missingRows, tableRows } from '../helpers/migrations.js';
+import { buildAtVersion, missingRows, ROTATED_AT, SEEDED_AT, tableRows } from '../helpers/migrations.js';
 import { keyInput } from '../helpers/service.js';
 
 const versions = [0, ...migrations.map((m) => m.version)];
@@ -106,6 +106,10 @@ for (const from of older) {
       ),
       ['audit:read<ReadOnly<', 'deploy:run<Deployer<Deployers', 'keys:read<ReadOnly<'],
     );
+    // Migration 5 dates each secret by the key's last rotation in the audit trail, else its creation.
+    t.is((await service.showKey(old.keys[0]!.accessKeyId)).secretCreatedAt, ROTATED_AT);
+    t.is((await service.showKey(old.keys[1]!.accessKeyId)).secretCreatedAt, SEEDED_AT);
+    t.is((await service.showKey(old.keys[1]!.accessKeyId)).description, '');
     const fresh = await service.createKey(keyInput({ name: 'after-upgrade' }));
     t.true((await service.verifyKey({ accessKeyId: fresh.accessKeyId, secretKey: fresh.secretKey })).valid);
     const audit = await service.verifyAudit();

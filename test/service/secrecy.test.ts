@@ -31,11 +31,22 @@ interface StoreFile {
   bytes: Buffer;
 }
 
+/**
+ * The files in `dir` changed since `since`. A file may go between listing and reading: a session's
+ * temporary table (t<backend>_<oid>) is removed when its session ends. Gone is not at rest.
+ */
 function filesUnder(dir: string, since: number): StoreFile[] {
-  return readdirSync(dir)
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile() && statSync(path).mtimeMs >= since)
-    .map((path) => ({ path, bytes: readFileSync(path) }));
+  const files: StoreFile[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    try {
+      const stat = statSync(path);
+      if (stat.isFile() && stat.mtimeMs >= since) files.push({ path, bytes: readFileSync(path) });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return files;
 }
 
 /** What the store keeps on disk: the SQLite file and companions, or this database's files and the recent WAL. */

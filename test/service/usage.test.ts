@@ -45,7 +45,7 @@ perEngine(
         ['previous', 20],
       ],
     );
-    const latest = await reading(admin.ctx, (s) => lastUseSources(s));
+    const latest = await reading(admin.ctx, (s) => lastUseSources(s, [key.accessKeyId, 'AKMNOSUCHKEY']));
     t.like(latest.get(key.accessKeyId), { service: 'new', count: 1 });
     t.is(latest.size, 1);
   },

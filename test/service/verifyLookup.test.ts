@@ -23,6 +23,8 @@ function recording(store: Store): { store: Store; statements: string[] } {
     read: (work) => store.read((q) => work(wrap(q))),
     write: (tenantId, work, options) => store.write(tenantId, (q) => work(wrap(q)), options),
     changes: () => store.changes(),
+    status: () => store.status(),
+    ready: () => store.ready(),
     attachIntegrity: (key, check) => store.attachIntegrity(key, check),
     rotateKey: (check, work) => store.rotateKey(check, (q, rekey) => work(wrap(q), rekey)),
     keyReplaced: () => store.keyReplaced(),

@@ -6,6 +6,7 @@ import { FAKE_NOW, runFake } from '../helpers/fakeCli.js';
 const key: KeyView = {
   accessKeyId: 'AKMAAAAAAAAAAAAAAAAA',
   name: 'deploy-bot',
+  description: '',
   type: 'access',
   status: 'active',
   tenantId: 'acme',
@@ -18,6 +19,7 @@ const key: KeyView = {
   modifiedBy: 'alice@acme.test',
   expiresAt: '2026-08-01T00:00:00.000Z',
   lastUsedAt: null,
+  secretCreatedAt: '2026-04-01T00:00:00.000Z',
   canary: false,
   inactiveUntil: null,
 };

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { expiryFromFlags, resolveExpiry } from '../../core/expiry.js';
+import * as validate from '../../core/validate.js';
 import type { KeyType } from '../../service/types.js';
 import { collect, examples, type CommandContext } from '../command.js';
 import { copyKeyString } from '../io/clipboard.js';
@@ -12,6 +13,7 @@ import { API_TYPE_WARNING, completeDraft, type CreateDraft } from '../wizards/cr
 
 export interface CreateOptions {
   name?: string;
+  description?: string;
   type?: KeyType;
   expiresIn?: string;
   expiresOn?: string;
@@ -31,6 +33,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .command('create')
     .description('create a key; the secret is shown once (and, at a terminal, the key string copied)')
     .option('--name <name>', 'a label for people (cannot authenticate anything)')
+    .option('--description <text>', 'what the key is for, up to 500 characters')
     .addOption(
       new Option('--type <type>', 'access (programmatic access) or api (data ingestion only)').choices([
         'access',
@@ -65,7 +68,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
       'after',
       `${examples(
         'akm create                                  # asks for everything',
-        'akm create --name deploy-bot --expires-in 90 --tenant-level --role KeyManager',
+        'akm create --name deploy-bot --expires-in 90 --tenant-level --role KeyManager --description "CI deploys"',
         'akm create --name laptop --owner alice@acme.test --expires-on 2027-06-30 --group Administrators',
         'akm create --name ingest --type api --expires-in 30 --tenant-level --role Ingestion --json --no-copy',
         'akm create --canary --name backup-admin --expires-in 365 --group Administrators --no-copy > bait.txt',
@@ -85,6 +88,7 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
   const expiry = expiryFromFlags(options);
   // Checked here too, so a refusal names what was typed, whichever store answers.
   if (expiry) resolveExpiry(expiry, deps.now());
+  const description = options.description === undefined ? undefined : validate.description(options.description);
   const draft: CreateDraft = {
     name: options.name,
     type: options.type,
@@ -108,7 +112,9 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
 
   const service = await deps.service();
   const input = await completeDraft(draft, nothingGiven, { prompter, io, service, now: deps.now });
-  const issued = await service.createKey(options.canary ? { ...input, canary: true } : input);
+  const extras = { ...(description ? { description } : {}), ...(options.canary ? { canary: true } : {}) };
+  const issued = await service.createKey({ ...input, ...extras });
+  for (const warning of issued.warnings ?? []) io.warn(warning);
   printIssuedKey(io, issued, deps.now());
   if (issued.canary) io.notice('canary key: it never authenticates; any attempt to use it alerts the administrators');
   await copyKeyString(deps, issued.keyString, options.copy);

@@ -21,6 +21,8 @@ export interface ServeOptions {
   verifyRate?: string;
   verifyBurst?: string;
   trustedProxy?: string[];
+  metricsListen?: string;
+  jobInterval?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -40,17 +42,28 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       'a proxy (IP or CIDR, IPv4 or IPv6) whose X-Forwarded-For names the client; repeatable',
       collect,
     )
+    .option('--metrics-listen <host:port>', 'serve GET /metrics on this address (plain HTTP) instead of --listen')
+    .option(
+      '--job-interval <seconds>',
+      `how often the expiry mail job runs (default ${DEFAULTS.expiryJobIntervalMs / 1000}); ` +
+        'of several servers on one PostgreSQL store, only the job leader runs it',
+    )
     .addHelpText(
       'after',
-      examples(
+      `${examples(
         'akm serve --store /srv/akm/akm.db --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
         'akm serve --listen 127.0.0.1:7860          # loopback: plain HTTP is fine',
         'akm serve --listen 10.0.0.5:7860 --insecure-http --trusted-proxy 10.0.0.0/24 --trusted-proxy fd00::/8',
         'AKM_MASTER_KEY_FILE=/etc/akm/master.key akm serve --store /srv/akm/akm.db --listen 127.0.0.1:7860 \\\n' +
           '      2>>/var/log/akm.jsonl',
         'DATABASE_URL=postgres://akm@db.internal/akm akm serve --store-env DATABASE_URL \\\n' +
-          '      --listen 10.0.0.5:8443 --tls-cert cert.pem --tls-key key.pem',
-      ),
+          '      --listen 10.0.0.5:8443 --tls-cert cert.pem --tls-key key.pem --metrics-listen 10.0.1.5:9464',
+      )}
+Unsigned, for load balancers and Prometheus: GET /healthz (the process is up), GET /readyz (the
+store answers and its schema is current) and GET /metrics (Prometheus text format; on
+--metrics-listen's address when given). Every answer carries x-request-id (the client's, when
+sane, else a new one), which the request's log line repeats.
+`,
     )
     .action(async (flags: ServeOptions, command: Command) => runServe(flags, ctx.deps(command)));
 }
@@ -91,6 +104,7 @@ export async function runServe(options: ServeOptions, deps: Deps): Promise<void>
   if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   const verifyRate = positive(options.verifyRate, '--verify-rate');
   const verifyBurst = positive(options.verifyBurst, '--verify-burst');
+  const jobSeconds = positive(options.jobInterval, '--job-interval');
   // Listening for the stop signal before the URL is printed: a supervisor may send SIGTERM as
   // soon as it reads it, and an unhandled one would kill the server in the middle of starting.
   const signal = stopSignal();
@@ -110,6 +124,8 @@ export async function runServe(options: ServeOptions, deps: Deps): Promise<void>
       trustedProxies: options.trustedProxy ?? [],
       debug: deps.env.AKM_DEBUG === '1',
       mail: mailSettingsFromEnv(deps.env),
+      ...(options.metricsListen ? { metricsListen: parseListen(options.metricsListen, '--metrics-listen') } : {}),
+      ...(jobSeconds ? { expiryJobIntervalMs: Math.max(1, jobSeconds) * 1000 } : {}),
     });
     if (io.json) io.outJson({ url: running.url, store: running.backend.store.location });
     else io.out(running.url);

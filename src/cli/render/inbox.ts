@@ -42,8 +42,8 @@ export function expiryMailTable(io: Io, messages: ExpiryMessage[], dryRun: boole
       const state = dryRun ? (m.state === 'cancelled' ? 'cancel' : m.retry ? 'retry' : 'send') : m.state;
       return [
         printable(m.recipient),
-        m.accessKeyId,
-        printable(m.keyName),
+        m.accessKeyId ?? io.style.dim('policy'),
+        m.keyName === null ? io.style.dim('(lifetime policy)') : printable(m.keyName),
         when(io, m.expiresAt, { now, empty: 'never', expiry: true }),
         STATE_STYLE[m.state](io, state),
         m.error ? printable(m.error, 120) : '',

@@ -1,4 +1,6 @@
 /** How keys look to people. The same objects go out as JSON under --json. */
+import type { KeyField } from '../../core/keyFields.js';
+import { MAX_DESCRIPTION_LENGTH } from '../../core/validate.js';
 import type { IssuedKey, KeyDetails, KeyView } from '../../service/types.js';
 import { localDateTime, relativeTime } from '../io/dates.js';
 import { list, printable, styledExpiry, styledStatus, when } from '../io/format.js';
@@ -6,17 +8,6 @@ import type { Io } from '../io/io.js';
 import { renderFields, renderTable, type Column } from '../io/table.js';
 import { describeDuration } from '../../core/duration.js';
 import { previousSecretSentence, sourceRows, sourcesTable, whoUsed } from './usage.js';
-
-/** On a narrow terminal LAST USED and TYPE go first, then names and owners are cut, then OWNER goes. */
-export const KEY_COLUMNS: Column[] = [
-  { header: 'ACCESS KEY ID' },
-  { header: 'NAME', shrinkTo: 12 },
-  { header: 'TYPE', drop: 'early' },
-  { header: 'STATUS' },
-  { header: 'OWNER', shrinkTo: 12, drop: 'late' },
-  { header: 'EXPIRES' },
-  { header: 'LAST USED', drop: 'early' },
-];
 
 /** Status, and for a brownout that it ends by itself. */
 function statusCell(io: Io, key: KeyView, now: Date, detailed = false): string {
@@ -26,23 +17,71 @@ function statusCell(io: Io, key: KeyView, now: Date, detailed = false): string {
   return `${status} until ${when(io, key.inactiveUntil, { now, relative: 'always' })} (brownout), then active again`;
 }
 
-function keyRow(io: Io, key: KeyView, now: Date): string[] {
-  return [
-    key.accessKeyId,
-    printable(key.name) + (key.canary ? io.style.yellow(' (canary)') : ''),
-    key.type,
-    statusCell(io, key, now),
-    key.owner === null ? io.style.dim('(tenant)') : printable(key.owner),
-    styledExpiry(io, key.expiresAt, now),
-    when(io, key.lastUsedAt, { now, empty: '-' }),
-  ];
+interface FieldColumn {
+  column: Column;
+  cell(io: Io, key: KeyView, now: Date): string;
 }
 
-export function keyTable(io: Io, keys: KeyView[], now: Date): string {
+const owner = (io: Io, email: string | null) => (email === null ? io.style.dim('(tenant)') : printable(email));
+
+/** Every key field as a table column (`akm list --columns`), with how it gives way on a narrow terminal. */
+const FIELD_COLUMNS: Record<KeyField, FieldColumn> = {
+  accessKeyId: { column: { header: 'ACCESS KEY ID' }, cell: (_io, k) => k.accessKeyId },
+  name: {
+    column: { header: 'NAME', shrinkTo: 12 },
+    cell: (io, k) => printable(k.name) + (k.canary ? io.style.yellow(' (canary)') : ''),
+  },
+  description: {
+    column: { header: 'DESCRIPTION', shrinkTo: 12, drop: 'early' },
+    cell: (io, k) => (k.description ? printable(k.description) : io.style.dim('-')),
+  },
+  type: { column: { header: 'TYPE', drop: 'early' }, cell: (_io, k) => k.type },
+  status: { column: { header: 'STATUS' }, cell: (io, k, now) => statusCell(io, k, now) },
+  tenantId: { column: { header: 'TENANT', drop: 'early' }, cell: (_io, k) => k.tenantId },
+  owner: { column: { header: 'OWNER', shrinkTo: 12, drop: 'late' }, cell: (io, k) => owner(io, k.owner) },
+  groups: { column: { header: 'GROUPS', shrinkTo: 12 }, cell: (_io, k) => list(k.groups) },
+  roles: { column: { header: 'ROLES', shrinkTo: 12 }, cell: (_io, k) => list(k.roles) },
+  createdAt: { column: { header: 'CREATED' }, cell: (io, k, now) => when(io, k.createdAt, { now }) },
+  createdBy: { column: { header: 'CREATED BY', shrinkTo: 12 }, cell: (_io, k) => printable(k.createdBy) },
+  modifiedAt: { column: { header: 'MODIFIED' }, cell: (io, k, now) => when(io, k.modifiedAt, { now }) },
+  modifiedBy: { column: { header: 'MODIFIED BY', shrinkTo: 12 }, cell: (_io, k) => printable(k.modifiedBy) },
+  expiresAt: { column: { header: 'EXPIRES' }, cell: (io, k, now) => styledExpiry(io, k.expiresAt, now) },
+  lastUsedAt: {
+    column: { header: 'LAST USED', drop: 'early' },
+    cell: (io, k, now) => when(io, k.lastUsedAt, { now, empty: '-' }),
+  },
+  secretCreatedAt: {
+    column: { header: 'SECRET CREATED' },
+    cell: (io, k, now) => when(io, k.secretCreatedAt, { now }),
+  },
+};
+
+export const DEFAULT_KEY_FIELDS: KeyField[] = [
+  'accessKeyId',
+  'name',
+  'type',
+  'status',
+  'owner',
+  'expiresAt',
+  'lastUsedAt',
+];
+
+/** On a narrow terminal LAST USED and TYPE go first, then names and owners are cut, then OWNER goes. */
+export const KEY_COLUMNS: Column[] = DEFAULT_KEY_FIELDS.map((field) => FIELD_COLUMNS[field].column);
+
+/**
+ * Keys as a table: the usual columns, or the fields asked for with `--columns` (those are never
+ * left out for want of width, only cut).
+ */
+export function keyTable(io: Io, keys: KeyView[], now: Date, fields?: KeyField[]): string {
+  const chosen = fields ?? DEFAULT_KEY_FIELDS;
+  const columns = chosen.map((field) =>
+    fields ? { ...FIELD_COLUMNS[field].column, drop: undefined } : FIELD_COLUMNS[field].column,
+  );
   return renderTable(
     io,
-    KEY_COLUMNS,
-    keys.map((k) => keyRow(io, k, now)),
+    columns,
+    keys.map((key) => chosen.map((field) => FIELD_COLUMNS[field].cell(io, key, now))),
   );
 }
 
@@ -51,6 +90,9 @@ function keyFields(io: Io, key: KeyView, now: Date): Array<[string, string]> {
   return [
     ['access key id', key.accessKeyId],
     ['name', printable(key.name)],
+    ...(key.description
+      ? [['description', printable(key.description, MAX_DESCRIPTION_LENGTH)] as [string, string]]
+      : []),
     ['type', key.type],
     ['status', statusCell(io, key, now, true)],
     ['tenant', key.tenantId],
@@ -61,6 +103,7 @@ function keyFields(io: Io, key: KeyView, now: Date): Array<[string, string]> {
     ['created', `${at(key.createdAt)} by ${printable(key.createdBy)}`],
     ['modified', `${at(key.modifiedAt)} by ${printable(key.modifiedBy)}`],
     ['last used', at(key.lastUsedAt, 'never')],
+    ['secret created', at(key.secretCreatedAt)],
   ];
 }
 

@@ -3,6 +3,7 @@
  * Every field came over the network from someone else's program, so all of it is printed
  * through printable().
  */
+import { sourceLabel } from '../../core/source.js';
 import type { KeyDetails, SourceUse, UseSource } from '../../service/types.js';
 import { relativeTime } from '../io/dates.js';
 import { printable, when } from '../io/format.js';
@@ -11,10 +12,8 @@ import { renderTable } from '../io/table.js';
 
 /** "billing (10.0.0.5)", "10.0.0.5", or the user agent when that is all there is. */
 export function describeSource(source: UseSource): string {
-  const address = source.address === null ? null : printable(source.address, 64);
-  if (source.service !== null) return `${printable(source.service, 64)}${address ? ` (${address})` : ''}`;
-  if (address !== null) return address;
-  return source.userAgent === null ? 'unknown' : printable(source.userAgent, 60);
+  const label = sourceLabel(source);
+  return label === null ? 'unknown' : printable(label, 120);
 }
 
 const MAX_NAMED = 3;

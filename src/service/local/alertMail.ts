@@ -28,7 +28,7 @@ export async function deliverAlertMail(
       const leaseUntil = new Date(Date.parse(at) + LEASE_MS).toISOString();
       const claimed = await store.write(
         tenantId,
-        (q) => outbox.claimDue(q, { tenantId, kind: CANARY_KIND, token, now: at, leaseUntil, limit: BATCH }),
+        (q) => outbox.claimDue(q, { tenantId, kinds: [CANARY_KIND], token, now: at, leaseUntil, limit: BATCH }),
         { now: now() },
       );
       if (claimed.length === 0) return counts;

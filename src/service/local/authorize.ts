@@ -34,6 +34,25 @@ export class AccessDenied extends DeniedError {
   }
 }
 
+/**
+ * Several keys refused at once (a bulk command): the first refusal speaks for all of them, and
+ * each leaves its own audit record.
+ */
+export class AccessDeniedMany extends AccessDenied {
+  constructor(
+    readonly denials: AccessDenied[],
+    total: number,
+  ) {
+    const first = denials[0]!;
+    super(
+      `${first.message} (${denials.length} of ${total} keys refused; nothing was changed)`,
+      { code: first.code, hint: first.hint },
+      first.operation,
+      first.target,
+    );
+  }
+}
+
 function actorFacts(actor: Actor): ActorFacts {
   return {
     permissions: actor.permissions,
@@ -101,11 +120,13 @@ export function inReach(ctx: LocalContext, key: KeyFacts): boolean {
 
 /** One audit record per refusal, in a transaction of its own: the refused one has rolled back. */
 export function recordDenial(ctx: LocalContext, denial: AccessDenied): Promise<void> {
-  return writing(ctx, (s) =>
-    recordChange(s, {
-      action: 'access.denied',
-      target: denial.target,
-      details: { operation: denial.operation, code: denial.code },
-    }),
-  );
+  const each = denial instanceof AccessDeniedMany ? denial.denials : [denial];
+  return writing(ctx, async (s) => {
+    for (const d of each)
+      await recordChange(s, {
+        action: 'access.denied',
+        target: d.target,
+        details: { operation: d.operation, code: d.code },
+      });
+  });
 }

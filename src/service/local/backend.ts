@@ -18,9 +18,10 @@ import { extendQuiet, getKeyById, setLastUsed, type KeyRow } from '../../store/k
 import { addTallies } from '../../store/usage.js';
 import { countWaiting, nextDue } from '../../store/webhooks.js';
 import { openStore } from '../../store/open.js';
+import { depthByKind } from '../../store/outbox.js';
 import { purgeTokens, rememberToken } from '../../store/replayTokens.js';
 import { getTenant, listTenants, type TenantRow } from '../../store/tenants.js';
-import type { ChangeFeed, Queryable, Store } from '../../store/types.js';
+import type { ChangeFeed, Queryable, Store, StoreStatus } from '../../store/types.js';
 import { keyActor, operatorActor, type Actor } from './actor.js';
 import { deliverAlertMail } from './alertMail.js';
 import { recordCanaryTrips } from './canary.js';
@@ -35,7 +36,7 @@ export type { KeyForVerification } from './verify.js';
 export type { KeyRow } from '../../store/keys.js';
 export type { TenantRow } from '../../store/tenants.js';
 export type { AuditEntry } from '../../store/audit.js';
-export type { ChangeFeed } from '../../store/types.js';
+export type { ChangeFeed, StoreStatus } from '../../store/types.js';
 
 export interface BackendOptions {
   store: string;
@@ -246,6 +247,21 @@ export class LocalBackend {
       },
       { now },
     );
+  }
+
+  /** Whether this server runs the store's periodic jobs, and how its change feed stands. */
+  status(): StoreStatus {
+    return this.base.store.status();
+  }
+
+  /** Resolves when the store answers and its schema is current (GET /readyz). */
+  ready(): Promise<void> {
+    return this.base.store.ready();
+  }
+
+  /** Outbox rows of every tenant waiting to be sent, by kind (GET /metrics). */
+  outboxDepth(): Promise<Array<{ kind: string; n: number }>> {
+    return this.base.store.read((q) => depthByKind(q, this.base.now().toISOString()));
   }
 
   /** A warning when others on this machine can open the store, else null. */

@@ -134,6 +134,7 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
   return {
     accessKeyId: row.id,
     name: row.name,
+    description: row.description,
     type: row.type,
     status: keyStatus(row, now),
     tenantId: row.tenant_id,
@@ -146,6 +147,7 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
     modifiedBy: row.modified_by,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
+    secretCreatedAt: row.secret_created_at ?? row.created_at,
     canary: row.canary === 1,
     inactiveUntil: inBrownout(row.status, row.inactive_until, now) ? row.inactive_until : null,
   };

@@ -17,11 +17,13 @@ import { defaultOwner, writing, type LocalContext, type WriteScope } from './con
 import { keyStringFor, mintSecret, type FreshSecret } from './issue.js';
 import { groupIds, reload, roleIds, view } from './keyRows.js';
 import { mustUser } from './lookups.js';
+import { judgeNewExpiry } from './policyCheck.js';
 
 /** A key about to be created: everything decided and sealed before the write lock is taken. */
 export interface PlannedKey {
   accessKeyId: string;
   name: string;
+  description: string;
   type: CreateKeyInput['type'];
   ownerEmail: string | null;
   expiresAt: string | null;
@@ -37,6 +39,7 @@ export interface PlannedKey {
  */
 export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyInput): PlannedKey {
   const name = validate.entityName(input.name, 'key name');
+  const description = validate.description(input.description ?? '');
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
   const canary = input.canary === true;
@@ -50,6 +53,7 @@ export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyIn
   return {
     accessKeyId,
     name,
+    description,
     type: input.type,
     ownerEmail,
     expiresAt,
@@ -79,6 +83,8 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
     },
     owner?.email ?? null,
   );
+  // The rule first: a policy refusal is reported only to someone allowed to create the key.
+  const warnings = await judgeNewExpiry(s, plan.expiresAt);
   // Checked and inserted under the same write lock: the limit holds under concurrency.
   if (ownerId !== null && !canOwnAnother(await keysTable.countOwnedKeys(s.q, ownerId))) {
     throw new ConflictError(`${ownerEmail} already owns ${MAX_KEYS_PER_USER} keys, the most a user may have`, {
@@ -100,6 +106,7 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       id: accessKeyId,
       tenant_id: s.tenant.id,
       name,
+      description: plan.description,
       type: plan.type,
       owner_id: ownerId,
       secret_sealed: plan.fresh.sealed,
@@ -135,7 +142,12 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
     key: { ...created, modified_by: created.created_by },
   });
   const secretKey = plan.fresh.secretKey;
-  return { ...(await view(s, created)), secretKey, keyString: keyStringFor(s.tenant.id, accessKeyId, secretKey) };
+  return {
+    ...(await view(s, created)),
+    secretKey,
+    keyString: keyStringFor(s.tenant.id, accessKeyId, secretKey),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 export async function createKey(ctx: LocalContext, input: CreateKeyInput): Promise<IssuedKey> {

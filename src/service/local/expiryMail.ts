@@ -1,14 +1,16 @@
 /**
  * `notify-expiring` on the local store: plan the mail for keys expiring soon (once per key and
- * expiry date, in one immediate transaction), then deliver the outbox — this run's mail and
- * any earlier failures — claiming rows in small batches under a lease, so two runs at once
- * share the work and never send the same message twice.
+ * expiry date, in one immediate transaction) and the lifetime policy's reminder when one is due
+ * (once per policy version and reminder), then deliver the outbox — this run's mail, the policy
+ * notices queued when a policy was set, and any earlier failures — claiming rows in small
+ * batches under a lease, so two runs at once share the work and never send the same message twice.
  */
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../../core/errors.js';
 import { MAX_DAYS } from '../../core/expiry.js';
 import { BUILTIN_GROUP } from '../../core/permissions.js';
-import { renderExpiryMail, type ExpiryMailPayload } from '../../notify/expiryMessage.js';
+import { renderExpiryMail, type ExpiryMailPayload, type RenderedMail } from '../../notify/expiryMessage.js';
+import { renderPolicyMail, type PolicyNoticePayload } from '../../notify/policyMessage.js';
 import { expiryRecipients, windowEnd } from '../../notify/expiryPlan.js';
 import { requireMailSettings, smtpSender, type MailSender, type MailSettings } from '../../notify/smtp.js';
 import * as outbox from '../../store/outbox.js';
@@ -18,8 +20,11 @@ import type { ExpiryMessage, NotifyExpiringOptions, NotifyExpiringResult, Progre
 import { authorize } from './authorize.js';
 import { queueKeyEvent } from './events.js';
 import { reading, writing, type LocalContext, type Scope } from './context.js';
+import { POLICY_KIND, remindPolicy, type PlannedNotice } from './policyNotices.js';
 
 export const EXPIRY_KIND = 'key.expiring';
+/** What this job sends: expiry notices and lifetime policy notices (canary alerts go by alertMail.ts). */
+const NOTICE_KINDS = [EXPIRY_KIND, POLICY_KIND];
 const BATCH = 10;
 /** Longer than a batch can take with the sender's timeouts; a crashed run's rows are retried after it. */
 const LEASE_MS = 10 * 60_000;
@@ -93,16 +98,43 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): Promise
       });
       if (id !== null) ids.add(id);
     }
+    for (const id of (await remindPolicy(s, false)).ids) ids.add(id);
     return { keys: plan.keys, ids };
   });
 }
 
-/** Outbox bookkeeping records no change (the audit has the key's own records), so it needs no master key. */
+/**
+ * Outbox bookkeeping records no change (the audit has the key's own records), so it needs no
+ * master key; and no tenant lock: claims keep senders apart by themselves (store/claims.ts), so
+ * they do not queue behind the tenant's key changes.
+ */
 function bookkeeping<T>(ctx: LocalContext, work: (q: Queryable) => Promise<T>): Promise<T> {
-  return ctx.store.write(ctx.tenant.id, work);
+  return ctx.store.write(null, work);
 }
 
 type DeliveryFacts = Pick<ExpiryMessage, 'id' | 'state' | 'attempts' | 'error' | 'sentAt' | 'retry'>;
+
+/** The mail of an outbox row: an expiry notice, or a lifetime policy notice. */
+function render(kind: string, payload: string, now: Date): RenderedMail {
+  return kind === POLICY_KIND
+    ? renderPolicyMail(JSON.parse(payload) as PolicyNoticePayload, now)
+    : renderExpiryMail(JSON.parse(payload) as ExpiryMailPayload, now);
+}
+
+/** A lifetime policy notice as reported: about no one key, dated by the policy's enforcement. */
+function policyMessage(p: PolicyNoticePayload, recipient: string, now: Date, delivery: DeliveryFacts): ExpiryMessage {
+  return {
+    accessKeyId: null,
+    keyName: null,
+    expiresAt: p.policy.enforceOn!,
+    recipient,
+    reasons: [p.reason],
+    subject: renderPolicyMail(p, now).subject,
+    ...delivery,
+  };
+}
+
+const FRESH: DeliveryFacts = { id: null, state: 'pending', attempts: 0, error: null, sentAt: null, retry: false };
 
 /** One message as reported: what it is about (from its payload) and how its delivery stands. */
 function expiryMessage(
@@ -128,15 +160,10 @@ function messageView(
   retry: boolean,
   state: ExpiryMessage['state'] = row.state === 'sending' ? 'pending' : row.state,
 ): ExpiryMessage {
-  const payload = JSON.parse(row.payload) as ExpiryMailPayload;
-  return expiryMessage(payload, row.recipient, now, {
-    id: row.id,
-    state,
-    attempts: row.attempts,
-    error: row.last_error,
-    sentAt: row.sent_at,
-    retry,
-  });
+  const delivery = { id: row.id, state, attempts: row.attempts, error: row.last_error, sentAt: row.sent_at, retry };
+  if (row.kind === POLICY_KIND)
+    return policyMessage(JSON.parse(row.payload) as PolicyNoticePayload, row.recipient, now, delivery);
+  return expiryMessage(JSON.parse(row.payload) as ExpiryMailPayload, row.recipient, now, delivery);
 }
 
 function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number {
@@ -149,20 +176,15 @@ function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number
 }
 
 async function dryRun(ctx: LocalContext, now: Date, withinDays: number): Promise<NotifyExpiringResult> {
-  const { plan, due } = await reading(ctx, async (s) => ({
+  const { plan, due, reminders } = await reading(ctx, async (s) => ({
     plan: await planMail(s, now, withinDays),
-    due: await outbox.listDue(s.q, s.tenant.id, now.toISOString()),
+    due: await outbox.listDue(s.q, s.tenant.id, now.toISOString(), NOTICE_KINDS),
+    reminders: (await remindPolicy(s, true)).planned,
   }));
-  const fresh = plan.mail.map((m) =>
-    expiryMessage(m.payload, m.recipient, now, {
-      id: null,
-      state: 'pending',
-      attempts: 0,
-      error: null,
-      sentAt: null,
-      retry: false,
-    }),
-  );
+  const fresh = [
+    ...plan.mail.map((m) => expiryMessage(m.payload, m.recipient, now, FRESH)),
+    ...reminders.map((n: PlannedNotice) => policyMessage(n.payload, n.recipient, now, FRESH)),
+  ];
   const retried = due.map((row) => messageView(row, now, true, row.obsolete ? 'cancelled' : 'pending'));
   const messages = [...retried, ...fresh];
   return {
@@ -186,8 +208,7 @@ async function deliver(
   retry: boolean,
 ): Promise<ExpiryMessage> {
   const now = ctx.now();
-  const payload = JSON.parse(row.payload) as ExpiryMailPayload;
-  const { subject, text } = renderExpiryMail(payload, now);
+  const { subject, text } = render(row.kind, row.payload, now);
   try {
     const { messageId } = await sender.send({ to: row.recipient, subject, text });
     await bookkeeping(ctx, (q) => outbox.markSent(q, row.id, token, ctx.now().toISOString(), messageId));
@@ -209,7 +230,7 @@ export async function notifyExpiring(
   if (options.dryRun) return dryRun(ctx, startedAt, withinDays);
   const mail = requireMailSettings(settings);
   const planned = await queuePlanned(ctx, startedAt, withinDays);
-  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString(), EXPIRY_KIND));
+  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString(), NOTICE_KINDS));
   // One token for the whole run: rows it has tried carry it, so a failure is not retried until the next run.
   const token = randomUUID();
   const messages: ExpiryMessage[] = [];
@@ -222,7 +243,7 @@ export async function notifyExpiring(
         cancelled: await outbox.cancelObsolete(q, ctx.tenant.id, now),
         claimed: await outbox.claimDue(q, {
           tenantId: ctx.tenant.id,
-          kind: EXPIRY_KIND,
+          kinds: NOTICE_KINDS,
           token,
           now,
           leaseUntil,

@@ -10,14 +10,17 @@ export function graceOf(row: GraceColumns): GraceState {
 }
 
 /** The previous secret's grace while it is accepted; null otherwise. */
-export function graceView(row: GraceColumns & Pick<KeyRow, 'rotated_at' | 'modified_at'>, now: Date): GraceView | null {
+export function graceView(
+  row: GraceColumns & Pick<KeyRow, 'secret_created_at' | 'modified_at'>,
+  now: Date,
+): GraceView | null {
   const state = graceOf(row);
   if (!previousAccepted(state, now)) return null;
   return {
     mode: state.quietForMs === null ? 'fixed' : 'auto',
     quietForMs: state.quietForMs,
     // Rotations before this column existed: the last change is the closest known time.
-    rotatedAt: row.rotated_at ?? row.modified_at,
+    rotatedAt: row.secret_created_at ?? row.modified_at,
     endsAt: graceEnd(state)!,
     endsBy: state.validUntil!,
   };

@@ -1,5 +1,5 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
-import { isAdministrator, type Operation, type Request } from '../../core/authorization.js';
+import type { Operation, Request } from '../../core/authorization.js';
 import { brownoutEnd, checkBrownoutMs, inBrownout, statusAt } from '../../core/brownout.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
@@ -8,97 +8,23 @@ import { effectivePermissions, permissionSources } from '../../core/permissions.
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
 import * as keysTable from '../../store/keys.js';
 import { forgetOldSecrets, forgetRefusals } from '../../store/usage.js';
-import type { AssignChanges, IssuedKey, KeyDetails, KeyFilter, KeyView, Page, StatusOptions } from '../types.js';
-import { authorize, inReach, keyFacts, listedKeyFacts } from './authorize.js';
+import * as validate from '../../core/validate.js';
+import type { AssignChanges, IssuedKey, KeyDetails, KeyEdit, KeyView, StatusOptions, Warned } from '../types.js';
+import { authorize, keyFacts } from './authorize.js';
 import { recordChange } from './changes.js';
-import {
-  checking,
-  reading,
-  toKeyView,
-  writing,
-  type CheckedScope,
-  type LocalContext,
-  type WriteScope,
-} from './context.js';
+import { checking, writing, type CheckedScope, type LocalContext, type WriteScope } from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
 import { groupIds, reload, roleIds, view } from './keyRows.js';
 import { graceOf, graceView } from './keyState.js';
 import { usageDetails } from './usage.js';
-import { mustKey, mustUser } from './lookups.js';
-
-export const PAGE_SIZE = 1000;
-
-function encodeCursor(row: { created_at: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
-}
-
-function decodeCursor(text: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [string, string];
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw new UsageError('invalid page cursor');
-}
-
-export async function listKeys(
-  ctx: LocalContext,
-  filter: KeyFilter,
-  page: { after?: string; limit?: number } = {},
-): Promise<Page<KeyView>> {
-  authorize(ctx, { operation: 'key.list' });
-  const now = ctx.now();
-  const limit = Math.min(Math.max(page.limit ?? PAGE_SIZE, 1), PAGE_SIZE);
-  const after = page.after ? decodeCursor(page.after) : undefined;
-  // A listing is for display and needs no master key; naming an owner looks the user up, checked.
-  const owner = filter.owner === undefined ? undefined : await checking(ctx, (c) => mustUser(c, filter.owner!));
-  return reading(ctx, async (s) => {
-    let ownerId = owner?.id;
-    // Administrators see every key. Anyone else sees the keys in their reach, judged row by row;
-    // a user's key reaches only its owner's keys, so the query can skip the others.
-    const everyKey = isAdministrator(s.actor.permissions);
-    if (!everyKey && s.actor.userId !== null) {
-      if (ownerId !== undefined && ownerId !== s.actor.userId) return { items: [] };
-      ownerId = s.actor.userId;
-    }
-    const query: keysTable.ListQuery = {
-      tenantId: s.tenant.id,
-      now: now.toISOString(),
-      status: filter.status,
-      type: filter.type,
-      ownerId,
-      expiringBefore:
-        filter.expiringWithinDays === undefined
-          ? undefined
-          : new Date(now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString(),
-      after,
-      // Rows out of reach are skipped, so a page is filled from as many store pages as it takes (read
-      // a thousand at a time, even for a small page); the cursor is the last row shown, and the next
-      // page starts right after it.
-      limit: everyKey ? limit : PAGE_SIZE,
-      withPermissions: !everyKey,
-    };
-    const items: KeyView[] = [];
-    for (;;) {
-      const rows = await keysTable.listKeys(s.q, query);
-      for (const row of rows) {
-        if (!everyKey && !inReach(s, listedKeyFacts(row, now))) continue;
-        items.push(toKeyView(row, JSON.parse(row.groups) as string[], JSON.parse(row.roles) as string[], now));
-        if (items.length === limit) return { items, next: encodeCursor(row) };
-      }
-      const last = rows[rows.length - 1];
-      if (rows.length < query.limit || !last) return { items };
-      query.after = { createdAt: last.created_at, id: last.id };
-    }
-  });
-}
+import { mustKey } from './lookups.js';
+import { judgeNewExpiry } from './policyCheck.js';
 
 /**
  * The key an operation acts on, once the actor may: first the operation's permission (before
  * any lookup: no permission, nothing learnt), then the key, then the rule on this key.
  */
-async function targetKey(
+export async function targetKey(
   s: CheckedScope,
   ref: string,
   operation: Operation,
@@ -142,37 +68,53 @@ function modifyKey(
 ): Promise<KeyView> {
   return writing(ctx, async (s) => {
     const before = await targetKey(s, ref, operation, more);
-    const at = s.now().toISOString();
-    const details = await change(s, before, at);
-    if (details !== null)
-      await recordChange(s, {
-        action: operation,
-        target: before.id,
-        details: { name: before.name, ...details },
-        key: before,
-      });
+    const details = await change(s, before, s.now().toISOString());
+    if (details !== null) await recordKeyChange(s, operation, before, details);
     return view(s, await reload(s, before.id));
   });
 }
 
-export function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): Promise<KeyView> {
+/** The audit record (and bells) of a simple change to one key, as it was before. */
+export function recordKeyChange(
+  s: WriteScope,
+  operation: Operation,
+  before: keysTable.KeyRow,
+  details: Record<string, unknown>,
+): Promise<void> {
+  return recordChange(s, {
+    action: operation,
+    target: before.id,
+    details: { name: before.name, ...details },
+    key: before,
+  });
+}
+
+export async function extendKey(ctx: LocalContext, ref: string, expiry: ExpiryChoice): Promise<KeyView & Warned> {
   const expiresAt = resolveExpiry(expiry, ctx.now())?.toISOString() ?? null;
-  return modifyKey(
+  let warnings: string[] = [];
+  const key = await modifyKey(
     ctx,
     ref,
     'key.extend',
     async (s, row, at) => {
-      await keysTable.updateExpiry(s.q, row.id, expiresAt, at, s.actor.label);
-      return { from: row.expires_at, to: expiresAt };
+      // After the rule: a policy refusal is reported only to someone allowed to extend the key.
+      warnings = await judgeNewExpiry(s, expiresAt);
+      return applyExpiry(s, row, expiresAt, at);
     },
     { neverExpires: expiresAt === null },
   );
+  return warnings.length > 0 ? { ...key, warnings } : key;
+}
+
+/** The change extend makes (one key, or each key of a bulk extend); returns the audit details. */
+export async function applyExpiry(s: WriteScope, row: keysTable.KeyRow, expiresAt: string | null, at: string) {
+  await keysTable.updateExpiry(s.q, row.id, expiresAt, at, s.actor.label);
+  return { from: row.expires_at, to: expiresAt };
 }
 
 /**
  * Activate, deactivate until activated, or (`forMs`) brown out: inactive until a time, then
- * active again by itself. A brownout only ever grows, and never turns a deactivation that lasts
- * until activated into one that ends by itself (that would be re-activating).
+ * active again by itself.
  */
 export function setKeyStatus(
   ctx: LocalContext,
@@ -180,33 +122,96 @@ export function setKeyStatus(
   status: 'active' | 'inactive',
   options: StatusOptions = {},
 ): Promise<KeyView> {
+  const forMs = checkStatusOptions(status, options);
+  return modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', (s, row, at) =>
+    applyStatus(s, row, status, at, forMs),
+  );
+}
+
+/** A brownout's length, checked: only deactivate takes one. */
+export function checkStatusOptions(status: 'active' | 'inactive', options: StatusOptions): number | undefined {
   const forMs = options.forMs === undefined ? undefined : checkBrownoutMs(options.forMs);
   if (forMs !== undefined && status !== 'inactive')
     throw new UsageError('a brownout (--for) deactivates a key for a while; activate takes no time', {
       code: 'invalid_brownout',
     });
-  const byAdmin = ctx.actor.admin;
-  return modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', async (s, row, at) => {
-    const now = s.now();
-    const was = statusAt(row.status, row.inactive_until, now);
-    const browned = inBrownout(row.status, row.inactive_until, now);
-    let inactiveUntil: string | null = null;
-    if (forMs !== undefined) {
-      if (was === 'inactive' && !browned)
-        throw new ConflictError(`${row.id} is already inactive until activated`, {
-          hint: `activate it first, then: akm deactivate ${row.id} --for …`,
-          code: 'already_inactive',
-        });
-      inactiveUntil = brownoutEnd(now, forMs, browned ? row.inactive_until : null);
-      if (!browned) await forgetRefusals(s.q, row.id);
-    } else {
-      // Already so: nothing to do, unless an administrator now takes over a deactivation (so
-      // that only an administrator can undo it), or a brownout becomes a deactivation for good.
-      const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
-      if (was === status && !takeOver && !(status === 'inactive' && browned)) return null;
+  return forMs;
+}
+
+/** A brownout of a key inactive until activated would end its deactivation by itself: refused. */
+export function alreadyInactive(id: string): ConflictError {
+  return new ConflictError(`${id} is already inactive until activated`, {
+    hint: `activate it first, then: akm deactivate ${id} --for …`,
+    code: 'already_inactive',
+  });
+}
+
+/**
+ * The change activate and deactivate make (one key, or each key of a bulk change); null when
+ * there is nothing to do (nothing is recorded). Activating ends a brownout; deactivating for good
+ * replaces one. A brownout only ever grows, and never turns a deactivation that lasts until
+ * activated into one that ends by itself (that would be re-activating).
+ */
+export async function applyStatus(
+  s: WriteScope,
+  row: keysTable.KeyRow,
+  status: 'active' | 'inactive',
+  at: string,
+  forMs?: number,
+) {
+  const byAdmin = s.actor.admin;
+  const now = s.now();
+  const was = statusAt(row.status, row.inactive_until, now);
+  const browned = inBrownout(row.status, row.inactive_until, now);
+  let inactiveUntil: string | null = null;
+  if (forMs !== undefined) {
+    if (was === 'inactive' && !browned) throw alreadyInactive(row.id);
+    inactiveUntil = brownoutEnd(now, forMs, browned ? row.inactive_until : null);
+    if (!browned) await forgetRefusals(s.q, row.id);
+  } else {
+    // Already so: nothing to do, unless an administrator now takes over a deactivation (so
+    // that only an administrator can undo it), or a brownout becomes a deactivation for good.
+    const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
+    if (was === status && !takeOver && !(status === 'inactive' && browned)) return null;
+  }
+  await keysTable.updateStatus(s.q, row.id, { status, byAdmin, inactiveUntil }, at, s.actor.label);
+  return { from: was, to: status, ...(inactiveUntil ? { inactiveUntil } : {}) };
+}
+
+/** A new name or description: names keep their uniqueness among the owner's keys. */
+export function editKey(ctx: LocalContext, ref: string, edit: KeyEdit): Promise<KeyView> {
+  const name = edit.name === undefined ? undefined : validate.entityName(edit.name, 'key name');
+  const description = edit.description === undefined ? undefined : validate.description(edit.description);
+  if (name === undefined && description === undefined)
+    throw new UsageError('nothing to edit', { hint: 'pass --name or --description', code: 'missing_flag' });
+  return writing(ctx, async (s) => {
+    const before = await targetKey(s, ref, 'key.edit');
+    const labels = { name: name ?? before.name, description: description ?? before.description };
+    if (labels.name === before.name && labels.description === before.description) return view(s, before);
+    const renamed = labels.name.toLowerCase() !== before.name.toLowerCase();
+    const taken = () =>
+      new ConflictError(`a key named "${validate.printable(labels.name)}" already exists for this owner`, {
+        hint: 'choose another --name',
+        code: 'duplicate_name',
+      });
+    if (renamed && (await keysTable.nameTaken(s.q, s.tenant.id, before.owner_id, labels.name))) throw taken();
+    try {
+      await keysTable.updateLabels(s.q, before.id, labels, s.now().toISOString(), s.actor.label);
+    } catch (error) {
+      if (s.q.dialect.isUniqueViolation(error)) throw taken();
+      throw error;
     }
-    await keysTable.updateStatus(s.q, row.id, { status, byAdmin, inactiveUntil }, at, s.actor.label);
-    return { from: was, to: status, ...(inactiveUntil ? { inactiveUntil } : {}) };
+    await recordChange(s, {
+      action: 'key.edit',
+      target: before.id,
+      details: {
+        name: before.name,
+        from: { name: before.name, description: before.description },
+        to: labels,
+      },
+      key: before,
+    });
+    return view(s, await reload(s, before.id));
   });
 }
 
@@ -314,13 +319,18 @@ export function deleteKey(ctx: LocalContext, ref: string): Promise<KeyView> {
   return writing(ctx, async (s) => {
     const before = await targetKey(s, ref, 'key.delete');
     const gone = await view(s, before);
-    await keysTable.deleteKey(s.q, before.id);
-    await recordChange(s, {
-      action: 'key.delete',
-      target: before.id,
-      details: { name: before.name, owner: before.owner_email },
-      key: before,
-    });
+    await applyDelete(s, before);
     return gone;
+  });
+}
+
+/** Delete, one key or each key of a bulk delete: the key, and the record of it. */
+export async function applyDelete(s: WriteScope, row: keysTable.KeyRow): Promise<void> {
+  await keysTable.deleteKey(s.q, row.id);
+  await recordChange(s, {
+    action: 'key.delete',
+    target: row.id,
+    details: { name: row.name, owner: row.owner_email },
+    key: row,
   });
 }

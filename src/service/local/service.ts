@@ -25,14 +25,18 @@ import type {
   AssignChanges,
   AuditQuery,
   AuditVerifyOptions,
+  BulkRequest,
   CreateKeyInput,
   Identity,
+  KeyEdit,
   KeyFilter,
   MasterKeyExportInput,
   MasterKeyRotationInput,
   NotificationQuery,
   NotifyExpiringOptions,
+  PolicyChanges,
   ProgressListener,
+  ReportQuery,
   VerifyInput,
 } from '../types.js';
 import type { Actor } from './actor.js';
@@ -42,6 +46,9 @@ import { localActor } from './localActor.js';
 import type { LocalContext } from './context.js';
 import { createKey } from './createKey.js';
 import * as keys from './keys.js';
+import * as listing from './listing.js';
+import * as policy from './policy.js';
+import { bulkKeys } from './bulk.js';
 import * as people from './people.js';
 import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
@@ -209,7 +216,7 @@ export class LocalService implements AkmService {
     return this.guard(() => createKey(this.ctx, input));
   }
   async listKeys(filter: KeyFilter, page?: { after?: string; limit?: number }) {
-    return this.guard(() => keys.listKeys(this.ctx, filter, page));
+    return this.guard(() => listing.listKeys(this.ctx, filter, page));
   }
   async showKey(ref: string) {
     return this.guard(() => keys.showKey(this.ctx, ref));
@@ -303,6 +310,24 @@ export class LocalService implements AkmService {
     return this.guard(() => audit.auditHead(this.ctx));
   }
 
+  async editKey(ref: string, edit: KeyEdit) {
+    return this.guard(() => keys.editKey(this.ctx, ref, edit));
+  }
+  async bulkKeys(request: BulkRequest) {
+    return this.guard(() => bulkKeys(this.ctx, request));
+  }
+  async getPolicy() {
+    return this.guard(() => policy.getPolicy(this.ctx));
+  }
+  async setPolicy(changes: PolicyChanges, options: { dryRun: boolean }) {
+    return this.guard(() => policy.setPolicy(this.ctx, changes, options));
+  }
+  async applyPolicy(options: { dryRun: boolean }) {
+    return this.guard(() => policy.applyPolicy(this.ctx, options));
+  }
+  async reportKeys(query: ReportQuery, page?: { after?: string; limit?: number }) {
+    return this.guard(() => listing.reportKeys(this.ctx, query, page));
+  }
   async addWebhook(input: AddWebhookInput): Promise<NewWebhook> {
     return this.guard(() => webhooks.addWebhook(this.ctx, input));
   }

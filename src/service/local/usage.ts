@@ -61,11 +61,11 @@ export async function usageDetails(s: Scope, row: KeyRow, grace: GraceView | nul
 }
 
 /**
- * For every key of the tenant that has been used, its most recent use of its current secret
- * and where from: "last used (and from where)" in one query, for reports over many keys.
+ * For each of these keys that has been used, its most recent use of its current secret and
+ * where from: "last used (and from where)" in one query per page of a report.
  */
-export function lastUseSources(s: Scope): Promise<Map<string, SourceUse>> {
-  return latestSources(s.q, s.tenant.id).then(
+export function lastUseSources(s: Scope, keyIds: string[]): Promise<Map<string, SourceUse>> {
+  return latestSources(s.q, s.tenant.id, keyIds).then(
     (rows) => new Map([...rows].map(([keyId, row]) => [keyId, sourceUse(row)])),
   );
 }

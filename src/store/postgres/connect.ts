@@ -4,7 +4,7 @@
  * connection asks for it and never becomes part of anything akm prints.
  */
 import { homedir, userInfo } from 'node:os';
-import type { PoolConfig } from 'pg';
+import type { ClientConfig, PoolConfig } from 'pg';
 import { UsageError } from '../../core/errors.js';
 import { displayStore } from '../../core/storeUrl.js';
 import { pgpassLookup } from './pgpass.js';
@@ -86,10 +86,10 @@ export function parsePostgresUrl(text: string, env: NodeJS.ProcessEnv): Postgres
 }
 
 /**
- * The driver's settings; `password` is a function, so it is looked up per connection and kept
- * out of the settings object.
+ * The driver's settings for one connection; `password` is a function, so it is looked up per
+ * connection and kept out of the settings object.
  */
-export function poolConfig(target: PostgresTarget, env: NodeJS.ProcessEnv, max: number): PoolConfig {
+export function clientConfig(target: PostgresTarget, env: NodeJS.ProcessEnv): ClientConfig {
   return {
     host: target.host,
     port: target.port,
@@ -101,10 +101,13 @@ export function poolConfig(target: PostgresTarget, env: NodeJS.ProcessEnv, max: 
       env.PGPASSWORD ??
       pgpassLookup(env.PGPASSFILE ?? `${env.HOME || homedir()}/.pgpass`, target)) as () => Promise<string>,
     ssl: target.ssl,
-    max,
     connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
     application_name: 'akm',
     ...(target.schema ? { options: `-c search_path=${target.schema}` } : {}),
   };
+}
+
+/** The pool's settings: `max` connections, each as `clientConfig` makes it. */
+export function poolConfig(target: PostgresTarget, env: NodeJS.ProcessEnv, max: number): PoolConfig {
+  return { ...clientConfig(target, env), max, idleTimeoutMillis: 30_000 };
 }

@@ -79,3 +79,11 @@ export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001';
 }
+
+/** The connection itself is gone (the server restarted or dropped it): a new one may work. */
+export function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === '57P01' || code === '57P02') return true;
+  if (typeof code === 'string' && code.startsWith('08')) return true;
+  return error instanceof Error && /Connection terminated|not queryable|ended/i.test(error.message);
+}

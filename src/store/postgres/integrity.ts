@@ -89,8 +89,36 @@ export function postgresIntact(parts: readonly IntactPart[]): string {
 
 type Part = [mac: string | null, args: MacValue[], grace?: [string | null, MacValue[]] | null];
 
+/**
+ * The values as SQLite hands them to its MAC function, so a row's MAC is the same on both
+ * engines and a store copied from one to the other (akm store copy) keeps its MACs as they are:
+ * bytes as bytes (they travel here as hex), a set as the JSON text of its members in SQLite's
+ * order (numbers by value, text by code unit).
+ */
+function asSqlite(args: readonly MacValue[]): MacValue[] {
+  const out = [...args];
+  for (let i = 2; i + 1 < out.length; i += 2) {
+    const [name, value] = [String(out[i]), out[i + 1]];
+    if (BYTEA_COLUMNS.has(name) && typeof value === 'string') out[i + 1] = Buffer.from(value, 'hex');
+    else if (name.startsWith('set:') && Array.isArray(value))
+      out[i + 1] = JSON.stringify([...(value as unknown[])].sort(sqliteOrder));
+  }
+  return out;
+}
+
+function sqliteOrder(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const [x, y] = [String(a), String(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The MAC of a row, from the values PostgreSQL returned for it. */
+function pgRowMac(key: Buffer, args: readonly MacValue[]): Buffer {
+  return rowMac(key, asSqlite(args));
+}
+
 function holds(key: Buffer, mac: string | null, args: MacValue[]): boolean {
-  return mac !== null && macHolds(key, Buffer.from(mac, 'hex'), args);
+  return mac !== null && macHolds(key, Buffer.from(mac, 'hex'), asSqlite(args));
 }
 
 function intactValue(key: Buffer | null, parts: unknown[]): 0 | 1 | null {
@@ -170,7 +198,7 @@ async function reseal(client: PoolClient, key: Buffer, table: CoveredName, ids: 
   await client.query({
     name: `akm_reseal_${table}`,
     text: `UPDATE ${table} t SET mac = u.mac FROM unnest($1::${type}[], $2::bytea[]) AS u(id, mac) WHERE t.id = u.id`,
-    values: [rows.map((r) => r.id), rows.map((r) => rowMac(key, r.args))],
+    values: [rows.map((r) => r.id), rows.map((r) => pgRowMac(key, r.args))],
   });
 }
 
@@ -184,7 +212,7 @@ async function resealGraces(client: PoolClient, key: Buffer, ids: string[]): Pro
   await client.query({
     name: 'akm_reseal_grace',
     text: `UPDATE keys t SET grace_mac = u.mac FROM unnest($1::text[], $2::bytea[]) AS u(id, mac) WHERE t.id = u.id`,
-    values: [rows.map((r) => r.id), rows.map((r) => rowMac(key, r.args))],
+    values: [rows.map((r) => r.id), rows.map((r) => pgRowMac(key, r.args))],
   });
 }
 

@@ -13,6 +13,7 @@
  *  - Generated ids are identity columns; the audit sequence is written by akm, as on SQLite.
  */
 import { COVERED, GRACE_COLUMNS } from '../integrity.js';
+import { changeTriggers } from './changes.js';
 import { integrityTriggers, type CoverSpec } from './integrity.js';
 
 /** What the MACs covered at schema version 4: its triggers may name only the columns it has. */
@@ -289,12 +290,57 @@ export const postgresMigrations: PostgresMigration[] = [
   },
   {
     version: 5,
+    description: 'key descriptions and secret dates, tenant lifetime policies',
+    sql: `
+      ALTER TABLE keys ADD COLUMN description text NOT NULL DEFAULT '';
+      -- When the current secret was made: at creation, or at the last rotation.
+      ALTER TABLE keys ADD COLUMN secret_created_at text;
+
+      -- One lifetime policy per tenant; each \`policy set\` makes a new version, whose
+      -- reminders before enforcement (days before it, as a JSON list) are sent once each.
+      CREATE TABLE policies (
+        tenant_id         text PRIMARY KEY REFERENCES tenants(id),
+        version           integer NOT NULL,
+        max_lifetime_days integer,
+        never_expires     text NOT NULL CHECK (never_expires IN ('admins', 'nobody')),
+        rotate_every_days integer,
+        enforce_on        text NOT NULL,
+        set_at            text NOT NULL,
+        set_by            text NOT NULL,
+        reminded          text NOT NULL DEFAULT '[]'
+      );
+
+      -- \`akm list --sort\` by expiry or last use reads these in order instead of sorting every key.
+      CREATE INDEX keys_sort_expiry ON keys(tenant_id, coalesce(expires_at, '9999-12-31T23:59:59.999Z'), id);
+      CREATE INDEX keys_sort_last_use ON keys(tenant_id, coalesce(last_used_at, ''), id);
+
+      -- The best known date of each existing secret: its key's last rotation in the audit trail
+      -- (still in audit_v2 until the first run with the master key re-chains it), else creation.
+      UPDATE keys SET secret_created_at = greatest(created_at,
+        (SELECT max(at) FROM audit a WHERE a.action = 'key.rotate' AND a.target = keys.id));
+      DO $$ BEGIN
+        IF to_regclass('audit_v2') IS NOT NULL THEN
+          UPDATE keys SET secret_created_at = greatest(secret_created_at,
+            (SELECT max(at) FROM audit_v2 a WHERE a.action = 'key.rotate' AND a.target = keys.id));
+        END IF;
+      END $$;
+    `,
+  },
+  {
+    version: 6,
+    description: 'change notifications for the caches of other servers (PostgreSQL)',
+    sql: `
+      -- NOTIFY akm_changes when a row a verify cache may hold changes (postgres/changes.ts).
+      ${changeTriggers()}
+    `,
+  },
+  {
+    version: 7,
     description: 'who uses a key: sources per secret, automatic graces, brownouts, canary keys, webhooks',
     sql: `
       ALTER TABLE keys ADD COLUMN canary integer CHECK (canary = 1);
       ALTER TABLE keys ADD COLUMN inactive_until text;
       ALTER TABLE keys ADD COLUMN secret_generation integer NOT NULL DEFAULT 1;
-      ALTER TABLE keys ADD COLUMN rotated_at text;
       ALTER TABLE keys ADD COLUMN rotated_by text;
       ALTER TABLE keys ADD COLUMN grace_quiet_ms bigint;
       ALTER TABLE keys ADD COLUMN previous_quiet_until text;

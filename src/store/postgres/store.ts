@@ -11,6 +11,7 @@ import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { eraseEndedGraces, sealingPending, META_INTEGRITY_PENDING } from '../integrity.js';
 import { KeyFence, META_MASTER_CHECK } from '../keyFence.js';
 import { deleteMeta, setMeta } from '../meta.js';
+import { checkReady } from '../readiness.js';
 import type {
   ChangeFeed,
   Dialect,
@@ -19,10 +20,11 @@ import type {
   Queryable,
   RekeyIntegrity,
   Store,
+  StoreStatus,
   WriteOptions,
 } from '../types.js';
-import { parsePostgresUrl, poolConfig } from './connect.js';
-import { isRetryable, postgresError } from './errors.js';
+import { clientConfig, parsePostgresUrl, poolConfig } from './connect.js';
+import { connectionLost, isRetryable, postgresError } from './errors.js';
 import {
   checkRows,
   DIRTY_TABLE,
@@ -33,11 +35,34 @@ import {
   settle,
 } from './integrity.js';
 import { prepareSchema } from './migrate.js';
+import { POSTGRES_LATEST_VERSION } from './schema.js';
+import { StoreSession } from './session.js';
 
 const POSTGRES: Dialect = {
   engine: 'postgres',
   forUpdate: ' FOR UPDATE',
   forShare: ' FOR SHARE',
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+  schemaVersion: 'SELECT version FROM akm_schema',
+  dataTables: `SELECT table_name AS name FROM information_schema.tables
+                WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'akm_schema'
+                ORDER BY 1`,
+  foreignKeys: `SELECT conrelid::regclass::text AS tbl, confrelid::regclass::text AS ref FROM pg_constraint
+                 WHERE contype = 'f' AND connamespace = current_schema()::regnamespace`,
+  tableColumns: `SELECT c.column_name AS name, coalesce(k.ordinal_position, 0) AS pk,
+                        CASE WHEN c.is_identity = 'YES' THEN 1 ELSE 0 END AS "identity"
+                   FROM information_schema.columns c
+                   LEFT JOIN information_schema.table_constraints p
+                     ON p.table_schema = c.table_schema AND p.table_name = c.table_name
+                    AND p.constraint_type = 'PRIMARY KEY'
+                   LEFT JOIN information_schema.key_column_usage k
+                     ON k.constraint_schema = p.constraint_schema AND k.constraint_name = p.constraint_name
+                    AND k.column_name = c.column_name
+                  WHERE c.table_schema = current_schema() AND c.table_name = @name
+                  ORDER BY c.ordinal_position`,
+  followIds: (table, column) =>
+    `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), coalesce(max(${column}), 0) + 1, false)
+       FROM ${table}`,
   jsonList: (select) => `(SELECT coalesce(json_agg(s.v ORDER BY s.v), '[]')::text FROM (${select}) s)`,
   jsonField: (column, field) => `(${column}::jsonb ->> '${field}')`,
   isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
@@ -45,7 +70,10 @@ const POSTGRES: Dialect = {
   tableExists: 'SELECT 1 WHERE to_regclass(@name) IS NOT NULL',
 };
 
-/** How long a row read from PostgreSQL may be served from a cache (see ChangeFeed). */
+/**
+ * How long a row read from PostgreSQL may be served from a cache, notifications or not: the
+ * bound on how late a cache learns of a change whose notification was lost (see ChangeFeed).
+ */
 export const REVALIDATE_MS = 1000;
 const WRITE_ATTEMPTS = 3;
 
@@ -164,6 +192,8 @@ export class PostgresStore implements Store {
     private readonly pool: Pool,
     readonly location: string,
     private readonly lockTimeoutMs: number,
+    /** a server's LISTEN connection and job lock (session.ts); none for a CLI */
+    private readonly session: StoreSession | null = null,
   ) {}
 
   read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
@@ -228,13 +258,26 @@ export class PostgresStore implements Store {
     return null;
   }
 
-  /** PostgreSQL has no cheap "did anything change" to ask; cached rows expire instead. */
+  /** A server hears of changes (session.ts); without a session, cached rows only expire. */
   changes(): ChangeFeed {
-    return { moved: () => false, maxAgeMs: REVALIDATE_MS };
+    return this.session?.feed() ?? { moved: () => false, maxAgeMs: REVALIDATE_MS };
+  }
+
+  status(): StoreStatus {
+    if (!this.session) return { listening: null, notifications: 0, leading: true };
+    const { listening, notifications, leading } = this.session.state;
+    return { listening, notifications, leading };
+  }
+
+  ready(): Promise<void> {
+    return checkReady(this, POSTGRES_LATEST_VERSION);
   }
 
   close(): Promise<void> {
-    this.closing ??= this.pool.end();
+    this.closing ??= (async () => {
+      await this.session?.close();
+      await this.pool.end();
+    })();
     return this.closing;
   }
 
@@ -253,6 +296,34 @@ export class PostgresStore implements Store {
   }
 
   /**
+   * A pooled connection inside a fresh transaction. A connection the server dropped while it sat
+   * in the pool (a restart of PostgreSQL) fails before the transaction began: it is thrown away
+   * and the transaction starts once more on a new one.
+   */
+  private async begin(statement: string, sealing: boolean): Promise<PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      let client: PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw postgresError(error, this.location);
+      }
+      try {
+        // The table for the integrity notes: made once per connection, outside any transaction.
+        if (sealing && !this.noting.has(client)) {
+          await client.query(DIRTY_TABLE);
+          this.noting.add(client);
+        }
+        await client.query(statement);
+        return client;
+      } catch (error) {
+        client.release(true);
+        if (attempt >= 2 || !connectionLost(error)) throw postgresError(error, this.location);
+      }
+    }
+  }
+
+  /**
    * `writing`: the time for erasing ended graces (a write); `fence`: how a write holds the master
    * key check value's row (keyFence.ts), before any other lock.
    */
@@ -262,20 +333,10 @@ export class PostgresStore implements Store {
     options: { lockTenant: string | null; writing?: Date; fence?: 'share' | 'exclusive' },
   ): Promise<T> {
     const { lockTenant, writing } = options;
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw postgresError(error, this.location);
-    }
+    const sealing = writing && this.integrityKey;
+    const client = await this.begin(begin, !!sealing);
     let broken = false;
     try {
-      const sealing = writing && this.integrityKey;
-      if (sealing && !this.noting.has(client)) {
-        await client.query(DIRTY_TABLE);
-        this.noting.add(client);
-      }
-      await client.query(begin);
       const queries = new PostgresQueries(client, sealing || null, this.integrityKey);
       if (options.fence) await this.fence.pass(queries, options.fence);
       if (lockTenant !== null) {
@@ -310,6 +371,13 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
   const types = new pg.default.TypeOverrides();
   types.setTypeParser(pg.default.types.builtins.INT8, Number);
   const pool = new pg.default.Pool({ ...poolConfig(target, env, options.server ? 10 : 2), types });
+  const session = options.server
+    ? new StoreSession(
+        (config) => new pg.default.Client(config),
+        { ...clientConfig(target, env), query_timeout: 5000 },
+        REVALIDATE_MS,
+      )
+    : null;
   // An idle connection that the server drops (a restart) must not take the process down;
   // the next query reconnects or fails with a clear error.
   pool.on('error', () => {});
@@ -322,5 +390,7 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
     await pool.end().catch(() => {});
     throw postgresError(error, target.display);
   }
-  return new PostgresStore(pool, target.display, options.busyTimeoutMs ?? 15_000);
+  // A server starts with its change feed and job lock in place when PostgreSQL allows it.
+  await session?.start();
+  return new PostgresStore(pool, target.display, options.busyTimeoutMs ?? 15_000, session);
 }

@@ -280,6 +280,51 @@ export const migrations: Migration[] = [
   },
   {
     version: 5,
+    description: 'key descriptions and secret dates, tenant lifetime policies',
+    up(db) {
+      db.exec(`
+        ALTER TABLE keys ADD COLUMN description TEXT NOT NULL DEFAULT '';
+        -- When the current secret was made: at creation, or at the last rotation.
+        ALTER TABLE keys ADD COLUMN secret_created_at TEXT;
+
+        -- One lifetime policy per tenant; each \`policy set\` makes a new version, whose
+        -- reminders before enforcement (days before it, as a JSON list) are sent once each.
+        CREATE TABLE policies (
+          tenant_id         TEXT PRIMARY KEY REFERENCES tenants(id),
+          version           INTEGER NOT NULL,
+          max_lifetime_days INTEGER,
+          never_expires     TEXT NOT NULL CHECK (never_expires IN ('admins', 'nobody')),
+          rotate_every_days INTEGER,
+          enforce_on        TEXT NOT NULL,
+          set_at            TEXT NOT NULL,
+          set_by            TEXT NOT NULL,
+          reminded          TEXT NOT NULL DEFAULT '[]'
+        ) STRICT;
+
+        -- \`akm list --sort\` by expiry or last use reads these in order instead of sorting every key.
+        CREATE INDEX keys_sort_expiry ON keys(tenant_id, coalesce(expires_at, '9999-12-31T23:59:59.999Z'), id);
+        CREATE INDEX keys_sort_last_use ON keys(tenant_id, coalesce(last_used_at, ''), id);
+      `);
+      // The best known date of each existing secret: its key's last rotation in the audit trail
+      // (still in audit_v2 until the first run with the master key re-chains it), else creation.
+      const trails = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'audit_v2'").get()
+        ? ['audit', 'audit_v2']
+        : ['audit'];
+      const rotated = trails.map(
+        (trail) =>
+          `coalesce((SELECT max(at) FROM ${trail} a WHERE a.action = 'key.rotate' AND a.target = keys.id), '')`,
+      );
+      db.exec(`UPDATE keys SET secret_created_at = max(created_at, ${rotated.join(', ')})`);
+    },
+  },
+  {
+    version: 6,
+    description: 'change notifications for the caches of other servers (PostgreSQL)',
+    // Nothing on SQLite: a server learns of other processes' commits from PRAGMA data_version.
+    up() {},
+  },
+  {
+    version: 7,
     description: 'who uses a key: sources per secret, automatic graces, brownouts, canary keys, webhooks',
     up(db) {
       db.exec(`
@@ -289,8 +334,7 @@ export const migrations: Migration[] = [
         ALTER TABLE keys ADD COLUMN inactive_until TEXT;
         -- Which secret a use was made with: 1 at creation, +1 per rotation.
         ALTER TABLE keys ADD COLUMN secret_generation INTEGER NOT NULL DEFAULT 1;
-        -- The last rotation: when, and who (told when its grace ends by itself).
-        ALTER TABLE keys ADD COLUMN rotated_at TEXT;
+        -- Who made the last rotation (told when its grace ends by itself); when is secret_created_at.
         ALTER TABLE keys ADD COLUMN rotated_by TEXT;
         -- An automatic grace: its quiet period, and when it runs out unless the old secret is
         -- used (under the grace MAC, with previous_valid_until as its cap).

@@ -14,6 +14,7 @@ import { eraseEndedGraces } from '../integrity.js';
 import { KeyFence, META_MASTER_CHECK } from '../keyFence.js';
 import { setMeta } from '../meta.js';
 import { Mutex } from '../mutex.js';
+import { checkReady } from '../readiness.js';
 import type {
   ChangeFeed,
   Dialect,
@@ -22,16 +23,26 @@ import type {
   Queryable,
   RekeyIntegrity,
   Store,
+  StoreStatus,
   WriteOptions,
 } from '../types.js';
 import { attachIntegrity, rekeyIntegrity, setIntegrityKey, sqliteIntact } from './integrity.js';
 import { openDatabase, sqliteError, storeExposure, type Db } from './open.js';
+import { LATEST_VERSION } from './schema.js';
 import { sql, takeWriteLock } from './statements.js';
 
 const SQLITE: Dialect = {
   engine: 'sqlite',
   forUpdate: '',
   forShare: '',
+  skipLocked: '',
+  schemaVersion: 'SELECT user_version AS version FROM pragma_user_version',
+  dataTables: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  foreignKeys: `SELECT m.name AS tbl, f."table" AS ref FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+                 WHERE m.type = 'table'`,
+  tableColumns: 'SELECT name, pk, 0 AS "identity" FROM pragma_table_info(@name) ORDER BY cid',
+  // An INTEGER PRIMARY KEY goes on from the largest id there is.
+  followIds: () => null,
   jsonList: (select) => `(SELECT json_group_array(v) FROM (${select}))`,
   jsonField: (column, field) => `json_extract(${column}, '$.${field}')`,
   isUniqueViolation: (error) => {
@@ -172,6 +183,15 @@ export class SqliteStore implements Store {
         return true;
       },
     };
+  }
+
+  /** One machine: whoever serves the file runs its jobs (claims keep two servers on it apart). */
+  status(): StoreStatus {
+    return { listening: null, notifications: 0, leading: true };
+  }
+
+  ready(): Promise<void> {
+    return checkReady(this, LATEST_VERSION);
   }
 
   close(): Promise<void> {
