@@ -20,7 +20,7 @@ import { rawStore, tempStore, type TempStore } from '../helpers/store.js';
 
 const DAY = 86_400_000;
 
-/** A store with a row in every table: two tenants, people, roles, keys in every state, mail, tokens. */
+/** A store with a row in every table: two tenants, people, roles, keys in every state, a policy, mail, tokens. */
 async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrings: string[] }> {
   const store = await tempStore('sqlite');
   t.teardown(store.cleanup);
@@ -42,6 +42,7 @@ async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrin
   const off = await acme.createKey(keyInput({ name: 'off' }));
   await acme.setKeyStatus(off.accessKeyId, 'inactive');
   await acme.deleteKey((await acme.createKey(keyInput({ name: 'gone' }))).accessKeyId);
+  await acme.setPolicy({ maxLifetimeDays: 3650, neverExpires: 'nobody' }, { dryRun: false });
   await mailing.notifyExpiring({ withinDays: 2 }); // the mail server is down: rows stay in the outbox, failed
   await acme.close();
   const globex = await store.addTenant('globex');
