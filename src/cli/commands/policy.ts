@@ -103,10 +103,12 @@ function printPreview(deps: Deps, preview: PolicyPreview, dryRun: boolean): void
   const count = preview.violations.length;
   if (count > 0) io.out(`\n${violationsTable(io, preview, now)}`);
   const keys = new Set(preview.violations.map((v) => v.accessKeyId)).size;
+  const breaking = keys === 1 ? '1 key breaks' : `${keys} keys break`;
+  const told = keys > 0 ? ': their owners and the administrators have been told' : '';
   io.info(
     dryRun
       ? `dry run: ${plural(keys, 'key')} would break this policy; nothing changed, nobody told`
-      : `policy set; ${keys === 1 ? '1 key breaks' : `${keys} keys break`} it${keys > 0 ? ': their owners and the administrators have been told' : ''}`,
+      : `policy set; ${breaking} it${told}`,
   );
 }
 
