@@ -9,6 +9,7 @@ import type { BulkAction, BulkResult } from '../service/types.js';
 import { confirmDestructive } from './confirm.js';
 import type { Deps } from './deps.js';
 import { readStdin } from './io/stdin.js';
+import { plural } from './io/format.js';
 
 export interface BulkFlags {
   stdin?: boolean;
@@ -106,7 +107,7 @@ async function printResult(deps: Deps, result: BulkResult, words: BulkWords): Pr
   const tail = same > 0 ? ` (${same} already so)` : '';
   io.info(
     result.dryRun
-      ? `dry run: would have ${words.done} ${changed} of ${result.keys.length} keys${tail}; nothing changed`
-      : `${words.done} ${changed} of ${result.keys.length} keys${tail}`,
+      ? `dry run: would have ${words.done} ${changed} of ${plural(result.keys.length, 'key')}${tail}; nothing changed`
+      : `${words.done} ${changed} of ${plural(result.keys.length, 'key')}${tail}`,
   );
 }

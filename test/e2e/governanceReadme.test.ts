@@ -59,7 +59,7 @@ needing(TMUX)('the README walkthrough: preview, stage, report with its chart, de
   t.regex(screen, /FINDING\s+KEYS/);
   t.regex(screen, /active keys expiring per week, next 12 weeks \(3 keys in the report\)/);
   t.regex(screen, /█/, 'the chart, in blocks');
-  t.regex(screen, /deactivated 1 of 1 keys/);
+  t.regex(screen, /deactivated 1 of 1 key\b/);
 
   const keys = (await box.akmJson(['list'])).value as Array<{ name: string; status: string }>;
   t.deepEqual(

@@ -106,8 +106,12 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
       ],
     ]),
   );
+  // The warning comes before "ready" so that the last lines on screen are the next steps.
+  if (newStore)
+    io.notice(
+      masterKeyWarning(source, settings.masterKeyFile, akm, answers.tenantId, deps.env, io.errStyle.bold.yellow),
+    );
   io.info(`${io.errStyle.green('✓ ready')}. Next:\n${next.map((line) => `  ${line}`).join('\n')}`);
-  if (newStore) io.notice(masterKeyWarning(source, settings.masterKeyFile, akm, answers.tenantId, deps.env));
   if (!remembered && settings.profile.store !== undefined && settings.profile.store !== store)
     io.info(
       `Your default store is still ${settings.profile.store} (profile ${settings.profileName}): this one needs ` +
@@ -161,6 +165,7 @@ function masterKeyWarning(
   akm: string,
   tenantId: string,
   env: NodeJS.ProcessEnv,
+  emphasis: (text: string) => string,
 ): string {
   const where = {
     keychain: 'in the OS keychain of this machine, and nowhere else',
@@ -169,9 +174,9 @@ function masterKeyWarning(
   }[source];
   const backup = join(env.HOME || homedir(), `akm-master-key-${tenantId}.backup`);
   return [
-    `The master key of this store is ${where}. Without it nobody can read the store, you included:`,
-    'lose it (a new machine, a reset keychain, a deleted file) and every secret in it is gone for good.',
-    'Back it up now, and keep the copy offline:',
+    emphasis(`! The master key of this store is ${where}.`),
+    '  Without it nobody can read the store, you included: lose it (a new machine, a reset keychain,',
+    '  a deleted file) and every secret in it is gone for good. Back it up now, and keep the copy offline:',
     `    ${akm} master-key export --to ${shellQuote(backup)}`,
   ].join('\n');
 }

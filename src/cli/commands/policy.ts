@@ -12,6 +12,7 @@ import { confirmDestructive } from '../confirm.js';
 import type { Deps } from '../deps.js';
 import { helpOrUnknown } from '../parsing.js';
 import { policyFields, violationsTable } from '../render/policy.js';
+import { plural } from '../io/format.js';
 
 export interface PolicySetOptions {
   maxLifetime?: string;
@@ -102,10 +103,12 @@ function printPreview(deps: Deps, preview: PolicyPreview, dryRun: boolean): void
   const count = preview.violations.length;
   if (count > 0) io.out(`\n${violationsTable(io, preview, now)}`);
   const keys = new Set(preview.violations.map((v) => v.accessKeyId)).size;
+  const breaking = keys === 1 ? '1 key breaks' : `${keys} keys break`;
+  const told = keys > 0 ? ': their owners and the administrators have been told' : '';
   io.info(
     dryRun
-      ? `dry run: ${keys} keys would break this policy; nothing changed, nobody told`
-      : `policy set; ${keys} keys break it${keys > 0 ? ': their owners and the administrators have been told' : ''}`,
+      ? `dry run: ${plural(keys, 'key')} would break this policy; nothing changed, nobody told`
+      : `policy set; ${breaking} it${told}`,
   );
 }
 
@@ -130,7 +133,7 @@ export async function runPolicyApply(options: PolicyApplyOptions, deps: Deps): P
   if (options.dryRun || count === 0) {
     if (io.json) return io.outJson(plan);
     if (count > 0) io.out(renderBulkResult(io, plan, deps.now()));
-    io.info(count === 0 ? 'no key outlives the policy' : `dry run: would cap ${count} keys; nothing changed`);
+    io.info(count === 0 ? 'no key outlives the policy' : `dry run: would cap ${plural(count, 'key')}; nothing changed`);
     return;
   }
   if (!deps.global.yes && deps.prompter.canPrompt) io.notice(renderBulkResult(io, plan, deps.now()));
@@ -138,5 +141,5 @@ export async function runPolicyApply(options: PolicyApplyOptions, deps: Deps): P
   const result = await service.applyPolicy({ dryRun: false });
   if (io.json) return io.outJson(result);
   io.out(renderBulkResult(io, result, deps.now()));
-  io.info(`capped ${result.keys.filter((k) => k.changed).length} keys`);
+  io.info(`capped ${plural(result.keys.filter((k) => k.changed).length, 'key')}`);
 }

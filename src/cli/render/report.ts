@@ -2,7 +2,7 @@
 import { FINDINGS, type ReportRow } from '../../core/findings.js';
 import type { ReportSummary } from '../../core/reportSummary.js';
 import { localDateTime } from '../io/dates.js';
-import { printable, styledExpiry, styledStatus, when } from '../io/format.js';
+import { plural, printable, styledExpiry, styledStatus, when } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { displayWidth, renderTable, type Column } from '../io/table.js';
 import { barChart } from './chart.js';
@@ -60,7 +60,7 @@ export function reportSummary(io: Io, summary: ReportSummary): string {
   );
   const width = Math.min(io.terminal.columns, 100);
   const weeks = summary.expiriesPerWeek.length;
-  const title = `active keys expiring per week, next ${weeks} weeks (${summary.keys} keys in the report)`;
+  const title = `active keys expiring per week, next ${weeks} weeks (${plural(summary.keys, 'key')} in the report)`;
   const chart = barChart(
     summary.expiriesPerWeek.map((w) => ({ label: localDateTime(new Date(w.weekStart)).slice(0, 10), value: w.count })),
     width,
