@@ -48,5 +48,8 @@ perEngine(
     const latest = await reading(admin.ctx, (s) => lastUseSources(s, [key.accessKeyId, 'AKMNOSUCHKEY']));
     t.like(latest.get(key.accessKeyId), { service: 'new', count: 1 });
     t.is(latest.size, 1);
+    // The credential report says where the current secret was last used from.
+    const report = await admin.reportKeys({});
+    t.is(report.items.find((r) => r.accessKeyId === key.accessKeyId)?.lastUsedFrom, 'new (10.1.1.1)');
   },
 );
