@@ -57,6 +57,7 @@ export async function seedStore(count: number, tenantId = 'bench'): Promise<Seed
         secret_sealed: sealSecret(keys, tenantId, id, secret),
         secret_digest: secretDigest(keys, tenantId, id, secret),
         expires_at: i % 3 === 0 ? null : new Date(Date.now() + (30 + (i % 300)) * 86_400_000).toISOString(),
+        canary: null,
         at,
         by: 'admin@bench.test',
       });

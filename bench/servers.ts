@@ -23,6 +23,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 export interface Credential {
   accessKeyId: string;
   secretKey: string;
+  /** what a verifier forwards about its caller */
+  source?: { service: string; address: string };
 }
 
 export interface Running {

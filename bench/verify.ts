@@ -2,7 +2,9 @@
  * POST /v1/verify under load, side by side with a bare node:http server in the same run:
  *   throughput   target ≥ 50% of the bare server's requests per second
  *   latency      target p99 ≤ 10 ms
- * with 100,000 keys in the store and with 1,000 (the cost must not grow with the store).
+ * with 100,000 keys in the store and with 1,000 (the cost must not grow with the store), and with
+ * 100,000 keys and a forwarded `source` in every body. Every valid answer records a use of the
+ * secret with its source (server/usage.ts), so each row measures recording too.
  * Both servers are child processes (the real `akm serve`); autocannon drives them from this
  * process, over loopback.
  *
@@ -29,6 +31,11 @@ import { updateExpiry, updateStatus } from '../src/store/keys.js';
 import { median } from './measure.js';
 import { seedStore, type SeededStore } from './seed.js';
 import { BARE, load, startAkm, startChild, type AutocannonResult, type Credential, type Running } from './servers.js';
+
+/** The same credentials, each body naming the verifier's caller: 8 services from 64 addresses. */
+function forwarding(credentials: Credential[]): Credential[] {
+  return credentials.map((c, i) => ({ ...c, source: { service: `svc-${i % 8}`, address: `10.0.${i % 4}.${i % 64}` } }));
+}
 
 function startSeeded(store: SeededStore): Promise<Running> {
   return startAkm({
@@ -94,7 +101,13 @@ async function notValidKinds(seeded: SeededStore): Promise<Record<string, Creden
   await storeKeys(store, { env: { AKM_MASTER_KEY: seeded.masterKey }, keychain: () => ({}) as never });
   const at = new Date().toISOString();
   await store.write(null, async (q) => {
-    await updateStatus(q, inactive.accessKeyId, 'inactive', true, at, 'bench');
+    await updateStatus(
+      q,
+      inactive.accessKeyId,
+      { status: 'inactive', byAdmin: true, inactiveUntil: null },
+      at,
+      'bench',
+    );
     await updateExpiry(q, expired.accessKeyId, new Date(Date.now() - 86_400_000).toISOString(), at, 'bench');
   });
   await store.close();
@@ -122,18 +135,21 @@ export async function benchVerify(
     const akmSmall = await startSeeded(small);
     servers.push(akmSmall);
 
-    // Interleaved rounds: each round measures the three back to back, under the same load
+    // Interleaved rounds: each round measures the four back to back, under the same load
     // from whatever else runs on the machine; the ratios are taken per round.
     const rounds = Number(process.env.AKM_BENCH_ROUNDS ?? 3);
-    const results: Array<{ bare: AutocannonResult; large: AutocannonResult; small: AutocannonResult }> = [];
+    type Pick = 'bare' | 'large' | 'small' | 'sourced';
+    const results: Array<Record<Pick, AutocannonResult>> = [];
+    const sourced = forwarding(valid);
     for (let i = 0; i < rounds; i += 1) {
       results.push({
         bare: await load(bare.url, valid, seconds),
         large: await load(akmLarge.url, valid, seconds),
         small: await load(akmSmall.url, small.samples, seconds),
+        sourced: await load(akmLarge.url, sourced, seconds),
       });
     }
-    const summary = (pick: 'bare' | 'large' | 'small') => ({
+    const summary = (pick: Pick) => ({
       rps: median(results.map((r) => r[pick].requests.average)),
       share: median(results.map((r) => r[pick].requests.average / r.bare.requests.average)),
       p50: median(results.map((r) => r[pick].latency.p50)),
@@ -164,6 +180,7 @@ export async function benchVerify(
       },
       ...row('/v1/verify, 100,000 keys', summary('large')),
       ...row('/v1/verify, 1,000 keys', summary('small')),
+      ...row('/v1/verify, 100,000 keys, a forwarded source in each body', summary('sourced')),
     ];
 
     const timingRounds = Number(process.env.AKM_BENCH_TIMING_ROUNDS ?? 3000);

@@ -11,6 +11,7 @@ import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
+import { registerDeliver } from './commands/deliver.js';
 import { registerEdit } from './commands/edit.js';
 import { registerExtend } from './commands/extend.js';
 import { registerGroups } from './commands/groups.js';
@@ -31,6 +32,7 @@ import { registerShow } from './commands/show.js';
 import { registerStore } from './commands/store.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { registerWhoami } from './commands/whoami.js';
 
 export function buildProgram(
@@ -103,6 +105,8 @@ Get started:
     registerRoles,
     registerNotifications,
     registerNotifyExpiring,
+    registerWebhooks,
+    registerDeliver,
     registerAudit,
     registerMasterKey,
     registerServe,

@@ -22,6 +22,7 @@ export type Operation =
   | 'key.edit'
   | 'key.assign'
   | 'key.rotate'
+  | 'key.finish-grace'
   | 'key.activate'
   | 'key.deactivate'
   | 'key.delete'
@@ -43,11 +44,18 @@ export type Operation =
   | 'expiry.notify'
   | 'audit.list'
   | 'audit.verify'
+  | 'webhook.add'
+  | 'webhook.list'
+  | 'webhook.remove'
+  | 'webhook.test'
+  | 'outbox.deliver'
   | 'policy.show'
   | 'policy.set'
   | 'policy.apply'
   | 'master-key.export'
   | 'master-key.rotate';
+
+const WEBHOOKS_ONLY = 'only tenant administrators manage webhooks: they receive events about every key of the tenant';
 
 /**
  * What an operation needs: one of these permissions (none listed: nothing), or an administrator,
@@ -64,6 +72,7 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
   'key.edit': [PERMISSIONS.write],
   'key.assign': [PERMISSIONS.write],
   'key.rotate': [PERMISSIONS.rotate],
+  'key.finish-grace': [PERMISSIONS.rotate],
   'key.activate': [PERMISSIONS.write],
   'key.deactivate': [PERMISSIONS.write],
   'key.delete': [PERMISSIONS.delete],
@@ -87,6 +96,13 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
   },
   'audit.list': [PERMISSIONS.readAudit],
   'audit.verify': [PERMISSIONS.readAudit],
+  'webhook.add': { administrator: WEBHOOKS_ONLY },
+  'webhook.list': { administrator: WEBHOOKS_ONLY },
+  'webhook.remove': { administrator: WEBHOOKS_ONLY },
+  'webhook.test': { administrator: WEBHOOKS_ONLY },
+  'outbox.deliver': {
+    administrator: 'only tenant administrators deliver the queued mail and webhooks: they concern every key',
+  },
   'policy.show': [PERMISSIONS.read],
   'policy.set': { administrator: "only tenant administrators set the tenant's lifetime policy" },
   'policy.apply': {
@@ -115,7 +131,10 @@ export interface KeyFacts {
   ownerId: number | null;
   /** effective permissions */
   permissions: readonly string[];
+  /** inactive now (a brownout that has ended is not) because an administrator deactivated it */
   deactivatedByAdmin: boolean;
+  /** a canary key: only administrators know it is there */
+  canary?: boolean;
 }
 
 export interface UserFacts {
@@ -143,6 +162,8 @@ export interface Request {
   /** the permissions of a role being created */
   rolePermissions?: readonly string[];
   neverExpires?: boolean;
+  /** key.create: the new key is a canary */
+  canary?: boolean;
 }
 
 export type Decision = { allowed: true } | { allowed: false; code: ErrorCode; message: string; hint?: string };
@@ -169,7 +190,10 @@ function covers(held: readonly string[], target: readonly string[]): boolean {
  */
 export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
   if (isAdministrator(actor.permissions)) return ALLOWED;
-  if (isAdministrator(key.permissions))
+  // The visible answer is "no such key" (the service never shows a canary to anyone else). Where
+  // a canary is reached another way (a group it has), it passes for an administrator's key: the
+  // same code and words, so nothing says it is bait.
+  if (key.canary || isAdministrator(key.permissions))
     return deny(
       'admin_key_protected',
       `${key.id} is an administrator's key; only administrators act on it`,
@@ -197,8 +221,9 @@ function permissionCheck(actor: ActorFacts, operation: Operation): Decision {
   );
 }
 
-/** Only administrators make tenant-level keys; anyone else makes keys only for their own user. */
-function creationOwner(actor: ActorFacts, owner: number | null): Decision {
+/** Only administrators make tenant-level keys and canaries; anyone else makes keys only for their own user. */
+function creationOwner(actor: ActorFacts, owner: number | null, canary: boolean): Decision {
+  if (canary) return deny('admin_required', 'only tenant administrators create canary keys');
   if (owner === null)
     return deny('admin_required', 'only tenant administrators may create tenant-level keys', 'pass your own --owner');
   if (owner !== actor.userId)
@@ -256,7 +281,7 @@ export function decide(actor: ActorFacts, request: Request): Decision {
   if (isAdministrator(actor.permissions)) return ALLOWED;
   const checks: Array<() => Decision> = [
     () => permissionCheck(actor, request.operation),
-    () => (request.owner !== undefined ? creationOwner(actor, request.owner) : ALLOWED),
+    () => (request.owner !== undefined ? creationOwner(actor, request.owner, request.canary === true) : ALLOWED),
     () => (request.key ? keyInReach(actor, request.key) : ALLOWED),
     () => protectedPeople(request),
     () => reachedKeys(actor, request),

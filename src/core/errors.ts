@@ -148,6 +148,14 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'method_not_allowed',
   'no_such_route',
+  // who uses a key: graces, brownouts, canaries, webhooks
+  'no_grace',
+  'invalid_brownout',
+  'already_inactive',
+  'invalid_event',
+  'invalid_webhook_url',
+  'webhook_not_found',
+  'webhook_undelivered',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

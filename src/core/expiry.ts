@@ -7,10 +7,10 @@
  *   offset source, i.e. expiring at the next local midnight.
  * - an ISO timestamp: that instant (a timestamp without offset is local time).
  */
+import { DAY_MS, parseDurationFlag } from './duration.js';
 import { UsageError } from './errors.js';
 
 export const MAX_DAYS = 3650;
-const DAY_MS = 86_400_000;
 export const MAX_GRACE_MS = 30 * DAY_MS;
 
 export type ExpiryChoice =
@@ -124,32 +124,9 @@ export function expiryFromFlags(
   return undefined;
 }
 
-const DURATION_PART = /(\d+)\s*(ms|s|m|h|d|w)/g;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
-
 /** "90s", "15m", "1h30m", "2d": a grace period, at most 30 days. */
 export function parseDuration(text: string): number {
-  const value = String(text).trim().toLowerCase();
-  if (!/^(\d+\s*(ms|s|m|h|d|w)\s*)+$/.test(value)) {
-    throw new UsageError(`--grace needs a duration such as 30m, 12h or 7d, got "${value.slice(0, 40)}"`);
-  }
-  let total = 0;
-  for (const part of value.matchAll(DURATION_PART)) total += Number(part[1]) * UNIT_MS[part[2]!]!;
-  if (total <= 0) throw new UsageError('--grace must be longer than zero');
-  if (total > MAX_GRACE_MS) throw new UsageError('--grace may be at most 30 days');
-  return total;
-}
-
-/** The old secret's last moment after a rotation: never later than the key's own expiry. */
-export function graceEnd(now: Date, graceMs: number, keyExpiresAt: Date | null): Date | null {
-  if (graceMs <= 0) return null;
-  const end = new Date(now.getTime() + graceMs);
-  return keyExpiresAt && keyExpiresAt < end ? keyExpiresAt : end;
-}
-
-/** Is the previous secret of a rotation still accepted at `now`? */
-export function inGracePeriod(previousValidUntil: string | null, now: Date): boolean {
-  return previousValidUntil !== null && Date.parse(previousValidUntil) > now.getTime();
+  return parseDurationFlag(text, '--grace', { minMs: 1, maxMs: MAX_GRACE_MS });
 }
 
 export function isExpired(expiresAt: string | null, now: Date): boolean {

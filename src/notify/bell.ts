@@ -32,6 +32,7 @@ const KEY_ACTIONS = new Set([
   'key.extend',
   'key.edit',
   'key.delete',
+  'key.grace_ended',
 ]);
 
 function names(value: unknown): string[] {
@@ -65,8 +66,14 @@ function message(facts: KeyChangeFacts, subject: string): string {
     }
     case 'key.assign':
       return `${actor} changed the assignments of ${subject}: ${assignmentDelta(details)}`;
-    case 'key.deactivate':
-      return `${actor} deactivated ${subject}: it no longer authenticates`;
+    case 'key.deactivate': {
+      const until = text(details.inactiveUntil);
+      return until
+        ? `${actor} deactivated ${subject} until ${until} (a brownout): it authenticates again after that`
+        : `${actor} deactivated ${subject}: it no longer authenticates`;
+    }
+    case 'key.grace_ended':
+      return `${actor} ended the grace of ${subject}: its old secret no longer works`;
     case 'key.activate':
       return `${actor} activated ${subject}: it authenticates again`;
     case 'key.rotate': {

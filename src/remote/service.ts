@@ -22,6 +22,13 @@ import type {
   AuditRecord,
   AuditVerification,
   AuditVerifyOptions,
+  AddWebhookInput,
+  DeliveryReport,
+  GraceChoice,
+  NewWebhook,
+  StatusOptions,
+  Webhook,
+  WebhookTestResult,
   NotificationList,
   NotificationQuery,
   NotifyExpiringOptions,
@@ -46,7 +53,7 @@ import { UsageError } from '../core/errors.js';
 import { formatSort } from '../core/keyFields.js';
 import { keyReference } from '../core/validate.js';
 import { SignedClient, type ClientOptions } from './client.js';
-import { bulkActionToWire, expiryToWire, segment } from './wire.js';
+import { bulkActionToWire, expiryToWire, graceToWire, segment } from './wire.js';
 
 /** A key's path. A <key> shaped like a secret is refused here, before any request (keyReference). */
 const key = (ref: string) => `/v1/keys/${segment(keyReference(ref))}`;
@@ -98,14 +105,17 @@ export class RemoteService implements AkmService {
   assignKey(ref: string, changes: AssignChanges): Promise<KeyView> {
     return this.client.call('POST', `${key(ref)}/assign`, { body: changes });
   }
-  rotateKey(ref: string, graceMs: number): Promise<IssuedKey> {
-    return this.client.call('POST', `${key(ref)}/rotate`, { body: { graceMs } });
+  rotateKey(ref: string, grace: number | GraceChoice): Promise<IssuedKey> {
+    return this.client.call('POST', `${key(ref)}/rotate`, { body: graceToWire(grace) });
+  }
+  finishGrace(ref: string): Promise<KeyView> {
+    return this.client.call('POST', `${key(ref)}/finish-grace`, { body: {} });
   }
   copyKey(ref: string): Promise<{ accessKeyId: string; tenantId: string; keyString: string }> {
     return this.client.call('GET', `${key(ref)}/copy`);
   }
-  setKeyStatus(ref: string, status: 'active' | 'inactive'): Promise<KeyView> {
-    return this.client.call('POST', `${key(ref)}/status`, { body: { status } });
+  setKeyStatus(ref: string, status: 'active' | 'inactive', options: StatusOptions = {}): Promise<KeyView> {
+    return this.client.call('POST', `${key(ref)}/status`, { body: { status, ...options } });
   }
   deleteKey(ref: string): Promise<KeyView> {
     return this.client.call('DELETE', key(ref));
@@ -213,6 +223,24 @@ export class RemoteService implements AkmService {
   }
   reportKeys(query: ReportQuery, page: { after?: string; limit?: number } = {}): Promise<Page<ReportRow>> {
     return this.client.call('GET', '/v1/report', { query: { ...query, ...page } });
+  }
+  addWebhook(input: AddWebhookInput): Promise<NewWebhook> {
+    return this.client.call('POST', '/v1/webhooks', { body: input });
+  }
+  listWebhooks(): Promise<Webhook[]> {
+    return this.client.call('GET', '/v1/webhooks');
+  }
+  removeWebhook(id: string): Promise<Webhook> {
+    return this.client.call('DELETE', `/v1/webhooks/${segment(id)}`);
+  }
+  testWebhook(id: string): Promise<WebhookTestResult> {
+    return this.client.call('POST', `/v1/webhooks/${segment(id)}/test`, { body: {} });
+  }
+  /** The server delivers by itself, continuously. */
+  async deliver(): Promise<DeliveryReport> {
+    throw new UsageError('akm deliver is for a local store: akm serve delivers webhooks and mail by itself', {
+      hint: 'run it where the store file is, e.g. from cron',
+    });
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,8 @@ export interface AppState {
   authFailures: AuthFailureLog;
   /** what /v1/verify knows about keys; cleared after every change made through this server */
   verifyCache: VerifyCache;
+  /** after every change made through this server: webhook events may be queued */
+  afterChange?: () => void;
   log: Logger;
   requestIds: RequestIds;
   metrics: ServerMetrics;
@@ -126,7 +128,7 @@ async function verify(
     state.metrics.verify.rate_limited += 1;
     throw rateLimited(limited.retryAfterSeconds);
   }
-  const outcome = await handleVerify(state.backend, state.verifyCache, req);
+  const outcome = await handleVerify(state.backend, state.verifyCache, req, ip);
   state.metrics.verify[verifyResult(outcome.status)] += 1;
   // The answer goes out at the end of this event-loop turn, together with the others worked
   // out in it: under load, waking the reading side costs the kernel more than the write, and
@@ -189,6 +191,7 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
       state.auth,
       { method: t.method, url: req.url ?? '/', headers: req.headers, body },
       mutating,
+      t.ip,
     );
   } catch (error) {
     if (error instanceof AuthenticationError) throw await noteFailure(state, error, t);
@@ -206,7 +209,10 @@ async function signedCall(state: AppState, req: IncomingMessage, res: ServerResp
     });
   } finally {
     // The store's change feed does not report our own commits: tell the verify cache ourselves.
-    if (mutating) state.verifyCache.invalidate();
+    if (mutating) {
+      state.verifyCache.invalidate();
+      state.afterChange?.();
+    }
   }
   if (result instanceof Reply) sendJson(res, result.status, result.body);
   else sendJson(res, 200, result);

@@ -5,14 +5,20 @@
  * does not hold: store/integrity.ts) all get one answer, and an unknown key still costs a
  * signature computation, so neither body nor timing tells which.
  */
+import { inBrownout } from '../core/brownout.js';
 import { isAccessKeyId } from '../core/credentials.js';
 import { DeniedError, type ErrorCode } from '../core/errors.js';
-import { inGracePeriod } from '../core/expiry.js';
+import { isExpired } from '../core/expiry.js';
+import { previousAccepted } from '../core/grace.js';
+import { requestSource, userAgentOf, type UseSource } from '../core/source.js';
+import type { Use } from '../core/usage.js';
 import type { DerivedKeys } from '../crypto/keys.js';
 import { openSecret } from '../crypto/seal.js';
 import type { Actor } from '../service/local/actor.js';
 import type { KeyRow, LocalBackend, TenantRow } from '../service/local/backend.js';
-import { usable } from '../service/local/verify.js';
+import type { CanaryTrip } from '../service/local/context.js';
+import { graceOf } from '../service/local/keyState.js';
+import { generationOf, usable } from '../service/local/verify.js';
 import { NONCE_HEADER, TENANT_HEADER } from '../remote/wire.js';
 import type { ReplayGuard } from './replay.js';
 import {
@@ -58,7 +64,10 @@ export interface AuthDeps {
   keys: DerivedKeys;
   now: () => Date;
   replay: ReplayGuard;
-  recordUse: (accessKeyId: string, at: string) => void;
+  /** a sign-in is a use of the secret that signed it (or, in a brownout, a refusal) */
+  recordUse: (use: Use) => void;
+  /** a signature by a canary key raises its alarm */
+  onCanary: (trip: CanaryTrip) => void;
 }
 
 export interface Authenticated {
@@ -67,7 +76,12 @@ export interface Authenticated {
   actor: Actor;
 }
 
-export async function authenticate(deps: AuthDeps, request: SignedRequest, mutating: boolean): Promise<Authenticated> {
+export async function authenticate(
+  deps: AuthDeps,
+  request: SignedRequest,
+  mutating: boolean,
+  clientAddress: string,
+): Promise<Authenticated> {
   const now = deps.now();
   let auth: ParsedAuthorization;
   let signedAt: Date;
@@ -93,18 +107,32 @@ export async function authenticate(deps: AuthDeps, request: SignedRequest, mutat
       NOT_VALID_HINT,
     );
 
-  let matched = false;
+  let matched: 'current' | 'previous' | null = null;
   let tampered = false;
-  for (const secret of candidateSecrets(deps, row, now)) {
+  for (const [version, secret] of candidateSecrets(deps, row, now)) {
     if (secret === null) tampered = true;
-    else matched = signatureMatches(request, auth, secret) || matched;
+    else if (signatureMatches(request, auth, secret)) matched ??= version;
   }
   if (read === null) throw fail('tampered_record');
   if (!row) throw fail('unknown_key');
+  const source = (): UseSource => requestSource(clientAddress, userAgentOf(request.headers['user-agent']));
+  if (row.canary === 1) {
+    const trip = { accessKeyId: row.id, tenantId: row.tenant_id, at: now.toISOString(), path: 'signin' as const };
+    deps.onCanary({ ...trip, source: source(), secretMatched: matched !== null });
+    throw fail('canary_key');
+  }
   if (tampered && !matched) throw fail('tampered_secret');
   if (!matched) throw fail('bad_signature');
-  const inactive = row.status === 'inactive';
-  if (!usable(row, undefined, now)) throw fail(inactive ? 'inactive_key' : 'expired_key');
+  const use = (kind: Use['kind']): Use => {
+    const generation = generationOf(row, matched);
+    return { accessKeyId: row.id, generation, kind, at: now.toISOString(), source: source() };
+  };
+  const candidate: KeyRow | undefined = row;
+  if (!usable(candidate, undefined, now)) {
+    const browned = inBrownout(row.status, row.inactive_until, now) && !isExpired(row.expires_at, now);
+    if (browned) deps.recordUse(use('refused'));
+    throw fail(row.status === 'inactive' ? 'inactive_key' : 'expired_key');
+  }
 
   const expectedTenant = first(request.headers[TENANT_HEADER]);
   if (expectedTenant && expectedTenant !== row.tenant_id) {
@@ -117,13 +145,17 @@ export async function authenticate(deps: AuthDeps, request: SignedRequest, mutat
   if (!tenant) throw fail('unknown_tenant');
   if (actor === null) throw fail('tampered_record');
   await checkReplay(deps, request, auth, row.tenant_id, signedAt, now, mutating);
-  deps.recordUse(row.id, now.toISOString());
+  deps.recordUse(use('use'));
   return { key: row, tenant, actor };
 }
 
 /** The current secret, and the previous one during a rotation's grace period; null for one that fails to open. */
-function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): Array<string | null> {
-  if (!row) return [DUMMY_SECRET];
+function candidateSecrets(
+  deps: AuthDeps,
+  row: KeyRow | undefined,
+  now: Date,
+): Array<['current' | 'previous', string | null]> {
+  if (!row) return [['current', DUMMY_SECRET]];
   const keys = deps.keys;
   const open = (sealed: Buffer) => {
     try {
@@ -132,8 +164,8 @@ function candidateSecrets(deps: AuthDeps, row: KeyRow | undefined, now: Date): A
       return null;
     }
   };
-  const secrets = [open(row.secret_sealed)];
-  if (row.previous_sealed && inGracePeriod(row.previous_valid_until, now)) secrets.push(open(row.previous_sealed));
+  const secrets: Array<['current' | 'previous', string | null]> = [['current', open(row.secret_sealed)]];
+  if (row.previous_sealed && previousAccepted(graceOf(row), now)) secrets.push(['previous', open(row.previous_sealed)]);
   return secrets;
 }
 

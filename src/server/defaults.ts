@@ -11,4 +11,6 @@ export const DEFAULTS = {
   expiryJobIntervalMs: 3_600_000,
   /** erasing ended grace periods, old replay tokens and failure counts */
   sweepIntervalMs: 60_000,
+  /** looking for webhook events that are due (changes and canary alerts send sooner) */
+  deliveryIntervalMs: 1000,
 };

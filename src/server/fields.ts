@@ -71,6 +71,17 @@ export class Fields {
     return value;
   }
 
+  optionalBoolean(name: string): boolean | undefined {
+    const value = this.take(name);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
+    return value;
+  }
+
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    return this.take(name) === undefined ? undefined : this.integer(name, min, max);
+  }
+
   raw(name: string): unknown {
     return this.take(name);
   }

@@ -19,7 +19,8 @@ import { mailSettingsFromEnv, type MailSettings } from '../notify/smtp.js';
 import { createHandler, type AppState } from './app.js';
 import { AuthFailureLog } from './authFailures.js';
 import { TrustedProxies } from './clientAddress.js';
-import { LastUsedBatcher } from './lastUsed.js';
+import { startDeliveryJob, type DeliveryJob } from './deliveryJob.js';
+import { UsageBatcher } from './usage.js';
 import { assertTransportAllowed, urlFor, type ListenAddress } from './listen.js';
 import { startExpiryJob } from './expiryJob.js';
 import { describeError, type Logger } from './log.js';
@@ -59,8 +60,10 @@ export interface ServeOptions {
   throttle?: ThrottleLimits;
   /** how often ended graces, old replay tokens and failure counts are swept (default: every minute) */
   sweepIntervalMs?: number;
-  /** how often the lastUsedAt notes are written (default: every second) */
+  /** how often the notes of uses (lastUsedAt, sources, canary attempts) are written (default: every second) */
   lastUsedIntervalMs?: number;
+  /** how often due webhook events are looked for (default: every second; changes kick it sooner) */
+  deliveryIntervalMs?: number;
   /** where the hourly expiry mail goes (default: AKM_SMTP_URL / AKM_MAIL_FROM); null turns it off */
   mail?: MailSettings | null;
   expiryJobIntervalMs?: number;
@@ -125,9 +128,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const onError = (what: string) => (error: unknown) =>
     log({ level: 'warn', event: what, ...describeError(error, !!options.debug) });
   // The batcher writes through the backend, which is opened with the batcher's `record`.
-  const lastUsed = new LastUsedBatcher(
-    (notes, waitMs) => backend.recordLastUsed(notes, waitMs),
+  let delivery: DeliveryJob | undefined;
+  let cache: VerifyCache | undefined;
+  const usage = new UsageBatcher(
+    {
+      recordUses: (lastUsed, slots, waitMs) => backend.recordUses(lastUsed, slots, waitMs),
+      recordCanaryTrips: (trips) => backend.recordCanaryTrips(trips),
+    },
     onError('last_used_flush_failed'),
+    // A grace moved on by uses of the old secret: the cached rows of those keys are stale. An
+    // alert: its mail and webhook event go out now.
+    ({ moved, alerted }) => {
+      cache?.forget(moved);
+      if (alerted.size > 0) delivery?.kick(alerted);
+    },
     options.lastUsedIntervalMs,
   );
   // A wrong or missing master key stops the server here, not at the first request.
@@ -136,13 +150,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     masterKey: options.masterKey,
     now: options.now,
     env: options.env,
-    recordUse: lastUsed.record,
+    recordUse: usage.record,
+    onCanary: usage.noteCanary,
   });
   try {
     const exposure = backend.exposure();
     if (exposure) log({ level: 'warn', event: 'store_exposed', message: exposure.message, hint: exposure.hint });
     const now = backend.base.now;
-    const verifyCache = new VerifyCache(backend);
+    const verifyCache = (cache = new VerifyCache(backend));
     const metrics = new ServerMetrics();
     const metricSources: MetricSources = {
       outboxDepth: () => backend.outboxDepth(),
@@ -151,7 +166,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     };
     const state: AppState = {
       backend,
-      auth: { backend, keys: backend.keys, now, replay: new ReplayGuard(backend), recordUse: lastUsed.record },
+      auth: {
+        backend,
+        keys: backend.keys,
+        now,
+        replay: new ReplayGuard(backend),
+        recordUse: usage.record,
+        onCanary: usage.noteCanary,
+      },
       router: buildRouter(),
       verifyLimiter: new RateLimiter({
         ratePerSecond: options.verifyRate ?? DEFAULTS.verifyRate,
@@ -161,6 +183,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       trustedProxies,
       authFailures: new AuthFailureLog((entries) => backend.appendAudit(entries), onError('audit_write_failed')),
       verifyCache,
+      afterChange: () => delivery?.kick(),
       log,
       requestIds: new RequestIds(),
       metrics,
@@ -203,8 +226,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (leader.check()) void backend.sweep(Date.now()).catch(onError('sweep_failed'));
     }, options.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs);
     sweep.unref();
-    lastUsed.start();
+    usage.start();
     const mail = options.mail === undefined ? mailSettingsFromEnv(process.env) : options.mail;
+    delivery = startDeliveryJob(
+      backend,
+      mail,
+      log,
+      options.deliveryIntervalMs ?? DEFAULTS.deliveryIntervalMs,
+      !!options.debug,
+    );
     const expiryJob = startExpiryJob(
       backend,
       mail,
@@ -225,7 +255,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         metricsServer?.closeAllConnections();
         await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
         await expiryJob.stop();
-        await lastUsed.stop();
+        await usage.stop();
+        await delivery!.stop();
         await state.throttle.flush(Date.now());
         await state.authFailures.flush(Date.now(), true);
         await backend.close();
@@ -246,7 +277,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     return { url, address, server, backend, close, ...(metricsUrl ? { metricsUrl } : {}) };
   } catch (error) {
-    await lastUsed.stop();
+    await usage.stop();
+    await delivery?.stop();
     await backend.close();
     throw error;
   }

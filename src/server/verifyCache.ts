@@ -26,7 +26,7 @@
  * compares both paths on every kind of input).
  */
 import type { ChangeFeed, KeyForVerification, LocalBackend } from '../service/local/backend.js';
-import { checkCredentials } from '../service/local/verify.js';
+import { checkCredentials, type Origin } from '../service/local/verify.js';
 import type { VerifyInput, VerifyResult } from '../service/types.js';
 
 const VERSION_CHECK_MS = 1;
@@ -81,6 +81,12 @@ export class VerifyCache {
     };
   }
 
+  /** After this server changed these keys' rows itself (an automatic grace moved on by a use). */
+  forget(accessKeyIds: Iterable<string>): void {
+    for (const id of accessKeyIds) this.entries.delete(id);
+    this.generation += 1;
+  }
+
   /** A cached entry answers without a promise; a miss reads the store. */
   lookup(accessKeyId: string): KeyForVerification | Promise<KeyForVerification> {
     const now = this.now();
@@ -128,6 +134,7 @@ export function verifyCached(
   backend: Pick<LocalBackend, 'base'>,
   cache: VerifyCache,
   input: VerifyInput,
+  origin: Origin,
 ): Promise<VerifyResult> {
-  return checkCredentials(backend.base, input, (id) => cache.lookup(id));
+  return checkCredentials(backend.base, input, (id) => cache.lookup(id), origin);
 }

@@ -31,7 +31,11 @@ export interface ReportQuery {
 }
 
 export type BulkAction =
-  { kind: 'activate' } | { kind: 'deactivate' } | { kind: 'delete' } | { kind: 'extend'; expiry: ExpiryChoice };
+  | { kind: 'activate' }
+  /** forMs: a brownout of each key (as `setKeyStatus`'s) */
+  | { kind: 'deactivate'; forMs?: number }
+  | { kind: 'delete' }
+  | { kind: 'extend'; expiry: ExpiryChoice };
 
 export interface BulkRequest {
   action: BulkAction;

@@ -4,6 +4,7 @@
  * crosses this boundary is plain JSON data with ISO-8601 UTC timestamps and null for "never".
  */
 import type { ExpiryChoice } from '../core/expiry.js';
+import type { GraceChoice } from '../core/grace.js';
 import type { PermissionSource } from '../core/permissions.js';
 import type { Finding } from '../core/findings.js';
 import type { KeySort } from '../core/keyFields.js';
@@ -32,11 +33,25 @@ import type {
   NotifyExpiringResult,
   ProgressListener,
 } from './notificationTypes.js';
+import type {
+  AddWebhookInput,
+  CanaryView,
+  DeliveryReport,
+  ForwardedSource,
+  GraceView,
+  NewWebhook,
+  SecretUsage,
+  SourceUse,
+  Webhook,
+  WebhookTestResult,
+} from './usageTypes.js';
 
 export type * from './auditTypes.js';
 export type * from './masterKeyTypes.js';
 export type * from './notificationTypes.js';
 export type * from './governanceTypes.js';
+export type * from './usageTypes.js';
+export type { GraceChoice };
 
 export type KeyType = 'access' | 'api';
 export type KeyStatus = 'active' | 'inactive' | 'expired';
@@ -58,6 +73,10 @@ export interface KeyView {
   modifiedBy: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** a canary key (administrators only ever see one): it never authenticates, and any attempt raises an alarm */
+  canary: boolean;
+  /** in a brownout: when the key comes back by itself */
+  inactiveUntil: string | null;
   /** when the current secret was made: at creation, or at the last rotation */
   secretCreatedAt: string;
 }
@@ -66,13 +85,22 @@ export interface KeyView {
 export interface IssuedKey extends KeyView, Warned {
   secretKey: string;
   keyString: string;
-  /** after a rotation with grace: when the previous secret stops working */
+  /** after a rotation with grace: when the previous secret stops working (auto: unless it is used) */
   previousSecretValidUntil?: string | null;
+  /** after a rotation: the previous secret's grace, if any */
+  grace?: GraceView | null;
 }
 
 export interface KeyDetails extends KeyView {
   permissions: string[];
   previousSecretValidUntil: string | null;
+  /** the current secret, and the previous one while its grace lasts */
+  secrets: SecretUsage[];
+  grace: GraceView | null;
+  /** attempts refused during a brownout (with the right secret): what would break */
+  brownoutAttempts: SourceUse[];
+  /** canary keys only (null otherwise): the alarm and who tried */
+  canaryAlarm: CanaryView | null;
 }
 
 export interface CreateKeyInput {
@@ -84,6 +112,8 @@ export interface CreateKeyInput {
   owner?: string | null;
   groups: string[];
   roles: string[];
+  /** a canary key: tenant-level, administrators only; it can never authenticate */
+  canary?: boolean;
 }
 
 export interface KeyFilter {
@@ -121,6 +151,13 @@ export interface VerifyInput {
   accessKeyId: string;
   secretKey: string;
   tenantId?: string;
+  /** what the verifying service says about its own caller, recorded with the use */
+  source?: ForwardedSource;
+}
+
+/** `deactivate --for`: a brownout of this many milliseconds instead of until activated. */
+export interface StatusOptions {
+  forMs?: number;
 }
 
 export type VerifyResult =
@@ -142,7 +179,7 @@ export interface VerifyExplanation {
   accessKeyId: string;
   /** each problem found, e.g. "inactive: last changed by alice@acme.test" with its time in `at` */
   problems: Array<{
-    kind: 'unknown' | 'other_tenant' | 'wrong_secret' | 'old_secret' | 'inactive' | 'expired';
+    kind: 'unknown' | 'other_tenant' | 'wrong_secret' | 'old_secret' | 'inactive' | 'expired' | 'canary';
     message: string;
     at?: string;
   }>;
@@ -195,9 +232,12 @@ export interface AkmService {
   /** activate, deactivate, delete or extend many keys: every key checked first, then all changed at once, or none */
   bulkKeys(request: BulkRequest): Promise<BulkResult>;
   assignKey(ref: string, changes: AssignChanges): Promise<KeyView>;
-  rotateKey(ref: string, graceMs: number): Promise<IssuedKey>;
+  /** grace: a number of milliseconds (0: none), or a choice (`auto`: until the old secret goes quiet) */
+  rotateKey(ref: string, grace: number | GraceChoice): Promise<IssuedKey>;
+  /** end a rotation's grace now: the previous secret stops working */
+  finishGrace(ref: string): Promise<KeyView>;
   copyKey(ref: string): Promise<{ accessKeyId: string; tenantId: string; keyString: string }>;
-  setKeyStatus(ref: string, status: 'active' | 'inactive'): Promise<KeyView>;
+  setKeyStatus(ref: string, status: 'active' | 'inactive', options?: StatusOptions): Promise<KeyView>;
   deleteKey(ref: string): Promise<KeyView>;
   keyPermissions(ref: string): Promise<{ accessKeyId: string; permissions: PermissionSource[] }>;
   verifyKey(input: VerifyInput): Promise<VerifyResult>;
@@ -229,6 +269,14 @@ export interface AkmService {
   /** check the MAC chain and say which record was edited, deleted, inserted or moved; needs audit:read */
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
   auditHead(): Promise<AuditHead>;
+
+  /** signed webhooks on key events; administrators only */
+  addWebhook(input: AddWebhookInput): Promise<NewWebhook>;
+  listWebhooks(): Promise<Webhook[]>;
+  removeWebhook(id: string): Promise<Webhook>;
+  testWebhook(id: string): Promise<WebhookTestResult>;
+  /** send what is queued (webhooks, mail); for local stores, where no server does it */
+  deliver(): Promise<DeliveryReport>;
 
   /** the tenant's lifetime policy; needs keys:read */
   getPolicy(): Promise<LifetimePolicy>;

@@ -59,6 +59,9 @@ export const COVERED = {
       'expires_at',
       'secret_digest',
       'secret_sealed',
+      // Whether the key can ever authenticate, and until when a brownout refuses it.
+      'canary',
+      'inactive_until',
     ],
     sets: {
       roles: { table: 'key_roles', parent: 'key_id', member: 'role_id' },
@@ -84,8 +87,18 @@ export const COVERED = {
 export type CoveredName = keyof typeof COVERED;
 export const COVERED_TABLES = Object.keys(COVERED) as CoveredName[];
 
-/** The previous secret of a rotation and its end, bound to the secret that replaced it. */
-export const GRACE_COLUMNS = ['secret_digest', 'previous_sealed', 'previous_digest', 'previous_valid_until'];
+/**
+ * The previous secret of a rotation and its end (the cap, and for an automatic grace the quiet
+ * period and when it runs out), bound to the secret that replaced it.
+ */
+export const GRACE_COLUMNS = [
+  'secret_digest',
+  'previous_sealed',
+  'previous_digest',
+  'previous_valid_until',
+  'grace_quiet_ms',
+  'previous_quiet_until',
+];
 
 const NOUNS: Record<CoveredName, string> = { keys: 'key', roles: 'role', groups: 'group', users: 'user' };
 
@@ -220,18 +233,39 @@ export async function sealingPending(q: Queryable): Promise<boolean> {
   return (await getMeta(q, META_INTEGRITY_PENDING)) !== undefined;
 }
 
+/** A grace is over once its cap has passed or, for an automatic one, its quiet period has run out. */
+const ENDED = `((k.previous_valid_until IS NOT NULL AND k.previous_valid_until <= @now)
+    OR (k.previous_quiet_until IS NOT NULL AND k.previous_quiet_until <= @now))
+   AND (CAST(@tenantId AS TEXT) IS NULL OR k.tenant_id = @tenantId)`;
+
 /**
  * Every write erases the previous secrets whose grace period has ended (sealed value, digest
  * and end), so none stays stored past the next write after its end. That needs no key: the
  * grace part has a MAC of its own, and erasing it only takes access away. `tenantId` limits it
  * to one tenant's keys (PostgreSQL: a write locks no other tenant's rows); null: every tenant.
+ *
+ * The end of an automatic grace is noted first (grace_ends: which key, when, and why: `quiet`
+ * or `cap`), for the service to audit and announce in a transaction that holds the keys
+ * (service/local/lapses.ts). A fixed grace ends when its rotation's own record says it does.
  */
-export function eraseEndedGraces(q: Queryable, now: Date, tenantId: string | null): Promise<number> {
+export async function eraseEndedGraces(q: Queryable, now: Date, tenantId: string | null): Promise<number> {
+  const params = { now: now.toISOString(), tenantId };
+  await q.run(
+    `INSERT INTO grace_ends (key_id, tenant_id, reason, ended_at)
+     SELECT k.id, k.tenant_id,
+            CASE WHEN k.previous_quiet_until IS NOT NULL AND k.previous_quiet_until < k.previous_valid_until
+                 THEN 'quiet' ELSE 'cap' END,
+            CASE WHEN k.previous_quiet_until IS NOT NULL AND k.previous_quiet_until < k.previous_valid_until
+                 THEN k.previous_quiet_until ELSE k.previous_valid_until END
+       FROM keys k WHERE k.grace_quiet_ms IS NOT NULL AND ${ENDED}
+     ON CONFLICT DO NOTHING`,
+    params,
+  );
   return q.run(
     `UPDATE keys
-        SET previous_sealed = NULL, previous_digest = NULL, previous_valid_until = NULL, grace_mac = NULL
-      WHERE previous_valid_until IS NOT NULL AND previous_valid_until <= @now
-        AND (CAST(@tenantId AS TEXT) IS NULL OR tenant_id = @tenantId)`,
-    { now: now.toISOString(), tenantId },
+        SET previous_sealed = NULL, previous_digest = NULL, previous_valid_until = NULL, grace_mac = NULL,
+            grace_quiet_ms = NULL, previous_quiet_until = NULL
+      WHERE id IN (SELECT k.id FROM keys k WHERE ${ENDED})`,
+    params,
   );
 }

@@ -31,6 +31,17 @@ export interface KeyRow {
   secret_created_at: string | null;
   /** 1 when an administrator deactivated it (and it has not been activated since) */
   deactivated_by_admin: 0 | 1;
+  /** 1: a canary key, which never authenticates; null: an ordinary key */
+  canary: 1 | null;
+  /** with status inactive: the end of a brownout (active again from then on); null: until activated */
+  inactive_until: string | null;
+  /** which secret this is: 1 at creation, +1 per rotation */
+  secret_generation: number;
+  /** who made the last rotation (when: secret_created_at) */
+  rotated_by: string | null;
+  /** an automatic grace: the quiet period, and when it runs out unless the old secret is used */
+  grace_quiet_ms: number | null;
+  previous_quiet_until: string | null;
 }
 
 /** A key as listed: no secret material, assignments folded into JSON arrays (as text) by the query. */
@@ -98,6 +109,8 @@ export interface NewKeyRow {
   secret_sealed: Buffer;
   secret_digest: Buffer;
   expires_at: string | null;
+  /** 1 for a canary key */
+  canary: 1 | null;
   at: string;
   by: string;
 }
@@ -105,9 +118,9 @@ export interface NewKeyRow {
 export async function insertKey(q: Queryable, row: NewKeyRow): Promise<void> {
   await q.run(
     `INSERT INTO keys (id, tenant_id, name, description, type, status, owner_id, secret_sealed, secret_digest,
-                       expires_at, created_at, created_by, modified_at, modified_by, secret_created_at)
+                       expires_at, canary, created_at, created_by, modified_at, modified_by, secret_created_at)
      VALUES (@id, @tenant_id, @name, @description, @type, 'active', @owner_id, @secret_sealed, @secret_digest,
-             @expires_at, @at, @by, @at, @by, @at)`,
+             @expires_at, @canary, @at, @by, @at, @by, @at)`,
     { ...row },
   );
 }
@@ -142,19 +155,30 @@ export async function updateLabels(
   );
 }
 
-/** `byAdmin`: an administrator deactivated it (only one re-activates it); activating clears it. */
+/**
+ * `byAdmin`: an administrator deactivated it (only one re-activates it); activating clears it.
+ * `inactiveUntil`: a brownout's end (inactive only until then); null: until activated.
+ */
 export async function updateStatus(
   q: Queryable,
   id: string,
-  status: 'active' | 'inactive',
-  byAdmin: boolean,
+  change: { status: 'active' | 'inactive'; byAdmin: boolean; inactiveUntil: string | null },
   at: string,
   by: string,
 ): Promise<void> {
+  const inactive = change.status === 'inactive';
   await q.run(
-    `UPDATE keys SET status = @status, deactivated_by_admin = @byAdmin, modified_at = @at, modified_by = @by
+    `UPDATE keys SET status = @status, deactivated_by_admin = @byAdmin, inactive_until = @until,
+                     modified_at = @at, modified_by = @by
       WHERE id = @id`,
-    { status, byAdmin: status === 'inactive' && byAdmin ? 1 : 0, at, by, id },
+    {
+      status: change.status,
+      byAdmin: inactive && change.byAdmin ? 1 : 0,
+      until: inactive ? change.inactiveUntil : null,
+      at,
+      by,
+      id,
+    },
   );
 }
 
@@ -162,16 +186,24 @@ export async function touchKey(q: Queryable, id: string, at: string, by: string)
   await q.run('UPDATE keys SET modified_at = @at, modified_by = @by WHERE id = @id', { at, by, id });
 }
 
+/** The previous secret's grace as a rotation starts it (core/grace.ts): all null for none. */
+export interface GraceColumns {
+  validUntil: string | null;
+  quietForMs: number | null;
+  quietUntil: string | null;
+}
+
 /**
- * The new secret replaces the current one. The current one stays usable until
- * `previousValidUntil` (null: not at all); its digest is kept either way, so `verify --explain`
- * can recognise an old secret (a digest cannot authenticate anything by itself).
+ * The new secret replaces the current one. The current one stays usable during the grace
+ * (none: not at all); its digest is kept either way, so `verify --explain` can recognise an old
+ * secret (a digest cannot authenticate anything by itself). The secret's generation moves on,
+ * so uses recorded later stay attached to the secret they were made with.
  */
 export async function replaceSecret(
   q: Queryable,
   id: string,
   next: { sealed: Buffer; digest: Buffer },
-  previousValidUntil: string | null,
+  grace: GraceColumns,
   at: string,
   by: string,
 ): Promise<void> {
@@ -180,9 +212,83 @@ export async function replaceSecret(
        previous_sealed      = CASE WHEN CAST(@until AS TEXT) IS NULL THEN NULL ELSE secret_sealed END,
        previous_digest      = secret_digest,
        previous_valid_until = @until,
-       secret_sealed = @sealed, secret_digest = @digest, secret_created_at = @at, modified_at = @at, modified_by = @by
+       grace_quiet_ms       = @quietMs,
+       previous_quiet_until = @quietUntil,
+       secret_sealed = @sealed, secret_digest = @digest, secret_created_at = @at,
+       secret_generation = secret_generation + 1, rotated_by = @by, modified_at = @at, modified_by = @by
      WHERE id = @id`,
-    { id, sealed: next.sealed, digest: next.digest, until: previousValidUntil, at, by },
+    {
+      id,
+      sealed: next.sealed,
+      digest: next.digest,
+      until: grace.validUntil,
+      quietMs: grace.quietForMs,
+      quietUntil: grace.quietUntil,
+      at,
+      by,
+    },
+  );
+}
+
+/** `rotate --finish`: the previous secret stops now (erased as an ended grace is: the digest stays for --explain). */
+export async function endGrace(q: Queryable, id: string, at: string, by: string): Promise<void> {
+  await q.run(
+    `UPDATE keys SET previous_sealed = NULL, previous_valid_until = NULL, grace_quiet_ms = NULL,
+                     previous_quiet_until = NULL, modified_at = @at, modified_by = @by
+      WHERE id = @id`,
+    { id, at, by },
+  );
+}
+
+/**
+ * A use of the previous secret moves its quiet period on: a new end, only ever later, and only
+ * while the grace lasts (`usedAt` before both ends). False when nothing changed.
+ */
+export async function extendQuiet(
+  q: Queryable,
+  id: string,
+  generation: number,
+  usedAt: string,
+  quietUntil: string,
+): Promise<boolean> {
+  const changed = await q.run(
+    `UPDATE keys SET previous_quiet_until = @quietUntil
+      WHERE id = @id AND secret_generation = @generation
+        AND previous_quiet_until IS NOT NULL AND previous_quiet_until > @usedAt AND previous_quiet_until < @quietUntil
+        AND previous_valid_until IS NOT NULL AND previous_valid_until > @usedAt`,
+    { id, generation, usedAt, quietUntil },
+  );
+  return changed > 0;
+}
+
+/** What a notice about a key names, read without its integrity check (it decides nothing). */
+export function keyLabels(
+  q: Queryable,
+  id: string,
+): Promise<Pick<KeyRow, 'id' | 'tenant_id' | 'name' | 'owner_email' | 'rotated_by'> | undefined> {
+  return q.get(
+    `SELECT k.id, k.tenant_id, k.name, u.email AS owner_email, k.rotated_by
+       FROM keys k LEFT JOIN users u ON u.id = k.owner_id WHERE k.id = @id`,
+    { id },
+  );
+}
+
+/** Keys whose brownout has ended (of a tenant; null: every tenant), with their integrity check. */
+export function lapsedBrownouts(
+  q: Queryable,
+  tenantId: string | null,
+  now: string,
+): Promise<
+  Array<Pick<KeyRow, 'id' | 'tenant_id' | 'name' | 'owner_email' | 'inactive_until'> & { intact: number | null }>
+> {
+  return q.all(
+    `SELECT k.id, k.tenant_id, k.name, (SELECT u.email FROM users u WHERE u.id = k.owner_id) AS owner_email,
+            k.inactive_until, ${intactSql(q.dialect, ['keys', 'k'])} AS intact
+       FROM keys k
+      WHERE k.status = 'inactive' AND k.inactive_until IS NOT NULL AND k.inactive_until <= @now
+        AND (CAST(@tenantId AS TEXT) IS NULL OR k.tenant_id = @tenantId)
+      ORDER BY k.id ${q.dialect.forUpdate}`,
+    { tenantId, now },
   );
 }
 
@@ -344,6 +450,10 @@ const EFFECTIVE_PERMISSIONS = `SELECT v FROM (
           SELECT rp.permission FROM key_groups kg JOIN group_roles gr ON gr.group_id = kg.group_id
             JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE kg.key_id = k.id) p ORDER BY v`;
 
+/** A key's status at @now: a brownout whose end has passed is active again (core/brownout.ts). */
+const STATUS_NOW = `CASE WHEN k.status = 'inactive' AND k.inactive_until IS NOT NULL AND k.inactive_until <= @now
+                     THEN 'active' ELSE k.status END`;
+
 /**
  * Each sortable field as SQL text. A key that never expires sorts after every date and a key
  * never used before every date: the stand-ins are text that every collation orders that way.
@@ -353,7 +463,7 @@ const SORT_SQL: Record<SortField, string> = {
   name: 'lower(k.name)',
   description: 'lower(k.description)',
   type: 'k.type',
-  status: "CASE WHEN k.expires_at IS NOT NULL AND k.expires_at <= @now THEN 'expired' ELSE k.status END",
+  status: `CASE WHEN k.expires_at IS NOT NULL AND k.expires_at <= @now THEN 'expired' ELSE ${STATUS_NOW} END`,
   tenantId: 'k.tenant_id',
   owner: "coalesce(u.email, '')",
   createdAt: 'k.created_at',
@@ -378,7 +488,7 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]
   const descending = query.sort?.descending === true;
   const where = ['k.tenant_id = @tenantId'];
   if (query.status === 'expired') where.push('k.expires_at IS NOT NULL AND k.expires_at <= @now');
-  else if (query.status) where.push('k.status = @status AND (k.expires_at IS NULL OR k.expires_at > @now)');
+  else if (query.status) where.push(`${STATUS_NOW} = @status AND (k.expires_at IS NULL OR k.expires_at > @now)`);
   if (query.type) where.push('k.type = @type');
   if (query.ownerId !== undefined) where.push('k.owner_id = @ownerId');
   if (query.expiringBefore)
@@ -408,7 +518,8 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]
   // their assignments and permissions (a sorted query would otherwise work them out for every key).
   const text = `SELECT k.id, k.tenant_id, k.name, k.description, k.type, k.status, k.owner_id, u.email AS owner_email,
         k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by, k.last_used_at,
-        k.secret_created_at, k.deactivated_by_admin, ${permissions} ${any} page.sort_value,
+        k.secret_created_at, k.deactivated_by_admin, k.canary, k.inactive_until, k.secret_generation,
+        k.rotated_by, k.grace_quiet_ms, k.previous_quiet_until, ${permissions} ${any} page.sort_value,
         ${assignments}
      FROM (SELECT k.id, ${order} AS sort_value
              FROM keys k LEFT JOIN users u ON u.id = k.owner_id

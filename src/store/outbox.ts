@@ -4,7 +4,7 @@
  * same mail twice; sending goes through claims (claims.ts), so they never send it twice.
  */
 import { claimRows, DUE, settleClaim } from './claims.js';
-import type { Queryable } from './types.js';
+import type { Params, Queryable } from './types.js';
 
 export interface ExpiringKeyRow {
   id: string;
@@ -98,29 +98,53 @@ export async function enqueueMail(q: Queryable, row: NewOutboxRow): Promise<numb
 
 const OBSOLETE = `NOT EXISTS (SELECT 1 FROM keys k
                               WHERE k.id = outbox.key_id AND k.status = 'active' AND k.expires_at = outbox.expires_at)`;
-const TENANT_DUE = `tenant_id = @tenantId AND ${DUE}`;
+/**
+ * Rows of a tenant, of the kinds one job sends: expiry and policy notices go out together,
+ * canary alerts by a job of their own.
+ */
+function ofKinds(tenantId: string, kinds: readonly string[]): { where: string; params: Params } {
+  const names = kinds.map((_, i) => `@kind${i}`);
+  return {
+    where: `tenant_id = @tenantId AND kind IN (${names.join(', ')})`,
+    params: { tenantId, ...Object.fromEntries(kinds.map((kind, i) => [`kind${i}`, kind])) },
+  };
+}
+
+/** Due rows of a tenant, of some kinds. */
+function tenantDue(tenantId: string, kinds: readonly string[]): { sql: string; params: Params } {
+  const { where, params } = ofKinds(tenantId, kinds);
+  return { sql: `${where} AND ${DUE}`, params };
+}
 
 /** Expiry mail whose key was deleted, deactivated or given another date since it was queued goes nowhere. */
 export function cancelObsolete(q: Queryable, tenantId: string, now: string): Promise<OutboxRow[]> {
+  const due = tenantDue(tenantId, ['key.expiring']);
   return q.all<OutboxRow>(
     `UPDATE outbox SET state = 'cancelled', lease_until = NULL,
             last_error = 'not sent: the key was deleted, deactivated or given another expiry date'
-      WHERE ${TENANT_DUE} AND kind = 'key.expiring' AND ${OBSOLETE}
+      WHERE ${due.sql} AND ${OBSOLETE}
      RETURNING *`,
-    { tenantId, now },
+    { ...due.params, now },
   );
 }
 
-export async function countDue(q: Queryable, tenantId: string, now: string): Promise<number> {
-  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${TENANT_DUE}`, { tenantId, now }))!.n;
+export async function countDue(q: Queryable, tenantId: string, now: string, kinds: readonly string[]): Promise<number> {
+  const due = tenantDue(tenantId, kinds);
+  return (await q.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${due.sql}`, { ...due.params, now }))!.n;
 }
 
 /** What a dry run would (re)try, with whether the key still warrants the mail. */
-export function listDue(q: Queryable, tenantId: string, now: string): Promise<Array<OutboxRow & { obsolete: number }>> {
+export function listDue(
+  q: Queryable,
+  tenantId: string,
+  now: string,
+  kinds: readonly string[],
+): Promise<Array<OutboxRow & { obsolete: number }>> {
+  const due = tenantDue(tenantId, kinds);
   const obsolete = `kind = 'key.expiring' AND ${OBSOLETE}`;
   return q.all(
-    `SELECT *, CASE WHEN ${obsolete} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${TENANT_DUE} ORDER BY id`,
-    { tenantId, now },
+    `SELECT *, CASE WHEN ${obsolete} THEN 1 ELSE 0 END AS obsolete FROM outbox WHERE ${due.sql} ORDER BY id`,
+    { ...due.params, now },
   );
 }
 
@@ -136,10 +160,10 @@ export function depthByKind(q: Queryable, now: string): Promise<Array<{ kind: st
  */
 export function claimDue(
   q: Queryable,
-  claim: { tenantId: string; token: string; now: string; leaseUntil: string; limit: number },
+  claim: { tenantId: string; kinds: readonly string[]; token: string; now: string; leaseUntil: string; limit: number },
 ): Promise<OutboxRow[]> {
-  const { tenantId, ...rest } = claim;
-  return claimRows<OutboxRow>(q, { table: 'outbox', where: 'tenant_id = @tenantId', params: { tenantId } }, rest);
+  const { tenantId, kinds, ...rest } = claim;
+  return claimRows<OutboxRow>(q, { table: 'outbox', ...ofKinds(tenantId, kinds) }, rest);
 }
 
 /** Only the run that holds the claim may settle it (a run whose lease lapsed changes nothing). */

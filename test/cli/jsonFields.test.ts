@@ -48,6 +48,7 @@ const KEY: Fields = {
   groups: [],
   roles: [],
   ...fields('createdAt', 'createdBy', 'modifiedAt', 'modifiedBy', 'expiresAt', 'lastUsedAt', 'secretCreatedAt'),
+  ...fields('canary', 'inactiveUntil'),
 };
 const ISSUED: Fields = { ...KEY, ...fields('secretKey', 'keyString') };
 const USER: Fields = { ...fields('email', 'name'), groups: [], ...fields('keyCount', 'createdAt') };
@@ -84,6 +85,13 @@ const EXPIRY_MESSAGE: Fields = {
   reasons: [],
 };
 const ERROR: Fields = { error: fields('code', 'message', 'hint') };
+const WEBHOOK: Fields = {
+  ...fields('id', 'url'),
+  events: [],
+  ...fields('createdAt', 'createdBy', 'pending'),
+  lastAttempt: ANY,
+};
+const DELIVERY_ATTEMPT: Fields = fields('at', 'eventType', 'ok', 'status', 'error');
 const POLICY: Fields = fields('maxLifetimeDays', 'neverExpires', 'rotateEveryDays', 'enforceOn');
 const STATE = fields('status', 'expiresAt');
 const BULK: Fields = {
@@ -99,8 +107,8 @@ const REPORT_ROW: Fields = {
 const ROTATION = fields('dryRun', 'newKey', 'tenants', 'secrets', 'rows', 'auditRecords', 'auditHead', 'rotatedAt');
 
 interface Row {
-  /** the command as typed, without --json */
-  args: string[];
+  /** the command as typed, without --json (a function: it names something an earlier row made) */
+  args: string[] | (() => string[]);
   spec: Spec;
   /** exit code, when not 0 */
   code?: number;
@@ -111,6 +119,8 @@ interface Row {
 
 const box = new Sandbox();
 let keyString = '';
+/** the webhook the rows add: an https URL nothing listens on, so a delivery fails at once */
+let webhookId = '';
 test.before(() => box.init());
 test.after.always(() => box.cleanup());
 
@@ -133,7 +143,20 @@ const ROWS: Row[] = [
   // carol's key: she hears of changes to it (the actor never does).
   { args: ['create', '--name', 'c', '--owner', 'carol@acme.test', '--expires-in', '30', '--no-copy'], spec: ISSUED },
   { args: ['list'], spec: [KEY] },
-  { args: ['show', 'k'], spec: { ...KEY, permissions: [], previousSecretValidUntil: VALUE } },
+  {
+    args: ['show', 'k'],
+    spec: {
+      ...KEY,
+      permissions: [],
+      previousSecretValidUntil: VALUE,
+      secrets: ANY,
+      grace: ANY,
+      brownoutAttempts: ANY,
+      canaryAlarm: ANY,
+    },
+  },
+  // From here on, each change to a key queues an event for it.
+  { args: ['webhooks', 'add', 'https://127.0.0.1:1/akm'], spec: { ...WEBHOOK, secret: VALUE } },
   { args: ['extend', 'k', '--days', '1'], spec: KEY },
   { args: ['edit', 'k', '--description', 'deploys'], spec: KEY },
   { args: ['policy', 'show'], spec: POLICY },
@@ -153,7 +176,15 @@ const ROWS: Row[] = [
   },
   { args: ['deactivate', 'k', 'c', '--dry-run'], spec: BULK },
   { args: ['assign', 'k', '--group', 'Ops'], spec: KEY },
-  { args: ['rotate', 'k', '--no-copy', '--yes'], spec: { ...ISSUED, previousSecretValidUntil: VALUE } },
+  { args: ['rotate', 'k', '--no-copy', '--yes'], spec: { ...ISSUED, previousSecretValidUntil: VALUE, grace: VALUE } },
+  {
+    args: ['rotate', 'k', '--grace', 'auto', '--no-copy', '--yes'],
+    spec: {
+      ...ISSUED,
+      previousSecretValidUntil: VALUE,
+      grace: { ...fields('mode', 'quietForMs', 'rotatedAt', 'endsAt', 'endsBy') },
+    },
+  },
   { args: ['copy', 'k'], spec: fields('accessKeyId', 'tenantId', 'keyString') },
   { args: ['deactivate', 'k'], spec: KEY },
   { args: ['activate', 'k'], spec: KEY },
@@ -190,6 +221,18 @@ const ROWS: Row[] = [
     spec: { ...fields('ok', 'tenantId', 'records', 'head'), problems: [], alteredRows: [] },
   },
   { args: ['audit', 'head'], spec: fields('tenantId', 'head') },
+  {
+    args: () => ['webhooks', 'test', webhookId],
+    code: 6,
+    spec: fields('id', 'eventId', 'delivered', 'status', 'error'),
+  },
+  {
+    args: ['deliver'],
+    code: 6,
+    spec: { webhooks: fields('sent', 'failed', 'gaveUp', 'waiting'), mail: fields('sent', 'failed') },
+  },
+  { args: ['webhooks', 'list'], spec: [{ ...WEBHOOK, lastAttempt: DELIVERY_ATTEMPT }] },
+  { args: () => ['webhooks', 'remove', webhookId, '--yes'], spec: { removed: VALUE, ...WEBHOOK } },
   { args: ['whoami'], spec: IDENTITY },
   { args: ['config', 'show'], spec: LOCAL_SETTINGS },
   { args: ['delete', 'k', '--yes'], spec: { deleted: VALUE, ...KEY } },
@@ -208,14 +251,20 @@ const ROWS: Row[] = [
 ];
 
 // In order, on one store: each row finds what the rows before it made.
+const argsOf = (row: Row) => (typeof row.args === 'function' ? row.args() : row.args);
 for (const row of ROWS) {
-  test.serial(`akm ${row.args.join(' ')} --json${row.code ? ` (exit ${row.code})` : ''}`, async (t) => {
-    const result = await box.akm([...row.args, '--json'], { input: row.input?.() });
+  const title = argsOf(row)
+    .map((a) => a || '<id>')
+    .join(' ');
+  test.serial(`akm ${title} --json${row.code ? ` (exit ${row.code})` : ''}`, async (t) => {
+    const result = await box.akm([...argsOf(row), '--json'], { input: row.input?.() });
     t.is(result.code, row.code ?? 0, result.stderr);
     const json = row.stderr ? (JSON.parse(result.stderr) as unknown) : result.json();
     t.deepEqual(mismatches(json, row.spec), []);
     const issued = (json as { keyString?: string }).keyString;
     if (issued?.includes('::akms_')) keyString = issued;
+    const secret = (json as { secret?: string; id?: string }).secret;
+    if (secret?.startsWith('whsec_')) webhookId = (json as { id: string }).id;
   });
 }
 
@@ -287,7 +336,7 @@ test('akm store copy --json', async (t) => {
 test('every command that prints JSON is in the table', (t) => {
   const tested = new Set([
     ...ROWS.map((r) =>
-      r.args
+      argsOf(r)
         .filter((a) => /^[a-z-]+$/.test(a))
         .slice(0, 2)
         .join(' '),

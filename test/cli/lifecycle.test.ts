@@ -18,6 +18,8 @@ const KEY_FIELDS = [
   'expiresAt',
   'lastUsedAt',
   'secretCreatedAt',
+  'canary',
+  'inactiveUntil',
 ];
 
 test('the whole lifecycle through the CLI, with the documented JSON fields', async (t) => {

@@ -15,10 +15,50 @@ type Index = number;
 /** a key of the world, or the id of a key in another tenant */
 type KeyPick = Index | 'foreign';
 
+type KeyedOp =
+  'show' | 'permissions' | 'copy' | 'rotate' | 'finish-grace' | 'activate' | 'deactivate' | 'brownout' | 'delete';
+const KEYED_OPS: KeyedOp[] = [
+  'show',
+  'permissions',
+  'copy',
+  'rotate',
+  'finish-grace',
+  'activate',
+  'deactivate',
+  'brownout',
+  'delete',
+];
+type PlainOp =
+  | 'notify-expiring'
+  | 'audit.list'
+  | 'audit.verify'
+  | 'webhooks.add'
+  | 'webhooks.list'
+  | 'webhooks.remove'
+  | 'webhooks.test'
+  | 'deliver';
+const PLAIN_OPS: PlainOp[] = [
+  'notify-expiring',
+  'audit.list',
+  'audit.verify',
+  'webhooks.add',
+  'webhooks.list',
+  'webhooks.remove',
+  'webhooks.test',
+  'deliver',
+];
+
 export type OpSpec =
-  | { op: 'create'; owner: 'self' | 'tenant' | Index; roles: Index[]; groups: Index[]; never: boolean }
+  | {
+      op: 'create';
+      owner: 'self' | 'tenant' | Index;
+      roles: Index[];
+      groups: Index[];
+      never: boolean;
+      canary: boolean;
+    }
   | { op: 'list'; owner: Index | null; limit: number }
-  | { op: 'show' | 'permissions' | 'copy' | 'rotate' | 'activate' | 'deactivate' | 'delete'; key: KeyPick }
+  | { op: KeyedOp; key: KeyPick }
   | { op: 'extend'; key: KeyPick; never: boolean }
   | { op: 'assign'; key: KeyPick; addRoles: Index[]; addGroups: Index[]; removeRoles: Index[]; removeGroups: Index[] }
   | { op: 'users.add' | 'users.list' | 'groups.create' | 'groups.list' | 'roles.list' }
@@ -29,7 +69,7 @@ export type OpSpec =
   | { op: 'roles.create'; permissions: string[] }
   | { op: 'roles.delete'; role: Index }
   | { op: 'notifications'; user: 'self' | Index; markRead: boolean }
-  | { op: 'notify-expiring' | 'audit.list' | 'audit.verify' }
+  | { op: PlainOp }
   | { op: 'edit'; key: KeyPick; description: boolean }
   | { op: 'report' | 'policy.show' }
   | { op: 'policy.set'; maxLifetimeDays: number; dryRun: boolean }
@@ -62,6 +102,7 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
         roles: ixs,
         groups: ixs,
         never: fc.boolean(),
+        canary: fc.nat(5).map((n) => n === 0),
       }),
     },
     {
@@ -74,18 +115,7 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
     },
     {
       weight: 12,
-      arbitrary: fc.record({
-        op: fc.constantFrom<'show' | 'permissions' | 'copy' | 'rotate' | 'activate' | 'deactivate' | 'delete'>(
-          'show',
-          'permissions',
-          'copy',
-          'rotate',
-          'activate',
-          'deactivate',
-          'delete',
-        ),
-        key: keyPick,
-      }),
+      arbitrary: fc.record({ op: fc.constantFrom(...KEYED_OPS), key: keyPick }),
     },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('extend' as const), key: keyPick, never: fc.boolean() }) },
     {
@@ -147,13 +177,7 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
     },
     {
       weight: 2,
-      arbitrary: fc.record({
-        op: fc.constantFrom<'notify-expiring' | 'audit.list' | 'audit.verify'>(
-          'notify-expiring',
-          'audit.list',
-          'audit.verify',
-        ),
-      }),
+      arbitrary: fc.record({ op: fc.constantFrom(...PLAIN_OPS) }),
     },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('edit' as const), key: keyPick, description: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constantFrom<'report' | 'policy.show'>('report', 'policy.show') }) },
@@ -188,9 +212,17 @@ export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
 
 /** The call with names and ids in place of indices. */
 export type Call =
-  | { op: 'create'; name: string; owner: string | null; roles: string[]; groups: string[]; never: boolean }
+  | {
+      op: 'create';
+      name: string;
+      owner: string | null;
+      roles: string[];
+      groups: string[];
+      never: boolean;
+      canary: boolean;
+    }
   | { op: 'list'; owner?: string; limit: number }
-  | { op: 'show' | 'permissions' | 'copy' | 'rotate' | 'activate' | 'deactivate' | 'delete'; key: string }
+  | { op: KeyedOp; key: string }
   | { op: 'extend'; key: string; never: boolean }
   | {
       op: 'assign';
@@ -201,7 +233,7 @@ export type Call =
       removeGroups: string[];
     }
   | { op: 'users.add'; email: string }
-  | { op: 'users.list' | 'groups.list' | 'roles.list' | 'notify-expiring' | 'audit.list' | 'audit.verify' }
+  | { op: 'users.list' | 'groups.list' | 'roles.list' | PlainOp }
   | { op: 'master-key.export' | 'master-key.rotate' }
   | { op: 'users.remove'; email: string }
   | { op: 'groups.create'; name: string }
@@ -239,6 +271,7 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
         roles,
         groups: unique(spec.groups.map(group)),
         never: spec.never,
+        canary: spec.canary,
       };
     }
     case 'list':
@@ -264,6 +297,11 @@ export function concretize(world: ModelWorld, actor: ModelActor, spec: OpSpec, f
     case 'notify-expiring':
     case 'audit.list':
     case 'audit.verify':
+    case 'webhooks.add':
+    case 'webhooks.list':
+    case 'webhooks.remove':
+    case 'webhooks.test':
+    case 'deliver':
     case 'master-key.export':
     case 'master-key.rotate':
       return { op: spec.op };
@@ -322,6 +360,7 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
         owner: call.owner,
         groups: call.groups,
         roles: call.roles,
+        ...(call.canary ? { canary: true } : {}),
       });
     case 'list': {
       const ids: string[] = [];
@@ -345,9 +384,13 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.copyKey(call.key);
     case 'rotate':
       return service.rotateKey(call.key, 0);
+    case 'finish-grace':
+      return service.finishGrace(call.key);
     case 'activate':
     case 'deactivate':
       return service.setKeyStatus(call.key, call.op === 'activate' ? 'active' : 'inactive');
+    case 'brownout':
+      return service.setKeyStatus(call.key, 'inactive', { forMs: 5 * 60_000 });
     case 'delete':
       return service.deleteKey(call.key);
     case 'extend':
@@ -394,6 +437,17 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.listAudit({ limit: 5 });
     case 'audit.verify':
       return service.verifyAudit();
+    // An https URL nothing listens on: delivering to it fails at once, without the network.
+    case 'webhooks.add':
+      return service.addWebhook({ url: 'https://127.0.0.1:1/akm', events: ['*'] });
+    case 'webhooks.list':
+      return service.listWebhooks();
+    case 'webhooks.remove':
+      return service.removeWebhook(NO_WEBHOOK);
+    case 'webhooks.test':
+      return service.testWebhook(NO_WEBHOOK);
+    case 'deliver':
+      return service.deliver();
     case 'edit':
       return service.editKey(call.key, {
         name: call.name,
@@ -431,3 +485,6 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.rotateMasterKey({ dryRun: true });
   }
 }
+
+/** A well-formed webhook id that names none. */
+const NO_WEBHOOK = 'wh_AAAAAAAAAAAAAAAA';

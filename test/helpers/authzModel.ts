@@ -25,7 +25,7 @@ export function actorsOf(world: ModelWorld, withOperator: boolean): ModelActor[]
     ? [{ label: world.operator, keyId: null, userId: operator.id, permissions: ['*'], roles: [], groups: [] }]
     : [];
   for (const key of world.keys) {
-    if (!key.active || key.expired) continue;
+    if (!key.active || key.expired || key.canary) continue;
     const owner = world.users.find((u) => u.id === key.ownerId);
     actors.push({
       label: owner?.email ?? `key:${key.id}`,
@@ -77,8 +77,10 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   extend: ['keys:write'],
   assign: ['keys:write'],
   rotate: ['keys:rotate'],
+  'finish-grace': ['keys:rotate'],
   activate: ['keys:write'],
   deactivate: ['keys:write'],
+  brownout: ['keys:write'],
   delete: ['keys:delete'],
   'users.add': ['users:manage'],
   'users.list': ['keys:read', 'users:manage'],
@@ -97,6 +99,11 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   'notify-expiring': 'admin',
   'audit.list': ['audit:read'],
   'audit.verify': ['audit:read'],
+  'webhooks.add': 'admin',
+  'webhooks.list': 'admin',
+  'webhooks.remove': 'admin',
+  'webhooks.test': 'admin',
+  deliver: 'admin',
   edit: ['keys:write'],
   report: ['keys:read'],
   'policy.show': ['keys:read'],
@@ -111,9 +118,13 @@ const done: Expected = { kind: 'done' };
 const denied = (code: string): Expected => ({ kind: 'denied', code });
 const conflict = (code: string): Expected => ({ kind: 'conflict', code });
 
-/** `remote`: the call goes through `akm serve`, which never handles the master key (a usage error, before any request). */
+/**
+ * `remote`: the call goes through `akm serve`, which never handles the master key (a usage error,
+ * before any request) and offers no `deliver` (the server delivers by itself).
+ */
 export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: boolean): Expected {
-  if (remote && (call.op === 'master-key.export' || call.op === 'master-key.rotate')) return { kind: 'usage' };
+  if (remote && (call.op === 'master-key.export' || call.op === 'master-key.rotate' || call.op === 'deliver'))
+    return { kind: 'usage' };
   const admin = actor.permissions.includes('*');
   const has = (p: string) => grants(actor.permissions, p);
   const holdsRole = (name: string) => actor.roles.some((r) => r.toLowerCase() === name.toLowerCase());
@@ -128,6 +139,8 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
   /** Out of reach: an administrator's key, another owner's key (for a user's key), a more powerful key. */
   const outOfReach = (key: ModelKey): string | null => {
     if (admin) return null;
+    // A canary passes for an administrator's key: nothing tells a non-administrator it is bait.
+    if (key.canary) return 'admin_key_protected';
     const target = keyPermissions(world, key);
     if (target.includes('*')) return 'admin_key_protected';
     if (actor.userId !== null && key.ownerId !== actor.userId) return 'not_your_key';
@@ -163,6 +176,9 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
     return reason ? denied(reason) : done;
   };
 
+  if (call.op === 'deliver' && remote) return { kind: 'usage' };
+  // A canary is tenant-level: an owner is bad input, refused before anything is looked up.
+  if (call.op === 'create' && call.canary && call.owner !== null) return { kind: 'usage' };
   if (
     call.op === 'assign' &&
     call.addRoles.length + call.addGroups.length + call.removeRoles.length + call.removeGroups.length === 0
@@ -175,6 +191,7 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
   switch (call.op) {
     case 'create': {
       const owner = call.owner === null ? null : userOf(call.owner);
+      if (!admin && call.canary) return denied('admin_required');
       if (!admin) {
         if (owner === null) return denied('admin_required');
         if (owner.id !== actor.userId) return denied('not_your_key');
@@ -193,7 +210,7 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
       return { kind: 'done', keys: world.keys.filter((k) => !outOfReach(k)).map((k) => k.id) };
     case 'bulk': {
       const keys = call.keys.map(keyOf);
-      if (keys.some((k) => k === undefined)) return { kind: 'not found' };
+      if (keys.some((k) => k === undefined || (k.canary && !admin))) return { kind: 'not found' };
       const unique = [...new Map(keys.map((k) => [k!.id, k!])).values()];
       const codes = unique
         .map((k) => keyVerdict(call.action, k, call.action === 'extend' && call.never))
@@ -211,9 +228,15 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
     case 'notify-expiring':
     case 'audit.list':
     case 'audit.verify':
+    case 'webhooks.add':
+    case 'webhooks.list':
+    case 'deliver':
     case 'master-key.export':
     case 'master-key.rotate':
       return done;
+    case 'webhooks.remove':
+    case 'webhooks.test':
+      return { kind: 'not found' };
     case 'users.remove': {
       const user = userOf(call.email);
       const verdict = first(protectedPeople(null, [user]));
@@ -285,12 +308,20 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
     }
     default: {
       const key = keyOf(call.key);
-      if (!key) return { kind: 'not found' };
+      // A canary does not exist to anyone but an administrator.
+      if (!key || (key.canary && !admin)) return { kind: 'not found' };
       const verdict = first(keyVerdict(call.op, key, call.op === 'extend' && call.never));
       if (verdict.kind !== 'done') return verdict;
       if (call.op === 'assign' && !admin && (!call.addRoles.every(holdsRole) || !call.addGroups.every(holdsGroup)))
         return denied('escalation_denied');
-      return done;
+      return keyState(call.op, key);
     }
   }
+}
+
+/** Once allowed, what the key's own state says: no grace to finish, a deactivation that a brownout cannot shorten. */
+function keyState(op: Call['op'], key: ModelKey): Expected {
+  if (op === 'finish-grace' && !key.inGrace) return { kind: 'conflict', code: 'no_grace' };
+  if (op === 'brownout' && key.inactiveForGood) return { kind: 'conflict', code: 'already_inactive' };
+  return { kind: 'done' };
 }

@@ -204,9 +204,17 @@ export interface ModelGroup {
 export interface ModelKey {
   id: string;
   ownerId: number | null;
+  /** active now: a brownout that has ended counts as active */
   active: boolean;
+  /** inactive until activated (not a brownout) */
+  inactiveForGood: boolean;
   expired: boolean;
+  /** inactive now, and an administrator made it so */
   deactivatedByAdmin: boolean;
+  /** a canary: it never signs, and only administrators see it */
+  canary: boolean;
+  /** a rotation's grace is in progress: its previous secret is still accepted */
+  inGrace: boolean;
   roleIds: number[];
   groupIds: number[];
 }
@@ -273,17 +281,34 @@ export function readWorld(store: Store, tenantId: string, now: Date): Promise<Mo
       status: string;
       expires_at: string | null;
       deactivated_by_admin: number;
-    }>('SELECT id, owner_id, status, expires_at, deactivated_by_admin FROM keys WHERE tenant_id = @tenantId');
+      canary: number | null;
+      inactive_until: string | null;
+      previous_valid_until: string | null;
+      previous_quiet_until: string | null;
+    }>(
+      `SELECT id, owner_id, status, expires_at, deactivated_by_admin, canary, inactive_until, previous_valid_until,
+              previous_quiet_until FROM keys WHERE tenant_id = @tenantId`,
+    );
+    const past = (at: string | null) => at !== null && Date.parse(at) <= now.getTime();
     const keys = keyRows
-      .map((k) => ({
-        id: k.id,
-        ownerId: k.owner_id,
-        active: k.status === 'active',
-        expired: k.expires_at !== null && Date.parse(k.expires_at) <= now.getTime(),
-        deactivatedByAdmin: k.deactivated_by_admin === 1,
-        roleIds: keyRoles.filter((r) => r.key_id === k.id).map((r) => r.role_id),
-        groupIds: keyGroups.filter((g) => g.key_id === k.id).map((g) => g.group_id),
-      }))
+      .map((k) => {
+        const active = k.status === 'active' || past(k.inactive_until);
+        return {
+          id: k.id,
+          ownerId: k.owner_id,
+          active,
+          inactiveForGood: k.status === 'inactive' && k.inactive_until === null,
+          expired: past(k.expires_at),
+          deactivatedByAdmin: k.deactivated_by_admin === 1 && !active,
+          canary: k.canary === 1,
+          inGrace:
+            k.previous_valid_until !== null &&
+            !past(k.previous_valid_until) &&
+            (k.previous_quiet_until === null || !past(k.previous_quiet_until)),
+          roleIds: keyRoles.filter((r) => r.key_id === k.id).map((r) => r.role_id),
+          groupIds: keyGroups.filter((g) => g.key_id === k.id).map((g) => g.group_id),
+        };
+      })
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     return { tenantId, operator, users, roles, groups, keys };
   });
@@ -344,7 +369,8 @@ interface ForeignKey {
 /**
  * Every row of the tenant, table by table: rows with its tenant_id, rows whose parent (by foreign
  * key) has it, and the tenant itself. The audit trail is left to the caller (a refusal adds its own
- * record); lastUsedAt is left out (the server stamps it, a bit later, for any authenticated request).
+ * record); lastUsedAt and the sources of uses are left out (the server records them, a bit later,
+ * for any authenticated request).
  */
 export function tenantDump(store: Store, tenantId: string): Promise<Record<string, string[]>> {
   return store.read(async (q) => {
@@ -352,7 +378,7 @@ export function tenantDump(store: Store, tenantId: string): Promise<Record<strin
     const hasTenant = (table: string) => tables.find((t) => t.name === table)?.columns.includes('tenant_id') ?? false;
     const dump: Record<string, string[]> = {};
     for (const { name, parents } of tables) {
-      if (name.startsWith('audit')) continue;
+      if (name.startsWith('audit') || name === 'key_sources') continue;
       let rows: Array<Record<string, unknown>>;
       if (name === 'tenants') rows = await q.all('SELECT * FROM tenants WHERE id = @tenantId', { tenantId });
       else if (hasTenant(name)) rows = await q.all(`SELECT * FROM "${name}" WHERE tenant_id = @tenantId`, { tenantId });

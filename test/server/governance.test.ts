@@ -116,6 +116,13 @@ test('bulk over the wire: one key out of reach refuses all (403, nothing changed
     dryRun: false,
   });
   t.true(done.keys.every((k) => k.changed));
+  // A brownout of several keys travels as {kind:"deactivate",forMs}.
+  await manager.bulkKeys({ action: { kind: 'deactivate', forMs: 30 * 60_000 }, keys: ['ci-a', 'ci-b'], dryRun: false });
+  const browned = await admin.listKeys({ status: 'inactive' });
+  t.deepEqual(
+    browned.items.map((k) => k.inactiveUntil !== null),
+    [true, true],
+  );
   // 10,000 references: far above the default 64 KiB, within the bulk route's limit; all unknown.
   const many = Array.from({ length: 10_000 }, (_, i) => `no-such-key-${i}`);
   const response = await signed(fx.url, fx.admin, 'POST', '/v1/keys/bulk', {
@@ -134,6 +141,8 @@ test('bulk over the wire: one key out of reach refuses all (403, nothing changed
   for (const body of [
     { action: { kind: 'rotate' }, keys: ['ci-a'] },
     { action: { kind: 'delete', extra: 1 }, keys: ['ci-a'] },
+    { action: { kind: 'delete', forMs: 60_000 }, keys: ['ci-a'] },
+    { action: { kind: 'deactivate', forMs: '1h' }, keys: ['ci-a'] },
     { action: { kind: 'delete' }, keys: 'ci-a' },
     { action: { kind: 'delete' }, keys: ['ci-a'], dryRun: 'no' },
   ]) {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { LocalBackend } from '../../src/service/local/backend.js';
 import { AuthFailureLog } from '../../src/server/authFailures.js';
-import { LastUsedBatcher } from '../../src/server/lastUsed.js';
+import { UsageBatcher } from '../../src/server/usage.js';
 import { clientKey, RateLimiter } from '../../src/server/rateLimit.js';
 import { CLOCK_MARGIN_MS, ReplayGuard } from '../../src/server/replay.js';
 import { FailureThrottle } from '../../src/server/throttle.js';
@@ -14,6 +14,7 @@ import type { Params } from '../../src/store/types.js';
 import { tempStore, type TempStore } from '../helpers/store.js';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
+const SOURCE = { service: null, address: '10.0.0.1', userAgent: null, via: null };
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 perEngine(
@@ -100,6 +101,7 @@ async function openBackend(t: ExecutionContext, store: TempStore): Promise<Local
     store: store.location,
     masterKey: store.masterKeyOptions,
     recordUse: () => {},
+    onCanary: () => {},
   });
   t.teardown(() => backend.close());
   return backend;
@@ -156,12 +158,11 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
       q.get<{ at: string | null }>('SELECT last_used_at AS at FROM keys WHERE id = @id', { id }),
     ))!.at;
   const errors: unknown[] = [];
-  const batcher = new LastUsedBatcher(
-    (notes, waitMs) => backend.recordLastUsed(notes, waitMs),
-    (e) => errors.push(e),
-  );
+  const batcher = new UsageBatcher(backend, (e) => errors.push(e));
+  const use = (accessKeyId: string, at: string) =>
+    batcher.record({ accessKeyId, generation: 1, kind: 'use', at, source: SOURCE });
   for (let i = 0; i < 10_000; i += 1)
-    batcher.record(a.accessKeyId, new Date(Date.parse('2030-01-01T00:00:00Z') + i).toISOString());
+    use(a.accessKeyId, new Date(Date.parse('2030-01-01T00:00:00Z') + i).toISOString());
   t.is(batcher.pendingCount, 1);
   t.is(await batcher.flush(), 1);
   t.is(batcher.pendingCount, 0);
@@ -171,7 +172,7 @@ perEngine('lastUsed batcher: many uses, one row write per key per flush; failure
   // another process's would be) or the key's row (PostgreSQL), the flush gives up quickly and
   // keeps the notes.
   const release = await holdWrite(store, 'UPDATE keys SET name = name WHERE id = @id', { id: b.accessKeyId });
-  batcher.record(b.accessKeyId, '2030-01-02T00:00:00.000Z');
+  use(b.accessKeyId, '2030-01-02T00:00:00.000Z');
   const started = Date.now();
   t.is(await batcher.flush(), 0);
   t.true(Date.now() - started < 2000);

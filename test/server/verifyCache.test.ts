@@ -15,6 +15,8 @@ import { perEngine } from '../helpers/engines.js';
 import { postVerify, serverFixture, type ServerFixture } from '../helpers/server.js';
 import { tempStore } from '../helpers/store.js';
 
+const ORIGIN = { clientAddress: '127.0.0.1', userAgent: null, path: 'verify' as const };
+
 /** What the cache needs from the server's backend, over a service's context. */
 function backendOf(ctx: LocalContext) {
   return {
@@ -77,14 +79,14 @@ perEngine('same answers as the local service on every kind of input', async (t, 
   // A second connection, as the server has its own.
   const server = await store.open(() => clock);
   t.teardown(() => server.close());
-  const ctx = { ...server.ctx, recordUse: () => {} };
+  const ctx = { ...server.ctx, recordUse: () => {}, onCanary: () => {} };
   const backend = backendOf(ctx);
   const cache = new VerifyCache(backend);
   const compare = async (when: string) => {
     for (const [what, input] of inputs) {
       const expected = await local.verifyKey(input);
-      t.deepEqual(await verifyCached(backend, cache, input), expected, `${what} (${when})`);
-      t.deepEqual(await verifyCached(backend, cache, input), expected, `${what} (${when}, cached)`);
+      t.deepEqual(await verifyCached(backend, cache, input, ORIGIN), expected, `${what} (${when})`);
+      t.deepEqual(await verifyCached(backend, cache, input, ORIGIN), expected, `${what} (${when}, cached)`);
     }
   };
   await compare('now');

@@ -114,7 +114,7 @@ perEngine(
     t.deepEqual(newest!.details, { user: 'alice@acme.test' });
     const rotate = page.items.find((r) => r.action === 'key.rotate')!;
     t.is(rotate.target, keyIds.svc);
-    t.deepEqual(Object.keys(rotate.details).sort(), ['name', 'previousSecretValidUntil']);
+    t.deepEqual(Object.keys(rotate.details).sort(), ['grace', 'name', 'previousSecretValidUntil']);
     // no secret in any record, in any column, in any encoding
     const everything = JSON.stringify(await raw.all('SELECT * FROM audit'));
     for (const secret of secrets) {

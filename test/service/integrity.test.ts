@@ -176,6 +176,21 @@ const EDITS: Edit[] = [
     altered: (w) => [`keys:${id(w, 'k1')}`],
   },
   {
+    name: 'a deactivation turned into a brownout that has already ended',
+    sql: (w) => [`UPDATE keys SET inactive_until = '2000-01-01T00:00:00.000Z' WHERE id = '${id(w, 'k2')}'`],
+    altered: (w) => [`keys:${id(w, 'k2')}`],
+  },
+  {
+    name: 'the canary flag flipped',
+    sql: (w) => [`UPDATE keys SET canary = 1 WHERE id = '${id(w, 'k1')}'`],
+    altered: (w) => [`keys:${id(w, 'k1')}`],
+  },
+  {
+    name: "a grace made automatic with a day's quiet period",
+    sql: (w) => [`UPDATE keys SET grace_quiet_ms = 86400000 WHERE id = '${id(w, 'k1')}'`],
+    altered: (w) => [`keys:${id(w, 'k1')}`],
+  },
+  {
     name: 'a key row inserted whole (a copy under a new id)',
     sql: (w) => [
       `INSERT INTO keys (id, tenant_id, name, type, status, owner_id, secret_sealed, secret_digest, expires_at,
@@ -331,7 +346,11 @@ perEngine('the store itself refuses to change an altered row, whatever code path
   const ids = async (q: Queryable, table: string, name: string) =>
     (await q.get<{ id: number }>(`SELECT id FROM ${table} WHERE name = @name`, { name }))!.id;
   for (const [what, write] of [
-    ['a key update', (q: Queryable) => updateStatus(q, id(w, 'k1'), 'inactive', true, at, 'test')],
+    [
+      'a key update',
+      (q: Queryable) =>
+        updateStatus(q, id(w, 'k1'), { status: 'inactive', byAdmin: true, inactiveUntil: null }, at, 'test'),
+    ],
     ['a key link', async (q: Queryable) => addKeyGroup(q, id(w, 'k1'), await ids(q, 'groups', 'Deployers'))],
     ['a member added', async (q: Queryable) => addGroupMember(q, await ids(q, 'groups', 'Deployers'), 1)],
     [

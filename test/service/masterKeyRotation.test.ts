@@ -18,7 +18,8 @@ import { MemoryKeychain } from '../helpers/akm.js';
 import { actingAs } from '../helpers/acting.js';
 import { perEngine, type Engine } from '../helpers/engines.js';
 import { auditRecords, HOUR, keyInput, refusal } from '../helpers/service.js';
-import { twoTenants, type TempStore } from '../helpers/store.js';
+import { tempStore, twoTenants, type TempStore } from '../helpers/store.js';
+import { WebhookReceiver } from '../helpers/webhookReceiver.js';
 
 const noKeychain = () => {
   throw new Error('no keychain in this test');
@@ -445,5 +446,27 @@ perEngine(
     t.true((await after.verifyKey({ accessKeyId: key.accessKeyId, secretKey: secret })).valid);
     t.is(readKey(options.file), second, 'the next run moved the new key into the file');
     t.false(existsSync(next));
+  },
+);
+
+perEngine(
+  'a rotation re-seals webhook signing secrets: deliveries after it are signed as before',
+  async (t, engine) => {
+    const store = await tempStore(engine);
+    t.teardown(store.cleanup);
+    const options = keyFile(store);
+    const admin = await open(t, store, options);
+    const receiver = await WebhookReceiver.start();
+    t.teardown(() => receiver.close());
+    const hook = await admin.addWebhook({ url: receiver.url, events: ['*'] });
+    receiver.secret = hook.secret;
+    const rotation = await admin.rotateMasterKey({});
+    t.true(rotation.secrets >= 1);
+    const fresh = await open(t, store, options);
+    t.like(await fresh.testWebhook(hook.id), { delivered: true });
+    t.deepEqual(
+      receiver.received.map((r) => r.problem),
+      [null],
+    );
   },
 );

@@ -20,7 +20,10 @@ import { rawStore, tempStore, type TempStore } from '../helpers/store.js';
 
 const DAY = 86_400_000;
 
-/** A store with a row in every table: two tenants, people, roles, keys in every state, a policy, mail, tokens. */
+/**
+ * A store with a row in every table: two tenants, people, roles, keys in every state, a policy,
+ * mail, tokens, a webhook with its deliveries, a tripped canary.
+ */
 async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrings: string[] }> {
   const store = await tempStore('sqlite');
   t.teardown(store.cleanup);
@@ -31,6 +34,8 @@ async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrin
   await acme.addUser('carol@acme.test', 'Carol');
   await acme.addGroupMember('Administrators', 'bob@acme.test');
   await acme.createRole('Deployer', ['deploy:run']);
+  // Nothing listens there: its deliveries stay queued.
+  await acme.addWebhook({ url: 'https://127.0.0.1:1/akm', events: ['*'] });
   await acme.createGroup('Ops');
   await acme.addGroupRole('Ops', 'Deployer');
   await acme.addGroupMember('Ops', 'carol@acme.test');
@@ -43,6 +48,9 @@ async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrin
   await acme.setKeyStatus(off.accessKeyId, 'inactive');
   await acme.deleteKey((await acme.createKey(keyInput({ name: 'gone' }))).accessKeyId);
   await acme.setPolicy({ maxLifetimeDays: 3650, neverExpires: 'nobody' }, { dryRun: false });
+  // A canary tripped by a local verify: its alarm, and the attempt's source.
+  const canary = await acme.createKey(keyInput({ name: 'bait', canary: true }));
+  t.false((await acme.verifyKey({ accessKeyId: canary.accessKeyId, secretKey: canary.secretKey })).valid);
   await mailing.notifyExpiring({ withinDays: 2 }); // the mail server is down: rows stay in the outbox, failed
   await acme.close();
   const globex = await store.addTenant('globex');
@@ -54,6 +62,11 @@ async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrin
     e: Date.now() + 60_000,
   });
   await raw.run("INSERT INTO auth_failures (scope, minute, count) VALUES ('addr 127.0.0.9', 1, 3)");
+  // A grace that ended by itself, not yet announced (the next write transaction would).
+  await raw.run("INSERT INTO grace_ends (key_id, tenant_id, reason, ended_at) VALUES (@k, 'acme', 'quiet', @at)", {
+    k: ops.accessKeyId,
+    at: new Date().toISOString(),
+  });
   const empty = Object.entries(await raw.dump()).filter(([, rows]) => rows.length === 0);
   await raw.close();
   t.deepEqual(empty, [], 'every table has rows to copy');

@@ -1,14 +1,6 @@
 import test from 'ava';
 import { AkmError, UsageError } from '../../src/core/errors.js';
-import {
-  expiryFromFlags,
-  graceEnd,
-  isExpired,
-  MAX_DAYS,
-  parseDays,
-  parseInstant,
-  resolveExpiry,
-} from '../../src/core/expiry.js';
+import { expiryFromFlags, isExpired, MAX_DAYS, parseDays, parseInstant, resolveExpiry } from '../../src/core/expiry.js';
 
 const DAY = 86_400_000;
 const now = new Date('2026-03-10T15:30:00.000Z');
@@ -195,17 +187,6 @@ test('expiryFromFlags: one of three, mutually exclusive, no silent default', (t)
   t.true(renamed.message.includes('--days') && renamed.message.includes('--never'));
   usage(t, () => expiryFromFlags({ expiresIn: '0' }), 'zero');
   usage(t, () => expiryFromFlags({ expiresOn: '2027-02-30' }), 'impossible date');
-});
-
-test('graceEnd never outlives the key', (t) => {
-  const hour = 3_600_000;
-  t.is(graceEnd(now, 0, null), null);
-  t.is(graceEnd(now, -5, null), null);
-  t.is(graceEnd(now, hour, null)!.getTime(), now.getTime() + hour);
-  const expiresSoon = new Date(now.getTime() + 10 * 60_000);
-  t.is(graceEnd(now, hour, expiresSoon)!.getTime(), expiresSoon.getTime());
-  const expiresLater = new Date(now.getTime() + 2 * hour);
-  t.is(graceEnd(now, hour, expiresLater)!.getTime(), now.getTime() + hour);
 });
 
 test('isExpired: at the expiry instant the key is expired', (t) => {

@@ -22,6 +22,8 @@ export interface CreateOptions {
   tenantLevel?: boolean;
   group?: string[];
   role?: string[];
+  /** a canary key: tenant-level, never authenticates, any attempt raises an alarm */
+  canary?: boolean;
   /** undefined: copy only for a person at a terminal */
   copy?: boolean;
 }
@@ -52,18 +54,31 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
       new Option('--owner <email>', 'the user who owns the key (at most 2 keys each)').conflicts('tenantLevel'),
     )
     .option('--tenant-level', 'no owner: a tenant-level key (administrators only)')
+    .addOption(
+      new Option(
+        '--canary',
+        'a canary key to plant as bait: it never authenticates, and any attempt alerts the administrators',
+      ).conflicts('owner'),
+    )
     .option('--group <name>', 'assign a group (repeatable)', collect)
     .option('--role <name>', 'assign a role (repeatable)', collect)
     .option('--copy', 'copy the key string to the clipboard even when stdout is not a terminal')
     .option('--no-copy', 'do not copy the key string to the clipboard')
     .addHelpText(
       'after',
-      examples(
+      `${examples(
         'akm create                                  # asks for everything',
         'akm create --name deploy-bot --expires-in 90 --tenant-level --role KeyManager --description "CI deploys"',
         'akm create --name laptop --owner alice@acme.test --expires-on 2027-06-30 --group Administrators',
         'akm create --name ingest --type api --expires-in 30 --tenant-level --role Ingestion --json --no-copy',
-      ),
+        'akm create --canary --name backup-admin --expires-in 365 --group Administrators --no-copy > bait.txt',
+      )}
+A canary key looks like any other (same formats; administrators see canary: true) and is
+tenant-level. It can never authenticate: any attempt through akm serve (signed requests,
+/v1/verify) or akm verify alerts every administrator (bell, e-mail, webhook key.canary_tripped)
+and is recorded with its source. Plant its key string where a thief would look: backups, CI
+variables, a laptop's dotfiles.
+`,
     )
     .action(async (flags: CreateOptions, command: Command) => runCreate(flags, ctx.deps(command)));
 }
@@ -78,7 +93,7 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
     name: options.name,
     type: options.type,
     expiry,
-    owner: options.tenantLevel ? null : options.owner,
+    owner: options.tenantLevel || options.canary ? null : options.owner,
     groups: options.group,
     roles: options.role,
   };
@@ -97,8 +112,10 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
 
   const service = await deps.service();
   const input = await completeDraft(draft, nothingGiven, { prompter, io, service, now: deps.now });
-  const issued = await service.createKey(description ? { ...input, description } : input);
+  const extras = { ...(description ? { description } : {}), ...(options.canary ? { canary: true } : {}) };
+  const issued = await service.createKey({ ...input, ...extras });
   for (const warning of issued.warnings ?? []) io.warn(warning);
   printIssuedKey(io, issued, deps.now());
+  if (issued.canary) io.notice('canary key: it never authenticates; any attempt to use it alerts the administrators');
   await copyKeyString(deps, issued.keyString, options.copy);
 }

@@ -6,6 +6,16 @@ import { localDateTime, relativeTime } from '../io/dates.js';
 import { list, printable, styledExpiry, styledStatus, when } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { renderFields, renderTable, type Column } from '../io/table.js';
+import { describeDuration } from '../../core/duration.js';
+import { previousSecretSentence, sourceRows, sourcesTable, whoUsed } from './usage.js';
+
+/** Status, and for a brownout that it ends by itself. */
+function statusCell(io: Io, key: KeyView, now: Date, detailed = false): string {
+  const status = styledStatus(io, key.status, key.expiresAt, now);
+  if (key.inactiveUntil === null || key.status !== 'inactive') return status;
+  if (!detailed) return `${status}${io.style.dim(' (brownout)')}`;
+  return `${status} until ${when(io, key.inactiveUntil, { now, relative: 'always' })} (brownout), then active again`;
+}
 
 interface FieldColumn {
   column: Column;
@@ -17,13 +27,16 @@ const owner = (io: Io, email: string | null) => (email === null ? io.style.dim('
 /** Every key field as a table column (`akm list --columns`), with how it gives way on a narrow terminal. */
 const FIELD_COLUMNS: Record<KeyField, FieldColumn> = {
   accessKeyId: { column: { header: 'ACCESS KEY ID' }, cell: (_io, k) => k.accessKeyId },
-  name: { column: { header: 'NAME', shrinkTo: 12 }, cell: (_io, k) => printable(k.name) },
+  name: {
+    column: { header: 'NAME', shrinkTo: 12 },
+    cell: (io, k) => printable(k.name) + (k.canary ? io.style.yellow(' (canary)') : ''),
+  },
   description: {
     column: { header: 'DESCRIPTION', shrinkTo: 12, drop: 'early' },
     cell: (io, k) => (k.description ? printable(k.description) : io.style.dim('-')),
   },
   type: { column: { header: 'TYPE', drop: 'early' }, cell: (_io, k) => k.type },
-  status: { column: { header: 'STATUS' }, cell: (io, k, now) => styledStatus(io, k.status, k.expiresAt, now) },
+  status: { column: { header: 'STATUS' }, cell: (io, k, now) => statusCell(io, k, now) },
   tenantId: { column: { header: 'TENANT', drop: 'early' }, cell: (_io, k) => k.tenantId },
   owner: { column: { header: 'OWNER', shrinkTo: 12, drop: 'late' }, cell: (io, k) => owner(io, k.owner) },
   groups: { column: { header: 'GROUPS', shrinkTo: 12 }, cell: (_io, k) => list(k.groups) },
@@ -81,7 +94,7 @@ function keyFields(io: Io, key: KeyView, now: Date): Array<[string, string]> {
       ? [['description', printable(key.description, MAX_DESCRIPTION_LENGTH)] as [string, string]]
       : []),
     ['type', key.type],
-    ['status', styledStatus(io, key.status, key.expiresAt, now)],
+    ['status', statusCell(io, key, now, true)],
     ['tenant', key.tenantId],
     ['owner', key.owner === null ? '(tenant-level)' : printable(key.owner)],
     ['groups', list(key.groups)],
@@ -94,15 +107,52 @@ function keyFields(io: Io, key: KeyView, now: Date): Array<[string, string]> {
   ];
 }
 
+/** How the previous secret's grace ends: "until 14:30 (in 2 hours)", or, automatic, when it goes quiet. */
+function graceText(io: Io, key: KeyDetails, now: Date): string | null {
+  const grace = key.grace;
+  if (!grace) return null;
+  const at = (iso: string) => when(io, iso, { now, relative: 'always', seconds: true });
+  if (grace.mode === 'fixed') return `valid until ${at(grace.endsAt)}`;
+  const quiet = `works until unused for ${describeDuration(grace.quietForMs ?? 0)}`;
+  return `${quiet}: ends ${at(grace.endsAt)} unless used again, ${at(grace.endsBy)} at the latest`;
+}
+
+function usageFields(io: Io, key: KeyDetails, now: Date): Array<[string, string]> {
+  const fields: Array<[string, string]> = [];
+  const current = key.secrets.find((s) => s.version === 'current');
+  if (current && current.sources.length > 0)
+    fields.push(['current secret', `used by ${whoUsed(current.sources, now)}`]);
+  const grace = graceText(io, key, now);
+  if (grace) fields.push(['previous secret', grace]);
+  const old = previousSecretSentence(key, now);
+  if (old) fields.push(['', io.style.yellow(old)]);
+  if (key.brownoutAttempts.length > 0) {
+    const count = key.brownoutAttempts.reduce((n, s) => n + s.count, 0);
+    fields.push([
+      'refused',
+      `${count} attempt${count === 1 ? '' : 's'} during the brownout: ${whoUsed(key.brownoutAttempts, now)}`,
+    ]);
+  }
+  const alarm = key.canaryAlarm;
+  if (alarm) {
+    const tried =
+      alarm.attempts === 0
+        ? 'never tried'
+        : `tried ${alarm.attempts} time${alarm.attempts === 1 ? '' : 's'}, ` +
+          `last ${when(io, alarm.lastAttemptAt, { now, relative: 'always' })}`;
+    fields.push(['canary', `${io.style.yellow('yes')}: never authenticates; any attempt alerts the administrators`]);
+    fields.push(['attempts', alarm.sources.length > 0 ? `${tried} by ${whoUsed(alarm.sources, now)}` : tried]);
+  }
+  return fields;
+}
+
 export function keyDetails(io: Io, key: KeyDetails, now: Date): string {
   const fields = keyFields(io, key, now);
   fields.push(['permissions', list(key.permissions)]);
-  if (key.previousSecretValidUntil)
-    fields.push([
-      'previous secret',
-      `valid until ${when(io, key.previousSecretValidUntil, { now, relative: 'always', seconds: true })}`,
-    ]);
-  return renderFields(io, fields);
+  fields.push(...usageFields(io, key, now));
+  const rows = sourceRows(key);
+  const details = renderFields(io, fields);
+  return rows.length === 0 ? details : `${details}\n\n${sourcesTable(io, rows, now)}`;
 }
 
 /**
@@ -129,9 +179,15 @@ export function printIssuedKey(io: Io, key: IssuedKey, now: Date): void {
     io.errStyle.bold.yellow('! This is the only time the secret key is shown.') +
       ' Store it now; akm keeps it encrypted and cannot show it again (rotate to issue a new one).',
   );
-  if (key.previousSecretValidUntil) {
-    // stderr may be a terminal while stdout is piped: this line is for the person, in local time.
-    const until = new Date(key.previousSecretValidUntil);
-    io.notice(`the previous secret keeps working until ${localDateTime(until, true)} (${relativeTime(until, now)})`);
+  // stderr may be a terminal while stdout is piped: these lines are for the person, in local time.
+  const local = (iso: string) => `${localDateTime(new Date(iso), true)} (${relativeTime(new Date(iso), now)})`;
+  if (key.grace?.mode === 'auto') {
+    io.notice(
+      `the previous secret keeps working until nothing has used it for ` +
+        `${describeDuration(key.grace.quietForMs ?? 0)}, ` +
+        `at the latest until ${local(key.grace.endsBy)}; akm show ${key.accessKeyId} tells who still uses it`,
+    );
+  } else if (key.previousSecretValidUntil) {
+    io.notice(`the previous secret keeps working until ${local(key.previousSecretValidUntil)}`);
   }
 }

@@ -5,7 +5,15 @@ import { identityRoutes } from './identity.js';
 import { inboxRoutes } from './inbox.js';
 import { keyRoutes } from './keys.js';
 import { peopleRoutes } from './people.js';
+import { webhookRoutes } from './webhooks.js';
 
 export function buildRouter(): Router {
-  return new Router().add(...identityRoutes, ...keyRoutes, ...peopleRoutes, ...inboxRoutes, ...governanceRoutes);
+  return new Router().add(
+    ...identityRoutes,
+    ...keyRoutes,
+    ...peopleRoutes,
+    ...inboxRoutes,
+    ...governanceRoutes,
+    ...webhookRoutes,
+  );
 }

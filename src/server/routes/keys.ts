@@ -1,10 +1,10 @@
 /** /v1/keys…: the key lifecycle, one route per AkmService method. */
 import { UsageError } from '../../core/errors.js';
-import { MAX_DAYS, MAX_GRACE_MS } from '../../core/expiry.js';
+import { MAX_DAYS } from '../../core/expiry.js';
 import { FINDINGS, type Finding } from '../../core/findings.js';
 import { parseSort } from '../../core/keyFields.js';
 import { MAX_BULK_KEYS } from '../../core/keyRefs.js';
-import { bulkActionFromWire, expiryFromWire } from '../../remote/wire.js';
+import { bulkActionFromWire, expiryFromWire, graceFromWire } from '../../remote/wire.js';
 import type { KeyFilter, KeyStatus, KeyType } from '../../service/types.js';
 import { Fields, queryBoolean, queryInteger, queryParams } from '../fields.js';
 import { created, type Route } from '../router.js';
@@ -95,6 +95,7 @@ export const keyRoutes: Route[] = [
         owner: f.raw('owner') === undefined ? undefined : f.nullableString('owner'),
         groups: f.stringList('groups'),
         roles: f.stringList('roles'),
+        canary: f.optionalBoolean('canary'),
       };
       f.done();
       return created(await service.createKey(input));
@@ -161,9 +162,21 @@ export const keyRoutes: Route[] = [
     pattern: '/v1/keys/:ref/rotate',
     handler: async ({ service, params, body }) => {
       const f = Fields.of(body);
-      const graceMs = f.raw('graceMs') === undefined ? 0 : f.integer('graceMs', 0, MAX_GRACE_MS);
+      const grace = graceFromWire({
+        graceMs: f.raw('graceMs'),
+        grace: f.raw('grace'),
+        quietForMs: f.raw('quietForMs'),
+      });
       f.done();
-      return service.rotateKey(params.ref!, graceMs);
+      return service.rotateKey(params.ref!, grace);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/v1/keys/:ref/finish-grace',
+    handler: async ({ service, params, body }) => {
+      Fields.of(body).done();
+      return service.finishGrace(params.ref!);
     },
   },
   {
@@ -174,8 +187,12 @@ export const keyRoutes: Route[] = [
       const status = f.string('status');
       if (status !== 'active' && status !== 'inactive')
         throw new UsageError('"status" must be active or inactive', { code: 'invalid_body' });
+      // Bounds are the service's to check; only the shape is checked here.
+      const forMs = f.optionalInteger('forMs', 0, Number.MAX_SAFE_INTEGER);
       f.done();
-      return service.setKeyStatus(params.ref!, status);
+      if (forMs !== undefined && status !== 'inactive')
+        throw new UsageError('"forMs" goes with "status":"inactive"', { code: 'invalid_body' });
+      return service.setKeyStatus(params.ref!, status, forMs === undefined ? {} : { forMs });
     },
   },
   {

@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { parseKeyString } from '../../core/keyString.js';
+import { parseForwardedSource, userAgentOf } from '../../core/source.js';
 import type { LocalBackend } from '../../service/local/backend.js';
 import type { VerifyInput, VerifyResult } from '../../service/types.js';
 import { Fields } from '../fields.js';
@@ -38,18 +39,26 @@ export const UNAVAILABLE_BODY = JSON.stringify({
 export type VerifyOutcome =
   { status: 200; result: Extract<VerifyResult, { valid: true }> } | { status: number; body: string };
 
+/** `source` (optional, refused with 400 when malformed): who the verifying service's own caller is. */
 export function verifyInput(value: unknown): VerifyInput {
   const f = Fields.of(value);
   const keyString = f.optionalString('keyString');
+  const source = f.raw('source') === undefined ? undefined : parseForwardedSource(f.raw('source'));
+  let input: VerifyInput;
   if (keyString !== undefined) {
-    f.done();
     const parts = parseKeyString(keyString);
-    return { accessKeyId: parts.accessKeyId, secretKey: parts.encrypted ? '' : parts.secret, tenantId: parts.tenantId };
+    input = {
+      accessKeyId: parts.accessKeyId,
+      secretKey: parts.encrypted ? '' : parts.secret,
+      tenantId: parts.tenantId,
+    };
+  } else {
+    input = { accessKeyId: f.string('accessKeyId'), secretKey: f.string('secretKey') };
+    const tenantId = f.optionalString('tenantId');
+    if (tenantId !== undefined) input.tenantId = tenantId;
   }
-  const input: VerifyInput = { accessKeyId: f.string('accessKeyId'), secretKey: f.string('secretKey') };
-  const tenantId = f.optionalString('tenantId');
-  if (tenantId !== undefined) input.tenantId = tenantId;
   f.done();
+  if (source !== undefined) input.source = source;
   return input;
 }
 
@@ -58,6 +67,7 @@ export async function handleVerify(
   backend: Pick<LocalBackend, 'base'>,
   cache: VerifyCache,
   req: IncomingMessage,
+  clientAddress: string,
 ): Promise<VerifyOutcome> {
   let input: VerifyInput;
   try {
@@ -69,7 +79,8 @@ export async function handleVerify(
     return { status, body: JSON.stringify({ valid: false, error: { code, message, exitCode: 2 } }) };
   }
   try {
-    const result = await verifyCached(backend, cache, input);
+    const origin = { clientAddress, userAgent: userAgentOf(req.headers['user-agent']), path: 'verify' as const };
+    const result = await verifyCached(backend, cache, input, origin);
     return result.valid === true ? { status: 200, result } : { status: 401, body: INVALID_BODY };
   } catch {
     return { status: 503, body: UNAVAILABLE_BODY };

@@ -13,6 +13,7 @@ import {
   type Request,
   type UserFacts,
 } from '../../core/authorization.js';
+import { statusAt } from '../../core/brownout.js';
 import { DeniedError } from '../../core/errors.js';
 import { BUILTIN_GROUP, effectivePermissions } from '../../core/permissions.js';
 import { getKey, keyRoleGrants, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
@@ -61,22 +62,29 @@ function actorFacts(actor: Actor): ActorFacts {
   };
 }
 
+/** Deactivated by an administrator, and still inactive now (a brownout that has ended no longer counts). */
+function byAdminNow(row: KeyRow | ListedKeyRow, now: Date): boolean {
+  return row.deactivated_by_admin === 1 && statusAt(row.status, row.inactive_until, now) === 'inactive';
+}
+
 export async function keyFacts(s: Scope, row: KeyRow): Promise<KeyFacts> {
   return {
     id: row.id,
     ownerId: row.owner_id,
     permissions: effectivePermissions(await keyRoleGrants(s.q, row.id)),
-    deactivatedByAdmin: row.deactivated_by_admin === 1,
+    deactivatedByAdmin: byAdminNow(row, s.now()),
+    canary: row.canary === 1,
   };
 }
 
 /** A listed row carries its permissions when the listing asked for them (withPermissions). */
-export function listedKeyFacts(row: ListedKeyRow): KeyFacts {
+export function listedKeyFacts(row: ListedKeyRow, now: Date): KeyFacts {
   return {
     id: row.id,
     ownerId: row.owner_id,
     permissions: JSON.parse(row.permissions ?? '[]') as string[],
-    deactivatedByAdmin: row.deactivated_by_admin === 1,
+    deactivatedByAdmin: byAdminNow(row, now),
+    canary: row.canary === 1,
   };
 }
 

@@ -12,14 +12,23 @@ import type { MailSettings } from '../../notify/smtp.js';
 import { appendAudit, type AuditEntry } from '../../store/audit.js';
 import { addFailures, failuresSince, purgeFailures } from '../../store/failureCounts.js';
 import { eraseEndedGraces } from '../../store/integrity.js';
-import { getKeyById, setLastUsed, type KeyRow } from '../../store/keys.js';
+import { noteQuietUse } from '../../core/grace.js';
+import type { Slot, Use } from '../../core/usage.js';
+import { extendQuiet, getKeyById, setLastUsed, type KeyRow } from '../../store/keys.js';
+import { addTallies } from '../../store/usage.js';
+import { countWaiting, nextDue } from '../../store/webhooks.js';
 import { openStore } from '../../store/open.js';
 import { depthByKind } from '../../store/outbox.js';
 import { purgeTokens, rememberToken } from '../../store/replayTokens.js';
 import { getTenant, listTenants, type TenantRow } from '../../store/tenants.js';
-import type { ChangeFeed, Store, StoreStatus } from '../../store/types.js';
+import type { ChangeFeed, Queryable, Store, StoreStatus } from '../../store/types.js';
 import { keyActor, operatorActor, type Actor } from './actor.js';
-import type { LocalContext } from './context.js';
+import { deliverAlertMail } from './alertMail.js';
+import { recordCanaryTrips } from './canary.js';
+import type { CanaryTrip, LocalContext } from './context.js';
+import { graceOf } from './keyState.js';
+import { settleLapses } from './lapses.js';
+import { deliverWebhooks, type DeliveryCounts } from './webhookDelivery.js';
 import { lazyKeys, LocalService, resolveTenant } from './service.js';
 import { loadForVerification, unlessTampered, type KeyForVerification } from './verify.js';
 
@@ -34,8 +43,10 @@ export interface BackendOptions {
   masterKey: MasterKeyOptions;
   now?: () => Date;
   env?: NodeJS.ProcessEnv;
-  /** how successful verifications and sign-ins stamp lastUsedAt (the server batches them) */
-  recordUse: (accessKeyId: string, at: string) => void;
+  /** uses and refusals seen by verifications and sign-ins (the server tallies them and writes them in batches) */
+  recordUse: (use: Use) => void;
+  /** attempts on canary keys (the server notes them and records them in batches) */
+  onCanary: (trip: CanaryTrip) => void;
 }
 
 export class LocalBackend {
@@ -62,6 +73,7 @@ export class LocalBackend {
         loadKeys,
         source: 'http',
         recordUse: options.recordUse,
+        onCanary: options.onCanary,
       };
       return new LocalBackend(base, await loadKeys());
     } catch (error) {
@@ -117,17 +129,64 @@ export class LocalBackend {
     return this.base.store.changes();
   }
 
-  /** lastUsedAt notes, one transaction for all of them; waits for other writers at most `waitMs`. */
-  async recordLastUsed(notes: Map<string, string>, waitMs: number): Promise<void> {
+  /**
+   * A batch of uses, in one transaction (waiting for other writers at most `waitMs`): each key's
+   * lastUsedAt, each secret's sources (store/usage.ts), and for an automatic grace the quiet
+   * period moved on by uses of the old secret. Returns the keys whose grace moved, whose cached
+   * rows are then stale.
+   */
+  async recordUses(lastUsed: Map<string, string>, slots: Slot[], waitMs: number): Promise<Set<string>> {
     // In id order: two servers flushing overlapping notes lock the rows in the same order.
-    const ordered = [...notes].sort(([a], [b]) => (a < b ? -1 : 1));
-    await this.base.store.write(
+    const ordered = [...lastUsed].sort(([a], [b]) => (a < b ? -1 : 1));
+    const bySlot = [...slots].sort((a, b) => (a.accessKeyId < b.accessKeyId ? -1 : 1));
+    return this.base.store.write(
       null,
       async (tx) => {
         for (const [id, at] of ordered) await setLastUsed(tx, id, at);
+        const moved = new Set<string>();
+        for (const slot of bySlot) {
+          await addTallies(tx, slot);
+          if (slot.kind === 'use' && (await this.extendGrace(tx, slot))) moved.add(slot.accessKeyId);
+        }
+        return moved;
       },
-      { waitMs },
+      { waitMs, now: this.base.now() },
     );
+  }
+
+  /**
+   * Uses of a previous secret move its automatic grace on. The row is read with its integrity
+   * check first: a grace altered at rest is left as it is (it verifies as nothing), never resealed.
+   */
+  private async extendGrace(tx: Queryable, slot: Slot): Promise<boolean> {
+    const row = await unlessTampered(() => getKeyById(tx, slot.accessKeyId));
+    if (!row || slot.generation !== row.secret_generation - 1 || row.grace_quiet_ms === null) return false;
+    const last = slot.tallies.reduce((at, t) => (t.lastSeen > at ? t.lastSeen : at), '');
+    const next = noteQuietUse(graceOf(row), last).quietUntil;
+    if (next === null || next === row.previous_quiet_until) return false;
+    return extendQuiet(tx, row.id, row.secret_generation, last, next);
+  }
+
+  /** Attempts on canary keys; returns the tenants that alerted (their mail and webhooks are due now). */
+  recordCanaryTrips(trips: CanaryTrip[]): Promise<Set<string>> {
+    return recordCanaryTrips(this.base, trips);
+  }
+
+  /** Webhook events due now, of every tenant; nothing (not even a write) when none is due. */
+  async deliverWebhooks(): Promise<DeliveryCounts | null> {
+    const due = await this.base.store.read((q) => nextDue(q));
+    if (due === null || due > this.base.now().toISOString()) return null;
+    return deliverWebhooks({ store: this.base.store, keys: this.keys, now: this.base.now }, null);
+  }
+
+  /** Deliveries still waiting, in every tenant (a gauge for the log). */
+  webhooksWaiting(): Promise<number> {
+    return this.base.store.read((q) => countWaiting(q, null));
+  }
+
+  /** The canary alarm's mail of a tenant. */
+  deliverAlertMail(tenantId: string, mail: MailSettings): Promise<{ sent: number; failed: number }> {
+    return deliverAlertMail(this.base.store, tenantId, mail, this.base.now);
   }
 
   /** Audit records the server writes on its own behalf (failed sign-ins), in one transaction. */
@@ -172,15 +231,22 @@ export class LocalBackend {
 
   /**
    * Once a minute, even when nothing else writes: previous secrets whose grace has ended are
-   * erased in every tenant (store/integrity.ts), and replay tokens and failure counts past
-   * their use go.
+   * erased in every tenant (store/integrity.ts) and, with the brownouts that ended, recorded
+   * (lapses.ts); replay tokens and failure counts past their use go.
    */
   async sweep(nowMs: number): Promise<void> {
-    await this.base.store.write(null, async (tx) => {
-      await eraseEndedGraces(tx, new Date(nowMs), null);
-      await purgeTokens(tx, nowMs);
-      await purgeFailures(tx, Math.floor(nowMs / 60_000) - 60);
-    });
+    const now = new Date(nowMs);
+    await this.base.store.write(
+      null,
+      async (tx) => {
+        await eraseEndedGraces(tx, now, null);
+        // Graces and brownouts that ended by themselves get their records, in every tenant.
+        await settleLapses({ ...this.base, now: () => now, q: tx, keys: this.keys, writable: true }, null);
+        await purgeTokens(tx, nowMs);
+        await purgeFailures(tx, Math.floor(nowMs / 60_000) - 60);
+      },
+      { now },
+    );
   }
 
   /** Whether this server runs the store's periodic jobs, and how its change feed stands. */

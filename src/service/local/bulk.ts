@@ -5,6 +5,7 @@
  * usual bells) per key. A dry run judges the same way and changes nothing.
  */
 import type { Operation } from '../../core/authorization.js';
+import { inBrownout, statusAt } from '../../core/brownout.js';
 import { UsageError } from '../../core/errors.js';
 import { resolveExpiry } from '../../core/expiry.js';
 import { checkBulkSize } from '../../core/keyRefs.js';
@@ -12,7 +13,7 @@ import type { KeyRow } from '../../store/keys.js';
 import type { BulkAction, BulkRequest, BulkResult, KeyChange, KeyState } from '../types.js';
 import { AccessDenied, AccessDeniedMany, authorize, keyFacts } from './authorize.js';
 import { checking, keyStatus, writing, type CheckedScope, type LocalContext } from './context.js';
-import { applyDelete, applyExpiry, applyStatus, recordKeyChange } from './keys.js';
+import { alreadyInactive, applyDelete, applyExpiry, applyStatus, checkStatusOptions, recordKeyChange } from './keys.js';
 import { mustKey } from './lookups.js';
 import { judgeNewExpiry } from './policyCheck.js';
 
@@ -60,7 +61,7 @@ async function judgeAll(
   return { rows, warnings };
 }
 
-function stateOf(row: Pick<KeyRow, 'status' | 'expires_at'>, now: Date): KeyState {
+function stateOf(row: Pick<KeyRow, 'status' | 'expires_at' | 'inactive_until'>, now: Date): KeyState {
   return { status: keyStatus(row, now), expiresAt: row.expires_at };
 }
 
@@ -71,13 +72,22 @@ function predicted(action: BulkAction, row: KeyRow, expiresAt: string | null | u
   if (action.kind === 'extend')
     return { ...change, to: stateOf({ ...row, expires_at: expiresAt! }, now), changed: row.expires_at !== expiresAt };
   const status = action.kind === 'activate' ? 'active' : 'inactive';
-  return { ...change, to: stateOf({ ...row, status }, now), changed: row.status !== status };
+  // Activating ends a brownout, deactivating makes one last until activated (as applyStatus does).
+  const was = statusAt(row.status, row.inactive_until, now);
+  const browned = inBrownout(row.status, row.inactive_until, now);
+  if (action.kind === 'deactivate' && action.forMs !== undefined) {
+    if (was === 'inactive' && !browned) throw alreadyInactive(row.id);
+    return { ...change, to: stateOf({ ...row, status }, now), changed: true };
+  }
+  const changed = was !== status || (status === 'inactive' && browned);
+  return { ...change, to: stateOf({ ...row, status, inactive_until: null }, now), changed };
 }
 
 export async function bulkKeys(ctx: LocalContext, request: BulkRequest): Promise<BulkResult> {
   checkRequest(request);
   const { action } = request;
   const operation = OPERATIONS[action.kind];
+  const forMs = action.kind === 'deactivate' ? checkStatusOptions('inactive', action) : undefined;
   const expiresAt =
     action.kind === 'extend' ? (resolveExpiry(action.expiry, ctx.now())?.toISOString() ?? null) : undefined;
   // The operation's permission before any lookup: without it, nothing is learnt about any key.
@@ -111,7 +121,7 @@ export async function bulkKeys(ctx: LocalContext, request: BulkRequest): Promise
       const details =
         action.kind === 'extend'
           ? await applyExpiry(s, row, expiresAt!, at)
-          : await applyStatus(s, row, action.kind === 'activate' ? 'active' : 'inactive', at);
+          : await applyStatus(s, row, action.kind === 'activate' ? 'active' : 'inactive', at, forMs);
       if (details !== null) await recordKeyChange(s, operation, row, details);
       // An extension is recorded even to the same date, as `akm extend` does; it changes nothing.
       keys.push(action.kind === 'extend' ? change : { ...change, changed: details !== null });

@@ -1,11 +1,12 @@
 /**
  * Every change is recorded inside the transaction that makes it: the audit record (and, for
- * changes to a key, the notifications of the people it concerns). Either all of it commits
- * or none of it does.
+ * changes to a key, the notifications of the people it concerns and the webhook events).
+ * Either all of it commits or none of it does.
  */
 import { appendAudit } from '../../store/audit.js';
 import type { KeyRow } from '../../store/keys.js';
 import type { WriteScope } from './context.js';
+import { eventOfAction, queueKeyEvent } from './events.js';
 import { notifyKeyChange } from './notifications.js';
 
 export interface Change {
@@ -29,4 +30,13 @@ export async function recordChange(s: WriteScope, change: Change): Promise<void>
     source: s.source,
   });
   await notifyKeyChange(s, change, at);
+  const event = eventOfAction(change.action);
+  if (event && change.key)
+    await queueKeyEvent(s.q, event, {
+      tenantId: s.tenant.id,
+      at,
+      actor: s.actor.label,
+      key: change.key,
+      details: change.details,
+    });
 }

@@ -5,8 +5,11 @@
  * Every query runs inside `reading` or `writing`, through the scope they hand over: a
  * transaction's queries all go through its `q`, and nothing inside one opens another.
  */
+import { inBrownout, statusAt } from '../../core/brownout.js';
 import { UsageError } from '../../core/errors.js';
 import { isExpired } from '../../core/expiry.js';
+import type { UseSource } from '../../core/source.js';
+import type { Use } from '../../core/usage.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import type { MasterKeyOptions } from '../../crypto/masterKey.js';
 import type { KeyRow, ListedKeyRow } from '../../store/keys.js';
@@ -14,6 +17,7 @@ import type { TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
 import type { KeyView } from '../types.js';
 import type { Actor } from './actor.js';
+import { settleLapses } from './lapses.js';
 
 export interface LocalContext {
   store: Store;
@@ -26,8 +30,25 @@ export interface LocalContext {
   loadKeys: () => Promise<DerivedKeys>;
   /** recorded in the audit trail: "cli:<os user>@<host>" or "http:<address>" */
   source: string;
-  /** how a successful verification stamps lastUsedAt; the server batches these */
-  recordUse: (accessKeyId: string, at: string) => void | Promise<void>;
+  /**
+   * A use of a secret (or an attempt refused during a brownout) seen by a verification or a
+   * sign-in: the server tallies these in memory and writes them once a second. The CLI's own
+   * `verify` is a check, not a use: it records nothing.
+   */
+  recordUse: (use: Use) => void | Promise<void>;
+  /** Someone tried a canary key: the alarm (service/local/canary.ts), never on the answer's path. */
+  onCanary: (trip: CanaryTrip) => void | Promise<void>;
+}
+
+/** An attempt on a canary key: where it came from, and whether it held the canary's own secret. */
+export interface CanaryTrip {
+  accessKeyId: string;
+  tenantId: string;
+  at: string;
+  source: UseSource;
+  /** signin: a signed request to akm serve; verify: POST /v1/verify; local: akm verify on the store */
+  path: 'signin' | 'verify' | 'local';
+  secretMatched: boolean;
 }
 
 /** Inside one transaction: every query goes through `q`. */
@@ -67,7 +88,16 @@ export async function checking<T>(ctx: LocalContext, work: (s: CheckedScope) => 
  */
 export async function writing<T>(ctx: LocalContext, work: (s: WriteScope) => Promise<T>): Promise<T> {
   const keys = await ctx.loadKeys();
-  return ctx.store.write(ctx.tenant.id, (q) => work({ ...ctx, q, keys, writable: true }), { now: ctx.now() });
+  return ctx.store.write(
+    ctx.tenant.id,
+    async (q) => {
+      const s: WriteScope = { ...ctx, q, keys, writable: true };
+      // What ended by itself since the last write (graces, brownouts) is recorded first.
+      await settleLapses(s, ctx.tenant.id);
+      return work(s);
+    },
+    { now: ctx.now() },
+  );
 }
 
 /**
@@ -94,9 +124,10 @@ export function pageLimit(limit: number | undefined): number {
   return value;
 }
 
-export function keyStatus(row: Pick<KeyRow, 'status' | 'expires_at'>, now: Date): KeyView['status'] {
+/** Expired, else the status at `now` (a brownout that has ended is active again). */
+export function keyStatus(row: Pick<KeyRow, 'status' | 'expires_at' | 'inactive_until'>, now: Date): KeyView['status'] {
   if (isExpired(row.expires_at, now)) return 'expired';
-  return row.status;
+  return statusAt(row.status, row.inactive_until, now);
 }
 
 export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: string[], now: Date): KeyView {
@@ -117,5 +148,7 @@ export function toKeyView(row: KeyRow | ListedKeyRow, groups: string[], roles: s
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     secretCreatedAt: row.secret_created_at ?? row.created_at,
+    canary: row.canary === 1,
+    inactiveUntil: inBrownout(row.status, row.inactive_until, now) ? row.inactive_until : null,
   };
 }

@@ -29,6 +29,7 @@ export interface PlannedKey {
   expiresAt: string | null;
   groups: string[];
   roles: string[];
+  canary: boolean;
   fresh: FreshSecret;
 }
 
@@ -41,8 +42,12 @@ export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyIn
   const description = validate.description(input.description ?? '');
   if (input.type !== 'access' && input.type !== 'api')
     throw new UsageError(`unknown key type "${validate.printable(String(input.type))}"`, { hint: 'use access or api' });
-  const ownerEmail = input.owner === null ? null : validate.email(input.owner ?? defaultOwner(ctx));
-  authorize(ctx, { operation: 'key.create' });
+  const canary = input.canary === true;
+  // A canary is bait for a thief, not anybody's key: it counts against nobody's limit.
+  if (canary && input.owner !== undefined && input.owner !== null)
+    throw new UsageError('a canary key is tenant-level: it has no owner', { hint: 'leave out --owner' });
+  const ownerEmail = input.owner === null || canary ? null : validate.email(input.owner ?? defaultOwner(ctx));
+  authorize(ctx, { operation: 'key.create', ...(canary ? { owner: null, canary } : {}) });
   const expiresAt = resolveExpiry(input.expiry, ctx.now())?.toISOString() ?? null;
   const accessKeyId = generateAccessKeyId();
   return {
@@ -54,6 +59,7 @@ export function planKey(ctx: LocalContext, keys: DerivedKeys, input: CreateKeyIn
     expiresAt,
     groups: input.groups,
     roles: input.roles,
+    canary,
     fresh: mintSecret(keys, ctx.tenant.id, accessKeyId),
   };
 }
@@ -73,6 +79,7 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       owner: ownerId,
       grants: { roles: roles.map((r) => r.name), groups: groups.map((g) => g.name) },
       neverExpires: plan.expiresAt === null,
+      canary: plan.canary,
     },
     owner?.email ?? null,
   );
@@ -105,6 +112,7 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       secret_sealed: plan.fresh.sealed,
       secret_digest: plan.fresh.digest,
       expires_at: plan.expiresAt,
+      canary: plan.canary ? 1 : null,
       at,
       by: s.actor.label,
     });
@@ -129,6 +137,7 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       expiresAt: created.expires_at,
       groups: groups.map((g) => g.name),
       roles: roles.map((r) => r.name),
+      ...(plan.canary ? { canary: true } : {}),
     },
     key: { ...created, modified_by: created.created_by },
   });

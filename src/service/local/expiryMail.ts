@@ -18,10 +18,13 @@ import type { Queryable } from '../../store/types.js';
 import { groupMemberEmails } from '../../store/people.js';
 import type { ExpiryMessage, NotifyExpiringOptions, NotifyExpiringResult, ProgressListener } from '../types.js';
 import { authorize } from './authorize.js';
+import { queueKeyEvent } from './events.js';
 import { reading, writing, type LocalContext, type Scope } from './context.js';
 import { POLICY_KIND, remindPolicy, type PlannedNotice } from './policyNotices.js';
 
 export const EXPIRY_KIND = 'key.expiring';
+/** What this job sends: expiry notices and lifetime policy notices (canary alerts go by alertMail.ts). */
+const NOTICE_KINDS = [EXPIRY_KIND, POLICY_KIND];
 const BATCH = 10;
 /** Longer than a batch can take with the sender's timeouts; a crashed run's rows are retried after it. */
 const LEASE_MS = 10 * 60_000;
@@ -75,7 +78,15 @@ function queuePlanned(ctx: LocalContext, now: Date, withinDays: number): Promise
     const ids = new Set<number>();
     for (const m of plan.mail) {
       const { accessKeyId: keyId, expiresAt } = m.payload;
-      await outbox.insertExpiryNotice(s.q, { keyId, expiresAt, tenantId: s.tenant.id, at });
+      // The first recipient's row plans the key's notice: that is when webhooks hear of it too.
+      if (await outbox.insertExpiryNotice(s.q, { keyId, expiresAt, tenantId: s.tenant.id, at }))
+        await queueKeyEvent(s.q, 'key.expiring', {
+          tenantId: s.tenant.id,
+          at,
+          actor: s.actor.label,
+          key: { id: keyId, name: m.payload.keyName, owner_email: m.payload.owner },
+          details: { expiresAt },
+        });
       const id = await outbox.enqueueMail(s.q, {
         tenantId: s.tenant.id,
         kind: EXPIRY_KIND,
@@ -167,7 +178,7 @@ function checkOptions(ctx: LocalContext, options: NotifyExpiringOptions): number
 async function dryRun(ctx: LocalContext, now: Date, withinDays: number): Promise<NotifyExpiringResult> {
   const { plan, due, reminders } = await reading(ctx, async (s) => ({
     plan: await planMail(s, now, withinDays),
-    due: await outbox.listDue(s.q, s.tenant.id, now.toISOString()),
+    due: await outbox.listDue(s.q, s.tenant.id, now.toISOString(), NOTICE_KINDS),
     reminders: (await remindPolicy(s, true)).planned,
   }));
   const fresh = [
@@ -219,7 +230,7 @@ export async function notifyExpiring(
   if (options.dryRun) return dryRun(ctx, startedAt, withinDays);
   const mail = requireMailSettings(settings);
   const planned = await queuePlanned(ctx, startedAt, withinDays);
-  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString()));
+  const total = await reading(ctx, (s) => outbox.countDue(s.q, s.tenant.id, startedAt.toISOString(), NOTICE_KINDS));
   // One token for the whole run: rows it has tried carry it, so a failure is not retried until the next run.
   const token = randomUUID();
   const messages: ExpiryMessage[] = [];
@@ -230,7 +241,14 @@ export async function notifyExpiring(
       const leaseUntil = new Date(Date.parse(now) + LEASE_MS).toISOString();
       const { cancelled, claimed } = await bookkeeping(ctx, async (q) => ({
         cancelled: await outbox.cancelObsolete(q, ctx.tenant.id, now),
-        claimed: await outbox.claimDue(q, { tenantId: ctx.tenant.id, token, now, leaseUntil, limit: BATCH }),
+        claimed: await outbox.claimDue(q, {
+          tenantId: ctx.tenant.id,
+          kinds: NOTICE_KINDS,
+          token,
+          now,
+          leaseUntil,
+          limit: BATCH,
+        }),
       }));
       messages.push(...cancelled.map((row) => messageView(row, startedAt, !planned.ids.has(row.id))));
       if (claimed.length === 0) break;

@@ -1,17 +1,22 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
 import type { Operation, Request } from '../../core/authorization.js';
+import { brownoutEnd, checkBrownoutMs, inBrownout, statusAt } from '../../core/brownout.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
-import { graceEnd, inGracePeriod, MAX_GRACE_MS, resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
+import { graceChoiceOf, graceEnd, previousAccepted, startGrace, type GraceChoice } from '../../core/grace.js';
 import { effectivePermissions, permissionSources } from '../../core/permissions.js';
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
 import * as keysTable from '../../store/keys.js';
+import { forgetOldSecrets, forgetRefusals } from '../../store/usage.js';
 import * as validate from '../../core/validate.js';
-import type { AssignChanges, IssuedKey, KeyDetails, KeyEdit, KeyView, Warned } from '../types.js';
+import type { AssignChanges, IssuedKey, KeyDetails, KeyEdit, KeyView, StatusOptions, Warned } from '../types.js';
 import { authorize, keyFacts } from './authorize.js';
 import { recordChange } from './changes.js';
 import { checking, writing, type CheckedScope, type LocalContext, type WriteScope } from './context.js';
 import { keyStringFor, mintSecret } from './issue.js';
 import { groupIds, reload, roleIds, view } from './keyRows.js';
+import { graceOf, graceView } from './keyState.js';
+import { usageDetails } from './usage.js';
 import { mustKey } from './lookups.js';
 import { judgeNewExpiry } from './policyCheck.js';
 
@@ -35,10 +40,13 @@ export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
   return checking(ctx, async (s) => {
     const row = await targetKey(s, ref, 'key.show');
     const now = s.now();
+    const grace = graceView(row, now);
     return {
       ...(await view(s, row)),
       permissions: effectivePermissions(await keysTable.keyRoleGrants(s.q, row.id)),
-      previousSecretValidUntil: inGracePeriod(row.previous_valid_until, now) ? row.previous_valid_until : null,
+      previousSecretValidUntil: grace?.endsAt ?? null,
+      ...(await usageDetails(s, row, grace)),
+      grace,
     };
   });
 }
@@ -104,21 +112,70 @@ export async function applyExpiry(s: WriteScope, row: keysTable.KeyRow, expiresA
   return { from: row.expires_at, to: expiresAt };
 }
 
-export function setKeyStatus(ctx: LocalContext, ref: string, status: 'active' | 'inactive'): Promise<KeyView> {
+/**
+ * Activate, deactivate until activated, or (`forMs`) brown out: inactive until a time, then
+ * active again by itself.
+ */
+export function setKeyStatus(
+  ctx: LocalContext,
+  ref: string,
+  status: 'active' | 'inactive',
+  options: StatusOptions = {},
+): Promise<KeyView> {
+  const forMs = checkStatusOptions(status, options);
   return modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', (s, row, at) =>
-    applyStatus(s, row, status, at),
+    applyStatus(s, row, status, at, forMs),
   );
 }
 
-/** The change activate and deactivate make; null when there is nothing to do (nothing is recorded). */
-export async function applyStatus(s: WriteScope, row: keysTable.KeyRow, status: 'active' | 'inactive', at: string) {
+/** A brownout's length, checked: only deactivate takes one. */
+export function checkStatusOptions(status: 'active' | 'inactive', options: StatusOptions): number | undefined {
+  const forMs = options.forMs === undefined ? undefined : checkBrownoutMs(options.forMs);
+  if (forMs !== undefined && status !== 'inactive')
+    throw new UsageError('a brownout (--for) deactivates a key for a while; activate takes no time', {
+      code: 'invalid_brownout',
+    });
+  return forMs;
+}
+
+/** A brownout of a key inactive until activated would end its deactivation by itself: refused. */
+export function alreadyInactive(id: string): ConflictError {
+  return new ConflictError(`${id} is already inactive until activated`, {
+    hint: `activate it first, then: akm deactivate ${id} --for …`,
+    code: 'already_inactive',
+  });
+}
+
+/**
+ * The change activate and deactivate make (one key, or each key of a bulk change); null when
+ * there is nothing to do (nothing is recorded). Activating ends a brownout; deactivating for good
+ * replaces one. A brownout only ever grows, and never turns a deactivation that lasts until
+ * activated into one that ends by itself (that would be re-activating).
+ */
+export async function applyStatus(
+  s: WriteScope,
+  row: keysTable.KeyRow,
+  status: 'active' | 'inactive',
+  at: string,
+  forMs?: number,
+) {
   const byAdmin = s.actor.admin;
-  // Already so: nothing to do, unless an administrator now takes over a deactivation, so that
-  // only an administrator can undo it.
-  const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
-  if (row.status === status && !takeOver) return null;
-  await keysTable.updateStatus(s.q, row.id, status, byAdmin, at, s.actor.label);
-  return { from: row.status, to: status };
+  const now = s.now();
+  const was = statusAt(row.status, row.inactive_until, now);
+  const browned = inBrownout(row.status, row.inactive_until, now);
+  let inactiveUntil: string | null = null;
+  if (forMs !== undefined) {
+    if (was === 'inactive' && !browned) throw alreadyInactive(row.id);
+    inactiveUntil = brownoutEnd(now, forMs, browned ? row.inactive_until : null);
+    if (!browned) await forgetRefusals(s.q, row.id);
+  } else {
+    // Already so: nothing to do, unless an administrator now takes over a deactivation (so
+    // that only an administrator can undo it), or a brownout becomes a deactivation for good.
+    const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
+    if (was === status && !takeOver && !(status === 'inactive' && browned)) return null;
+  }
+  await keysTable.updateStatus(s.q, row.id, { status, byAdmin, inactiveUntil }, at, s.actor.label);
+  return { from: was, to: status, ...(inactiveUntil ? { inactiveUntil } : {}) };
 }
 
 /** A new name or description: names keep their uniqueness among the owner's keys. */
@@ -197,35 +254,52 @@ export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges
   });
 }
 
-export function rotateKey(ctx: LocalContext, ref: string, graceMs: number): Promise<IssuedKey> {
-  // The front ends parse --grace, but the service is the API: a negative grace would rotate at
-  // once, NaN would throw a RangeError mid-transaction, and a huge one would keep the old secret
-  // alive far past the 30 days the CLI allows.
-  if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
-    throw new UsageError('the grace period must be a whole number of milliseconds from 0 to 30 days', {
-      hint: 'e.g. --grace 12h',
-      code: 'invalid_grace',
-    });
-  }
+export function rotateKey(ctx: LocalContext, ref: string, grace: number | GraceChoice): Promise<IssuedKey> {
+  // The front ends parse --grace, but the service is the API: it checks the bounds itself.
+  const choice = graceChoiceOf(grace);
   return writing(ctx, async (s) => {
     const before = await targetKey(s, ref, 'key.rotate');
     const now = s.now();
     const fresh = mintSecret(s.keys, s.tenant.id, before.id);
-    const graceUntil =
-      graceEnd(now, graceMs, before.expires_at ? new Date(before.expires_at) : null)?.toISOString() ?? null;
-    await keysTable.replaceSecret(s.q, before.id, fresh, graceUntil, now.toISOString(), s.actor.label);
+    const state = startGrace(choice, now, before.expires_at ? new Date(before.expires_at) : null);
+    await keysTable.replaceSecret(s.q, before.id, fresh, state, now.toISOString(), s.actor.label);
+    await forgetOldSecrets(s.q, before.id, before.secret_generation + 1);
+    const until = graceEnd(state);
     await recordChange(s, {
       action: 'key.rotate',
       target: before.id,
-      details: { name: before.name, previousSecretValidUntil: graceUntil },
+      details: { name: before.name, grace: choice.kind, previousSecretValidUntil: until },
       key: before,
     });
+    const after = await reload(s, before.id);
     return {
-      ...(await view(s, await reload(s, before.id))),
+      ...(await view(s, after)),
       secretKey: fresh.secretKey,
       keyString: keyStringFor(s.tenant.id, before.id, fresh.secretKey),
-      previousSecretValidUntil: graceUntil,
+      previousSecretValidUntil: until,
+      grace: graceView(after, now),
     };
+  });
+}
+
+/** `rotate --finish`: the previous secret stops working now; audited as a grace that ended (`finish`). */
+export function finishGrace(ctx: LocalContext, ref: string): Promise<KeyView> {
+  return writing(ctx, async (s) => {
+    const before = await targetKey(s, ref, 'key.finish-grace');
+    const at = s.now().toISOString();
+    if (!previousAccepted(graceOf(before), s.now()))
+      throw new ConflictError(`${before.id} has no grace in progress: no old secret works`, {
+        hint: `akm show ${before.id}`,
+        code: 'no_grace',
+      });
+    await keysTable.endGrace(s.q, before.id, at, s.actor.label);
+    await recordChange(s, {
+      action: 'key.grace_ended',
+      target: before.id,
+      details: { name: before.name, reason: 'finish', endedAt: at },
+      key: before,
+    });
+    return view(s, await reload(s, before.id));
   });
 }
 

@@ -10,11 +10,13 @@ import { DEFAULT_UNUSED_DAYS, keyFindings, reportRow, type ReportRow } from '../
 import { globMatcher } from '../../core/glob.js';
 import { NO_POLICY, type LifetimePolicy } from '../../core/policy.js';
 import * as keysTable from '../../store/keys.js';
-import type { KeyFilter, KeyView, Page, ReportQuery } from '../types.js';
+import { sourceLabel } from '../../core/source.js';
+import type { KeyFilter, KeyView, Page, ReportQuery, SourceUse } from '../types.js';
 import { authorize, inReach, listedKeyFacts } from './authorize.js';
 import { checking, keyStatus, reading, toKeyView, type LocalContext } from './context.js';
 import { mustUser } from './lookups.js';
 import { currentPolicy } from './policyCheck.js';
+import { lastUseSources } from './usage.js';
 
 export const PAGE_SIZE = 1000;
 const DAY_MS = 86_400_000;
@@ -35,6 +37,8 @@ function decodeCursor(text: string): { value: string; id: string } {
 
 interface Judged {
   row: keysTable.SortedKeyRow;
+  /** the report's: each key's most recent use of its current secret, and where from */
+  lastUses: Map<string, SourceUse>;
   anyPermission: boolean;
   policy: LifetimePolicy;
   now: Date;
@@ -107,11 +111,17 @@ async function pageOfKeys<T>(
     const items: T[] = [];
     for (;;) {
       const rows = await keysTable.listKeys(s.q, query);
+      const lastUses = options.judged
+        ? await lastUseSources(
+            s,
+            rows.map((r) => r.id),
+          )
+        : new Map<string, SourceUse>();
       for (const row of rows) {
-        if (!everyKey && !inReach(s, listedKeyFacts(row))) continue;
+        if (!everyKey && !inReach(s, listedKeyFacts(row, now))) continue;
         if (nameMatches && !nameMatches(row.name)) continue;
         const anyPermission = row.permissions ? row.permissions !== '[]' : row.any_permission === 1;
-        const j: Judged = { row, anyPermission, policy, now, unusedForDays: options.unusedForDays };
+        const j: Judged = { row, lastUses, anyPermission, policy, now, unusedForDays: options.unusedForDays };
         if (filter.finding && !keyFindings(findingFacts(j), j).includes(filter.finding)) continue;
         items.push(shape(j));
         if (items.length === limit) return { items, next: encodeCursor(row) };
@@ -134,6 +144,11 @@ export function listKeys(
   );
 }
 
+/** Where the last use of a key's current secret came from, when a server recorded it. */
+function lastUsedFrom(use: SourceUse | undefined): string | null {
+  return use === undefined ? null : sourceLabel(use);
+}
+
 export function reportKeys(
   ctx: LocalContext,
   query: ReportQuery,
@@ -151,8 +166,7 @@ export function reportKeys(
         description: j.row.description,
         owner: j.row.owner_email,
         type: j.row.type,
-        // Where a key was last used from is not recorded (yet): only when.
-        lastUsedFrom: null,
+        lastUsedFrom: lastUsedFrom(j.lastUses.get(j.row.id)),
       },
       j,
     ),

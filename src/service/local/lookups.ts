@@ -4,6 +4,7 @@
  * against its integrity MAC.
  */
 import { isAccessKeyId } from '../../core/credentials.js';
+import { isAdministrator } from '../../core/authorization.js';
 import { ConflictError, NotFoundError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { findKeysByName, getKey, type KeyRow } from '../../store/keys.js';
@@ -20,7 +21,8 @@ export async function mustKey(s: CheckedScope, ref: string): Promise<KeyRow> {
   const text = validate.keyReference(ref);
   if (isAccessKeyId(text)) {
     const row = await getKey(s.q, s.tenant.id, text);
-    if (!row)
+    // To anyone but an administrator a canary does not exist: nobody learns which keys are bait.
+    if (!row || (row.canary === 1 && !isAdministrator(s.actor.permissions)))
       throw new NotFoundError(`no key ${text} in tenant ${s.tenant.id}`, {
         hint: 'list keys with: akm list',
         code: 'key_not_found',

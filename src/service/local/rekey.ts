@@ -17,6 +17,7 @@ import { chainReport } from '../../store/auditVerify.js';
 import { checkRows, TamperedRecordError } from '../../store/integrity.js';
 import { resealSecrets, sealedSecrets, type SealedSecretsRow } from '../../store/keys.js';
 import { listTenants } from '../../store/tenants.js';
+import { resealWebhookSecret, sealedWebhookSecrets } from '../../store/webhooks.js';
 import type { Queryable, RekeyIntegrity } from '../../store/types.js';
 
 export interface KeyedPart {
@@ -75,6 +76,27 @@ const keySecrets: KeyedPart = {
     }),
 };
 
+/**
+ * Every webhook's signing secret (sealed like a key's, bound to its tenant and id). A secret
+ * that does not open under the old key refuses the rotation, as an altered key secret does.
+ */
+const webhookSecrets: KeyedPart = {
+  counts: 'secrets',
+  check: async (q, from) => {
+    const rows = await sealedWebhookSecrets(q);
+    for (const row of rows) openSecret(from, row.tenant_id, row.id, row.secret_sealed);
+    return rows.length;
+  },
+  rekey: async (q, from, to) => {
+    const rows = await sealedWebhookSecrets(q);
+    for (const row of rows) {
+      const secret = openSecret(from, row.tenant_id, row.id, row.secret_sealed);
+      await resealWebhookSecret(q, row.id, sealSecret(to, row.tenant_id, row.id, secret));
+    }
+    return rows.length;
+  },
+};
+
 /** The MACs of keys, roles, groups and users (store/integrity.ts), every tenant's. */
 const integrityMacs: KeyedPart = {
   counts: 'rows',
@@ -111,4 +133,4 @@ const auditChains: KeyedPart = {
   },
 };
 
-export const KEYED: readonly KeyedPart[] = [keySecrets, integrityMacs, auditChains];
+export const KEYED: readonly KeyedPart[] = [keySecrets, webhookSecrets, integrityMacs, auditChains];

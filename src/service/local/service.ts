@@ -13,6 +13,14 @@ import { firstTenant, getTenant, type TenantRow } from '../../store/tenants.js';
 import type { Queryable, Store } from '../../store/types.js';
 import { mailSettingsFromEnv, type MailSettings } from '../../notify/smtp.js';
 import type {
+  AddWebhookInput,
+  DeliveryReport,
+  GraceChoice,
+  KeyView,
+  NewWebhook,
+  StatusOptions,
+  Webhook,
+  WebhookTestResult,
   AkmService,
   AssignChanges,
   AuditQuery,
@@ -46,6 +54,33 @@ import { explainVerification, verifyKey } from './verify.js';
 import * as audit from './audit.js';
 import * as notifications from './notifications.js';
 import * as masterKey from './masterKey.js';
+import { countWaiting } from '../../store/webhooks.js';
+import { deliverAlertMail } from './alertMail.js';
+import { authorize } from './authorize.js';
+import { recordCanaryTrips } from './canary.js';
+import type { CanaryTrip } from './context.js';
+import { deliverWebhooks } from './webhookDelivery.js';
+import * as webhooks from './webhooks.js';
+
+/**
+ * `akm verify` of a canary key on a local store: the one time a local verify writes. It opens
+ * the store for writing just for the alarm (the verification itself stayed read-only), and
+ * sends the alarm's mail now when mail is set up; whatever fails here leaves the answer as it
+ * is ("not valid"), and what is queued waits for `akm deliver`.
+ */
+async function recordLocalCanary(options: LocalOptions, trip: CanaryTrip): Promise<void> {
+  let writer: LocalService | undefined;
+  try {
+    writer = await LocalService.open({ ...options, readOnly: false, warn: () => {} });
+    await recordCanaryTrips(writer.ctx, [trip]);
+    if (writer.mail) await deliverAlertMail(writer.ctx.store, trip.tenantId, writer.mail, writer.ctx.now);
+  } catch {
+    // A store that cannot be written (a read-only copy) or a mail server that is down: the
+    // answer must not change, and must not tell the thief anything.
+  } finally {
+    await writer?.close();
+  }
+}
 
 export interface LocalOptions {
   /** a SQLite file path or a postgres:// URL */
@@ -142,7 +177,9 @@ export class LocalService implements AkmService {
         masterKey: options.masterKey,
         loadKeys: lazyKeys(store, options.masterKey),
         source: options.source ?? cliSource(),
+        // The CLI's own verify is a check, not a use: it records no use.
         recordUse: () => {},
+        onCanary: (trip) => recordLocalCanary(options, trip),
       };
       return new LocalService(ctx, true, options.mail);
     } catch (error) {
@@ -190,14 +227,17 @@ export class LocalService implements AkmService {
   async assignKey(ref: string, changes: AssignChanges) {
     return this.guard(() => keys.assignKey(this.ctx, ref, changes));
   }
-  async rotateKey(ref: string, graceMs: number) {
-    return this.guard(() => keys.rotateKey(this.ctx, ref, graceMs));
+  async rotateKey(ref: string, grace: number | GraceChoice) {
+    return this.guard(() => keys.rotateKey(this.ctx, ref, grace));
+  }
+  async finishGrace(ref: string): Promise<KeyView> {
+    return this.guard(() => keys.finishGrace(this.ctx, ref));
   }
   async copyKey(ref: string) {
     return this.guard(() => keys.copyKey(this.ctx, ref));
   }
-  async setKeyStatus(ref: string, status: 'active' | 'inactive') {
-    return this.guard(() => keys.setKeyStatus(this.ctx, ref, status));
+  async setKeyStatus(ref: string, status: 'active' | 'inactive', options?: StatusOptions) {
+    return this.guard(() => keys.setKeyStatus(this.ctx, ref, status, options));
   }
   async deleteKey(ref: string) {
     return this.guard(() => keys.deleteKey(this.ctx, ref));
@@ -288,6 +328,30 @@ export class LocalService implements AkmService {
   async reportKeys(query: ReportQuery, page?: { after?: string; limit?: number }) {
     return this.guard(() => listing.reportKeys(this.ctx, query, page));
   }
+  async addWebhook(input: AddWebhookInput): Promise<NewWebhook> {
+    return this.guard(() => webhooks.addWebhook(this.ctx, input));
+  }
+  async listWebhooks(): Promise<Webhook[]> {
+    return this.guard(() => webhooks.listWebhooks(this.ctx));
+  }
+  async removeWebhook(id: string): Promise<Webhook> {
+    return this.guard(() => webhooks.removeWebhook(this.ctx, id));
+  }
+  async testWebhook(id: string): Promise<WebhookTestResult> {
+    return this.guard(() => webhooks.testWebhook(this.ctx, id));
+  }
+  /** What a local store has queued: its tenant's webhook events, and the canary alarm's mail when mail is set up. */
+  async deliver(): Promise<DeliveryReport> {
+    return this.guard(async () => {
+      authorize(this.ctx, { operation: 'outbox.deliver' });
+      const { store, tenant, now } = this.ctx;
+      const counts = await deliverWebhooks({ store, keys: await this.ctx.loadKeys(), now }, tenant.id);
+      const mail = this.mail ? await deliverAlertMail(store, tenant.id, this.mail, now) : { sent: 0, failed: 0 };
+      const waiting = await store.read((q) => countWaiting(q, tenant.id));
+      return { webhooks: { ...counts, waiting }, mail };
+    });
+  }
+
   async exportMasterKey(input: MasterKeyExportInput) {
     return this.guard(() => masterKey.exportMasterKey(this.ctx, input));
   }

@@ -7,8 +7,11 @@
  * checkCredentials() with another lookup.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { inBrownout, statusAt } from '../../core/brownout.js';
 import { isAccessKeyId, isWellFormedSecret } from '../../core/credentials.js';
-import { inGracePeriod, isExpired } from '../../core/expiry.js';
+import { isExpired } from '../../core/expiry.js';
+import { previousAccepted } from '../../core/grace.js';
+import { requestSource } from '../../core/source.js';
 import { effectivePermissions } from '../../core/permissions.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
 import { secretDigest } from '../../crypto/seal.js';
@@ -16,7 +19,8 @@ import { TamperedRecordError } from '../../store/integrity.js';
 import { getKeyById, keyRoleGrants, type KeyRow } from '../../store/keys.js';
 import { DeniedError } from '../../core/errors.js';
 import type { VerifyExplanation, VerifyInput, VerifyResult } from '../types.js';
-import { checking, type LocalContext } from './context.js';
+import { checking, type CanaryTrip, type LocalContext } from './context.js';
+import { graceOf } from './keyState.js';
 
 const DIGEST_BYTES = 32;
 const PLACEHOLDER_ID = 'AKMAAAAAAAAAAAAAAAAA';
@@ -36,46 +40,96 @@ function sameDigest(computed: Buffer, stored: Buffer | null | undefined): boolea
   return timingSafeEqual(computed, candidate) && candidate !== PLACEHOLDER_DIGEST;
 }
 
-/** Does the secret match the current secret, or the previous one within its grace period? */
-export function secretMatches(
+/**
+ * Which of the key's secrets this is: the current one, or the previous one while its grace
+ * lasts (core/grace.ts); null for neither. Both comparisons are always made.
+ */
+export function matchedSecret(
   keys: DerivedKeys,
   fallbackTenant: string,
   row: KeyRow | null | undefined,
   secret: string,
   now: Date,
-): boolean {
+): 'current' | 'previous' | null {
   const digest = secretDigest(keys, row?.tenant_id ?? fallbackTenant, row?.id ?? PLACEHOLDER_ID, secret);
-  const inGrace = !!row && inGracePeriod(row.previous_valid_until, now);
+  const inGrace = !!row && previousAccepted(graceOf(row), now);
   const current = sameDigest(digest, row?.secret_digest);
   const previous = sameDigest(digest, inGrace ? row?.previous_digest : null);
-  return !!row && (current || previous);
+  if (!row) return null;
+  return current ? 'current' : previous ? 'previous' : null;
 }
 
-/** Is this row usable right now (active, unexpired, in the expected tenant)? */
+/** The generation of the secret that matched: the current one's, or the one before. */
+export function generationOf(row: KeyRow, matched: 'current' | 'previous'): number {
+  return matched === 'current' ? row.secret_generation : row.secret_generation - 1;
+}
+
+/**
+ * Is this row usable right now: active (a brownout over), unexpired, in the expected tenant,
+ * and not a canary (which never authenticates)?
+ */
 export function usable(row: KeyRow | null | undefined, tenantId: string | undefined, now: Date): row is KeyRow {
   return (
     !!row &&
-    row.status === 'active' &&
+    row.canary !== 1 &&
+    statusAt(row.status, row.inactive_until, now) === 'active' &&
     !isExpired(row.expires_at, now) &&
     (tenantId === undefined || row.tenant_id === tenantId)
   );
 }
 
-/** The one decision, however the key was looked up; a valid answer stamps lastUsedAt. */
+/** Where a verification came from: the client the server saw and its user agent (none for the CLI's own). */
+export interface Origin {
+  clientAddress: string | null;
+  userAgent: string | null;
+  path: CanaryTrip['path'];
+}
+
+const LOCAL: Origin = { clientAddress: null, userAgent: null, path: 'local' };
+
+/**
+ * The one decision, however the key was looked up. A valid answer records a use of the secret
+ * that matched; the right secret on a key in a brownout records a refusal; any attempt on a
+ * canary raises its alarm. All three are noted in memory (or, for the CLI, by a hook) after the
+ * same work as any other answer, and a canary's answer is any invalid key's.
+ */
 export async function checkCredentials(
   ctx: LocalContext,
   input: VerifyInput,
   lookup: (accessKeyId: string) => KeyForVerification | Promise<KeyForVerification>,
+  origin: Origin = LOCAL,
 ): Promise<VerifyResult> {
   const now = ctx.now();
+  const at = now.toISOString();
   const keys = await ctx.loadKeys();
-  const wellFormed = isAccessKeyId(input.accessKeyId) && isWellFormedSecret(input.secretKey);
+  const idOk = isAccessKeyId(input.accessKeyId);
+  const wellFormed = idOk && isWellFormedSecret(input.secretKey);
+  // A mistyped secret (its checksum fails) is refused before any lookup, a canary's too; any
+  // well-formed secret, right or wrong, trips a canary.
   const found = wellFormed ? await lookup(input.accessKeyId) : undefined;
   const row = found?.row;
-  const matched = secretMatches(keys, ctx.tenant.id, row, input.secretKey, now);
-  if (!wellFormed || !matched || !usable(row, input.tenantId, now)) return { valid: false };
-  if (found!.permissions === null) return { valid: false };
-  await ctx.recordUse(row.id, now.toISOString());
+  const matched = wellFormed ? matchedSecret(keys, ctx.tenant.id, row, input.secretKey, now) : null;
+  if (row && row.canary === 1) {
+    const source = requestSource(origin.clientAddress, origin.userAgent, input.source);
+    const trip = {
+      accessKeyId: row.id,
+      tenantId: row.tenant_id,
+      at,
+      source,
+      path: origin.path,
+      secretMatched: !!matched,
+    };
+    await ctx.onCanary(trip);
+    return { valid: false };
+  }
+  if (!matched || !row) return { valid: false };
+  const tenantOk = input.tenantId === undefined || row.tenant_id === input.tenantId;
+  if (!usable(row, input.tenantId, now) || found.permissions === null) {
+    if (tenantOk && inBrownout(row.status, row.inactive_until, now) && !isExpired(row.expires_at, now))
+      await ctx.recordUse(use(row, matched, 'refused', at, origin, input));
+    return { valid: false };
+  }
+  await ctx.recordUse(use(row, matched, 'use', at, origin, input));
   return {
     valid: true,
     accessKeyId: row.id,
@@ -83,9 +137,21 @@ export async function checkCredentials(
     owner: row.owner_email,
     name: row.name,
     type: row.type,
-    permissions: found!.permissions,
+    permissions: found.permissions,
     expiresAt: row.expires_at,
   };
+}
+
+function use(
+  row: KeyRow,
+  matched: 'current' | 'previous',
+  kind: 'use' | 'refused',
+  at: string,
+  origin: Origin,
+  input: VerifyInput,
+) {
+  const source = requestSource(origin.clientAddress, origin.userAgent, input.source);
+  return { accessKeyId: row.id, generation: generationOf(row, matched), kind, at, source };
 }
 
 /** An altered row (or role, or group) verifies as nothing: null. */
@@ -143,7 +209,7 @@ export async function explainVerification(ctx: LocalContext, input: VerifyInput)
       kind: 'other_tenant',
       message: `wrong tenant: the key string names tenant ${input.tenantId}, the key is in ${row.tenant_id}`,
     });
-  if (!secretMatches(keys, ctx.tenant.id, row, input.secretKey, now)) {
+  if (!matchedSecret(keys, ctx.tenant.id, row, input.secretKey, now)) {
     const digest = secretDigest(keys, row.tenant_id, row.id, input.secretKey);
     const old = row.previous_digest?.length === DIGEST_BYTES && timingSafeEqual(digest, row.previous_digest);
     problems.push(
@@ -158,8 +224,14 @@ export async function explainVerification(ctx: LocalContext, input: VerifyInput)
         : { kind: 'wrong_secret', message: 'wrong secret: it is not the secret of this key' },
     );
   }
-  if (row.status === 'inactive')
-    problems.push({ kind: 'inactive', message: `inactive: last changed by ${row.modified_by}`, at: row.modified_at });
+  if (row.canary === 1)
+    problems.push({ kind: 'canary', message: 'a canary key: it never authenticates (and trying it raises the alarm)' });
+  if (statusAt(row.status, row.inactive_until, now) === 'inactive')
+    problems.push(
+      row.inactive_until === null
+        ? { kind: 'inactive', message: `inactive: last changed by ${row.modified_by}`, at: row.modified_at }
+        : { kind: 'inactive', message: `inactive: a brownout by ${row.modified_by}, until`, at: row.inactive_until },
+    );
   if (isExpired(row.expires_at, now)) problems.push({ kind: 'expired', message: 'expired', at: row.expires_at! });
   return { valid: problems.length === 0, accessKeyId: row.id, problems };
 }

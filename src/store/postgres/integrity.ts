@@ -42,9 +42,20 @@ const value = (q: string, column: string) =>
 const hasGrace = (q: string) =>
   `(${q}.previous_sealed IS NOT NULL OR ${q}.previous_digest IS NOT NULL OR ${q}.previous_valid_until IS NOT NULL)`;
 
+/**
+ * What the triggers are made from: COVERED as it is now, or as it was when a migration ran
+ * (a migration's DDL must name only the columns its schema version has).
+ */
+export interface CoverSpec {
+  covered: Readonly<Record<CoveredName, CoveredTable>>;
+  grace: readonly string[];
+}
+
+const CURRENT: CoverSpec = { covered: COVERED, grace: GRACE_COLUMNS };
+
 /** What the MAC of a row covers, as a JSON array: kind, id, then name/value pairs (sets in a fixed order). */
-function argsSql(table: CoveredName, q: string): string {
-  const spec: CoveredTable = COVERED[table];
+function argsSql(table: CoveredName, q: string, cover: CoverSpec = CURRENT): string {
+  const spec: CoveredTable = cover.covered[table];
   const columns = spec.columns.map((c) => `'${c}', ${value(q, c)}`);
   const sets = Object.entries(spec.sets).map(
     ([name, s]) =>
@@ -54,16 +65,17 @@ function argsSql(table: CoveredName, q: string): string {
   return `json_build_array(${[`'${table}'`, `${q}.id`, ...columns, ...sets].join(', ')})`;
 }
 
-function graceArgsSql(q: string): string {
-  const pairs = GRACE_COLUMNS.map((c) => `'${c}', ${value(q, c)}`);
+function graceArgsSql(q: string, cover: CoverSpec = CURRENT): string {
+  const pairs = cover.grace.map((c) => `'${c}', ${value(q, c)}`);
   return `json_build_array(${[`'${GRACE}'`, `${q}.id`, ...pairs].join(', ')})`;
 }
 
 /** [stored MAC, covered values] and, for a key in its grace period, the same for the grace part. */
-function partSql(table: CoveredName, q: string): string {
-  const row = `encode(${q}.mac, 'hex'), ${argsSql(table, q)}`;
+function partSql(table: CoveredName, q: string, cover: CoverSpec = CURRENT): string {
+  const row = `encode(${q}.mac, 'hex'), ${argsSql(table, q, cover)}`;
   if (table !== 'keys') return `json_build_array(${row})`;
-  const grace = `CASE WHEN ${hasGrace(q)} THEN json_build_array(encode(${q}.grace_mac, 'hex'), ${graceArgsSql(q)}) END`;
+  const graceArgs = graceArgsSql(q, cover);
+  const grace = `CASE WHEN ${hasGrace(q)} THEN json_build_array(encode(${q}.grace_mac, 'hex'), ${graceArgs}) END`;
   return `json_build_array(${row}, ${grace})`;
 }
 
@@ -252,7 +264,7 @@ export function noteEveryRow(): string[] {
  * The DDL of the triggers that note changes. Security is not their job (whoever can write the
  * tables can drop them): they only tell akm's own sessions what to check and reseal.
  */
-export function integrityTriggers(): string {
+export function integrityTriggers(cover: CoverSpec = CURRENT): string {
   const note = `
     CREATE OR REPLACE FUNCTION akm_note(p_tbl text, p_id text, p_label text, p_old json) RETURNS void
       LANGUAGE plpgsql AS $$
@@ -263,13 +275,14 @@ export function integrityTriggers(): string {
           ON CONFLICT DO NOTHING;
       END IF;
     END $$;`;
-  return [note, ...COVERED_TABLES.map(tableTriggers), graceTrigger()].join('\n');
+  return [note, ...COVERED_TABLES.map((t) => tableTriggers(t, cover)), graceTrigger(cover)].join('\n');
 }
 
-const before = (table: CoveredName, q: string) => `json_build_array('${MARK}', ${partSql(table, q)})`;
+const before = (table: CoveredName, q: string, cover: CoverSpec) =>
+  `json_build_array('${MARK}', ${partSql(table, q, cover)})`;
 
-function tableTriggers(table: CoveredName): string {
-  const spec: CoveredTable = COVERED[table];
+function tableTriggers(table: CoveredName, cover: CoverSpec): string {
+  const spec: CoveredTable = cover.covered[table];
   const own = `
     CREATE OR REPLACE FUNCTION akm_touch_${table}() RETURNS trigger
       LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -278,7 +291,7 @@ function tableTriggers(table: CoveredName): string {
         PERFORM akm_note('${table}', NEW.id::text, NEW.${spec.label}::text, NULL);
         RETURN NULL;
       END IF;
-      PERFORM akm_note('${table}', OLD.id::text, OLD.${spec.label}::text, ${before(table, 'OLD')});
+      PERFORM akm_note('${table}', OLD.id::text, OLD.${spec.label}::text, ${before(table, 'OLD', cover)});
       RETURN NEW;
     END $$;
     DROP TRIGGER IF EXISTS akm_${table}_check ON ${table};
@@ -295,7 +308,7 @@ function tableTriggers(table: CoveredName): string {
       parent ${s.table}.${s.parent}%TYPE;
     BEGIN
       IF TG_OP = 'DELETE' THEN parent := OLD.${s.parent}; ELSE parent := NEW.${s.parent}; END IF;
-      PERFORM akm_note('${table}', p.id::text, p.${spec.label}::text, ${before(table, 'p')})
+      PERFORM akm_note('${table}', p.id::text, p.${spec.label}::text, ${before(table, 'p', cover)})
          FROM ${table} p WHERE p.id = parent;
       IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
       RETURN NEW;
@@ -307,7 +320,7 @@ function tableTriggers(table: CoveredName): string {
   return own + links.join('');
 }
 
-function graceTrigger(): string {
+function graceTrigger(cover: CoverSpec): string {
   return `
     CREATE OR REPLACE FUNCTION akm_touch_grace() RETURNS trigger
       LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -316,6 +329,6 @@ function graceTrigger(): string {
       RETURN NULL;
     END $$;
     DROP TRIGGER IF EXISTS akm_keys_grace ON keys;
-    CREATE TRIGGER akm_keys_grace AFTER UPDATE OF ${GRACE_COLUMNS.join(', ')} ON keys
+    CREATE TRIGGER akm_keys_grace AFTER UPDATE OF ${cover.grace.join(', ')} ON keys
       FOR EACH ROW WHEN ${hasGrace('NEW')} EXECUTE FUNCTION akm_touch_grace();`;
 }

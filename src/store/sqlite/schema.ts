@@ -323,6 +323,103 @@ export const migrations: Migration[] = [
     // Nothing on SQLite: a server learns of other processes' commits from PRAGMA data_version.
     up() {},
   },
+  {
+    version: 7,
+    description: 'who uses a key: sources per secret, automatic graces, brownouts, canary keys, webhooks',
+    up(db) {
+      db.exec(`
+        -- canary: 1 for a canary key (NULL otherwise: existing rows keep their MACs, which leave
+        -- NULLs out). inactive_until: the end of a brownout. Both under the key's MAC.
+        ALTER TABLE keys ADD COLUMN canary INTEGER CHECK (canary = 1);
+        ALTER TABLE keys ADD COLUMN inactive_until TEXT;
+        -- Which secret a use was made with: 1 at creation, +1 per rotation.
+        ALTER TABLE keys ADD COLUMN secret_generation INTEGER NOT NULL DEFAULT 1;
+        -- Who made the last rotation (told when its grace ends by itself); when is secret_created_at.
+        ALTER TABLE keys ADD COLUMN rotated_by TEXT;
+        -- An automatic grace: its quiet period, and when it runs out unless the old secret is
+        -- used (under the grace MAC, with previous_valid_until as its cap).
+        ALTER TABLE keys ADD COLUMN grace_quiet_ms INTEGER;
+        ALTER TABLE keys ADD COLUMN previous_quiet_until TEXT;
+        CREATE INDEX keys_quiet_end ON keys(previous_quiet_until) WHERE previous_quiet_until IS NOT NULL;
+
+        -- The last 20 distinct sources per secret (generation) and kind: a use, an attempt refused
+        -- during a brownout, an attempt on a canary. '' stands for "none" (a key column cannot be NULL).
+        CREATE TABLE key_sources (
+          key_id     TEXT NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
+          generation INTEGER NOT NULL,
+          kind       TEXT NOT NULL CHECK (kind IN ('use', 'refused', 'canary')),
+          service    TEXT NOT NULL,
+          address    TEXT NOT NULL,
+          user_agent TEXT NOT NULL,
+          via        TEXT NOT NULL,
+          first_seen TEXT NOT NULL,
+          last_seen  TEXT NOT NULL,
+          count      INTEGER NOT NULL,
+          PRIMARY KEY (key_id, generation, kind, service, address, user_agent, via)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Graces that ended by themselves, noted by the (keyless) erase for the service to audit
+        -- and announce. No foreign key: the key may be deleted before that.
+        CREATE TABLE grace_ends (
+          key_id    TEXT NOT NULL,
+          tenant_id TEXT NOT NULL,
+          reason    TEXT NOT NULL CHECK (reason IN ('quiet', 'cap')),
+          ended_at  TEXT NOT NULL,
+          PRIMARY KEY (key_id, ended_at)
+        ) STRICT, WITHOUT ROWID;
+
+        -- A canary key's alarm: every attempt counted; alerts at most every ten minutes.
+        CREATE TABLE canary_alarms (
+          key_id          TEXT PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,
+          tenant_id       TEXT NOT NULL,
+          attempts        INTEGER NOT NULL DEFAULT 0,
+          unalerted       INTEGER NOT NULL DEFAULT 0,
+          last_attempt_at TEXT,
+          last_alert_at   TEXT
+        ) STRICT, WITHOUT ROWID;
+
+        -- Webhook endpoints; the signing secret sealed like a key's secret.
+        CREATE TABLE webhooks (
+          id              TEXT PRIMARY KEY,
+          tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+          url             TEXT NOT NULL,
+          events          TEXT NOT NULL,
+          secret_sealed   BLOB NOT NULL,
+          created_at      TEXT NOT NULL,
+          created_by      TEXT NOT NULL,
+          last_attempt_at TEXT,
+          last_event_type TEXT,
+          last_ok         INTEGER,
+          last_status     INTEGER,
+          last_error      TEXT
+        ) STRICT;
+        CREATE INDEX webhooks_tenant ON webhooks(tenant_id, created_at);
+
+        -- One row per event and webhook, queued with the change; claimed under a lease to send.
+        CREATE TABLE webhook_deliveries (
+          id              INTEGER PRIMARY KEY,
+          tenant_id       TEXT NOT NULL,
+          webhook_id      TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+          event_id        TEXT NOT NULL,
+          event_type      TEXT NOT NULL,
+          payload         TEXT NOT NULL,
+          state           TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'given_up')),
+          attempts        INTEGER NOT NULL DEFAULT 0,
+          created_at      TEXT NOT NULL,
+          next_attempt_at TEXT NOT NULL,
+          claim_token     TEXT,
+          lease_until     TEXT,
+          last_attempt_at TEXT,
+          last_status     INTEGER,
+          last_error      TEXT,
+          sent_at         TEXT,
+          UNIQUE (webhook_id, event_id)
+        ) STRICT;
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt_at);
+        CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, state);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
