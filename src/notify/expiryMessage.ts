@@ -3,7 +3,7 @@
  * delivery, even on a retry). It names the key and says how to extend it; it never contains a
  * secret, and everything a person typed is neutralised so it cannot forge headers or lines.
  */
-import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
+import { createRequire } from 'node:module';
 import { printable } from '../core/validate.js';
 import type { MailReason } from './expiryPlan.js';
 
@@ -27,9 +27,16 @@ export function utcMinute(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** "in 2 days" or "3 hours ago" */
+type DistanceModule = typeof import('date-fns/formatDistanceStrict');
+let distance: DistanceModule['formatDistanceStrict'] | undefined;
+
+/**
+ * "in 2 days" or "3 hours ago". date-fns loads on the first call: the service imports this
+ * module (policy notices, canary alerts), and every command would otherwise pay for loading it.
+ */
 export function relativeTo(iso: string, now: Date): string {
-  return formatDistanceStrict(new Date(iso), now, { addSuffix: true });
+  distance ??= (createRequire(import.meta.url)('date-fns/formatDistanceStrict') as DistanceModule).formatDistanceStrict;
+  return distance(new Date(iso), now, { addSuffix: true });
 }
 
 const REASON_TEXT: Record<MailReason, string> = {
