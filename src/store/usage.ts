@@ -102,11 +102,15 @@ export async function latestSources(q: Queryable, tenantId: string, keyIds: stri
   const rows = await q.all<StoredSource & { key_id: string }>(
     `SELECT key_id, ${COLUMNS} FROM (
        SELECT s.*, row_number() OVER (PARTITION BY s.key_id ORDER BY s.last_seen DESC, s.count DESC) AS rank
-         FROM key_sources s JOIN keys k ON k.id = s.key_id AND k.secret_generation = s.generation
-        WHERE k.tenant_id = @tenantId AND s.kind = 'use'
-          AND s.key_id IN (${Object.keys(ids)
-            .map((name) => `@${name}`)
-            .join(', ')})) latest
+         FROM key_sources s
+        WHERE s.key_id IN (${Object.keys(ids)
+          .map((name) => `@${name}`)
+          .join(', ')})
+          AND s.kind = 'use'
+          -- A correlated check, not a join: joined, SQLite walks every key of the tenant to find
+          -- the few that have sources (20 ms a page of 1,000 keys out of 100,000, against 3 ms).
+          AND EXISTS (SELECT 1 FROM keys k
+                       WHERE k.id = s.key_id AND k.tenant_id = @tenantId AND k.secret_generation = s.generation)) latest
       WHERE rank = 1`,
     { tenantId, ...ids },
   );
