@@ -78,6 +78,11 @@ export interface BulkWords {
 export async function runBulk(action: BulkAction, keys: string[], flags: BulkFlags, words: BulkWords, deps: Deps) {
   const service = await deps.service();
   const { io } = deps;
+  if (keys.length === 0) {
+    const nothing = { action: action.kind, dryRun: flags.dryRun === true, keys: [], warnings: [] };
+    if (io.json) return io.outJson(nothing);
+    return io.info(`no keys on stdin: nothing ${words.done}`);
+  }
   const { renderBulkResult } = await import('./render/changes.js');
   if (flags.dryRun) return printResult(deps, await service.bulkKeys({ action, keys, dryRun: true }), words);
   if ((keys.length > 1 || words.destructive) && !deps.global.yes) {

@@ -174,7 +174,6 @@ test('bulk refusals change nothing: no --yes without a terminal, bad input, too 
     [['deactivate', 'ci-deploy', 'ci-backup'], undefined, 2, 'missing_flag'],
     [['delete', '--stdin'], 'ci-deploy\n', 2, 'missing_flag'],
     [['deactivate', '--stdin', '--yes'], '[{"name": "ci-deploy"}]', 2, 'invalid_key_list'],
-    [['deactivate', '--stdin', '--yes'], '', 2, 'missing_input'],
     [
       ['deactivate', '--stdin', '--yes'],
       Array.from({ length: 10_001 }, (_, i) => `k${i}`).join('\n'),
@@ -193,6 +192,18 @@ test('bulk refusals change nothing: no --yes without a terminal, bad input, too 
   t.is(snapshot(box.storePath), before);
   const one = await box.akm(['deactivate', '--stdin'], { input: 'ci-deploy\n' });
   t.is(one.code, 0, 'one key needs no --yes, as `akm deactivate <key>` does not');
+});
+
+test('bulk with nothing on stdin has nothing to do: exit 0, said so, an empty result in JSON', async (t) => {
+  const box = await sandbox(t);
+  const before = snapshot(box.storePath);
+  const said = await box.akm(['deactivate', '--stdin', '--yes'], { input: '[]\n' });
+  t.is(said.code, 0, said.stderr);
+  t.regex(said.stderr, /no keys on stdin: nothing deactivated/);
+  const json = await box.akm(['delete', '--stdin', '--yes', '--json'], { input: '[]' });
+  t.is(json.code, 0, json.stderr);
+  t.deepEqual(JSON.parse(json.stdout), { action: 'delete', dryRun: false, keys: [], warnings: [] });
+  t.is(snapshot(box.storePath), before);
 });
 
 test('bulk at a terminal: what would change is shown, then asked (default No); saying no changes nothing', async (t) => {

@@ -111,7 +111,31 @@ perEngine(
       exitCode: 5,
       code: 'reactivation_denied',
     });
-    clock.advance(31 * MINUTE);
+    // Nor by first making it his own deactivation, for good or for longer, then activating.
+    t.is((await bob.setKeyStatus(target.accessKeyId, 'inactive')).status, 'inactive');
+    await refusal(t, () => bob.setKeyStatus(target.accessKeyId, 'active'), {
+      instanceOf: DeniedError,
+      exitCode: 5,
+      code: 'reactivation_denied',
+    });
+    await refusal(t, () => bob.bulkKeys({ action: { kind: 'activate' }, keys: [target.accessKeyId], dryRun: false }), {
+      instanceOf: DeniedError,
+      exitCode: 5,
+      code: 'reactivation_denied',
+    });
+    await admin.setKeyStatus(target.accessKeyId, 'active');
+    await admin.setKeyStatus(target.accessKeyId, 'inactive', { forMs: 30 * MINUTE });
+    await bob.bulkKeys({
+      action: { kind: 'deactivate', forMs: 60 * MINUTE },
+      keys: [target.accessKeyId],
+      dryRun: false,
+    });
+    await refusal(t, () => bob.setKeyStatus(target.accessKeyId, 'active'), {
+      instanceOf: DeniedError,
+      exitCode: 5,
+      code: 'reactivation_denied',
+    });
+    clock.advance(61 * MINUTE);
     // Over: the key is active, and whoever browned it out no longer matters.
     t.is((await bob.setKeyStatus(target.accessKeyId, 'inactive', { forMs: 5 * MINUTE })).status, 'inactive');
     t.is((await bob.setKeyStatus(target.accessKeyId, 'active')).status, 'active');

@@ -85,8 +85,10 @@ test('stdin: the JSON array, NDJSON and plain ids read alike, each key once, in 
   );
 });
 
-test('stdin: names pass through as plain lines; bad JSON, objects without an id, nothing and too many are refused', (t) => {
+test('stdin: names pass through as plain lines; nothing is no keys; bad JSON, objects without an id and too many are refused', (t) => {
   t.deepEqual(parseKeyRefs('deploy bot\nold-laptop\n'), ['deploy bot', 'old-laptop']);
+  t.deepEqual(parseKeyRefs('[]'), []);
+  t.deepEqual(parseKeyRefs('  \n \n'), []);
   const refused = (text: string, message: RegExp, code: UsageError['code']) => {
     const error = t.throws<UsageError>(() => parseKeyRefs(text), { instanceOf: UsageError });
     t.regex(error.message, message);
@@ -97,8 +99,6 @@ test('stdin: names pass through as plain lines; bad JSON, objects without an id,
   refused('[{"name": "x"}]', /item 1 has no accessKeyId/, 'invalid_key_list');
   refused('{"accessKeyId":"AKMAAAAAAAAAAAAAAAAA"}\n{"oops"', /line 2 is not valid JSON/, 'invalid_key_list');
   refused('{"a":1}', /not a JSON array|no accessKeyId/, 'invalid_key_list');
-  refused('[]', /no keys/, 'missing_input');
-  refused('  \n \n', /no keys/, 'missing_input');
   const many = Array.from({ length: MAX_BULK_KEYS + 1 }, (_, i) => `key-${i}`).join('\n');
   refused(many, /10,001 keys is more than the 10,000/, 'too_many_keys');
   t.is(parseKeyRefs(Array.from({ length: MAX_BULK_KEYS }, (_, i) => `key-${i}`).join('\n')).length, MAX_BULK_KEYS);

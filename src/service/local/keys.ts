@@ -159,9 +159,11 @@ export async function applyStatus(
   at: string,
   forMs?: number,
 ) {
-  const byAdmin = s.actor.admin;
   const now = s.now();
   const was = statusAt(row.status, row.inactive_until, now);
+  // An administrator's deactivation (a brownout too) stays theirs while it lasts: deactivating
+  // it again, for good or for longer, must not hand it to someone who may then activate it.
+  const byAdmin = s.actor.admin || (status === 'inactive' && was === 'inactive' && row.deactivated_by_admin === 1);
   const browned = inBrownout(row.status, row.inactive_until, now);
   let inactiveUntil: string | null = null;
   if (forMs !== undefined) {
