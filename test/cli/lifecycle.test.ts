@@ -1,4 +1,5 @@
 import test from 'ava';
+import { scripted } from '../helpers/akm.js';
 import { Sandbox } from '../helpers/cli.js';
 
 const KEY_FIELDS = [
@@ -111,6 +112,13 @@ test('rotation with a grace period keeps the old secret until it ends', async (t
   t.is((await box.akm(['verify'], { input: rotated.value.keyString })).code, 0);
   const shown = await box.akmJson(['show', 'svc']);
   t.is(shown.value.previousSecretValidUntil, rotated.value.previousSecretValidUntil);
+
+  // Rotating again ends that grace at once: a person is told before agreeing (and may say no).
+  const answers = scripted([/Issue a new secret for svc\?/, false]);
+  const again = await box.akm(['rotate', 'svc', '--no-copy'], { tty: true, env: { CI: undefined }, answers });
+  t.is(again.code, 130, again.stderr);
+  t.regex(answers.asked[0]!, /The secret replaced by its last rotation, still in its grace, stops working now\./);
+  t.is((await box.akm(['verify'], { input: key.keyString })).code, 0, 'said no: the old secret still works');
 });
 
 test('users, groups and roles', async (t) => {

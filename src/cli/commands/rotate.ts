@@ -71,10 +71,11 @@ export async function runRotate(ref: string, options: RotateOptions, deps: Deps)
   const grace = graceFromFlags(options);
   // Without a terminal there is nobody to ask: scripts rotate on purpose. A person is asked,
   // and an old secret that stops working at once is destructive, so the default is No.
+  const cutShort = deps.global.yes === true ? '' : await graceCutShort(ref, deps);
   const go =
     deps.global.yes === true ||
     (await deps.prompter.confirm({
-      message: `Issue a new secret for ${printable(ref)}? ${consequence(grace, options.grace)}`,
+      message: `Issue a new secret for ${printable(ref)}? ${consequence(grace, options.grace)}${cutShort}`,
       flag: '--yes',
       default: false,
       fallback: true,
@@ -83,6 +84,22 @@ export async function runRotate(ref: string, options: RotateOptions, deps: Deps)
   const issued = await (await deps.service()).rotateKey(ref, grace);
   printIssuedKey(deps.io, issued, deps.now());
   await copyKeyString(deps, issued.keyString, options.copy);
+}
+
+/**
+ * A key keeps one previous secret: rotating again during a grace ends the older one at once,
+ * which whatever still uses it should not learn by breaking. Said to a person before they agree.
+ */
+async function graceCutShort(ref: string, deps: Deps): Promise<string> {
+  if (!deps.prompter.canPrompt) return '';
+  const until = await (
+    await deps.service()
+  )
+    .showKey(ref)
+    .then((key) => key.previousSecretValidUntil)
+    .catch(() => null); // the rotation itself says what is wrong with the key
+  if (until === null || Date.parse(until) <= deps.now().getTime()) return '';
+  return ' The secret replaced by its last rotation, still in its grace, stops working now.';
 }
 
 async function runFinish(ref: string, deps: Deps): Promise<void> {
