@@ -148,9 +148,16 @@ export function listDue(
   );
 }
 
-/** Rows of every tenant waiting to be sent, by kind (for the server's /metrics). */
+/**
+ * Rows of every tenant waiting to be sent, by kind (for the server's /metrics, which anyone who
+ * reaches the port may read). Canary alerts are left out: whoever just tried a canary key would
+ * otherwise see its alarm go off there, and learn that the key was bait.
+ */
 export function depthByKind(q: Queryable, now: string): Promise<Array<{ kind: string; n: number }>> {
-  return q.all(`SELECT kind, count(*) AS n FROM outbox WHERE ${DUE} GROUP BY kind ORDER BY kind`, { now });
+  return q.all(
+    `SELECT kind, count(*) AS n FROM outbox WHERE ${DUE} AND kind <> 'key.canary_tripped' GROUP BY kind ORDER BY kind`,
+    { now },
+  );
 }
 
 /**

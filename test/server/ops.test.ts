@@ -12,7 +12,7 @@ import type { LogLine } from '../../src/server/log.js';
 import { startServer } from '../../src/server/server.js';
 import { scrape } from '../helpers/cluster.js';
 import { perEngine } from '../helpers/engines.js';
-import { keyInput } from '../helpers/service.js';
+import { auditRecords, keyInput } from '../helpers/service.js';
 import { localKey, postVerify, rawRequest, serverFixture, signedHeaders } from '../helpers/server.js';
 
 const requestLine = (logs: LogLine[], requestId: string) =>
@@ -92,9 +92,27 @@ perEngine('/metrics counts what waits in the outbox, by kind', async (t, engine)
     from: 'akm@acme.test',
   });
   await local.createKey(keyInput({ name: 'soon', expiry: { kind: 'days', days: 1 } }));
+  const canary = await local.createKey(keyInput({ name: 'backup-admin', canary: true }));
   await failing.notifyExpiring({ withinDays: 2 });
   await local.close();
-  t.is((await scrape(fx.url))!.get('akm_outbox_depth{kind="key.expiring"}'), 1);
+  // Whoever tries a canary learns nothing, /metrics included: its alert mail is not counted there.
+  const tried = await fetch(`${fx.url}/v1/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ keyString: canary.keyString }),
+  });
+  t.is(tried.status, 401);
+  const reader = await fx.store.open();
+  t.teardown(() => reader.close());
+  for (let i = 0; i < 50 && (await auditRecords(reader, 'key.canary_tripped')).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  t.is((await auditRecords(reader, 'key.canary_tripped')).length, 1, 'the canary was tripped');
+  const metrics = (await scrape(fx.url))!;
+  t.is(metrics.get('akm_outbox_depth{kind="key.expiring"}'), 1);
+  t.deepEqual(
+    [...metrics.keys()].filter((name) => name.includes('canary')),
+    [],
+  );
 });
 
 test('/readyz: 503 naming only the reason while the store is unusable', async (t) => {
