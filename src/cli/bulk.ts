@@ -79,7 +79,7 @@ export async function runBulk(action: BulkAction, keys: string[], flags: BulkFla
   const service = await deps.service();
   const { io } = deps;
   if (keys.length === 0) {
-    const nothing = { action: action.kind, dryRun: flags.dryRun === true, keys: [], warnings: [] };
+    const nothing: BulkResult = { action: action.kind, dryRun: flags.dryRun === true, keys: [], warnings: [] };
     if (io.json) return io.outJson(nothing);
     return io.info(`no keys on stdin: nothing ${words.done}`);
   }

@@ -92,14 +92,13 @@ export async function runRotate(ref: string, options: RotateOptions, deps: Deps)
  */
 async function graceCutShort(ref: string, deps: Deps): Promise<string> {
   if (!deps.prompter.canPrompt) return '';
-  const until = await (
-    await deps.service()
-  )
-    .showKey(ref)
-    .then((key) => key.previousSecretValidUntil)
-    .catch(() => null); // the rotation itself says what is wrong with the key
-  if (until === null || Date.parse(until) <= deps.now().getTime()) return '';
-  return ' The secret replaced by its last rotation, still in its grace, stops working now.';
+  const service = await deps.service();
+  // The service says whether the previous secret is still accepted (a fixed or an automatic grace).
+  const inGrace = await service.showKey(ref).then(
+    (key) => key.grace !== null,
+    () => false, // the rotation itself says what is wrong with the key
+  );
+  return inGrace ? ' The secret replaced by its last rotation, still in its grace, stops working now.' : '';
 }
 
 async function runFinish(ref: string, deps: Deps): Promise<void> {
