@@ -3,6 +3,7 @@
  * take several `<key>` arguments, or `--stdin` (what `akm list --json` or `--ndjson` prints, or
  * one id per line). The service checks the whole set first and changes all of it or nothing.
  */
+import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { checkBulkSize, MAX_BULK_KEYS, parseKeyRefs } from '../core/keyRefs.js';
 import type { BulkAction, BulkResult } from '../service/types.js';
@@ -19,15 +20,17 @@ export interface BulkFlags {
 /** 10,000 keys as `akm list --json` prints them fit, with room for long names and descriptions. */
 const MAX_STDIN_BYTES = 32 * 1024 * 1024;
 
-/** Options every bulk-capable command declares, with the same words. */
-export const BULK_OPTIONS = {
-  stdin: [
-    '--stdin',
-    'read the keys from stdin: akm list --json or --ndjson output, or one id per line ' +
-      `(at most ${MAX_BULK_KEYS.toLocaleString('en')})`,
-  ],
-  dryRun: ['--dry-run', 'check every key and print what would change; change nothing'],
-} as const;
+/** The keys argument and the options every bulk-capable command declares, with the same words. */
+export function acceptingKeys(command: Command): Command {
+  return command
+    .argument('[key...]', 'access key ids, or unique key names')
+    .option(
+      '--stdin',
+      'read the keys from stdin: akm list --json or --ndjson output, or one id per line ' +
+        `(at most ${MAX_BULK_KEYS.toLocaleString('en')})`,
+    )
+    .option('--dry-run', 'check every key and print what would change; change nothing');
+}
 
 /** Several keys, --stdin or --dry-run: the command answers with a bulk result, whatever the count. */
 export function isBulk(args: readonly string[], flags: BulkFlags): boolean {

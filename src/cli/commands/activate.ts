@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { parseBrownout } from '../../core/brownout.js';
 import { printable } from '../../core/validate.js';
-import { BULK_OPTIONS, isBulk, keysFrom, runBulk, type BulkFlags } from '../bulk.js';
+import { acceptingKeys, isBulk, keysFrom, runBulk, type BulkFlags } from '../bulk.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { localDateTime, relativeTime } from '../io/dates.js';
@@ -15,12 +15,7 @@ import { keyTable } from '../render/keys.js';
 type StatusFlags = BulkFlags & { for?: string };
 
 export function registerActivation(program: Command, ctx: CommandContext): void {
-  program
-    .command('activate')
-    .description('make keys usable again (also ends a brownout early)')
-    .argument('[key...]', 'access key ids, or unique key names')
-    .option(...BULK_OPTIONS.stdin)
-    .option(...BULK_OPTIONS.dryRun)
+  acceptingKeys(program.command('activate').description('make keys usable again (also ends a brownout early)'))
     .addHelpText(
       'after',
       examples(
@@ -32,16 +27,15 @@ export function registerActivation(program: Command, ctx: CommandContext): void 
     .action(async (keys: string[], flags: StatusFlags, command: Command) =>
       runSetStatus(keys, 'active', flags, ctx.deps(command)),
     );
-  program
-    .command('deactivate')
-    .description(
-      'make keys fail verification until activated again, or for a while (--for: a brownout); ' +
-        'several at once: all or none',
-    )
-    .argument('[key...]', 'access key ids, or unique key names')
+  acceptingKeys(
+    program
+      .command('deactivate')
+      .description(
+        'make keys fail verification until activated again, or for a while (--for: a brownout); ' +
+          'several at once: all or none',
+      ),
+  )
     .option('--for <duration>', 'a brownout: inactive for this long (1m to 7d), then active again by itself')
-    .option(...BULK_OPTIONS.stdin)
-    .option(...BULK_OPTIONS.dryRun)
     .addHelpText(
       'after',
       `${examples(

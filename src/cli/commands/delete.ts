@@ -1,19 +1,18 @@
 /** akm delete: removes keys for good (asks first; --yes without a terminal). */
 import type { Command } from 'commander';
 import { printable } from '../../core/validate.js';
-import { BULK_OPTIONS, isBulk, keysFrom, runBulk, type BulkFlags } from '../bulk.js';
+import { acceptingKeys, isBulk, keysFrom, runBulk, type BulkFlags } from '../bulk.js';
 import { examples, type CommandContext } from '../command.js';
 import { confirmDestructive } from '../confirm.js';
 import type { Deps } from '../deps.js';
 
 export function registerDelete(program: Command, ctx: CommandContext): void {
-  program
-    .command('delete')
-    .alias('rm')
-    .description('delete keys for good (asks first; pass --yes without a terminal)')
-    .argument('[key...]', 'access key ids, or unique key names')
-    .option(...BULK_OPTIONS.stdin)
-    .option(...BULK_OPTIONS.dryRun)
+  acceptingKeys(
+    program
+      .command('delete')
+      .alias('rm')
+      .description('delete keys for good (asks first; pass --yes without a terminal)'),
+  )
     .addHelpText(
       'after',
       examples(

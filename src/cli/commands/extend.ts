@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { expiryFromFlags } from '../../core/expiry.js';
-import { BULK_OPTIONS, isBulk, keysFrom, runBulk, type BulkFlags } from '../bulk.js';
+import { acceptingKeys, isBulk, keysFrom, runBulk, type BulkFlags } from '../bulk.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { keyTable } from '../render/keys.js';
@@ -15,17 +15,14 @@ export interface ExtendOptions extends BulkFlags {
 }
 
 export function registerExtend(program: Command, ctx: CommandContext): void {
-  program
-    .command('extend')
-    .description('set a new expiry: N days from now, a date, or never (revives expired keys)')
-    .argument('[key...]', 'access key ids, or unique key names')
+  acceptingKeys(
+    program.command('extend').description('set a new expiry: N days from now, a date, or never (revives expired keys)'),
+  )
     .addOption(new Option('--days <n>', 'expire N days from now (1-3650)').conflicts(['until', 'never']))
     .addOption(
       new Option('--until <date>', 'expire at the end of this date, or at an ISO timestamp').conflicts('never'),
     )
     .option('--never', 'never expire (not recommended; administrators only)')
-    .option(...BULK_OPTIONS.stdin)
-    .option(...BULK_OPTIONS.dryRun)
     .addHelpText(
       'after',
       examples(
