@@ -5,13 +5,10 @@
  * administrator's terminal and in the audit trail, so it is bounded and plain text.
  */
 import { UsageError } from './errors.js';
+import { hasInvisible, replaceInvisible } from './validate.js';
 
 export const MAX_SERVICE_LENGTH = 64;
 export const MAX_USER_AGENT_LENGTH = 200;
-
-/** Control and format characters (bidi marks, zero-width), line and paragraph separators. */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 /** What a verifying service may say about its own caller. */
 export interface ForwardedSource {
@@ -78,7 +75,8 @@ export function parseForwardedSource(value: unknown): ForwardedSource {
   if (service !== undefined) {
     if (typeof service !== 'string' || service.length === 0 || service.length > MAX_SERVICE_LENGTH)
       throw refuse(`"source.service" must be a string of 1 to ${MAX_SERVICE_LENGTH} characters`);
-    if (INVISIBLE.test(service)) throw refuse('"source.service" must not contain control or invisible characters');
+    if (hasInvisible(service, { spaces: true }))
+      throw refuse('"source.service" must not contain control or invisible characters');
     source.service = service;
   }
   if (address !== undefined) {
@@ -91,7 +89,8 @@ export function parseForwardedSource(value: unknown): ForwardedSource {
 
 /** A User-Agent header as stored: invisible characters replaced, at most 200 characters; none: null. */
 export function userAgentOf(header: string | string[] | undefined): string | null {
-  const value = (Array.isArray(header) ? header[0] : header)?.replace(INVISIBLE_ALL, '\ufffd').trim();
+  const text = Array.isArray(header) ? header[0] : header;
+  const value = text === undefined ? '' : replaceInvisible(text, () => '\ufffd', { spaces: true }).trim();
   if (!value) return null;
   return value.length > MAX_USER_AGENT_LENGTH ? value.slice(0, MAX_USER_AGENT_LENGTH) : value;
 }

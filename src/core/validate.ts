@@ -2,6 +2,7 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { looksSecret } from './credentials.js';
 import { UsageError } from './errors.js';
+import { lazy } from './lazy.js';
 
 export const MAX_NAME_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 500;
@@ -12,6 +13,31 @@ const PERMISSION = /^(?:\*|[a-z][a-z0-9-]{0,31}:(?:\*|[a-z][a-z0-9-]{0,31}))$/;
 const UNPRINTABLE_CLASS = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff';
 const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`);
 const UNPRINTABLE_ALL = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'g');
+
+/**
+ * What nobody sees on a screen: control and format characters (bidi marks, zero-width ones),
+ * spaces and separators, private-use, surrogate and unassigned code points, the default-ignorable
+ * ones (fillers such as U+3164) and U+2800, the blank braille pattern. `spaces: true` lets the
+ * plain space through, for text in which words are expected.
+ */
+const invisible = lazy(() => {
+  const set = '[\\p{Cc}\\p{Cf}\\p{Z}\\p{Co}\\p{Cs}\\p{Cn}\\p{Default_Ignorable_Code_Point}\\u2800]';
+  const butSpace = `(?! )${set}`;
+  return {
+    any: new RegExp(set, 'u'),
+    every: new RegExp(set, 'gu'),
+    anyButSpace: new RegExp(butSpace, 'u'),
+    everyButSpace: new RegExp(butSpace, 'gu'),
+  };
+});
+
+export function hasInvisible(text: string, options: { spaces?: boolean } = {}): boolean {
+  return (options.spaces ? invisible().anyButSpace : invisible().any).test(text);
+}
+
+export function replaceInvisible(text: string, by: (c: string) => string, options: { spaces?: boolean } = {}): string {
+  return text.replace(options.spaces ? invisible().everyButSpace : invisible().every, by);
+}
 
 export function isTenantId(text: string): boolean {
   return TENANT_ID.test(text);
@@ -72,12 +98,12 @@ export function email(text: string): string {
     .replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')
     .toLowerCase();
   // Shown with every invisible character spelled out: those are the ones people cannot see.
-  const shown = printable(value.replace(INVISIBLE_ALL, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
+  const shown = printable(replaceInvisible(value, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
   const invalid = () => new UsageError(`invalid email address "${shown}"`, { hint: EMAIL_HINT });
-  if (value.length > 254 || INVISIBLE.test(value)) throw invalid();
+  if (value.length > 254 || hasInvisible(value)) throw invalid();
   const at = value.lastIndexOf('@');
   const [local, domain] = [value.slice(0, at), value.slice(at + 1)];
-  if (at < 1 || !LOCAL_PART.test(local) || Buffer.byteLength(local) > 64) throw invalid();
+  if (at < 1 || !localPart().test(local) || Buffer.byteLength(local) > 64) throw invalid();
   const ascii = domainToASCII(domain);
   const unicode = domainToUnicode(ascii);
   // IDNA maps some characters to others (full-width letters, say): only what needs no mapping is taken.
@@ -86,11 +112,9 @@ export function email(text: string): string {
   return `${local}@${unicode}`;
 }
 
-const INVISIBLE_CLASS = '[\\p{Cc}\\p{Cf}\\p{Z}\\p{Co}\\p{Cs}\\p{Cn}\\p{Default_Ignorable_Code_Point}]';
-const INVISIBLE = new RegExp(INVISIBLE_CLASS, 'u');
-const INVISIBLE_ALL = new RegExp(INVISIBLE_CLASS, 'gu');
 const LOCAL_CHAR = "[\\p{L}\\p{M}\\p{N}!#$%&'*+\\-/=?^_`{|}~]";
-const LOCAL_PART = new RegExp(`^${LOCAL_CHAR}+(?:\\.${LOCAL_CHAR}+)*$`, 'u');
+// Built on first use, like the patterns below: a Unicode property class takes a millisecond to build.
+const localPart = lazy(() => new RegExp(`^${LOCAL_CHAR}+(?:\\.${LOCAL_CHAR}+)*$`, 'u'));
 const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const EMAIL_HINT = 'e.g. alice@acme.test; see "E-mail addresses" in the README for what an address may hold';
 

@@ -1,5 +1,6 @@
 /** The source a verifying service passes on, and the user agent as stored. */
 import test from 'ava';
+import fc from 'fast-check';
 import { UsageError } from '../../src/core/errors.js';
 import {
   canonicalAddress,
@@ -8,6 +9,8 @@ import {
   sourceKey,
   userAgentOf,
 } from '../../src/core/source.js';
+import { INVISIBLE } from '../helpers/invisible.js';
+import { checkProperty } from '../helpers/property.js';
 
 test('a valid source: a service name of at most 64 characters and an IPv4 or IPv6 literal, both optional', (t) => {
   t.deepEqual(parseForwardedSource({ service: 'billing', address: '10.0.0.5' }), {
@@ -38,6 +41,11 @@ test('a bad source is refused with invalid_body (400), naming the field', (t) =>
     [{ service: 'bill\u2028ing' }, /invisible/],
     [{ service: 'bill\u0085ing' }, /invisible/],
     [{ service: 'bill\ufeffing' }, /invisible/],
+    // Fillers that render as nothing: a service named by one alone would look blank.
+    [{ service: '\u3164' }, /invisible/],
+    [{ service: '\u2800' }, /invisible/],
+    [{ service: 'bill\u00a0ing' }, /invisible/],
+    [{ service: 'bill\ue000ing' }, /invisible/],
     [{ address: 'localhost' }, /source\.address/],
     [{ address: '10.0.0' }, /source\.address/],
     [{ address: '10.0.0.256' }, /source\.address/],
@@ -61,12 +69,32 @@ test('a bad source is refused with invalid_body (400), naming the field', (t) =>
   }
 });
 
+test('a service name with any character nobody sees is refused; a plain space between words is not', (t) => {
+  t.deepEqual(parseForwardedSource({ service: 'billing api' }), { service: 'billing api' });
+  checkProperty(
+    t,
+    'service name with one invisible character',
+    fc.property(fc.constantFrom(...INVISIBLE.filter((c) => c !== ' ')), fc.nat(7), (bad, at) => {
+      const service = 'billing'.slice(0, at) + bad + 'billing'.slice(at);
+      try {
+        parseForwardedSource({ service });
+      } catch (error) {
+        if (error instanceof UsageError && /invisible/.test(error.message)) return;
+      }
+      throw new Error(`accepted or badly refused: ${JSON.stringify(service)}`);
+    }),
+  );
+  const agent = userAgentOf(`agent/1 (${INVISIBLE.filter((c) => c !== ' ').join('')})`)!;
+  t.notRegex(agent.slice(9, -1), /[^\ufffd]/u, 'every invisible character of a user agent is replaced');
+});
+
 test('a user agent is stored without invisible characters, at most 200 characters; none is null', (t) => {
   t.is(userAgentOf('curl/8.5.0'), 'curl/8.5.0');
   t.is(userAgentOf(['a/1', 'b/2']), 'a/1');
   t.is(userAgentOf(undefined), null);
   t.is(userAgentOf('   '), null);
   t.is(userAgentOf('evil\u001b[31m\u0085agent'), 'evil\ufffd[31m\ufffdagent');
+  t.is(userAgentOf('agent/1 (\u3164\u2800)'), 'agent/1 (\ufffd\ufffd)');
   t.is(userAgentOf('x'.repeat(500))!.length, 200);
 });
 
