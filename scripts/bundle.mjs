@@ -60,10 +60,24 @@ await build({
 // The bundle is compiled through vm.Script (bin/loadBundle.js), where import() has no module
 // to resolve from: its import() calls go through a hook that bin/loadBundle.js defines.
 const bundled = readFileSync('dist/cli/main.js', 'utf8');
-const hooked = bundled.replace(/\bimport\((?=["'])/g, 'globalThis.__akmImport(');
+const hooked = deferBuiltins(bundled.replace(/\bimport\((?=["'])/g, 'globalThis.__akmImport('));
 if (/\bimport\(/.test(hooked))
   throw new Error('dist/cli/main.js: an import() with a computed specifier cannot be hooked');
 writeFileSync('dist/cli/main.js', hooked);
+/**
+ * child_process (with net and dgram under it) costs two milliseconds to load, and only the
+ * clipboard and commander's external subcommands, which akm has none of, use it. Both read
+ * its functions when they call them (`cp.spawn(…)`), so the bundle gets an object that loads
+ * the module on the first such read.
+ */
+function deferBuiltins(text) {
+  const id = 'node:child_process';
+  const plain = `require("${id}")`;
+  if (text.includes(`__toESM(${plain}`))
+    throw new Error(`dist/cli/main.js: ${id} is imported whole (import * or default); it cannot be deferred`);
+  const deferred = `new Proxy({}, { get: (_, name) => require("${id}")[name] })`;
+  return text.replaceAll(plain, deferred);
+}
 // The package is "type": "module"; this folder holds CommonJS.
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
 // V8's code cache for the bundle, made by the Node.js that will run it (see bin/loadBundle.js).

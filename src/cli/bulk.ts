@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { checkBulkSize, MAX_BULK_KEYS, parseKeyRefs } from '../core/keyRefs.js';
+import { checkBulkSize, groupDigits, MAX_BULK_KEYS, parseKeyRefs } from '../core/keyRefs.js';
 import type { BulkAction, BulkResult } from '../service/types.js';
 import { confirmDestructive } from './confirm.js';
 import type { Deps } from './deps.js';
@@ -27,7 +27,7 @@ export function acceptingKeys(command: Command): Command {
     .option(
       '--stdin',
       'read the keys from stdin: akm list --json or --ndjson output, or one id per line ' +
-        `(at most ${MAX_BULK_KEYS.toLocaleString('en')})`,
+        `(at most ${groupDigits(MAX_BULK_KEYS)})`,
     )
     .option('--dry-run', 'check every key and print what would change; change nothing');
 }

@@ -34,7 +34,14 @@ export function systemHost(streams: Streams, env: NodeJS.ProcessEnv): Host {
     now: () => new Date(),
     clipboard: new SystemClipboard(),
     keychain: new OsKeychain(),
-    prompter: (canPrompt) => new InquirerPrompter(canPrompt, { input: streams.stdin, output: streams.stderr }),
+    // stdin is looked up when a prompt reads it, not before (main.ts makes it on first use).
+    prompter: (canPrompt) =>
+      new InquirerPrompter(canPrompt, {
+        get input() {
+          return streams.stdin;
+        },
+        output: streams.stderr,
+      }),
   };
 }
 
@@ -54,7 +61,9 @@ export interface Deps {
 export function createDeps(global: GlobalOptions, host: Host, opened: AkmService[], chalk?: ChalkClass): Deps {
   const { streams, env } = host;
   const terminal = detectTerminal({
-    ...streams,
+    stdin: { isTTY: streams.stdinIsTTY ?? streams.stdin.isTTY },
+    stdout: streams.stdout,
+    stderr: streams.stderr,
     env,
     noColorFlag: global.color === false,
     noInputFlag: global.input === false,

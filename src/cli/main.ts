@@ -4,10 +4,12 @@
  * the host: the real one by default, a test's own when given (test/helpers/akm.ts).
  */
 import { CommanderError } from 'commander';
+import { isatty } from 'node:tty';
 import type { AkmService } from '../service/types.js';
 import { createDeps, systemHost, type Deps, type Host } from './deps.js';
 import { colourPossible, loadChalk } from './io/style.js';
 import { reportError, toAkmError } from './errors.js';
+import type { Streams } from './io/io.js';
 import { invocation, runnable } from './nextSteps.js';
 import { buildProgram } from './program.js';
 import type { GlobalOptions } from './settings.js';
@@ -17,9 +19,25 @@ export interface MainOptions extends Partial<Host> {
   version: string;
 }
 
+/**
+ * The process's own streams. process.stdin is made on first use, and making it for a file or
+ * /dev/null (cron, CI) loads Node's file streams and readline: milliseconds of every start, for
+ * the few commands that read stdin. Whether it is a terminal needs no stream.
+ */
+function processStreams(): Streams {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    stdinIsTTY: isatty(0),
+  };
+}
+
 export async function main(argv: string[], options: MainOptions): Promise<number> {
   const { version, ...given } = options;
-  const streams = given.streams ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  const streams = given.streams ?? processStreams();
   const system = systemHost(streams, given.env ?? process.env);
   const host: Host = {
     streams,

@@ -20,6 +20,8 @@ export interface Streams {
   stdout: OutputStream;
   stderr: OutputStream;
   stdin: InputStream;
+  /** whether stdin is a terminal, when that is known without making the stream (main.ts) */
+  stdinIsTTY?: boolean;
 }
 
 export interface OutputOptions {

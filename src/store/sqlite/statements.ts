@@ -1,5 +1,6 @@
 /** Prepared statements are compiled once per connection and reused (the server runs hot paths). */
 import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Params } from '../types.js';
 
 const caches = new WeakMap<Db, Map<string, Statement>>();
 
@@ -9,6 +10,35 @@ export function sql<T extends unknown[] = unknown[]>(db: Db, text: string): Stat
   let statement = cache.get(text);
   if (!statement) cache.set(text, (statement = db.prepare(text)));
   return statement as Statement<T>;
+}
+
+type RowMaker = (values: unknown[]) => unknown;
+const rowMakers = new WeakMap<Statement, RowMaker | null>();
+
+/**
+ * Every row of a query, as objects. better-sqlite3 builds each row through V8's C++ API, one
+ * property at a time, into a slow dictionary object: listing 1,000 keys spent 8 ms there, more
+ * than anything else the command does. Read as arrays and made into objects by a function
+ * written for the statement's columns, the same rows take 5 ms and are ordinary fast objects.
+ */
+export function allRows<T>(statement: Statement, params?: Params): T[] {
+  let make = rowMakers.get(statement);
+  if (make === undefined) rowMakers.set(statement, (make = rowMaker(statement.columns().map((c) => c.name))));
+  if (make === null) return (params ? statement.all(params) : statement.all()) as T[];
+  statement.raw(true);
+  try {
+    return (params ? statement.all(params) : statement.all()).map((values) => make(values as unknown[])) as T[];
+  } finally {
+    statement.raw(false);
+  }
+}
+
+/** `(v) => ({ "id": v[0], "name": v[1], … })`; null for a column name that cannot be a plain key. */
+function rowMaker(names: string[]): RowMaker | null {
+  if (names.includes('__proto__')) return null;
+  const fields = names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the text holds only quoted column names
+  return new Function('v', `return { ${fields.join(', ')} };`) as RowMaker;
 }
 
 export interface LockWait {

@@ -29,7 +29,7 @@ import type {
 import { attachIntegrity, rekeyIntegrity, setIntegrityKey, sqliteIntact } from './integrity.js';
 import { openDatabase, sqliteError, storeExposure, type Db } from './open.js';
 import { LATEST_VERSION } from './schema.js';
-import { sql, takeWriteLock } from './statements.js';
+import { allRows, sql, takeWriteLock } from './statements.js';
 
 const SQLITE: Dialect = {
   engine: 'sqlite',
@@ -58,8 +58,7 @@ class SqliteQueries implements Queryable {
   constructor(private readonly db: Db) {}
 
   async all<T>(text: string, params?: Params): Promise<T[]> {
-    const statement = sql(this.db, text);
-    return (params ? statement.all(params) : statement.all()) as T[];
+    return allRows<T>(sql(this.db, text), params);
   }
 
   async get<T>(text: string, params?: Params): Promise<T | undefined> {
