@@ -16,6 +16,7 @@ import { openStore } from '../../src/store/open.js';
 import { BYTEA_COLUMNS } from '../../src/store/postgres/integrity.js';
 import { postgresMigrations, POSTGRES_LATEST_VERSION } from '../../src/store/postgres/schema.js';
 import { migrations } from '../../src/store/sqlite/schema.js';
+import { BIN, runNode, Sandbox } from '../helpers/cli.js';
 import { postgresOnly } from '../helpers/engines.js';
 import { postgresDatabaseUrl, postgresStoreUrl } from '../helpers/pg.js';
 import { keyInput } from '../helpers/service.js';
@@ -128,6 +129,22 @@ postgresOnly(
     t.regex(error.message, /wrong password/);
   },
 );
+
+postgresOnly('akm exits as soon as a login fails, even one that the driver gave up itself', async (t) => {
+  // Without a password to answer the server's challenge with, the driver gave up and left its
+  // socket open; the process then waited for PostgreSQL's authentication timeout (a minute).
+  const store = await tempStore('postgres');
+  t.teardown(store.cleanup);
+  const sandbox = new Sandbox();
+  t.teardown(() => sandbox.cleanup());
+  const { url } = withoutPassword(store.location);
+  const result = await runNode([BIN, '--store', url, 'list', '--json'], {
+    env: sandbox.env({ PGPASSWORD: undefined, PGPASSFILE: join(sandbox.home, 'none') }),
+    timeoutMs: 30_000,
+  });
+  t.is(result.code, 6, result.stderr);
+  t.is((JSON.parse(result.stderr) as { error: { code: string } }).error.code, 'store_auth_failed');
+});
 
 postgresOnly("PostgreSQL's failures are one clear exit-6 line, never with the password", async (t) => {
   const store = await tempStore('postgres');

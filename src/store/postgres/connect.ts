@@ -4,7 +4,7 @@
  * connection asks for it and never becomes part of anything akm prints.
  */
 import { homedir, userInfo } from 'node:os';
-import type { ClientConfig, PoolConfig } from 'pg';
+import type { Client, ClientConfig, PoolConfig } from 'pg';
 import { UsageError } from '../../core/errors.js';
 import { displayStore } from '../../core/storeUrl.js';
 import { pgpassLookup } from './pgpass.js';
@@ -110,4 +110,28 @@ export function clientConfig(target: PostgresTarget, env: NodeJS.ProcessEnv): Cl
 /** The pool's settings: `max` connections, each as `clientConfig` makes it. */
 export function poolConfig(target: PostgresTarget, env: NodeJS.ProcessEnv, max: number): PoolConfig {
   return { ...clientConfig(target, env), max, idleTimeoutMillis: 30_000 };
+}
+
+/**
+ * The driver's Client, closing its socket when connecting fails. pg leaves the socket open when
+ * it gives up by itself (no password to answer the server's challenge with, say): the server
+ * then waits for its authentication timeout, a minute, and akm could not exit before it.
+ */
+export function closingOnFailure(PgClient: typeof Client): typeof Client {
+  return class ClosingClient extends PgClient {
+    override connect(): Promise<Client>;
+    override connect(callback: (error: Error | null) => void): void;
+    override connect(callback?: (error: Error | null) => void): Promise<Client> | void {
+      const close = () => this.connection.stream.destroy();
+      if (!callback)
+        return super.connect().catch((error: unknown) => {
+          close();
+          throw error;
+        });
+      super.connect((error: Error | null) => {
+        if (error) close();
+        callback(error);
+      });
+    }
+  };
 }

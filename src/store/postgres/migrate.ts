@@ -36,7 +36,7 @@ function refuseUnusable(state: SchemaState, where: string, create: boolean): voi
     });
   if (!state.marked && !create)
     throw new UnavailableError(`no akm store in ${where}`, {
-      hint: 'run `akm init --store <url>` to create one',
+      hint: 'run `akm init` to create one',
       code: 'store_missing',
     });
   if (state.version > POSTGRES_LATEST_VERSION)

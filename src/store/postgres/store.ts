@@ -23,7 +23,7 @@ import type {
   StoreStatus,
   WriteOptions,
 } from '../types.js';
-import { clientConfig, parsePostgresUrl, poolConfig } from './connect.js';
+import { clientConfig, closingOnFailure, parsePostgresUrl, poolConfig } from './connect.js';
 import { connectionLost, isRetryable, postgresError } from './errors.js';
 import {
   checkRows,
@@ -370,10 +370,11 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
   // count(*) and bigint columns come back as numbers (they stay far below 2^53).
   const types = new pg.default.TypeOverrides();
   types.setTypeParser(pg.default.types.builtins.INT8, Number);
-  const pool = new pg.default.Pool({ ...poolConfig(target, env, options.server ? 10 : 2), types });
+  const Client = closingOnFailure(pg.default.Client);
+  const pool = new pg.default.Pool({ ...poolConfig(target, env, options.server ? 10 : 2), types, Client });
   const session = options.server
     ? new StoreSession(
-        (config) => new pg.default.Client(config),
+        (config) => new Client(config),
         { ...clientConfig(target, env), query_timeout: 5000 },
         REVALIDATE_MS,
       )
