@@ -164,6 +164,18 @@ postgresOnly("PostgreSQL's failures are one clear exit-6 line, never with the pa
     'store_missing',
     { secret: password },
   );
+  for (const create of [false, true]) {
+    const error = await refusedToOpen(
+      t,
+      at((u) => u.searchParams.set('schema', 'no_such_schema')),
+      'store_missing',
+      {
+        secret: password,
+        create,
+      },
+    );
+    t.regex(error.message, /the schema .*no_such_schema.* does not exist/);
+  }
   await refusedToOpen(
     t,
     at((u) => u.searchParams.set('sslmode', 'sometimes')),

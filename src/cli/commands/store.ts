@@ -10,6 +10,7 @@ import { isRemoteStore } from '../../config/paths.js';
 import { storeHasPassword } from '../../core/storeUrl.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
+import { plural } from '../io/format.js';
 import { renderTable } from '../io/table.js';
 
 export function registerStore(program: Command, ctx: CommandContext): void {
@@ -79,7 +80,9 @@ export async function runStoreCopy(fromArg: string, toArg: string, deps: Deps): 
     ),
   );
   io.info(
-    `copied ${report.from} to ${report.to}: ${report.tables.reduce((n, t) => n + t.rows, 0)} rows; ` +
-      `${report.tenants.length} tenant(s), every audit chain and MAC checked`,
+    `copied ${report.from} to ${report.to}: ${plural(
+      report.tables.reduce((n, t) => n + t.rows, 0),
+      'row',
+    )}; ` + `${plural(report.tenants.length, 'tenant')}, every audit chain and MAC checked`,
   );
 }

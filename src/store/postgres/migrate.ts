@@ -12,23 +12,30 @@ import { POSTGRES_LATEST_VERSION, postgresMigrations } from './schema.js';
 const MIGRATION_LOCK = 0x616b6d31;
 
 interface SchemaState {
+  /** the schema akm's tables are in; null when the one the URL names (?schema=) does not exist */
+  schema: string | null;
   marked: boolean;
   version: number;
   tables: number;
 }
 
 async function schemaState(client: PoolClient): Promise<SchemaState> {
-  const { rows } = await client.query<{ marked: boolean; tables: number }>(
-    `SELECT to_regclass('akm_schema') IS NOT NULL AS marked,
+  const { rows } = await client.query<{ schema: string | null; marked: boolean; tables: number }>(
+    `SELECT current_schema() AS schema, to_regclass('akm_schema') IS NOT NULL AS marked,
             (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema())::int AS tables`,
   );
-  const { marked, tables } = rows[0]!;
-  if (!marked) return { marked, tables, version: 0 };
+  const { schema, marked, tables } = rows[0]!;
+  if (!marked) return { schema, marked, tables, version: 0 };
   const version = await client.query<{ version: number }>('SELECT version FROM akm_schema');
-  return { marked, tables, version: version.rows[0]?.version ?? 0 };
+  return { schema, marked, tables, version: version.rows[0]?.version ?? 0 };
 }
 
 function refuseUnusable(state: SchemaState, where: string, create: boolean): void {
+  if (state.schema === null)
+    throw new UnavailableError(`the schema that ${where} names does not exist`, {
+      hint: 'create it first (CREATE SCHEMA name), or leave ?schema= out of the URL',
+      code: 'store_missing',
+    });
   if (!state.marked && state.tables > 0)
     throw new UnavailableError(`the database of ${where} holds other tables and is not an akm store`, {
       hint: 'give akm a database of its own',
