@@ -129,3 +129,16 @@ test('completion scripts know every command', async (t) => {
   }
   t.is((await box.akm(['completion', 'tcsh'])).code, 2);
 });
+
+test('an empty list says whether the store has no keys yet or the filter matched none', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  const empty = await box.akm(['list']);
+  t.is(empty.code, 0);
+  t.is(empty.stdout, '');
+  t.regex(empty.stderr, /no keys yet: `akm create` makes one/);
+  t.regex((await box.akm(['list', '--sort', 'name'])).stderr, /no keys yet/, 'an order filters nothing');
+  await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
+  t.regex((await box.akm(['list', '--status', 'inactive'])).stderr, /^no keys match$/m);
+  t.regex((await box.akm(['list', '--name', 'zz*'])).stderr, /^no keys match$/m);
+});

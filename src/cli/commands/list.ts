@@ -97,5 +97,10 @@ export async function runList(options: ListOptions, deps: Deps): Promise<void> {
     if (keys.length > 0) await io.stream(`${keyTable(io, keys, deps.now(), columns)}\n`);
     count += keys.length;
   }
-  if (count === 0) io.info('no keys match');
+  if (count === 0) io.info(isNarrowed(filter) ? 'no keys match' : 'no keys yet: `akm create` makes one');
+}
+
+/** Whether the filter leaves keys out (an order alone does not). */
+function isNarrowed(filter: KeyFilter): boolean {
+  return Object.entries(filter).some(([field, value]) => field !== 'sort' && value !== undefined);
 }
