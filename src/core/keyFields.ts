@@ -22,12 +22,14 @@ export const KEY_FIELDS = [
   'expiresAt',
   'lastUsedAt',
   'secretCreatedAt',
+  'inactiveUntil',
+  'canary',
 ] as const;
 export type KeyField = (typeof KEY_FIELDS)[number];
 
-/** Lists have no order of their own to sort by. */
+/** Lists have no order of their own to sort by, and canary keys are found with --finding or by name. */
 export const SORT_FIELDS = KEY_FIELDS.filter(
-  (f): f is Exclude<KeyField, 'groups' | 'roles'> => f !== 'groups' && f !== 'roles',
+  (f): f is Exclude<KeyField, 'groups' | 'roles' | 'canary'> => f !== 'groups' && f !== 'roles' && f !== 'canary',
 );
 export type SortField = (typeof SORT_FIELDS)[number];
 

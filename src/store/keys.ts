@@ -473,6 +473,8 @@ const SORT_SQL: Record<SortField, string> = {
   expiresAt: "coalesce(k.expires_at, '9999-12-31T23:59:59.999Z')",
   lastUsedAt: "coalesce(k.last_used_at, '')",
   secretCreatedAt: 'coalesce(k.secret_created_at, k.created_at)',
+  // A brownout's end while it lasts (KeyView.inactiveUntil), else before every date.
+  inactiveUntil: `CASE WHEN k.status = 'inactive' AND k.inactive_until > @now THEN k.inactive_until ELSE '' END`,
 };
 
 /** A listed row and the value it was sorted by (for the cursor). */

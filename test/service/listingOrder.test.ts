@@ -1,7 +1,7 @@
 /**
  * `akm list`'s new filters and orders, and the credential report, against a reference written
  * here: random tenants of keys (names, descriptions, owners, expiries past, near, far and never,
- * uses and none, inactive ones), listed a few keys per page in every order and with every filter,
+ * uses and none, inactive ones and brownouts), listed a few keys per page in every order and with every filter,
  * must come out exactly as the reference sorts and filters all of them at once.
  */
 import fc from 'fast-check';
@@ -25,6 +25,8 @@ const keySpec = fc.record({
   expiry: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 400 })),
   usedDaysAgo: fc.option(fc.integer({ min: 0, max: 300 })),
   inactive: fc.boolean(),
+  /** a brownout of this many hours, begun after time has passed (so it still lasts when listed) */
+  brownoutHours: fc.option(fc.integer({ min: 1, max: 48 })),
   role: fc.constantFrom<string | null>(null, 'ReadOnly', 'KeyManager'),
 });
 
@@ -32,6 +34,7 @@ type KeySpec = typeof keySpec extends fc.Arbitrary<infer T> ? T : never;
 
 async function seed(admin: LocalService, clock: Clock, specs: KeySpec[]) {
   const owned = new Map<string, number>();
+  const ids: string[] = [];
   for (const [i, spec] of specs.entries()) {
     // A user owns at most two keys; the rest are the tenant's.
     const owner = spec.owner && (owned.get(spec.owner) ?? 0) < 2 ? spec.owner : null;
@@ -50,10 +53,14 @@ async function seed(admin: LocalService, clock: Clock, specs: KeySpec[]) {
       await admin.ctx.store.write(null, (q) => setLastUsed(q, key.accessKeyId, at));
     }
     if (spec.inactive) await admin.setKeyStatus(key.accessKeyId, 'inactive');
+    ids.push(key.accessKeyId);
     clock.advance(HOUR + (i % 3) * 1000);
   }
   // Time passes: some keys expire, some were last used long ago.
   clock.advance(200 * DAY);
+  for (const [i, spec] of specs.entries())
+    if (spec.brownoutHours !== null && !spec.inactive)
+      await admin.setKeyStatus(ids[i]!, 'inactive', { forMs: spec.brownoutHours * HOUR });
 }
 
 /** A fresh store with two users and the keys of `specs`, handed to `work`, then removed. */
@@ -80,6 +87,7 @@ async function withSeededStore(
 function sortValue(key: KeyView, field: KeySort['field']): string {
   if (field === 'expiresAt') return key.expiresAt ?? '9999';
   if (field === 'lastUsedAt') return key.lastUsedAt ?? '';
+  if (field === 'inactiveUntil') return key.inactiveUntil ?? '';
   if (field === 'owner') return key.owner ?? '';
   if (field === 'name' || field === 'description') return key[field].toLowerCase();
   return String(key[field]);

@@ -54,6 +54,11 @@ const FIELD_COLUMNS: Record<KeyField, FieldColumn> = {
     column: { header: 'SECRET CREATED' },
     cell: (io, k, now) => when(io, k.secretCreatedAt, { now }),
   },
+  inactiveUntil: {
+    column: { header: 'BACK ON' },
+    cell: (io, k, now) => when(io, k.inactiveUntil, { now, empty: '-' }),
+  },
+  canary: { column: { header: 'CANARY' }, cell: (io, k) => (k.canary ? io.style.yellow('yes') : io.style.dim('-')) },
 };
 
 export const DEFAULT_KEY_FIELDS: KeyField[] = [
