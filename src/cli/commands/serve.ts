@@ -1,15 +1,15 @@
 /**
  * akm serve: the store as a JSON HTTP API for remote CLIs and verifying services. Runs until
  * SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish and exits 0.
- * stdout gets the URL (data: with --listen …:0 it says which port); stderr gets one JSON log
- * line per request.
+ * stdout gets the URL (data: with --listen …:0 it says which port); stderr gets one log line
+ * per request: JSON, or text on a terminal.
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { mailSettingsFromEnv } from '../../notify/smtp.js';
 import { DEFAULTS } from '../../server/defaults.js';
 import { DEFAULT_LISTEN, parseListen } from '../../server/listen.js';
-import { jsonLogger } from '../../server/log.js';
+import { loggerFor, type LogFormat } from '../../server/log.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 
@@ -23,6 +23,7 @@ export interface ServeOptions {
   trustedProxy?: string[];
   metricsListen?: string;
   jobInterval?: string;
+  logFormat?: LogFormat;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -47,6 +48,11 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       '--job-interval <seconds>',
       `how often the expiry mail job runs (default ${DEFAULTS.expiryJobIntervalMs / 1000}); ` +
         'of several servers on one PostgreSQL store, only the job leader runs it',
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log lines as json or text (default: text on a terminal, else json)').choices(
+        ['json', 'text'],
+      ),
     )
     .addHelpText(
       'after',
@@ -118,7 +124,8 @@ export async function runServe(options: ServeOptions, deps: Deps): Promise<void>
       listen: parseListen(options.listen),
       ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
       insecureHttp: options.insecureHttp === true,
-      log: jsonLogger(io.streams.stderr, deps.now),
+      // A person watching a terminal reads text; a file, a pipe or journald gets JSON.
+      log: loggerFor(options.logFormat ?? (io.terminal.stderrIsTTY ? 'text' : 'json'), io.streams.stderr, deps.now),
       verifyRate,
       verifyBurst,
       trustedProxies: options.trustedProxy ?? [],
