@@ -178,5 +178,6 @@ test('settings precedence is flag > environment > profile > default, and config 
   t.regex(table.stdout, /^SETTING\s+VALUE\s+FROM$/m);
   t.regex(table.stdout, /^master key\s+\S+master\.key\s+profile default$/m);
   const whoami = await box.akm(['whoami'], { env: { AKM_MASTER_KEY: key, AKM_STORE: store } });
-  t.regex(whoami.stdout, /store\s+\S+ \(local\) \(from env AKM_STORE\)/);
+  t.regex(whoami.stdout, /store\s+\S+ \(local, from env AKM_STORE\)/);
+  t.regex(whoami.stdout, /profile\s+default \(the default\)/);
 });

@@ -28,15 +28,18 @@ export async function runWhoami(deps: Deps): Promise<void> {
   const result = { ...identity, profile: deps.settings.profileName, credentials, settings };
   const { io } = deps;
   if (io.json) return io.outJson(result);
-  const from = (key: string) => io.style.dim(`(from ${settings[key]!.from})`);
+  const from = (key: string) => {
+    const source = settings[key]!.from;
+    return source === 'default' ? 'the default' : `from ${source}`;
+  };
   io.out(
     renderFields(io, [
       ['acting as', `${printable(identity.actor)}${identity.admin ? ' (tenant administrator)' : ''}`],
       ['tenant', `${identity.tenantId} (${printable(identity.tenantName)})`],
       ['access key', identity.accessKeyId ?? '-'],
       ['permissions', list(identity.permissions)],
-      ['store', `${identity.store} (${identity.mode}) ${from('store')}`],
-      ['profile', `${result.profile} ${from('profile')}`],
+      ['store', `${identity.store} ${io.style.dim(`(${identity.mode}, ${from('store')})`)}`],
+      ['profile', `${result.profile} ${io.style.dim(`(${from('profile')})`)}`],
       ['credentials', result.credentials],
     ]),
   );
