@@ -83,41 +83,47 @@ Get started:
   $ akm list`,
   );
 
-  for (const register of [
-    registerInit,
-    registerCreate,
-    registerList,
-    registerShow,
-    registerStore,
-    registerExtend,
-    registerEdit,
-    registerAssign,
-    registerRotate,
-    registerCopy,
-    registerActivation,
-    registerDelete,
-    registerPermissions,
-    registerReport,
-    registerPolicy,
-    registerVerify,
-    registerUsers,
-    registerGroups,
-    registerRoles,
-    registerNotifications,
-    registerNotifyExpiring,
-    registerWebhooks,
-    registerDeliver,
-    registerAudit,
-    registerMasterKey,
-    registerServe,
-    registerLogin,
-    registerWhoami,
-    registerLogout,
-    registerConfig,
-    registerCompletion,
-  ]) {
-    register(program, ctx);
+  // Grouped in --help, as gh groups its commands: keys first, what is set up once last.
+  const groups: Array<[heading: string, registers: Array<(program: Command, ctx: CommandContext) => void>]> = [
+    [
+      'Keys:',
+      [
+        registerCreate,
+        registerList,
+        registerShow,
+        registerRotate,
+        registerExtend,
+        registerEdit,
+        registerAssign,
+        registerCopy,
+        registerActivation,
+        registerDelete,
+        registerPermissions,
+        registerVerify,
+      ],
+    ],
+    ['People and permissions:', [registerUsers, registerGroups, registerRoles]],
+    [
+      'Governance and audit:',
+      [
+        registerReport,
+        registerPolicy,
+        registerAudit,
+        registerNotifications,
+        registerNotifyExpiring,
+        registerWebhooks,
+        registerDeliver,
+      ],
+    ],
+    ['Setting up:', [registerInit, registerLogin, registerWhoami, registerLogout, registerConfig, registerCompletion]],
+    ['Stores and servers:', [registerServe, registerStore, registerMasterKey]],
+  ];
+  for (const [heading, registers] of groups) {
+    program.commandsGroup(heading);
+    for (const register of registers) register(program, ctx);
   }
+  // `help [command]` goes with the commands a newcomer reads first, not in a group of its own.
+  program.commandsGroup('Setting up:').helpCommand(true);
   // Every command reports its errors through main(), with akm's codes and suggestions.
   hardenParsing(program);
   return program;

@@ -95,6 +95,28 @@ test('--help shows examples for every command; --version prints the version', as
   }
 });
 
+test('akm --help groups the commands: keys first, each top-level command under one heading', async (t) => {
+  const box = new Sandbox();
+  t.teardown(() => box.cleanup());
+  const help = (await box.akm(['--help'])).stdout;
+  const headings = [...help.matchAll(/^(\S[^\n]*):$/gm)].map((m) => m[1]);
+  t.deepEqual(headings, [
+    'Options',
+    'Keys',
+    'People and permissions',
+    'Governance and audit',
+    'Setting up',
+    'Stores and servers',
+    'Get started',
+  ]);
+  const listed = [...help.matchAll(/^ {2}([a-z][a-z-]*)[| ]/gm)].map((m) => m[1]);
+  const topLevel = commandPaths()
+    .map((c) => c.path)
+    .filter((path) => !path.includes(' '));
+  t.deepEqual([...listed].sort(), [...topLevel, 'help'].sort(), 'every command once');
+  t.regex(help, /Setting up:\n(?: .*\n)*? {2}help \[command\]/, 'help is with the setting-up commands');
+});
+
 test('bare akm prints its help on stdout and exits 0; a group without a command prints its help and exits 2', async (t) => {
   const box = new Sandbox();
   t.teardown(() => box.cleanup());
