@@ -54,10 +54,17 @@ export function testStreams(options: TerminalShape & { input?: string } = {}): C
 
 /** An Io over captured streams, for rendering tests that need no program around them. */
 export function testIo(
-  options: TerminalShape & { json?: boolean; quiet?: boolean; env?: NodeJS.ProcessEnv; chalk?: ChalkClass } = {},
+  options: TerminalShape & {
+    json?: boolean;
+    quiet?: boolean;
+    wide?: boolean;
+    env?: NodeJS.ProcessEnv;
+    chalk?: ChalkClass;
+  } = {},
 ): { io: Io; stdout(): string; stderr(): string } {
   const streams = testStreams(options);
   const terminal = detectTerminal({ ...streams, env: options.env ?? {}, noColorFlag: false, noInputFlag: false });
-  const io = new Io(streams, terminal, { json: options.json === true, quiet: options.quiet === true }, options.chalk);
+  const outputs = { json: options.json === true, quiet: options.quiet === true, wide: options.wide === true };
+  const io = new Io(streams, terminal, outputs, options.chalk);
   return { io, stdout: streams.stdoutText, stderr: streams.stderrText };
 }

@@ -6,6 +6,7 @@ import { printable } from '../../core/validate.js';
 import type { KeyStatus } from '../../service/types.js';
 import { expiryMoment, localDateTime, relativeTime } from './dates.js';
 import type { Io } from './io.js';
+import type { Cell } from './table.js';
 
 export { printable };
 
@@ -43,18 +44,36 @@ export function styledStatus(io: Io, status: KeyStatus, expiresAt: string | null
   return io.style.green(status);
 }
 
+/** Past red, within a week yellow: how an expiry date is coloured. */
+function expiryColour(io: Io, expiresAt: string | null, now: Date): (text: string) => string {
+  if (expiresAt === null) return io.style.dim;
+  const left = Date.parse(expiresAt) - now.getTime();
+  if (left <= 0) return io.style.red;
+  if (left < WEEK_MS) return io.style.yellow;
+  return (text) => text;
+}
+
 export function styledExpiry(
   io: Io,
   expiresAt: string | null,
   now: Date,
   relative: WhenOptions['relative'] = 'near',
 ): string {
-  const text = when(io, expiresAt, { now, empty: 'never', relative, expiry: true });
-  if (expiresAt === null) return io.style.dim(text);
-  const left = Date.parse(expiresAt) - now.getTime();
-  if (left <= 0) return io.style.red(text);
-  if (left < WEEK_MS) return io.style.yellow(text);
-  return text;
+  return expiryColour(io, expiresAt, now)(when(io, expiresAt, { now, empty: 'never', relative, expiry: true }));
+}
+
+/** A date in a table: with "(in 3 days)" beside it, and without it where the terminal is narrow. */
+export function dateCell(io: Io, iso: string | null, options: WhenOptions): Cell {
+  const text = when(io, iso, options);
+  const short = when(io, iso, { ...options, relative: 'never' });
+  return text === short ? text : { text, short };
+}
+
+/** An expiry in a table, coloured as styledExpiry, in both forms. */
+export function expiryCell(io: Io, expiresAt: string | null, now: Date): Cell {
+  const colour = expiryColour(io, expiresAt, now);
+  const cell = dateCell(io, expiresAt, { now, empty: 'never', expiry: true });
+  return typeof cell === 'string' ? colour(cell) : { text: colour(cell.text), short: colour(cell.short) };
 }
 
 export function list(values: string[]): string {

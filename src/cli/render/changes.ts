@@ -1,6 +1,6 @@
 /** What a bulk command or `policy apply --cap` changed (or, in a dry run, would change), key by key. */
 import type { BulkResult, KeyChange } from '../../service/types.js';
-import { printable, styledExpiry, styledStatus } from '../io/format.js';
+import { printable, styledExpiry, styledStatus, type WhenOptions } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { renderTable, type Column } from '../io/table.js';
 
@@ -19,7 +19,13 @@ const DONE: Record<BulkResult['action'], string> = {
   cap: 'capped',
 };
 
-function describe(io: Io, action: BulkResult['action'], change: KeyChange, now: Date): string {
+function describe(
+  io: Io,
+  action: BulkResult['action'],
+  change: KeyChange,
+  now: Date,
+  relative: WhenOptions['relative'],
+): string {
   const { from, to } = change;
   if (to === null) return io.style.red('deleted');
   if (!change.changed) return io.style.dim('unchanged');
@@ -29,7 +35,9 @@ function describe(io: Io, action: BulkResult['action'], change: KeyChange, now: 
       `${styledStatus(io, from.status, from.expiresAt, now)} → ${styledStatus(io, to.status, to.expiresAt, now)}`,
     );
   if (from.expiresAt !== to.expiresAt)
-    parts.push(`expires ${styledExpiry(io, from.expiresAt, now)} → ${styledExpiry(io, to.expiresAt, now)}`);
+    parts.push(
+      `expires ${styledExpiry(io, from.expiresAt, now, relative)} → ${styledExpiry(io, to.expiresAt, now, relative)}`,
+    );
   // e.g. an expired key deactivated: it shows as expired before and after.
   return parts.length > 0 ? parts.join(', ') : DONE[action];
 }
@@ -42,7 +50,10 @@ export function renderBulkResult(io: Io, result: BulkResult, now: Date): string 
       change.accessKeyId,
       printable(change.name),
       change.owner === null ? io.style.dim('(tenant)') : printable(change.owner),
-      describe(io, result.action, change, now),
+      {
+        text: describe(io, result.action, change, now, 'near'),
+        short: describe(io, result.action, change, now, 'never'),
+      },
     ]),
   );
 }

@@ -1,6 +1,6 @@
 /** The bell inbox and the expiry mail report as tables. */
 import type { ExpiryMessage, Notification } from '../../service/types.js';
-import { printable, when } from '../io/format.js';
+import { dateCell, printable } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { renderTable } from '../io/table.js';
 
@@ -13,7 +13,7 @@ export function notificationsTable(io: Io, items: Notification[], now: Date): st
       const message = printable(n.message, 400);
       return [
         n.read ? '' : io.style.yellow('*'),
-        when(io, n.at, { now }),
+        dateCell(io, n.at, { now }),
         n.read ? io.style.dim(message) : io.style.bold(message),
       ];
     }),
@@ -44,7 +44,7 @@ export function expiryMailTable(io: Io, messages: ExpiryMessage[], dryRun: boole
         printable(m.recipient),
         m.accessKeyId ?? io.style.dim('policy'),
         m.keyName === null ? io.style.dim('(lifetime policy)') : printable(m.keyName),
-        when(io, m.expiresAt, { now, empty: 'never', expiry: true }),
+        dateCell(io, m.expiresAt, { now, empty: 'never', expiry: true }),
         STATE_STYLE[m.state](io, state),
         m.error ? printable(m.error, 120) : '',
       ];

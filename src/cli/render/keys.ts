@@ -3,9 +3,9 @@ import type { KeyField } from '../../core/keyFields.js';
 import { MAX_DESCRIPTION_LENGTH } from '../../core/validate.js';
 import type { IssuedKey, KeyDetails, KeyView } from '../../service/types.js';
 import { localDateTime, relativeTime } from '../io/dates.js';
-import { list, printable, styledExpiry, styledStatus, when } from '../io/format.js';
+import { dateCell, expiryCell, list, printable, styledExpiry, styledStatus, when } from '../io/format.js';
 import type { Io } from '../io/io.js';
-import { renderFields, renderTable, type Column } from '../io/table.js';
+import { renderFields, renderTable, type Cell, type Column } from '../io/table.js';
 import { describeDuration } from '../../core/duration.js';
 import { previousSecretSentence, sourceRows, sourcesTable, whoUsed } from './usage.js';
 
@@ -19,7 +19,7 @@ function statusCell(io: Io, key: KeyView, now: Date, detailed = false): string {
 
 interface FieldColumn {
   column: Column;
-  cell(io: Io, key: KeyView, now: Date): string;
+  cell(io: Io, key: KeyView, now: Date): Cell;
 }
 
 const owner = (io: Io, email: string | null) => (email === null ? io.style.dim('(tenant)') : printable(email));
@@ -41,18 +41,18 @@ const FIELD_COLUMNS: Record<KeyField, FieldColumn> = {
   owner: { column: { header: 'OWNER', shrinkTo: 12, drop: 'late' }, cell: (io, k) => owner(io, k.owner) },
   groups: { column: { header: 'GROUPS', shrinkTo: 12 }, cell: (_io, k) => list(k.groups) },
   roles: { column: { header: 'ROLES', shrinkTo: 12 }, cell: (_io, k) => list(k.roles) },
-  createdAt: { column: { header: 'CREATED' }, cell: (io, k, now) => when(io, k.createdAt, { now }) },
+  createdAt: { column: { header: 'CREATED' }, cell: (io, k, now) => dateCell(io, k.createdAt, { now }) },
   createdBy: { column: { header: 'CREATED BY', shrinkTo: 12 }, cell: (_io, k) => printable(k.createdBy) },
-  modifiedAt: { column: { header: 'MODIFIED' }, cell: (io, k, now) => when(io, k.modifiedAt, { now }) },
+  modifiedAt: { column: { header: 'MODIFIED' }, cell: (io, k, now) => dateCell(io, k.modifiedAt, { now }) },
   modifiedBy: { column: { header: 'MODIFIED BY', shrinkTo: 12 }, cell: (_io, k) => printable(k.modifiedBy) },
-  expiresAt: { column: { header: 'EXPIRES' }, cell: (io, k, now) => styledExpiry(io, k.expiresAt, now) },
+  expiresAt: { column: { header: 'EXPIRES' }, cell: (io, k, now) => expiryCell(io, k.expiresAt, now) },
   lastUsedAt: {
     column: { header: 'LAST USED', drop: 'early' },
-    cell: (io, k, now) => when(io, k.lastUsedAt, { now, empty: '-' }),
+    cell: (io, k, now) => dateCell(io, k.lastUsedAt, { now, empty: '-' }),
   },
   secretCreatedAt: {
     column: { header: 'SECRET CREATED' },
-    cell: (io, k, now) => when(io, k.secretCreatedAt, { now }),
+    cell: (io, k, now) => dateCell(io, k.secretCreatedAt, { now }),
   },
   inactiveUntil: {
     column: { header: 'BACK ON' },

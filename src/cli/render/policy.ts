@@ -1,6 +1,6 @@
 /** How the lifetime policy and the keys that break it look to people. */
 import type { LifetimePolicy, PolicyPreview } from '../../service/types.js';
-import { printable, styledExpiry, when } from '../io/format.js';
+import { expiryCell, printable, when } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { renderFields, renderTable } from '../io/table.js';
 
@@ -40,7 +40,7 @@ export function violationsTable(io: Io, preview: PolicyPreview, now: Date): stri
       v.accessKeyId,
       printable(v.name),
       v.owner === null ? io.style.dim('(tenant)') : printable(v.owner),
-      styledExpiry(io, v.expiresAt, now),
+      expiryCell(io, v.expiresAt, now),
       REASONS[v.reason] ?? v.reason,
     ]),
   );

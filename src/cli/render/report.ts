@@ -2,23 +2,24 @@
 import { FINDINGS, type ReportRow } from '../../core/findings.js';
 import type { ReportSummary } from '../../core/reportSummary.js';
 import { localDateTime } from '../io/dates.js';
-import { plural, printable, styledExpiry, styledStatus, when } from '../io/format.js';
+import { dateCell, expiryCell, plural, printable, styledStatus } from '../io/format.js';
 import type { Io } from '../io/io.js';
-import { displayWidth, renderTable, type Column } from '../io/table.js';
+import { displayWidth, renderTable, type Cell, type Column } from '../io/table.js';
 import { barChart } from './chart.js';
 
+// The findings say what is wrong with a key: on a narrow terminal they outstay its status and dates.
 const REPORT_COLUMNS: Column[] = [
   { header: 'ACCESS KEY ID' },
   { header: 'NAME', shrinkTo: 12 },
   { header: 'DESCRIPTION', shrinkTo: 12, drop: 'early' },
   { header: 'OWNER', shrinkTo: 12, drop: 'late' },
   { header: 'TYPE', drop: 'early' },
-  { header: 'STATUS' },
+  { header: 'STATUS', drop: 'late' },
   { header: 'AGE', drop: 'early' },
-  { header: 'EXPIRES' },
+  { header: 'EXPIRES', drop: 'late' },
   { header: 'LAST USED', drop: 'early' },
   { header: 'FROM', shrinkTo: 8, drop: 'early' },
-  { header: 'SECRET AGE' },
+  { header: 'SECRET AGE', drop: 'late' },
   { header: 'FINDINGS', shrinkTo: 12 },
 ];
 
@@ -26,7 +27,7 @@ function days(n: number): string {
   return `${n}d`;
 }
 
-function reportCells(io: Io, row: ReportRow, now: Date): string[] {
+function reportCells(io: Io, row: ReportRow, now: Date): Cell[] {
   return [
     row.accessKeyId,
     printable(row.name),
@@ -35,8 +36,8 @@ function reportCells(io: Io, row: ReportRow, now: Date): string[] {
     row.type,
     styledStatus(io, row.status, row.expiresAt, now),
     days(row.ageDays),
-    styledExpiry(io, row.expiresAt, now),
-    when(io, row.lastUsedAt, { now, empty: 'never' }),
+    expiryCell(io, row.expiresAt, now),
+    dateCell(io, row.lastUsedAt, { now, empty: 'never' }),
     row.lastUsedFrom === null ? io.style.dim('-') : printable(row.lastUsedFrom),
     days(row.secretAgeDays),
     row.findings.length === 0 ? io.style.dim('-') : io.style.yellow(row.findings.join(' ')),

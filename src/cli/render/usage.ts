@@ -6,7 +6,7 @@
 import { sourceLabel } from '../../core/source.js';
 import type { KeyDetails, SourceUse, UseSource } from '../../service/types.js';
 import { relativeTime } from '../io/dates.js';
-import { printable, when } from '../io/format.js';
+import { dateCell, printable } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { renderTable } from '../io/table.js';
 
@@ -65,8 +65,8 @@ export function sourcesTable(io: Io, rows: SourceRow[], now: Date): string {
       describeSource({ ...r, userAgent: r.service === null && r.address === null ? r.userAgent : null }),
       r.userAgent === null ? '-' : printable(r.userAgent, 200),
       r.via === null ? '-' : printable(r.via, 64),
-      when(io, r.firstSeen, { now }),
-      when(io, r.lastSeen, { now }),
+      dateCell(io, r.firstSeen, { now }),
+      dateCell(io, r.lastSeen, { now }),
       String(r.count),
     ]),
   );

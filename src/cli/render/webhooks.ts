@@ -1,15 +1,18 @@
 /** Webhooks and deliveries as people read them. */
 import type { DeliveryAttempt, DeliveryReport, NewWebhook, Webhook } from '../../service/types.js';
-import { printable, when } from '../io/format.js';
+import { dateCell, printable } from '../io/format.js';
 import type { Io } from '../io/io.js';
-import { renderFields, renderTable } from '../io/table.js';
+import { renderFields, renderTable, type Cell } from '../io/table.js';
 
-function attempt(io: Io, last: DeliveryAttempt | null, now: Date): string {
+function attempt(io: Io, last: DeliveryAttempt | null, now: Date): Cell {
   if (last === null) return '-';
   const outcome = last.ok
     ? io.style.green(`ok ${last.status ?? ''}`.trim())
     : io.style.red(last.status !== null ? `failed ${last.status}` : `failed: ${printable(last.error ?? '', 60)}`);
-  return `${outcome} ${when(io, last.at, { now })}`;
+  const at = dateCell(io, last.at, { now });
+  return typeof at === 'string'
+    ? `${outcome} ${at}`
+    : { text: `${outcome} ${at.text}`, short: `${outcome} ${at.short}` };
 }
 
 export function webhooksTable(io: Io, hooks: Webhook[], now: Date): string {
