@@ -34,6 +34,17 @@ function unavailable(error: unknown): UnavailableError {
   });
 }
 
+/**
+ * Fails (keychain_unavailable) unless the keychain can keep a secret now: there is none, or it
+ * is locked and cannot be unlocked. A throw-away entry is written and removed, because reading
+ * succeeds (finding nothing) on a locked keychain that would refuse the write.
+ */
+export function checkKeychain(keychain: Keychain): void {
+  const probe = 'availability-check';
+  keychain.set(probe, 'akm checks that it can keep a master key here');
+  keychain.delete(probe);
+}
+
 export class OsKeychain implements Keychain {
   constructor(private readonly service = KEYCHAIN_SERVICE) {}
 

@@ -7,6 +7,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Keychain } from '../../src/keychain/keychain.js';
 import { MemoryKeychain, NO_KEYCHAIN, scripted } from '../helpers/akm.js';
 import { Sandbox } from '../helpers/cli.js';
 import { serverFixture } from '../helpers/server.js';
@@ -231,4 +232,42 @@ test('the master key is never handled through a server (exit 2, nothing sent)', 
   t.is(rotated.code, 2);
   t.is(server.logs.length, requests);
   t.false(existsSync(join(box.home, 'k')));
+});
+
+test('init without a usable keychain says so before asking anything, and names the other places', async (t) => {
+  // locked: reading finds nothing (as Secret Service does for a locked collection), writing is refused
+  const locked: Keychain = {
+    get: () => null,
+    set: () => NO_KEYCHAIN.set('', ''),
+    delete: () => false,
+  };
+  for (const [what, keychain] of [
+    ['missing', NO_KEYCHAIN],
+    ['locked', locked],
+  ] as const) {
+    const box = new Sandbox();
+    t.teardown(() => box.cleanup());
+    const answers = scripted(); // any question would find no answer here
+    const result = await box.akm(['init'], {
+      ...atTerminal,
+      env: { AKM_MASTER_KEY: undefined, CI: undefined },
+      keychain,
+      answers,
+    });
+    t.is(result.code, 6, `${what}: ${result.stderr}`);
+    t.deepEqual(answers.asked, [], `${what}: no question before the news`);
+    t.regex(result.stderr, /^error: no OS keychain can keep the master key of a new store here/);
+    t.regex(result.stderr, /--master-key-file/);
+    t.regex(result.stderr, /AKM_MASTER_KEY/);
+    t.false(existsSync(box.storePath), `${what}: nothing made`);
+  }
+  const keychain = new MemoryKeychain();
+  const box = new Sandbox();
+  t.teardown(() => box.cleanup());
+  const ok = await box.akm(['init', '--tenant', 'acme', '--admin', 'a@acme.test'], {
+    env: { AKM_MASTER_KEY: undefined },
+    keychain,
+  });
+  t.is(ok.code, 0, ok.stderr);
+  t.deepEqual([...keychain.entries.keys()].length, 1, 'the check leaves nothing behind but the master key');
 });

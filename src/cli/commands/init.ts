@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { AkmError, UnavailableError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
 import { displayStore } from '../../core/storeUrl.js';
-import type { MasterKeySourceName } from '../../crypto/masterKey.js';
+import { masterKeySource, type MasterKeySourceName } from '../../crypto/masterKey.js';
+import { checkKeychain } from '../../keychain/keychain.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { renderFields } from '../io/table.js';
@@ -55,6 +56,8 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
     throw new UsageError('akm init sets up a local store', {
       hint: 'on a server, run akm init there; from here use akm login <url>',
     });
+  const masterKey = { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain };
+  if (masterKeySource(masterKey) === 'keychain') keychainFirst(deps);
   // Loaded here: the only command that creates a store.
   const { existingTenants, initStore } = await import('../../service/local/bootstrap.js');
   const { cliSource } = await import('../../service/local/service.js');
@@ -72,7 +75,7 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
     firstTenant,
   } = await initStore({
     store: settings.store,
-    masterKey: { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain },
+    masterKey,
     env: deps.env,
     onLockWait: io.terminal.stderrIsTTY ? () => io.info(LOCK_WAIT_NOTICE) : undefined,
     ...answers,
@@ -117,6 +120,22 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
       `Your default store is still ${settings.profile.store} (profile ${settings.profileName}): this one needs ` +
         `the options above, or export AKM_STORE=${shellQuote(store)}`,
     );
+}
+
+/** No keychain to keep the master key in: said before any question, not after the last answer. */
+function keychainFirst(deps: Deps): void {
+  try {
+    checkKeychain(deps.keychain());
+  } catch (error) {
+    if (!(error instanceof AkmError && error.code === 'keychain_unavailable')) throw error;
+    const detail = /\((.*)\)$/.exec(error.message)?.[1] ?? error.message;
+    throw new UnavailableError(`no OS keychain can keep the master key of a new store here (${detail})`, {
+      hint:
+        'keep it in a file instead: akm init --master-key-file ~/.config/akm/master.key, ' +
+        'or set AKM_MASTER_KEY (base64 of 32 random bytes: openssl rand -base64 32)',
+      code: 'keychain_unavailable',
+    });
+  }
 }
 
 /**
