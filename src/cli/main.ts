@@ -9,6 +9,7 @@ import type { AkmService } from '../service/types.js';
 import { createDeps, systemHost, type Deps, type Host } from './deps.js';
 import { colourPossible, loadChalk } from './io/style.js';
 import { reportError, toAkmError } from './errors.js';
+import { wrappingStream } from './io/wrap.js';
 import type { Streams } from './io/io.js';
 import { invocation, runnable } from './nextSteps.js';
 import { buildProgram } from './program.js';
@@ -33,6 +34,13 @@ function processStreams(): Streams {
     },
     stdinIsTTY: isatty(0),
   };
+}
+
+/** Where the error report goes: wrapped to a terminal's width, except JSON and AKM_DEBUG's stacks. */
+function errorStream(streams: Streams, json: boolean, env: NodeJS.ProcessEnv): NodeJS.WritableStream {
+  const { stderr } = streams;
+  const width = stderr.isTTY === true ? stderr.columns : undefined;
+  return width === undefined || json || env.AKM_DEBUG === '1' ? stderr : wrappingStream(stderr, width);
 }
 
 export async function main(argv: string[], options: MainOptions): Promise<number> {
@@ -71,7 +79,9 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     // A hint's command must work as printed: with the flags that reached this store and tenant.
     const prefix = deps ? invocation(deps.global) : 'akm';
     const commands = program.commands.map((c) => c.name());
-    reportError(akmError, error, streams.stderr, json, host.env, (hint) => runnable(hint, prefix, commands));
+    reportError(akmError, error, errorStream(streams, json, host.env), json, host.env, (hint) =>
+      runnable(hint, prefix, commands),
+    );
     return akmError.exitCode;
   } finally {
     await Promise.allSettled(opened.map((service) => service.close()));

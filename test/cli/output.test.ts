@@ -63,8 +63,39 @@ test('--quiet leaves data and errors only', async (t) => {
   const result = await box.akm(['users', 'add', 'q@acme.test', '--quiet']);
   t.is(result.code, 0);
   t.notRegex(result.stderr, /added/);
-  const created = await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy', '-q']);
-  t.regex(created.stderr, /only time the secret key is shown/, 'the once-only notice is never silenced');
+});
+
+test('--quiet and the secret shown once: the warning goes only where it tells nobody anything', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  const create = (name: string, ...extra: string[]) => [
+    'create',
+    '--name',
+    name,
+    '--tenant-level',
+    '--expires-in',
+    '5',
+    '--no-copy',
+    ...extra,
+  ];
+  const env = { CI: undefined };
+  // a script: stdout and stderr piped; the secret is in the data, and nobody reads stderr
+  const script = await box.akm(create('script', '-q'));
+  t.is(script.code, 0, script.stderr);
+  t.regex(script.stdout, /akms_/, 'the secret is in the data');
+  t.is(script.stderr, '', 'quiet: nothing but the data');
+  // a person at a terminal: the secret is on the screen
+  const screen = await box.akm(create('screen', '-q'), { tty: true, env });
+  t.regex(screen.stdout, /akms_/);
+  t.is(screen.stderr, '');
+  // a person at a terminal sending the secret elsewhere (a file, a pipe): the one line that says it is not shown again
+  const redirected = await box.akm(create('redirected', '-q'), { tty: { stdin: true, stderr: true }, env });
+  t.regex(redirected.stdout, /akms_/);
+  t.regex(redirected.stderr, /only time the secret key is shown/);
+  const json = await box.akm(create('json', '-q', '--json'), { tty: { stdin: true, stderr: true }, env });
+  t.regex(json.stderr, /only time the secret key is shown/, 'under --json too');
+  const loud = await box.akm(create('loud'));
+  t.regex(loud.stderr, /only time the secret key is shown/, 'without --quiet, always');
 });
 
 test('--help shows examples for every command; --version prints the version', async (t) => {
@@ -163,4 +194,36 @@ test('an empty list says whether the store has no keys yet or the filter matched
   await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy']);
   t.regex((await box.akm(['list', '--status', 'inactive'])).stderr, /^no keys match$/m);
   t.regex((await box.akm(['list', '--name', 'zz*'])).stderr, /^no keys match$/m);
+});
+
+test('messages wrap to a terminal at word boundaries; piped and JSON they stay one line', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  const args = ['create', '--name', 'x', '--owner', 'nobody-with-a-long-address@acme.test', '--expires-in', '5'];
+  const hint = 'hint: add them first: akm users add nobody-with-a-long-address@acme.test';
+  const person = await box.akm(args, { tty: true, columns: 60, env: { CI: undefined } });
+  t.is(person.code, 3, person.stderr);
+  const lines = person.stderr.trimEnd().split('\n');
+  t.true(
+    lines.every((l) => l.length <= 60 || l.trim().startsWith('akm ')),
+    `fits 60 but for a whole command:\n${person.stderr}`,
+  );
+  t.true(
+    lines.includes('      akm users add nobody-with-a-long-address@acme.test'),
+    'the command whole, under the hint',
+  );
+  const never = await box.akm(['create', '--name', 'n', '--tenant-level', '--never-expires', '--no-copy'], {
+    tty: true,
+    columns: 60,
+    env: { CI: undefined },
+  });
+  t.regex(
+    never.stderr,
+    /^warning: a key that never expires stays usable until someone\n {9}deletes/m,
+    'a warning under its text',
+  );
+  const piped = await box.akm(args);
+  t.true(piped.stderr.includes(hint), 'piped: one line per message');
+  const json = await box.akm([...args, '--json'], { tty: true, columns: 60, env: { CI: undefined } });
+  t.notThrows(() => JSON.parse(json.stderr) as unknown, 'JSON on a terminal is never wrapped');
 });

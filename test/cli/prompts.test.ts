@@ -104,7 +104,7 @@ test('with nothing given, the wizard asks everything, re-asks after refusals and
   t.regex(answers.refused[1]!, /a key named "taken" already exists at tenant level/, 'a taken name is refused at once');
   t.regex(answers.refused[2]!, /not a real calendar date/);
   t.regex(result.stderr, /api keys are for data-ingestion integrations only/);
-  t.regex(result.stderr, /a definite expiry is recommended/);
+  t.regex(result.stderr, /a\s+definite\s+expiry\s+is\s+recommended/, 'wrapped to the terminal');
   t.regex(result.stderr, /validity\s+until 2030-06-30 23:59\n/, 'through June 30, shown as the day typed');
   t.regex(result.stdout, /secret key\s+akms_/);
   const shown = await box.akmJson(['show', 'wizard-key']);

@@ -181,3 +181,20 @@ needing(TMUX)(
     t.like(me.value, { tenantId: 'achme-widgets-inc', tenantName: 'Ächme Widgets, Inc.', actor: 'ops@achme.test' });
   },
 );
+
+needing(TMUX)('init on a machine without a keychain says so first, not after the last question', async (t) => {
+  const box = new Sandbox();
+  t.teardown(() => box.cleanup());
+  // no AKM_MASTER_KEY, and the pane has no D-Bus session: there is no Secret Service to reach
+  const tty = terminal(box, ['init'], 60, { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: undefined });
+  t.teardown(() => tty.kill());
+  t.is(await tty.exitCode(), 6, tty.screen());
+  const screen = tty.screen();
+  t.notRegex(screen, /Tenant name/, 'no question asked');
+  t.regex(screen, /^error: no OS keychain can keep the master key/m);
+  t.regex(
+    screen,
+    /^ {6}akm init --master-key-file ~\/\.config\/akm\/master\.key,/m,
+    'the hint wrapped, its command whole',
+  );
+});

@@ -4,6 +4,7 @@
  */
 import { styleFor, type ChalkClass, type Style } from './style.js';
 import type { Terminal } from './terminal.js';
+import { wrapText } from './wrap.js';
 
 /** An output stream and what it is connected to: process.stdout fits, and so does a test's capture. */
 export interface OutputStream extends NodeJS.WritableStream {
@@ -70,16 +71,34 @@ export class Io {
 
   /** Progress and confirmations; silenced by --quiet. */
   info(text: string): void {
-    if (!this.options.quiet) this.streams.stderr.write(`${text}\n`);
+    if (!this.options.quiet) this.say(text);
   }
 
   /** Warnings are never silenced: they say something went differently than asked. */
   warn(text: string): void {
-    this.streams.stderr.write(`${this.errStyle.yellow('warning:')} ${text}\n`);
+    this.say(`${this.errStyle.yellow('warning:')} ${text}`);
   }
 
-  /** Must-read notices (the secret is shown once); never silenced. */
+  /** Must-read notices; never silenced. */
   notice(text: string): void {
-    this.streams.stderr.write(`${text}\n`);
+    this.say(text);
+  }
+
+  /**
+   * That a secret is shown only this once. --quiet leaves it out where it would tell nobody
+   * anything: the secret is on the screen (stdout is a terminal), or no person reads stderr (a
+   * script took stdout). It stays when a person watches stderr while the secret goes elsewhere
+   * (`akm create -q … > file`): only this line tells them it will not be shown again.
+   */
+  shownOnce(text: string): void {
+    const { quiet } = this.options;
+    if (quiet && (this.terminal.stdoutIsTTY || !this.terminal.stderrIsTTY)) return;
+    this.say(text);
+  }
+
+  /** A message for the person: wrapped at word boundaries on a terminal, one line per message when piped. */
+  private say(text: string): void {
+    const width = this.terminal.stderrColumns;
+    this.streams.stderr.write(`${width === undefined ? text : wrapText(text, width)}\n`);
   }
 }

@@ -10,12 +10,14 @@ export interface Terminal {
   /** a person can answer prompts: stdin and stdout are terminals, no --no-input, no CI */
   canPrompt: boolean;
   columns: number;
+  /** the width of stderr, when it is a terminal: messages for people wrap to it */
+  stderrColumns: number | undefined;
 }
 
 export interface TerminalInputs {
   stdin: { isTTY?: boolean };
   stdout: { isTTY?: boolean; columns?: number };
-  stderr: { isTTY?: boolean };
+  stderr: { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   noColorFlag: boolean;
   noInputFlag: boolean;
@@ -37,6 +39,7 @@ export function detectTerminal(inputs: TerminalInputs): Terminal {
     stderrColor: !noColor && (stderrIsTTY || forced),
     canPrompt: stdinIsTTY && stdoutIsTTY && !inputs.noInputFlag && !isCI(env),
     columns: inputs.stdout.columns ?? 100,
+    stderrColumns: stderrIsTTY ? inputs.stderr.columns : undefined,
   };
 }
 

@@ -180,7 +180,7 @@ export function printIssuedKey(io: Io, key: IssuedKey, now: Date): void {
       ]),
     );
   }
-  io.notice(
+  io.shownOnce(
     io.errStyle.bold.yellow('! This is the only time the secret key is shown.') +
       ' Store it now; akm keeps it encrypted and cannot show it again (rotate to issue a new one).',
   );

@@ -47,7 +47,7 @@ export function printNewWebhook(io: Io, hook: NewWebhook): void {
         ['signing secret', io.style.bold(hook.secret)],
       ]),
     );
-  io.notice(
+  io.shownOnce(
     io.errStyle.bold.yellow('! This is the only time the signing secret is shown.') +
       ' Give it to the receiver: it verifies each delivery with it (Standard Webhooks, HMAC-SHA256).',
   );
