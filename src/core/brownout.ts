@@ -3,7 +3,7 @@
  * is deleted. The store keeps only when the brownout ends (`inactiveUntil`); whether the key is
  * inactive now is derived from it on every read, so it comes back by itself with no job running.
  */
-import { DAY_MS, MINUTE_MS, parseDurationFlag } from './duration.js';
+import { DAY_MS, describeDuration, MINUTE_MS, parseDurationFlag } from './duration.js';
 import { UsageError } from './errors.js';
 
 export const MIN_BROWNOUT_MS = MINUTE_MS;
@@ -41,6 +41,18 @@ export function statusAt(
 /** Is the key in a brownout at `now` (inactive, and coming back by itself)? */
 export function inBrownout(status: 'active' | 'inactive', inactiveUntil: string | null, now: Date): boolean {
   return status === 'inactive' && inactiveUntil !== null && statusAt(status, inactiveUntil, now) === 'inactive';
+}
+
+/**
+ * A brownout of `ms` asked for a key whose brownout already ends later: it keeps its end, and the
+ * person is told so (it will not be back when they expect), with the two ways to change that.
+ */
+export function outlastedWarning(id: string, current: string | null, now: Date, ms: number): string | null {
+  if (current === null || current <= new Date(now.getTime() + ms).toISOString()) return null;
+  return (
+    `${id} is already in a brownout until ${current}, longer than the ${describeDuration(ms)} asked, ` +
+    `so it still ends then: akm activate ${id} ends it now, a longer --for extends it`
+  );
 }
 
 /**

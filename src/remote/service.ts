@@ -114,7 +114,7 @@ export class RemoteService implements AkmService {
   copyKey(ref: string): Promise<{ accessKeyId: string; tenantId: string; keyString: string }> {
     return this.client.call('GET', `${key(ref)}/copy`);
   }
-  setKeyStatus(ref: string, status: 'active' | 'inactive', options: StatusOptions = {}): Promise<KeyView> {
+  setKeyStatus(ref: string, status: 'active' | 'inactive', options: StatusOptions = {}): Promise<KeyView & Warned> {
     return this.client.call('POST', `${key(ref)}/status`, { body: { status, ...options } });
   }
   deleteKey(ref: string): Promise<KeyView> {

@@ -237,7 +237,8 @@ export interface AkmService {
   /** end a rotation's grace now: the previous secret stops working */
   finishGrace(ref: string): Promise<KeyView>;
   copyKey(ref: string): Promise<{ accessKeyId: string; tenantId: string; keyString: string }>;
-  setKeyStatus(ref: string, status: 'active' | 'inactive', options?: StatusOptions): Promise<KeyView>;
+  /** `warnings`: a brownout shorter than the one running changed nothing */
+  setKeyStatus(ref: string, status: 'active' | 'inactive', options?: StatusOptions): Promise<KeyView & Warned>;
   deleteKey(ref: string): Promise<KeyView>;
   keyPermissions(ref: string): Promise<{ accessKeyId: string; permissions: PermissionSource[] }>;
   verifyKey(input: VerifyInput): Promise<VerifyResult>;

@@ -66,10 +66,24 @@ perEngine(
 perEngine('a brownout only grows; activate ends it early; deactivate makes it permanent', async (t, engine) => {
   const { clock, admin } = await clockedStore(t, engine);
   const key = await admin.createKey(keyInput({ name: 'k' }));
-  const long = (await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 60 * MINUTE })).inactiveUntil;
-  t.is((await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 5 * MINUTE })).inactiveUntil, long);
-  const longer = (await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 2 * 60 * MINUTE })).inactiveUntil;
-  t.true(longer! > long!);
+  const first = await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 60 * MINUTE });
+  const long = first.inactiveUntil;
+  t.is(first.warnings, undefined);
+  const records = (await auditRecords(admin)).length;
+  // A shorter one changes nothing, records nothing, and says so: the key will not be back when asked.
+  const shorter = await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 5 * MINUTE });
+  t.is(shorter.inactiveUntil, long);
+  t.deepEqual(shorter.warnings, [
+    `${key.accessKeyId} is already in a brownout until ${long}, longer than the 5 minutes asked, so it still ends ` +
+      `then: akm activate ${key.accessKeyId} ends it now, a longer --for extends it`,
+  ]);
+  t.is((await auditRecords(admin)).length, records, 'nothing recorded');
+  const longer = await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 2 * 60 * MINUTE });
+  t.true(longer.inactiveUntil! > long!);
+  t.is(longer.warnings, undefined);
+  const bulk = await admin.bulkKeys({ action: { kind: 'deactivate', forMs: 5 * MINUTE }, keys: ['k'], dryRun: false });
+  t.like(bulk.keys[0], { changed: false });
+  t.regex(bulk.warnings.join('\n'), /already in a brownout until .*, longer than the 5 minutes asked/);
   t.is((await admin.setKeyStatus(key.accessKeyId, 'active')).status, 'active');
   t.true((await admin.verifyKey({ accessKeyId: key.accessKeyId, secretKey: key.secretKey })).valid);
 

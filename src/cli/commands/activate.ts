@@ -72,6 +72,7 @@ export async function runSetStatus(
   }
   const key = await (await deps.service()).setKeyStatus(keys[0]!, status, forMs === undefined ? {} : { forMs });
   if (deps.io.json) return deps.io.outJson(key);
+  for (const warning of key.warnings ?? []) deps.io.warn(warning);
   if (key.inactiveUntil !== null) {
     const until = new Date(key.inactiveUntil);
     deps.io.info(

@@ -5,7 +5,7 @@
  * usual bells) per key. A dry run judges the same way and changes nothing.
  */
 import type { Operation } from '../../core/authorization.js';
-import { inBrownout, statusAt } from '../../core/brownout.js';
+import { inBrownout, outlastedWarning, statusAt } from '../../core/brownout.js';
 import { UsageError } from '../../core/errors.js';
 import { resolveExpiry } from '../../core/expiry.js';
 import { checkBulkSize } from '../../core/keyRefs.js';
@@ -77,10 +77,20 @@ function predicted(action: BulkAction, row: KeyRow, expiresAt: string | null | u
   const browned = inBrownout(row.status, row.inactive_until, now);
   if (action.kind === 'deactivate' && action.forMs !== undefined) {
     if (was === 'inactive' && !browned) throw alreadyInactive(row.id);
-    return { ...change, to: stateOf({ ...row, status }, now), changed: true };
+    const outlasted = browned && outlastedWarning(row.id, row.inactive_until, now, action.forMs) !== null;
+    return { ...change, to: stateOf({ ...row, status }, now), changed: !outlasted };
   }
   const changed = was !== status || (status === 'inactive' && browned);
   return { ...change, to: stateOf({ ...row, status, inactive_until: null }, now), changed };
+}
+
+/** The keys whose running brownout already ends after one of `forMs` would: each says so. */
+function outlasted(rows: KeyRow[], now: Date, forMs: number): string[] {
+  return rows.flatMap((row) =>
+    inBrownout(row.status, row.inactive_until, now)
+      ? (outlastedWarning(row.id, row.inactive_until, now, forMs) ?? [])
+      : [],
+  );
 }
 
 export async function bulkKeys(ctx: LocalContext, request: BulkRequest): Promise<BulkResult> {
@@ -101,6 +111,7 @@ export async function bulkKeys(ctx: LocalContext, request: BulkRequest): Promise
   if (request.dryRun)
     return checking(ctx, async (s) => {
       const { rows, warnings } = await judgeAll(s, request, operation, expiresAt);
+      if (forMs !== undefined) warnings.push(...outlasted(rows, s.now(), forMs));
       return result(
         rows.map((row) => predicted(action, row, expiresAt, s.now())),
         warnings,
@@ -121,7 +132,7 @@ export async function bulkKeys(ctx: LocalContext, request: BulkRequest): Promise
       const details =
         action.kind === 'extend'
           ? await applyExpiry(s, row, expiresAt!, at)
-          : await applyStatus(s, row, action.kind === 'activate' ? 'active' : 'inactive', at, forMs);
+          : await applyStatus(s, row, action.kind === 'activate' ? 'active' : 'inactive', at, forMs, warnings);
       if (details !== null) await recordKeyChange(s, operation, row, details);
       // An extension is recorded even to the same date, as `akm extend` does; it changes nothing.
       keys.push(action.kind === 'extend' ? change : { ...change, changed: details !== null });

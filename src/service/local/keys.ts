@@ -1,6 +1,6 @@
 /** Key lifecycle on the local store: each operation reads, decides, writes and records in one transaction. */
 import type { Operation, Request } from '../../core/authorization.js';
-import { brownoutEnd, checkBrownoutMs, inBrownout, statusAt } from '../../core/brownout.js';
+import { brownoutEnd, checkBrownoutMs, inBrownout, outlastedWarning, statusAt } from '../../core/brownout.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import { graceChoiceOf, graceEnd, previousAccepted, startGrace, type GraceChoice } from '../../core/grace.js';
@@ -116,16 +116,18 @@ export async function applyExpiry(s: WriteScope, row: keysTable.KeyRow, expiresA
  * Activate, deactivate until activated, or (`forMs`) brown out: inactive until a time, then
  * active again by itself.
  */
-export function setKeyStatus(
+export async function setKeyStatus(
   ctx: LocalContext,
   ref: string,
   status: 'active' | 'inactive',
   options: StatusOptions = {},
-): Promise<KeyView> {
+): Promise<KeyView & Warned> {
   const forMs = checkStatusOptions(status, options);
-  return modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', (s, row, at) =>
-    applyStatus(s, row, status, at, forMs),
+  const warnings: string[] = [];
+  const key = await modifyKey(ctx, ref, status === 'active' ? 'key.activate' : 'key.deactivate', (s, row, at) =>
+    applyStatus(s, row, status, at, forMs, warnings),
   );
+  return warnings.length > 0 ? { ...key, warnings } : key;
 }
 
 /** A brownout's length, checked: only deactivate takes one. */
@@ -150,7 +152,8 @@ export function alreadyInactive(id: string): ConflictError {
  * The change activate and deactivate make (one key, or each key of a bulk change); null when
  * there is nothing to do (nothing is recorded). Activating ends a brownout; deactivating for good
  * replaces one. A brownout only ever grows, and never turns a deactivation that lasts until
- * activated into one that ends by itself (that would be re-activating).
+ * activated into one that ends by itself (that would be re-activating). A shorter one than is
+ * running changes nothing, and says so in `warnings`.
  */
 export async function applyStatus(
   s: WriteScope,
@@ -158,6 +161,7 @@ export async function applyStatus(
   status: 'active' | 'inactive',
   at: string,
   forMs?: number,
+  warnings: string[] = [],
 ) {
   const now = s.now();
   const was = statusAt(row.status, row.inactive_until, now);
@@ -166,14 +170,17 @@ export async function applyStatus(
   const byAdmin = s.actor.admin || (status === 'inactive' && was === 'inactive' && row.deactivated_by_admin === 1);
   const browned = inBrownout(row.status, row.inactive_until, now);
   let inactiveUntil: string | null = null;
+  const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
   if (forMs !== undefined) {
     if (was === 'inactive' && !browned) throw alreadyInactive(row.id);
+    const outlasted = browned ? outlastedWarning(row.id, row.inactive_until, now, forMs) : null;
+    if (outlasted !== null) warnings.push(outlasted);
+    if (outlasted !== null && !takeOver) return null;
     inactiveUntil = brownoutEnd(now, forMs, browned ? row.inactive_until : null);
     if (!browned) await forgetRefusals(s.q, row.id);
   } else {
     // Already so: nothing to do, unless an administrator now takes over a deactivation (so
     // that only an administrator can undo it), or a brownout becomes a deactivation for good.
-    const takeOver = status === 'inactive' && byAdmin && row.deactivated_by_admin === 0;
     if (was === status && !takeOver && !(status === 'inactive' && browned)) return null;
   }
   await keysTable.updateStatus(s.q, row.id, { status, byAdmin, inactiveUntil }, at, s.actor.label);
