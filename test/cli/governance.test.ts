@@ -137,7 +137,7 @@ test('report: CSV with the JSON columns read back by csv-parse; JSON with totals
   t.notRegex(piped.stdout, /expiring per week/, 'piped: the table only');
   const terminal = await box.akm(['report', '--wide'], { tty: true, columns: 100 });
   t.regex(terminal.stdout, /FINDING\s+KEYS\nunused\s+0\nnever_expires\s+1/);
-  t.regex(terminal.stdout, /active keys expiring per week, next 12 weeks \(5 keys in the report\)/);
+  t.regex(terminal.stdout, /active keys expiring per week from 00:00 UTC, next 12 weeks \(5 keys in the report\)/);
   t.regex(terminal.stdout, /█+ 1\n/);
   for (const line of terminal.stdout.split('\n').slice(-13)) t.true(line.length <= 100, line);
 });

@@ -103,17 +103,18 @@ test('a report row: ages and days left in whole days (negative once expired), fi
   );
 });
 
-test('the totals count each finding, and active keys per week for 12 weeks from now', (t) => {
+test('the totals count each finding, and active keys per week for 12 weeks from 00:00 UTC today', (t) => {
   const summary = new SummaryBuilder(NOW);
   summary.add({ status: 'active', expiresAt: iso(0.5), findings: ['expires_soon'] });
   summary.add({ status: 'active', expiresAt: iso(6.99), findings: ['expires_soon', 'unused'] });
   summary.add({ status: 'active', expiresAt: iso(7), findings: [] });
-  summary.add({ status: 'active', expiresAt: iso(83.9), findings: [] });
+  summary.add({ status: 'active', expiresAt: iso(83.4), findings: [] }); // 83.9 days after midnight
+  summary.add({ status: 'active', expiresAt: iso(83.6), findings: [] }); // past the twelfth week
   summary.add({ status: 'active', expiresAt: iso(84), findings: [] });
   summary.add({ status: 'inactive', expiresAt: iso(3), findings: ['inactive'] });
   summary.add({ status: 'active', expiresAt: null, findings: ['never_expires'] });
   const result = summary.result();
-  t.is(result.keys, 7);
+  t.is(result.keys, 8);
   t.is(result.findings.expires_soon, 2);
   t.is(result.findings.unused, 1);
   t.is(result.findings.inactive, 1);
@@ -121,9 +122,12 @@ test('the totals count each finding, and active keys per week for 12 weeks from 
   t.is(result.findings.policy_violation, 0);
   t.deepEqual(
     result.expiriesPerWeek.map((w) => w.count),
-    [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    [1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    'weeks run from midnight: 6.99 days from noon is in the second week',
   );
-  t.is(result.expiriesPerWeek[1]!.weekStart, iso(7));
+  t.is(result.expiriesPerWeek[0]!.weekStart, '2026-11-26T00:00:00.000Z');
+  t.is(result.expiriesPerWeek[1]!.weekStart, '2026-12-03T00:00:00.000Z');
+  for (const w of result.expiriesPerWeek) t.regex(w.weekStart, /T00:00:00\.000Z$/, 'a day boundary');
 });
 
 test('the chart fits the width it is given and its bars grow with their values (property)', (t) => {

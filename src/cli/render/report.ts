@@ -1,7 +1,6 @@
 /** How the credential report looks to people: the rows as a table, then the totals and the chart. */
 import { FINDINGS, type ReportRow } from '../../core/findings.js';
 import type { ReportSummary } from '../../core/reportSummary.js';
-import { localDateTime } from '../io/dates.js';
 import { dateCell, expiryCell, plural, printable, styledStatus } from '../io/format.js';
 import type { Io } from '../io/io.js';
 import { displayWidth, renderTable, type Cell, type Column } from '../io/table.js';
@@ -61,9 +60,12 @@ export function reportSummary(io: Io, summary: ReportSummary): string {
   );
   const width = Math.min(io.terminal.columns, 100);
   const weeks = summary.expiriesPerWeek.length;
-  const title = `active keys expiring per week, next ${weeks} weeks (${plural(summary.keys, 'key')} in the report)`;
+  const title =
+    `active keys expiring per week from 00:00 UTC, next ${weeks} weeks ` +
+    `(${plural(summary.keys, 'key')} in the report)`;
   const chart = barChart(
-    summary.expiriesPerWeek.map((w) => ({ label: localDateTime(new Date(w.weekStart)).slice(0, 10), value: w.count })),
+    // The weeks are UTC days: labelled with the UTC date, which a local date could put a day early.
+    summary.expiriesPerWeek.map((w) => ({ label: w.weekStart.slice(0, 10), value: w.count })),
     width,
   );
   const heading = displayWidth(title) > width ? `${title.slice(0, width - 1)}…` : title;
