@@ -227,3 +227,16 @@ test('messages wrap to a terminal at word boundaries; piped and JSON they stay o
   const json = await box.akm([...args, '--json'], { tty: true, columns: 60, env: { CI: undefined } });
   t.notThrows(() => JSON.parse(json.stderr) as unknown, 'JSON on a terminal is never wrapped');
 });
+
+test('on a narrow terminal the key string and the secret stay whole, on one line each, for copying', async (t) => {
+  const box = await new Sandbox().init();
+  t.teardown(() => box.cleanup());
+  const created = await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], {
+    tty: true,
+    columns: 60,
+    env: { CI: undefined },
+  });
+  t.is(created.code, 0, created.stderr);
+  t.regex(created.stdout, /^key string {5}key:AKM[A-Z2-7]{17}::akms_\w+,tenant id:acme$/m);
+  t.regex(created.stdout, /^secret key {5}\S*akms_\w+\S*$/m);
+});

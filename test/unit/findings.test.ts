@@ -5,7 +5,7 @@ import { barChart } from '../../src/cli/render/chart.js';
 import { FINDINGS, isUnused, keyFindings, reportRow, type FindingFacts } from '../../src/core/findings.js';
 import { NO_POLICY, type LifetimePolicy } from '../../src/core/policy.js';
 import { SummaryBuilder } from '../../src/core/reportSummary.js';
-import { displayWidth } from '../../src/cli/io/table.js';
+import { displayWidth } from '../../src/cli/io/width.js';
 import { checkProperty } from '../helpers/property.js';
 
 const DAY = 86_400_000;

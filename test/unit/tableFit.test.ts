@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { displayWidth, fitColumns } from '../../src/cli/io/table.js';
+import { fitColumns } from '../../src/cli/io/table.js';
+import { displayWidth } from '../../src/cli/io/width.js';
 import { KEY_COLUMNS } from '../../src/cli/render/keys.js';
 import { checkProperty } from '../helpers/property.js';
 

@@ -5,7 +5,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { stripVTControlCharacters } from 'node:util';
-import { displayWidth, renderTable, type Cell, type Column } from '../../src/cli/io/table.js';
+import { renderFields, renderTable, type Cell, type Column } from '../../src/cli/io/table.js';
+import { displayWidth } from '../../src/cli/io/width.js';
 import { keyTable } from '../../src/cli/render/keys.js';
 import type { KeyView } from '../../src/service/types.js';
 import { testIo } from '../helpers/io.js';
@@ -100,4 +101,19 @@ test('akm list at 60 columns: the date gives up "(in 2 days)" rather than overfl
   t.notRegex(lines.join('\n'), /\(in 2 days\)/);
   const roomy = keyTable(testIo({ tty: true, columns: 120 }).io, keys, NOW);
   t.regex(roomy, /\d\d:\d\d \(in 2 days\)/, 'with room the relative form stays');
+});
+
+test('a field block wraps long values under themselves on a terminal; piped, one line each', (t) => {
+  const fields: Array<[string, string]> = [
+    ['created', '2026-12-01 18:48 (9 minutes ago) by someone.with.a.long.address@acme.test'],
+    ['credentials', 'none needed: local store (acting as the operator named at init)'],
+  ];
+  const shown = renderFields(testIo({ tty: true, columns: 60 }).io, fields).split('\n');
+  for (const line of shown) t.true(displayWidth(line) <= 60, line);
+  t.deepEqual(shown.slice(0, 2), [
+    'created      2026-12-01 18:48 (9 minutes ago) by',
+    `${' '.repeat(13)}someone.with.a.long.address@acme.test`,
+  ]);
+  t.is(renderFields(testIo({ tty: false }).io, fields).split('\n').length, 2);
+  t.is(renderFields(testIo({ tty: true, columns: 60, wide: true }).io, fields).split('\n').length, 2, '--wide');
 });

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { displayWidth } from '../../src/cli/io/table.js';
+import { displayWidth } from '../../src/cli/io/width.js';
 import { wrapText } from '../../src/cli/io/wrap.js';
 import { checkProperty } from '../helpers/property.js';
 

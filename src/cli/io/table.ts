@@ -4,8 +4,9 @@
  * with "…". Words are never split across lines, and piped output (or --wide) is never cut.
  */
 import { createRequire } from 'node:module';
-import { stripVTControlCharacters } from 'node:util';
 import type { Io } from './io.js';
+import { displayWidth } from './width.js';
+import { wrapText } from './wrap.js';
 
 const NO_BORDERS = {
   top: '',
@@ -39,20 +40,6 @@ export interface Column {
 
 type TableClass = typeof import('cli-table3');
 let Table: TableClass | undefined;
-
-// East Asian wide and fullwidth characters, and most emoji, take two cells of a terminal.
-const WIDE = new RegExp(
-  '[\\u1100-\\u115f\\u2e80-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff\\ufe30-\\ufe4f\\uff00-\\uff60\\uffe0-\\uffe6' +
-    '\\u{1f300}-\\u{1f64f}\\u{1f900}-\\u{1f9ff}\\u{20000}-\\u{3fffd}]',
-  'u',
-);
-
-/** How many terminal cells a (possibly coloured) string takes. */
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of stripVTControlCharacters(text)) width += WIDE.test(char) ? 2 : 1;
-  return width;
-}
 
 /**
  * A cell, or a cell with a shorter form for a narrow terminal: a date without "(in 3 days)"
@@ -138,8 +125,17 @@ export function renderTable(io: Io, head: Array<Column | string>, rows: Cell[][]
     .join('\n');
 }
 
-/** Two-column "field: value" block for a single object (show, whoami). */
-export function renderFields(io: Io, fields: Array<[string, string]>): string {
+/**
+ * Two-column "field: value" block for a single object (show, whoami). On a terminal a long value
+ * wraps at word boundaries and goes on under itself, not under the labels; a value marked 'whole'
+ * (a key string, which has a space, and is copied by people) is never broken by akm.
+ */
+export function renderFields(io: Io, fields: Array<[string, string] | [string, string, 'whole']>): string {
   const width = Math.max(...fields.map(([label]) => label.length));
-  return fields.map(([label, value]) => `${io.style.dim(label.padEnd(width))}  ${value}`).join('\n');
+  const room = io.terminal.stdoutIsTTY && !io.options.wide ? io.terminal.columns - width - GAP : Infinity;
+  const indent = ' '.repeat(width + GAP);
+  const wrap = (value: string) => (room === Infinity ? value : wrapText(value, room).split('\n').join(`\n${indent}`));
+  return fields
+    .map(([label, value, whole]) => `${io.style.dim(label.padEnd(width))}  ${whole ? value : wrap(value)}`)
+    .join('\n');
 }

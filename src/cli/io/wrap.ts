@@ -6,7 +6,7 @@
  * and JSON stay one line per message, for scripts and logs.
  */
 import { Writable } from 'node:stream';
-import { displayWidth } from './table.js';
+import { displayWidth } from './width.js';
 
 /** A label that continuation lines align under: "error: ", "hint: ", "warning: ", "! ", "✓ ". */
 const LABEL = /^(\s*)((?:\u001b\[[\d;]*m)*(?:(?:error|hint|warning|note):|[!✓✗•-])(?:\u001b\[[\d;]*m)* )?/u;

@@ -171,9 +171,9 @@ export function printIssuedKey(io: Io, key: IssuedKey, now: Date): void {
     io.out(
       renderFields(io, [
         ['access key id', key.accessKeyId],
-        ['secret key', io.style.bold(key.secretKey)],
+        ['secret key', io.style.bold(key.secretKey), 'whole'],
         ['tenant id', key.tenantId],
-        ['key string', key.keyString],
+        ['key string', key.keyString, 'whole'],
         ['name', printable(key.name)],
         ['owner', key.owner === null ? '(tenant-level)' : printable(key.owner)],
         ['expires', styledExpiry(io, key.expiresAt, now, 'always')],

@@ -3,7 +3,8 @@ import { FINDINGS, type ReportRow } from '../../core/findings.js';
 import type { ReportSummary } from '../../core/reportSummary.js';
 import { dateCell, expiryCell, plural, printable, styledStatus } from '../io/format.js';
 import type { Io } from '../io/io.js';
-import { displayWidth, renderTable, type Cell, type Column } from '../io/table.js';
+import { renderTable, type Cell, type Column } from '../io/table.js';
+import { displayWidth } from '../io/width.js';
 import { barChart } from './chart.js';
 
 // The findings say what is wrong with a key: on a narrow terminal they outstay its status and dates.

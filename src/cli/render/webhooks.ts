@@ -44,7 +44,7 @@ export function printNewWebhook(io: Io, hook: NewWebhook): void {
         ['id', hook.id],
         ['url', printable(hook.url, 2048)],
         ['events', hook.events.join(', ')],
-        ['signing secret', io.style.bold(hook.secret)],
+        ['signing secret', io.style.bold(hook.secret), 'whole'],
       ]),
     );
   io.shownOnce(
