@@ -72,10 +72,7 @@ test('--quiet and the secret shown once: the warning goes only where it tells no
     'create',
     '--name',
     name,
-    '--tenant-level',
-    '--expires-in',
-    '5',
-    '--no-copy',
+    ...'--tenant-level --expires-in 5 --no-copy'.split(' '),
     ...extra,
   ];
   const env = { CI: undefined };
