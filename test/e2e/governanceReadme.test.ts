@@ -57,7 +57,7 @@ needing(TMUX)('the README walkthrough: preview, stage, report with its chart, de
   t.regex(screen, /dry run: 2 keys would break this policy; nothing changed, nobody told/);
   t.regex(screen, /enforced from .*\(until then: warnings only\)/);
   t.regex(screen, /FINDING\s+KEYS/);
-  t.regex(screen, /active keys expiring per week, next 12 weeks \(3 keys in the report\)/);
+  t.regex(screen, /active keys expiring per week from 00:00 UTC, next 12 weeks \(3 keys in the report\)/);
   t.regex(screen, /█/, 'the chart, in blocks');
   t.regex(screen, /deactivated 1 of 1 key\b/);
 

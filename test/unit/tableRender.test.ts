@@ -117,3 +117,15 @@ test('a field block wraps long values under themselves on a terminal; piped, one
   t.is(renderFields(testIo({ tty: false }).io, fields).split('\n').length, 2);
   t.is(renderFields(testIo({ tty: true, columns: 60, wide: true }).io, fields).split('\n').length, 2, '--wide');
 });
+
+test('a brownout at 64 columns: "inactive (brownout)" becomes "inactive" before EXPIRES goes', (t) => {
+  const browned = {
+    ...key('deploy-pipeline-production-1', 30),
+    status: 'inactive' as const,
+    inactiveUntil: new Date(NOW.getTime() + 7_200_000).toISOString(),
+  };
+  const narrow = keyTable(testIo({ tty: true, columns: 64 }).io, [browned], NOW).split('\n');
+  t.regex(narrow[0]!, /^ACCESS KEY ID\s+NAME\s+STATUS\s+EXPIRES$/);
+  t.regex(narrow[1]!, /\sinactive\s+\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  t.regex(keyTable(testIo({ tty: true, columns: 120 }).io, [browned], NOW), /inactive \(brownout\)/);
+});

@@ -36,7 +36,11 @@ const FIELD_COLUMNS: Record<KeyField, FieldColumn> = {
     cell: (io, k) => (k.description ? printable(k.description) : io.style.dim('-')),
   },
   type: { column: { header: 'TYPE', drop: 'early' }, cell: (_io, k) => k.type },
-  status: { column: { header: 'STATUS' }, cell: (io, k, now) => statusCell(io, k, now) },
+  status: {
+    column: { header: 'STATUS' },
+    // On a narrow terminal "inactive (brownout)" gives way to "inactive" before a column goes.
+    cell: (io, k, now) => ({ text: statusCell(io, k, now), short: styledStatus(io, k.status, k.expiresAt, now) }),
+  },
   tenantId: { column: { header: 'TENANT', drop: 'early' }, cell: (_io, k) => k.tenantId },
   owner: { column: { header: 'OWNER', shrinkTo: 12, drop: 'late' }, cell: (io, k) => owner(io, k.owner) },
   groups: { column: { header: 'GROUPS', shrinkTo: 12 }, cell: (_io, k) => list(k.groups) },
