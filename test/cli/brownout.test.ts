@@ -22,6 +22,16 @@ test('a shorter --for during a brownout: exit 0, nothing changed, and a warning 
   t.is(json.value.inactiveUntil, until, 'the end is unchanged');
   t.is((json.value.warnings as string[]).length, 1, 'warnings, as create and extend report them');
 
+  // A person at a terminal reads the end in local time, as the line after it says it.
+  const person = await box.akm(['deactivate', 'svc', '--for', '30m'], {
+    tty: true,
+    columns: 200,
+    env: { CI: undefined },
+  });
+  t.is(person.code, 0, person.stderr);
+  t.false(person.stderr.includes(until), person.stderr);
+  t.regex(person.stderr, /already in a brownout until \d{4}-\d\d-\d\d \d\d:\d\d \(in 2 hours\), longer than/);
+
   const audit = await box.akmJson(['audit']);
   t.is((audit.value as Array<{ action: string }>).filter((r) => r.action === 'key.deactivate').length, 1);
 });

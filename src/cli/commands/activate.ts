@@ -72,13 +72,14 @@ export async function runSetStatus(
   }
   const key = await (await deps.service()).setKeyStatus(keys[0]!, status, forMs === undefined ? {} : { forMs });
   if (deps.io.json) return deps.io.outJson(key);
-  for (const warning of key.warnings ?? []) deps.io.warn(warning);
-  if (key.inactiveUntil !== null) {
-    const until = new Date(key.inactiveUntil);
+  const until = key.inactiveUntil === null ? null : new Date(key.inactiveUntil);
+  const local = until && `${localDateTime(until)} (${relativeTime(until, deps.now())})`;
+  // The service names a brownout's end in ISO-8601 UTC; a person at a terminal reads it in local time.
+  for (const warning of key.warnings ?? [])
+    deps.io.warn(local && deps.io.terminal.stderrIsTTY ? warning.replace(key.inactiveUntil!, local) : warning);
+  if (local)
     deps.io.info(
-      `${key.accessKeyId} ("${printable(key.name)}") is inactive until ${localDateTime(until)} ` +
-        `(${relativeTime(until, deps.now())}), then active again by itself`,
+      `${key.accessKeyId} ("${printable(key.name)}") is inactive until ${local}, then active again by itself`,
     );
-  }
   deps.io.out(keyTable(deps.io, [key], deps.now()));
 }

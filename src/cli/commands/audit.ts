@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { UnavailableError } from '../../core/errors.js';
+import { plural } from '../io/format.js';
 import { parseInstant } from '../../core/expiry.js';
 import type { AuditRecord } from '../../service/types.js';
 import { examples, type CommandContext } from '../command.js';
@@ -122,10 +123,10 @@ export async function runAuditVerify(options: { expectHead?: string }, deps: Dep
   if (!result.ok) {
     const { problems, alteredRows } = result;
     const chain = problems.length
-      ? `the audit trail was tampered with: ${problems.length} problem(s), first: ${problems[0]!.message}`
+      ? `the audit trail was tampered with: ${plural(problems.length, 'problem')}, first: ${problems[0]!.message}`
       : null;
     const rows = alteredRows.length
-      ? `${alteredRows.length} row(s) that decide access were altered, first: ${alteredRows[0]!.message}`
+      ? `rows that decide access were altered (${alteredRows.length}), first: ${alteredRows[0]!.message}`
       : null;
     throw new UnavailableError([chain, rows].filter(Boolean).join('; '), {
       hint: 'restore the store from a backup you trust, and find out who could write to it',

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UnavailableError } from '../../core/errors.js';
+import { plural } from '../io/format.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { deliverySummary } from '../render/webhooks.js';
@@ -30,7 +31,7 @@ export async function runDeliver(deps: Deps): Promise<void> {
   deps.io.info(deliverySummary(report));
   const failed = report.webhooks.failed + report.mail.failed;
   if (failed > 0)
-    throw new UnavailableError(`${failed} delivery attempt(s) failed; they stay queued and are tried again`, {
+    throw new UnavailableError(`${plural(failed, 'delivery attempt')} failed, kept in the queue to be tried again`, {
       hint: 'akm webhooks list shows what each endpoint answered',
       code: 'webhook_undelivered',
     });

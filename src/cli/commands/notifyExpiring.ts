@@ -62,12 +62,12 @@ export async function runNotifyExpiring(options: NotifyExpiringCliOptions, deps:
   const keys = `${plural(result.keys, 'key')} newly expiring within ${plural(withinDays, 'day')}`;
   if (result.dryRun) {
     const wouldSend = result.messages.filter((m) => m.state !== 'cancelled').length;
-    io.info(`dry run: ${keys}; would send ${wouldSend} message(s); nothing sent or recorded`);
+    io.info(`dry run: ${keys}; would send ${plural(wouldSend, 'message')}; nothing sent or recorded`);
   } else io.info(`${keys}; sent ${result.sent}, failed ${result.failed}, cancelled ${result.cancelled}`);
   if (result.failed > 0) {
     const last = result.messages.find((m) => m.state === 'failed')?.error ?? undefined;
     throw new UnavailableError(
-      `${result.failed} of ${result.sent + result.failed} message(s) could not be delivered; ` +
+      `${result.failed} of ${plural(result.sent + result.failed, 'message')} could not be delivered; ` +
         'they stay queued and the next run retries them',
       { hint: last ? `the mail server said: ${last}` : undefined, code: 'mail_undelivered' },
     );

@@ -33,8 +33,8 @@ export function expiryMailTable(io: Io, messages: ExpiryMessage[], dryRun: boole
     [
       { header: 'RECIPIENT', shrinkTo: 14 },
       'KEY',
-      { header: 'NAME', shrinkTo: 10 },
-      'EXPIRES',
+      { header: 'NAME', shrinkTo: 10, drop: 'late' },
+      { header: 'EXPIRES', drop: 'late' },
       dryRun ? 'WOULD' : 'STATE',
       { header: 'ERROR', shrinkTo: 10 },
     ],
