@@ -146,8 +146,11 @@ test('a brownout through the server: refused with the right secret, listed, and 
   t.teardown(fx.close);
   const key = await newKey(fx, 'old-ci');
   const admin = fx.remote(fx.admin);
-  const browned = await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 60_000 });
+  const browned = await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 120_000 });
   t.truthy(browned.inactiveUntil);
+  const shorter = await admin.setKeyStatus(key.accessKeyId, 'inactive', { forMs: 60_000 });
+  t.is(shorter.inactiveUntil, browned.inactiveUntil, 'a shorter one changes nothing');
+  t.regex(shorter.warnings?.[0] ?? '', /already in a brownout until .*, longer than the 1 minute asked/, 'and says so');
   t.is((await verify(fx, { keyString: key.keyString, source: { service: 'reports' } })).body, INVALID_BODY);
   const shown = await eventually(
     () => admin.showKey(key.accessKeyId),
