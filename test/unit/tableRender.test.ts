@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { stripVTControlCharacters } from 'node:util';
 import { renderFields, renderTable, type Cell, type Column } from '../../src/cli/io/table.js';
 import { displayWidth } from '../../src/cli/io/width.js';
+import { auditTable } from '../../src/cli/render/audit.js';
 import { keyTable } from '../../src/cli/render/keys.js';
 import type { KeyView } from '../../src/service/types.js';
 import { testIo } from '../helpers/io.js';
@@ -128,4 +129,21 @@ test('a brownout at 64 columns: "inactive (brownout)" becomes "inactive" before 
   t.regex(narrow[0]!, /^ACCESS KEY ID\s+NAME\s+STATUS\s+EXPIRES$/);
   t.regex(narrow[1]!, /\sinactive\s+\d{4}-\d\d-\d\d \d\d:\d\d$/);
   t.regex(keyTable(testIo({ tty: true, columns: 120 }).io, [browned], NOW), /inactive \(brownout\)/);
+});
+
+test('the audit trail keeps access key ids whole at 80 columns: the details give way', (t) => {
+  const record = {
+    seq: 7,
+    at: NOW.toISOString(),
+    tenantId: 'acme',
+    actor: 'admin@acme.test',
+    action: 'key.deactivate',
+    target: 'AKMPOZUOHDFJD5CYQF5R',
+    details: { name: 'ci', from: 'active', to: 'inactive' },
+    source: 'cli:root@build-host',
+  };
+  const narrow = auditTable(testIo({ tty: true, columns: 80 }).io, [record], NOW).split('\n');
+  t.regex(narrow[1]!, /\sAKMPOZUOHDFJD5CYQF5R$/);
+  const roomy = auditTable(testIo({ tty: true, columns: 160 }).io, [record], NOW);
+  t.regex(roomy, /AKMPOZUOHDFJD5CYQF5R\s+name=ci from=active to=inactive\s+root@build-host/);
 });

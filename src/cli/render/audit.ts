@@ -25,13 +25,15 @@ function origin(source: string): string {
   return printable(source);
 }
 
+// A target is most often an access key id (20 characters): cut, it could not be copied or searched
+// for: on a narrow terminal the details give way instead.
 const AUDIT_COLUMNS: Column[] = [
   { header: 'SEQ', drop: 'early' },
   { header: 'WHEN' },
   { header: 'ACTOR', shrinkTo: 14 },
   { header: 'ACTION' },
-  { header: 'TARGET', shrinkTo: 12 },
-  { header: 'DETAILS', shrinkTo: 10 },
+  { header: 'TARGET', shrinkTo: 20 },
+  { header: 'DETAILS', shrinkTo: 10, drop: 'late' },
   { header: 'FROM', shrinkTo: 12 },
 ];
 
