@@ -8,7 +8,7 @@ import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Keychain } from '../../src/keychain/keychain.js';
-import { MemoryKeychain, NO_KEYCHAIN, scripted } from '../helpers/akm.js';
+import { ENTER, MemoryKeychain, NO_KEYCHAIN, scripted } from '../helpers/akm.js';
 import { Sandbox } from '../helpers/cli.js';
 import { serverFixture } from '../helpers/server.js';
 
@@ -234,7 +234,7 @@ test('the master key is never handled through a server (exit 2, nothing sent)', 
   t.false(existsSync(join(box.home, 'k')));
 });
 
-test('init without a usable keychain says so before asking anything, and names the other places', async (t) => {
+test('init without a usable keychain says so before asking anything: a script is told how, a person offered a file', async (t) => {
   // locked: reading finds nothing (as Secret Service does for a locked collection), writing is refused
   const locked: Keychain = {
     get: () => null,
@@ -247,19 +247,39 @@ test('init without a usable keychain says so before asking anything, and names t
   ] as const) {
     const box = new Sandbox();
     t.teardown(() => box.cleanup());
-    const answers = scripted(); // any question would find no answer here
-    const result = await box.akm(['init'], {
+    const script = await box.akm(['init', '--tenant', 'acme', '--admin', 'a@acme.test'], {
+      env: { AKM_MASTER_KEY: undefined },
+      keychain,
+    });
+    t.is(script.code, 6, `${what}: ${script.stderr}`);
+    t.regex(script.stderr, /^error: no OS keychain can keep the master key of a new store here/);
+    t.regex(script.stderr, /--master-key-file/);
+    t.regex(script.stderr, /AKM_MASTER_KEY/);
+    t.false(existsSync(box.storePath), `${what}: nothing made`);
+
+    // A person: the news first, then the offer, before the tenant's name is asked.
+    const answers = scripted(
+      [/^Keep the master key in this file instead/, '~/keys/akm.key'],
+      [/^Tenant name/, 'Acme'],
+      [/^Tenant id/, ENTER],
+    );
+    const person = await box.akm(['init', '--admin', 'a@acme.test'], {
       ...atTerminal,
       env: { AKM_MASTER_KEY: undefined, CI: undefined },
       keychain,
       answers,
     });
-    t.is(result.code, 6, `${what}: ${result.stderr}`);
-    t.deepEqual(answers.asked, [], `${what}: no question before the news`);
-    t.regex(result.stderr, /^error: no OS keychain can keep the master key of a new store here/);
-    t.regex(result.stderr, /--master-key-file/);
-    t.regex(result.stderr, /AKM_MASTER_KEY/);
-    t.false(existsSync(box.storePath), `${what}: nothing made`);
+    t.is(person.code, 0, `${what}: ${person.stderr}`);
+    t.regex(answers.asked[0]!, /^Keep the master key in this file instead/, `${what}: the offer comes first`);
+    t.regex(person.stderr, /^warning: no OS keychain can keep the master key/m);
+    const file = join(box.home, 'keys', 'akm.key');
+    t.is(statSync(file).mode & 0o777, 0o600, `${what}: ~ is the home folder; the file is owner-only`);
+    t.regex(person.stderr, /master key of this store is in the file\s+\S*akm\.key,\s+and nowhere else/);
+    const later = await box.akm(['create', '--name', 'svc', '--tenant-level', '--expires-in', '5', '--no-copy'], {
+      env: { AKM_MASTER_KEY: undefined },
+      keychain,
+    });
+    t.is(later.code, 0, `${what}: the profile remembers the file: ${later.stderr}`);
   }
   const keychain = new MemoryKeychain();
   const box = new Sandbox();

@@ -3,6 +3,7 @@
  * relative form beside them, tables that fit the width, a word when another process holds the
  * store, and an interactive `akm init`. Piped runs of the same commands stay exact.
  */
+import { existsSync } from 'node:fs';
 import { BIN, Sandbox } from '../helpers/cli.js';
 import { fixture, spawnNode } from '../helpers/children.js';
 import { needing, TMUX } from '../helpers/services.js';
@@ -182,19 +183,23 @@ needing(TMUX)(
   },
 );
 
-needing(TMUX)('init on a machine without a keychain says so first, not after the last question', async (t) => {
-  const box = new Sandbox();
-  t.teardown(() => box.cleanup());
-  // no AKM_MASTER_KEY, and the pane has no D-Bus session: there is no Secret Service to reach
-  const tty = terminal(box, ['init'], 60, { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: undefined });
-  t.teardown(() => tty.kill());
-  t.is(await tty.exitCode(), 6, tty.screen());
-  const screen = tty.screen();
-  t.notRegex(screen, /Tenant name/, 'no question asked');
-  t.regex(screen, /^error: no OS keychain can keep the master key/m);
-  t.regex(
-    screen,
-    /^ {6}akm init --master-key-file ~\/\.config\/akm\/master\.key,/m,
-    'the hint wrapped, its command whole',
-  );
-});
+needing(TMUX)(
+  'init on a machine without a keychain says so first and offers a key file, before any question',
+  async (t) => {
+    const box = new Sandbox();
+    t.teardown(() => box.cleanup());
+    // no AKM_MASTER_KEY, and the pane has no D-Bus session: there is no Secret Service to reach
+    const tty = terminal(box, ['init'], 60, { AKM_MASTER_KEY: undefined, DBUS_SESSION_BUS_ADDRESS: undefined });
+    t.teardown(() => tty.kill());
+    const screen = await tty.waitFor(/Keep the master key in this file instead/);
+    t.regex(screen, /^warning: no OS keychain can keep the master key/m);
+    t.notRegex(screen, /Tenant name/, 'the offer is the first question');
+    tty.keys('C-c');
+    t.is(await tty.exitCode(), 130, tty.screen());
+    t.false(existsSync(box.storePath), 'nothing made');
+    // Without a terminal: an error at once, naming both ways on
+    const piped = await box.run(['init', '--admin', 'a@acme.test'], { env: { AKM_MASTER_KEY: undefined } });
+    t.is(piped.code, 6, piped.stderr);
+    t.regex(piped.stderr, /--master-key-file ~\/\.config\/akm\/master\.key, or set AKM_MASTER_KEY/);
+  },
+);

@@ -1,7 +1,7 @@
 /** akm init: a store (or one more tenant in it), its built-in groups and roles, and the first admin. */
 import type { Command } from 'commander';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AkmError, UnavailableError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
 import { updateProfile } from '../../config/profiles.js';
@@ -56,8 +56,9 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
     throw new UsageError('akm init sets up a local store', {
       hint: 'on a server, run akm init there; from here use akm login <url>',
     });
-  const masterKey = { file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain };
-  if (masterKeySource(masterKey) === 'keychain') keychainFirst(deps);
+  const keyPlace = () => ({ file: settings.masterKeyFile, env: deps.env, keychain: deps.keychain });
+  if (masterKeySource(keyPlace()) === 'keychain') await keychainFirst(deps);
+  const masterKey = keyPlace();
   // Loaded here: the only command that creates a store.
   const { existingTenants, initStore } = await import('../../service/local/bootstrap.js');
   const { cliSource } = await import('../../service/local/service.js');
@@ -122,19 +123,38 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
     );
 }
 
-/** No keychain to keep the master key in: said before any question, not after the last answer. */
-function keychainFirst(deps: Deps): void {
+const KEY_FILE = '~/.config/akm/master.key';
+
+/**
+ * No keychain to keep the master key in: said before any question, not after the last answer. A
+ * person at a terminal is offered a key file instead (as --master-key-file); a script is told how.
+ */
+async function keychainFirst(deps: Deps): Promise<void> {
   try {
     checkKeychain(deps.keychain());
+    return;
   } catch (error) {
     if (!(error instanceof AkmError && error.code === 'keychain_unavailable')) throw error;
     const detail = /\((.*)\)$/.exec(error.message)?.[1] ?? error.message;
-    throw new UnavailableError(`no OS keychain can keep the master key of a new store here (${detail})`, {
-      hint:
-        'keep it in a file instead: akm init --master-key-file ~/.config/akm/master.key, ' +
-        'or set AKM_MASTER_KEY (base64 of 32 random bytes: openssl rand -base64 32)',
-      code: 'keychain_unavailable',
+    const problem = `no OS keychain can keep the master key of a new store here (${detail})`;
+    if (!deps.prompter.canPrompt)
+      throw new UnavailableError(problem, {
+        hint:
+          `keep it in a file instead: akm init --master-key-file ${KEY_FILE}, ` +
+          'or set AKM_MASTER_KEY (base64 of 32 random bytes: openssl rand -base64 32)',
+        code: 'keychain_unavailable',
+      });
+    deps.io.warn(problem);
+    const file = await deps.prompter.input({
+      message: 'Keep the master key in this file instead (owner-only; Ctrl-C to stop)',
+      flag: '--master-key-file <file>',
+      default: KEY_FILE,
+      validate: (text) => text.trim() !== '' || 'a file name, e.g. ' + KEY_FILE,
     });
+    const home = deps.env.HOME || homedir();
+    deps.settings.masterKeyFile = resolve(file.trim().replace(/^~(?=\/|$)/, home));
+    // As if given as a flag: printed next steps carry it unless the profile remembers it.
+    deps.settings.origins.masterKey = 'flag --master-key-file (answered at the prompt)';
   }
 }
 
@@ -194,8 +214,9 @@ function masterKeyWarning(
   const backup = join(env.HOME || homedir(), `akm-master-key-${tenantId}.backup`);
   return [
     emphasis(`! The master key of this store is ${where}.`),
-    '  Without it nobody can read the store, you included: lose it (a new machine, a reset keychain,',
-    '  a deleted file) and every secret in it is gone for good. Back it up now, and keep the copy offline:',
+    // One line: a terminal gets it wrapped to its width, a log keeps it whole.
+    '  Without it nobody can read the store, you included: lose it (a new machine, a reset keychain, ' +
+      'a deleted file) and every secret in it is gone for good. Back it up now, and keep the copy offline:',
     `    ${akm} master-key export --to ${shellQuote(backup)}`,
   ].join('\n');
 }
