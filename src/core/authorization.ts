@@ -95,7 +95,11 @@ const NEEDS: Record<Operation, readonly string[] | { administrator: string }> = 
     administrator: 'only tenant administrators run the expiry mail: it covers every key of the tenant',
   },
   'audit.list': [PERMISSIONS.readAudit],
-  'audit.verify': [PERMISSIONS.readAudit],
+  'audit.verify': {
+    administrator:
+      'only tenant administrators verify the audit chain: it holds records about canary keys, ' +
+      'which nobody else may know of',
+  },
   'webhook.add': { administrator: WEBHOOKS_ONLY },
   'webhook.list': { administrator: WEBHOOKS_ONLY },
   'webhook.remove': { administrator: WEBHOOKS_ONLY },

@@ -13,7 +13,8 @@ export interface AuditQuery {
 }
 
 export interface AuditRecord {
-  seq: number;
+  /** its place in the tenant's chain; null for anyone but an administrator */
+  seq: number | null;
   at: string;
   tenantId: string;
   actor: string;

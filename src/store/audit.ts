@@ -144,9 +144,18 @@ export interface AuditQuery {
   keyId?: string;
   keyName?: string;
   actor?: string;
-  /** keyset paging: records older than this seq */
+  /** keyset paging: records older than this seq, or than the record with this MAC */
   beforeSeq?: number;
+  beforeMac?: string;
+  /** leave out the records about canary keys (their creation, their alarms, every change to them) */
+  withoutCanaries?: boolean;
   limit: number;
+}
+
+/** The canary keys a tenant ever had, by their creation records (a deleted canary's too). */
+function canaryIdsSql(q: Queryable): string {
+  return `SELECT target FROM audit WHERE tenant_id = @tenantId AND action = 'key.create'
+             AND ${q.dialect.jsonField('details', 'canary')} IS NOT NULL`;
 }
 
 /** Newest first. Key records carry the key's name in their details, so a deleted key's history is found by name too. */
@@ -158,6 +167,14 @@ export function queryAudit(q: Queryable, query: AuditQuery): Promise<AuditRow[]>
     where.push(`action LIKE 'key.%' AND ${q.dialect.jsonField('details', 'name')} = @keyName COLLATE NOCASE`);
   if (query.actor !== undefined) where.push('actor = @actor COLLATE NOCASE');
   if (query.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+  if (query.beforeMac !== undefined)
+    where.push('seq < (SELECT seq FROM audit WHERE tenant_id = @tenantId AND mac = @beforeMac)');
+  if (query.withoutCanaries) {
+    const canaries = canaryIdsSql(q);
+    where.push(
+      `coalesce(target, '') NOT IN (${canaries}) AND actor NOT IN (SELECT 'key:' || target FROM (${canaries}) c)`,
+    );
+  }
   const text = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`;
   return q.all<AuditRow>(text, {
     tenantId: query.tenantId,
@@ -166,6 +183,7 @@ export function queryAudit(q: Queryable, query: AuditQuery): Promise<AuditRow[]>
     keyName: query.keyName,
     actor: query.actor,
     beforeSeq: query.beforeSeq,
+    beforeMac: query.beforeMac,
     limit: query.limit,
   });
 }

@@ -81,16 +81,18 @@ export async function findKeysByName(q: Queryable, tenantId: string, name: strin
   return rows.map((row) => checkedKey(row)!);
 }
 
+/** Names are unique per owner, and canaries (tenant-level) have names of their own. */
 export async function nameTaken(
   q: Queryable,
   tenantId: string,
-  ownerId: number | null,
+  owner: { ownerId: number | null; canary: boolean },
   name: string,
 ): Promise<boolean> {
   const row = await q.get(
     `SELECT 1 AS taken FROM keys
-      WHERE tenant_id = @tenantId AND coalesce(owner_id, 0) = @ownerId AND name = @name COLLATE NOCASE`,
-    { tenantId, ownerId: ownerId ?? 0, name },
+      WHERE tenant_id = @tenantId AND coalesce(owner_id, 0) = @ownerId AND coalesce(canary, 0) = @canary
+        AND name = @name COLLATE NOCASE`,
+    { tenantId, ownerId: owner.ownerId ?? 0, canary: owner.canary ? 1 : 0, name },
   );
   return row !== undefined;
 }

@@ -202,6 +202,17 @@ export async function keyIdsWithRole(q: Queryable, roleId: number): Promise<stri
   return rows.map((r) => r.key_id);
 }
 
+/**
+ * Takes a group or role off the canary keys that have it directly: for someone to whom canaries
+ * do not exist, deleting it must go as if they had never had it.
+ */
+export async function detachFromCanaries(q: Queryable, link: 'group' | 'role', id: number): Promise<void> {
+  const table = link === 'group' ? 'key_groups' : 'key_roles';
+  await q.run(`DELETE FROM ${table} WHERE ${link}_id = @id AND key_id IN (SELECT id FROM keys WHERE canary = 1)`, {
+    id,
+  });
+}
+
 export function keysUsingGroup(q: Queryable, groupId: number): Promise<number> {
   return count(q, 'SELECT count(*) AS n FROM key_groups WHERE group_id = @groupId', { groupId });
 }

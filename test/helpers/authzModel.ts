@@ -98,7 +98,7 @@ const NEEDS: Record<Call['op'], string[] | 'admin'> = {
   notifications: [], // own inbox: nothing; someone else's: see below
   'notify-expiring': 'admin',
   'audit.list': ['audit:read'],
-  'audit.verify': ['audit:read'],
+  'audit.verify': 'admin',
   'webhooks.add': 'admin',
   'webhooks.list': 'admin',
   'webhooks.remove': 'admin',
@@ -122,10 +122,13 @@ const conflict = (code: string): Expected => ({ kind: 'conflict', code });
  * `remote`: the call goes through `akm serve`, which never handles the master key (a usage error,
  * before any request) and offers no `deliver` (the server delivers by itself).
  */
-export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: boolean): Expected {
+export function judge(whole: ModelWorld, actor: ModelActor, call: Call, remote: boolean): Expected {
   if (remote && (call.op === 'master-key.export' || call.op === 'master-key.rotate' || call.op === 'deliver'))
     return { kind: 'usage' };
   const admin = actor.permissions.includes('*');
+  // To anyone but an administrator canary keys do not exist: the answer is the one the world
+  // would give without them.
+  const world = admin ? whole : { ...whole, keys: whole.keys.filter((k) => !k.canary) };
   const has = (p: string) => grants(actor.permissions, p);
   const holdsRole = (name: string) => actor.roles.some((r) => r.toLowerCase() === name.toLowerCase());
   const holdsGroup = (name: string) => actor.groups.some((g) => g.toLowerCase() === name.toLowerCase());
@@ -139,8 +142,6 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
   /** Out of reach: an administrator's key, another owner's key (for a user's key), a more powerful key. */
   const outOfReach = (key: ModelKey): string | null => {
     if (admin) return null;
-    // A canary passes for an administrator's key: nothing tells a non-administrator it is bait.
-    if (key.canary) return 'admin_key_protected';
     const target = keyPermissions(world, key);
     if (target.includes('*')) return 'admin_key_protected';
     if (actor.userId !== null && key.ownerId !== actor.userId) return 'not_your_key';
@@ -210,7 +211,7 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
       return { kind: 'done', keys: world.keys.filter((k) => !outOfReach(k)).map((k) => k.id) };
     case 'bulk': {
       const keys = call.keys.map(keyOf);
-      if (keys.some((k) => k === undefined || (k.canary && !admin))) return { kind: 'not found' };
+      if (keys.some((k) => k === undefined)) return { kind: 'not found' };
       const unique = [...new Map(keys.map((k) => [k!.id, k!])).values()];
       const codes = unique
         .map((k) => keyVerdict(call.action, k, call.action === 'extend' && call.never))
@@ -308,8 +309,7 @@ export function judge(world: ModelWorld, actor: ModelActor, call: Call, remote: 
     }
     default: {
       const key = keyOf(call.key);
-      // A canary does not exist to anyone but an administrator.
-      if (!key || (key.canary && !admin)) return { kind: 'not found' };
+      if (!key) return { kind: 'not found' };
       const verdict = first(keyVerdict(call.op, key, call.op === 'extend' && call.never));
       if (verdict.kind !== 'done') return verdict;
       if (call.op === 'assign' && !admin && (!call.addRoles.every(holdsRole) || !call.addGroups.every(holdsGroup)))

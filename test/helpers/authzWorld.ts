@@ -49,6 +49,8 @@ export interface WorldSpec {
     expiry: 'never' | 'days' | 'expired';
     status: 'active' | 'inactive-by-admin' | 'inactive-by-other';
   }>;
+  /** canary keys (tenant-level, made by the operator): indices as for keys */
+  canaries: Array<{ roles: number[]; groups: number[]; inactive: boolean }>;
 }
 
 const indices = (max: number) => fc.uniqueArray(fc.nat(max), { maxLength: 3 });
@@ -85,6 +87,14 @@ export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
       ),
     }),
     { minLength: 2, maxLength: 7 },
+  ),
+  canaries: fc.array(
+    fc.record({
+      roles: fc.uniqueArray(fc.nat(8), { maxLength: 2 }),
+      groups: fc.uniqueArray(fc.nat(3), { maxLength: 2 }),
+      inactive: fc.boolean(),
+    }),
+    { maxLength: 2 },
   ),
 });
 
@@ -171,6 +181,19 @@ export async function seedWorld(base: LocalContext, spec: WorldSpec, now: Date):
     const byOther =
       key.status === 'inactive-by-other' && !(await keys.showKey(ctx, issued.accessKeyId)).permissions.includes('*');
     await keys.setKeyStatus(byOther ? asSeeder : ctx, issued.accessKeyId, 'inactive');
+  }
+  for (const [i, canary] of spec.canaries.entries()) {
+    const issued = await createKey(ctx, {
+      // Named like an ordinary key: canaries have names of their own.
+      name: `key${i}`,
+      type: 'access',
+      expiry: { kind: 'days', days: 30 },
+      owner: null,
+      groups: canary.groups.map((g) => (g === 0 ? 'Administrators' : customGroup(g))).filter(unique()),
+      roles: canary.roles.map((r) => roleNames[r % roleNames.length]!).filter(unique()),
+      canary: true,
+    });
+    if (canary.inactive) await keys.setKeyStatus(ctx, issued.accessKeyId, 'inactive');
   }
   return { tenantId, ctx, secrets };
 }

@@ -154,7 +154,7 @@ perEngine('filters: since, key (by id, or by name even once deleted), actor; lim
   let after: string | undefined;
   do {
     const page = await s.listAudit({ limit: 4, after });
-    seen.push(...page.items.map((r) => r.seq));
+    seen.push(...page.items.map((r) => r.seq!));
     after = page.next;
   } while (after);
   t.deepEqual(seen, [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);

@@ -42,7 +42,7 @@ export function auditTable(io: Io, records: AuditRecord[], now: Date): string {
     io,
     AUDIT_COLUMNS,
     records.map((r) => [
-      String(r.seq),
+      r.seq === null ? '-' : String(r.seq),
       when(io, r.at, { now, relative: 'never', seconds: true }),
       printable(r.actor),
       r.action,

@@ -12,9 +12,9 @@ import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerify
 import { authorize } from './authorize.js';
 import { checking, pageLimit, reading, type LocalContext } from './context.js';
 
-function toRecord(row: AuditRow): AuditRecord {
+function toRecord(row: AuditRow, numbered: boolean): AuditRecord {
   return {
-    seq: row.seq,
+    seq: numbered ? row.seq : null,
     at: row.at,
     tenantId: row.tenant_id,
     actor: row.actor,
@@ -34,15 +34,23 @@ function parseSince(text: string): string {
   return new Date(at).toISOString();
 }
 
-function parseCursor(text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new UsageError('invalid page cursor');
-  return Number(text);
+/**
+ * Administrators page by sequence number. Anyone else sees neither numbers nor numbered cursors
+ * (they would show the gaps the records about canary keys leave): their cursor is the MAC of
+ * the last record shown.
+ */
+function parseCursor(text: string, numbered: boolean): { beforeSeq: number } | { beforeMac: string } {
+  if (numbered && /^\d{1,15}$/.test(text)) return { beforeSeq: Number(text) };
+  if (!numbered && /^[A-Za-z0-9_-]{43}$/.test(text)) return { beforeMac: text };
+  throw new UsageError('invalid page cursor');
 }
 
 export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Promise<Page<AuditRecord>> {
   authorize(ctx, { operation: 'audit.list' });
   const limit = pageLimit(query.limit);
   const key = query.key === undefined ? undefined : keyReference(query.key);
+  // To anyone but an administrator canary keys do not exist, nor does anything that happened to them.
+  const admin = ctx.actor.admin;
   const filter = {
     tenantId: ctx.tenant.id,
     since: query.since === undefined ? undefined : parseSince(query.since),
@@ -51,13 +59,14 @@ export async function listAudit(ctx: LocalContext, query: AuditQuery = {}): Prom
     keyId: key && isAccessKeyId(key) ? key : undefined,
     keyName: key && !isAccessKeyId(key) ? key : undefined,
     actor: query.actor?.trim(),
-    beforeSeq: query.after === undefined ? undefined : parseCursor(query.after),
+    ...(query.after === undefined ? {} : parseCursor(query.after, admin)),
+    withoutCanaries: !admin,
     limit,
   };
   const rows = await reading(ctx, (s) => queryAudit(s.q, filter));
-  const items = rows.map(toRecord);
+  const items = rows.map((row) => toRecord(row, admin));
   const last = rows[rows.length - 1];
-  return rows.length === limit && last ? { items, next: String(last.seq) } : { items };
+  return rows.length === limit && last ? { items, next: admin ? String(last.seq) : last.mac } : { items };
 }
 
 export function parseAnchor(text: string): ChainAnchor {

@@ -94,14 +94,16 @@ export async function userFacts(s: Scope, row: UserRow): Promise<UserFacts> {
 
 /**
  * The keys a change to a group or role reaches. Administrators may change any, so their
- * changes skip the lookups.
+ * changes skip the lookups. Canary keys are left out: to anyone else they do not exist, so
+ * they must not turn an allowed change into a refusal (which would name them), and a canary
+ * never authenticates, so the powers the change gives or takes from it grant nothing.
  */
 export async function reachedKeys(s: Scope, ids: () => Promise<string[]>): Promise<KeyFacts[]> {
   if (s.actor.admin) return [];
   const facts: KeyFacts[] = [];
   for (const id of await ids()) {
     const row = await getKey(s.q, s.tenant.id, id);
-    if (row) facts.push(await keyFacts(s, row));
+    if (row && row.canary !== 1) facts.push(await keyFacts(s, row));
   }
   return facts;
 }

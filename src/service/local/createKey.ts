@@ -93,10 +93,10 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       code: 'key_limit',
     });
   }
-  if (await keysTable.nameTaken(s.q, s.tenant.id, ownerId, name)) {
+  if (await keysTable.nameTaken(s.q, s.tenant.id, { ownerId, canary: plan.canary }, name)) {
     throw new ConflictError(
       `a key named "${validate.printable(name)}" already exists` +
-        (ownerEmail ? ` for ${ownerEmail}` : ' at tenant level'),
+        (ownerEmail ? ` for ${ownerEmail}` : plan.canary ? ' among the canary keys' : ' at tenant level'),
       { hint: 'choose another --name', code: 'duplicate_name' },
     );
   }

@@ -203,7 +203,16 @@ export function editKey(ctx: LocalContext, ref: string, edit: KeyEdit): Promise<
         hint: 'choose another --name',
         code: 'duplicate_name',
       });
-    if (renamed && (await keysTable.nameTaken(s.q, s.tenant.id, before.owner_id, labels.name))) throw taken();
+    if (
+      renamed &&
+      (await keysTable.nameTaken(
+        s.q,
+        s.tenant.id,
+        { ownerId: before.owner_id, canary: before.canary === 1 },
+        labels.name,
+      ))
+    )
+      throw taken();
     try {
       await keysTable.updateLabels(s.q, before.id, labels, s.now().toISOString(), s.actor.label);
     } catch (error) {

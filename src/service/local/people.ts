@@ -157,6 +157,7 @@ export function deleteGroup(ctx: LocalContext, name: string): Promise<Group> {
       row.name,
     );
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
+    if (!s.actor.admin) await people.detachFromCanaries(s.q, 'group', row.id);
     const inUse = await people.keysUsingGroup(s.q, row.id);
     if (inUse > 0)
       throw new ConflictError(`group "${validate.printable(row.name)}" is assigned to ${inUse} key(s)`, {
@@ -274,6 +275,7 @@ export function deleteRole(ctx: LocalContext, name: string): Promise<Role> {
       row.name,
     );
     if (row.builtin) throw new ConflictError(`"${row.name}" is built in and cannot be deleted`, { code: 'builtin' });
+    if (!s.actor.admin) await people.detachFromCanaries(s.q, 'role', row.id);
     const inUse = await people.roleUsage(s.q, row.id);
     if (inUse > 0)
       throw new ConflictError(`role "${validate.printable(row.name)}" is still assigned ${inUse} time(s)`, {

@@ -420,6 +420,16 @@ export const postgresMigrations: PostgresMigration[] = [
       ${integrityTriggers()}
     `,
   },
+  {
+    version: 8,
+    description: 'canary keys have names of their own',
+    sql: `
+      -- A canary's name is unique among canaries only: whoever may not see canaries must not
+      -- find a name taken by one.
+      DROP INDEX keys_name;
+      CREATE UNIQUE INDEX keys_name ON keys(tenant_id, coalesce(owner_id, 0), coalesce(canary, 0), name COLLATE nocase);
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

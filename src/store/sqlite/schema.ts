@@ -420,6 +420,18 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'canary keys have names of their own',
+    up(db) {
+      db.exec(`
+        -- A canary's name is unique among canaries only: whoever may not see canaries must not
+        -- find a name taken by one.
+        DROP INDEX keys_name;
+        CREATE UNIQUE INDEX keys_name ON keys(tenant_id, coalesce(owner_id, 0), coalesce(canary, 0), name COLLATE NOCASE);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
