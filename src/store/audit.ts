@@ -152,8 +152,8 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** The canary keys a tenant ever had, by their creation records (a deleted canary's too). */
-function canaryIdsSql(q: Queryable): string {
+/** The canary keys the tenant @tenantId ever had, by their creation records (a deleted canary's too). */
+export function canaryIdsSql(q: Queryable): string {
   return `SELECT target FROM audit WHERE tenant_id = @tenantId AND action = 'key.create'
              AND ${q.dialect.jsonField('details', 'canary')} IS NOT NULL`;
 }

@@ -1,4 +1,5 @@
 /** The bell inbox: one row per recipient and change, written in the change's own transaction. */
+import { canaryIdsSql } from './audit.js';
 import type { Queryable } from './types.js';
 
 export interface NotificationRow {
@@ -36,15 +37,31 @@ export async function insertNotification(q: Queryable, email: string, n: NewNoti
   return written > 0;
 }
 
+/**
+ * Whose inbox, and whether its notices about canary keys are left out (read with a key that is
+ * not an administrator's, even an administrator's own).
+ */
+export interface Inbox {
+  userId: number;
+  tenantId: string;
+  withoutCanaries: boolean;
+}
+
+function inboxWhere(q: Queryable, inbox: Inbox): string {
+  return inbox.withoutCanaries
+    ? `user_id = @userId AND (key_id IS NULL OR key_id NOT IN (${canaryIdsSql(q)}))`
+    : 'user_id = @userId';
+}
+
 /** Newest first. */
 export function listInbox(
   q: Queryable,
-  userId: number,
+  inbox: Inbox,
   query: { unreadOnly: boolean; limit: number },
 ): Promise<NotificationRow[]> {
   const text = `SELECT id, at, action, key_id, key_name, actor, message, read_at FROM notifications
-     WHERE user_id = @userId ${query.unreadOnly ? 'AND read_at IS NULL' : ''} ORDER BY id DESC LIMIT @limit`;
-  return q.all<NotificationRow>(text, { userId, limit: query.limit });
+     WHERE ${inboxWhere(q, inbox)} ${query.unreadOnly ? 'AND read_at IS NULL' : ''} ORDER BY id DESC LIMIT @limit`;
+  return q.all<NotificationRow>(text, { userId: inbox.userId, tenantId: inbox.tenantId, limit: query.limit });
 }
 
 export async function markRead(q: Queryable, userId: number, ids: number[], at: string): Promise<void> {
@@ -56,10 +73,10 @@ export async function markRead(q: Queryable, userId: number, ids: number[], at: 
     });
 }
 
-export async function countUnread(q: Queryable, userId: number): Promise<number> {
+export async function countUnread(q: Queryable, inbox: Inbox): Promise<number> {
   const row = await q.get<{ n: number }>(
-    'SELECT count(*) AS n FROM notifications WHERE user_id = @userId AND read_at IS NULL',
-    { userId },
+    `SELECT count(*) AS n FROM notifications WHERE ${inboxWhere(q, inbox)} AND read_at IS NULL`,
+    { userId: inbox.userId, tenantId: inbox.tenantId },
   );
   return row!.n;
 }

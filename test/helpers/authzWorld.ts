@@ -4,6 +4,7 @@
  * seeded through the real service as the tenant's operator, and read back from the store with
  * plain SQL into the shape the reference model reasons about.
  */
+import type { Database } from 'better-sqlite3';
 import fc from 'fast-check';
 import { keyActor, operatorActor } from '../../src/service/local/actor.js';
 import { ensureStoreId, initTenant } from '../../src/service/local/bootstrap.js';
@@ -196,6 +197,20 @@ export async function seedWorld(base: LocalContext, spec: WorldSpec, now: Date):
     if (canary.inactive) await keys.setKeyStatus(ctx, issued.accessKeyId, 'inactive');
   }
   return { tenantId, ctx, secrets };
+}
+
+/**
+ * SQLite only: `work` inside a transaction of the connection itself, undone at the end (the
+ * store's own transactions become savepoints of it). Without a connection, `work` commits.
+ */
+export async function rolledBack<T>(db: Database | undefined, savepoint: string, work: () => Promise<T>): Promise<T> {
+  if (!db) return work();
+  db.exec(savepoint === 'run' ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
+  try {
+    return await work();
+  } finally {
+    db.exec(savepoint === 'run' ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+  }
 }
 
 function unique<T>(): (value: T) => boolean {

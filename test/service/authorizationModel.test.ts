@@ -10,13 +10,12 @@
  *   AKM_AUTHZ_WORLDS     worlds on SQLite (20 calls each; default 250 = 5,000 cases)
  *   AKM_AUTHZ_PG_WORLDS  worlds on PostgreSQL (default 25 = 500 cases)
  */
-import type { Database } from 'better-sqlite3';
 import { keyActor, operatorActor } from '../../src/service/local/actor.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { getKey } from '../../src/store/keys.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { CALLS_PER_WORLD, checkModel, runCase, type CaseEnv } from '../helpers/authzCases.js';
-import { seedWorld } from '../helpers/authzWorld.js';
+import { rolledBack, seedWorld } from '../helpers/authzWorld.js';
 import { perEngine } from '../helpers/engines.js';
 import { keyInput } from '../helpers/service.js';
 import { tempStore } from '../helpers/store.js';
@@ -26,17 +25,6 @@ const WORLDS = {
   postgres: Number(process.env.AKM_AUTHZ_PG_WORLDS) || 25,
 };
 const scaled = { sqlite: !!process.env.AKM_AUTHZ_WORLDS, postgres: !!process.env.AKM_AUTHZ_PG_WORLDS };
-
-/** SQLite only: `work` inside a transaction of the connection itself, undone at the end. */
-async function rolledBack(db: Database | undefined, savepoint: string, work: () => Promise<void>): Promise<void> {
-  if (!db) return work();
-  db.exec(savepoint === 'run' ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
-  try {
-    await work();
-  } finally {
-    db.exec(savepoint === 'run' ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
-  }
-}
 
 perEngine(`the local service decides as the reference model`, async (t, engine) => {
   const store = await tempStore(engine, 'akm-authz-');

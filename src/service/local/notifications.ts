@@ -53,7 +53,9 @@ export async function listNotifications(ctx: LocalContext, query: NotificationQu
   const limit = pageLimit(query.limit);
   const read = async (s: CheckedScope) => {
     const owner = await inboxOwner(s, query.user);
-    const rows = await listInbox(s.q, owner.id, { unreadOnly: query.unread === true, limit });
+    // Notices about canary keys are for administrators acting as such, not for a lesser key of theirs.
+    const inbox = { userId: owner.id, tenantId: s.tenant.id, withoutCanaries: !s.actor.admin };
+    const rows = await listInbox(s.q, inbox, { unreadOnly: query.unread === true, limit });
     if (query.markRead)
       await markRead(
         s.q,
@@ -74,7 +76,7 @@ export async function listNotifications(ctx: LocalContext, query: NotificationQu
         read: r.read_at !== null,
         readAt: r.read_at,
       })),
-      unread: await countUnread(s.q, owner.id),
+      unread: await countUnread(s.q, inbox),
     };
   };
   // Marking read is a write: read and mark under one lock, so nothing arriving meanwhile is marked unseen.

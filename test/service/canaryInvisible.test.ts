@@ -1,0 +1,141 @@
+/**
+ * Canary keys do not exist for anyone but an administrator, on the local service
+ * (helpers/canaryProbe.ts says what is checked). On SQLite each world lives in a transaction of
+ * the connection, rolled back at the end, and each probe in a savepoint of it; on PostgreSQL each
+ * world is a new tenant whose changes commit.
+ *   AKM_CANARY_WORLDS     worlds on SQLite (default 150)
+ *   AKM_CANARY_PG_WORLDS  worlds on PostgreSQL (default 15)
+ */
+import fc from 'fast-check';
+import { recordCanaryTrips } from '../../src/service/local/canary.js';
+import { keyActor } from '../../src/service/local/actor.js';
+import type { LocalContext } from '../../src/service/local/context.js';
+import { LocalService } from '../../src/service/local/service.js';
+import { getKey } from '../../src/store/keys.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
+import type { ModelActor } from '../helpers/authzModel.js';
+import { rolledBack, seedWorld } from '../helpers/authzWorld.js';
+import {
+  canaryActivity,
+  canaryWorldArb,
+  checkProbes,
+  outsiders,
+  plantBait,
+  probeArb,
+  views,
+  worldWithNames,
+} from '../helpers/canaryProbe.js';
+import { perEngine } from '../helpers/engines.js';
+import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
+import { tempStore } from '../helpers/store.js';
+
+const WORLDS = {
+  sqlite: Number(process.env.AKM_CANARY_WORLDS) || 150,
+  postgres: Number(process.env.AKM_CANARY_PG_WORLDS) || 15,
+};
+const PROBES_PER_WORLD = 12;
+
+function serviceFor(ctx: LocalContext) {
+  return async (actor: ModelActor) =>
+    LocalService.withActor(
+      ctx,
+      ctx.tenant,
+      await ctx.store.read(async (q) => keyActor(q, (await getKey(q, ctx.tenant.id, actor.keyId!))!)),
+      'test',
+    );
+}
+
+perEngine('to anyone but an administrator, a canary answers as a key that does not exist', async (t, engine) => {
+  const store = await tempStore(engine, 'akm-canary-');
+  const base = await store.open();
+  t.teardown(async () => {
+    await base.close();
+    await store.cleanup();
+  });
+  // The integrity key is attached before the first transaction that seeds a world.
+  await base.ctx.loadKeys();
+  const db = engine === 'sqlite' ? (base.ctx.store as SqliteStore).db : undefined;
+  let probes = 0;
+  let savepoints = 0;
+  const property = fc.asyncProperty(
+    canaryWorldArb,
+    fc.nat(40),
+    fc.array(probeArb, { minLength: PROBES_PER_WORLD, maxLength: PROBES_PER_WORLD }),
+    (spec, pick, specs) =>
+      rolledBack(db, 'run', async () => {
+        const now = new Date();
+        const { ctx, tenantId } = await seedWorld(base.ctx, spec, now);
+        const bait = await plantBait(ctx);
+        const world = await worldWithNames(ctx.store, tenantId, now);
+        const actors = outsiders(world);
+        if (actors.length === 0) return;
+        const actor = actors[pick % actors.length]!;
+        const canary = world.keys.filter((k) => k.canary)[pick % 2] ?? { id: bait.accessKeyId };
+        probes += await checkProbes(serviceFor(ctx), world, actor, { id: canary.id, name: bait.name }, specs, (work) =>
+          rolledBack(db, `probe${++savepoints}`, work),
+        );
+      }),
+  );
+  await checkAsyncProperty(t, `canary probes, local, ${engine}`, property, {
+    ...propertyConfig(),
+    numRuns: WORLDS[engine],
+  });
+  t.log(`${probes} probes, each answered for a canary and for a key that does not exist`);
+  t.true(probes >= WORLDS[engine] * PROBES_PER_WORLD * 0.8, `${probes} probes`);
+});
+
+perEngine(
+  'what a non-administrator reads is the same before and after canaries are planted, changed and tripped',
+  async (t, engine) => {
+    const store = await tempStore(engine, 'akm-canary-');
+    const base = await store.open();
+    t.teardown(async () => {
+      await base.close();
+      await store.cleanup();
+    });
+    // The integrity key is attached before the first transaction that seeds a world.
+    await base.ctx.loadKeys();
+    const db = engine === 'sqlite' ? (base.ctx.store as SqliteStore).db : undefined;
+    let compared = 0;
+    const property = fc.asyncProperty(canaryWorldArb, (spec) =>
+      rolledBack(db, 'run', async () => {
+        const now = new Date();
+        const { ctx, tenantId } = await seedWorld(base.ctx, spec, now);
+        const world = await worldWithNames(ctx.store, tenantId, now);
+        const actors = outsiders(world);
+        const seen = async () => {
+          const all: string[] = [];
+          for (const actor of actors) all.push(await views(await serviceFor(ctx)(actor), actor));
+          return all;
+        };
+        const before = await seen();
+        const canaries = await canaryActivity(ctx, world);
+        // A thief tries one from a laptop: the alarm goes to the administrators.
+        await recordCanaryTrips(ctx, [
+          {
+            accessKeyId: canaries[0]!,
+            tenantId,
+            at: now.toISOString(),
+            source: { service: null, address: '203.0.113.7', userAgent: 'curl/8', via: null },
+            path: 'verify',
+            secretMatched: false,
+          },
+        ]);
+        const after = await seen();
+        actors.forEach((actor, i) => {
+          if (before[i] !== after[i])
+            throw new Error(
+              `${actor.label} [${actor.permissions.join(' ')}] sees the canaries:\n${before[i]}\n${after[i]}`,
+            );
+        });
+        compared += actors.length;
+      }),
+    );
+    await checkAsyncProperty(t, `canary views, local, ${engine}`, property, {
+      ...propertyConfig(),
+      numRuns: Math.ceil(WORLDS[engine] / 3),
+    });
+    t.log(`${compared} actors' views compared`);
+    t.true(compared > 0);
+  },
+);
