@@ -232,10 +232,19 @@ export async function views(service: AkmService, actor: ModelActor): Promise<str
     out.groups = await service.listGroups();
     out.roles = await service.listRoles();
   }
+  // An audit cursor is the MAC of the last record shown, which chains the records left out:
+  // keyed with the master key, it says nothing to whoever does not hold it. Whether there is one does.
   if (can('audit:read'))
-    out.audit = await pages((after) => service.listAudit({ limit: 2, ...(after ? { after } : {}) }));
+    out.audit = (await pages((after) => service.listAudit({ limit: 2, ...(after ? { after } : {}) }))).map((page) => ({
+      items: page.items,
+      more: page.next !== undefined,
+    }));
   if (actor.userId !== null) out.bell = await service.listNotifications({ limit: 50 });
-  return JSON.stringify(out, (k, v: unknown) => (k === 'lastUsedAt' || k === 'lastUsedFrom' ? undefined : v));
+  // Bell ids are numbered across every inbox of the store: others' notices leave gaps anyway.
+  const bellId = (k: string, v: unknown) => k === 'id' && typeof v === 'number';
+  return JSON.stringify(out, (k, v: unknown) =>
+    k === 'lastUsedAt' || k === 'lastUsedFrom' || bellId(k, v) ? undefined : v,
+  );
 }
 
 /**
