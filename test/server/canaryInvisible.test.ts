@@ -1,0 +1,103 @@
+/**
+ * Canary keys do not exist for anyone but an administrator, through a real `akm serve` on
+ * 127.0.0.1: every call is SigV4-signed by the acting key (helpers/canaryProbe.ts says what is
+ * checked). Probes also compare the HTTP status and code the server answered. The canary is
+ * tripped for real, by POST /v1/verify with its key string.
+ *   AKM_CANARY_SERVER_WORLDS  worlds to generate (default 16)
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import type { AkmService } from '../../src/service/types.js';
+import { auditLines, seedWorld } from '../helpers/authzWorld.js';
+import {
+  canaryActivity,
+  canaryWorldArb,
+  checkProbes,
+  outsiders,
+  plantBait,
+  probeArb,
+  views,
+  worldWithNames,
+} from '../helpers/canaryProbe.js';
+import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
+import { postVerify, serverFixture } from '../helpers/server.js';
+
+const WORLDS = Number(process.env.AKM_CANARY_SERVER_WORLDS) || 16;
+
+test(`through akm serve, a canary does not exist for a non-administrator (${WORLDS} worlds)`, async (t) => {
+  const fx = await serverFixture();
+  const seeding = await fx.store.open();
+  t.teardown(async () => {
+    await seeding.close();
+    await fx.close();
+  });
+  const lastWire = () => {
+    const line = fx.logs.filter((l) => l.event === 'request').at(-1)!;
+    return `${String(line.status)} ${String(line.code)}`;
+  };
+  let probes = 0;
+  let compared = 0;
+  const property = fc.asyncProperty(
+    canaryWorldArb,
+    fc.nat(40),
+    fc.array(probeArb, { minLength: 10, maxLength: 10 }),
+    async (spec, pick, specs) => {
+      const { ctx, tenantId, secrets } = await seedWorld(seeding.ctx, spec, new Date());
+      const bait = await plantBait(ctx);
+      const world = await worldWithNames(ctx.store, tenantId, new Date());
+      const actors = outsiders(world);
+      if (actors.length === 0) return;
+      const services = new Map<string, AkmService>();
+      const serviceFor = (actor: { keyId: string | null }) => {
+        const id = actor.keyId!;
+        if (!services.has(id)) services.set(id, fx.remote({ accessKeyId: id, secretKey: secrets.get(id)! }));
+        return services.get(id)!;
+      };
+      const seen = async () => {
+        const all: string[] = [];
+        for (const actor of actors) all.push(await views(serviceFor(actor), actor));
+        return all;
+      };
+      const actor = actors[pick % actors.length]!;
+      const canary = world.keys.filter((k) => k.canary)[pick % 2] ?? { id: bait.accessKeyId };
+      const isolate = <T>(work: () => Promise<T>) => work();
+      probes += await checkProbes(
+        serviceFor,
+        world,
+        actor,
+        { id: canary.id, name: bait.name },
+        specs,
+        isolate,
+        lastWire,
+      );
+
+      // The probes leave records of their refusals: the views are taken after them.
+      const before = await seen();
+      const canaries = await canaryActivity(ctx, world);
+      const trail = (await auditLines(ctx.store, tenantId)).length;
+      const tried = await postVerify(fx.url, { accessKeyId: canaries[0], secretKey: bait.secretKey });
+      if (tried.status !== 401) throw new Error(`a canary verified with ${tried.status}`);
+      // The alarm is written within a second, off the answer's path.
+      for (let i = 0; i < 100 && (await auditLines(ctx.store, tenantId)).length === trail; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const after = await seen();
+      actors.forEach((who, i) => {
+        if (before[i] !== after[i]) {
+          const at = Math.max(0, [...before[i]!].findIndex((c, j) => c !== after[i]![j]) - 300);
+          const from = (text: string) => text.slice(at, at + 600);
+          throw new Error(`${who.label} sees the canaries, from:\n${from(before[i]!)}\n${from(after[i]!)}`);
+        }
+      });
+      compared += actors.length;
+    },
+  );
+  await checkAsyncProperty(
+    t,
+    'canary, server',
+    property,
+    { ...propertyConfig(), numRuns: WORLDS },
+    { endOnFailure: true },
+  );
+  t.log(`${probes} probes answered for a canary and for a missing key; ${compared} actors' views compared`);
+  t.true(probes > WORLDS * 5 && compared > 0);
+});
