@@ -17,6 +17,7 @@ import type { AkmError } from '../../src/core/errors.js';
 import type { LocalContext } from '../../src/service/local/context.js';
 import { createKey } from '../../src/service/local/createKey.js';
 import * as keys from '../../src/service/local/keys.js';
+import * as people from '../../src/service/local/people.js';
 import type { AkmService, BulkAction, IssuedKey } from '../../src/service/types.js';
 import { actorsOf, type ModelActor } from './authzModel.js';
 import { readWorld, worldArb, type ModelWorld, type WorldSpec } from './authzWorld.js';
@@ -153,20 +154,23 @@ export async function probe(
   lastWire?: () => string,
 ): Promise<Answer> {
   // The reference, and the times (through the server, two answers are not made in the same millisecond).
-  const mask = (text: string) =>
-    text
-      .split(ref)
-      .join('<REF>')
-      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<TIME>');
+  const got = await answerOf(() => call(service, world, actor, spec, ref), lastWire);
+  const mask = (text: string) => text.split(ref).join('<REF>');
+  return { outcome: mask(got.outcome), ...(got.wire ? { wire: mask(got.wire) } : {}) };
+}
+
+/** The answer of one call as comparable text, the times masked (two answers are not made in the same millisecond). */
+async function answerOf(work: () => Promise<unknown>, lastWire?: () => string): Promise<Answer> {
+  const mask = (text: string) => text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<TIME>');
   let outcome: string;
   try {
-    outcome = mask(`done ${JSON.stringify(await call(service, world, actor, spec, ref))}`);
+    outcome = `done ${JSON.stringify(await work())}`;
   } catch (thrown) {
     const error = thrown as AkmError;
     if (typeof error.exitCode !== 'number') throw thrown;
-    outcome = mask(`exit ${error.exitCode} ${error.code}: ${error.message} (hint: ${String(error.hint)})`);
+    outcome = `exit ${error.exitCode} ${error.code}: ${error.message} (hint: ${String(error.hint)})`;
   }
-  return { outcome, ...(lastWire ? { wire: mask(lastWire()) } : {}) };
+  return { outcome: mask(outcome), ...(lastWire ? { wire: lastWire() } : {}) };
 }
 
 /** A reference to a key that is not there, of the same kind as the canary's. */
@@ -285,4 +289,58 @@ export async function worldWithNames(store: LocalContext['store'], tenantId: str
     q.all<{ id: string; name: string }>('SELECT id, name FROM keys WHERE tenant_id = @tenantId', { tenantId }),
   );
   return { ...world, names: new Map(rows.map((r) => [r.id, r.name])) };
+}
+
+// ---- changes to groups and roles a canary has
+
+const PEOPLE_PROBES = ['group.delete', 'group.add-role', 'group.remove-role', 'role.delete'] as const;
+let made = 0;
+
+/**
+ * A group and a role made by the operator, given to the canary or to nobody, then changed or
+ * deleted by the actor: the answer must not depend on whether the canary has them.
+ */
+export async function checkPeopleProbes(
+  ctx: LocalContext,
+  service: AkmService,
+  actor: ModelActor,
+  canaryId: string,
+  isolate: (work: () => Promise<Answer>) => Promise<Answer>,
+  lastWire?: () => string,
+): Promise<number> {
+  const answer = (op: (typeof PEOPLE_PROBES)[number], onCanary: boolean) =>
+    isolate(async () => {
+      const group = `probe-group-${++made}`;
+      const role = `probe-role-${made}`;
+      await people.createGroup(ctx, group);
+      await people.createRole(ctx, role, ['data:ingest']);
+      await people.addGroupRole(ctx, group, role);
+      if (onCanary)
+        await keys.assignKey(ctx, canaryId, {
+          addGroups: [group],
+          addRoles: [role],
+          removeGroups: [],
+          removeRoles: [],
+        });
+      const held = actor.roles[0] ?? role;
+      const calls = {
+        'group.delete': () => service.deleteGroup(group),
+        'group.add-role': () => service.addGroupRole(group, held),
+        'group.remove-role': () => service.removeGroupRole(group, role),
+        'role.delete': () => service.deleteRole(role),
+      };
+      const masked = (text: string) => text.split(group).join('<GROUP>').split(role).join('<ROLE>');
+      const got = await answerOf(() => calls[op](), lastWire);
+      return { outcome: masked(got.outcome), ...(got.wire ? { wire: masked(got.wire) } : {}) };
+    });
+  for (const op of PEOPLE_PROBES) {
+    const bait = await answer(op, true);
+    const none = await answer(op, false);
+    if (JSON.stringify(bait) !== JSON.stringify(none))
+      throw new Error(
+        `a change to a group or role tells that a canary has it\n  ${actor.label} [${actor.permissions.join(' ')}] ` +
+          `${op}\n  on the canary: ${JSON.stringify(bait)}\n  on nobody:    ${JSON.stringify(none)}`,
+      );
+  }
+  return PEOPLE_PROBES.length;
 }
