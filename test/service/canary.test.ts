@@ -4,6 +4,7 @@
  * event), at most once per key every ten minutes, every attempt counted. A local `akm verify`,
  * read-only otherwise, writes the alarm.
  */
+import { join } from 'node:path';
 import { generateSecretKey } from '../../src/core/credentials.js';
 import { DeniedError, NotFoundError, UsageError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
@@ -153,5 +154,25 @@ perEngine(
     t.is((await admin.listNotifications()).items.filter((n) => n.action === 'key.canary_tripped').length, 2);
     // Nothing about a canary is ever a use.
     t.is(shown.lastUsedAt, null);
+  },
+);
+
+perEngine(
+  "the audit trail's counts over every key (a master key rotation's) are for administrators only",
+  async (t, engine) => {
+    const store = await tempStore(engine);
+    t.teardown(store.cleanup);
+    const admin = await store.open();
+    t.teardown(() => admin.close());
+    await admin.createKey(keyInput({ name: 'backup-admin', canary: true }));
+    await admin.createRole('Auditor', ['audit:read']);
+    const auditor = await actingAs(admin, null, ['Auditor']);
+    await admin.rotateMasterKey({ newKeyFile: join(store.dir, `new-${process.pid}.key`) });
+    const rotation = (service: LocalService) =>
+      service.listAudit({ limit: 1 }).then((page) => page.items.find((r) => r.action === 'master-key.rotate')!);
+    t.like((await rotation(admin)).details, { secrets: 2 }); // the canary's and the auditor's
+    const seen = await rotation(auditor);
+    t.is(seen.seq, null);
+    for (const count of ['secrets', 'rows', 'auditRecords', 'tenants']) t.false(count in seen.details, count);
   },
 );

@@ -12,6 +12,7 @@ import { keyActor } from '../../src/service/local/actor.js';
 import type { LocalContext } from '../../src/service/local/context.js';
 import * as keys from '../../src/service/local/keys.js';
 import * as people from '../../src/service/local/people.js';
+import * as policy from '../../src/service/local/policy.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { getKey } from '../../src/store/keys.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
@@ -141,6 +142,8 @@ perEngine(
             await people.addUser(ctx, `late@${tenantId}.test`, 'Late');
             const key = world.keys.find((k) => !k.canary)!;
             await keys.editKey(ctx, key.id, { description: 'seen by all' });
+            // Its record counts the keys that break it: a canary is not among them for the reader.
+            await policy.setPolicy(ctx, { maxLifetimeDays: 20 }, { dryRun: false });
             return seen();
           };
           const without = await rolledBack(db, 'without', later);
