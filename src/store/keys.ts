@@ -549,7 +549,9 @@ export function listKeys(q: Queryable, query: ListQuery): Promise<SortedKeyRow[]
 /**
  * The keys that may break a lifetime policy: expiring after `latest`, never expiring (under
  * `nobody`), or with a secret made before `secretBefore` and not yet expired. The caller judges
- * each (core/policy.ts); this only keeps the scan to the candidates.
+ * each (core/policy.ts); this only keeps the scan to the candidates. Canary keys are never
+ * candidates: they never authenticate, so their lifetime risks nothing, and counting them would
+ * tell everyone the policy reaches how many there are.
  */
 export function policyCandidates(
   q: Queryable,
@@ -567,7 +569,7 @@ export function policyCandidates(
             k.previous_valid_until, k.expires_at, k.created_at, k.created_by, k.modified_at, k.modified_by,
             k.last_used_at, k.secret_created_at, k.deactivated_by_admin, '[]' AS groups, '[]' AS roles
        FROM keys k LEFT JOIN users u ON u.id = k.owner_id
-      WHERE k.tenant_id = @tenantId AND (${reasons.join(' OR ')})
+      WHERE k.tenant_id = @tenantId AND k.canary IS NULL AND (${reasons.join(' OR ')})
       ORDER BY k.created_at, k.id`,
     { tenantId: c.tenantId, now: c.now, latest: c.latest, secretBefore: c.secretBefore },
   );

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { generateSecretKey } from '../../src/core/credentials.js';
-import { DeniedError, NotFoundError, UsageError } from '../../src/core/errors.js';
+import { ConflictError, DeniedError, NotFoundError, UsageError } from '../../src/core/errors.js';
 import { LocalService } from '../../src/service/local/service.js';
 import { actingAs } from '../helpers/acting.js';
 import { perEngine } from '../helpers/engines.js';
@@ -158,7 +158,7 @@ perEngine(
 );
 
 perEngine(
-  "the audit trail's counts over every key (a master key rotation's) are for administrators only",
+  "the audit trail's numbers and counts over every key (a master key rotation's) are for administrators only",
   async (t, engine) => {
     const store = await tempStore(engine);
     t.teardown(store.cleanup);
@@ -174,5 +174,17 @@ perEngine(
     const seen = await rotation(auditor);
     t.is(seen.seq, null);
     for (const count of ['secrets', 'rows', 'auditRecords', 'tenants']) t.false(count in seen.details, count);
+    // A numbered cursor would find where the records left out are.
+    await refusal(t, () => auditor.listAudit({ after: '3', limit: 1 }), { instanceOf: UsageError, exitCode: 2 });
+    const next = (await auditor.listAudit({ limit: 1 })).next!;
+    t.regex(next, /^[A-Za-z0-9_-]{43}$/);
+    t.is((await auditor.listAudit({ after: next, limit: 1 })).items.length, 1);
+    // An administrator who gives an ordinary key a canary's name sees both.
+    await admin.createKey(keyInput({ name: 'backup-admin' }));
+    await refusal(t, () => admin.showKey('backup-admin'), {
+      instanceOf: ConflictError,
+      exitCode: 4,
+      code: 'ambiguous_key',
+    });
   },
 );

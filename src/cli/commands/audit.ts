@@ -58,7 +58,7 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
     .command('verify')
     .description(
       'check the tamper-evident chain and the integrity of keys, roles, groups and users; ' +
-        'exit 6 naming what was altered',
+        'exit 6 naming what was altered (administrators only)',
     )
     .option(
       '--expect-head <seq:mac>',
@@ -80,7 +80,9 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
     .action(async (flags: { expectHead?: string }, command: Command) => runAuditVerify(flags, ctx.deps(command)));
   audit
     .command('head')
-    .description("print the sealed head of this tenant's chain (<seq>:<mac>), to keep outside the store")
+    .description(
+      "print the sealed head of this tenant's chain (<seq>:<mac>), to keep outside the store (administrators only)",
+    )
     .addHelpText(
       'after',
       examples(

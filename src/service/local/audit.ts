@@ -5,22 +5,37 @@
 import { UnavailableError, UsageError } from '../../core/errors.js';
 import { isAccessKeyId } from '../../core/credentials.js';
 import { keyReference } from '../../core/validate.js';
-import { headIsSealed, queryAudit, readAuditHead, type AuditRow } from '../../store/audit.js';
+import { headIsSealed, KEY_ROTATION_ACTION, queryAudit, readAuditHead, type AuditRow } from '../../store/audit.js';
 import { formatAnchor, verifyChain, type ChainAnchor } from '../../store/auditVerify.js';
 import { findTamperedRows } from '../../store/integrity.js';
 import type { AuditHead, AuditQuery, AuditRecord, AuditVerification, AuditVerifyOptions, Page } from '../types.js';
 import { authorize } from './authorize.js';
 import { checking, pageLimit, reading, type LocalContext } from './context.js';
 
-function toRecord(row: AuditRow, numbered: boolean): AuditRecord {
+/**
+ * Counts over every key of the tenant, canaries included: left out for anyone but an
+ * administrator, whom they would tell how many canaries there are.
+ */
+const TENANT_COUNTS: Record<string, readonly string[]> = {
+  [KEY_ROTATION_ACTION]: ['secrets', 'rows', 'auditRecords', 'tenants'],
+};
+
+function detailsFor(row: AuditRow, admin: boolean): Record<string, unknown> {
+  const details = JSON.parse(row.details) as Record<string, unknown>;
+  if (!admin) for (const field of TENANT_COUNTS[row.action] ?? []) delete details[field];
+  return details;
+}
+
+/** Sequence numbers and tenant-wide counts for administrators only. */
+function toRecord(row: AuditRow, admin: boolean): AuditRecord {
   return {
-    seq: numbered ? row.seq : null,
+    seq: admin ? row.seq : null,
     at: row.at,
     tenantId: row.tenant_id,
     actor: row.actor,
     action: row.action,
     target: row.target,
-    details: JSON.parse(row.details) as Record<string, unknown>,
+    details: detailsFor(row, admin),
     source: row.source,
   };
 }
