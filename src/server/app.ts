@@ -233,13 +233,16 @@ async function noteFailure(state: AppState, error: AuthenticationError, t: Targe
 }
 
 function recordFailure(state: AppState, error: AuthenticationError, t: Target): void {
-  // An unknown key belongs to no tenant; its attempt is recorded in the server's home tenant.
-  const tenantId = error.tenantId ?? state.backend.base.tenant.id;
+  // An unknown key belongs to no tenant; its attempt is recorded in the server's home tenant. So
+  // is a canary's, as an unknown key's: whoever reads the trail must not learn that the key they
+  // tried was bait (its alarm, key.canary_tripped, is for administrators).
+  const canary = error.reason === 'canary_key';
+  const tenantId = (canary ? null : error.tenantId) ?? state.backend.base.tenant.id;
   state.authFailures.note(
     {
       tenantId,
       accessKeyId: error.accessKeyId,
-      reason: error.reason,
+      reason: canary ? 'unknown_key' : error.reason,
       ip: t.ip,
       method: t.method,
       path: loggedPath(t.pathname),

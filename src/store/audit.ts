@@ -171,8 +171,10 @@ export function queryAudit(q: Queryable, query: AuditQuery): Promise<AuditRow[]>
     where.push('seq < (SELECT seq FROM audit WHERE tenant_id = @tenantId AND mac = @beforeMac)');
   if (query.withoutCanaries) {
     const canaries = canaryIdsSql(q);
+    // A failed sign-in with a canary is recorded as one with an unknown key, and shown as such.
     where.push(
-      `coalesce(target, '') NOT IN (${canaries}) AND actor NOT IN (SELECT 'key:' || target FROM (${canaries}) c)`,
+      `(action = 'auth.failed' OR (coalesce(target, '') NOT IN (${canaries}) ` +
+        `AND actor NOT IN (SELECT 'key:' || target FROM (${canaries}) c)))`,
     );
   }
   const text = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`;

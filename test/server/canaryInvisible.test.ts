@@ -7,6 +7,9 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
+import { generateAccessKeyId, generateSecretKey } from '../../src/core/credentials.js';
+import type { AkmError } from '../../src/core/errors.js';
+import type { AuditRecord } from '../../src/service/auditTypes.js';
 import type { AkmService } from '../../src/service/types.js';
 import { auditLines, seedWorld } from '../helpers/authzWorld.js';
 import {
@@ -22,6 +25,7 @@ import {
 } from '../helpers/canaryProbe.js';
 import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
 import { postVerify, serverFixture } from '../helpers/server.js';
+import { auditRecords, keyInput } from '../helpers/service.js';
 
 const WORLDS = Number(process.env.AKM_CANARY_SERVER_WORLDS) || 16;
 
@@ -105,4 +109,47 @@ test(`through akm serve, a canary does not exist for a non-administrator (${WORL
   );
   t.log(`${probes} probes answered for a canary and for a missing key; ${compared} actors' views compared`);
   t.true(probes > WORLDS * 5 && compared > 0);
+});
+
+test('a failed sign-in with a canary reads, in the audit trail, as one with a key that does not exist', async (t) => {
+  const fx = await serverFixture();
+  const local = await fx.store.open();
+  t.teardown(async () => {
+    await local.close();
+    await fx.close();
+  });
+  await local.createRole('Auditor', ['audit:read']);
+  const auditor = await local.createKey(keyInput({ name: 'auditor', roles: ['Auditor'] }));
+  const canary = await local.createKey(keyInput({ name: 'backup-admin', canary: true, groups: ['Administrators'] }));
+  const missing = generateAccessKeyId();
+  const failed = (id: string, secretKey: string) =>
+    fx
+      .remote({ accessKeyId: id, secretKey })
+      .whoami()
+      .then(
+        () => 'signed in',
+        (error: AkmError) => `${error.exitCode} ${error.code}`,
+      );
+  t.is(await failed(canary.accessKeyId, canary.secretKey), '5 auth_failed');
+  t.is(await failed(missing, generateSecretKey()), '5 auth_failed');
+  const trail = () => fx.remote(auditor).listAudit({ limit: 10 });
+  let records = (await trail()).items.filter((r) => r.action === 'auth.failed');
+  for (let i = 0; i < 100 && records.length < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    records = (await trail()).items.filter((r) => r.action === 'auth.failed');
+  }
+  const [second, first] = records;
+  const masked = (record: AuditRecord, id: string) =>
+    JSON.stringify({ ...record, at: null })
+      .split(id)
+      .join('<KEY>');
+  t.is(masked(first!, canary.accessKeyId), masked(second!, missing));
+  t.like(first!.details, { reason: 'unknown_key' });
+  // The administrators have the alarm (written within a second, off the answer's path).
+  let alarms = await auditRecords(local, 'key.canary_tripped');
+  for (let i = 0; i < 100 && alarms.length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    alarms = await auditRecords(local, 'key.canary_tripped');
+  }
+  t.is(alarms.length, 1);
 });
