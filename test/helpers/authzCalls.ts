@@ -17,7 +17,7 @@ type KeyPick = Index | 'foreign';
 
 type KeyedOp =
   'show' | 'permissions' | 'copy' | 'rotate' | 'finish-grace' | 'activate' | 'deactivate' | 'brownout' | 'delete';
-const KEYED_OPS: KeyedOp[] = [
+export const KEYED_OPS: KeyedOp[] = [
   'show',
   'permissions',
   'copy',

@@ -163,16 +163,22 @@ perEngine('filters: since, key (by id, or by name even once deleted), actor; lim
   }
 });
 
-perEngine('reading and verifying the trail needs audit:read', async (t, engine) => {
-  const { open } = await scenario(t, engine);
-  const s = await open();
-  const keyManager = await actingAs(s, 'alice@acme.test', ['KeyManager']);
-  await refusal(t, () => keyManager.listAudit(), { instanceOf: DeniedError, exitCode: 5 });
-  await refusal(t, () => keyManager.verifyAudit(), { instanceOf: DeniedError, exitCode: 5 });
-  const reader = await actingAs(s, null, ['ReadOnly']);
-  t.true((await reader.listAudit({ limit: 1 })).items.length === 1);
-  t.true((await reader.verifyAudit()).ok);
-});
+perEngine(
+  'reading the trail needs audit:read; verifying it, or reading its head, an administrator',
+  async (t, engine) => {
+    const { open } = await scenario(t, engine);
+    const s = await open();
+    const keyManager = await actingAs(s, 'alice@acme.test', ['KeyManager']);
+    await refusal(t, () => keyManager.listAudit(), { instanceOf: DeniedError, exitCode: 5 });
+    await refusal(t, () => keyManager.verifyAudit(), { instanceOf: DeniedError, exitCode: 5 });
+    const reader = await actingAs(s, null, ['ReadOnly']);
+    t.true((await reader.listAudit({ limit: 1 })).items.length === 1);
+    // The chain holds the records about canary keys, which only administrators may know of.
+    for (const whole of [() => reader.verifyAudit(), () => reader.auditHead()])
+      await refusal(t, whole, { instanceOf: DeniedError, exitCode: 5, code: 'admin_required' });
+    t.true((await s.verifyAudit()).ok);
+  },
+);
 
 perEngine('a clean trail verifies, and names its head as an anchor', async (t, engine) => {
   const { open, records } = await scenario(t, engine);

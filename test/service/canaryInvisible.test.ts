@@ -6,6 +6,7 @@
  *   AKM_CANARY_WORLDS     worlds on SQLite (default 150)
  *   AKM_CANARY_PG_WORLDS  worlds on PostgreSQL (default 15)
  */
+import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { recordCanaryTrips } from '../../src/service/local/canary.js';
 import { keyActor } from '../../src/service/local/actor.js';
@@ -29,7 +30,7 @@ import {
   views,
   worldWithNames,
 } from '../helpers/canaryProbe.js';
-import { perEngine } from '../helpers/engines.js';
+import { perEngine, type Engine } from '../helpers/engines.js';
 import { checkAsyncProperty, propertyConfig } from '../helpers/property.js';
 import { tempStore } from '../helpers/store.js';
 
@@ -49,7 +50,8 @@ function serviceFor(ctx: LocalContext) {
     );
 }
 
-perEngine('to anyone but an administrator, a canary answers as a key that does not exist', async (t, engine) => {
+/** A store for many worlds: on SQLite, the connection whose transactions the worlds roll back. */
+async function canaryStore(t: ExecutionContext, engine: Engine) {
   const store = await tempStore(engine, 'akm-canary-');
   const base = await store.open();
   t.teardown(async () => {
@@ -58,7 +60,11 @@ perEngine('to anyone but an administrator, a canary answers as a key that does n
   });
   // The integrity key is attached before the first transaction that seeds a world.
   await base.ctx.loadKeys();
-  const db = engine === 'sqlite' ? (base.ctx.store as SqliteStore).db : undefined;
+  return { base, db: engine === 'sqlite' ? (base.ctx.store as SqliteStore).db : undefined };
+}
+
+perEngine('to anyone but an administrator, a canary answers as a key that does not exist', async (t, engine) => {
+  const { base, db } = await canaryStore(t, engine);
   let probes = 0;
   let savepoints = 0;
   const property = fc.asyncProperty(
@@ -92,15 +98,7 @@ perEngine('to anyone but an administrator, a canary answers as a key that does n
 perEngine(
   'what a non-administrator reads is the same with and without canaries planted, changed and tripped',
   async (t, engine) => {
-    const store = await tempStore(engine, 'akm-canary-');
-    const base = await store.open();
-    t.teardown(async () => {
-      await base.close();
-      await store.cleanup();
-    });
-    // The integrity key is attached before the first transaction that seeds a world.
-    await base.ctx.loadKeys();
-    const db = engine === 'sqlite' ? (base.ctx.store as SqliteStore).db : undefined;
+    const { base, db } = await canaryStore(t, engine);
     let compared = 0;
     const property = fc.asyncProperty(canaryWorldArb, (spec) =>
       rolledBack(db, 'run', async () => {

@@ -426,8 +426,9 @@ export const postgresMigrations: PostgresMigration[] = [
     sql: `
       -- A canary's name is unique among canaries only: whoever may not see canaries must not
       -- find a name taken by one.
-      DROP INDEX keys_name;
-      CREATE UNIQUE INDEX keys_name ON keys(tenant_id, coalesce(owner_id, 0), coalesce(canary, 0), name COLLATE nocase);
+      DROP INDEX IF EXISTS keys_name;
+      CREATE UNIQUE INDEX keys_name
+        ON keys(tenant_id, coalesce(owner_id, 0), coalesce(canary, 0), name COLLATE nocase);
     `,
   },
 ];
