@@ -194,9 +194,9 @@ function covers(held: readonly string[], target: readonly string[]): boolean {
  */
 export function keyInReach(actor: ActorFacts, key: KeyFacts): Decision {
   if (isAdministrator(actor.permissions)) return ALLOWED;
-  // The visible answer is "no such key" (the service never shows a canary to anyone else). Where
-  // a canary is reached another way (a group it has), it passes for an administrator's key: the
-  // same code and words, so nothing says it is bait.
+  // A canary is never in reach: the service answers "no such key" for it (lookups.ts) and leaves
+  // it out of what a change to a group or role reaches (reachedKeys), so this refusal is never
+  // seen; it keeps listings and name lookups from ever holding one.
   if (key.canary || isAdministrator(key.permissions))
     return deny(
       'admin_key_protected',
