@@ -41,7 +41,7 @@ function unavailable(error: unknown): UnavailableError {
  */
 export function checkKeychain(keychain: Keychain): void {
   const probe = 'availability-check';
-  keychain.set(probe, 'akm checks that it can keep a master key here');
+  keychain.set(probe, 'akm checks that it can keep a secret here');
   keychain.delete(probe);
 }
 

@@ -291,3 +291,25 @@ test('init without a usable keychain says so before asking anything: a script is
   t.is(ok.code, 0, ok.stderr);
   t.deepEqual([...keychain.entries.keys()].length, 1, 'the check leaves nothing behind but the master key');
 });
+
+test('login without a usable keychain says so before asking for the credentials', async (t) => {
+  const locked: Keychain = { get: () => null, set: () => NO_KEYCHAIN.set('', ''), delete: () => false };
+  for (const [what, keychain] of [
+    ['missing', NO_KEYCHAIN],
+    ['locked', locked],
+  ] as const) {
+    const box = new Sandbox();
+    t.teardown(() => box.cleanup());
+    const answers = scripted();
+    const result = await box.akm(['login', 'http://127.0.0.1:1'], {
+      ...atTerminal,
+      keychain,
+      answers,
+    });
+    t.is(result.code, 6, `${what}: ${result.stderr}`);
+    t.deepEqual(answers.asked, [], `${what}: nothing asked`);
+    t.regex(result.stderr, /keychain/);
+    t.regex(result.stderr, /AKM_ACCESS_KEY_ID/);
+    t.regex(result.stderr, /--insecure-storage/);
+  }
+});

@@ -10,6 +10,7 @@ import { AkmError, DeniedError, UsageError } from '../../core/errors.js';
 import { parseKeyString } from '../../core/keyString.js';
 import { isRemoteStore } from '../../config/paths.js';
 import { updateProfile } from '../../config/profiles.js';
+import { checkKeychain } from '../../keychain/keychain.js';
 import { insecureFilePath, storeInFile, storeInKeychain } from '../../remote/credentials.js';
 import { isLoopback } from '../../server/listen.js';
 import { examples, type CommandContext } from '../command.js';
@@ -104,12 +105,29 @@ async function askCredentials(options: LoginOptions, deps: Deps): Promise<{ acce
   return { accessKeyId: first, secretKey: secretKey.trim() };
 }
 
+/** A keychain that cannot keep the credentials: its error, with what to do instead. */
+function withKeychainHint(work: () => void): void {
+  try {
+    work();
+  } catch (error) {
+    if (!(error instanceof AkmError)) throw error;
+    throw new AkmError(error.message, error.exitCode, {
+      code: error.code,
+      hint:
+        'use AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS) instead, ' +
+        'or akm login --insecure-storage',
+    });
+  }
+}
+
 export async function runLogin(urlText: string, options: LoginOptions, deps: Deps): Promise<void> {
   const { io, env, settings } = deps;
   const url = serverUrl(urlText);
   if (url.startsWith('http:') && !isLoopback(new URL(url).hostname.replace(/^\[|\]$/g, ''))) {
     io.warn(`${url} is plain HTTP: new secrets from create and rotate would cross the network unencrypted`);
   }
+  // Before anything is asked: credentials typed in for nothing are a poor first experience.
+  if (!options.insecureStorage) withKeychainHint(() => checkKeychain(deps.keychain()));
   const { accessKeyId, secretKey } = await askCredentials(options, deps);
   if (!isAccessKeyId(accessKeyId))
     throw new UsageError('the access key id is not AKM + 17 base32 characters', { code: 'credentials_invalid' });
@@ -147,17 +165,7 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
     );
     where = `file ${file}`;
   } else {
-    try {
-      storeInKeychain(deps.keychain(), settings.profileName, stored);
-    } catch (error) {
-      if (!(error instanceof AkmError)) throw error;
-      throw new AkmError(error.message, error.exitCode, {
-        code: error.code,
-        hint:
-          'use AKM_ACCESS_KEY_ID and AKM_SECRET_ACCESS_KEY (or AKM_CREDENTIALS) instead, ' +
-          'or akm login --insecure-storage',
-      });
-    }
+    withKeychainHint(() => storeInKeychain(deps.keychain(), settings.profileName, stored));
     // A plaintext file from an earlier --insecure-storage login would win over the keychain: remove it.
     if (settings.profile.credentialsFile) rmSync(settings.profile.credentialsFile, { force: true });
     updateProfile(env, settings.profileName, { store: url, tenant: identity.tenantId, credentialsFile: undefined });
