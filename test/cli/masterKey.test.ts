@@ -234,17 +234,14 @@ test('the master key is never handled through a server (exit 2, nothing sent)', 
   t.false(existsSync(join(box.home, 'k')));
 });
 
+/** No keychain at all; and a locked one: reading finds nothing (as Secret Service does for a locked collection), writing is refused. */
+const UNUSABLE_KEYCHAINS: ReadonlyArray<readonly [string, Keychain]> = [
+  ['missing', NO_KEYCHAIN],
+  ['locked', { get: () => null, set: () => NO_KEYCHAIN.set('', ''), delete: () => false }],
+];
+
 test('init without a usable keychain says so before asking anything: a script is told how, a person offered a file', async (t) => {
-  // locked: reading finds nothing (as Secret Service does for a locked collection), writing is refused
-  const locked: Keychain = {
-    get: () => null,
-    set: () => NO_KEYCHAIN.set('', ''),
-    delete: () => false,
-  };
-  for (const [what, keychain] of [
-    ['missing', NO_KEYCHAIN],
-    ['locked', locked],
-  ] as const) {
+  for (const [what, keychain] of UNUSABLE_KEYCHAINS) {
     const box = new Sandbox();
     t.teardown(() => box.cleanup());
     const script = await box.akm(['init', '--tenant', 'acme', '--admin', 'a@acme.test'], {
@@ -293,11 +290,7 @@ test('init without a usable keychain says so before asking anything: a script is
 });
 
 test('login without a usable keychain says so before asking for the credentials', async (t) => {
-  const locked: Keychain = { get: () => null, set: () => NO_KEYCHAIN.set('', ''), delete: () => false };
-  for (const [what, keychain] of [
-    ['missing', NO_KEYCHAIN],
-    ['locked', locked],
-  ] as const) {
+  for (const [what, keychain] of UNUSABLE_KEYCHAINS) {
     const box = new Sandbox();
     t.teardown(() => box.cleanup());
     const answers = scripted();
