@@ -81,9 +81,25 @@ function isLoopback(host: string): boolean {
 }
 
 /**
+ * The ports fetch refuses to connect to (the WHATWG Fetch standard's "bad ports": mail, FTP, SSH,
+ * X11, IRC…). A webhook there would fail on every delivery, so it is refused when added.
+ */
+const BAD_PORTS: ReadonlySet<number> = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/** The port a delivery to this URL would connect to is one fetch refuses (or none at all: 0). */
+function isBadPort(url: URL): boolean {
+  return url.port !== '' && BAD_PORTS.has(Number(url.port));
+}
+
+/**
  * A webhook URL akm will send to: https anywhere, plain http only to a loopback address (given
  * as an IP literal: a name could resolve anywhere). No user name or password in it: they would be
- * shown by `webhooks list` and sent to every redirect. Checked when a webhook is added and again
+ * shown by `webhooks list` and sent to every redirect. No port that fetch refuses. Checked when a webhook is added and again
  * before every delivery. A name is resolved when sending; a name that resolves to another address
  * between the checks and the delivery (DNS rebinding) is not guarded against.
  */
@@ -100,6 +116,11 @@ export function checkWebhookUrl(text: string): string {
   if (url.username !== '' || url.password !== '')
     throw refuse('it contains a user name or password', 'authenticate the sender by the signature instead');
   if (url.hash !== '') throw refuse('it has a #fragment, which is never sent');
+  if (isBadPort(url))
+    throw refuse(
+      `port ${url.port} is one that HTTP clients refuse to connect to`,
+      "use the endpoint's usual https port (443) or another port such as 8443",
+    );
   if (url.protocol === 'https:') return url.href;
   if (url.protocol === 'http:') {
     if (isLoopback(url.hostname)) return url.href;

@@ -196,3 +196,23 @@ test('a truncated request (client gone mid-body) is settled, and the server keep
   });
   t.is((await rawRequest(fx.url, { path: '/healthz' })).status, 200);
 });
+
+test('POST /v1/webhooks refuses a port HTTP clients will not connect to, and adds nothing', async (t) => {
+  const fx = await serverFixture();
+  t.teardown(fx.close);
+  for (const port of [25, 6000]) {
+    const body = JSON.stringify({ url: `https://hooks.acme.test:${port}/akm` });
+    const reply = await signedPost(fx.url, fx.admin, '/v1/webhooks', body);
+    t.is(reply.status, 400, reply.body);
+    t.like(reply.json, { error: { code: 'invalid_webhook_url' } });
+    t.regex(reply.json.error.message, new RegExp(`port ${port} is one that HTTP clients refuse`));
+  }
+  t.deepEqual(await fx.remote(fx.admin).listWebhooks(), []);
+  const ok = await signedPost(
+    fx.url,
+    fx.admin,
+    '/v1/webhooks',
+    JSON.stringify({ url: 'https://hooks.acme.test:8443/' }),
+  );
+  t.is(ok.status, 201, ok.body);
+});

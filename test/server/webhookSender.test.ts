@@ -62,6 +62,13 @@ test('a URL that is no longer allowed is refused before any request; a closed po
   const refused = await sendWebhook(event('http://example.com/hook', generateWebhookSecret()), new Date());
   t.false(refused.ok);
   t.regex(refused.error!, /loopback/);
+  // A webhook stored before bad ports were refused: named as such, never tried.
+  const badPort = await sendWebhook(event('http://127.0.0.1:6000/hook', generateWebhookSecret()), new Date());
+  t.deepEqual(badPort, {
+    ok: false,
+    status: null,
+    error: 'webhook URL refused: port 6000 is one that HTTP clients refuse to connect to',
+  });
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const port = (closed.address() as AddressInfo).port;

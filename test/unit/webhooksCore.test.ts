@@ -16,7 +16,7 @@ import {
   webhookPayload,
   WEBHOOK_EVENTS,
 } from '../../src/core/webhooks.js';
-import { checkProperty } from '../helpers/property.js';
+import { checkAsyncProperty, checkProperty } from '../helpers/property.js';
 
 test('URLs: https anywhere, http only to a loopback address, never with credentials', (t) => {
   for (const url of [
@@ -46,6 +46,52 @@ test('URLs: https anywhere, http only to a loopback address, never with credenti
     t.is(error.code, 'invalid_webhook_url');
     t.regex(error.message, why);
   }
+});
+
+/**
+ * What Node's own fetch says about a port, without any connection: a dispatcher that fails every
+ * request it is handed. fetch refuses a bad port before it hands anything to a dispatcher.
+ */
+async function fetchRefusesPort(port: number): Promise<boolean> {
+  const dispatcher = {
+    dispatch(_options: unknown, handler: { onError(error: Error): void }) {
+      handler.onError(new Error('not sent'));
+      return true;
+    },
+  };
+  try {
+    await fetch(`https://hooks.acme.test:${port}/akm`, { dispatcher } as RequestInit);
+  } catch (error) {
+    return (error as { cause?: { message?: string } }).cause?.message === 'bad port';
+  }
+  return false;
+}
+
+function akmRefusesPort(port: number): boolean {
+  try {
+    checkWebhookUrl(`https://hooks.acme.test:${port}/akm`);
+    return false;
+  } catch (error) {
+    return error instanceof UsageError && /port \d+ is one that HTTP clients refuse/.test(error.message);
+  }
+}
+
+test('ports: refused exactly where fetch refuses to connect (every port to 11,000, a sample above)', async (t) => {
+  const differ: number[] = [];
+  for (let port = 1; port <= 11_000; port++)
+    if ((await fetchRefusesPort(port)) !== akmRefusesPort(port)) differ.push(port);
+  t.deepEqual(differ, []);
+  t.true(await fetchRefusesPort(6000), 'the probe sees a refusal');
+  t.false(await fetchRefusesPort(8443), 'the probe sees an acceptance');
+  await checkAsyncProperty(
+    t,
+    'ports above 11,000',
+    fc.asyncProperty(fc.integer({ min: 11_001, max: 65_535 }), async (port) => {
+      return (await fetchRefusesPort(port)) === akmRefusesPort(port);
+    }),
+  );
+  t.true(akmRefusesPort(0), 'port 0 reaches nobody');
+  t.is(checkWebhookUrl('https://hooks.acme.test:443/akm'), 'https://hooks.acme.test/akm', 'the default port is fine');
 });
 
 test('events: a list of known types, or * (the default)', (t) => {
