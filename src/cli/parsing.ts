@@ -3,10 +3,11 @@
  * values that are really the next option refused, and command groups (`akm users`) that show
  * their help instead of failing with an internal message.
  */
-import type { CommanderError, Command } from 'commander';
+import type { Argument, CommanderError, Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { didYouMean } from '../core/suggest.js';
+import { didYouMean, notOneOf } from '../core/suggest.js';
 import { commanderCode, HelpShownError } from './errors.js';
+import { missingError } from './io/prompter.js';
 
 /** "akm users add" */
 export function commandPath(command: Command): string {
@@ -15,8 +16,12 @@ export function commandPath(command: Command): string {
   return names.join(' ');
 }
 
+function commandNames(command: Command): string[] {
+  return command.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+}
+
 function unknownCommand(command: Command, word: string): UsageError {
-  const names = command.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  const names = commandNames(command);
   return new UsageError(`unknown command '${word}' for ${commandPath(command)}`, {
     hint: didYouMean(word, names) ?? `see ${commandPath(command)} --help`,
     code: 'unknown_command',
@@ -34,9 +39,40 @@ function unknownOption(command: Command, message: string): UsageError {
   });
 }
 
+/**
+ * `akm craete --name x`: Commander looks at the options before it finds that `craete` names no
+ * command. The word is the mistake, and the flags cannot be judged without a command.
+ */
+function strayCommandWord(command: Command): string | undefined {
+  const word = command.args[0];
+  if (command.commands.length === 0 || word === undefined || word.startsWith('-')) return undefined;
+  return commandNames(command).includes(word) ? undefined : word;
+}
+
+/**
+ * Every required argument and flag still missing, in one error: a pipeline author fixes them in
+ * one go instead of rerunning once per flag. Commander stops at the first.
+ */
+function missingInputs(command: Command): UsageError {
+  const flags = command.options
+    .filter((option) => option.mandatory && command.getOptionValue(option.attributeName()) === undefined)
+    .map((option) => option.flags);
+  const args = command.registeredArguments
+    .filter((argument, i) => argument.required && command.args[i] === undefined)
+    .map((argument) => `<${argument.name()}>`);
+  return missingError([...args, ...flags], {
+    hint: `usage: ${commandPath(command)} ${command.usage()}`,
+    code: flags.length > 0 ? 'missing_flag' : 'missing_argument',
+  });
+}
+
 /** Commander's errors as akm's own, with the command they happened in at hand. */
 function translate(error: CommanderError, command: Command): Error {
+  const stray = strayCommandWord(command);
+  if (error.code === 'commander.unknownOption' && stray !== undefined) return unknownCommand(command, stray);
   if (error.code === 'commander.unknownOption') return unknownOption(command, error.message);
+  if (error.code === 'commander.missingArgument' || error.code === 'commander.missingMandatoryOptionValue')
+    return missingInputs(command);
   // `akm audit verfy`: a command with both an action and subcommands sees a stray word.
   const strayWord = error.code === 'commander.excessArguments' && command.commands.length > 0;
   if (error.code === 'commander.unknownCommand' || strayWord) return unknownCommand(command, command.args[0] ?? '');
@@ -52,9 +88,9 @@ function translate(error: CommanderError, command: Command): Error {
 }
 
 /**
- * A group of commands (`akm`, `akm users`): on its own it prints its help — on stdout with exit
- * 0 for bare `akm`, on stderr with exit 2 for a group — and a word it does not know is an
- * unknown command, with a suggestion.
+ * A group of commands (`akm`, `akm users`, `akm config`): on its own it prints its help on
+ * stdout and exits 0, as gh does; under --json, where stdout is one JSON document, it is an
+ * error instead. A word it does not know is an unknown command, with a suggestion.
  */
 const groups = new WeakSet<Command>();
 
@@ -67,9 +103,7 @@ export function helpOrUnknown(command: Command): Command {
     .action((_flags: object, self: Command) => {
       const word = self.args[0];
       if (word !== undefined) throw unknownCommand(self, word);
-      const json = self.optsWithGlobals<{ json?: boolean }>().json === true;
-      if (self.parent === null) return self.outputHelp();
-      if (!json) self.outputHelp({ error: true });
+      if (self.optsWithGlobals<{ json?: boolean }>().json !== true) return self.outputHelp();
       throw new HelpShownError(`${commandPath(self)} needs a command`, {
         hint: `see ${commandPath(self)} --help`,
         code: 'missing_command',
@@ -77,16 +111,45 @@ export function helpOrUnknown(command: Command): Command {
     });
 }
 
+/**
+ * `akm help crete`: Commander answers a word it does not know with the whole help on stderr and
+ * no word of what went wrong. akm answers as for `akm crete`. (Commander has no public hook for
+ * its help command, hence the wrap of its dispatcher.)
+ */
+function helpNamesKnownCommands(command: Command): void {
+  const dispatcher = command as unknown as { _dispatchHelpCommand(word?: string): unknown };
+  const dispatch = dispatcher._dispatchHelpCommand.bind(command);
+  dispatcher._dispatchHelpCommand = (word?: string) => {
+    if (word !== undefined && !commandNames(command).includes(word)) throw unknownCommand(command, word);
+    return dispatch(word);
+  };
+}
+
 /** "--tenant-level" after "--name" is the next option, not a name: say so instead of taking it. */
 function looksLikeOption(value: string): boolean {
   return /^--?[A-Za-z]/.test(value);
 }
 
+/**
+ * A value outside an option's (or argument's) choices, in akm's words: the flag, the allowed
+ * values, the nearest one. Commander's own message names neither in a form one can act on.
+ */
+function checkChoices(target: Option | Argument, name: string): void {
+  const choices = target.argChoices;
+  const parse = target.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+  if (!choices || !parse) return;
+  target.parseArg = <T>(value: string, previous: T): T => {
+    if (!choices.includes(value)) throw notOneOf(name, value, choices);
+    return parse(value, previous) as T;
+  };
+}
+
 function refuseOptionLikeValues(command: Command): void {
   for (const option of command.options) {
     if (!option.required && !option.optional) continue;
-    const parse = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
     const flag = option.long ?? option.flags;
+    checkChoices(option, flag);
+    const parse = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
     option.parseArg = <T>(value: string, previous: T): T => {
       if (looksLikeOption(value))
         throw new UsageError(`${flag} needs a value, not the option ${value}`, {
@@ -96,6 +159,7 @@ function refuseOptionLikeValues(command: Command): void {
       return (parse ? parse(value, previous) : value) as T;
     };
   }
+  for (const argument of command.registeredArguments) checkChoices(argument, `<${argument.name()}>`);
 }
 
 /** Applied to every command once the program is built. */
@@ -106,5 +170,6 @@ export function hardenParsing(command: Command): void {
     throw translate(error, command);
   });
   refuseOptionLikeValues(command);
+  if (command.commands.length > 0) helpNamesKnownCommands(command);
   command.commands.forEach(hardenParsing);
 }

@@ -28,7 +28,7 @@ export function parseDays(text: string, flag = '--expires-in'): number {
     });
   }
   const days = Number(trimmed);
-  if (days < 1) throw new UsageError(`${flag} must be at least 1 day`);
+  if (days < 1) throw new UsageError(`${flag} must be at least 1 day, got ${trimmed}`);
   if (days > MAX_DAYS) {
     throw new UsageError(`${flag} ${days} is more than ${MAX_DAYS} days (10 years)`, {
       hint: 'use --never-expires for a key without expiry',
@@ -40,10 +40,10 @@ export function parseDays(text: string, flag = '--expires-in'): number {
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
-function checkCalendarDate(y: number, m: number, d: number, text: string): void {
+function checkCalendarDate(y: number, m: number, d: number, text: string, flag: string): void {
   const probe = new Date(Date.UTC(y, m - 1, d));
   if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) {
-    throw new UsageError(`"${text}" is not a real calendar date`);
+    throw new UsageError(`${flag}: "${text}" is not a real calendar date`);
   }
 }
 
@@ -53,7 +53,7 @@ export function parseInstant(text: string, flag = '--expires-on'): Date {
   const date = DATE_ONLY.exec(value);
   if (date) {
     const [y, m, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
-    checkCalendarDate(y, m, d, value);
+    checkCalendarDate(y, m, d, value, flag);
     // Local midnight after the named day: the key stays valid for all of that day.
     return new Date(y, m - 1, d + 1, 0, 0, 0, 0);
   }
@@ -61,8 +61,8 @@ export function parseInstant(text: string, flag = '--expires-on'): Date {
   if (ts) {
     const [y, mo, d, h, mi] = [1, 2, 3, 4, 5].map((i) => Number(ts[i]));
     const s = ts[6] ? Number(ts[6]) : 0;
-    checkCalendarDate(y!, mo!, d!, value);
-    if (h! > 23 || mi! > 59 || s > 59) throw new UsageError(`"${value}" is not a real time of day`);
+    checkCalendarDate(y!, mo!, d!, value, flag);
+    if (h! > 23 || mi! > 59 || s > 59) throw new UsageError(`${flag}: "${value}" is not a real time of day`);
     const at = ts[8]
       ? new Date(value.replace(' ', 'T'))
       : new Date(y!, mo! - 1, d, h, mi, s, Math.floor(Number(ts[7] ?? 0) * 1000));

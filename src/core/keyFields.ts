@@ -3,7 +3,7 @@
  * and show (`--columns a,b,c`). Pure: flags in, checked choices out.
  */
 import { UsageError } from './errors.js';
-import { didYouMean } from './suggest.js';
+import { notOneOf } from './suggest.js';
 
 export const KEY_FIELDS = [
   'accessKeyId',
@@ -38,13 +38,6 @@ export interface KeySort {
   descending: boolean;
 }
 
-function unknownField(flag: string, field: string, allowed: readonly string[]): UsageError {
-  return new UsageError(`${flag}: unknown field "${field.slice(0, 40)}"`, {
-    hint: didYouMean(field, allowed) ?? `choose from ${allowed.join(', ')}`,
-    code: 'invalid_argument',
-  });
-}
-
 /**
  * `expiresAt`, `expiresAt:desc`, `name:asc`. Keys that never expire sort after every date, and
  * keys never used before every date (so `lastUsedAt` ascending starts with the unused ones).
@@ -56,7 +49,7 @@ export function parseSort(text: string): KeySort {
       hint: 'e.g. --sort expiresAt:desc',
       code: 'invalid_argument',
     });
-  if (!(SORT_FIELDS as readonly string[]).includes(field)) throw unknownField('--sort', field, SORT_FIELDS);
+  if (!(SORT_FIELDS as readonly string[]).includes(field)) throw notOneOf('--sort', field, SORT_FIELDS);
   return { field: field as SortField, descending: direction === 'desc' };
 }
 
@@ -73,6 +66,6 @@ export function parseColumns<F extends string>(text: string, allowed: readonly F
   if (columns.length === 0)
     throw new UsageError(`${flag} needs at least one field`, { hint: `e.g. ${flag} accessKeyId,name,expiresAt` });
   for (const column of columns)
-    if (!(allowed as readonly string[]).includes(column)) throw unknownField(flag, column, allowed);
+    if (!(allowed as readonly string[]).includes(column)) throw notOneOf(flag, column, allowed);
   return [...new Set(columns)] as F[];
 }

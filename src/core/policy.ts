@@ -64,6 +64,15 @@ function enforcementInstant(text: string, now: Date): Date {
   return at;
 }
 
+/** Not before `now` (a past date would read as a typo), at most 10 years ahead; `named` is how the error calls it. */
+function checkEnforcementInstant(at: Date, now: Date, named: string): void {
+  if (at.getTime() < now.getTime())
+    throw new UsageError(`${named} is in the past`, {
+      hint: 'leave it out, or say now, to enforce the policy at once',
+    });
+  if (at.getTime() > now.getTime() + MAX_DAYS * DAY_MS) throw new UsageError(`${named} is more than 10 years away`);
+}
+
 /**
  * The policy after `changes`, checked. `now` is when it is set: an enforcement date must not lie
  * before it (a past date would read as a typo), and "now" means exactly then.
@@ -76,12 +85,7 @@ export function mergePolicy(current: LifetimePolicy, changes: PolicyChanges, now
   let enforceOn = current.enforceOn ?? now.toISOString();
   if (changes.enforceOn !== undefined) {
     const at = enforcementInstant(changes.enforceOn, now);
-    if (at.getTime() < now.getTime())
-      throw new UsageError(`the enforcement date ${at.toISOString()} is in the past`, {
-        hint: 'leave it out, or say now, to enforce the policy at once',
-      });
-    if (at.getTime() > now.getTime() + MAX_DAYS * DAY_MS)
-      throw new UsageError('the enforcement date is more than 10 years away');
+    checkEnforcementInstant(at, now, `the enforcement date ${at.toISOString()}`);
     enforceOn = at.toISOString();
   }
   return {
@@ -202,15 +206,22 @@ export function parseDaysOrNone(text: string, flag: string): number | null {
 
 /**
  * `--enforce-on`: `now`, `30d` (that many days from now), a date (from the start of that local
- * day) or an ISO timestamp. The service checks that it does not lie in the past.
+ * day) or an ISO timestamp. Checked here against `now` too (the service checks again), so that a
+ * refusal names the flag and what was typed.
  */
 export function parseEnforceOn(text: string, now: Date, flag = '--enforce-on'): string {
   const value = String(text).trim();
   if (value.toLowerCase() === 'now') return 'now';
+  const at = enforcementStart(value, now, flag);
+  checkEnforcementInstant(at, now, `${flag} ${value.slice(0, 40)}`);
+  return at.toISOString();
+}
+
+function enforcementStart(value: string, now: Date, flag: string): Date {
   const days = /^(\d{1,4})d$/i.exec(value);
-  if (days) return new Date(now.getTime() + Number(days[1]) * DAY_MS).toISOString();
+  if (days) return new Date(now.getTime() + Number(days[1]) * DAY_MS);
   const at = parseInstant(value, flag);
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   // parseInstant reads a bare date as valid through that day; enforcement starts at its first moment.
-  return (date ? new Date(Number(date[1]), Number(date[2]) - 1, Number(date[3])) : at).toISOString();
+  return date ? new Date(Number(date[1]), Number(date[2]) - 1, Number(date[3])) : at;
 }

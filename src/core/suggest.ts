@@ -3,6 +3,7 @@
  * Damerau–Levenshtein distance (insertions, deletions, substitutions and swaps of two
  * neighbouring characters each cost 1), and only close candidates.
  */
+import { UsageError } from './errors.js';
 
 /** Edit distance where swapping two neighbouring characters is one edit ("creaet" → "create"). */
 export function editDistance(a: string, b: string): number {
@@ -48,4 +49,12 @@ export function didYouMean(typed: string, candidates: Iterable<string>): string 
   if (found.length === 0) return undefined;
   const last = found.pop()!;
   return `did you mean ${found.length > 0 ? `${found.join(', ')} or ${last}` : last}?`;
+}
+
+/** `--status: "actve" is not one of active, inactive, expired` (did you mean active?): a value outside its choices. */
+export function notOneOf(flag: string, typed: string, allowed: readonly string[]): UsageError {
+  return new UsageError(`${flag}: "${typed.slice(0, 40)}" is not one of ${allowed.join(', ')}`, {
+    hint: didYouMean(typed, allowed),
+    code: 'invalid_argument',
+  });
 }

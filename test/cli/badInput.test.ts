@@ -30,7 +30,7 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['impossible date', [...CREATE, '--name', 'a', '--expires-on', '2027-02-30'], 2, /not a real calendar date/],
   ['garbage date', [...CREATE, '--name', 'a', '--expires-on', 'tomorrow-ish'], 2, /cannot read/],
   ['impossible time', [...CREATE, '--name', 'a', '--expires-on', '2030-01-01T25:00:00Z'], 2, /not a real time/],
-  ['no expiry given', [...CREATE, '--name', 'a'], 2, /missing expiry/],
+  ['no expiry given', [...CREATE, '--name', 'a'], 2, /missing --expires-in/],
   [
     'conflicting expiry flags',
     [...CREATE, '--name', 'a', '--expires-in', '5', '--never-expires'],
@@ -49,7 +49,7 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
     'unknown type',
     [...CREATE, '--name', 'a', '--type', 'root', '--expires-in', '5'],
     2,
-    /Allowed choices are access, api/,
+    /--type: "root" is not one of access, api/,
   ],
   [
     'unknown user',
@@ -106,7 +106,12 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['grace too long', ['rotate', 'taken', '--grace', '90d', '--no-copy'], 2, /at most 30 days/],
   ['extend without a choice', ['extend', 'taken'], 2, /missing --days/],
   ['list with bad days', ['list', '--expiring-within', 'soon'], 2, /whole number/],
-  ['list with bad status', ['list', '--status', 'zombie'], 2, /Allowed choices/],
+  [
+    'list with bad status',
+    ['list', '--status', 'zombie'],
+    2,
+    /--status: "zombie" is not one of active, inactive, expired/,
+  ],
   ['unknown option', ['list', '--frobnicate'], 2, /unknown option '--frobnicate'/],
   ['unknown command', ['frobnicate'], 2, /unknown command/],
   ['a mistyped command', ['creat'], 2, /^error: unknown command 'creat' for akm\nhint: did you mean create\?\n$/],

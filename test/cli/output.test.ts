@@ -145,29 +145,6 @@ test('akm --help groups the commands: keys first, each top-level command under o
   t.regex(help, /Setting up:\n(?: .*\n)*? {2}help \[command\]/, 'help is with the setting-up commands');
 });
 
-test('bare akm prints its help on stdout and exits 0; a group without a command prints its help and exits 2', async (t) => {
-  const box = new Sandbox();
-  t.teardown(() => box.cleanup());
-  for (const args of [[], ['--no-color']]) {
-    const bare = await box.akm(args);
-    t.is(bare.code, 0);
-    t.regex(bare.stdout, /^Usage: akm \[options\] \[command\]/);
-    t.is(bare.stderr, '');
-  }
-  for (const group of ['users', 'groups', 'roles', 'config']) {
-    const result = await box.akm([group]);
-    t.is(result.code, 2, group);
-    t.is(result.stdout, '', group);
-    t.regex(result.stderr, new RegExp(`^Usage: akm ${group} \\[options\\] \\[command\\]`), group);
-    t.notRegex(result.stderr, /error:|outputHelp|hint:/, `${group}: the help says it all, no stray line`);
-    const json = await box.akm([group, '--json']);
-    t.is(json.code, 2);
-    t.deepEqual(JSON.parse(json.stderr), {
-      error: { code: 'missing_command', message: `akm ${group} needs a command`, hint: `see akm ${group} --help` },
-    });
-  }
-});
-
 test('completion scripts know every command', async (t) => {
   const box = new Sandbox();
   t.teardown(() => box.cleanup());

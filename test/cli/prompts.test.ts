@@ -30,7 +30,7 @@ const ASKING: Array<[string, string[], RegExp]> = [
   [
     'create without expiry',
     ['create', '--name', 'x', '--tenant-level', '--no-copy'],
-    /missing expiry: pass --expires-in/,
+    /missing --expires-in <days> \(or --expires-on <date>, --never-expires\)\n/,
   ],
   [
     'create without owner',

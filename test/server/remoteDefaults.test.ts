@@ -34,6 +34,16 @@ test('a user who is not an administrator owns the keys they create; an administr
   t.is(bobKey.code, 0, bobKey.stderr);
   const bob = JSON.parse(bobKey.stdout).keyString as string;
 
+  // Bob is not asked for an owner among the flags he left out; an administrator is.
+  const bare = await akm(server, bob, ['create']);
+  t.is(bare.code, 2);
+  t.regex(bare.stderr, /^error: missing --name <name> and --expires-in <days> \(or [^)]*\)\n/);
+  const bareAdmin = await akm(server, admin, ['create']);
+  t.regex(
+    bareAdmin.stderr,
+    /^error: missing --name <name>, --expires-in <days> .* and --owner <email> \(or --tenant-level\)\n/,
+  );
+
   const own = await akm(server, bob, ['create', '--name', 'mine', '--expires-in', '10', '--json']);
   t.is(own.code, 0, own.stderr);
   t.is(JSON.parse(own.stdout).owner, 'bob@acme.test');

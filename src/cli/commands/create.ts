@@ -1,6 +1,5 @@
 /** akm create: a new key, its secret shown once and copied to the clipboard. */
 import { Option, type Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
 import { expiryFromFlags, resolveExpiry } from '../../core/expiry.js';
 import * as validate from '../../core/validate.js';
 import type { KeyType } from '../../service/types.js';
@@ -9,7 +8,7 @@ import { copyKeyString } from '../io/clipboard.js';
 import type { Deps } from '../deps.js';
 import { printIssuedKey } from '../render/keys.js';
 import { NEVER_EXPIRES_WARNING } from '../wizards/expiry.js';
-import { API_TYPE_WARNING, completeDraft, type CreateDraft } from '../wizards/createKey.js';
+import { API_TYPE_WARNING, completeDraft, refuseIncompleteDraft, type CreateDraft } from '../wizards/createKey.js';
 
 export interface CreateOptions {
   name?: string;
@@ -98,15 +97,7 @@ export async function runCreate(options: CreateOptions, deps: Deps): Promise<voi
     roles: options.role,
   };
   const nothingGiven = Object.values(draft).every((v) => v === undefined);
-  if (!prompter.canPrompt) {
-    if (draft.name === undefined) throw new UsageError('missing --name <name>', { code: 'missing_flag' });
-    if (draft.expiry === undefined) {
-      throw new UsageError('missing expiry: pass --expires-in <days>, --expires-on <date> or --never-expires', {
-        hint: 'there is no default validity on purpose',
-        code: 'missing_flag',
-      });
-    }
-  }
+  if (!prompter.canPrompt) await refuseIncompleteDraft(draft, deps.service);
   if (options.type === 'api') io.warn(API_TYPE_WARNING);
   if (draft.expiry?.kind === 'never') io.warn(NEVER_EXPIRES_WARNING);
 

@@ -12,9 +12,12 @@ import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
 import { plural } from '../io/format.js';
 import { renderTable } from '../io/table.js';
+import { helpOrUnknown } from '../parsing.js';
 
 export function registerStore(program: Command, ctx: CommandContext): void {
-  const store = program.command('store').description('work on a store as a whole: copy it to another engine');
+  const store = helpOrUnknown(
+    program.command('store').description('work on a store as a whole: copy it to another engine'),
+  );
   store
     .command('copy')
     .description('copy a store into a new, empty one (SQLite ↔ PostgreSQL), then check the copy')

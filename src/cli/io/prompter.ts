@@ -33,11 +33,23 @@ export interface Prompter {
   confirm(q: { message: string; flag: string; default?: boolean; fallback?: boolean }): Promise<boolean>;
 }
 
-function missing(flag: string): UsageError {
-  return new UsageError(`missing ${flag}`, {
-    hint: 'no terminal to ask on (or --no-input/CI is set): pass it as a flag',
-    code: 'missing_flag',
+const NO_TERMINAL = 'no terminal to ask on (or --no-input/CI is set): pass it as a flag';
+
+/** "missing --name <name>, --owner <email> and --expires-in <days>": every missing input in one error. */
+export function missingError(
+  inputs: string[],
+  options: { hint?: string; code?: 'missing_flag' | 'missing_argument' } = {},
+): UsageError {
+  const last = inputs.at(-1) ?? '';
+  const named = inputs.length > 1 ? `${inputs.slice(0, -1).join(', ')} and ${last}` : last;
+  return new UsageError(`missing ${named}`, {
+    hint: options.hint ?? (inputs.length > 1 ? 'pass them as flags' : 'pass it as a flag'),
+    code: options.code ?? 'missing_flag',
   });
+}
+
+function missing(flag: string): UsageError {
+  return missingError([flag], { hint: NO_TERMINAL });
 }
 
 /** Inquirer signals Ctrl-C with ExitPromptError; akm turns it into exit code 130. */

@@ -12,7 +12,7 @@ import type { AkmService, KeyType } from '../../service/types.js';
 import { expiryMoment, localDateTime } from '../io/dates.js';
 import { list } from '../io/format.js';
 import type { Io } from '../io/io.js';
-import type { Prompter } from '../io/prompter.js';
+import { missingError, type Prompter } from '../io/prompter.js';
 import { renderFields } from '../io/table.js';
 import { askExpiry } from './expiry.js';
 import { validator } from './validator.js';
@@ -98,6 +98,28 @@ async function askName(prompter: Prompter, service: AkmService, owner: string | 
   });
 }
 
+/** An administrator or a tenant-level key must say whose key it is; a user's own key is theirs. */
+function mustNameOwner(me: { admin: boolean; actor: string }): boolean {
+  return me.admin || me.actor.startsWith('key:');
+}
+
+/**
+ * Without a terminal nobody can be asked: every flag still missing, named in one error, so a
+ * pipeline is fixed in one go. A missing owner alone is left to the service, which decides it
+ * (a user's own key) or names it.
+ */
+export async function refuseIncompleteDraft(draft: CreateDraft, service: () => Promise<AkmService>): Promise<void> {
+  const missing: string[] = [];
+  if (draft.name === undefined) missing.push('--name <name>');
+  if (draft.expiry === undefined) missing.push('--expires-in <days> (or --expires-on <date>, --never-expires)');
+  if (missing.length === 0) return;
+  if (draft.owner === undefined && mustNameOwner(await (await service()).whoami()))
+    missing.push('--owner <email> (or --tenant-level)');
+  throw missingError(missing, {
+    hint: `no terminal to ask on (or --no-input/CI is set)${draft.expiry ? '' : '; there is no default validity on purpose'}`,
+  });
+}
+
 export async function completeDraft(
   draft: CreateDraft,
   full: boolean,
@@ -110,7 +132,7 @@ export async function completeDraft(
   let owner = draft.owner;
   if (owner === undefined && prompter.canPrompt) {
     const me = await service.whoami();
-    owner = me.admin || me.actor.startsWith('key:') ? await askOwner(prompter, service, me.actor) : me.actor;
+    owner = mustNameOwner(me) ? await askOwner(prompter, service, me.actor) : me.actor;
   }
   const name = draft.name ?? (await askName(prompter, service, owner));
   const type = draft.type ?? (full ? await askType(prompter, io) : 'access');
