@@ -3,7 +3,7 @@
  * values that are really the next option refused, and command groups (`akm users`) that show
  * their help instead of failing with an internal message.
  */
-import type { Argument, CommanderError, Command, Option } from 'commander';
+import { InvalidArgumentError, type Argument, type CommanderError, type Command, type Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { didYouMean, notOneOf } from '../core/suggest.js';
 import { commanderCode, HelpShownError } from './errors.js';
@@ -66,6 +66,29 @@ function missingInputs(command: Command): UsageError {
   });
 }
 
+/** `--group` at the end of the line: "--group needs a value", not Commander's "argument missing". */
+function optionWithoutValue(command: Command, message: string): UsageError {
+  const flags = /option '([^']*)'/.exec(message)?.[1] ?? '';
+  const flag = flags.split(/[ ,]+/).find((part) => part.startsWith('--')) ?? flags;
+  return new UsageError(`${flag} needs a value`, {
+    hint: `usage: ${flags}`,
+    code: 'option_missing_argument',
+  });
+}
+
+/** `akm show a b`: which words are too many, and what the command takes. */
+function tooManyArguments(command: Command): UsageError {
+  const takes = command.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
+  const extra = command.args.slice(takes.length).join(' ');
+  return new UsageError(
+    `too many arguments for ${commandPath(command)}: "${extra.slice(0, 60)}" (it takes ${takes.join(' ') || 'none'})`,
+    {
+      hint: `usage: ${commandPath(command)} ${command.usage()}`,
+      code: 'excess_arguments',
+    },
+  );
+}
+
 /** Commander's errors as akm's own, with the command they happened in at hand. */
 function translate(error: CommanderError, command: Command): Error {
   const stray = strayCommandWord(command);
@@ -73,9 +96,11 @@ function translate(error: CommanderError, command: Command): Error {
   if (error.code === 'commander.unknownOption') return unknownOption(command, error.message);
   if (error.code === 'commander.missingArgument' || error.code === 'commander.missingMandatoryOptionValue')
     return missingInputs(command);
+  if (error.code === 'commander.optionMissingArgument') return optionWithoutValue(command, error.message);
   // `akm audit verfy`: a command with both an action and subcommands sees a stray word.
   const strayWord = error.code === 'commander.excessArguments' && command.commands.length > 0;
   if (error.code === 'commander.unknownCommand' || strayWord) return unknownCommand(command, command.args[0] ?? '');
+  if (error.code === 'commander.excessArguments') return tooManyArguments(command);
   // --help and --version end parsing with exit code 0: not an error.
   if (error.exitCode === 0) return error;
   // `akm help nosuch`: Commander printed the help as the answer.
@@ -144,6 +169,19 @@ function checkChoices(target: Option | Argument, name: string): void {
   };
 }
 
+/** A parser's InvalidArgumentError ("needs a whole number…") as one line naming the flag and the value. */
+function readValue(command: Command, flag: string, value: string, parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new UsageError(`${flag} ${error.message}, got "${value.slice(0, 40)}"`, {
+      hint: `see ${commandPath(command)} --help`,
+      code: 'invalid_argument',
+    });
+  }
+}
+
 function refuseOptionLikeValues(command: Command): void {
   for (const option of command.options) {
     if (!option.required && !option.optional) continue;
@@ -156,7 +194,7 @@ function refuseOptionLikeValues(command: Command): void {
           hint: `usage: ${option.flags}`,
           code: 'option_missing_argument',
         });
-      return (parse ? parse(value, previous) : value) as T;
+      return (parse ? readValue(command, flag, value, () => parse(value, previous)) : value) as T;
     };
   }
   for (const argument of command.registeredArguments) checkChoices(argument, `<${argument.name()}>`);

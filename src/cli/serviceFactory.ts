@@ -3,16 +3,37 @@
  * PostgreSQL database), or a server when the store (flag, AKM_STORE or profile) is an http(s)
  * URL. Commands never know which.
  */
+import { readConfig } from '../config/profiles.js';
 import { mailSettingsFromEnv } from '../notify/smtp.js';
-import { UsageError } from '../core/errors.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import type { AkmService } from '../service/types.js';
 import type { Deps } from './deps.js';
 
 /** `read`: the command only reads (list, show, verify…), so a read-only store file is enough. */
 export type Access = 'read' | 'write';
 
+/**
+ * `akm --profile prod list` with no profile prod would open the default store and answer "no
+ * keys match", as if every key were gone. When the profile is what names the store, a profile
+ * that does not exist is an error. (`init` and `login` create profiles; they open no service.)
+ */
+function refuseUnknownProfile(deps: Deps): void {
+  const { profileName, origins } = deps.settings;
+  if (profileName === 'default' || origins.profile === 'default' || origins.store !== 'default') return;
+  const profiles = Object.keys(readConfig(deps.env).profiles);
+  if (profiles.includes(profileName)) return;
+  throw new NotFoundError(`no profile "${profileName}" (${origins.profile})`, {
+    hint:
+      didYouMean(profileName, profiles) ??
+      `known profiles: ${profiles.join(', ') || 'none yet'} (init and login make one with --profile NAME)`,
+    code: 'profile_not_found',
+  });
+}
+
 export async function openService(deps: Deps, access: Access): Promise<AkmService> {
   const { settings } = deps;
+  refuseUnknownProfile(deps);
   if (settings.remote) return openRemoteService(deps);
   // Loaded on demand: a remote run never needs a store, and --help needs neither.
   const { LocalService } = await import('../service/local/service.js');

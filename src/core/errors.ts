@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'missing_flag',
   'missing_input',
   'config_invalid',
+  'profile_not_found',
   // keys
   'key_not_found',
   'ambiguous_key',

@@ -125,7 +125,7 @@ const cases: Array<[string, string[], number, RegExp, string?]> = [
   ['a mistyped global option', ['list', '--quite'], 2, /hint: did you mean --quiet\?/],
   ['an unknown word after a command with subcommands', ['audit', 'verfy'], 2, /hint: did you mean verify\?/],
   ['a stray argument', ['list', 'everything'], 2, /too many arguments/],
-  ['missing argument', ['show'], 2, /missing required argument/],
+  ['missing argument', ['show'], 2, /^error: missing <key>\nhint: usage: akm show \[options\] <key>\n$/],
   ['assign nothing', ['assign', 'taken'], 2, /nothing to assign/],
   ['delete without --yes and no terminal', ['delete', 'taken'], 2, /missing --yes/],
 ];

@@ -229,3 +229,49 @@ test('a webhook on a port HTTP clients refuse is refused when added', async (t) 
   const ok = await box.akm(['webhooks', 'add', 'https://hooks.acme.test:8443/akm', '--json']);
   t.is(ok.code, 0, ok.stderr);
 });
+
+test("Commander's own messages are said in akm's words: the flag, what it needs, what was typed", async (t) => {
+  const cases: Array<[string[], string, RegExp]> = [
+    [
+      ['audit', '--limit', 'abc'],
+      'invalid_argument',
+      /^error: --limit needs a whole number of at least 1, got "abc"\nhint: see akm audit --help\n$/,
+    ],
+    [
+      ['create', '--name', 'x', '--group'],
+      'option_missing_argument',
+      /^error: --group needs a value\nhint: usage: --group <name>\n$/,
+    ],
+    [['--store'], 'option_missing_argument', /^error: --store needs a value\nhint: usage: --store <path\|url>\n$/],
+    [
+      ['show', 'a', 'b'],
+      'excess_arguments',
+      /^error: too many arguments for akm show: "b" \(it takes <key>\)\nhint: usage: akm show \[options\] <key>\n$/,
+    ],
+    [
+      ['create', 'deploy-bot'],
+      'excess_arguments',
+      /^error: too many arguments for akm create: "deploy-bot" \(it takes none\)\n/,
+    ],
+  ];
+  for (const [args, code, message] of cases) t.regex(await refused(t, args, code), message);
+});
+
+test('a profile that does not exist is an error, not the default store answering "no keys match"', async (t) => {
+  const before = snapshot(box.storePath);
+  for (const how of [
+    { args: ['--profile', 'defualt'], env: {} },
+    { args: [], env: { AKM_PROFILE: 'prod' } },
+  ]) {
+    const result = await box.akm([...how.args, 'list', '--json'], { env: how.env });
+    t.is(result.code, 3, result.stderr);
+    t.is(result.stdout, '');
+    t.like(JSON.parse(result.stderr), { error: { code: 'profile_not_found' } });
+  }
+  const typo = await box.akm(['--profile', 'defualt', 'list']);
+  t.is(typo.stderr, 'error: no profile "defualt" (flag --profile)\nhint: did you mean default?\n');
+  // A store given otherwise does not need the profile; nor does the implicit default profile.
+  t.is((await box.akm(['--profile', 'ci', '--store', box.storePath, 'list'])).code, 0);
+  t.is((await box.akm(['list'], { env: { AKM_PROFILE: 'default' } })).code, 0);
+  t.is(snapshot(box.storePath), before);
+});
