@@ -80,10 +80,12 @@ function optionWithoutValue(command: Command, message: string): UsageError {
 function tooManyArguments(command: Command): UsageError {
   const takes = command.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
   const extra = command.args.slice(takes.length).join(' ');
+  // `akm create deploy-bot`: a name where the command takes it only as --name.
+  const named = takes.length === 0 && command.options.some((o) => o.long === '--name') && !/\s/.test(extra);
   return new UsageError(
     `too many arguments for ${commandPath(command)}: "${extra.slice(0, 60)}" (it takes ${takes.join(' ') || 'none'})`,
     {
-      hint: `usage: ${commandPath(command)} ${command.usage()}`,
+      hint: named ? `did you mean --name ${extra}?` : `usage: ${commandPath(command)} ${command.usage()}`,
       code: 'excess_arguments',
     },
   );

@@ -99,9 +99,10 @@ function isBadPort(url: URL): boolean {
 /**
  * A webhook URL akm will send to: https anywhere, plain http only to a loopback address (given
  * as an IP literal: a name could resolve anywhere). No user name or password in it: they would be
- * shown by `webhooks list` and sent to every redirect. No port that fetch refuses. Checked when a webhook is added and again
- * before every delivery. A name is resolved when sending; a name that resolves to another address
- * between the checks and the delivery (DNS rebinding) is not guarded against.
+ * shown by `webhooks list` and sent to every redirect. No port that fetch refuses. Checked when a
+ * webhook is added and again before every delivery. A name is resolved when sending; a name that
+ * resolves to another address between the checks and the delivery (DNS rebinding) is not guarded
+ * against.
  */
 export function checkWebhookUrl(text: string): string {
   const refuse = (why: string, hint?: string) =>

@@ -156,7 +156,7 @@ const ROWS: Row[] = [
     },
   },
   // From here on, each change to a key queues an event for it.
-  { args: ['webhooks', 'add', 'https://127.0.0.1:1/akm'], spec: { ...WEBHOOK, secret: VALUE } },
+  { args: ['webhooks', 'add', 'https://127.0.0.1:2/akm'], spec: { ...WEBHOOK, secret: VALUE } },
   { args: ['extend', 'k', '--days', '1'], spec: KEY },
   { args: ['edit', 'k', '--description', 'deploys'], spec: KEY },
   { args: ['policy', 'show'], spec: POLICY },

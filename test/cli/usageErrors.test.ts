@@ -254,7 +254,12 @@ test("Commander's own messages are said in akm's words: the flag, what it needs,
     [
       ['create', 'deploy-bot'],
       'excess_arguments',
-      /^error: too many arguments for akm create: "deploy-bot" \(it takes none\)\n/,
+      /^error: too many arguments for akm create: "deploy-bot" \(it takes none\)\nhint: did you mean --name deploy-bot\?\n$/,
+    ],
+    [
+      ['list', 'everything'],
+      'excess_arguments',
+      /^error: too many arguments for akm list: "everything" \(it takes none\)\nhint: usage: akm list \[options\]\n$/,
     ],
   ];
   for (const [args, code, message] of cases) t.regex(await refused(t, args, code), message);

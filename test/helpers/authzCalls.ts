@@ -439,7 +439,7 @@ export async function perform(service: AkmService, call: Call): Promise<unknown>
       return service.verifyAudit();
     // An https URL nothing listens on: delivering to it fails at once, without the network.
     case 'webhooks.add':
-      return service.addWebhook({ url: 'https://127.0.0.1:1/akm', events: ['*'] });
+      return service.addWebhook({ url: 'https://127.0.0.1:2/akm', events: ['*'] });
     case 'webhooks.list':
       return service.listWebhooks();
     case 'webhooks.remove':

@@ -35,7 +35,7 @@ async function filled(t: ExecutionContext): Promise<{ store: TempStore; keyStrin
   await acme.addGroupMember('Administrators', 'bob@acme.test');
   await acme.createRole('Deployer', ['deploy:run']);
   // Nothing listens there: its deliveries stay queued.
-  await acme.addWebhook({ url: 'https://127.0.0.1:1/akm', events: ['*'] });
+  await acme.addWebhook({ url: 'https://127.0.0.1:2/akm', events: ['*'] });
   await acme.createGroup('Ops');
   await acme.addGroupRole('Ops', 'Deployer');
   await acme.addGroupMember('Ops', 'carol@acme.test');

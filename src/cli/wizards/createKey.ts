@@ -115,9 +115,8 @@ export async function refuseIncompleteDraft(draft: CreateDraft, service: () => P
   if (missing.length === 0) return;
   if (draft.owner === undefined && mustNameOwner(await (await service()).whoami()))
     missing.push('--owner <email> (or --tenant-level)');
-  throw missingError(missing, {
-    hint: `no terminal to ask on (or --no-input/CI is set)${draft.expiry ? '' : '; there is no default validity on purpose'}`,
-  });
+  const why = draft.expiry ? '' : '; there is no default validity on purpose';
+  throw missingError(missing, { hint: `no terminal to ask on (or --no-input/CI is set)${why}` });
 }
 
 export async function completeDraft(
