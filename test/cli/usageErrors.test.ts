@@ -257,9 +257,9 @@ test("Commander's own messages are said in akm's words: the flag, what it needs,
       /^error: too many arguments for akm create: "deploy-bot" \(it takes none\)\nhint: did you mean --name deploy-bot\?\n$/,
     ],
     [
-      ['list', 'everything'],
+      ['users', 'list', 'everyone'],
       'excess_arguments',
-      /^error: too many arguments for akm list: "everything" \(it takes none\)\nhint: usage: akm list \[options\]\n$/,
+      /^error: too many arguments for akm users list: "everyone" \(it takes none\)\nhint: usage: akm users list \[options\]\n$/,
     ],
   ];
   for (const [args, code, message] of cases) t.regex(await refused(t, args, code), message);
