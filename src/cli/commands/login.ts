@@ -126,8 +126,9 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
   if (url.startsWith('http:') && !isLoopback(new URL(url).hostname.replace(/^\[|\]$/g, ''))) {
     io.warn(`${url} is plain HTTP: new secrets from create and rotate would cross the network unencrypted`);
   }
-  // Before anything is asked: credentials typed in for nothing are a poor first experience.
-  if (!options.insecureStorage) withKeychainHint(() => checkKeychain(deps.keychain()));
+  // Before a person is asked anything: credentials typed in for nothing are a poor welcome.
+  // (Read from stdin, they are checked first, and the keychain only when they are kept.)
+  if (!options.insecureStorage && io.terminal.canPrompt) withKeychainHint(() => checkKeychain(deps.keychain()));
   const { accessKeyId, secretKey } = await askCredentials(options, deps);
   if (!isAccessKeyId(accessKeyId))
     throw new UsageError('the access key id is not AKM + 17 base32 characters', { code: 'credentials_invalid' });
