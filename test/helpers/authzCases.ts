@@ -40,6 +40,18 @@ export interface CaseOutcome {
   issued?: { keyId: string; secretKey: string };
 }
 
+/** The rows one dump has and the other has not, table by table. */
+function dumpDifference(before: Record<string, string[]>, after: Record<string, string[]>): string {
+  const changes: string[] = [];
+  for (const table of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const was = new Set(before[table] ?? []);
+    const is = new Set(after[table] ?? []);
+    for (const row of was) if (!is.has(row)) changes.push(`${table} - ${row}`);
+    for (const row of is) if (!was.has(row)) changes.push(`${table} + ${row}`);
+  }
+  return changes.join('\n    ');
+}
+
 function describe(actor: ModelActor, call: Call, expected: Expected): string {
   return `${actor.label} [${actor.permissions.join(' ') || 'no permissions'}] ${JSON.stringify(call)}: model says ${JSON.stringify(expected)}`;
 }
@@ -79,8 +91,9 @@ export async function runCase(env: CaseEnv, spec: CaseSpec): Promise<CaseOutcome
       throw fail(`the list shows ${JSON.stringify(listed)}`);
   }
   if (expected.kind !== 'done') {
-    if (JSON.stringify(await tenantDump(env.store, env.tenantId)) !== JSON.stringify(before))
-      throw fail('a refused call changed the tenant');
+    const after = await tenantDump(env.store, env.tenantId);
+    if (JSON.stringify(after) !== JSON.stringify(before))
+      throw fail(`a refused call changed the tenant: ${dumpDifference(before, after)}`);
     const added = (await auditLines(env.store, env.tenantId)).slice(auditBefore.length);
     const codes = expected.kind === 'denied' ? (expected.codes ?? [expected.code]) : [];
     if (added.length !== codes.length) throw fail(`${added.length} audit records added`);

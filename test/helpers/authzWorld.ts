@@ -410,6 +410,25 @@ interface ForeignKey {
  * record); lastUsedAt and the sources of uses are left out (the server records them, a bit later,
  * for any authenticated request).
  */
+/**
+ * What a server's delivery job writes in the background, whenever it gets to it: how each
+ * webhook delivery went. A refused call must still enqueue nothing (the deliveries' other columns).
+ */
+const BACKGROUND_COLUMNS: Record<string, string[]> = {
+  webhooks: ['last_attempt_at', 'last_event_type', 'last_ok', 'last_status', 'last_error'],
+  webhook_deliveries: [
+    'state',
+    'attempts',
+    'next_attempt_at',
+    'claim_token',
+    'lease_until',
+    'last_attempt_at',
+    'last_status',
+    'last_error',
+    'sent_at',
+  ],
+};
+
 export function tenantDump(store: Store, tenantId: string): Promise<Record<string, string[]>> {
   return store.read(async (q) => {
     const tables = await catalog(q);
@@ -432,7 +451,7 @@ export function tenantDump(store: Store, tenantId: string): Promise<Record<strin
         .map((row) =>
           JSON.stringify(
             Object.entries(row)
-              .filter(([k]) => k !== 'last_used_at')
+              .filter(([k]) => k !== 'last_used_at' && !BACKGROUND_COLUMNS[name]?.includes(k))
               .map(([k, v]) => [k, cell(v)]),
           ),
         )
