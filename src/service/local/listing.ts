@@ -9,7 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { DEFAULT_UNUSED_DAYS, keyFindings, reportRow, type ReportRow } from '../../core/findings.js';
 import { globMatcher } from '../../core/glob.js';
 import { NO_POLICY, type LifetimePolicy } from '../../core/policy.js';
-import * as keysTable from '../../store/keys.js';
+import * as keyListing from '../../store/keyListing.js';
 import { sourceLabel } from '../../core/source.js';
 import type { KeyFilter, KeyView, Page, ReportQuery, SourceUse } from '../types.js';
 import { authorize, inReach, listedKeyFacts } from './authorize.js';
@@ -21,7 +21,7 @@ import { lastUseSources } from './usage.js';
 export const PAGE_SIZE = 1000;
 const DAY_MS = 86_400_000;
 
-function encodeCursor(row: keysTable.SortedKeyRow): string {
+function encodeCursor(row: keyListing.SortedKeyRow): string {
   return Buffer.from(JSON.stringify([row.sort_value, row.id])).toString('base64url');
 }
 
@@ -36,7 +36,7 @@ function decodeCursor(text: string): { value: string; id: string } {
 }
 
 interface Judged {
-  row: keysTable.SortedKeyRow;
+  row: keyListing.SortedKeyRow;
   /** the report's: each key's most recent use of its current secret, and where from */
   lastUses: Map<string, SourceUse>;
   anyPermission: boolean;
@@ -84,7 +84,7 @@ async function pageOfKeys<T>(
     const judged = options.judged || filter.finding !== undefined;
     const policy = judged ? await currentPolicy(s.q, s.tenant.id) : NO_POLICY;
     const skips = !everyKey || nameMatches !== undefined || filter.finding !== undefined;
-    const query: keysTable.ListQuery = {
+    const query: keyListing.ListQuery = {
       tenantId: s.tenant.id,
       now: now.toISOString(),
       status: filter.status,
@@ -110,7 +110,7 @@ async function pageOfKeys<T>(
     };
     const items: T[] = [];
     for (;;) {
-      const rows = await keysTable.listKeys(s.q, query);
+      const rows = await keyListing.listKeys(s.q, query);
       const lastUses = options.judged
         ? await lastUseSources(
             s,

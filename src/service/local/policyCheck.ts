@@ -11,7 +11,8 @@ import {
   stagedWarning,
   type LifetimePolicy,
 } from '../../core/policy.js';
-import * as keysTable from '../../store/keys.js';
+import * as keyListing from '../../store/keyListing.js';
+import type * as keysTable from '../../store/keys.js';
 import type * as policies from '../../store/policies.js';
 import { getPolicy } from '../../store/policies.js';
 import type { Queryable } from '../../store/types.js';
@@ -62,7 +63,7 @@ export function policyCandidates(
   now: Date,
   secrets: boolean,
 ): Promise<keysTable.ListedKeyRow[]> {
-  return keysTable.policyCandidates(s.q, {
+  return keyListing.policyCandidates(s.q, {
     tenantId: s.tenant.id,
     now: now.toISOString(),
     latest: latestAllowedExpiry(policy, now)?.toISOString(),
