@@ -180,4 +180,5 @@ test('settings precedence is flag > environment > profile > default, and config 
   const whoami = await box.akm(['whoami'], { env: { AKM_MASTER_KEY: key, AKM_STORE: store } });
   t.regex(whoami.stdout, /store\s+\S+ \(local, from env AKM_STORE\)/);
   t.regex(whoami.stdout, /profile\s+default \(the default\)/);
+  t.regex(whoami.stdout, /^tenant\s+acme$/m, 'a tenant named by its id is not named twice');
 });

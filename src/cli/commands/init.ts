@@ -10,6 +10,7 @@ import { masterKeySource, type MasterKeySourceName } from '../../crypto/masterKe
 import { checkKeychain } from '../../keychain/keychain.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
+import { tenantLabel } from '../io/format.js';
 import { renderFields } from '../io/table.js';
 import { shellQuote } from '../nextSteps.js';
 import { LOCK_WAIT_NOTICE } from '../serviceFactory.js';
@@ -101,7 +102,7 @@ export async function runInit(options: InitOptions, deps: Deps): Promise<void> {
   if (io.json) return io.outJson(result);
   io.out(
     renderFields(io, [
-      ['tenant', `${answers.tenantId} (${validate.printable(answers.tenantName)})`],
+      ['tenant', tenantLabel(answers.tenantId, answers.tenantName)],
       ['admin', answers.adminEmail],
       ['store', store],
       [

@@ -15,7 +15,7 @@ import { insecureFilePath, storeInFile, storeInKeychain } from '../../remote/cre
 import { isLoopback } from '../../server/listen.js';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { printable } from '../io/format.js';
+import { printable, tenantLabel } from '../io/format.js';
 import { readStdin } from '../io/stdin.js';
 import { renderFields } from '../io/table.js';
 
@@ -187,7 +187,7 @@ export async function runLogin(urlText: string, options: LoginOptions, deps: Dep
     renderFields(io, [
       ['server', url],
       ['signed in as', `${printable(identity.actor)}${identity.admin ? ' (tenant administrator)' : ''}`],
-      ['tenant', `${identity.tenantId} (${printable(identity.tenantName)})`],
+      ['tenant', tenantLabel(identity.tenantId, identity.tenantName)],
       ['access key', accessKeyId],
       ['profile', settings.profileName],
       ['credentials', where],

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { examples, type CommandContext } from '../command.js';
 import type { Deps } from '../deps.js';
-import { list, printable } from '../io/format.js';
+import { list, printable, tenantLabel } from '../io/format.js';
 import { renderFields } from '../io/table.js';
 import { describeSettings } from './config.js';
 
@@ -35,7 +35,7 @@ export async function runWhoami(deps: Deps): Promise<void> {
   io.out(
     renderFields(io, [
       ['acting as', `${printable(identity.actor)}${identity.admin ? ' (tenant administrator)' : ''}`],
-      ['tenant', `${identity.tenantId} (${printable(identity.tenantName)})`],
+      ['tenant', tenantLabel(identity.tenantId, identity.tenantName)],
       ['access key', identity.accessKeyId ?? '-'],
       ['permissions', list(identity.permissions)],
       ['store', `${identity.store} ${io.style.dim(`(${identity.mode}, ${from('store')})`)}`],

@@ -84,3 +84,8 @@ export function list(values: string[]): string {
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** "acme (Acme Inc.)"; just "acme" when the tenant's name is its id (init without --tenant-name). */
+export function tenantLabel(id: string, name: string): string {
+  return name === id ? id : `${id} (${printable(name)})`;
+}
