@@ -9,6 +9,7 @@ import type { AkmService } from '../service/types.js';
 import { createDeps, systemHost, type Deps, type Host } from './deps.js';
 import { colourPossible, loadChalk } from './io/style.js';
 import { reportError, toAkmError } from './errors.js';
+import { terminalWidth } from './io/terminal.js';
 import { wrappingStream } from './io/wrap.js';
 import type { Streams } from './io/io.js';
 import { invocation, runnable } from './nextSteps.js';
@@ -39,7 +40,7 @@ function processStreams(): Streams {
 /** Where the error report goes: wrapped to a terminal's width, except JSON and AKM_DEBUG's stacks. */
 function errorStream(streams: Streams, json: boolean, env: NodeJS.ProcessEnv): NodeJS.WritableStream {
   const { stderr } = streams;
-  const width = stderr.isTTY === true ? stderr.columns : undefined;
+  const width = terminalWidth(stderr);
   return width === undefined || json || env.AKM_DEBUG === '1' ? stderr : wrappingStream(stderr, width);
 }
 

@@ -2,12 +2,17 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+/** The user's home folder: $HOME, else what the system says. */
+export function homeFolder(env: NodeJS.ProcessEnv): string {
+  return env.HOME || homedir();
+}
+
 export function dataHome(env: NodeJS.ProcessEnv): string {
-  return env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
+  return env.XDG_DATA_HOME || join(homeFolder(env), '.local', 'share');
 }
 
 export function configHome(env: NodeJS.ProcessEnv): string {
-  return env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return env.XDG_CONFIG_HOME || join(homeFolder(env), '.config');
 }
 
 export function defaultStorePath(env: NodeJS.ProcessEnv): string {

@@ -1,9 +1,9 @@
 /** akm init: a store (or one more tenant in it), its built-in groups and roles, and the first admin. */
 import type { Command } from 'commander';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AkmError, UnavailableError, UsageError } from '../../core/errors.js';
 import * as validate from '../../core/validate.js';
+import { homeFolder } from '../../config/paths.js';
 import { updateProfile } from '../../config/profiles.js';
 import { displayStore } from '../../core/storeUrl.js';
 import { masterKeySource, type MasterKeySourceName } from '../../crypto/masterKey.js';
@@ -152,8 +152,7 @@ async function keychainFirst(deps: Deps): Promise<void> {
       default: KEY_FILE,
       validate: (text) => text.trim() !== '' || 'a file name, e.g. ' + KEY_FILE,
     });
-    const home = deps.env.HOME || homedir();
-    deps.settings.masterKeyFile = resolve(file.trim().replace(/^~(?=\/|$)/, home));
+    deps.settings.masterKeyFile = resolve(file.trim().replace(/^~(?=\/|$)/, homeFolder(deps.env)));
     // As if given as a flag: printed next steps carry it unless the profile remembers it.
     deps.settings.origins.masterKey = 'flag --master-key-file (answered at the prompt)';
   }
@@ -212,7 +211,7 @@ function masterKeyWarning(
     file: `in the file ${validate.printable(file ?? '')}, and nowhere else`,
     env: 'in AKM_MASTER_KEY: akm keeps no copy of it',
   }[source];
-  const backup = join(env.HOME || homedir(), `akm-master-key-${tenantId}.backup`);
+  const backup = join(homeFolder(env), `akm-master-key-${tenantId}.backup`);
   return [
     emphasis(`! The master key of this store is ${where}.`),
     // One line: a terminal gets it wrapped to its width, a log keeps it whole.

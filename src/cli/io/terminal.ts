@@ -39,8 +39,13 @@ export function detectTerminal(inputs: TerminalInputs): Terminal {
     stderrColor: !noColor && (stderrIsTTY || forced),
     canPrompt: stdinIsTTY && stdoutIsTTY && !inputs.noInputFlag && !isCI(env),
     columns: inputs.stdout.columns ?? 100,
-    stderrColumns: stderrIsTTY ? inputs.stderr.columns : undefined,
+    stderrColumns: terminalWidth(inputs.stderr),
   };
+}
+
+/** The width to wrap a person's messages to: a terminal's, and none for a pipe or a file. */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number }): number | undefined {
+  return stream.isTTY === true ? stream.columns : undefined;
 }
 
 export function isCI(env: NodeJS.ProcessEnv): boolean {
