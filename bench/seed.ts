@@ -10,7 +10,8 @@ import { generateAccessKeyId, generateSecretKey } from '../src/core/credentials.
 import { deriveKeys } from '../src/crypto/keys.js';
 import { sealSecret, secretDigest } from '../src/crypto/seal.js';
 import { ensureStoreId, initTenant } from '../src/service/local/bootstrap.js';
-import { addKeyRole, insertKey } from '../src/store/keys.js';
+import { addKeyRole } from '../src/store/keyAssignments.js';
+import { insertKey } from '../src/store/keys.js';
 import { openStore } from '../src/store/open.js';
 import { findRole } from '../src/store/people.js';
 import { openDatabase } from '../src/store/sqlite/open.js';

@@ -5,7 +5,8 @@
  */
 import { isAdministrator } from '../../core/authorization.js';
 import { effectivePermissions, type RoleGrant } from '../../core/permissions.js';
-import { keyGroupNames, keyRoleGrants, type KeyRow } from '../../store/keys.js';
+import { keyGroupNames, keyRoleGrants } from '../../store/keyAssignments.js';
+import type { KeyRow } from '../../store/keys.js';
 import { findUser } from '../../store/people.js';
 import type { TenantRow } from '../../store/tenants.js';
 import type { Queryable } from '../../store/types.js';

@@ -16,7 +16,8 @@ import {
 import { statusAt } from '../../core/brownout.js';
 import { DeniedError } from '../../core/errors.js';
 import { BUILTIN_GROUP, effectivePermissions } from '../../core/permissions.js';
-import { getKey, keyRoleGrants, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
+import { keyRoleGrants } from '../../store/keyAssignments.js';
+import { getKey, type KeyRow, type ListedKeyRow } from '../../store/keys.js';
 import { isGroupMember, type UserRow } from '../../store/people.js';
 import type { Actor } from './actor.js';
 import { recordChange } from './changes.js';

@@ -9,6 +9,7 @@ import { resolveExpiry } from '../../core/expiry.js';
 import { canOwnAnother, MAX_KEYS_PER_USER } from '../../core/limits.js';
 import * as validate from '../../core/validate.js';
 import type { DerivedKeys } from '../../crypto/keys.js';
+import * as keyAssignments from '../../store/keyAssignments.js';
 import * as keysTable from '../../store/keys.js';
 import type { CreateKeyInput, IssuedKey } from '../types.js';
 import { authorize } from './authorize.js';
@@ -124,8 +125,8 @@ export async function insertPlannedKey(s: WriteScope, plan: PlannedKey): Promise
       });
     throw error;
   }
-  for (const g of groups) await keysTable.addKeyGroup(s.q, accessKeyId, g.id);
-  for (const r of roles) await keysTable.addKeyRole(s.q, accessKeyId, r.id);
+  for (const g of groups) await keyAssignments.addKeyGroup(s.q, accessKeyId, g.id);
+  for (const r of roles) await keyAssignments.addKeyRole(s.q, accessKeyId, r.id);
   const created = await reload(s, accessKeyId);
   await recordChange(s, {
     action: 'key.create',

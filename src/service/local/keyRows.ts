@@ -1,11 +1,15 @@
 /** What the key operations share: a key's view, its row reloaded, groups and roles by name. */
+import * as keyAssignments from '../../store/keyAssignments.js';
 import * as keysTable from '../../store/keys.js';
 import type { KeyView } from '../types.js';
 import { toKeyView, type CheckedScope, type Scope } from './context.js';
 import { mustGroup, mustRole } from './lookups.js';
 
 export async function view(s: Scope, row: keysTable.KeyRow): Promise<KeyView> {
-  const [groups, roles] = [await keysTable.keyGroupNames(s.q, row.id), await keysTable.keyRoleNames(s.q, row.id)];
+  const [groups, roles] = [
+    await keyAssignments.keyGroupNames(s.q, row.id),
+    await keyAssignments.keyRoleNames(s.q, row.id),
+  ];
   return toKeyView(row, groups, roles, s.now());
 }
 

@@ -6,6 +6,7 @@ import { resolveExpiry, type ExpiryChoice } from '../../core/expiry.js';
 import { graceChoiceOf, graceEnd, previousAccepted, startGrace, type GraceChoice } from '../../core/grace.js';
 import { effectivePermissions, permissionSources } from '../../core/permissions.js';
 import { sealedForDisplay, openSecret } from '../../crypto/seal.js';
+import * as keyAssignments from '../../store/keyAssignments.js';
 import * as keysTable from '../../store/keys.js';
 import { forgetOldSecrets, forgetRefusals } from '../../store/usage.js';
 import * as validate from '../../core/validate.js';
@@ -43,7 +44,7 @@ export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
     const grace = graceView(row, now);
     return {
       ...(await view(s, row)),
-      permissions: effectivePermissions(await keysTable.keyRoleGrants(s.q, row.id)),
+      permissions: effectivePermissions(await keyAssignments.keyRoleGrants(s.q, row.id)),
       previousSecretValidUntil: grace?.endsAt ?? null,
       ...(await usageDetails(s, row, grace)),
       grace,
@@ -54,7 +55,7 @@ export function showKey(ctx: LocalContext, ref: string): Promise<KeyDetails> {
 export function keyPermissions(ctx: LocalContext, ref: string) {
   return checking(ctx, async (s) => {
     const row = await targetKey(s, ref, 'key.permissions');
-    return { accessKeyId: row.id, permissions: permissionSources(await keysTable.keyRoleGrants(s.q, row.id)) };
+    return { accessKeyId: row.id, permissions: permissionSources(await keyAssignments.keyRoleGrants(s.q, row.id)) };
   });
 }
 
@@ -259,10 +260,10 @@ export function assignKey(ctx: LocalContext, ref: string, changes: AssignChanges
     });
     const id = before.id;
     const done = {
-      addedGroups: await applied(addGroups, (group) => keysTable.addKeyGroup(s.q, id, group)),
-      addedRoles: await applied(addRoles, (role) => keysTable.addKeyRole(s.q, id, role)),
-      removedGroups: await applied(removeGroups, (group) => keysTable.removeKeyGroup(s.q, id, group)),
-      removedRoles: await applied(removeRoles, (role) => keysTable.removeKeyRole(s.q, id, role)),
+      addedGroups: await applied(addGroups, (group) => keyAssignments.addKeyGroup(s.q, id, group)),
+      addedRoles: await applied(addRoles, (role) => keyAssignments.addKeyRole(s.q, id, role)),
+      removedGroups: await applied(removeGroups, (group) => keyAssignments.removeKeyGroup(s.q, id, group)),
+      removedRoles: await applied(removeRoles, (role) => keyAssignments.removeKeyRole(s.q, id, role)),
     };
     if (Object.values(done).some((list) => list.length > 0)) {
       await keysTable.touchKey(s.q, id, s.now().toISOString(), s.actor.label);
