@@ -143,12 +143,20 @@ export async function probe(
   return { outcome: mask(got.outcome), ...(got.wire ? { wire: mask(got.wire) } : {}) };
 }
 
+/**
+ * Left out of every comparison: when a key was last used, and from where. A server records uses
+ * in the background, once a second, so the same answer may or may not carry the probes' own use.
+ */
+function withoutUses(key: string, value: unknown): unknown {
+  return key === 'lastUsedAt' || key === 'lastUsedFrom' ? undefined : value;
+}
+
 /** The answer of one call as comparable text, the times masked (two answers are not made in the same millisecond). */
 async function answerOf(work: () => Promise<unknown>, lastWire?: () => string): Promise<Answer> {
   const mask = (text: string) => text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<TIME>');
   let outcome: string;
   try {
-    outcome = `done ${JSON.stringify(await work())}`;
+    outcome = `done ${JSON.stringify(await work(), withoutUses)}`;
   } catch (thrown) {
     const error = thrown as AkmError;
     if (typeof error.exitCode !== 'number') throw thrown;
@@ -233,9 +241,7 @@ export async function views(service: AkmService, actor: ModelActor): Promise<str
   if (actor.userId !== null) out.bell = await service.listNotifications({ limit: 50 });
   // Bell ids are numbered across every inbox of the store: others' notices leave gaps anyway.
   const bellId = (k: string, v: unknown) => k === 'id' && typeof v === 'number';
-  return JSON.stringify(out, (k, v: unknown) =>
-    k === 'lastUsedAt' || k === 'lastUsedFrom' || bellId(k, v) ? undefined : v,
-  );
+  return JSON.stringify(out, (k, v: unknown) => (bellId(k, v) ? undefined : withoutUses(k, v)));
 }
 
 /**
